@@ -1,0 +1,99 @@
+// Bundles every target with esbuild: extension host, CLI, validation worker, webview, tests, benchmarks.
+import * as esbuild from 'esbuild';
+import { existsSync, readdirSync, statSync, mkdirSync, cpSync } from 'node:fs';
+import { join, relative, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+function walk(dir, pred) {
+  if (!existsSync(dir)) return [];
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...walk(p, pred));
+    else if (pred(p)) out.push(p);
+  }
+  return out;
+}
+
+const node = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  external: ['vscode'],
+  logLevel: 'warning',
+  absWorkingDir: root,
+};
+
+const configs = [
+  {
+    ...node,
+    entryPoints: { extension: 'src/extension/extension.ts' },
+    outdir: 'dist',
+  },
+  {
+    ...node,
+    entryPoints: { cli: 'src/cli/main.ts' },
+    outdir: 'dist',
+    banner: { js: '#!/usr/bin/env node' },
+  },
+  {
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    sourcemap: production ? false : 'linked',
+    minify: production,
+    entryPoints: { webview: 'webview/main.ts' },
+    outdir: 'dist',
+    loader: { '.css': 'text' },
+    logLevel: 'warning',
+    absWorkingDir: root,
+  },
+];
+
+// Worker entry points live next to the code that starts them: src/**/*.worker.ts -> dist/<name>.worker.js
+const workers = walk(join(root, 'src'), (p) => p.endsWith('.worker.ts'));
+if (workers.length) {
+  configs.push({
+    ...node,
+    entryPoints: Object.fromEntries(
+      workers.map((w) => [relative(root, w).split('/').pop().replace(/\.ts$/, ''), w]),
+    ),
+    outdir: 'dist',
+  });
+}
+
+if (!production) {
+  // Tests and benchmarks: one bundle per file, same relative layout under out/.
+  const testEntries = walk(join(root, 'test'), (p) => p.endsWith('.ts') && !p.endsWith('.d.ts'));
+  const benchEntries = walk(join(root, 'bench'), (p) => p.endsWith('.ts'));
+  const entries = [...testEntries, ...benchEntries];
+  if (entries.length) {
+    configs.push({
+      ...node,
+      entryPoints: entries.map((p) => relative(root, p)),
+      outbase: '.',
+      outdir: 'out',
+      external: ['vscode', 'mocha', 'playwright-core'],
+    });
+  }
+}
+
+mkdirSync(join(root, 'dist'), { recursive: true });
+if (existsSync(join(root, 'node_modules/@vscode/codicons/dist'))) {
+  cpSync(join(root, 'node_modules/@vscode/codicons/dist/codicon.css'), join(root, 'dist/codicon.css'));
+  cpSync(join(root, 'node_modules/@vscode/codicons/dist/codicon.ttf'), join(root, 'dist/codicon.ttf'));
+}
+
+if (watch) {
+  for (const c of configs) (await esbuild.context(c)).watch();
+} else {
+  await Promise.all(configs.map((c) => esbuild.build(c)));
+}

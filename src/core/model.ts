@@ -1,0 +1,73 @@
+/**
+ * The canonical in-memory model every on-disk format maps to (see ARCHITECTURE.md).
+ * Adapters in `formats/` read a record into this shape and remember how it was written,
+ * so that writing it back changes only what the user changed.
+ */
+
+export type Role = 'system' | 'user' | 'assistant' | 'tool' | 'function_call' | 'observation';
+
+export const ROLES: readonly Role[] = ['system', 'user', 'assistant', 'tool', 'function_call', 'observation'];
+
+/** A content part (OpenAI `{type:'text', text}` / LLaMA-Factory v1 `{type, value}` / images, …). */
+export interface Part {
+  type: string;
+  /** Text of a text part, whatever key the format used for it. */
+  text?: string;
+  /** Every other key of the part, kept as is. */
+  [key: string]: unknown;
+}
+
+export interface Turn {
+  role: Role;
+  content: string | Part[];
+  /** OpenAI `weight` / LLaMA-Factory `loss_weight`. */
+  weight?: number;
+  /** OpenAI `name`. */
+  name?: string;
+  /** OpenAI `tool_calls` (kept as is). */
+  toolCalls?: unknown;
+  /** OpenAI `tool_call_id`. */
+  toolCallId?: string;
+}
+
+export type FormatId =
+  | 'sharegpt'
+  | 'openai'
+  | 'llamafactory-v1'
+  | 'trl-preference'
+  | 'openai-preference'
+  | 'sharegpt-preference'
+  | 'llamafactory-v1-preference'
+  | 'alpaca'
+  | 'mt-bench';
+
+export type CapoStrategy = 'neglect' | 'hallucinate' | 'misread';
+
+export interface Dialogue {
+  kind: 'dialogue';
+  id?: string;
+  system?: string;
+  turns: Turn[];
+  tools?: unknown;
+  /** Fields the canonical model has no place for (kept and written back). */
+  meta: Record<string, unknown>;
+}
+
+export interface PreferencePair {
+  kind: 'preference';
+  id?: string;
+  system?: string;
+  prompt: Turn[];
+  chosen: Turn[];
+  rejected: Turn[];
+  tools?: unknown;
+  meta: Record<string, unknown> & { strategy?: CapoStrategy };
+}
+
+export type Sample = Dialogue | PreferencePair;
+
+/** Plain text of a turn's content, whatever its shape. */
+export function contentText(content: Turn['content']): string {
+  if (typeof content === 'string') return content;
+  return content.map((p) => (typeof p.text === 'string' ? p.text : '')).join('');
+}
