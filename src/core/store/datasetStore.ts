@@ -1,0 +1,660 @@
+import { createHash } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
+import { explainFsError } from './errors';
+import { describeFingerprintChange, fingerprintHandle, fingerprintFile, sameFingerprint } from './fingerprint';
+import { AbortedError, FLAG_INVALID_UTF8, LineIndex, eolOf, scanLines } from './lineIndex';
+import { PieceTable, pieceLength, type Piece } from './pieces';
+import { atomicWrite, writeDocument } from './save';
+import type {
+  Eol,
+  Fingerprint,
+  LineInfo,
+  OpenOptions,
+  SaveOptions,
+  Segment,
+  StoreBackup,
+  StoreEdit,
+} from './types';
+
+const DEFAULT_CHUNK = 4 * 1024 * 1024;
+/** Consecutive original lines up to this many bytes are fetched with one read by `readLines`. */
+const MAX_BATCH_READ = 8 * 1024 * 1024;
+const CACHE_ENTRIES = 512;
+const CACHE_CHARS = 32 * 1024 * 1024;
+const CACHE_MAX_LINE = 1024 * 1024;
+
+/** A small LRU cache of decoded original lines, keyed by original line index. */
+class LineCache {
+  private map = new Map<number, string>();
+  private chars = 0;
+  get(k: number): string | undefined {
+    const v = this.map.get(k);
+    if (v !== undefined) {
+      this.map.delete(k);
+      this.map.set(k, v);
+    }
+    return v;
+  }
+  set(k: number, v: string): void {
+    if (v.length > CACHE_MAX_LINE || this.map.has(k)) return;
+    this.map.set(k, v);
+    this.chars += v.length;
+    while (this.map.size > CACHE_ENTRIES || this.chars > CACHE_CHARS) {
+      const oldest = this.map.keys().next();
+      if (oldest.done) break;
+      this.chars -= this.map.get(oldest.value)?.length ?? 0;
+      this.map.delete(oldest.value);
+    }
+  }
+  clear(): void {
+    this.map.clear();
+    this.chars = 0;
+  }
+}
+
+function isInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v);
+}
+
+function baseIdOf(fp: Fingerprint): string {
+  return createHash('sha256').update(`${fp.size}:${fp.mtimeMs}:${fp.headTailSha256}`).digest('hex').slice(0, 24);
+}
+
+interface Waiter {
+  lines: number;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * A line-oriented view of a (possibly huge) text file: a streaming line index, reads by offset,
+ * an edit overlay with exact inverses, atomic saves and overlay backups.
+ *
+ * Line `i` is record `i`. Line texts never include their line ending; the UTF-8 BOM is not part of
+ * line 0's text but is written back on save.
+ */
+export class DatasetStore {
+  private fh: FileHandle;
+  private index: LineIndex;
+  private readonly table: PieceTable;
+  private cache = new LineCache();
+  private _path: string;
+  private _indexed: Promise<void> = Promise.resolve();
+  private indexing = false;
+  private indexError: unknown;
+  private waiters: Waiter[] = [];
+  private _version = 0;
+  private savedVersion = 0;
+  private fp: Fingerprint;
+  private _baseId: string;
+  private _hasBom: boolean;
+  private closed = false;
+  private saving = false;
+  private abortIndexing: AbortController | undefined;
+
+  private constructor(path: string, fh: FileHandle, fp: Fingerprint, hasBom: boolean) {
+    this._path = path;
+    this.fh = fh;
+    this.fp = fp;
+    this._baseId = baseIdOf(fp);
+    this._hasBom = hasBom;
+    this.index = new LineIndex(hasBom ? 3 : 0);
+    this.table = new PieceTable(() => this.index.count);
+  }
+
+  /** Opens a file and starts indexing it; resolves as soon as the first lines can be read. */
+  static async open(path: string, opts: OpenOptions = {}): Promise<DatasetStore> {
+    const { fh, fp, hasBom } = await DatasetStore.openFile(path);
+    const store = new DatasetStore(path, fh, fp, hasBom);
+    store.startIndexing(opts);
+    return store;
+  }
+
+  private static async openFile(path: string): Promise<{ fh: FileHandle; fp: Fingerprint; hasBom: boolean }> {
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'r');
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      const reason = code === 'ENOENT' ? 'the file does not exist' : explainFsError(err, path);
+      throw new Error(`Could not open "${path}": ${reason}.`, { cause: err });
+    }
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw new Error(`Could not open "${path}": it is not a regular file.`);
+      const fp = await fingerprintHandle(fh);
+      const head = Buffer.alloc(3);
+      const { bytesRead } = await fh.read(head, 0, 3, 0);
+      const hasBom = bytesRead === 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
+      return { fh, fp, hasBom };
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+  }
+
+  private startIndexing(opts: OpenOptions): void {
+    const ctl = new AbortController();
+    this.abortIndexing = ctl;
+    const outer = opts.signal;
+    const onAbort = () => ctl.abort();
+    if (outer) {
+      if (outer.aborted) ctl.abort();
+      else outer.addEventListener('abort', onAbort, { once: true });
+    }
+    const index = this.index;
+    const total = this.fp.size;
+    this.indexing = true;
+    this.indexError = undefined;
+    this._indexed = scanLines(this.fh, index, index.bomLength, total, {
+      chunkSize: opts.chunkSize ?? DEFAULT_CHUNK,
+      signal: ctl.signal,
+      onChunk: (bytes) => {
+        opts.onProgress?.({ lines: index.count, bytes, totalBytes: total });
+        this.wakeWaiters();
+      },
+    }).then(
+      () => {
+        outer?.removeEventListener('abort', onAbort);
+        if (this.index !== index) return;
+        this.indexing = false;
+        opts.onProgress?.({ lines: index.count, bytes: total, totalBytes: total });
+        this.wakeWaiters();
+      },
+      (err: unknown) => {
+        outer?.removeEventListener('abort', onAbort);
+        if (this.index !== index) return;
+        this.indexing = false;
+        this.indexError =
+          err instanceof AbortedError ? err : new Error(`Could not index "${this._path}": ${explainFsError(err, this._path)}.`);
+        this.wakeWaiters();
+        throw this.indexError;
+      },
+    );
+    this._indexed.catch(() => undefined); // callers that care await `indexed`
+  }
+
+  private wakeWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const n = this.lineCount;
+    const keep: Waiter[] = [];
+    for (const w of this.waiters) {
+      if (w.lines <= n || !this.indexing) {
+        if (w.lines <= n || this.indexError === undefined) w.resolve();
+        else w.reject(this.indexError);
+      } else keep.push(w);
+    }
+    this.waiters = keep;
+  }
+
+  /** Resolves once at least `lines` lines are known or indexing has ended. */
+  private waitForLines(lines: number): Promise<void> {
+    if (!this.indexing || lines <= this.lineCount) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ lines, resolve, reject }));
+  }
+
+  get path(): string {
+    return this._path;
+  }
+  /** Resolves when the full index is built (rejects when indexing failed or was cancelled). */
+  get indexed(): Promise<void> {
+    return this._indexed;
+  }
+  get isIndexing(): boolean {
+    return this.indexing;
+  }
+  /** Lines known so far, through the edit overlay. */
+  get lineCount(): number {
+    return this.table.length;
+  }
+  /** Bytes of the file on disk the store is based on. */
+  get fileSize(): number {
+    return this.fp.size;
+  }
+  /** Identifies the file version that original-line references in edits refer to. */
+  get baseId(): string {
+    return this._baseId;
+  }
+  get hasBom(): boolean {
+    return this._hasBom;
+  }
+  /** The line ending of most lines (LF on a tie or without line endings); used for new lines. */
+  get dominantEol(): 'lf' | 'crlf' {
+    return this.index.dominantEol;
+  }
+  get isDirty(): boolean {
+    return this._version !== this.savedVersion;
+  }
+  /** Increases with every applied edit, reload and restore. */
+  get version(): number {
+    return this._version;
+  }
+  markSaved(): void {
+    this.savedVersion = this._version;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error(`The store for "${this._path}" is closed.`);
+  }
+
+  private checkLine(i: number): void {
+    if (!isInt(i) || i < 0 || i >= this.lineCount) {
+      throw new RangeError(`Line ${String(i)} does not exist (the document has ${this.lineCount} lines).`);
+    }
+  }
+
+  /** Raw bytes of original line `line`, without its line ending. */
+  private async readOriginalBytes(line: number): Promise<Buffer> {
+    const start = this.index.start(line);
+    const len = this.index.contentEnd(line) - start;
+    return this.readRange(start, len);
+  }
+
+  private async readRange(start: number, len: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(len);
+    let done = 0;
+    while (done < len) {
+      const { bytesRead } = await this.fh.read(buf, done, len - done, start + done);
+      if (bytesRead <= 0) {
+        throw new Error(`Could not read "${this._path}": the file is shorter than expected; was it changed on disk?`);
+      }
+      done += bytesRead;
+    }
+    return buf;
+  }
+
+  /** The text of line `i` (waits for the index to reach it while indexing). */
+  async readLine(i: number): Promise<string> {
+    this.checkOpen();
+    if (isInt(i) && i >= this.lineCount) await this.waitForLines(i + 1);
+    this.checkLine(i);
+    const src = this.table.source(i);
+    if (src.kind === 'text') return src.text;
+    const cached = this.cache.get(src.line);
+    if (cached !== undefined) return cached;
+    const text = (await this.readOriginalBytes(src.line)).toString('utf8');
+    this.cache.set(src.line, text);
+    return text;
+  }
+
+  /** The bytes of line `i` without its line ending (new texts are UTF-8 encoded). */
+  async readLineBytes(i: number): Promise<Buffer> {
+    this.checkOpen();
+    if (isInt(i) && i >= this.lineCount) await this.waitForLines(i + 1);
+    this.checkLine(i);
+    const src = this.table.source(i);
+    return src.kind === 'text' ? Buffer.from(src.text, 'utf8') : this.readOriginalBytes(src.line);
+  }
+
+  /**
+   * Lines `start .. start + count - 1`, fewer when the document ends earlier. Neighbouring original
+   * lines are fetched with one read.
+   */
+  async readLines(start: number, count: number): Promise<string[]> {
+    this.checkOpen();
+    if (!isInt(start) || !isInt(count) || start < 0 || count < 0) {
+      throw new RangeError(`Cannot read ${String(count)} lines from line ${String(start)}.`);
+    }
+    await this.waitForLines(start + count);
+    const end = Math.min(start + count, this.lineCount);
+    if (start > end) this.checkLine(start);
+    const out: string[] = [];
+    let i = start;
+    while (i < end) {
+      const src = this.table.source(i);
+      if (src.kind === 'text') {
+        out.push(src.text);
+        i++;
+        continue;
+      }
+      const cached = this.cache.get(src.line);
+      if (cached !== undefined) {
+        out.push(cached);
+        i++;
+        continue;
+      }
+      // Extend over following lines that continue the same original run and are not cached.
+      let j = i + 1;
+      let last = src.line;
+      const from = this.index.start(src.line);
+      while (j < end) {
+        const s = this.table.source(j);
+        if (s.kind !== 'original' || s.line !== last + 1) break;
+        if (this.index.end(s.line) - from > MAX_BATCH_READ) break;
+        last = s.line;
+        j++;
+      }
+      const bytes = await this.readRange(from, this.index.contentEnd(last) - from);
+      for (let l = src.line; l <= last; l++) {
+        const text = bytes.toString('utf8', this.index.start(l) - from, this.index.contentEnd(l) - from);
+        this.cache.set(l, text);
+        out.push(text);
+      }
+      i = j;
+    }
+    return out;
+  }
+
+  /** Line ending (as it will be saved), UTF-8 validity and origin of line `i`. */
+  lineInfo(i: number): LineInfo {
+    this.checkLine(i);
+    const src = this.table.source(i);
+    const last = i === this.lineCount - 1 && !this.indexing;
+    if (src.kind === 'text') {
+      const eol: Eol = last && !this.index.finalNewline ? 'none' : this.dominantEol;
+      return { eol, invalidUtf8: false, edited: true };
+    }
+    const flag = this.index.flag(src.line);
+    const own = eolOf(flag);
+    return {
+      eol: own === 'none' && !last ? this.dominantEol : own,
+      invalidUtf8: (flag & FLAG_INVALID_UTF8) !== 0,
+      edited: false,
+      byteLength: this.index.contentEnd(src.line) - this.index.start(src.line),
+    };
+  }
+
+  // ---- edits ---------------------------------------------------------------------------------
+
+  private checkTexts(texts: unknown, what: string): string[] {
+    if (!Array.isArray(texts)) throw new TypeError(`${what}: "texts" must be an array of strings.`);
+    texts.forEach((t, k) => {
+      if (typeof t !== 'string') throw new TypeError(`${what}: text ${k} is not a string.`);
+      if (t.includes('\n') || t.includes('\r')) {
+        throw new Error(`${what}: text ${k} contains a line break; a line cannot contain "\\n" or "\\r".`);
+      }
+    });
+    return texts as string[];
+  }
+
+  private checkRange(what: string, index: unknown, count: unknown, allowEnd: boolean): void {
+    const n = this.lineCount;
+    if (!isInt(index) || !isInt(count) || count < 0 || index < 0) {
+      throw new RangeError(`${what}: index and count must be whole numbers >= 0.`);
+    }
+    const limit = allowEnd ? n : n - 1;
+    if (index > limit || index + count > n) {
+      throw new RangeError(`${what}: lines ${index}..${index + count - 1} are outside the document (${n} lines).`);
+    }
+    // While indexing, the end of the document is not known yet.
+    if (this.indexing && index + Math.max(count, 1) >= n) {
+      throw new Error(`${what}: the end of "${this._path}" is still being indexed; try again when indexing is done.`);
+    }
+  }
+
+  private segmentsToPieces(segments: unknown, what: string): Piece[] {
+    if (!Array.isArray(segments)) throw new TypeError(`${what}: "insert" must be an array of segments.`);
+    return segments.map((s: unknown, k): Piece => {
+      const seg = s as Partial<Segment> | null;
+      if (seg && seg.kind === 'text') return { kind: 'text', texts: this.checkTexts(seg.texts, what).slice() };
+      if (seg && seg.kind === 'original') {
+        if (seg.base !== this._baseId) {
+          throw new Error(
+            `${what}: the edit refers to lines of "${this._path}" as it was before it was saved or changed on disk; it cannot be applied to the current file.`,
+          );
+        }
+        const { start, count } = seg;
+        if (!isInt(start) || !isInt(count) || start < 0 || count < 0 || start + count > this.index.count) {
+          throw new RangeError(`${what}: segment ${k} refers to original lines that do not exist.`);
+        }
+        return { kind: 'original', start, count };
+      }
+      throw new TypeError(`${what}: segment ${k} is neither an "original" nor a "text" segment.`);
+    });
+  }
+
+  private piecesToSegments(pieces: Iterable<Piece>): Segment[] {
+    const out: Segment[] = [];
+    for (const p of pieces) {
+      out.push(
+        p.kind === 'original'
+          ? { kind: 'original', start: p.start, count: p.count, base: this._baseId }
+          : { kind: 'text', texts: p.texts.slice() },
+      );
+    }
+    return out;
+  }
+
+  /** Applies an edit and returns its inverse (applying the inverse restores the exact previous state). */
+  apply(edit: StoreEdit): StoreEdit {
+    this.checkOpen();
+    if (this.saving) throw new Error(`"${this._path}" is being saved; edits must wait until the save is done.`);
+    const e = edit as Partial<Record<string, unknown>> & { kind?: unknown };
+    let inverse: StoreEdit;
+    switch (e.kind) {
+      case 'replace': {
+        const texts = this.checkTexts(e.texts, 'replace');
+        this.checkRange('replace', e.index, texts.length, false);
+        const index = e.index as number;
+        const removed = this.table.remove(index, texts.length);
+        this.table.insert(index, [{ kind: 'text', texts: texts.slice() }]);
+        inverse = { kind: 'splice', index, deleteCount: texts.length, insert: this.piecesToSegments(removed) };
+        break;
+      }
+      case 'insert': {
+        const texts = this.checkTexts(e.texts, 'insert');
+        this.checkRange('insert', e.index, 0, true);
+        const index = e.index as number;
+        this.table.insert(index, [{ kind: 'text', texts: texts.slice() }]);
+        inverse = { kind: 'delete', index, count: texts.length };
+        break;
+      }
+      case 'delete': {
+        this.checkRange('delete', e.index, e.count, false);
+        const index = e.index as number;
+        const removed = this.table.remove(index, e.count as number);
+        inverse = { kind: 'splice', index, deleteCount: 0, insert: this.piecesToSegments(removed) };
+        break;
+      }
+      case 'move': {
+        this.checkRange('move', e.from, e.count, false);
+        const from = e.from as number;
+        const count = e.count as number;
+        const to = e.to;
+        if (!isInt(to) || to < 0 || to > this.lineCount - count) {
+          throw new RangeError(`move: target ${String(to)} is outside 0..${this.lineCount - count}.`);
+        }
+        if (this.indexing && to + count >= this.lineCount) {
+          throw new Error(`move: the end of "${this._path}" is still being indexed; try again when indexing is done.`);
+        }
+        const removed = this.table.remove(from, count);
+        this.table.insert(to, removed);
+        inverse = { kind: 'move', from: to, count, to: from };
+        break;
+      }
+      case 'splice': {
+        const pieces = this.segmentsToPieces(e.insert, 'splice');
+        this.checkRange('splice', e.index, e.deleteCount, true);
+        const index = e.index as number;
+        const removed = this.table.remove(index, e.deleteCount as number);
+        this.table.insert(index, pieces);
+        const inserted = pieces.reduce((a, p) => a + pieceLength(p), 0);
+        inverse = { kind: 'splice', index, deleteCount: inserted, insert: this.piecesToSegments(removed) };
+        break;
+      }
+      default:
+        throw new TypeError(`Unknown edit kind ${JSON.stringify(e.kind)}.`);
+    }
+    this._version++;
+    return inverse;
+  }
+
+  // ---- saving --------------------------------------------------------------------------------
+
+  /** Saves atomically over the file and re-bases the store on what was written. */
+  async save(opts: SaveOptions = {}): Promise<void> {
+    await this.saveTo(this._path, opts);
+  }
+
+  /** Saves to another path; afterwards the store is based on (and its `path` is) the new file. */
+  async saveAs(target: string, opts: SaveOptions = {}): Promise<void> {
+    await this.saveTo(target, opts);
+  }
+
+  private async saveTo(target: string, opts: SaveOptions): Promise<void> {
+    this.checkOpen();
+    if (this.saving) throw new Error(`"${this._path}" is already being saved.`);
+    this.saving = true;
+    try {
+      await this.saveUnguarded(target, opts);
+    } finally {
+      this.saving = false;
+    }
+  }
+
+  private async saveUnguarded(target: string, opts: SaveOptions): Promise<void> {
+    if (this.indexing) await this._indexed;
+    if (this.indexError !== undefined) {
+      throw new Error(`Cannot save "${target}": the file was not fully indexed, so not all of it is known.`);
+    }
+    // The bytes we copy come from our open handle; refuse when the file was rewritten in place.
+    const now = await fingerprintHandle(this.fh);
+    if (now.size !== this.fp.size || now.headTailSha256 !== this.fp.headTailSha256) {
+      throw new Error(
+        `Cannot save "${target}": "${this._path}" was changed on disk since it was opened (${describeFingerprintChange(this.fp, now)}). Reload it first.`,
+      );
+    }
+    const st = await this.fh.stat();
+    const version = this._version;
+    const lineCount = this.lineCount;
+    const newIndex = await atomicWrite(target, st.mode & 0o7777, opts.signal, (out) =>
+      writeDocument(out, {
+        src: this.fh,
+        index: this.index,
+        runs: [...this.table.runs()],
+        lineCount,
+        hasBom: this._hasBom,
+        signal: opts.signal,
+        onProgress: opts.onProgress,
+        totalBytes: this.fp.size,
+      }),
+    );
+    // Re-base on the new file: the index was computed from what we wrote.
+    const { fh, fp } = await DatasetStore.openFile(target);
+    const old = this.fh;
+    this.fh = fh;
+    this.fp = fp;
+    this._baseId = baseIdOf(fp);
+    this._path = target;
+    this.index = newIndex;
+    this.table.reset();
+    this.cache.clear();
+    this.savedVersion = version;
+    await old.close();
+  }
+
+  // ---- backups, reload, external changes ----------------------------------------------------
+
+  /** The edit overlay plus the fingerprint of the file it applies to (no copy of the file). */
+  backup(): StoreBackup {
+    this.checkOpen();
+    const segments: Segment[] = this.piecesToSegments(this.table.runs());
+    const backup: StoreBackup = {
+      format: 'parrot-store-backup',
+      version: 1,
+      path: this._path,
+      fingerprint: { ...this.fp },
+      lineCount: this.indexing ? -1 : this.lineCount,
+      segments,
+    };
+    if (this.indexing) {
+      // The last original run continues to the end of the file, which is not known yet.
+      const last = segments[segments.length - 1];
+      if (last && last.kind === 'original' && last.start + last.count === this.index.count) {
+        segments.pop();
+        backup.tailFrom = last.start;
+      } else backup.tailFrom = this.index.count;
+    }
+    return backup;
+  }
+
+  /**
+   * Opens `path` and re-applies a backup's overlay. Fails (without applying anything) when the file
+   * no longer matches the backup's fingerprint.
+   */
+  static async restore(path: string, backup: StoreBackup, opts: OpenOptions = {}): Promise<DatasetStore> {
+    const b = backup as Partial<StoreBackup> | null;
+    if (!b || b.format !== 'parrot-store-backup' || b.version !== 1 || !b.fingerprint || !Array.isArray(b.segments)) {
+      throw new Error(`Cannot restore "${path}": the backup is not a Parrot Studio store backup (version 1).`);
+    }
+    const store = await DatasetStore.open(path, opts);
+    try {
+      if (!sameFingerprint(store.fp, b.fingerprint)) {
+        throw new Error(
+          `Cannot restore the unsaved edits of "${path}": the file changed after the backup was made (${describeFingerprintChange(b.fingerprint, store.fp)}). The edits were not applied.`,
+        );
+      }
+      await store.indexed;
+      const pieces = store.segmentsToPieces(b.segments, 'restore');
+      if (b.tailFrom !== undefined) {
+        if (!isInt(b.tailFrom) || b.tailFrom < 0 || b.tailFrom > store.index.count) {
+          throw new Error(`Cannot restore "${path}": the backup refers to lines the file does not have.`);
+        }
+        pieces.push({ kind: 'original', start: b.tailFrom, count: store.index.count - b.tailFrom });
+      }
+      store.table.setAll(pieces);
+      if (isInt(b.lineCount) && b.lineCount >= 0 && b.lineCount !== store.lineCount) {
+        throw new Error(
+          `Cannot restore "${path}": the backup describes ${b.lineCount} lines but applying it gives ${store.lineCount}.`,
+        );
+      }
+      store._version = 1;
+      store.savedVersion = 0;
+      return store;
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
+
+  /** The fingerprint of the file at `path` as it is now on disk. */
+  async fingerprint(): Promise<Fingerprint> {
+    return fingerprintFile(this._path);
+  }
+
+  /** The fingerprint of the file version the store is based on. */
+  get baseFingerprint(): Fingerprint {
+    return { ...this.fp };
+  }
+
+  /** True when the file on disk is no longer the version the store is based on (or is gone). */
+  async hasChangedOnDisk(): Promise<boolean> {
+    try {
+      return !sameFingerprint(await this.fingerprint(), this.fp);
+    } catch {
+      return true;
+    }
+  }
+
+  /** Drops all edits and re-reads the file from disk (indexing restarts; await `indexed`). */
+  async reload(opts: OpenOptions = {}): Promise<void> {
+    this.checkOpen();
+    this.abortIndexing?.abort();
+    const { fh, fp, hasBom } = await DatasetStore.openFile(this._path);
+    const old = this.fh;
+    this.fh = fh;
+    this.fp = fp;
+    this._baseId = baseIdOf(fp);
+    this._hasBom = hasBom;
+    this.index = new LineIndex(hasBom ? 3 : 0);
+    this.table.reset();
+    this.cache.clear();
+    this._version++;
+    this.savedVersion = this._version;
+    for (const w of this.waiters) w.reject(new Error(`"${this._path}" was reloaded.`));
+    this.waiters = [];
+    this.startIndexing(opts);
+    await old.close();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.abortIndexing?.abort();
+    for (const w of this.waiters) w.reject(new Error(`The store for "${this._path}" was closed.`));
+    this.waiters = [];
+    await this._indexed.catch(() => undefined);
+    await this.fh.close();
+  }
+}
+

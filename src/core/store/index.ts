@@ -1,0 +1,15 @@
+export { DatasetStore } from './datasetStore';
+export { fingerprintFile, sameFingerprint, describeFingerprintChange } from './fingerprint';
+export type {
+  Eol,
+  Fingerprint,
+  LineEdit,
+  LineInfo,
+  OpenOptions,
+  SaveOptions,
+  Segment,
+  SpliceEdit,
+  StoreBackup,
+  StoreEdit,
+  StoreProgress,
+} from './types';

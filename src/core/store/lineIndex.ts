@@ -1,0 +1,194 @@
+import { isUtf8 } from 'node:buffer';
+import type { FileHandle } from 'node:fs/promises';
+import type { Eol } from './types';
+
+/** Per-line flag bits. */
+export const EOL_NONE = 0;
+export const EOL_LF = 1;
+export const EOL_CRLF = 2;
+export const EOL_MASK = 3;
+export const FLAG_INVALID_UTF8 = 4;
+
+export function eolOf(flag: number): Eol {
+  const e = flag & EOL_MASK;
+  return e === EOL_LF ? 'lf' : e === EOL_CRLF ? 'crlf' : 'none';
+}
+
+export function eolLength(flag: number): number {
+  return flag & EOL_MASK; // EOL_NONE = 0, EOL_LF = 1, EOL_CRLF = 2 bytes
+}
+
+/**
+ * Byte offsets of the physical lines of one file, in typed arrays.
+ *
+ * Line `i` occupies bytes `[starts[i], starts[i + 1])` including its line ending; `flags[i]` holds its
+ * line ending kind and whether its bytes are invalid UTF-8. Offsets are absolute (a UTF-8 BOM, when
+ * present, comes before `starts[0]`). The empty text after a final newline is not a line.
+ */
+export class LineIndex {
+  starts: Float64Array;
+  flags: Uint8Array;
+  count = 0;
+  lfCount = 0;
+  crlfCount = 0;
+
+  constructor(
+    readonly bomLength: number,
+    capacity = 1024,
+  ) {
+    this.starts = new Float64Array(Math.max(2, capacity + 1));
+    this.flags = new Uint8Array(Math.max(1, capacity));
+    this.starts[0] = bomLength;
+  }
+
+  /** Records the end (exclusive, after the line ending) of the next line. */
+  push(end: number, flag: number): void {
+    const n = this.count;
+    if (n + 1 >= this.starts.length) this.grow();
+    this.flags[n] = flag;
+    this.starts[n + 1] = end;
+    this.count = n + 1;
+    const e = flag & EOL_MASK;
+    if (e === EOL_LF) this.lfCount++;
+    else if (e === EOL_CRLF) this.crlfCount++;
+  }
+
+  /** Ors `bits` into the flags of the line that is being scanned (index `count`, not yet pushed). */
+  markPending(bits: number): void {
+    if (this.count >= this.flags.length) this.grow();
+    this.flags[this.count] |= bits;
+  }
+
+  pendingFlags(): number {
+    return this.count < this.flags.length ? this.flags[this.count] : 0;
+  }
+
+  private grow(): void {
+    const starts = new Float64Array(this.starts.length * 2);
+    starts.set(this.starts);
+    const flags = new Uint8Array(this.flags.length * 2);
+    flags.set(this.flags);
+    this.starts = starts;
+    this.flags = flags;
+  }
+
+  start(i: number): number {
+    return this.starts[i];
+  }
+  /** End of the line's text (before its line ending). */
+  contentEnd(i: number): number {
+    return this.starts[i + 1] - eolLength(this.flags[i]);
+  }
+  end(i: number): number {
+    return this.starts[i + 1];
+  }
+  flag(i: number): number {
+    return this.flags[i];
+  }
+  get dominantEol(): 'lf' | 'crlf' {
+    return this.crlfCount > this.lfCount ? 'crlf' : 'lf';
+  }
+  /** Whether the file ends with a line ending (true for a file without lines). */
+  get finalNewline(): boolean {
+    return this.count === 0 || (this.flags[this.count - 1] & EOL_MASK) !== EOL_NONE;
+  }
+}
+
+export class AbortedError extends Error {
+  constructor(what: string) {
+    super(`${what} was cancelled.`);
+    this.name = 'AbortError';
+  }
+}
+
+export interface ScanOptions {
+  chunkSize: number;
+  signal?: AbortSignal;
+  /** Called after each chunk. */
+  onChunk: (bytesDone: number) => void;
+}
+
+/** Length of an incomplete UTF-8 sequence at the very end of `buf[0..n)` (0..3). */
+function incompleteTail(buf: Buffer, n: number): number {
+  for (let back = 1; back <= 3 && back <= n; back++) {
+    const b = buf[n - back];
+    if (b < 0x80) return 0;
+    if (b >= 0xc0) {
+      const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+      return need > back ? back : 0;
+    }
+  }
+  return 0;
+}
+
+/**
+ * Scans `[from, size)` of the file into `index`: big positional reads into two reused buffers
+ * (the next read runs while the current chunk is scanned), `Buffer.indexOf(10)` for newlines and a
+ * SIMD UTF-8 check per chunk (per line only when a chunk is not valid UTF-8).
+ */
+export async function scanLines(
+  fh: FileHandle,
+  index: LineIndex,
+  from: number,
+  size: number,
+  opts: ScanOptions,
+): Promise<void> {
+  const chunk = Math.max(64 * 1024, opts.chunkSize);
+  const bufs = [Buffer.allocUnsafe(chunk), Buffer.allocUnsafe(chunk)];
+  let k = 0;
+  let pos = from;
+  let prevByte = -1; // last byte of the previous chunk
+  const carry = Buffer.alloc(8); // incomplete UTF-8 sequence at the end of the previous chunk
+  let carryLen = 0;
+  const readAt = (buf: Buffer, at: number) =>
+    at < size ? fh.read(buf, 0, Math.min(buf.length, size - at), at).then((r) => r.bytesRead) : Promise.resolve(0);
+  let pending = readAt(bufs[0], pos);
+  for (;;) {
+    const n = await pending;
+    if (opts.signal?.aborted) throw new AbortedError('Indexing');
+    if (n === 0) break;
+    const buf = bufs[k];
+    k ^= 1;
+    pending = readAt(bufs[k], pos + n);
+    const view = buf.subarray(0, n);
+
+    // UTF-8 validity: the bytes that complete the previous chunk's tail, then the chunk itself.
+    let lead = 0;
+    let headValid = true;
+    if (carryLen > 0) {
+      while (lead < 3 && lead < n && (view[lead] & 0xc0) === 0x80) lead++;
+      const joined = Buffer.concat([carry.subarray(0, carryLen), view.subarray(0, lead)]);
+      headValid = isUtf8(joined);
+      carryLen = 0;
+    }
+    const tail = incompleteTail(view, n);
+    const bodyValid = isUtf8(view.subarray(lead, n - tail));
+    if (tail > 0) {
+      view.copy(carry, 0, n - tail, n);
+      carryLen = tail;
+    }
+    if (!headValid) index.markPending(FLAG_INVALID_UTF8);
+
+    let i = 0;
+    let fragStart = lead;
+    for (;;) {
+      const nl = view.indexOf(10, i);
+      if (nl < 0) break;
+      const cr = nl > 0 ? view[nl - 1] === 13 : prevByte === 13;
+      let flag = cr ? EOL_CRLF : EOL_LF;
+      if (!bodyValid && nl > fragStart && !isUtf8(view.subarray(fragStart, nl))) flag |= FLAG_INVALID_UTF8;
+      flag |= index.pendingFlags();
+      index.push(pos + nl + 1, flag);
+      i = nl + 1;
+      fragStart = i;
+    }
+    if (!bodyValid && fragStart < n - tail && !isUtf8(view.subarray(fragStart, n - tail))) {
+      index.markPending(FLAG_INVALID_UTF8);
+    }
+    prevByte = view[n - 1];
+    pos += n;
+    opts.onChunk(pos);
+  }
+  if (carryLen > 0) index.markPending(FLAG_INVALID_UTF8); // file ends inside a UTF-8 sequence
+  if (pos > index.starts[index.count]) index.push(pos, EOL_NONE | index.pendingFlags());
+}

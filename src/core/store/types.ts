@@ -1,0 +1,98 @@
+/**
+ * Plain, serialisable data types of the dataset store. Everything here survives `JSON.stringify` /
+ * `JSON.parse` unchanged, so edits and backups can cross process boundaries and be written to disk.
+ */
+
+/** A line ending as found on disk. `none` only ever applies to the last line of a file. */
+export type Eol = 'lf' | 'crlf' | 'none';
+
+/** The edits a caller usually makes. Indexes are line (= record) indexes in the current document. */
+export type LineEdit =
+  /** New texts for lines `index .. index + texts.length - 1`. */
+  | { kind: 'replace'; index: number; texts: string[] }
+  /** New lines inserted before line `index` (`index === lineCount` appends). */
+  | { kind: 'insert'; index: number; texts: string[] }
+  | { kind: 'delete'; index: number; count: number }
+  /**
+   * Move lines `from .. from + count - 1` so that the first of them ends up at index `to` of the
+   * resulting document (`0 <= to <= lineCount - count`). Its inverse is `{ from: to, count, to: from }`.
+   */
+  | { kind: 'move'; from: number; count: number; to: number };
+
+/**
+ * A run of lines in an edit: either original lines of the file the store is based on (by line
+ * index, so their exact bytes and line endings are kept), or new texts (written with the file's
+ * dominant line ending).
+ *
+ * `base` names the file version the original line numbers refer to (see `DatasetStore.baseId`);
+ * an edit whose `base` no longer matches is refused instead of being applied to the wrong lines.
+ */
+export type Segment = { kind: 'original'; start: number; count: number; base: string } | { kind: 'text'; texts: string[] };
+
+/**
+ * Remove `deleteCount` lines at `index`, then insert the lines described by `insert` there.
+ * This is what inverse edits look like when they must bring back original lines by reference.
+ */
+export interface SpliceEdit {
+  kind: 'splice';
+  index: number;
+  deleteCount: number;
+  insert: Segment[];
+}
+
+/** Every edit `DatasetStore.apply` accepts. `apply` returns another `StoreEdit`: the inverse. */
+export type StoreEdit = LineEdit | SpliceEdit;
+
+/** Identifies one version of a file on disk without reading all of it. */
+export interface Fingerprint {
+  size: number;
+  mtimeMs: number;
+  /** sha256 (hex) of the first 64 KiB followed by the last 64 KiB (the whole file when smaller). */
+  headTailSha256: string;
+}
+
+/** A hot-exit backup: the edit overlay plus the fingerprint of the file it applies to. */
+export interface StoreBackup {
+  format: 'parrot-store-backup';
+  version: 1;
+  /** The file the overlay was made against (informational; restore takes the path as an argument). */
+  path: string;
+  fingerprint: Fingerprint;
+  /** Number of lines of the document when the backup was made (a consistency check). */
+  lineCount: number;
+  /** The whole document as segments, in order. Original segments refer to the fingerprinted file. */
+  segments: Segment[];
+  /**
+   * Present when the backup was made while the file was still being indexed: original lines from
+   * this index to the end of the file follow `segments`.
+   */
+  tailFrom?: number;
+}
+
+/** Progress while indexing or saving. */
+export interface StoreProgress {
+  lines: number;
+  bytes: number;
+  totalBytes: number;
+}
+
+export interface OpenOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: StoreProgress) => void;
+  /** Read size while indexing, in bytes (default 4 MiB). */
+  chunkSize?: number;
+}
+
+export interface SaveOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: StoreProgress) => void;
+}
+
+export interface LineInfo {
+  eol: Eol;
+  invalidUtf8: boolean;
+  /** True for lines that are not an original line of the file (inserted or replaced text). */
+  edited: boolean;
+  /** Bytes of the line without its line ending (original lines only). */
+  byteLength?: number;
+}
