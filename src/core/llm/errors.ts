@@ -1,0 +1,144 @@
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+
+export type LlmErrorKind =
+  | 'auth'
+  | 'unreachable'
+  | 'model-not-found'
+  | 'not-found'
+  | 'timeout'
+  | 'rate-limit'
+  | 'server'
+  | 'bad-request'
+  | 'malformed'
+  | 'stream-cut'
+  | 'cancelled';
+
+/** An endpoint failure with a message a person can act on. */
+export class LlmError extends Error {
+  override readonly name = 'LlmError';
+  constructor(
+    readonly kind: LlmErrorKind,
+    message: string,
+    readonly host: string,
+    readonly details: {
+      status?: number;
+      /** Text received before a stream was cut. */
+      partial?: string;
+      /** Models the endpoint lists (for `model-not-found`). */
+      available?: string[];
+      retryAfterMs?: number;
+      cause?: unknown;
+    } = {},
+  ) {
+    super(message);
+  }
+
+  get retryable(): boolean {
+    return this.kind === 'rate-limit' || this.kind === 'server' || this.kind === 'timeout' || this.kind === 'stream-cut';
+  }
+}
+
+export function isCancel(err: unknown): boolean {
+  return (
+    (err instanceof LlmError && err.kind === 'cancelled') ||
+    err instanceof APIUserAbortError ||
+    (err instanceof Error && err.name === 'AbortError')
+  );
+}
+
+function causeCode(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let i = 0; i < 5 && e; i++) {
+    if (typeof e === 'object' && e !== null) {
+      const code = (e as { code?: unknown }).code;
+      if (typeof code === 'string') return code;
+      e = (e as { cause?: unknown }).cause;
+    } else break;
+  }
+  return undefined;
+}
+
+export interface MapContext {
+  host: string;
+  model?: string;
+  /** What to tell the user about keys: "run Parrot: Set API Key" / "set OPENAI_API_KEY or --api-key-env". */
+  keyHint: string;
+  timeoutMs: number;
+  partial?: string;
+}
+
+/** Turns any SDK / network error into an `LlmError` with an actionable message. */
+export function mapError(err: unknown, ctx: MapContext): LlmError {
+  if (err instanceof LlmError) return err;
+  const { host } = ctx;
+  const partial = ctx.partial;
+  if (err instanceof APIUserAbortError || (err instanceof Error && err.name === 'AbortError')) {
+    return new LlmError('cancelled', 'cancelled', host, { partial, cause: err });
+  }
+  if (err instanceof APIConnectionTimeoutError) {
+    return new LlmError(
+      'timeout',
+      `${host} did not answer within ${Math.round(ctx.timeoutMs / 1000)} s — raise the timeout or lower the concurrency`,
+      host,
+      { partial, cause: err },
+    );
+  }
+  if (err instanceof APIConnectionError) {
+    const code = causeCode(err);
+    if (partial !== undefined && partial.length > 0) {
+      return streamCut(host, partial, err);
+    }
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH' || code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === undefined) {
+      return new LlmError('unreachable', `cannot reach ${host} — is the server running?${code ? ` (${code})` : ''}`, host, {
+        cause: err,
+      });
+    }
+    return new LlmError('unreachable', `cannot reach ${host} — is the server running? (${code})`, host, { cause: err });
+  }
+  if (err instanceof APIError) {
+    const status = err.status ?? 0;
+    const serverMsg = typeof err.error === 'object' && err.error && 'message' in err.error ? String((err.error as { message: unknown }).message) : '';
+    if (status === 401 || status === 403) {
+      return new LlmError('auth', `the key was rejected by ${host} — ${ctx.keyHint}`, host, { status, cause: err });
+    }
+    if (status === 404) {
+      if (ctx.model && (/model/i.test(serverMsg) || serverMsg === '')) {
+        return new LlmError('model-not-found', `model '${ctx.model}' not found on ${host}`, host, { status, cause: err });
+      }
+      return new LlmError('not-found', `${host} answered 404 — check the base URL (it usually ends in /v1)${serverMsg ? `: ${serverMsg}` : ''}`, host, {
+        status,
+        cause: err,
+      });
+    }
+    if (status === 429) {
+      return new LlmError('rate-limit', `${host} is rate-limiting requests (429) — lower the concurrency or wait`, host, { status, cause: err });
+    }
+    if (status >= 500) {
+      return new LlmError('server', `${host} had an internal error (${status})${serverMsg ? `: ${serverMsg}` : ''}`, host, { status, cause: err });
+    }
+    if (status === 400 || status === 422) {
+      return new LlmError('bad-request', `${host} refused the request (${status})${serverMsg ? `: ${serverMsg}` : ''}`, host, { status, cause: err });
+    }
+    return new LlmError('server', `${host} answered ${status}${serverMsg ? `: ${serverMsg}` : ''}`, host, { status, cause: err });
+  }
+  if (err instanceof SyntaxError) {
+    return new LlmError('malformed', `${host} sent a response that is not valid JSON — is it an OpenAI-compatible endpoint?`, host, {
+      partial,
+      cause: err,
+    });
+  }
+  if (partial !== undefined && partial.length > 0) return streamCut(host, partial, err);
+  const code = causeCode(err);
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || (err instanceof TypeError && /terminated|fetch failed/i.test(err.message))) {
+    return streamCut(host, partial ?? '', err);
+  }
+  const msg = err instanceof Error ? err.message : String(err);
+  return new LlmError('malformed', `unexpected answer from ${host}: ${msg}`, host, { partial, cause: err });
+}
+
+function streamCut(host: string, partial: string, cause: unknown): LlmError {
+  return new LlmError('stream-cut', `the stream from ${host} stopped mid-way after ${partial.length} characters; the partial text was kept`, host, {
+    partial,
+    cause,
+  });
+}

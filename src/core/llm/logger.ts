@@ -1,0 +1,30 @@
+/** Where core code reports what it does. Messages never contain keys or whole records. */
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export const silentLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
+/** Removes things that look like secrets (bearer tokens, `sk-…` keys, `api_key=` values) from a message. */
+export function redact(message: string, secrets: readonly (string | undefined)[] = []): string {
+  let out = message;
+  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('[redacted]');
+  return out
+    .replace(/(Bearer\s+)[^\s"']+/gi, '$1[redacted]')
+    .replace(/\bsk-[A-Za-z0-9_-]{8,}/g, 'sk-[redacted]')
+    .replace(/((?:api[_-]?key|authorization)["']?\s*[:=]\s*["']?)(?!Bearer\b)[^\s"',}]+/gi, '$1[redacted]');
+}
+
+/** Shortens user text for a log line (records are never logged whole). */
+export function snippet(text: string, max = 60): string {
+  const one = text.replace(/\s+/g, ' ').trim();
+  return one.length <= max ? one : `${one.slice(0, max - 1)}…`;
+}
