@@ -4,9 +4,21 @@
  * so that writing it back changes only what the user changed.
  */
 
-export type Role = 'system' | 'user' | 'assistant' | 'tool' | 'function_call' | 'observation';
+/** The roles the canonical model knows. */
+export type KnownRole = 'system' | 'user' | 'assistant' | 'tool' | 'function_call' | 'observation';
+
+/**
+ * A turn's role. A role name the readers do not recognise (e.g. ShareGPT `"from": "bing"`) is kept
+ * verbatim instead of being changed into a known one, so it round-trips; use `isKnownRole` to tell.
+ */
+export type Role = KnownRole | (string & Record<never, never>);
 
 export const ROLES: readonly Role[] = ['system', 'user', 'assistant', 'tool', 'function_call', 'observation'];
+
+/** Whether `role` is one the canonical model knows (as opposed to an unknown name kept verbatim). */
+export function isKnownRole(role: string): role is KnownRole {
+  return (ROLES as readonly string[]).includes(role);
+}
 
 /** A content part (OpenAI `{type:'text', text}` / LLaMA-Factory v1 `{type, value}` / images, …). */
 export interface Part {
@@ -28,6 +40,8 @@ export interface Turn {
   toolCalls?: unknown;
   /** OpenAI `tool_call_id`. */
   toolCallId?: string;
+  /** Fields of the on-disk message the canonical model has no place for (kept and written back). */
+  meta?: Record<string, unknown>;
 }
 
 export type FormatId =

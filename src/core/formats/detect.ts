@@ -4,6 +4,19 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Whether a `messages` list is written the LLaMA-Factory v1 way (`{type, value}` parts, `loss_weight`). */
+function looksLikeLfV1(messages: unknown[]): boolean {
+  for (const m of messages) {
+    if (!isObject(m)) continue;
+    if ('loss_weight' in m) return true;
+    if (Array.isArray(m.content)) {
+      const part: unknown = m.content[0];
+      if (isObject(part)) return 'value' in part && !('text' in part);
+    }
+  }
+  return false;
+}
+
 /**
  * The format of one parsed record, decided from its keys only (cheap: runs on every line).
  * Returns undefined when the record matches no known format.
@@ -12,21 +25,14 @@ export function detectRecordFormat(v: unknown): FormatId | undefined {
   if (!isObject(v)) return undefined;
   if ('question_id' in v && Array.isArray(v.turns)) return 'mt-bench';
   if (isObject(v.input) && 'preferred_output' in v && 'non_preferred_output' in v) return 'openai-preference';
-  if ('chosen_messages' in v || 'rejected_messages' in v) return 'llamafactory-v1-preference';
+  if (Array.isArray(v.chosen_messages) || Array.isArray(v.rejected_messages))
+    return 'llamafactory-v1-preference';
   if (Array.isArray(v.conversations)) {
-    if ('chosen' in v || 'rejected' in v) return 'sharegpt-preference';
+    if (isObject(v.chosen) || isObject(v.rejected)) return 'sharegpt-preference';
     return 'sharegpt';
   }
   if ('chosen' in v && 'rejected' in v) return 'trl-preference';
-  if (Array.isArray(v.messages)) {
-    const messages: unknown[] = v.messages;
-    const first = messages.find((m): m is Record<string, unknown> => isObject(m) && Array.isArray(m.content));
-    if (first && Array.isArray(first.content)) {
-      const part: unknown = first.content[0];
-      if (isObject(part) && 'value' in part && !('text' in part)) return 'llamafactory-v1';
-    }
-    return 'openai';
-  }
-  if ('instruction' in v && 'output' in v) return 'alpaca';
+  if (Array.isArray(v.messages)) return looksLikeLfV1(v.messages) ? 'llamafactory-v1' : 'openai';
+  if (typeof v.instruction === 'string' && ('output' in v || 'input' in v)) return 'alpaca';
   return undefined;
 }

@@ -1,0 +1,121 @@
+/**
+ * Dataset formats: read a JSONL record into the canonical model and remember how it was written,
+ * write it back (only what changed differs), detect formats, convert between them.
+ */
+import type { FormatId, Sample } from '../model';
+import { ADAPTERS, FormatError, type RecordLayout } from './adapters';
+import { FORMATS, FORMAT_IDS } from './catalog';
+import { detectRecordFormat } from './detect';
+import { COMPACT_STYLE, detectStyle, locateJsonError, serializeLike, type LineStyle } from './json';
+import { isObject } from './messages';
+
+export type { RecordLayout } from './adapters';
+export type { LineStyle, JsonErrorLocation } from './json';
+export type { ConvertOptions } from './convert';
+export { FormatError } from './adapters';
+export { convertSample } from './convert';
+export { detectRecordFormat } from './detect';
+export { FORMATS, FORMAT_IDS } from './catalog';
+export { COMPACT_STYLE, detectStyle, locateJsonError, serializeLike };
+
+export type ParseResult =
+  | { ok: true; sample: Sample; layout: RecordLayout; value: unknown }
+  | { ok: false; error: { message: string; line?: number; column: number }; value?: unknown };
+
+export function isFormatId(s: string): s is FormatId {
+  return Object.prototype.hasOwnProperty.call(FORMATS, s);
+}
+
+/** Reads a parsed record. `format` forces a format; otherwise it is detected from the keys. */
+export function readRecord(
+  value: unknown,
+  format?: FormatId,
+): { sample: Sample; layout: RecordLayout } | { error: string } {
+  if (!isObject(value)) return { error: 'a record must be a JSON object' };
+  const f = format ?? detectRecordFormat(value);
+  if (!f)
+    return {
+      error: `no known dataset format has this record's keys (${Object.keys(value).join(', ') || 'none'})`,
+    };
+  return ADAPTERS[f].read(value);
+}
+
+/**
+ * Parses one JSONL line. On a syntax error, `column` is the 1-based position (UTF-16 code units)
+ * of the offending character within the line. A structurally wrong record (valid JSON) reports
+ * column 1 and carries the parsed `value`.
+ */
+export function parseRecord(line: string, format?: FormatId): ParseResult {
+  const text = line.charCodeAt(0) === 0xfeff ? line.slice(1) : line;
+  const shift = text.length === line.length ? 0 : 1;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    const loc = locateJsonError(text);
+    return {
+      ok: false,
+      error: loc
+        ? { message: `invalid JSON: ${loc.message}`, column: loc.column + shift }
+        : { message: `invalid JSON: ${e instanceof Error ? e.message : String(e)}`, column: 1 },
+    };
+  }
+  const r = readRecord(value, format);
+  if ('error' in r) return { ok: false, error: { message: r.error, column: 1 }, value };
+  return { ok: true, sample: r.sample, layout: { ...r.layout, style: detectStyle(text) }, value };
+}
+
+/** The record's JSON value in its layout's format. Throws FormatError when the sample does not fit the format. */
+export function writeRecord(sample: Sample, layout: RecordLayout): unknown {
+  return ADAPTERS[layout.format].write(sample, layout);
+}
+
+/** One JSONL line (without line ending) for the sample, serialised like the line it was read from. */
+export function recordToLine(sample: Sample, layout: RecordLayout): string {
+  return serializeLike(writeRecord(sample, layout), layout.style ?? COMPACT_STYLE);
+}
+
+/** A layout for a record created from scratch: the format's usual key order and role names. */
+export function newLayout(format: FormatId, style: LineStyle = COMPACT_STYLE): RecordLayout {
+  return { format, style };
+}
+
+/**
+ * The format of a file, from its first `sample` non-blank lines (default 200). `mixed` is true
+ * when records of more than one format were seen; `format` is the most frequent one.
+ */
+export function detectFileFormat(
+  lines: Iterable<string>,
+  sample = 200,
+): { format?: FormatId; counts: Partial<Record<FormatId, number>>; mixed: boolean } {
+  const counts: Partial<Record<FormatId, number>> = {};
+  let seen = 0;
+  for (const raw of lines) {
+    if (seen >= sample) break;
+    const line = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
+    if (line.trim() === '') continue;
+    seen++;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    const f = detectRecordFormat(v);
+    if (f) counts[f] = (counts[f] ?? 0) + 1;
+  }
+  let format: FormatId | undefined;
+  for (const f of FORMAT_IDS) if ((counts[f] ?? 0) > (format ? (counts[format] ?? 0) : 0)) format = f;
+  const result: { format?: FormatId; counts: Partial<Record<FormatId, number>>; mixed: boolean } = {
+    counts,
+    mixed: Object.keys(counts).length > 1,
+  };
+  if (format) result.format = format;
+  return result;
+}
+
+/** Message for an error thrown by writeRecord/convertSample, or rethrows anything else. */
+export function formatErrorMessage(e: unknown): string {
+  if (e instanceof FormatError) return e.message;
+  throw e;
+}
