@@ -133,7 +133,7 @@ export async function scanLines(
   size: number,
   opts: ScanOptions,
 ): Promise<void> {
-  const chunk = Math.max(64 * 1024, opts.chunkSize);
+  const chunk = Math.max(8, Math.floor(opts.chunkSize));
   const bufs = [Buffer.allocUnsafe(chunk), Buffer.allocUnsafe(chunk)];
   let k = 0;
   let pos = from;

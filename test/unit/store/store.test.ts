@@ -1,0 +1,338 @@
+import * as assert from 'node:assert/strict';
+import { chmod, readFile, readdir, rm, stat, writeFile, appendFile, open as openFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DatasetStore, type StoreBackup } from '../../../src/core/store';
+import { datasetsDir, tempDir } from './util';
+
+describe('store: DatasetStore', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  const open: DatasetStore[] = [];
+
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDir());
+  });
+  afterEach(async () => {
+    for (const s of open.splice(0)) await s.close();
+    await cleanup();
+  });
+
+  async function fileWith(name: string, content: Buffer | string): Promise<string> {
+    const p = join(dir, name);
+    await writeFile(p, content);
+    return p;
+  }
+  async function openIndexed(p: string, chunkSize?: number): Promise<DatasetStore> {
+    const s = await DatasetStore.open(p, chunkSize ? { chunkSize } : {});
+    open.push(s);
+    await s.indexed;
+    return s;
+  }
+  async function all(s: DatasetStore): Promise<string[]> {
+    return s.readLines(0, s.lineCount);
+  }
+
+  it('reads LF lines, blank lines included', async () => {
+    const s = await openIndexed(await fileWith('a.jsonl', '{"a":1}\n\n\n{"b":2}\n'));
+    assert.equal(s.lineCount, 4);
+    assert.deepEqual(await all(s), ['{"a":1}', '', '', '{"b":2}']);
+    assert.equal(await s.readLine(3), '{"b":2}');
+    assert.equal(s.dominantEol, 'lf');
+    assert.equal(s.lineInfo(0).eol, 'lf');
+    assert.equal(s.lineInfo(0).byteLength, 7);
+    assert.equal(s.isDirty, false);
+  });
+
+  it('reads CRLF lines without the CR and saves them unchanged', async () => {
+    const p = await fileWith('a.jsonl', 'one\r\ntwo\r\n');
+    const s = await openIndexed(p);
+    assert.deepEqual(await all(s), ['one', 'two']);
+    assert.equal(s.dominantEol, 'crlf');
+    s.apply({ kind: 'insert', index: 1, texts: ['mid'] });
+    await s.save();
+    assert.equal(await readFile(p, 'utf8'), 'one\r\nmid\r\ntwo\r\n');
+  });
+
+  it('keeps each line ending in a mixed file and uses the dominant one for new lines', async () => {
+    const p = await fileWith('m.jsonl', 'a\r\nb\nc\r\nd\r\n');
+    const s = await openIndexed(p);
+    assert.equal(s.dominantEol, 'crlf');
+    assert.deepEqual(
+      [0, 1, 2, 3].map((i) => s.lineInfo(i).eol),
+      ['crlf', 'lf', 'crlf', 'crlf'],
+    );
+    s.apply({ kind: 'replace', index: 2, texts: ['C'] });
+    assert.equal(s.lineInfo(2).edited, true);
+    await s.save();
+    assert.equal(await readFile(p, 'latin1'), 'a\r\nb\nC\r\nd\r\n');
+  });
+
+  it('strips a UTF-8 BOM from line 0 and keeps it on save', async () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const p = await fileWith('b.jsonl', Buffer.concat([bom, Buffer.from('{"x":"é"}\nz\n')]));
+    const s = await openIndexed(p);
+    assert.equal(s.hasBom, true);
+    assert.equal(await s.readLine(0), '{"x":"é"}');
+    s.apply({ kind: 'replace', index: 0, texts: ['first'] });
+    await s.save();
+    assert.deepEqual(await readFile(p), Buffer.concat([bom, Buffer.from('first\nz\n')]));
+    assert.equal(await s.readLine(0), 'first');
+  });
+
+  it('keeps a last line without newline, and gives it one when it is no longer last', async () => {
+    const p = await fileWith('n.jsonl', 'a\nb');
+    const s = await openIndexed(p);
+    assert.equal(s.lineCount, 2);
+    assert.equal(s.lineInfo(1).eol, 'none');
+    await s.save();
+    assert.equal(await readFile(p, 'utf8'), 'a\nb');
+    s.apply({ kind: 'insert', index: 2, texts: ['c'] });
+    assert.equal(s.lineInfo(1).eol, 'lf');
+    assert.equal(s.lineInfo(2).eol, 'none');
+    await s.save();
+    assert.equal(await readFile(p, 'utf8'), 'a\nb\nc');
+    s.apply({ kind: 'replace', index: 2, texts: ['C'] });
+    await s.save();
+    assert.equal(await readFile(p, 'utf8'), 'a\nb\nC');
+  });
+
+  it('handles an empty file and a file that is one newline', async () => {
+    const e = await openIndexed(await fileWith('e.jsonl', ''));
+    assert.equal(e.lineCount, 0);
+    e.apply({ kind: 'insert', index: 0, texts: ['x'] });
+    await e.save();
+    assert.equal(await readFile(e.path, 'utf8'), 'x\n');
+    const n = await openIndexed(await fileWith('nl.jsonl', '\n'));
+    assert.deepEqual(await all(n), ['']);
+  });
+
+  it('reports invalid UTF-8 per line and saves untouched lines byte for byte', async () => {
+    const bytes = Buffer.concat([
+      Buffer.from('ok\n'),
+      Buffer.from([0x61, 0xff, 0x62, 0x0a]),
+      Buffer.from([0x63, 0x61, 0x66, 0xc3, 0x0d, 0x0a]),
+      Buffer.from('fine é\n'),
+    ]);
+    const p = await fileWith('bad.jsonl', bytes);
+    // Tiny chunks put chunk boundaries inside lines and inside UTF-8 sequences.
+    for (const chunkSize of [8, 9, 11, 1 << 20]) {
+      const s = await openIndexed(p, chunkSize);
+      assert.deepEqual(
+        [0, 1, 2, 3].map((i) => s.lineInfo(i).invalidUtf8),
+        [false, true, true, false],
+        `chunk size ${chunkSize}`,
+      );
+      assert.equal(await s.readLine(1), 'a\ufffdb');
+      assert.equal(await s.readLine(3), 'fine é');
+    }
+    const s = await openIndexed(p);
+    s.apply({ kind: 'replace', index: 0, texts: ['OK'] });
+    await s.save();
+    assert.deepEqual(await readFile(p), Buffer.concat([Buffer.from('OK'), bytes.subarray(2)]));
+  });
+
+  it('reads and saves a 50+ MB single line without corrupting it', async function () {
+    this.timeout(120000);
+    const big = Buffer.alloc(52 * 1024 * 1024, 'x');
+    big.write('{"start":"é', 0, 'utf8');
+    big.write('end"}', big.length - 5, 'latin1');
+    const p = join(dir, 'big.jsonl');
+    const fh = await openFile(p, 'w');
+    await fh.write(Buffer.from('small\n'));
+    await fh.write(big);
+    await fh.write(Buffer.from('\ntail'));
+    await fh.close();
+    const s = await openIndexed(p);
+    assert.equal(s.lineCount, 3);
+    assert.equal(s.lineInfo(1).byteLength, big.length);
+    const line = await s.readLine(1);
+    assert.equal(Buffer.byteLength(line), big.length);
+    assert.ok(line.startsWith('{"start":"é') && line.endsWith('end"}'));
+    s.apply({ kind: 'replace', index: 2, texts: ['TAIL'] });
+    await s.save();
+    const st = await stat(p);
+    assert.equal(st.size, 6 + big.length + 1 + 4);
+    const check = await openFile(p, 'r');
+    const head = Buffer.alloc(32);
+    await check.read(head, 0, 32, 6);
+    const tail = Buffer.alloc(10);
+    await check.read(tail, 0, 10, st.size - 10);
+    await check.close();
+    assert.deepEqual(head, big.subarray(0, 32));
+    assert.equal(tail.toString('utf8'), 'end"}\nTAIL');
+  });
+
+  it('serves the first lines while indexing is still running', async function () {
+    this.timeout(60000);
+    const lines = Array.from({ length: 200000 }, (_, i) => JSON.stringify({ i, text: 'x'.repeat(i % 90) }));
+    const p = await fileWith('many.jsonl', lines.join('\n') + '\n');
+    const seen: number[] = [];
+    const s = await DatasetStore.open(p, { chunkSize: 64 * 1024, onProgress: (pr) => seen.push(pr.lines) });
+    open.push(s);
+    assert.equal(s.isIndexing, true);
+    const first = await s.readLines(0, 3);
+    const stillIndexing = s.isIndexing;
+    const knownThen = s.lineCount;
+    assert.deepEqual(first, lines.slice(0, 3));
+    assert.ok(stillIndexing, 'the first lines were readable before indexing finished');
+    assert.ok(knownThen < lines.length);
+    // Reading a line not indexed yet waits for it.
+    assert.equal(await s.readLine(150000), lines[150000]);
+    await s.indexed;
+    assert.equal(s.isIndexing, false);
+    assert.equal(s.lineCount, lines.length);
+    assert.ok(seen.length > 2 && seen[seen.length - 1] === lines.length);
+  });
+
+  it('refuses edits at the not-yet-indexed end, and can be cancelled', async () => {
+    const p = await fileWith('c.jsonl', 'x\n'.repeat(100000));
+    const ctl = new AbortController();
+    const s = await DatasetStore.open(p, { chunkSize: 4096, signal: ctl.signal });
+    open.push(s);
+    assert.throws(() => s.apply({ kind: 'insert', index: s.lineCount, texts: ['y'] }), /still being indexed/);
+    ctl.abort();
+    await assert.rejects(s.indexed, /cancelled/);
+    assert.equal(s.isIndexing, false);
+    assert.ok(s.lineCount < 100000);
+  });
+
+  it('tracks version and dirtiness', async () => {
+    const s = await openIndexed(await fileWith('v.jsonl', 'a\nb\n'));
+    assert.equal(s.version, 0);
+    const inv = s.apply({ kind: 'delete', index: 0, count: 1 });
+    assert.equal(s.isDirty, true);
+    assert.equal(s.version, 1);
+    s.markSaved();
+    assert.equal(s.isDirty, false);
+    s.apply(inv);
+    assert.equal(s.isDirty, true);
+    assert.deepEqual(await all(s), ['a', 'b']);
+  });
+
+  it('rejects bad edits with clear messages', async () => {
+    const s = await openIndexed(await fileWith('x.jsonl', 'a\nb\n'));
+    assert.throws(() => s.apply({ kind: 'replace', index: 0, texts: ['a\nb'] }), /line break/);
+    assert.throws(() => s.apply({ kind: 'delete', index: 1, count: 5 }), /outside the document/);
+    assert.throws(() => s.apply({ kind: 'move', from: 0, count: 1, to: 2 }), /outside/);
+    await assert.rejects(s.readLine(7), /does not exist/);
+    assert.equal(s.version, 0);
+  });
+
+  it('opens and saves every shared dataset byte for byte', async () => {
+    const names = (await readdir(datasetsDir())).filter((n) => n.endsWith('.jsonl'));
+    assert.ok(names.length >= 5, 'datasets are present');
+    for (const name of names) {
+      const original = await readFile(join(datasetsDir(), name));
+      const p = await fileWith(name, original);
+      const s = await openIndexed(p);
+      assert.equal(s.lineCount, original.toString('latin1').split('\n').length - (original.at(-1) === 10 ? 1 : 0));
+      JSON.parse(await s.readLine(s.lineCount - 1));
+      await s.save();
+      assert.deepEqual(await readFile(p), original, name);
+    }
+  });
+
+  it('keeps the file mode on save', async () => {
+    const p = await fileWith('mode.jsonl', 'a\n');
+    for (const mode of [0o640, 0o755]) {
+      await chmod(p, mode);
+      const s = await openIndexed(p);
+      s.apply({ kind: 'insert', index: 0, texts: ['z'] });
+      await s.save();
+      assert.equal((await stat(p)).mode & 0o777, mode);
+    }
+  });
+
+  it('fails a save into a missing folder clearly and leaves no temp file', async () => {
+    const p = await fileWith('o.jsonl', 'a\n');
+    const s = await openIndexed(p);
+    s.apply({ kind: 'replace', index: 0, texts: ['b'] });
+    await assert.rejects(s.saveAs(join(dir, 'missing', 'o.jsonl')), /Could not save .*: the folder .* does not exist\. No file was written\./);
+    await writeFile(join(dir, 'afile'), 'x');
+    await assert.rejects(s.saveAs(join(dir, 'afile', 'o.jsonl')), /is not a folder/);
+    await assert.rejects(s.saveAs(dir), /is a folder/);
+    assert.equal(await readFile(p, 'utf8'), 'a\n');
+    assert.deepEqual((await readdir(dir)).sort(), ['afile', 'o.jsonl']);
+    assert.equal(s.isDirty, true);
+    assert.equal(await s.readLine(0), 'b');
+  });
+
+  it('leaves the original intact when a save is cancelled midway', async function () {
+    this.timeout(60000);
+    const content = Buffer.alloc(40 * 1024 * 1024, `${'y'.repeat(99)}\n`);
+    const p = await fileWith('big.jsonl', content);
+    const s = await openIndexed(p);
+    s.apply({ kind: 'replace', index: 0, texts: ['changed'] });
+    const ctl = new AbortController();
+    await assert.rejects(
+      s.save({ signal: ctl.signal, onProgress: () => ctl.abort() }),
+      /cancelled/,
+    );
+    assert.deepEqual(await readFile(p), content);
+    assert.deepEqual(await readdir(dir), ['big.jsonl']);
+    await s.save();
+    assert.equal((await readFile(p, 'latin1')).slice(0, 10), 'changed\nyy');
+  });
+
+  it('fails a save clearly when the folder is gone', async () => {
+    const sub = join(dir, 'sub');
+    await (await import('node:fs/promises')).mkdir(sub);
+    const p = join(sub, 'g.jsonl');
+    await writeFile(p, 'a\n');
+    const s = await openIndexed(p);
+    s.apply({ kind: 'insert', index: 0, texts: ['b'] });
+    await rm(sub, { recursive: true });
+    await assert.rejects(s.save(), /does not exist/);
+  });
+
+  it('saves as another file and re-bases on it', async () => {
+    const p = await fileWith('src.jsonl', 'a\nb\n');
+    const s = await openIndexed(p);
+    const inv = s.apply({ kind: 'delete', index: 0, count: 1 });
+    const target = join(dir, 'dst.jsonl');
+    await s.saveAs(target);
+    assert.equal(s.path, target);
+    assert.equal(await readFile(target, 'utf8'), 'b\n');
+    assert.equal(await readFile(p, 'utf8'), 'a\nb\n');
+    assert.equal(s.isDirty, false);
+    // An inverse that refers to original lines of the old file is refused, not misapplied.
+    assert.throws(() => s.apply(inv), /before it was saved or changed on disk/);
+  });
+
+  it('backs up the overlay as JSON and restores it; refuses a changed file', async () => {
+    const p = await fileWith('h.jsonl', 'a\r\nb\r\nc\r\n');
+    const s = await openIndexed(p);
+    s.apply({ kind: 'move', from: 2, count: 1, to: 0 });
+    s.apply({ kind: 'replace', index: 1, texts: ['A'] });
+    s.apply({ kind: 'delete', index: 2, count: 1 });
+    const backup = JSON.parse(JSON.stringify(s.backup())) as StoreBackup;
+    assert.ok(JSON.stringify(backup).length < 1000, 'the backup is the overlay, not a copy');
+    const r = await DatasetStore.restore(p, backup);
+    open.push(r);
+    assert.equal(r.isDirty, true);
+    assert.deepEqual(await all(r), ['c', 'A']);
+    const out = join(dir, 'restored.jsonl');
+    await r.saveAs(out);
+    assert.equal(await readFile(out, 'latin1'), 'c\r\nA\r\n');
+    await appendFile(p, 'd\r\n');
+    await assert.rejects(DatasetStore.restore(p, backup), /changed after the backup was made .*size is 12 bytes instead of 9/);
+    await assert.rejects(DatasetStore.restore(p, { format: 'nope' } as unknown as StoreBackup), /not a Parrot Studio store backup/);
+  });
+
+  it('detects external changes and reloads', async () => {
+    const p = await fileWith('r.jsonl', 'a\n');
+    const s = await openIndexed(p);
+    assert.equal(await s.hasChangedOnDisk(), false);
+    const fp = await s.fingerprint();
+    assert.equal(fp.size, 2);
+    s.apply({ kind: 'insert', index: 0, texts: ['mine'] });
+    await appendFile(p, 'b\n');
+    assert.equal(await s.hasChangedOnDisk(), true);
+    await assert.rejects(s.save(), /changed on disk since it was opened/);
+    await s.reload();
+    await s.indexed;
+    assert.equal(s.isDirty, false);
+    assert.deepEqual(await all(s), ['a', 'b']);
+    assert.equal(await s.hasChangedOnDisk(), false);
+  });
+});
