@@ -1,0 +1,30 @@
+/** Where a CLI command writes; injected so tests can capture output. */
+export interface CliIO {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  /** Whether stderr is a terminal (progress lines are shown only then). */
+  isTTY: boolean;
+}
+
+export function processIO(): CliIO {
+  return { stdout: process.stdout, stderr: process.stderr, isTTY: process.stderr.isTTY === true };
+}
+
+/** A carriage-return progress line on stderr, only when stderr is a terminal; throttled. */
+export function progress(io: CliIO): { update(text: string): void; done(): void } {
+  let last = 0;
+  let shown = false;
+  return {
+    update(text: string): void {
+      if (!io.isTTY) return;
+      const now = Date.now();
+      if (now - last < 100) return;
+      last = now;
+      shown = true;
+      io.stderr.write(`\r${text}\x1b[K`);
+    },
+    done(): void {
+      if (shown) io.stderr.write('\r\x1b[K');
+    },
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * Validation of one byte range of a file: per-record diagnostics (line numbers relative to the
+ * range) and compact per-record facts for the cross-record rules. Runs in a worker or in-process.
+ */
+import { forEachLine } from './lines';
+import type { RecordChecker } from './record';
+import type { Diagnostic, ValidateOptions } from './types';
+
+export interface ChunkTask {
+  id: number;
+  path: string;
+  start: number;
+  end: number;
+}
+
+export interface ChunkResult {
+  id: number;
+  lines: number;
+  /** Per-record diagnostics, lines relative to the range, at most maxDiagnostics. */
+  diagnostics: Diagnostic[];
+  /** All per-record diagnostics of the range, kept or not. */
+  total: number;
+  /** How many of them are errors. */
+  errors: number;
+  factLine: Uint32Array;
+  factOffset: Float64Array;
+  format: Int8Array;
+  idHash: Float64Array;
+  dialogueHash: Float64Array;
+  kinds: Uint8Array;
+  recStart: Uint32Array;
+  recEnd: Uint32Array;
+}
+
+export type WorkerRequest = { type: 'task'; task: ChunkTask } | { type: 'close' };
+export type WorkerResponse =
+  { type: 'result'; result: ChunkResult } | { type: 'error'; id: number; message: string };
+export interface WorkerInit {
+  opts: ValidateOptions;
+}
+
+/** Grows like an array, ends as a typed array. */
+class Column<T extends Float64Array | Uint32Array | Int8Array | Uint8Array> {
+  private data: T;
+  length = 0;
+  constructor(private readonly make: (n: number) => T) {
+    this.data = make(1024);
+  }
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const bigger = this.make(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    this.data[this.length++] = v;
+  }
+  done(): T {
+    return this.data.slice(0, this.length) as T;
+  }
+}
+
+export async function checkChunk(
+  checker: RecordChecker,
+  task: ChunkTask,
+  maxDiagnostics: number,
+  shouldStop?: () => boolean,
+  onBlock?: (bytesDone: number) => void,
+): Promise<ChunkResult> {
+  const diagnostics: Diagnostic[] = [];
+  let total = 0;
+  let errors = 0;
+  const factLine = new Column((n) => new Uint32Array(n));
+  const factOffset = new Column((n) => new Float64Array(n));
+  const format = new Column((n) => new Int8Array(n));
+  const idHash = new Column((n) => new Float64Array(n));
+  const dialogueHash = new Column((n) => new Float64Array(n));
+  const kinds = new Column((n) => new Uint8Array(n));
+  const recStart = new Column((n) => new Uint32Array(n));
+  const recEnd = new Column((n) => new Uint32Array(n));
+  // Line numbers only matter for BOM handling (line 0 of the file) and for the result.
+  const firstLineOfFile = task.start === 0;
+  const lines = await forEachLine(
+    task.path,
+    task.start,
+    task.end,
+    (text, index, byteOffset) => {
+      const r = checker.check(text, firstLineOfFile ? index : index + 1);
+      for (const d of r.diagnostics) {
+        total++;
+        if (d.severity === 'error') errors++;
+        if (diagnostics.length < maxDiagnostics) diagnostics.push({ ...d, line: index });
+      }
+      const f = r.facts;
+      if (f) {
+        factLine.push(index);
+        factOffset.push(byteOffset);
+        format.push(f.format);
+        idHash.push(f.idHash);
+        dialogueHash.push(f.dialogueHash);
+        kinds.push(f.kinds);
+        recStart.push(f.recStart);
+        recEnd.push(f.recEnd);
+      }
+    },
+    shouldStop,
+    onBlock,
+  );
+  return {
+    id: task.id,
+    lines,
+    diagnostics,
+    total,
+    errors,
+    factLine: factLine.done(),
+    factOffset: factOffset.done(),
+    format: format.done(),
+    idHash: idHash.done(),
+    dialogueHash: dialogueHash.done(),
+    kinds: kinds.done(),
+    recStart: recStart.done(),
+    recEnd: recEnd.done(),
+  };
+}
+
+export function transferList(r: ChunkResult): ArrayBuffer[] {
+  return [r.factLine, r.factOffset, r.format, r.idHash, r.dialogueHash, r.kinds, r.recStart, r.recEnd].map(
+    (a) => a.buffer as ArrayBuffer,
+  );
+}

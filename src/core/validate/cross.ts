@@ -1,0 +1,158 @@
+/**
+ * Cross-record rules, fed with each record's facts in line order: duplicate ids, duplicate
+ * dialogues, content type drift, mixed formats. Memory: one map entry per distinct id / dialogue
+ * hash (numbers, no strings) and at most `keep` remembered records per format.
+ */
+import type { Severities, RecordFacts, CrossTarget } from './record';
+import { KIND_LIST, KIND_STRING } from './record';
+import { FORMAT_IDS } from './schemas';
+import type { Diagnostic, RuleCode, Severity } from './types';
+
+/** A cross-record diagnostic whose exact span is found later by re-reading its line. */
+export interface PendingDiagnostic extends Diagnostic {
+  target: CrossTarget;
+  /** Format index of the record (for re-reading it). */
+  format: number;
+  /** Caller's handle for the line (e.g. its byte offset in the file). */
+  ref: number;
+}
+
+interface Remembered {
+  line: number;
+  recStart: number;
+  recEnd: number;
+  ref: number;
+}
+
+export class CrossState {
+  private readonly ids = new Map<number, number>();
+  private readonly dialogues = new Map<number, number>();
+  private readonly kindFirst = new Map<number, number>();
+  private driftReported = false;
+  private readonly formatCount: number[] = FORMAT_IDS.map(() => 0);
+  private readonly formatFirst: Remembered[][] = FORMAT_IDS.map(() => []);
+  private formatOrder: number[] = [];
+
+  /** Diagnostics produced (at most `keep`), and how many were produced in all. */
+  readonly out: PendingDiagnostic[] = [];
+  total = 0;
+  errors = 0;
+
+  constructor(
+    private readonly sev: Severities,
+    private readonly keep: number,
+    private readonly mixedFormats: boolean,
+  ) {}
+
+  private emit(
+    code: RuleCode,
+    f: RecordFacts,
+    line: number,
+    ref: number,
+    target: CrossTarget,
+    message: string,
+  ): void {
+    const s = this.sev.get(code);
+    if (s === 'off') return;
+    this.total++;
+    if (s === 'error') this.errors++;
+    if (this.out.length < this.keep) {
+      this.out.push({
+        line,
+        startCol: f.recStart,
+        endCol: f.recEnd,
+        severity: s as Severity,
+        code,
+        message,
+        target,
+        format: f.format,
+        ref,
+      });
+    }
+  }
+
+  add(line: number, f: RecordFacts, ref: number): void {
+    if (!Number.isNaN(f.idHash) && this.sev.on('duplicate/id')) {
+      const first = this.ids.get(f.idHash);
+      if (first === undefined) this.ids.set(f.idHash, line);
+      else this.emit('duplicate/id', f, line, ref, 'id', `duplicate id: already used on line ${first + 1}`);
+    }
+    if (!Number.isNaN(f.dialogueHash)) {
+      const first = this.dialogues.get(f.dialogueHash);
+      if (first === undefined) this.dialogues.set(f.dialogueHash, line);
+      else
+        this.emit(
+          'duplicate/dialogue',
+          f,
+          line,
+          ref,
+          'record',
+          `duplicate dialogue: same content as line ${first + 1}`,
+        );
+    }
+    if (f.kinds !== 0 && !this.driftReported) {
+      for (const k of [KIND_STRING, KIND_LIST]) {
+        if (f.kinds & k && !this.kindFirst.has(k)) this.kindFirst.set(k, line);
+      }
+      if (this.kindFirst.size === 2) {
+        this.driftReported = true;
+        const strLine = this.kindFirst.get(KIND_STRING) ?? line;
+        const listLine = this.kindFirst.get(KIND_LIST) ?? line;
+        // The deviating kind is the one seen last (on this line).
+        const here =
+          strLine === line && listLine === line ? KIND_LIST : strLine === line ? KIND_STRING : KIND_LIST;
+        const otherLine = here === KIND_STRING ? listLine : strLine;
+        const hereWord = here === KIND_STRING ? 'a string' : 'a list of parts';
+        const otherWord = here === KIND_STRING ? 'a list of parts' : 'a string';
+        const where = otherLine === line ? 'elsewhere in this record' : `on line ${otherLine + 1}`;
+        this.emit(
+          'content/type-drift',
+          f,
+          line,
+          ref,
+          here === KIND_STRING ? 'content-string' : 'content-list',
+          `"content" is ${hereWord} here but ${otherWord} ${where}; Hugging Face datasets cannot load a column that mixes both`,
+        );
+      }
+    }
+    if (this.mixedFormats && f.format >= 0) {
+      if (this.formatCount[f.format]++ === 0) this.formatOrder.push(f.format);
+      const list = this.formatFirst[f.format];
+      if (list.length < this.keep) list.push({ line, recStart: f.recStart, recEnd: f.recEnd, ref });
+    }
+  }
+
+  /** Runs the whole-file rules (mixed formats); call once after the last record. */
+  finish(): void {
+    if (!this.mixedFormats || this.formatOrder.length < 2) return;
+    const s = this.sev.get('format/mixed');
+    if (s === 'off') return;
+    let major = this.formatOrder[0];
+    for (const f of this.formatOrder) if (this.formatCount[f] > this.formatCount[major]) major = f;
+    const majorFirst = this.formatFirst[major][0]?.line ?? 0;
+    const pending: PendingDiagnostic[] = [];
+    for (const f of this.formatOrder) {
+      if (f === major) continue;
+      this.total += this.formatCount[f];
+      if (s === 'error') this.errors += this.formatCount[f];
+      for (const r of this.formatFirst[f]) {
+        pending.push({
+          line: r.line,
+          startCol: r.recStart,
+          endCol: r.recEnd,
+          severity: s,
+          code: 'format/mixed',
+          message: `record in format ${FORMAT_IDS[f]}, but most records of the file (${this.formatCount[major]}, first on line ${majorFirst + 1}) are ${FORMAT_IDS[major]}`,
+          target: 'record',
+          format: f,
+          ref: r.ref,
+        });
+      }
+    }
+    pending.sort((a, b) => a.line - b.line);
+    for (const p of pending) {
+      if (this.out.length >= this.keep) break;
+      this.out.push(p);
+    }
+  }
+}

@@ -1,0 +1,561 @@
+/**
+ * Per-record validation: JSON syntax, schema, and the lint rules that need only one record.
+ * Also computes the compact facts that the cross-record rules need (hashes as numbers).
+ */
+import type { ValidateFunction } from 'ajv/dist/2020';
+import { detectRecordFormat } from '../formats/detect';
+import type { FormatId } from '../model';
+import { findSyntaxError, locate, parsePointer, type Span } from './locate';
+import { builtinValidator, customValidator, FORMAT_IDS, schemaProblems } from './schemas';
+import {
+  RULES,
+  type Diagnostic,
+  type RuleCode,
+  type RuleSetting,
+  type Severity,
+  type ValidateOptions,
+} from './types';
+import { recordView, roleClass, type RecordView, type RoleClass, type TurnView } from './view';
+
+/** Facts about one record for the cross-record rules. NaN = absent. */
+export interface RecordFacts {
+  /** Index in FORMAT_IDS of the record's (detected) format, -1 when unknown. */
+  format: number;
+  idHash: number;
+  dialogueHash: number;
+  /** Bit 1: some content is a string; bit 2: some content is a list. */
+  kinds: number;
+  /** Span of the record's JSON value in the line. */
+  recStart: number;
+  recEnd: number;
+}
+
+export const KIND_STRING = 1;
+export const KIND_LIST = 2;
+
+export class Severities {
+  private readonly map = new Map<string, RuleSetting>();
+
+  constructor(rules: ValidateOptions['rules']) {
+    for (const [code, def] of Object.entries(RULES)) this.map.set(code, def.severity);
+    if (rules) for (const [code, s] of Object.entries(rules)) if (s !== undefined) this.map.set(code, s);
+  }
+
+  get(code: RuleCode): RuleSetting {
+    return this.map.get(code) ?? 'error';
+  }
+
+  on(code: RuleCode): boolean {
+    return this.get(code) !== 'off';
+  }
+}
+
+// --- hashing: two 32-bit FNV-style lanes packed into a 53-bit number ---------------------------
+
+let h1 = 0;
+let h2 = 0;
+
+function hashStart(): void {
+  h1 = 0x811c9dc5;
+  h2 = 0x2545f491;
+}
+
+function hashCode(c: number): void {
+  h1 = Math.imul(h1 ^ c, 0x01000193);
+  h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+  h2 ^= h2 >>> 15;
+}
+
+/** Hashes s with leading/trailing whitespace removed and inner whitespace runs read as one space. */
+function hashNormText(s: string): void {
+  let pendingSpace = false;
+  let started = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 32 || c === 0xa0) {
+      if (started) pendingSpace = true;
+      continue;
+    }
+    if (pendingSpace) {
+      hashCode(32);
+      pendingSpace = false;
+    }
+    started = true;
+    hashCode(c);
+  }
+}
+
+function hashValue(): number {
+  return (h1 >>> 0) * 2097152 + (h2 >>> 11);
+}
+
+function hashString(s: string): number {
+  hashStart();
+  for (let i = 0; i < s.length; i++) hashCode(s.charCodeAt(i));
+  return hashValue();
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function hashContent(content: unknown): void {
+  if (typeof content === 'string') hashNormText(content);
+  else if (Array.isArray(content)) {
+    for (const p of content) {
+      if (!isObj(p)) continue;
+      const t = typeof p.text === 'string' ? p.text : typeof p.value === 'string' ? p.value : undefined;
+      if (typeof p.type === 'string' && p.type !== 'text') hashNormText(p.type);
+      if (t !== undefined) hashNormText(t);
+      hashCode(0x1f);
+    }
+  }
+}
+
+function hashTurns(turns: readonly TurnView[]): void {
+  for (const t of turns) {
+    const cls = roleClass(t);
+    if (cls !== undefined) hashCode(cls.charCodeAt(0));
+    else if (typeof t.role === 'string') hashNormText(t.role);
+    hashCode(0x1e);
+    hashContent(t.content);
+    if (t.toolCalls) hashCode(0x1c);
+    hashCode(0x1d);
+  }
+}
+
+function dialogueHash(view: RecordView): number {
+  hashStart();
+  if (typeof view.system === 'string') hashNormText(view.system);
+  hashCode(0x1a);
+  hashTurns(view.turns);
+  if (view.chosen) {
+    hashCode(0x1b);
+    hashTurns(view.chosen);
+  }
+  if (view.rejected) {
+    hashCode(0x1b);
+    hashTurns(view.rejected);
+  }
+  return hashValue();
+}
+
+function answerHash(turns: readonly TurnView[]): number {
+  hashStart();
+  hashTurns(turns);
+  return hashValue();
+}
+
+// --- content helpers ----------------------------------------------------------------------------
+
+function isBlank(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!(c <= 32 || c === 0xa0 || c === 0x3000 || (c >= 0x2000 && c <= 0x200b))) return false;
+  }
+  return true;
+}
+
+function contentEmpty(t: TurnView): boolean {
+  const c = t.content;
+  if (typeof c === 'string') return isBlank(c);
+  if (c === null || c === undefined) return !t.toolCalls && t.content === null;
+  if (Array.isArray(c)) {
+    for (const p of c) {
+      if (!isObj(p)) return false;
+      const text = typeof p.text === 'string' ? p.text : typeof p.value === 'string' ? p.value : undefined;
+      if (p.type !== 'text' && p.type !== undefined) return false;
+      if (text === undefined || !isBlank(text)) return false;
+    }
+    return true;
+  }
+  return false;
+}
+
+function kindsOf(turns: readonly TurnView[]): number {
+  let k = 0;
+  for (const t of turns) {
+    if (typeof t.content === 'string') k |= KIND_STRING;
+    else if (Array.isArray(t.content)) k |= KIND_LIST;
+  }
+  return k;
+}
+
+export function contentKinds(view: RecordView): number {
+  if (!view.contentKinds) return 0;
+  return (
+    kindsOf(view.turns) | kindsOf(view.chosen ?? []) | kindsOf(view.rejected ?? []) | kindsOf(view.sequence)
+  );
+}
+
+/** The pointer of the first content of the given kind in the record (for type-drift diagnostics). */
+export function firstContentOfKind(view: RecordView, kind: number): string | undefined {
+  for (const t of [...view.sequence, ...view.turns, ...(view.chosen ?? []), ...(view.rejected ?? [])]) {
+    if (kind === KIND_STRING && typeof t.content === 'string') return t.contentPtr;
+    if (kind === KIND_LIST && Array.isArray(t.content)) return t.contentPtr;
+  }
+  return undefined;
+}
+
+// --- lint rules on one record ------------------------------------------------------------------
+
+interface Problem {
+  code: RuleCode;
+  pointer: string;
+  target: 'value' | 'key';
+  message: string;
+  keyword?: string;
+}
+
+function turnLabel(t: TurnView): string {
+  const segs = parsePointer(t.rolePtr);
+  // /conversations/2/from -> turn 3; /chosen/from -> chosen; /input/messages/1/role -> prompt turn 2
+  const idx = segs.findIndex((s) => /^\d+$/.test(s));
+  if (idx < 0) return `"${segs[0]}"`;
+  const list = segs[idx - 1];
+  const n = Number(segs[idx]) + 1;
+  switch (list) {
+    case 'conversations':
+    case 'messages':
+      return segs[0] === 'input' ? `prompt turn ${n}` : `turn ${n}`;
+    case 'turns':
+      return `turn ${n}`;
+    case 'history':
+      return `history pair ${n}`;
+    default:
+      return `${list.replace(/_/g, ' ')} ${n}`;
+  }
+}
+
+function roleName(t: TurnView): string {
+  return typeof t.role === 'string' ? `"${t.role}"` : 'a turn without a role';
+}
+
+const EXPECT: Record<RoleClass | 'start', string> = {
+  start: 'a user turn',
+  U: 'an assistant turn (or a tool call)',
+  A: 'a user turn',
+  C: 'a tool result (observation)',
+  O: 'an assistant turn or another tool call',
+  S: 'a user turn',
+};
+
+function alternationProblem(seq: readonly TurnView[]): Problem | undefined {
+  let prev: RoleClass | 'start' = 'start';
+  for (const t of seq) {
+    const c = roleClass(t);
+    if (c === undefined || c === 'S') continue;
+    let ok: boolean;
+    switch (prev) {
+      case 'start':
+        ok = c === 'U';
+        break;
+      case 'U':
+        ok = c === 'A' || c === 'C';
+        break;
+      case 'A':
+        ok = c === 'U';
+        break;
+      case 'C':
+        ok = c === 'O';
+        break;
+      default:
+        ok = c === 'A' || c === 'C' || c === 'O';
+    }
+    if (!ok) {
+      const msg =
+        prev === 'start'
+          ? `${turnLabel(t)}: the dialogue starts with ${roleName(t)}; expected ${EXPECT.start}`
+          : `${turnLabel(t)}: ${roleName(t)} where ${EXPECT[prev]} was expected; user and assistant turns should alternate`;
+      return { code: 'role/alternation', pointer: t.rolePtr, target: 'value', message: msg };
+    }
+    prev = c;
+  }
+  return undefined;
+}
+
+function lint(view: RecordView, sev: Severities, out: Problem[]): void {
+  const roleTurns = view.sequence.length ? view.sequence : view.turns;
+  if (sev.on('role/unknown')) {
+    const seen = new Set<TurnView>();
+    for (const t of [...roleTurns, ...(view.rejected ?? [])]) {
+      if (t.implied || seen.has(t)) continue;
+      seen.add(t);
+      if (typeof t.role === 'string' && !view.roles.has(t.role)) {
+        out.push({
+          code: 'role/unknown',
+          pointer: t.rolePtr,
+          target: 'value',
+          message: `${turnLabel(t)}: unknown role "${t.role}" (expected ${[...view.roles].map((r) => `"${r}"`).join(', ')})`,
+        });
+      }
+    }
+  }
+  if (sev.on('role/system-not-first')) {
+    roleTurns.forEach((t, i) => {
+      if (i > 0 && !t.implied && roleClass(t) === 'S') {
+        out.push({
+          code: 'role/system-not-first',
+          pointer: t.rolePtr,
+          target: 'value',
+          message: `${turnLabel(t)}: a system turn must be the first turn`,
+        });
+      }
+    });
+  }
+  if (sev.on('role/alternation') && roleTurns.length && !roleTurns[0].implied) {
+    const p = alternationProblem(roleTurns);
+    if (p) out.push(p);
+  }
+  if (sev.on('content/empty')) {
+    const seen = new Set<TurnView>();
+    for (const t of [...view.turns, ...view.sequence, ...(view.chosen ?? []), ...(view.rejected ?? [])]) {
+      if (seen.has(t)) continue;
+      seen.add(t);
+      if (contentEmpty(t))
+        out.push({
+          code: 'content/empty',
+          pointer: t.contentPtr,
+          target: 'value',
+          message: `${turnLabel(t)}: content is empty`,
+        });
+    }
+    if (typeof view.system === 'string' && isBlank(view.system)) {
+      out.push({ code: 'content/empty', pointer: '/system', target: 'value', message: '"system" is empty' });
+    }
+  }
+  if (view.sft && sev.on('dialogue/last-not-assistant') && view.turns.length) {
+    const last = view.turns[view.turns.length - 1];
+    if (roleClass(last) !== 'A') {
+      out.push({
+        code: 'dialogue/last-not-assistant',
+        pointer: last.rolePtr,
+        target: 'value',
+        message: `${turnLabel(last)}: the dialogue ends with ${roleName(last)}; a fine-tuning dialogue should end with an assistant turn`,
+      });
+    }
+  }
+  if (view.chosen && view.rejected) {
+    if (sev.on('preference/not-assistant')) {
+      for (const [side, turns] of [
+        ['chosen', view.chosen],
+        ['rejected', view.rejected],
+      ] as const) {
+        for (const t of turns) {
+          if (t.implied) continue;
+          const c = roleClass(t);
+          if (c !== 'A' && c !== 'C') {
+            out.push({
+              code: 'preference/not-assistant',
+              pointer: t.rolePtr,
+              target: 'value',
+              message: `the ${side} answer has role ${roleName(t)}; it must be an assistant turn`,
+            });
+          }
+        }
+      }
+    }
+    if (
+      sev.on('preference/identical') &&
+      view.chosen.length &&
+      answerHash(view.chosen) === answerHash(view.rejected)
+    ) {
+      out.push({
+        code: 'preference/identical',
+        pointer: view.rejectedPtr ?? '',
+        target: 'value',
+        message: 'the rejected answer is the same as the chosen answer (the pair teaches nothing)',
+      });
+    }
+  }
+}
+
+// --- the per-record check ----------------------------------------------------------------------
+
+export interface LineResult {
+  diagnostics: Diagnostic[];
+  facts?: RecordFacts;
+}
+
+export const BOM = '\uFEFF';
+
+/** The line as columns count it: no BOM on line 0, no trailing CR. */
+export function normaliseLine(text: string, line: number): string {
+  let t = text;
+  if (line === 0 && t.charCodeAt(0) === 0xfeff) t = t.slice(1);
+  if (t.charCodeAt(t.length - 1) === 13) t = t.slice(0, -1);
+  return t;
+}
+
+function firstNonWs(t: string): number {
+  let i = 0;
+  while (i < t.length && (t.charCodeAt(i) === 32 || t.charCodeAt(i) === 9)) i++;
+  return i;
+}
+
+function lastNonWs(t: string): number {
+  let i = t.length;
+  while (i > 0 && (t.charCodeAt(i - 1) === 32 || t.charCodeAt(i - 1) === 9)) i--;
+  return i;
+}
+
+export class RecordChecker {
+  readonly sev: Severities;
+  private readonly forced?: FormatId;
+  private readonly customSchema?: ValidateFunction;
+
+  constructor(readonly opts: ValidateOptions) {
+    this.sev = new Severities(opts.rules);
+    this.forced = opts.format;
+    if (opts.schemaPath !== undefined) this.customSchema = customValidator(opts.schemaPath);
+  }
+
+  private diag(
+    line: number,
+    span: Span,
+    code: RuleCode,
+    message: string,
+    severity: Severity,
+    detail?: string,
+  ): Diagnostic {
+    return { line, startCol: span.start, endCol: span.end, severity, code: detail ?? code, message };
+  }
+
+  /** Checks one line (0-based number, text without its line ending). */
+  check(raw: string, line: number): LineResult {
+    const text = normaliseLine(raw, line);
+    const diagnostics: Diagnostic[] = [];
+    const sev = this.sev;
+    if (isBlank(text)) {
+      const s = sev.get('json/blank-line');
+      if (s !== 'off') {
+        diagnostics.push(
+          this.diag(
+            line,
+            { start: 0, end: text.length },
+            'json/blank-line',
+            'blank line: most dataset loaders fail on empty lines',
+            s,
+          ),
+        );
+      }
+      return { diagnostics };
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      const s = sev.get('json/syntax');
+      if (s !== 'off') {
+        const p = findSyntaxError(text) ?? {
+          start: firstNonWs(text),
+          end: lastNonWs(text),
+          message: e instanceof Error ? e.message : String(e),
+        };
+        diagnostics.push(this.diag(line, p, 'json/syntax', `invalid JSON: ${p.message}`, s));
+      }
+      return { diagnostics };
+    }
+    const recStart = firstNonWs(text);
+    const recEnd = lastNonWs(text);
+    const recSpan = { start: recStart, end: recEnd };
+    const obj = isObj(value) ? value : undefined;
+    if (!obj && !this.customSchema) {
+      const s = sev.get('json/not-object');
+      if (s !== 'off')
+        diagnostics.push(this.diag(line, recSpan, 'json/not-object', 'the record must be a JSON object', s));
+      return { diagnostics };
+    }
+    const format = this.forced ?? detectRecordFormat(value);
+    const problems: Problem[] = [];
+    const validator = this.customSchema ?? (format !== undefined ? builtinValidator(format) : undefined);
+    if (validator === undefined) {
+      const s = sev.get('format/unknown');
+      if (s !== 'off') {
+        const keys = obj
+          ? Object.keys(obj)
+              .slice(0, 6)
+              .map((k) => `"${k}"`)
+              .join(', ')
+          : '';
+        diagnostics.push(
+          this.diag(
+            line,
+            recSpan,
+            'format/unknown',
+            `the record matches no known dataset format (keys: ${keys || 'none'}); expected e.g. "conversations", "messages", "instruction"/"output", "chosen"/"rejected"`,
+            s,
+          ),
+        );
+      }
+    } else if (sev.on('schema') && !validator(value)) {
+      for (const p of schemaProblems(validator.errors ?? [], value, parsePointer)) {
+        problems.push({
+          code: 'schema',
+          pointer: p.pointer,
+          target: p.target,
+          message: p.message,
+          keyword: p.keyword,
+        });
+      }
+    }
+    let facts: RecordFacts | undefined;
+    if (obj) {
+      const view = format !== undefined ? recordView(format, obj) : undefined;
+      if (view) lint(view, sev, problems);
+      facts = {
+        format: format === undefined ? -1 : FORMAT_IDS.indexOf(format),
+        idHash:
+          view && (typeof view.id === 'string' || typeof view.id === 'number')
+            ? hashString(typeof view.id + ':' + String(view.id))
+            : NaN,
+        dialogueHash: view && sev.on('duplicate/dialogue') ? dialogueHash(view) : NaN,
+        kinds: view ? contentKinds(view) : 0,
+        recStart,
+        recEnd,
+      };
+    }
+    for (const p of problems) {
+      const s = sev.get(p.code);
+      if (s === 'off') continue;
+      const span = locate(text, p.pointer, p.target);
+      diagnostics.push(
+        this.diag(
+          line,
+          span,
+          p.code,
+          p.message,
+          s,
+          p.keyword !== undefined ? `schema/${p.keyword}` : undefined,
+        ),
+      );
+    }
+    return { diagnostics, facts };
+  }
+}
+
+/** Re-reads a record to find the span a cross-record diagnostic marks. */
+export function resolveCrossSpan(
+  raw: string,
+  line: number,
+  target: CrossTarget,
+  formatIndex: number,
+): Span | undefined {
+  const text = normaliseLine(raw, line);
+  const format = FORMAT_IDS[formatIndex];
+  if (target === 'record' || format === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isObj(value)) return undefined;
+  const view = recordView(format, value);
+  let pointer: string | undefined;
+  if (target === 'id') pointer = view.idPtr;
+  else pointer = firstContentOfKind(view, target === 'content-string' ? KIND_STRING : KIND_LIST);
+  return pointer === undefined ? undefined : locate(text, pointer, 'value');
+}
+
+export type CrossTarget = 'record' | 'id' | 'content-string' | 'content-list';

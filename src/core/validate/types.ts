@@ -1,0 +1,85 @@
+import type { FormatId } from '../model';
+
+export type Severity = 'error' | 'warning' | 'info';
+export type RuleSetting = 'off' | Severity;
+
+/**
+ * One problem in a file. Lines and columns are 0-based; columns count UTF-16 code units (as
+ * editors do) in the line without its line ending and, on line 0, without a UTF-8 BOM.
+ */
+export interface Diagnostic {
+  line: number;
+  startCol: number;
+  /** Set only when the range ends on another line. */
+  endLine?: number;
+  endCol: number;
+  severity: Severity;
+  /** Stable code: a rule code (see RULES) or `schema/<keyword>` for schema errors. */
+  code: string;
+  message: string;
+}
+
+/** The rule codes, with their default severity and a one-line description. */
+export const RULES = {
+  'json/syntax': { severity: 'error', description: 'The line is not valid JSON.' },
+  'json/blank-line': {
+    severity: 'warning',
+    description: 'Blank or whitespace-only line (most loaders fail on it).',
+  },
+  'json/not-object': { severity: 'error', description: 'The line is valid JSON but not an object.' },
+  schema: {
+    severity: 'error',
+    description: 'The record does not match the JSON Schema of its format (codes schema/<keyword>).',
+  },
+  'format/unknown': { severity: 'error', description: 'The record matches no known dataset format.' },
+  'format/mixed': {
+    severity: 'warning',
+    description: 'The file mixes formats; reported on the records of the minority formats.',
+  },
+  'role/unknown': { severity: 'warning', description: 'A role / speaker name the format does not define.' },
+  'role/system-not-first': { severity: 'warning', description: 'A system turn that is not the first turn.' },
+  'role/alternation': {
+    severity: 'warning',
+    description: 'User and assistant turns do not alternate (tool call/result sequences allowed).',
+  },
+  'content/empty': { severity: 'warning', description: 'Empty or whitespace-only content.' },
+  'content/type-drift': {
+    severity: 'warning',
+    description:
+      '"content" is a string in some records and a list in others (breaks Hugging Face datasets loading).',
+  },
+  'dialogue/last-not-assistant': {
+    severity: 'warning',
+    description: 'A fine-tuning dialogue that does not end with an assistant turn.',
+  },
+  'preference/identical': {
+    severity: 'warning',
+    description: 'A preference pair whose chosen and rejected answers are the same.',
+  },
+  'preference/not-assistant': {
+    severity: 'error',
+    description: 'A chosen or rejected answer that is not an assistant turn.',
+  },
+  'duplicate/id': { severity: 'warning', description: 'An id already used by an earlier record.' },
+  'duplicate/dialogue': {
+    severity: 'warning',
+    description: 'A dialogue identical (after whitespace normalisation) to an earlier record.',
+  },
+} as const satisfies Record<string, { severity: Severity; description: string }>;
+
+export type RuleCode = keyof typeof RULES;
+
+export function isRuleCode(code: string): code is RuleCode {
+  return Object.prototype.hasOwnProperty.call(RULES, code);
+}
+
+export interface ValidateOptions {
+  /** Validate every record as this format; when absent, each record's format is detected. */
+  format?: FormatId;
+  /** A JSON Schema file used instead of the built-in schema of the format. */
+  schemaPath?: string;
+  /** Per-rule severity overrides; `schema` covers every `schema/<keyword>` code. */
+  rules?: Partial<Record<RuleCode, RuleSetting>>;
+  /** Keep at most this many diagnostics (counting goes on). Default: unlimited. */
+  maxDiagnostics?: number;
+}
