@@ -1,0 +1,139 @@
+import * as assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { validateFile, validateText } from '../../../src/core/validate';
+
+const WORKER = resolve(__dirname, '..', '..', '..', '..', 'dist', 'validate.worker.js');
+
+/** Seeded pseudo-random numbers (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Injected {
+  line: number;
+  code: string;
+  col?: number;
+}
+
+/** ~6 MB of OpenAI-format records with problems injected at known lines. */
+function makeFile(dir: string): { path: string; injected: Injected[]; lines: number } {
+  const rand = rng(42);
+  const words = ['alpha', 'beta', 'gamma', 'délta', 'ε', '😀', 'tool', 'json', 'parrot', 'ask'];
+  const text = (n: number): string => Array.from({ length: n }, () => words[Math.floor(rand() * words.length)]).join(' ');
+  const lines: string[] = [];
+  const injected: Injected[] = [];
+  const N = 24000;
+  for (let i = 0; i < N; i++) {
+    const rec = {
+      id: `r${i}`,
+      messages: [
+        { role: 'user', content: text(12) },
+        { role: 'assistant', content: text(30) },
+      ],
+    };
+    let line = JSON.stringify(rec);
+    if (i % 2000 === 17) {
+      line = line.replace('"messages":[', '"messages":[ ]'); // closes the list: the following '{' is the error
+      injected.push({ line: i, code: 'json/syntax', col: line.indexOf(' ]') + 2 });
+    } else if (i % 3000 === 5) {
+      line = '';
+      injected.push({ line: i, code: 'json/blank-line', col: 0 });
+    } else if (i % 2500 === 9) {
+      line = JSON.stringify({ ...rec, id: 'r3' });
+      injected.push({ line: i, code: 'duplicate/id', col: line.indexOf('"r3"') });
+    } else if (i === 15000) {
+      line = JSON.stringify({ ...rec, messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }] }, rec.messages[1]] });
+      injected.push({ line: i, code: 'content/type-drift', col: line.indexOf('[{"type"') });
+    } else if (i % 4000 === 123) {
+      line = JSON.stringify({ instruction: text(3), output: text(3) });
+      injected.push({ line: i, code: 'format/mixed', col: 0 });
+    } else if (i % 5000 === 77) {
+      line = JSON.stringify({ ...rec, messages: [rec.messages[0], { role: 'assistant', content: 5 }] });
+      injected.push({ line: i, code: 'schema/anyOf', col: line.lastIndexOf('5') });
+    }
+    lines.push(line);
+  }
+  const path = join(dir, 'big.jsonl');
+  writeFileSync(path, '\uFEFF' + lines.join('\n') + '\n');
+  return { path, injected, lines: N };
+}
+
+describe('validate/validateFile', function () {
+  this.timeout(120000);
+  let dir: string;
+  let file: ReturnType<typeof makeFile>;
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ps-validate-'));
+    file = makeFile(dir);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('finds every injected problem at its line and column', async () => {
+    const r = await validateFile(file.path, { workers: 0, maxDiagnostics: 100000 });
+    assert.equal(r.lines, file.lines);
+    assert.equal(r.format, 'openai');
+    for (const inj of file.injected) {
+      const hit = r.diagnostics.find((d) => d.line === inj.line && d.code === inj.code);
+      assert.ok(hit, `missing ${inj.code} on line ${inj.line}`);
+      if (inj.col !== undefined) assert.equal(hit.startCol, inj.col, `${inj.code} on line ${inj.line}`);
+    }
+    assert.equal(r.total, r.diagnostics.length);
+    assert.equal(r.diagnostics.length, file.injected.length, JSON.stringify(r.diagnostics.filter((d) => !file.injected.some((i) => i.line === d.line))));
+  });
+
+  it('2 workers give exactly the diagnostics of the in-process run', async () => {
+    const a = await validateFile(file.path, { workers: 0, maxDiagnostics: 100000 });
+    let progressed = 0;
+    const b = await validateFile(file.path, { workers: 2, workerScript: WORKER, maxDiagnostics: 100000, onProgress: (d) => (progressed = d) });
+    assert.deepEqual(b, a);
+    assert.ok(progressed > 0);
+  });
+
+  it('caps diagnostics at maxDiagnostics but keeps counting, the same with workers', async () => {
+    const a = await validateFile(file.path, { workers: 0, maxDiagnostics: 7 });
+    const b = await validateFile(file.path, { workers: 2, workerScript: WORKER, maxDiagnostics: 7 });
+    assert.equal(a.diagnostics.length, 7);
+    assert.equal(a.total, file.injected.length);
+    assert.deepEqual(b, a);
+  });
+
+  it('agrees with validateText on the same content', async () => {
+    const { readFileSync } = await import('node:fs');
+    const r = await validateFile(file.path, { workers: 0, maxDiagnostics: 100000 });
+    assert.deepEqual(validateText(readFileSync(file.path, 'utf8')), r.diagnostics);
+  });
+
+  it('is cancelled by an AbortSignal (workers and in-process)', async () => {
+    for (const workers of [2, 0]) {
+      const ac = new AbortController();
+      const p = validateFile(file.path, { workers, workerScript: WORKER, signal: ac.signal, onProgress: () => ac.abort() });
+      await assert.rejects(p, (e: Error) => e.name === 'AbortError');
+    }
+    const ac = new AbortController();
+    ac.abort();
+    await assert.rejects(validateFile(file.path, { signal: ac.signal }), (e: Error) => e.name === 'AbortError');
+  });
+
+  it('reports a missing worker script as an error, not a hang', async () => {
+    await assert.rejects(validateFile(file.path, { workers: 2, workerScript: join(dir, 'nope.js') }));
+  });
+
+  it('empty file, file without final newline, CRLF', async () => {
+    const p = join(dir, 'small.jsonl');
+    writeFileSync(p, '');
+    assert.deepEqual(await validateFile(p), { diagnostics: [], total: 0, errors: 0, lines: 0, format: undefined });
+    writeFileSync(p, '{"instruction":"a","output":"b"}\r\n{"instruction":"c","output":"d"}');
+    const r = await validateFile(p);
+    assert.equal(r.lines, 2);
+    assert.deepEqual(r.diagnostics, []);
+  });
+});
