@@ -23,7 +23,9 @@ export function askTemplate(mode: AskMode, overrideFile?: string): Template {
 }
 
 function systemBlock(d: Dialogue): string {
-  return d.system ? `The assistant was set up with this system prompt:\n<system>\n${d.system}\n</system>` : '';
+  return d.system
+    ? `The assistant was set up with this system prompt:\n<system>\n${d.system}\n</system>`
+    : '';
 }
 
 /**
@@ -36,7 +38,8 @@ export function buildAskRequest(d: Dialogue, s: AskSettings): ChatRequest {
   if (d.turns.filter((t) => t.role !== 'system').length === 0) {
     throw new Error('the dialogue has no turns yet — write the first user question, then ask for follow-ups');
   }
-  if (lastRole(d) === 'user') throw new Error('the dialogue ends with a user question — answer it before asking the next one');
+  if (lastRole(d) === 'user')
+    throw new Error('the dialogue ends with a user question — answer it before asking the next one');
   const template = s.template ?? askTemplate(s.mode);
   const vars = { system_block: systemBlock(d), transcript: transcript(d.turns), system: d.system ?? '' };
   const messages =
@@ -59,7 +62,12 @@ export interface FilterOptions {
   answerWords: number;
 }
 
-export const DEFAULT_FILTER: FilterOptions = { minChars: 8, minWords: 2, repeatThreshold: 0.8, answerWords: 60 };
+export const DEFAULT_FILTER: FilterOptions = {
+  minChars: 8,
+  minWords: 2,
+  repeatThreshold: 0.8,
+  answerWords: 60,
+};
 
 export interface Candidates {
   kept: string[];
@@ -103,7 +111,11 @@ export function looksLikeAnswer(text: string, answerWords = DEFAULT_FILTER.answe
 }
 
 /** Keeps usable candidates and says why each other one was dropped. */
-export function filterCandidates(raw: readonly string[], d: Dialogue, opts: Partial<FilterOptions> = {}): Candidates {
+export function filterCandidates(
+  raw: readonly string[],
+  d: Dialogue,
+  opts: Partial<FilterOptions> = {},
+): Candidates {
   const o = { ...DEFAULT_FILTER, ...opts };
   const earlier = d.turns.filter((t) => t.role === 'user').map((t) => contentText(t.content));
   const out: Candidates = { kept: [], rejected: [] };
@@ -115,7 +127,8 @@ export function filterCandidates(raw: readonly string[], d: Dialogue, opts: Part
     if (norm === '') reason = 'empty';
     else if (text.length < o.minChars || words(text).length < o.minWords) reason = 'too-short';
     else if (seen.has(norm)) reason = 'duplicate';
-    else if (earlier.some((q) => normalize(q) === norm || similarity(q, text) >= o.repeatThreshold)) reason = 'repeats-history';
+    else if (earlier.some((q) => normalize(q) === norm || similarity(q, text) >= o.repeatThreshold))
+      reason = 'repeats-history';
     else if (looksLikeAnswer(text, o.answerWords)) reason = 'answer-not-question';
     if (norm !== '') seen.add(norm);
     if (reason) out.rejected.push({ text: r, reason });
@@ -136,7 +149,12 @@ export interface AskOptions {
 }
 
 /** Asks for `settings.n` follow-up candidates and filters them. */
-export async function ask(client: LlmClient, d: Dialogue, settings: AskSettings, opts: AskOptions = {}): Promise<AskResult> {
+export async function ask(
+  client: LlmClient,
+  d: Dialogue,
+  settings: AskSettings,
+  opts: AskOptions = {},
+): Promise<AskResult> {
   const request = buildAskRequest(d, settings);
   const r = await client.chat(request, { signal: opts.signal });
   return { ...filterCandidates(r.texts, d, opts.filter), request, usage: r.usage, requests: r.requests };

@@ -48,7 +48,15 @@ export function userIndexFor(d: Dialogue, assistantIndex: number): number {
 /** Context neglect: the request holds ONLY the current user turn — no system prompt, no history. */
 export function buildNeglectRequest(d: Dialogue, assistantIndex: number, s: CapoSettings): CapoRequest {
   const u = d.turns[userIndexFor(d, assistantIndex)] as Turn;
-  return { strategy: 'neglect', request: { model: s.model, messages: [{ role: 'user', content: turnText(u) }], temperature: s.temperature, max_tokens: s.maxTokens } };
+  return {
+    strategy: 'neglect',
+    request: {
+      model: s.model,
+      messages: [{ role: 'user', content: turnText(u) }],
+      temperature: s.temperature,
+      max_tokens: s.maxTokens,
+    },
+  };
 }
 
 /** Context hallucination: history deleted; the instruction tells the model to assume what references mean. */
@@ -59,7 +67,11 @@ export function buildHallucinateRequest(d: Dialogue, assistantIndex: number, s: 
     { role: 'system', content: render(t, {}) },
     { role: 'user', content: turnText(u) },
   ];
-  return { strategy: 'hallucinate', request: { model: s.model, messages, temperature: s.temperature, max_tokens: s.maxTokens }, templateVersion: t.version };
+  return {
+    strategy: 'hallucinate',
+    request: { model: s.model, messages, temperature: s.temperature, max_tokens: s.maxTokens },
+    templateVersion: t.version,
+  };
 }
 
 /**
@@ -71,7 +83,10 @@ export function chooseMisreadTarget(d: Dialogue, assistantIndex: number): Misrea
   const ui = userIndexFor(d, assistantIndex);
   const prevA = ui - 1;
   const prevU = ui - 2;
-  const target = [d.turns[prevU], d.turns[prevA]].filter((t): t is Turn => !!t).map((t) => contentText(t.content)).join('\n');
+  const target = [d.turns[prevU], d.turns[prevA]]
+    .filter((t): t is Turn => !!t)
+    .map((t) => contentText(t.content))
+    .join('\n');
   let best: MisreadTarget | undefined;
   let bestScore = Infinity;
   for (let i = 0; i < ui; i++) {
@@ -97,7 +112,9 @@ export function buildMisreadRequest(d: Dialogue, assistantIndex: number, s: Capo
   const t = s.templates?.misread ?? loadTemplate('capo-misread');
   const instruction = render(t, { target: target.text });
   const history = { system: d.system, turns: d.turns.slice(0, ui + 1) };
-  const messages = dialogueMessages(history, { system: d.system ? `${d.system}\n\n${instruction}` : instruction });
+  const messages = dialogueMessages(history, {
+    system: d.system ? `${d.system}\n\n${instruction}` : instruction,
+  });
   return {
     strategy: 'misread',
     request: { model: s.model, messages, temperature: s.temperature, max_tokens: s.maxTokens },
@@ -106,7 +123,12 @@ export function buildMisreadRequest(d: Dialogue, assistantIndex: number, s: Capo
   };
 }
 
-export function buildCapoRequest(strategy: CapoStrategy, d: Dialogue, assistantIndex: number, s: CapoSettings): CapoRequest {
+export function buildCapoRequest(
+  strategy: CapoStrategy,
+  d: Dialogue,
+  assistantIndex: number,
+  s: CapoSettings,
+): CapoRequest {
   switch (strategy) {
     case 'neglect':
       return buildNeglectRequest(d, assistantIndex, s);
@@ -150,7 +172,14 @@ export interface CapoProvenance {
 }
 
 /** Builds the pair: prompt = history + user turn, chosen = the record's own answer, rejected = generated. */
-export function makePair(d: Dialogue, assistantIndex: number, req: CapoRequest, rejectedText: string, source: CapoSource, now = new Date()): PreferencePair {
+export function makePair(
+  d: Dialogue,
+  assistantIndex: number,
+  req: CapoRequest,
+  rejectedText: string,
+  source: CapoSource,
+  now = new Date(),
+): PreferencePair {
   const ui = userIndexFor(d, assistantIndex);
   const prov: CapoProvenance = {
     strategy: req.strategy,
@@ -159,7 +188,8 @@ export function makePair(d: Dialogue, assistantIndex: number, req: CapoRequest, 
     created: now.toISOString(),
   };
   if (req.templateVersion) prov.template = req.templateVersion;
-  if (req.misreadTarget) prov.misread_target = { turn: req.misreadTarget.index + 1, role: req.misreadTarget.role };
+  if (req.misreadTarget)
+    prov.misread_target = { turn: req.misreadTarget.index + 1, role: req.misreadTarget.role };
   const pair: PreferencePair = {
     kind: 'preference',
     prompt: d.turns.slice(0, ui + 1),
@@ -187,7 +217,12 @@ export interface CapoResult {
 }
 
 /** Generates rejected answers for the chosen turns and strategies of one dialogue. */
-export async function capo(client: LlmClient, d: Dialogue, s: CapoSettings, o: CapoOptions): Promise<CapoResult> {
+export async function capo(
+  client: LlmClient,
+  d: Dialogue,
+  s: CapoSettings,
+  o: CapoOptions,
+): Promise<CapoResult> {
   const res: CapoResult = { pairs: [], skipped: [], cancelled: false };
   const turns = o.turns ?? dependentTurns(d, o.threshold).map((t) => t.index);
   const jobs: Promise<void>[] = [];
@@ -209,7 +244,12 @@ export async function capo(client: LlmClient, d: Dialogue, s: CapoSettings, o: C
           },
           (e: unknown) => {
             if (isCancel(e)) res.cancelled = true;
-            else res.skipped.push({ turn: idx + 1, strategy, reason: e instanceof Error ? e.message : String(e) });
+            else
+              res.skipped.push({
+                turn: idx + 1,
+                strategy,
+                reason: e instanceof Error ? e.message : String(e),
+              });
           },
         ),
       );

@@ -14,8 +14,14 @@ export interface AnswerSettings {
 
 /** The request for the assistant's next turn: the dialogue as is. */
 export function buildAnswerRequest(d: Dialogue, s: AnswerSettings): ChatRequest {
-  if (lastRole(d) !== 'user') throw new Error('the dialogue does not end with a user question — there is nothing to answer');
-  return { model: s.model, messages: dialogueMessages(d), temperature: s.temperature, max_tokens: s.maxTokens };
+  if (lastRole(d) !== 'user')
+    throw new Error('the dialogue does not end with a user question — there is nothing to answer');
+  return {
+    model: s.model,
+    messages: dialogueMessages(d),
+    temperature: s.temperature,
+    max_tokens: s.maxTokens,
+  };
 }
 
 /** Streams the assistant's answer to the last user turn. */
@@ -64,7 +70,13 @@ export interface ExtendEvents {
  * ask (first kept candidate) -> answer -> ask … A dialogue ending in a user turn is answered first.
  * "Turns" here counts user questions (= exchanges); the result ends with an assistant turn.
  */
-export async function extend(client: LlmClient, source: Dialogue, targetUserTurns: number, s: ExtendSettings, ev: ExtendEvents = {}): Promise<ExtendResult> {
+export async function extend(
+  client: LlmClient,
+  source: Dialogue,
+  targetUserTurns: number,
+  s: ExtendSettings,
+  ev: ExtendEvents = {},
+): Promise<ExtendResult> {
   const d: Dialogue = { ...source, turns: [...source.turns] };
   const res: ExtendResult = { dialogue: d, status: 'done', added: 0, requests: 0, rejected: [] };
   const push = (t: Turn): void => {
@@ -82,7 +94,8 @@ export async function extend(client: LlmClient, source: Dialogue, targetUserTurn
           s.stream === false
             ? ((await client.chat(req, { signal: ev.signal })).texts[0] ?? '')
             : await client.streamText(req, { signal: ev.signal, onDelta: ev.onDelta });
-        if (text.trim() === '') throw new LlmError('malformed', `${client.host} returned an empty answer`, client.host);
+        if (text.trim() === '')
+          throw new LlmError('malformed', `${client.host} returned an empty answer`, client.host);
         push({ role: 'assistant', content: text });
         continue;
       }
@@ -96,7 +109,9 @@ export async function extend(client: LlmClient, source: Dialogue, targetUserTurn
       }
       if (question === undefined) {
         const reasons = [...new Set(res.rejected.map((r) => r.reason))].join(', ');
-        throw new Error(`every follow-up candidate was rejected (${reasons}) — try another asker model, mode or template`);
+        throw new Error(
+          `every follow-up candidate was rejected (${reasons}) — try another asker model, mode or template`,
+        );
       }
       push({ role: 'user', content: question });
     }
@@ -134,15 +149,26 @@ export interface ExtendManyOptions extends Omit<ExtendEvents, 'onTurn' | 'onDelt
  */
 export async function extendMany(
   client: LlmClient,
-  records: Iterable<{ index: number; dialogue: Dialogue }> | AsyncIterable<{ index: number; dialogue: Dialogue }>,
+  records:
+    Iterable<{ index: number; dialogue: Dialogue }> | AsyncIterable<{ index: number; dialogue: Dialogue }>,
   targetUserTurns: number,
   s: ExtendSettings,
   opts: ExtendManyOptions = {},
 ): Promise<ExtendManyProgress> {
   // Every in-flight request listens to the one signal.
   if (opts.signal) setMaxListeners(0, opts.signal);
-  const p: ExtendManyProgress = { total: opts.total, done: 0, failed: 0, cancelled: 0, inProgress: 0, requests: 0 };
-  const it = Symbol.asyncIterator in records ? records[Symbol.asyncIterator]() : (records as Iterable<{ index: number; dialogue: Dialogue }>)[Symbol.iterator]();
+  const p: ExtendManyProgress = {
+    total: opts.total,
+    done: 0,
+    failed: 0,
+    cancelled: 0,
+    inProgress: 0,
+    requests: 0,
+  };
+  const it =
+    Symbol.asyncIterator in records
+      ? records[Symbol.asyncIterator]()
+      : (records as Iterable<{ index: number; dialogue: Dialogue }>)[Symbol.iterator]();
   let exhausted = false;
   const next = async (): Promise<{ index: number; dialogue: Dialogue } | undefined> => {
     if (exhausted || opts.signal?.aborted) return undefined;
@@ -187,15 +213,29 @@ export interface Estimate {
  * Requests and approximate tokens (o200k tokenizer) an extension will take. New questions and
  * answers are assumed to be as long as the dialogue's own average (or 30 / half of maxTokens).
  */
-export function estimate(dialogues: Iterable<Dialogue>, targetUserTurns: number, s: Pick<ExtendSettings, 'ask' | 'answer'>): Estimate {
-  const e: Estimate = { records: 0, unchanged: 0, askRequests: 0, answerRequests: 0, requests: 0, promptTokens: 0, completionTokens: 0 };
+export function estimate(
+  dialogues: Iterable<Dialogue>,
+  targetUserTurns: number,
+  s: Pick<ExtendSettings, 'ask' | 'answer'>,
+): Estimate {
+  const e: Estimate = {
+    records: 0,
+    unchanged: 0,
+    askRequests: 0,
+    answerRequests: 0,
+    requests: 0,
+    promptTokens: 0,
+    completionTokens: 0,
+  };
   for (const d of dialogues) {
     e.records++;
     const tok = (t: Turn): number => countTokens(contentText(t.content));
     const users = d.turns.filter((t) => t.role === 'user');
     const assistants = d.turns.filter((t) => t.role === 'assistant');
     const avgQ = users.length ? Math.round(users.reduce((a, t) => a + tok(t), 0) / users.length) : 30;
-    const avgA = assistants.length ? Math.round(assistants.reduce((a, t) => a + tok(t), 0) / assistants.length) : Math.round(s.answer.maxTokens / 2);
+    const avgA = assistants.length
+      ? Math.round(assistants.reduce((a, t) => a + tok(t), 0) / assistants.length)
+      : Math.round(s.answer.maxTokens / 2);
     let history = d.turns.reduce((a, t) => a + tok(t), 0) + (d.system ? countTokens(d.system) : 0);
     const needAnswer = lastRole(d) === 'user' ? 1 : 0;
     const asks = Math.max(0, targetUserTurns - users.length);

@@ -28,7 +28,10 @@ export function turnText(t: Turn): string {
 }
 
 /** Chat messages for a dialogue: system first, consecutive same-role messages merged. */
-export function dialogueMessages(d: Pick<Dialogue, 'system' | 'turns'>, opts: { swapRoles?: boolean; system?: string } = {}): ChatMessage[] {
+export function dialogueMessages(
+  d: Pick<Dialogue, 'system' | 'turns'>,
+  opts: { swapRoles?: boolean; system?: string } = {},
+): ChatMessage[] {
   const systems: string[] = [];
   if (opts.system !== undefined) systems.push(opts.system);
   else if (d.system) systems.push(d.system);
@@ -53,7 +56,10 @@ export function dialogueMessages(d: Pick<Dialogue, 'system' | 'turns'>, opts: { 
 export function transcript(turns: readonly Turn[]): string {
   return turns
     .filter((t) => t.role !== 'system')
-    .map((t) => `${chatRole(t) === 'user' && t.role === 'user' ? 'User' : t.role === 'assistant' || t.role === 'function_call' ? 'Assistant' : 'Tool'}: ${turnText(t)}`)
+    .map(
+      (t) =>
+        `${chatRole(t) === 'user' && t.role === 'user' ? 'User' : t.role === 'assistant' || t.role === 'function_call' ? 'Assistant' : 'Tool'}: ${turnText(t)}`,
+    )
     .join('\n\n');
 }
 

@@ -12,7 +12,13 @@ export interface MtBenchQuestion {
 
 export function isMtBenchQuestion(v: unknown): v is MtBenchQuestion {
   const o = v as MtBenchQuestion;
-  return !!o && typeof o === 'object' && (typeof o.question_id === 'number' || typeof o.question_id === 'string') && Array.isArray(o.turns) && o.turns.every((t) => typeof t === 'string');
+  return (
+    !!o &&
+    typeof o === 'object' &&
+    (typeof o.question_id === 'number' || typeof o.question_id === 'string') &&
+    Array.isArray(o.turns) &&
+    o.turns.every((t) => typeof t === 'string')
+  );
 }
 
 export interface MtBenchResult {
@@ -29,7 +35,13 @@ export interface MtBenchResult {
  * questions are stored in `turns` (answers are produced again by the models under evaluation).
  * Every other field of the record is kept as it was.
  */
-export async function extendMtBench(client: LlmClient, q: MtBenchQuestion, s: ExtendSettings, targetTurns = 8, ev: ExtendEvents = {}): Promise<MtBenchResult> {
+export async function extendMtBench(
+  client: LlmClient,
+  q: MtBenchQuestion,
+  s: ExtendSettings,
+  targetTurns = 8,
+  ev: ExtendEvents = {},
+): Promise<MtBenchResult> {
   // Existing questions have no answers yet: answer them one by one, then extend.
   const d: Dialogue = { kind: 'dialogue', turns: [], meta: {} };
   let r: ExtendResult | undefined;
@@ -43,7 +55,9 @@ export async function extendMtBench(client: LlmClient, q: MtBenchQuestion, s: Ex
     r = await extend(client, d, targetTurns, s, ev);
     d.turns = r.dialogue.turns;
   }
-  const questions = d.turns.filter((t) => t.role === 'user').map((t) => (typeof t.content === 'string' ? t.content : ''));
+  const questions = d.turns
+    .filter((t) => t.role === 'user')
+    .map((t) => (typeof t.content === 'string' ? t.content : ''));
   const record: MtBenchQuestion = { ...q, turns: questions.length >= q.turns.length ? questions : q.turns };
   return { record, status: r.status, error: r.error, context: d };
 }

@@ -7,7 +7,13 @@ import { buildAnswerRequest, type AnswerSettings } from './extend';
 export type PreviewTask =
   | { task: 'ask'; dialogue: Dialogue; settings: AskSettings }
   | { task: 'answer'; dialogue: Dialogue; settings: AnswerSettings }
-  | { task: 'capo'; dialogue: Dialogue; strategy: CapoStrategy; assistantIndex: number; settings: CapoSettings };
+  | {
+      task: 'capo';
+      dialogue: Dialogue;
+      strategy: CapoStrategy;
+      assistantIndex: number;
+      settings: CapoSettings;
+    };
 
 /** The exact JSON body that would be POSTed to `/chat/completions` for a task. */
 export function previewRequest(t: PreviewTask): ChatRequest {

@@ -10,7 +10,8 @@ export interface Template {
   text: string;
 }
 
-export type BuiltinTemplate = 'ask-instruct' | 'ask-reversed-system' | 'capo-hallucinate' | 'capo-misread' | 'capo-judge';
+export type BuiltinTemplate =
+  'ask-instruct' | 'ask-reversed-system' | 'capo-hallucinate' | 'capo-misread' | 'capo-judge';
 
 let promptsDirCache: string | undefined;
 
@@ -57,7 +58,9 @@ export function loadTemplate(name: BuiltinTemplate, overrideFile?: string): Temp
     try {
       src = readFileSync(overrideFile, 'utf8');
     } catch (e) {
-      throw new Error(`cannot read template '${overrideFile}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      throw new Error(
+        `cannot read template '${overrideFile}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      );
     }
     return parseTemplate(src, path.basename(overrideFile));
   }
@@ -68,7 +71,10 @@ export function loadTemplate(name: BuiltinTemplate, overrideFile?: string): Temp
 export function render(t: Template, vars: Record<string, string>): string {
   const out = t.text.replace(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g, (_m, name: string) => {
     const v = vars[name];
-    if (v === undefined) throw new Error(`template ${t.version} uses {{${name}}}, which is not available here (available: ${Object.keys(vars).join(', ')})`);
+    if (v === undefined)
+      throw new Error(
+        `template ${t.version} uses {{${name}}}, which is not available here (available: ${Object.keys(vars).join(', ')})`,
+      );
     return v;
   });
   return out.replace(/\n{3,}/g, '\n\n').trim();
