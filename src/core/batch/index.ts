@@ -1,0 +1,3 @@
+export * from './job';
+export * from './lines';
+export * from './remote';

@@ -1,0 +1,208 @@
+import * as assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import {
+  createCapoJob,
+  createExtendJob,
+  customId,
+  exportRound,
+  importRound,
+  jobPaths,
+  loadState,
+  parseCustomId,
+  parseResults,
+  runJob,
+  submitRound,
+  type JobState,
+  type StoredSettings,
+} from '../../../src/core/batch';
+import { LlmClient, resolveConfig } from '../../../src/core/llm';
+import type { Dialogue } from '../../../src/core/model';
+import { startOpenAIServer, type ChatCall, type TestOpenAIServer } from '../../support/openai-server';
+
+function responder({ body, seq, choice }: ChatCall): string {
+  const first = body.messages[0];
+  const isAsk = first?.role === 'system' && String(first.content).includes('You are the user');
+  return isAsk ? `Follow-up ${seq}.${choice} on that?` : `Answer ${seq}.`;
+}
+
+const settings: StoredSettings = {
+  extend: {
+    ask: { mode: 'parrot-ask', model: 'parrot-ask', temperature: 0.8, maxTokens: 64, n: 2 },
+    answer: { model: 'gpt-test', temperature: 0.7, maxTokens: 128 },
+  },
+  capo: { model: 'gpt-test', temperature: 0.7, maxTokens: 128 },
+};
+
+const seed = (i: number): Dialogue => ({
+  kind: 'dialogue',
+  turns: [
+    { role: 'user', content: `Tell me about topic ${i}.` },
+    { role: 'assistant', content: `Topic ${i} is interesting.` },
+  ],
+  meta: {},
+});
+
+describe('batch files', () => {
+  it('custom ids round-trip', () => {
+    const id = customId({ job: 'j1', record: 12, step: 3, task: 'misread@t6' });
+    assert.equal(id, 'j1/r12/s3/misread@t6');
+    assert.deepEqual(parseCustomId(id), { job: 'j1', record: 12, step: 3, task: 'misread@t6' });
+    assert.throws(() => customId({ job: 'a/b', record: 1, step: 1, task: 'ask' }), /may not contain/);
+  });
+
+  it('parses outputs, per-id errors and unreadable lines', () => {
+    const r = parseResults(
+      [
+        JSON.stringify({ custom_id: 'a', response: { status_code: 200, body: { choices: [{ message: { content: 'x' } }] } }, error: null }),
+        JSON.stringify({ custom_id: 'b', response: { status_code: 500, body: { error: { message: 'boom' } } }, error: null }),
+        JSON.stringify({ custom_id: 'c', response: null, error: { code: 'expired', message: 'not run' } }),
+        '{oops',
+      ].join('\n'),
+    );
+    assert.deepEqual(r.outcomes.get('a'), { ok: true, texts: ['x'] });
+    assert.deepEqual(r.outcomes.get('b'), { ok: false, error: 'HTTP 500: boom' });
+    assert.deepEqual(r.outcomes.get('c'), { ok: false, error: 'expired: not run' });
+    assert.deepEqual(r.problems, ['results:4: not valid JSON']);
+  });
+});
+
+describe('batch jobs against the loopback Batch API', () => {
+  let server: TestOpenAIServer;
+  let dir: string;
+  let client: LlmClient;
+  beforeEach(async () => {
+    server = await startOpenAIServer({ responder, batchStepMs: 5 });
+    dir = mkdtempSync(path.join(tmpdir(), 'parrot-batch-'));
+    client = new LlmClient(resolveConfig({ baseUrl: server.baseUrl }));
+  });
+  afterEach(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('export writes OpenAI Batch lines for the first round', async () => {
+    const s = createExtendJob({ job: 'j', source: 'in.jsonl', records: [{ record: 1, dialogue: seed(1) }], targetTurns: 2, settings });
+    const base = path.join(dir, 'j');
+    const r = await exportRound(s, base);
+    assert.equal(r.requests, 1);
+    const line = JSON.parse(readFileSync(jobPaths(base).requests(1), 'utf8').trim()) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(line), ['custom_id', 'method', 'url', 'body']);
+    assert.equal(line.custom_id, 'j/r1/s1/ask');
+    assert.equal(line.url, '/v1/chat/completions');
+    assert.equal((line.body as { n: number }).n, 2);
+    const saved = await loadState(jobPaths(base).state);
+    assert.equal(saved.pending?.customIds[0], 'j/r1/s1/ask');
+  });
+
+  it('runs a multi-round extend job to the end (ask, answer, ask, answer)', async () => {
+    const s = createExtendJob({
+      job: 'ext',
+      source: 'in.jsonl',
+      records: [1, 2, 3].map((i) => ({ record: i, dialogue: seed(i) })),
+      targetTurns: 3,
+      settings,
+    });
+    const base = path.join(dir, 'ext');
+    const statuses = new Set<string>();
+    const done = await runJob(client, base, s, { intervalMs: 5, maxIntervalMs: 20, onStatus: (b) => statuses.add(b.status) });
+    assert.equal(done.step, 4);
+    for (const r of done.extend ?? []) {
+      assert.equal(r.status, 'done');
+      assert.deepEqual(
+        r.dialogue.turns.map((t) => t.role),
+        ['user', 'assistant', 'user', 'assistant', 'user', 'assistant'],
+      );
+    }
+    assert.equal(server.batches.size, 4);
+    assert.ok(statuses.has('completed'));
+    assert.deepEqual(done.errors, []);
+  });
+
+  it('reports per-custom_id errors and keeps going for the others', async () => {
+    server.options.batchFault = (id) => (id === 'e/r2/s1/ask' ? { type: 'status', status: 500, message: 'model crashed' } : undefined);
+    const s = createExtendJob({ job: 'e', source: 'in.jsonl', records: [1, 2].map((i) => ({ record: i, dialogue: seed(i) })), targetTurns: 2, settings });
+    const done = await runJob(client, path.join(dir, 'e'), s, { intervalMs: 5, maxIntervalMs: 10 });
+    assert.deepEqual(done.errors, [{ custom_id: 'e/r2/s1/ask', error: 'HTTP 500: model crashed' }]);
+    assert.equal(done.extend?.[0]?.status, 'done');
+    assert.equal(done.extend?.[1]?.status, 'failed');
+    assert.equal(done.extend?.[1]?.dialogue.turns.length, 2, 'failed record kept unchanged');
+  });
+
+  it('a missing result is an error, not a silent drop', async () => {
+    const s = createExtendJob({ job: 'm', source: 'in.jsonl', records: [1, 2].map((i) => ({ record: i, dialogue: seed(i) })), targetTurns: 2, settings });
+    const base = path.join(dir, 'm');
+    await exportRound(s, base);
+    const out = JSON.stringify({ custom_id: 'm/r1/s1/ask', response: { status_code: 200, body: { choices: [{ message: { content: 'And why is that?' } }] } } });
+    const r = await importRound(s, jobPaths(base).state, out);
+    assert.deepEqual(r, { applied: 1, failed: 1 });
+    assert.deepEqual(s.errors, [{ custom_id: 'm/r2/s1/ask', error: 'no result for this request in the batch output' }]);
+  });
+
+  it('resumes an interrupted job without re-submitting or re-requesting', async () => {
+    const base = path.join(dir, 'res');
+    const s = createExtendJob({ job: 'res', source: 'in.jsonl', records: [1, 2].map((i) => ({ record: i, dialogue: seed(i) })), targetTurns: 2, settings });
+    // Round 1 done in one "process", round 2 submitted and then the process stops.
+    await exportRound(s, base);
+    const ac = new AbortController();
+    await assert.rejects(
+      runJob(client, base, s, {
+        intervalMs: 5,
+        maxIntervalMs: 10,
+        signal: ac.signal,
+        onImported: () => undefined,
+        onStatus: (b) => {
+          if (b.metadata?.step === '2') ac.abort();
+        },
+      }),
+      /cancelled/,
+    );
+    const mid = await loadState(jobPaths(base).state);
+    assert.equal(mid.step, 1, 'round 1 imported');
+    assert.ok(mid.pending?.batchId, 'round 2 submitted and remembered');
+    const batchesBefore = server.batches.size;
+    const bodiesBefore = server.requests.filter((r) => r.path === '/v1/batches' && r.method === 'POST').length;
+    const done: JobState = await runJob(client, base, mid, { intervalMs: 5, maxIntervalMs: 10 });
+    assert.equal(server.batches.size, batchesBefore, 'the pending batch was polled, not created again');
+    assert.equal(server.requests.filter((r) => r.path === '/v1/batches' && r.method === 'POST').length, bodiesBefore);
+    assert.equal(done.step, 2);
+    for (const r of done.extend ?? []) assert.equal(r.dialogue.turns.length, 4);
+    // Round 1's custom ids went out exactly once.
+    const uploads = [...server.files.values()].filter((f) => f.purpose === 'batch').map((f) => f.content.toString());
+    assert.equal(uploads.filter((u) => u.includes('res/r1/s1/ask')).length, 1);
+  });
+
+  it('submitRound is idempotent once the batch id is saved', async () => {
+    const base = path.join(dir, 'id');
+    const s = createExtendJob({ job: 'id', source: 'in.jsonl', records: [{ record: 1, dialogue: seed(1) }], targetTurns: 2, settings });
+    await exportRound(s, base);
+    const a = await submitRound(client, s, jobPaths(base).state);
+    const b = await submitRound(client, s, jobPaths(base).state);
+    assert.equal(a, b);
+    assert.equal(server.batches.size, 1);
+  });
+
+  it('CaPO job: one request per target and strategy, pairs with provenance', async () => {
+    const d: Dialogue = {
+      kind: 'dialogue',
+      turns: [
+        { role: 'user', content: 'Write a haiku about autumn.' },
+        { role: 'assistant', content: 'Leaves drift slowly down...' },
+        { role: 'user', content: 'Now translate it into French.' },
+        { role: 'assistant', content: 'Les feuilles tombent...' },
+      ],
+      meta: {},
+    };
+    const s = createCapoJob({ job: 'c', source: 'chats.jsonl', records: [{ record: 4, dialogue: d }], strategies: ['neglect', 'hallucinate', 'misread'], settings });
+    const done = await runJob(client, path.join(dir, 'c'), s, { intervalMs: 5, maxIntervalMs: 10 });
+    const targets = done.capo?.[0]?.targets ?? [];
+    assert.equal(targets.length, 3);
+    assert.ok(targets.every((t) => t.status === 'done' && t.pair));
+    assert.deepEqual(targets[0]?.pair?.meta.source, { file: 'chats.jsonl', record: 4, turn: 4 });
+    const sent = [...server.files.values()].find((f) => f.purpose === 'batch')?.content.toString() ?? '';
+    const neglect = JSON.parse(sent.split('\n')[0] ?? '{}') as { custom_id: string; body: { messages: unknown[] } };
+    assert.equal(neglect.custom_id, 'c/r4/s1/neglect@t4');
+    assert.deepEqual(neglect.body.messages, [{ role: 'user', content: 'Now translate it into French.' }]);
+  });
+});
