@@ -1,2 +1,601 @@
+/**
+ * The dialogue editor webview: a virtual list of records paged from the host, filters and search
+ * run by the host, and the dialogue pane. Talks to the host only through src/protocol.ts.
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import type { FormatId, Role } from '../src/core/model';
+import { MAX_ROWS_PER_REQUEST, type HostMessage, type Query, type RowSummary } from '../src/protocol';
+import { DetailView } from './dialogueView';
+import css from './styles.css';
+import { setStrings, t } from './strings';
+import { VirtualList } from './virtualList';
+import { loadState, post, saveState, type ViewState } from './vscodeApi';
+
+const ROW_HEIGHT = 48;
+const OVERSCAN = 20;
+const MAX_CACHED_ROWS = 20_000;
+
+const sheet = new CSSStyleSheet();
+sheet.replaceSync(css);
+document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+
+interface ValueElement extends HTMLElement {
+  value: string;
+}
+interface CheckElement extends HTMLElement {
+  checked: boolean;
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className?: string,
+  text?: string,
+): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function custom<T extends HTMLElement>(tag: string, attrs: Record<string, string> = {}): T {
+  const e = document.createElement(tag) as T;
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  return e;
+}
+
+function isTyping(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  const tag = target.tagName.toLowerCase();
+  return (
+    tag === 'input' ||
+    tag === 'textarea' ||
+    tag === 'select' ||
+    tag.startsWith('vscode-textfield') ||
+    tag.startsWith('vscode-single-select') ||
+    target.isContentEditable
+  );
+}
+
+class App {
+  private lineCount = 0;
+  private indexing = true;
+  private dirty = false;
+  private version = -1;
+  private readonly rows = new Map<number, RowSummary>();
+  private readonly requested = new Set<number>();
+  private selectedLine = -1;
+  private restoring: Partial<ViewState>;
+  private queryId = 0;
+  private query: Query | undefined;
+  private matches: number[] | undefined;
+  private readonly snippets = new Map<number, string>();
+  private querying = false;
+  private queryScanned = 0;
+  private queryTotal = 0;
+  private openTimer: ReturnType<typeof setTimeout> | undefined;
+  private errorTimer: ReturnType<typeof setTimeout> | undefined;
+
+  private readonly list: VirtualList;
+  private readonly detail: DetailView;
+  private readonly statusText = el('span', 'status-text');
+  private readonly cancelButton: HTMLElement;
+  private readonly errorBox = el('div', 'error-box');
+  private readonly search: ValueElement;
+  private readonly regex: CheckElement;
+  private readonly caseSensitive: CheckElement;
+  private readonly invalidOnly: CheckElement;
+  private readonly minTurns: ValueElement;
+  private readonly maxTurns: ValueElement;
+  private readonly role: ValueElement;
+  private readonly format: ValueElement;
+  private readonly goTo: ValueElement;
+  private readonly plain: CheckElement;
+
+  constructor(
+    root: HTMLElement,
+    private readonly fileName: string,
+    roles: readonly Role[],
+    formats: readonly FormatId[],
+  ) {
+    this.restoring = loadState();
+    this.list = new VirtualList({
+      rowHeight: ROW_HEIGHT,
+      label: t('listLabel', fileName),
+      renderRow: (row, pos) => this.renderRow(row, pos),
+      onRange: (first, last) => this.loadRange(first, last),
+      onSelect: (pos) => this.selectPos(pos),
+      onActivate: () => this.detail.focusFirst(),
+      onScroll: () => this.persist(),
+    });
+    this.detail = new DetailView({
+      roles,
+      send: (intent) => post(intent),
+      onLeave: () => this.list.element.focus(),
+      onStateChange: () => this.persist(),
+    });
+    this.detail.mode = this.restoring.view ?? 'rendered';
+
+    // Toolbar: search and filters (run by the host over the whole file).
+    const toolbar = el('div', 'toolbar');
+    toolbar.setAttribute('role', 'search');
+    toolbar.setAttribute('aria-label', t('searchAndFilter'));
+    this.search = custom<ValueElement>('vscode-textfield', {
+      placeholder: t('searchPlaceholder'),
+      'aria-label': t('search'),
+      class: 'search',
+    });
+    this.regex = custom<CheckElement>('vscode-checkbox', { label: t('regex') });
+    this.caseSensitive = custom<CheckElement>('vscode-checkbox', { label: t('matchCase') });
+    this.invalidOnly = custom<CheckElement>('vscode-checkbox', { label: t('invalidOnly') });
+    this.minTurns = custom<ValueElement>('vscode-textfield', {
+      type: 'number',
+      min: '0',
+      placeholder: t('minTurns'),
+      'aria-label': t('minTurns'),
+      class: 'num',
+    });
+    this.maxTurns = custom<ValueElement>('vscode-textfield', {
+      type: 'number',
+      min: '0',
+      placeholder: t('maxTurns'),
+      'aria-label': t('maxTurns'),
+      class: 'num',
+    });
+    this.role = this.select(t('anyRole'), roles, t('roleFilter'));
+    this.format = this.select(t('anyFormat'), formats, t('formatFilter'));
+    this.goTo = custom<ValueElement>('vscode-textfield', {
+      type: 'number',
+      min: '1',
+      placeholder: t('goTo'),
+      'aria-label': t('goTo'),
+      class: 'num goto',
+    });
+    this.plain = custom<CheckElement>('vscode-checkbox', { label: t('plainText') });
+    if (this.detail.mode === 'plain') this.plain.setAttribute('checked', '');
+    const row1 = el('div', 'toolbar-row');
+    row1.append(this.search, this.regex, this.caseSensitive, this.goTo, this.plain);
+    const row2 = el('div', 'toolbar-row');
+    row2.append(this.invalidOnly, this.minTurns, this.maxTurns, this.role, this.format);
+    toolbar.append(row1, row2);
+
+    let debounce: ReturnType<typeof setTimeout> | undefined;
+    const requery = (delay: number): void => {
+      clearTimeout(debounce);
+      debounce = setTimeout(() => this.runQuery(), delay);
+    };
+    this.search.addEventListener('input', () => requery(350));
+    this.search.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') requery(0);
+      else if (e.key === 'Escape') {
+        this.search.value = '';
+        requery(0);
+        this.list.element.focus();
+      }
+      e.stopPropagation();
+    });
+    for (const c of [this.regex, this.caseSensitive, this.invalidOnly, this.role, this.format]) {
+      c.addEventListener('change', () => requery(0));
+    }
+    for (const f of [this.minTurns, this.maxTurns]) {
+      f.addEventListener('input', () => requery(400));
+      f.addEventListener('keydown', (e) => e.stopPropagation());
+    }
+    this.goTo.addEventListener('keydown', (e) => {
+      e.stopPropagation();
+      if (e.key !== 'Enter') return;
+      const n = parseInt(this.goTo.value, 10);
+      if (Number.isFinite(n) && n >= 1) this.jumpTo(n - 1);
+    });
+    this.plain.addEventListener('change', () => {
+      this.detail.setMode(this.plain.checked ? 'plain' : 'rendered');
+      this.persist();
+    });
+
+    const status = el('div', 'status-line');
+    status.setAttribute('aria-live', 'polite');
+    this.cancelButton = custom<HTMLElement>('vscode-button', { secondary: '', icon: 'stop-circle' });
+    this.cancelButton.textContent = t('cancelSearch');
+    this.cancelButton.hidden = true;
+    this.cancelButton.addEventListener('click', () => post({ type: 'cancelQuery', id: this.queryId }));
+    status.append(this.statusText, this.cancelButton);
+    this.errorBox.setAttribute('role', 'alert');
+    this.errorBox.hidden = true;
+
+    const panes = el('main', 'panes');
+    const listPane = el('nav', 'list-pane');
+    listPane.setAttribute('aria-label', t('listLabel', fileName));
+    listPane.appendChild(this.list.element);
+    panes.append(listPane, this.detail.element);
+    root.replaceChildren(toolbar, status, this.errorBox, panes);
+
+    document.addEventListener('keydown', (e) => this.onGlobalKey(e));
+    this.detail.element.addEventListener('click', (e) => {
+      const a = (e.target as HTMLElement).closest('a');
+      if (a instanceof HTMLAnchorElement) {
+        e.preventDefault();
+        post({ type: 'openLink', href: a.href });
+      }
+    });
+
+    const q = this.restoring.query;
+    if (q) {
+      this.search.value = q.text ?? '';
+      if (q.regex) this.regex.setAttribute('checked', '');
+      if (q.caseSensitive) this.caseSensitive.setAttribute('checked', '');
+      if (q.invalidOnly) this.invalidOnly.setAttribute('checked', '');
+      if (q.minTurns !== undefined) this.minTurns.value = String(q.minTurns);
+      if (q.maxTurns !== undefined) this.maxTurns.value = String(q.maxTurns);
+      if (q.role) this.role.value = q.role;
+      if (q.format) this.format.value = q.format;
+    }
+    this.updateStatus();
+  }
+
+  private select(anyLabel: string, values: readonly string[], label: string): ValueElement {
+    const s = custom<ValueElement>('vscode-single-select', { 'aria-label': label });
+    const any = custom<HTMLElement>('vscode-option', { value: '' });
+    any.textContent = anyLabel;
+    s.appendChild(any);
+    for (const v of values) {
+      const o = custom<HTMLElement>('vscode-option', { value: v });
+      o.textContent = v;
+      s.appendChild(o);
+    }
+    return s;
+  }
+
+  // ---- list --------------------------------------------------------------------------------
+
+  private get length(): number {
+    return this.matches ? this.matches.length : this.lineCount;
+  }
+
+  private lineAt(pos: number): number {
+    return this.matches ? (this.matches[pos] ?? -1) : pos;
+  }
+
+  private posOf(line: number): number {
+    if (!this.matches) return line;
+    // matches are in file order: binary search
+    let lo = 0;
+    let hi = this.matches.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = this.matches[mid] ?? 0;
+      if (v === line) return mid;
+      if (v < line) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  private renderRow(row: HTMLElement, pos: number): void {
+    const line = this.lineAt(pos);
+    const data = this.rows.get(line);
+    if (row.childElementCount === 0) {
+      const top = el('div', 'vrow-top');
+      top.append(el('span', 'num'), el('span', 'rid'), el('span', 'turns'), el('span', 'badge'));
+      row.append(top, el('div', 'vrow-title'));
+    }
+    const top = row.firstElementChild as HTMLElement;
+    const [num, rid, turns, badge] = [...top.children] as HTMLElement[];
+    const title = row.lastElementChild as HTMLElement;
+    if (num) num.textContent = `#${(line + 1).toLocaleString()}`;
+    if (!data) {
+      if (rid) rid.textContent = '';
+      if (turns) turns.textContent = '';
+      if (badge) {
+        badge.textContent = '';
+        badge.className = 'badge';
+      }
+      title.textContent = t('loading');
+      row.setAttribute('aria-label', t('recordN', String(line + 1)));
+      return;
+    }
+    if (rid) rid.textContent = data.id ?? '';
+    if (turns)
+      turns.textContent = data.ok ? (data.turns === 1 ? t('oneTurn') : t('nTurns', String(data.turns))) : '';
+    if (badge) {
+      badge.textContent = data.ok
+        ? data.kind === 'preference'
+          ? t('badgePreference')
+          : t('badgeValid')
+        : t('badgeInvalid');
+      badge.className = `badge ${data.ok ? 'badge-ok' : 'badge-bad'}`;
+    }
+    const snippet = this.snippets.get(line);
+    title.textContent = snippet ?? (data.ok ? data.title || t('emptyTurn') : (data.error ?? ''));
+    title.classList.toggle('error', !data.ok);
+    row.setAttribute(
+      'aria-label',
+      `${t('recordN', String(line + 1))}${data.id ? ', ' + data.id : ''}, ${data.ok ? t('nTurns', String(data.turns)) : t('badgeInvalid')}: ${title.textContent}`,
+    );
+  }
+
+  private loadRange(first: number, last: number): void {
+    const from = Math.max(0, first - OVERSCAN);
+    const to = Math.min(this.length - 1, last + OVERSCAN);
+    const want: number[] = [];
+    for (let p = from; p <= to; p++) {
+      const line = this.lineAt(p);
+      if (line >= 0 && line < this.lineCount && !this.rows.has(line) && !this.requested.has(line))
+        want.push(line);
+    }
+    if (this.rows.size > MAX_CACHED_ROWS) {
+      this.rows.clear();
+    }
+    for (let i = 0; i < want.length; i += MAX_ROWS_PER_REQUEST) {
+      const lines = want.slice(i, i + MAX_ROWS_PER_REQUEST);
+      lines.forEach((l) => this.requested.add(l));
+      post({ type: 'requestRows', lines });
+    }
+  }
+
+  private selectPos(pos: number): void {
+    const line = this.lineAt(pos);
+    if (line < 0) return;
+    this.selectedLine = line;
+    this.persist();
+    clearTimeout(this.openTimer);
+    // Holding j/k: open the record once the selection rests.
+    this.openTimer = setTimeout(() => post({ type: 'openRecord', line }), 40);
+  }
+
+  private jumpTo(line: number): void {
+    if (line >= this.lineCount) {
+      this.showError(t('noSuchRecord', String(line + 1), this.lineCount.toLocaleString()));
+      return;
+    }
+    if (this.matches && this.posOf(line) < 0) this.clearQuery();
+    this.list.select(this.posOf(line));
+    this.list.element.focus();
+  }
+
+  // ---- query -------------------------------------------------------------------------------
+
+  private readQuery(): Query | undefined {
+    const q: Query = {};
+    const text = this.search.value;
+    if (text) q.text = text;
+    if (text && this.regex.checked) q.regex = true;
+    if (text && this.caseSensitive.checked) q.caseSensitive = true;
+    if (this.invalidOnly.checked) q.invalidOnly = true;
+    const min = parseInt(this.minTurns.value, 10);
+    const max = parseInt(this.maxTurns.value, 10);
+    if (Number.isFinite(min) && min >= 0) q.minTurns = min;
+    if (Number.isFinite(max) && max >= 0) q.maxTurns = max;
+    const role = this.role.value;
+    if (role) q.role = role;
+    const format = this.format.value;
+    if (format) q.format = format as FormatId;
+    return Object.keys(q).length ? q : undefined;
+  }
+
+  private clearQuery(): void {
+    if (this.querying) post({ type: 'cancelQuery', id: this.queryId });
+    this.query = undefined;
+    this.matches = undefined;
+    this.snippets.clear();
+    this.querying = false;
+    this.search.value = '';
+    this.invalidOnly.checked = false;
+    this.minTurns.value = '';
+    this.maxTurns.value = '';
+    this.role.value = '';
+    this.format.value = '';
+    this.list.setLength(this.length);
+    this.list.refresh();
+    this.updateStatus();
+  }
+
+  private runQuery(): void {
+    const q = this.readQuery();
+    if (this.querying) post({ type: 'cancelQuery', id: this.queryId });
+    this.queryId++;
+    this.query = q;
+    this.snippets.clear();
+    this.querying = false;
+    if (!q) {
+      this.matches = undefined;
+      this.list.setLength(this.length);
+      const pos = this.posOf(this.selectedLine);
+      if (pos >= 0) this.list.select(pos);
+    } else {
+      this.matches = [];
+      this.querying = true;
+      this.queryScanned = 0;
+      this.queryTotal = this.lineCount;
+      this.list.setLength(0);
+      post({ type: 'query', id: this.queryId, query: q });
+    }
+    this.list.refresh();
+    this.updateStatus();
+    this.persist();
+  }
+
+  // ---- host messages -----------------------------------------------------------------------
+
+  handle(m: HostMessage): void {
+    switch (m.type) {
+      case 'init':
+        return;
+      case 'status': {
+        const changed = m.version !== this.version && this.version !== -1;
+        this.lineCount = m.lineCount;
+        this.indexing = m.indexing;
+        this.dirty = m.dirty;
+        if (changed || m.reloaded) {
+          this.rows.clear();
+          this.requested.clear();
+        }
+        this.version = m.version;
+        if (this.query && (m.structural || m.reloaded)) this.runQuery();
+        if (!this.matches) this.list.setLength(this.lineCount);
+        if (this.selectedLine >= this.lineCount) this.selectedLine = this.lineCount - 1;
+        this.applyRestore();
+        if (this.selectedLine < 0 && this.lineCount > 0 && !this.matches) this.list.select(0, false);
+        else if (this.selectedLine >= 0 && (changed || m.reloaded || m.structural))
+          post({ type: 'openRecord', line: this.selectedLine });
+        if (this.lineCount === 0 && !this.indexing) this.detail.showEmpty(t('emptyFile'));
+        this.list.refresh();
+        this.updateStatus();
+        return;
+      }
+      case 'rows':
+        for (const r of m.rows) {
+          this.rows.set(r.line, r);
+          this.requested.delete(r.line);
+        }
+        this.list.refresh();
+        return;
+      case 'record':
+        if (m.record.line === this.selectedLine) {
+          const focusKey = this.restoring.focusTurn;
+          this.restoring.focusTurn = undefined;
+          this.detail.show(m.record, focusKey);
+          this.detail.restoreAfterEdit();
+        }
+        return;
+      case 'queryProgress':
+        if (m.id !== this.queryId || !this.matches) return;
+        for (const h of m.hits) {
+          this.matches.push(h.line);
+          if (h.snippet !== undefined) this.snippets.set(h.line, h.snippet);
+        }
+        this.queryScanned = m.scanned;
+        this.queryTotal = m.total;
+        this.list.setLength(this.matches.length);
+        if (this.list.selectedPos < 0 && this.matches.length) {
+          const pos = this.posOf(this.selectedLine);
+          this.list.select(pos >= 0 ? pos : 0);
+        }
+        this.list.refresh();
+        this.updateStatus();
+        return;
+      case 'queryDone':
+        if (m.id !== this.queryId) return;
+        this.querying = false;
+        this.queryScanned = m.scanned;
+        if (m.error) this.showError(m.error);
+        if (this.matches && this.list.selectedPos < 0 && this.matches.length) this.list.select(0);
+        this.updateStatus(m.cancelled);
+        return;
+      case 'reveal':
+        this.selectedLine = m.line;
+        if (this.matches && this.posOf(m.line) < 0) this.clearQuery();
+        if (m.line < this.lineCount) {
+          this.list.select(this.posOf(m.line));
+          post({ type: 'openRecord', line: m.line });
+        }
+        return;
+      case 'error':
+        this.showError(m.message);
+        return;
+    }
+  }
+
+  private applyRestore(): void {
+    const sel = this.restoring.selected;
+    if (sel === undefined || sel < 0) return;
+    if (sel >= this.lineCount && this.indexing) return; // not indexed that far yet
+    this.restoring.selected = undefined;
+    if (this.restoring.query) {
+      this.selectedLine = Math.min(sel, this.lineCount - 1);
+      this.runQuery();
+      return;
+    }
+    this.list.select(Math.min(sel, this.lineCount - 1), false);
+    this.list.scrollTo(this.restoring.scrollTop ?? 0);
+  }
+
+  private updateStatus(cancelled = false): void {
+    const parts: string[] = [];
+    const count = this.lineCount.toLocaleString();
+    parts.push(
+      this.indexing ? t('indexing', count) : this.lineCount === 1 ? t('oneRecord') : t('nRecords', count),
+    );
+    if (this.matches) {
+      const n = this.matches.length.toLocaleString();
+      if (this.querying)
+        parts.push(t('searching', this.queryScanned.toLocaleString(), this.queryTotal.toLocaleString(), n));
+      else parts.push(cancelled ? t('searchCancelled', n) : t('matches', n));
+    }
+    if (this.dirty) parts.push(t('unsaved'));
+    this.statusText.textContent = parts.join(' · ');
+    this.cancelButton.hidden = !this.querying;
+    document.title = this.fileName;
+  }
+
+  private showError(message: string): void {
+    this.errorBox.textContent = message;
+    this.errorBox.hidden = false;
+    clearTimeout(this.errorTimer);
+    this.errorTimer = setTimeout(() => (this.errorBox.hidden = true), 8000);
+  }
+
+  private persist(): void {
+    const state: ViewState = {
+      selected: this.selectedLine,
+      scrollTop: this.list.scrollTop,
+      view: this.detail.mode,
+    };
+    if (this.query) state.query = this.query;
+    const focus = this.detail.focusedKey;
+    if (focus) state.focusTurn = focus;
+    saveState(state);
+  }
+
+  private onGlobalKey(e: KeyboardEvent): void {
+    if (
+      e.defaultPrevented ||
+      this.detail.isEditing ||
+      isTyping(e.target) ||
+      e.ctrlKey ||
+      e.metaKey ||
+      e.altKey
+    )
+      return;
+    switch (e.key) {
+      case 'j':
+        this.list.select(this.list.selectedPos + 1);
+        break;
+      case 'k':
+        this.list.select(Math.max(0, this.list.selectedPos - 1));
+        break;
+      case '/':
+        this.search.focus();
+        break;
+      case 'g':
+        this.goTo.focus();
+        break;
+      default:
+        return;
+    }
+    e.preventDefault();
+  }
+}
+
+// ---- start: ready handshake ---------------------------------------------------------------
+
 const root = document.getElementById('root');
-if (root) root.textContent = 'Parrot Studio';
+let app: App | undefined;
+const early: HostMessage[] = [];
+
+window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
+  const m = event.data;
+  if (m.type === 'init') {
+    setStrings(m.strings);
+    if (root) app = new App(root, m.fileName, m.roles, m.formats);
+    for (const x of early.splice(0)) app?.handle(x);
+    return;
+  }
+  if (app) app.handle(m);
+  else early.push(m);
+});
+
+if (root) root.textContent = '…';
+post({ type: 'ready' });

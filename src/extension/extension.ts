@@ -1,14 +1,25 @@
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
+import { registerDialogueEditor, type DialogueEditorApi } from './editor';
+import { registerDiagnostics, type DiagnosticsApi } from './diagnostics';
+import { registerLog } from './log';
+import { registerStatusBar, setProblemCount } from './statusBar';
 
-let log: vscode.LogOutputChannel | undefined;
+/** The extension's exports (`vscode.extensions.getExtension(...).exports`). */
+export interface ParrotApi {
+  editor: DialogueEditorApi;
+  diagnostics: DiagnosticsApi;
+  /** Sets the problem count shown in the status bar for a dataset. */
+  setProblemCount: typeof setProblemCount;
+}
 
-export function activate(context: vscode.ExtensionContext): void {
-  log = vscode.window.createOutputChannel('Parrot Studio', { log: true });
-  context.subscriptions.push(log);
-  context.subscriptions.push(vscode.commands.registerCommand('parrot.showLog', () => log?.show()));
-  log.info('Parrot Studio activated');
+export function activate(context: vscode.ExtensionContext): ParrotApi {
+  registerLog(context);
+  registerStatusBar(context);
+  const editor = registerDialogueEditor(context);
+  const diagnostics = registerDiagnostics(context);
+  return { editor, diagnostics, setProblemCount };
 }
 
 export function deactivate(): void {
-  log = undefined;
+  // Everything is disposed through context.subscriptions.
 }

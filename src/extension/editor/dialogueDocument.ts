@@ -1,0 +1,283 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { DatasetStore, type StoreBackup, type StoreEdit } from '../../core/store';
+import { getLog } from '../log';
+import { Disposable } from '../util/disposable';
+
+/** What changed in a document, for the webviews showing it. */
+export interface DocumentChange {
+  /** Lines whose text changed (by index after the change). */
+  lines: number[];
+  /** Lines were inserted, deleted or moved: indexes after `lines` shifted. */
+  structural: boolean;
+  /** Everything was re-read from disk. */
+  reloaded: boolean;
+}
+
+/** How often (at most) the growing index is reported while a big file is being indexed. */
+const PROGRESS_INTERVAL_MS = 150;
+
+/**
+ * One open dataset: a `CustomDocument` over a `DatasetStore`. Each user action is one store edit,
+ * reported to VS Code as one `CustomDocumentEditEvent` whose undo/redo apply the inverse edits.
+ */
+export class DialogueDocument extends Disposable implements vscode.CustomDocument {
+  static async open(uri: vscode.Uri, backupId: string | undefined): Promise<DialogueDocument> {
+    if (uri.scheme !== 'file') {
+      throw new Error(
+        vscode.l10n.t('The dialogue editor opens files on disk only (this is a "{0}" resource).', uri.scheme),
+      );
+    }
+    const doc = new DialogueDocument(uri);
+    const onProgress = (): void => doc.reportProgress();
+    if (backupId !== undefined) {
+      const backupUri = vscode.Uri.parse(backupId);
+      let backup: StoreBackup | undefined;
+      try {
+        const bytes = await vscode.workspace.fs.readFile(backupUri);
+        backup = JSON.parse(Buffer.from(bytes).toString('utf8')) as StoreBackup;
+      } catch (err) {
+        getLog().warn(`Could not read the backup of ${uri.fsPath}: ${String(err)}`);
+      }
+      if (backup) {
+        try {
+          doc._store = await DatasetStore.restore(uri.fsPath, backup, { onProgress });
+        } catch (err) {
+          void vscode.window.showWarningMessage(err instanceof Error ? err.message : String(err));
+        }
+      }
+    }
+    doc._store ??= await DatasetStore.open(uri.fsPath, { onProgress });
+    doc.watchIndexing();
+    doc.watchFile();
+    return doc;
+  }
+
+  private _store: DatasetStore | undefined;
+  private _uri: vscode.Uri;
+  /** Bumped when the document is re-read after an external change: older undo entries no longer apply. */
+  private generation = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+  private lastProgress = 0;
+  private progressTimer: NodeJS.Timeout | undefined;
+  private saving = false;
+  private warnedExternal = false;
+  problemCount: number | undefined;
+
+  private readonly _onDidChange = this._register(
+    new vscode.EventEmitter<vscode.CustomDocumentEditEvent<DialogueDocument>>(),
+  );
+  /** Edits for VS Code's undo stack and dirty state. */
+  readonly onDidChange = this._onDidChange.event;
+
+  private readonly _onDidChangeContent = this._register(new vscode.EventEmitter<DocumentChange>());
+  /** Any change of content or line count (edits, undo, redo, revert, reload, index growth). */
+  readonly onDidChangeContent = this._onDidChangeContent.event;
+
+  private readonly _onDidDispose = this._register(new vscode.EventEmitter<void>());
+  readonly onDidDispose = this._onDidDispose.event;
+
+  private constructor(uri: vscode.Uri) {
+    super();
+    this._uri = uri;
+  }
+
+  get uri(): vscode.Uri {
+    return this._uri;
+  }
+
+  get store(): DatasetStore {
+    if (!this._store) throw new Error('The dataset is not open.');
+    return this._store;
+  }
+
+  get fileName(): string {
+    return path.basename(this._uri.fsPath);
+  }
+
+  get lineCount(): number {
+    return this.store.lineCount;
+  }
+  get isIndexing(): boolean {
+    return this.store.isIndexing;
+  }
+  get isDirty(): boolean {
+    return this.store.isDirty;
+  }
+  get version(): number {
+    return this.store.version;
+  }
+
+  private reportProgress(): void {
+    if (this.isDisposed || !this._store) return;
+    const now = Date.now();
+    if (now - this.lastProgress >= PROGRESS_INTERVAL_MS) {
+      this.lastProgress = now;
+      this._onDidChangeContent.fire({ lines: [], structural: false, reloaded: false });
+    } else if (!this.progressTimer) {
+      this.progressTimer = setTimeout(() => {
+        this.progressTimer = undefined;
+        this.reportProgress();
+      }, PROGRESS_INTERVAL_MS);
+    }
+  }
+
+  private watchIndexing(): void {
+    const store = this.store;
+    store.indexed.then(
+      () => {
+        if (!this.isDisposed && this._store === store)
+          this._onDidChangeContent.fire({ lines: [], structural: false, reloaded: false });
+      },
+      (err: unknown) => {
+        if (this.isDisposed) return;
+        getLog().error(`Indexing ${this._uri.fsPath} failed: ${String(err)}`);
+        void vscode.window.showErrorMessage(err instanceof Error ? err.message : String(err));
+      },
+    );
+  }
+
+  private watchFile(): void {
+    const dir = vscode.Uri.file(path.dirname(this._uri.fsPath));
+    const watcher = this._register(
+      vscode.workspace.createFileSystemWatcher(
+        new vscode.RelativePattern(dir, path.basename(this._uri.fsPath)),
+      ),
+    );
+    const onChange = (): void => void this.enqueue(() => this.checkExternalChange());
+    this._register(watcher.onDidChange(onChange));
+    this._register(watcher.onDidCreate(onChange));
+  }
+
+  /** Runs document work one piece at a time (edits read a line, then replace it). */
+  enqueue<T>(work: () => Promise<T> | T): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async checkExternalChange(): Promise<void> {
+    if (this.isDisposed || this.saving || !(await this.store.hasChangedOnDisk())) return;
+    if (!this.isDirty) {
+      getLog().info(`${this._uri.fsPath} changed on disk; reloading.`);
+      await this.reloadFromDisk();
+      return;
+    }
+    if (this.warnedExternal) return;
+    this.warnedExternal = true;
+    const reload = vscode.l10n.t('Reload (discard my edits)');
+    const keep = vscode.l10n.t('Keep my edits');
+    const choice = await vscode.window.showWarningMessage(
+      vscode.l10n.t(
+        '"{0}" was changed on disk by another program, and you have unsaved edits in the dialogue editor.',
+        this.fileName,
+      ),
+      { modal: false },
+      reload,
+      keep,
+    );
+    this.warnedExternal = false;
+    if (choice === reload) await this.enqueue(() => this.reloadFromDisk());
+    else if (choice === keep) {
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t(
+          'Your edits are kept. Saving will be refused until you reload, because the file on disk no longer matches; use "Save As" to keep them in another file.',
+        ),
+      );
+    }
+  }
+
+  private async reloadFromDisk(): Promise<void> {
+    this.generation++;
+    await this.store.reload({ onProgress: () => this.reportProgress() });
+    this.watchIndexing();
+    this._onDidChangeContent.fire({ lines: [], structural: true, reloaded: true });
+  }
+
+  /**
+   * Applies one user action as one store edit and reports it to VS Code (undo/redo apply the inverse).
+   * `lines` are the lines whose text the edit changes, for the webviews.
+   */
+  applyEdit(label: string, edit: StoreEdit, change: Omit<DocumentChange, 'reloaded'>): void {
+    const store = this.store;
+    let undoEdit = store.apply(edit);
+    let redoEdit: StoreEdit = edit;
+    const generation = this.generation;
+    const run = (which: 'undo' | 'redo'): Promise<void> =>
+      this.enqueue(() => {
+        if (generation !== this.generation || this._store !== store) {
+          getLog().warn(`Ignored ${which} of "${label}": the file was re-read from disk since.`);
+          return;
+        }
+        if (which === 'undo') redoEdit = store.apply(undoEdit);
+        else undoEdit = store.apply(redoEdit);
+        this._onDidChangeContent.fire({ ...change, reloaded: false });
+      });
+    this._onDidChangeContent.fire({ ...change, reloaded: false });
+    this._onDidChange.fire({ document: this, label, undo: () => run('undo'), redo: () => run('redo') });
+  }
+
+  async save(token: vscode.CancellationToken): Promise<void> {
+    await this.saveTo(undefined, token);
+  }
+
+  async saveAs(target: vscode.Uri, token: vscode.CancellationToken): Promise<void> {
+    if (target.scheme !== 'file') {
+      throw new Error(vscode.l10n.t('The dialogue editor saves to files on disk only.'));
+    }
+    await this.saveTo(target, token);
+  }
+
+  private saveTo(target: vscode.Uri | undefined, token: vscode.CancellationToken): Promise<void> {
+    return this.enqueue(async () => {
+      const ctl = new AbortController();
+      const sub = token.onCancellationRequested(() => ctl.abort());
+      this.saving = true;
+      try {
+        if (target === undefined) await this.store.save({ signal: ctl.signal });
+        else {
+          // Save As writes a copy; this document stays on its own file (VS Code opens the copy).
+          const copy = await DatasetStore.restore(this._uri.fsPath, this.store.backup());
+          try {
+            await copy.saveAs(target.fsPath, { signal: ctl.signal });
+          } finally {
+            await copy.close();
+          }
+        }
+      } finally {
+        this.saving = false;
+        sub.dispose();
+      }
+      this._onDidChangeContent.fire({ lines: [], structural: false, reloaded: target === undefined });
+    });
+  }
+
+  revert(): Promise<void> {
+    return this.enqueue(async () => {
+      await this.store.reload({ onProgress: () => this.reportProgress() });
+      this.watchIndexing();
+      this._onDidChangeContent.fire({ lines: [], structural: true, reloaded: true });
+    });
+  }
+
+  async backup(destination: vscode.Uri): Promise<vscode.CustomDocumentBackup> {
+    const json = JSON.stringify(this.store.backup());
+    await vscode.workspace.fs.writeFile(destination, Buffer.from(json, 'utf8'));
+    return {
+      id: destination.toString(),
+      delete: () => {
+        vscode.workspace.fs.delete(destination).then(undefined, () => undefined);
+      },
+    };
+  }
+
+  override dispose(): void {
+    if (this.progressTimer) clearTimeout(this.progressTimer);
+    this._onDidDispose.fire();
+    const store = this._store;
+    super.dispose();
+    if (store) {
+      store.close().catch((err: unknown) => getLog().warn(`Closing ${this._uri.fsPath}: ${String(err)}`));
+    }
+  }
+}

@@ -1,0 +1,436 @@
+import * as vscode from 'vscode';
+import { parseRecord } from '../../core/formats';
+import { detectStyle, serializeLike } from '../../core/formats/json';
+import {
+  FORMAT_IDS,
+  isEditIntent,
+  parseWebviewMessage,
+  ROLE_IDS,
+  type EditIntent,
+  type HostMessage,
+  type Query,
+  type RowSummary,
+  type WebviewMessage,
+} from '../../protocol';
+import { getLog } from '../log';
+import { setActiveDataset } from '../statusBar';
+import { Disposable } from '../util/disposable';
+import { DialogueDocument, type DocumentChange } from './dialogueDocument';
+import { webviewHtml } from './html';
+import { editedLine, errorText, IntentError, newRecordLine, summarize, toRecordView } from './records';
+import { runQuery } from './search';
+import { webviewStrings } from './strings';
+
+export const VIEW_TYPE = 'parrot.dialogueEditor';
+
+/** A message that went to, or came from, a webview (for tests and diagnostics). */
+export interface MessageEvent<T> {
+  uri: vscode.Uri;
+  message: T;
+}
+
+/**
+ * The dialogue editor: one `DialogueDocument` per file, any number of webviews (editor groups) on it.
+ */
+export class DialogueEditorProvider implements vscode.CustomEditorProvider<DialogueDocument> {
+  static register(context: vscode.ExtensionContext): DialogueEditorProvider {
+    const provider = new DialogueEditorProvider(context);
+    context.subscriptions.push(
+      vscode.window.registerCustomEditorProvider(VIEW_TYPE, provider, {
+        supportsMultipleEditorsPerDocument: true,
+        webviewOptions: { retainContextWhenHidden: false },
+      }),
+      provider._onDidChangeCustomDocument,
+      provider._onDidPostMessage,
+      provider._onDidReceiveMessage,
+    );
+    return provider;
+  }
+
+  private readonly sessions = new Map<DialogueDocument, Set<EditorSession>>();
+  private readonly _onDidChangeCustomDocument = new vscode.EventEmitter<
+    vscode.CustomDocumentEditEvent<DialogueDocument>
+  >();
+  readonly onDidChangeCustomDocument = this._onDidChangeCustomDocument.event;
+
+  readonly _onDidPostMessage = new vscode.EventEmitter<MessageEvent<HostMessage>>();
+  /** Every message sent to a webview. */
+  readonly onDidPostMessage = this._onDidPostMessage.event;
+  readonly _onDidReceiveMessage = new vscode.EventEmitter<MessageEvent<WebviewMessage>>();
+  /** Every valid message received from a webview, after it was handled. */
+  readonly onDidReceiveMessage = this._onDidReceiveMessage.event;
+
+  private constructor(private readonly context: vscode.ExtensionContext) {}
+
+  async openCustomDocument(
+    uri: vscode.Uri,
+    openContext: vscode.CustomDocumentOpenContext,
+    _token: vscode.CancellationToken,
+  ): Promise<DialogueDocument> {
+    const doc = await DialogueDocument.open(uri, openContext.backupId);
+    doc.onDidChange((e) => this._onDidChangeCustomDocument.fire(e));
+    doc.onDidDispose(() => this.sessions.delete(doc));
+    return doc;
+  }
+
+  resolveCustomEditor(
+    document: DialogueDocument,
+    panel: vscode.WebviewPanel,
+    _token: vscode.CancellationToken,
+  ): void {
+    const dist = vscode.Uri.joinPath(this.context.extensionUri, 'dist');
+    panel.webview.options = { enableScripts: true, localResourceRoots: [dist] };
+    panel.webview.html = webviewHtml(panel.webview, dist, document.fileName);
+    let set = this.sessions.get(document);
+    if (!set) this.sessions.set(document, (set = new Set()));
+    const session = new EditorSession(document, panel, this);
+    set.add(session);
+    panel.onDidDispose(() => {
+      set.delete(session);
+      session.dispose();
+    });
+  }
+
+  saveCustomDocument(document: DialogueDocument, cancellation: vscode.CancellationToken): Promise<void> {
+    return document.save(cancellation);
+  }
+  saveCustomDocumentAs(
+    document: DialogueDocument,
+    destination: vscode.Uri,
+    cancellation: vscode.CancellationToken,
+  ): Promise<void> {
+    return document.saveAs(destination, cancellation);
+  }
+  revertCustomDocument(document: DialogueDocument, _cancellation: vscode.CancellationToken): Promise<void> {
+    return document.revert();
+  }
+  backupCustomDocument(
+    document: DialogueDocument,
+    context: vscode.CustomDocumentBackupContext,
+    _cancellation: vscode.CancellationToken,
+  ): Promise<vscode.CustomDocumentBackup> {
+    return document.backup(context.destination);
+  }
+
+  /** Open documents (one per file). */
+  documents(): DialogueDocument[] {
+    return [...this.sessions.keys()];
+  }
+
+  /** Sessions showing `uri`. */
+  sessionsFor(uri: vscode.Uri): EditorSession[] {
+    for (const [doc, set] of this.sessions) if (doc.uri.toString() === uri.toString()) return [...set];
+    return [];
+  }
+
+  /** Sends `message` to every webview of `document`. */
+  broadcast(document: DialogueDocument, message: HostMessage): void {
+    for (const s of this.sessions.get(document) ?? []) s.post(message);
+  }
+}
+
+/** One webview showing a document. */
+export class EditorSession extends Disposable {
+  private ready = false;
+  private query: { id: number; ctl: AbortController } | undefined;
+
+  constructor(
+    readonly document: DialogueDocument,
+    private readonly panel: vscode.WebviewPanel,
+    private readonly provider: DialogueEditorProvider,
+  ) {
+    super();
+    this._register(panel.webview.onDidReceiveMessage((raw: unknown) => void this.receive(raw)));
+    this._register(document.onDidChangeContent((c) => this.onContentChange(c)));
+    this._register(
+      panel.onDidChangeViewState(() => {
+        if (panel.active) setActiveDataset(this.document);
+        else setActiveDataset(undefined, this.document);
+      }),
+    );
+    if (panel.active) setActiveDataset(document);
+  }
+
+  post(message: HostMessage): void {
+    if (this.isDisposed) return;
+    this.provider._onDidPostMessage.fire({ uri: this.document.uri, message });
+    void this.panel.webview.postMessage(message);
+  }
+
+  /** Handles one message from the webview (or from a test, through the same check). */
+  async receive(raw: unknown): Promise<boolean> {
+    const message = parseWebviewMessage(raw);
+    if (!message) {
+      getLog().warn(`Ignored an invalid message from the dialogue editor webview.`);
+      return false;
+    }
+    try {
+      await this.handle(message);
+    } catch (err) {
+      const text = err instanceof IntentError || err instanceof Error ? err.message : String(err);
+      if (!(err instanceof IntentError)) getLog().error(`Dialogue editor: ${message.type} failed: ${text}`);
+      this.post({ type: 'error', message: text });
+    }
+    this.provider._onDidReceiveMessage.fire({ uri: this.document.uri, message });
+    return true;
+  }
+
+  private statusMessage(change?: DocumentChange): HostMessage {
+    const d = this.document;
+    return {
+      type: 'status',
+      lineCount: d.lineCount,
+      indexing: d.isIndexing,
+      dirty: d.isDirty,
+      version: d.version,
+      structural: change?.structural ?? false,
+      reloaded: change?.reloaded ?? false,
+    };
+  }
+
+  private onContentChange(change: DocumentChange): void {
+    if (!this.ready) return;
+    this.post(this.statusMessage(change));
+    for (const line of change.lines) void this.sendRecord(line);
+    if (this.panel.active) setActiveDataset(this.document);
+  }
+
+  private async sendRecord(line: number): Promise<void> {
+    if (line >= this.document.lineCount) return;
+    const text = await this.document.store.readLine(line);
+    this.post({ type: 'record', record: toRecordView(line, text) });
+  }
+
+  private async handle(m: WebviewMessage): Promise<void> {
+    if (isEditIntent(m)) {
+      await this.document.enqueue(() => this.applyIntent(m));
+      return;
+    }
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        this.post({
+          type: 'init',
+          strings: webviewStrings(),
+          fileName: this.document.fileName,
+          roles: ROLE_IDS,
+          formats: FORMAT_IDS,
+        });
+        this.post(this.statusMessage());
+        return;
+      case 'requestRows': {
+        const rows: RowSummary[] = [];
+        const store = this.document.store;
+        const lines = m.lines.filter((l) => l < store.lineCount).sort((a, b) => a - b);
+        // Read runs of neighbouring lines together.
+        let i = 0;
+        while (i < lines.length) {
+          let j = i;
+          while (j + 1 < lines.length && (lines[j + 1] ?? 0) - (lines[j] ?? 0) === 1) j++;
+          const start = lines[i] ?? 0;
+          const texts = await store.readLines(start, j - i + 1);
+          texts.forEach((t, k) => rows.push(summarize(start + k, t)));
+          i = j + 1;
+        }
+        this.post({ type: 'rows', rows });
+        return;
+      }
+      case 'openRecord':
+        await this.sendRecord(m.line);
+        return;
+      case 'query':
+        this.startQuery(m.id, m.query);
+        return;
+      case 'cancelQuery':
+        if (this.query?.id === m.id) this.query.ctl.abort();
+        return;
+      case 'openLink': {
+        let uri: vscode.Uri | undefined;
+        try {
+          uri = vscode.Uri.parse(m.href, true);
+        } catch {
+          uri = undefined;
+        }
+        if (uri && (uri.scheme === 'http' || uri.scheme === 'https')) await vscode.env.openExternal(uri);
+        return;
+      }
+    }
+  }
+
+  private startQuery(id: number, query: Query): void {
+    this.query?.ctl.abort();
+    const ctl = new AbortController();
+    this.query = { id, ctl };
+    const store = this.document.store;
+    const source = {
+      get lineCount() {
+        return store.lineCount;
+      },
+      get isIndexing() {
+        return store.isIndexing;
+      },
+      readLines: (start: number, count: number) => store.readLines(start, count),
+    };
+    runQuery(source, query, ctl.signal, (p) => this.post({ type: 'queryProgress', id, ...p })).then(
+      (r) => this.post({ type: 'queryDone', id, ...r }),
+      (err: unknown) =>
+        this.post({
+          type: 'queryDone',
+          id,
+          matched: 0,
+          scanned: 0,
+          cancelled: false,
+          error: err instanceof Error ? err.message : String(err),
+        }),
+    );
+  }
+
+  private checkLine(line: number): void {
+    if (line >= this.document.lineCount) {
+      throw new IntentError(
+        vscode.l10n.t(
+          'Record {0} no longer exists (the file has {1} records).',
+          line + 1,
+          this.document.lineCount,
+        ),
+      );
+    }
+  }
+
+  /** Turns an intent into one store edit (only the lines it changes), reported as one undoable edit. */
+  private async applyIntent(m: EditIntent): Promise<void> {
+    const doc = this.document;
+    const store = doc.store;
+    switch (m.type) {
+      case 'editTurn':
+      case 'setRole':
+      case 'addTurn':
+      case 'deleteTurn':
+      case 'duplicateTurn':
+      case 'moveTurn':
+      case 'editSystem': {
+        this.checkLine(m.line);
+        const before = await store.readLine(m.line);
+        const after = editedLine(before, m);
+        if (after === before) {
+          await this.sendRecord(m.line);
+          return;
+        }
+        doc.applyEdit(
+          intentLabel(m),
+          { kind: 'replace', index: m.line, texts: [after] },
+          { lines: [m.line], structural: false },
+        );
+        return;
+      }
+      case 'replaceRecord': {
+        this.checkLine(m.line);
+        const before = await store.readLine(m.line);
+        const after = normaliseRawLine(m.text, before);
+        if (after === before) {
+          await this.sendRecord(m.line);
+          return;
+        }
+        doc.applyEdit(
+          vscode.l10n.t('Edit record JSON'),
+          { kind: 'replace', index: m.line, texts: [after] },
+          { lines: [m.line], structural: false },
+        );
+        return;
+      }
+      case 'addDialogue': {
+        await store.indexed;
+        const at = Math.min(m.after + 1, store.lineCount);
+        const template = await this.findTemplate(Math.max(0, Math.min(m.after, store.lineCount - 1)));
+        doc.applyEdit(
+          vscode.l10n.t('Add dialogue'),
+          { kind: 'insert', index: at, texts: [newRecordLine(template)] },
+          { lines: [at], structural: true },
+        );
+        this.post({ type: 'reveal', line: at });
+        return;
+      }
+      case 'duplicateDialogue': {
+        this.checkLine(m.line);
+        const text = await store.readLine(m.line);
+        doc.applyEdit(
+          vscode.l10n.t('Duplicate dialogue'),
+          { kind: 'insert', index: m.line + 1, texts: [text] },
+          { lines: [m.line + 1], structural: true },
+        );
+        this.post({ type: 'reveal', line: m.line + 1 });
+        return;
+      }
+      case 'deleteDialogue': {
+        this.checkLine(m.line);
+        doc.applyEdit(
+          vscode.l10n.t('Delete dialogue'),
+          { kind: 'delete', index: m.line, count: 1 },
+          { lines: [], structural: true },
+        );
+        return;
+      }
+    }
+  }
+
+  /** The nearest valid record around `line`, whose format a new dialogue copies. */
+  private async findTemplate(line: number): Promise<string | undefined> {
+    const store = this.document.store;
+    if (store.lineCount === 0) return undefined;
+    const start = Math.max(0, line - 50);
+    const texts = await store.readLines(start, 101);
+    const order = texts
+      .map((_, i) => i)
+      .sort((a, b) => Math.abs(start + a - line) - Math.abs(start + b - line));
+    for (const i of order) {
+      const t = texts[i];
+      if (t !== undefined && parseRecord(t).ok) return t;
+    }
+    return undefined;
+  }
+
+  override dispose(): void {
+    this.query?.ctl.abort();
+    setActiveDataset(undefined, this.document);
+    super.dispose();
+  }
+}
+
+function intentLabel(m: EditIntent): string {
+  switch (m.type) {
+    case 'editTurn':
+      return vscode.l10n.t('Edit turn');
+    case 'setRole':
+      return vscode.l10n.t('Change role');
+    case 'addTurn':
+      return vscode.l10n.t('Add turn');
+    case 'deleteTurn':
+      return vscode.l10n.t('Delete turn');
+    case 'duplicateTurn':
+      return vscode.l10n.t('Duplicate turn');
+    case 'moveTurn':
+      return vscode.l10n.t('Move turn');
+    case 'editSystem':
+      return vscode.l10n.t('Edit system prompt');
+    default:
+      return vscode.l10n.t('Edit');
+  }
+}
+
+/**
+ * The line to store for raw JSON typed by the user. A single line is kept exactly as typed; a
+ * multi-line (pretty-printed) text is written back on one line in the style of the record it replaces.
+ * Throws a readable error, with its position, when the text is not valid JSON.
+ */
+export function normaliseRawLine(text: string, before: string): string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    const parsed = parseRecord(text);
+    const where = parsed.ok ? '' : errorText(parsed.error);
+    throw new IntentError(vscode.l10n.t('The record is not valid JSON: {0}', where));
+  }
+  if (!/[\r\n]/.test(text)) return text;
+  return serializeLike(value, detectStyle(before));
+}

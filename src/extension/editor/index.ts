@@ -1,0 +1,48 @@
+import * as vscode from 'vscode';
+import type { HostMessage, WebviewMessage } from '../../protocol';
+import { registerEditorCommands } from './commands';
+import { DialogueEditorProvider, VIEW_TYPE, type MessageEvent } from './dialogueEditorProvider';
+
+export { VIEW_TYPE };
+
+/**
+ * What the dialogue editor exposes through the extension's exports: enough for tests in a real
+ * VS Code to drive the editor through the same message path its webview uses.
+ */
+export interface DialogueEditorApi {
+  readonly viewType: string;
+  /** Every message the host sends to a webview. */
+  readonly onDidPostMessage: vscode.Event<MessageEvent<HostMessage>>;
+  /** Every valid message the host received from a webview, once handled. */
+  readonly onDidReceiveMessage: vscode.Event<MessageEvent<WebviewMessage>>;
+  /**
+   * Handles `message` as if the (first) webview showing `uri` had sent it; goes through the same
+   * runtime check. Resolves to false when no editor shows `uri` or the message is invalid.
+   */
+  sendFromWebview(uri: vscode.Uri, message: unknown): Promise<boolean>;
+  /** State of the open document for `uri`. */
+  documentState(
+    uri: vscode.Uri,
+  ): { lineCount: number; dirty: boolean; version: number; webviews: number } | undefined;
+}
+
+export function registerDialogueEditor(context: vscode.ExtensionContext): DialogueEditorApi {
+  const provider = DialogueEditorProvider.register(context);
+  registerEditorCommands(context);
+  return {
+    viewType: VIEW_TYPE,
+    onDidPostMessage: provider.onDidPostMessage,
+    onDidReceiveMessage: provider.onDidReceiveMessage,
+    sendFromWebview: async (uri, message) => {
+      const session = provider.sessionsFor(uri)[0];
+      return session ? session.receive(message) : false;
+    },
+    documentState: (uri) => {
+      const sessions = provider.sessionsFor(uri);
+      const doc = sessions[0]?.document;
+      return doc
+        ? { lineCount: doc.lineCount, dirty: doc.isDirty, version: doc.version, webviews: sessions.length }
+        : undefined;
+    },
+  };
+}

@@ -1,0 +1,250 @@
+/**
+ * Record-level work of the dialogue editor that needs no `vscode`: summaries for the list, views
+ * for the dialogue pane, and the edit intents applied to the canonical model.
+ */
+import { newLayout, parseRecord, recordToLine, type ParseResult } from '../../core/formats';
+import { contentText, type FormatId, type Part, type Role, type Sample, type Turn } from '../../core/model';
+import type { EditIntent, RecordView, RowSummary, Section, TurnView } from '../../protocol';
+
+const TITLE_LENGTH = 160;
+
+export type Parsed = Extract<ParseResult, { ok: true }>;
+
+/** An edit the user asked for that cannot be made; its message is shown as is. */
+export class IntentError extends Error {}
+
+export function formatOf(parsed: Parsed): FormatId {
+  return parsed.layout.format;
+}
+
+function oneLine(text: string, max = TITLE_LENGTH): string {
+  const s = text.replace(/\s+/g, ' ').trim();
+  return s.length > max ? s.slice(0, max - 1) + '…' : s;
+}
+
+function allTurns(sample: Sample): Turn[] {
+  return sample.kind === 'dialogue' ? sample.turns : [...sample.prompt, ...sample.chosen];
+}
+
+export function turnCount(sample: Sample): number {
+  return allTurns(sample).length;
+}
+
+export function rolesOf(sample: Sample): Set<Role> {
+  const roles = new Set<Role>();
+  const lists = sample.kind === 'dialogue' ? [sample.turns] : [sample.prompt, sample.chosen, sample.rejected];
+  for (const list of lists) for (const t of list) roles.add(t.role);
+  if (sample.system !== undefined) roles.add('system');
+  return roles;
+}
+
+export function errorText(error: { message: string; column: number }): string {
+  return `${error.message} (column ${error.column})`;
+}
+
+export function summarize(line: number, text: string, parsed: ParseResult = parseRecord(text)): RowSummary {
+  if (!parsed.ok) {
+    return { line, ok: false, title: oneLine(text), turns: 0, error: errorText(parsed.error) };
+  }
+  const sample = parsed.sample;
+  const turns = allTurns(sample);
+  const first = turns.find((t) => t.role === 'user') ?? turns[0];
+  const row: RowSummary = {
+    line,
+    ok: true,
+    title: first ? oneLine(contentText(first.content)) : '',
+    turns: turns.length,
+    kind: sample.kind,
+  };
+  row.format = formatOf(parsed);
+  if (sample.id !== undefined) row.id = String(sample.id);
+  return row;
+}
+
+function pretty(v: unknown): string {
+  if (typeof v === 'string') return v;
+  try {
+    return JSON.stringify(v, null, 2) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+function turnView(t: Turn): TurnView {
+  const view: TurnView = {
+    role: t.role,
+    text: contentText(t.content),
+    parts: Array.isArray(t.content),
+    nonTextParts: Array.isArray(t.content) ? t.content.filter((p) => typeof p.text !== 'string').length : 0,
+  };
+  if (t.weight !== undefined) view.weight = t.weight;
+  if (t.name !== undefined) view.name = t.name;
+  if (t.toolCalls !== undefined) view.toolCalls = pretty(t.toolCalls);
+  return view;
+}
+
+export function toRecordView(
+  line: number,
+  text: string,
+  parsed: ParseResult = parseRecord(text),
+): RecordView {
+  if (!parsed.ok) return { line, ok: false, raw: text, error: parsed.error };
+  const s = parsed.sample;
+  const view: RecordView = {
+    line,
+    ok: true,
+    format: formatOf(parsed),
+    kind: s.kind,
+    turns: s.kind === 'dialogue' ? s.turns.map(turnView) : [],
+    prompt: s.kind === 'preference' ? s.prompt.map(turnView) : [],
+    chosen: s.kind === 'preference' ? s.chosen.map(turnView) : [],
+    rejected: s.kind === 'preference' ? s.rejected.map(turnView) : [],
+    raw: text,
+  };
+  if (s.id !== undefined) view.id = String(s.id);
+  if (s.system !== undefined) view.system = s.system;
+  if (s.tools !== undefined) view.tools = pretty(s.tools);
+  if (s.kind === 'preference' && s.meta.strategy !== undefined) view.strategy = String(s.meta.strategy);
+  return view;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Intents on the canonical model
+
+function turnsOf(sample: Sample, section: Section): Turn[] {
+  if (sample.kind === 'dialogue') {
+    if (section !== 'turns') throw new IntentError(`A dialogue has no "${section}" part.`);
+    return sample.turns;
+  }
+  if (section === 'turns')
+    throw new IntentError('A preference pair has no plain turns; edit its prompt, chosen or rejected part.');
+  return sample[section];
+}
+
+function turnAt(turns: Turn[], index: number): Turn {
+  const t = turns[index];
+  if (!t) throw new IntentError(`There is no turn ${index + 1} (the record has ${turns.length}).`);
+  return t;
+}
+
+/** New content with the given text, in the shape the old content had (string or parts). */
+export function withText(content: Turn['content'], text: string): Turn['content'] {
+  if (typeof content === 'string') return text;
+  const out: Part[] = [];
+  let placed = false;
+  for (const part of content) {
+    if (typeof part.text === 'string') {
+      if (!placed) {
+        out.push({ ...part, text });
+        placed = true;
+      }
+    } else {
+      out.push(part);
+    }
+  }
+  if (!placed) out.unshift({ type: 'text', text });
+  return out;
+}
+
+function emptyLike(turns: readonly Turn[], role: Role): Turn {
+  const usesParts = turns.some((t) => Array.isArray(t.content));
+  return { role, content: usesParts ? [{ type: 'text', text: '' }] : '' };
+}
+
+/** Applies a turn-level intent to `sample` (mutating it). */
+export function applyTurnIntent(sample: Sample, intent: EditIntent): void {
+  switch (intent.type) {
+    case 'editTurn': {
+      const t = turnAt(turnsOf(sample, intent.section), intent.turn);
+      t.content = withText(t.content, intent.text);
+      return;
+    }
+    case 'setRole':
+      turnAt(turnsOf(sample, intent.section), intent.turn).role = intent.role;
+      return;
+    case 'addTurn': {
+      const turns = turnsOf(sample, intent.section);
+      if (intent.after >= turns.length) throw new IntentError(`There is no turn ${intent.after + 1}.`);
+      turns.splice(intent.after + 1, 0, emptyLike(turns, intent.role));
+      return;
+    }
+    case 'deleteTurn': {
+      const turns = turnsOf(sample, intent.section);
+      turnAt(turns, intent.turn);
+      turns.splice(intent.turn, 1);
+      return;
+    }
+    case 'duplicateTurn': {
+      const turns = turnsOf(sample, intent.section);
+      const t = turnAt(turns, intent.turn);
+      turns.splice(intent.turn + 1, 0, structuredClone(t));
+      return;
+    }
+    case 'moveTurn': {
+      const turns = turnsOf(sample, intent.section);
+      const t = turnAt(turns, intent.turn);
+      const to = intent.turn + intent.delta;
+      if (to < 0 || to >= turns.length) throw new IntentError('The turn cannot move further.');
+      turns.splice(intent.turn, 1);
+      turns.splice(to, 0, t);
+      return;
+    }
+    case 'editSystem':
+      if (intent.text === '') delete sample.system;
+      else sample.system = intent.text;
+      return;
+    default:
+      throw new IntentError(`"${intent.type}" is not a turn edit.`);
+  }
+}
+
+/** The line after applying a turn-level intent to `text`, written in the record's own style. */
+export function editedLine(text: string, intent: EditIntent): string {
+  const parsed = parseRecord(text);
+  if (!parsed.ok)
+    throw new IntentError(
+      `This line is not a valid record: ${errorText(parsed.error)}. Fix it in the raw view.`,
+    );
+  applyTurnIntent(parsed.sample, intent);
+  try {
+    return recordToLine(parsed.sample, parsed.layout);
+  } catch (err) {
+    const format = formatOf(parsed);
+    throw new IntentError(
+      `The ${format} format cannot hold this change: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+}
+
+/** A new, empty record in the format (and style) of `template`; OpenAI chat when there is none. */
+export function newRecordLine(template: string | undefined): string {
+  const parsed = template === undefined ? undefined : parseRecord(template);
+  if (parsed?.ok) {
+    const s = parsed.sample;
+    const fresh: Sample =
+      s.kind === 'dialogue'
+        ? {
+            kind: 'dialogue',
+            turns: [emptyLike(s.turns, 'user'), emptyLike(s.turns, 'assistant')],
+            meta: {},
+          }
+        : {
+            kind: 'preference',
+            prompt: [emptyLike(s.prompt, 'user')],
+            chosen: [emptyLike(s.chosen, 'assistant')],
+            rejected: [emptyLike(s.rejected, 'assistant')],
+            meta: {},
+          };
+    try {
+      return recordToLine(fresh, newLayout(parsed.layout.format, parsed.layout.style));
+    } catch {
+      // fall through to the plain shape
+    }
+  }
+  return JSON.stringify({
+    messages: [
+      { role: 'user', content: '' },
+      { role: 'assistant', content: '' },
+    ],
+  });
+}

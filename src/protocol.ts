@@ -1,0 +1,402 @@
+/**
+ * The typed messages between the extension host and the dialogue editor webview.
+ *
+ * One union type per direction. The webview is untrusted input (it renders dataset text), so every
+ * message it sends goes through `parseWebviewMessage`, and the host acts only on what that returns.
+ * This file is shared by the host bundle and the webview bundle: it imports types only.
+ */
+import type { FormatId, Role } from './core/model';
+
+export const ROLE_IDS: readonly Role[] = [
+  'system',
+  'user',
+  'assistant',
+  'tool',
+  'function_call',
+  'observation',
+];
+
+export const FORMAT_IDS: readonly FormatId[] = [
+  'sharegpt',
+  'openai',
+  'llamafactory-v1',
+  'trl-preference',
+  'openai-preference',
+  'sharegpt-preference',
+  'llamafactory-v1-preference',
+  'alpaca',
+  'mt-bench',
+];
+
+/** Which list of turns of a record an intent addresses. Dialogues have `turns`; preference pairs the other three. */
+export type Section = 'turns' | 'prompt' | 'chosen' | 'rejected';
+export const SECTIONS: readonly Section[] = ['turns', 'prompt', 'chosen', 'rejected'];
+
+/** Most rows one `requestRows` may ask for. */
+export const MAX_ROWS_PER_REQUEST = 500;
+
+// ---------------------------------------------------------------------------------------------
+// Data shapes
+
+/** One line of the dataset list. */
+export interface RowSummary {
+  line: number;
+  ok: boolean;
+  id?: string;
+  /** First user message (shortened), or the start of the raw line when it does not parse. */
+  title: string;
+  turns: number;
+  format?: FormatId;
+  kind?: 'dialogue' | 'preference';
+  /** Parse error, with its column, for malformed lines. */
+  error?: string;
+}
+
+export interface TurnView {
+  role: Role;
+  /** Plain text of the content (text parts joined). */
+  text: string;
+  /** True when the content is a list of parts on disk. */
+  parts: boolean;
+  /** Parts that are not text (images, …): kept as they are, shown as a count. */
+  nonTextParts: number;
+  weight?: number;
+  name?: string;
+  /** `tool_calls`, pretty-printed JSON. */
+  toolCalls?: string;
+}
+
+export interface RecordOk {
+  line: number;
+  ok: true;
+  format: FormatId;
+  kind: 'dialogue' | 'preference';
+  id?: string;
+  system?: string;
+  /** Tools, pretty-printed JSON (or the string as written when the format keeps tools as a string). */
+  tools?: string;
+  /** Dialogue turns (empty for preference pairs). */
+  turns: TurnView[];
+  prompt: TurnView[];
+  chosen: TurnView[];
+  rejected: TurnView[];
+  /** CaPO strategy of a preference pair, when recorded. */
+  strategy?: string;
+  /** The line as stored. */
+  raw: string;
+}
+
+export interface RecordBad {
+  line: number;
+  ok: false;
+  raw: string;
+  error: { message: string; column: number };
+}
+
+export type RecordView = RecordOk | RecordBad;
+
+/** Filters and search over the whole file, run by the host. Empty query = every line. */
+export interface Query {
+  text?: string;
+  regex?: boolean;
+  caseSensitive?: boolean;
+  invalidOnly?: boolean;
+  minTurns?: number;
+  maxTurns?: number;
+  role?: Role;
+  format?: FormatId;
+}
+
+export interface QueryHit {
+  line: number;
+  /** Text around the first match (search only). */
+  snippet?: string;
+}
+
+export const WEBVIEW_STRING_KEYS = [
+  'addDialogue',
+  'addTurn',
+  'addTurnAfter',
+  'anyFormat',
+  'anyRole',
+  'apply',
+  'badgeInvalid',
+  'badgePreference',
+  'badgeValid',
+  'cancel',
+  'cancelSearch',
+  'chosen',
+  'deleteDialogue',
+  'deleteTurn',
+  'dialogueRegion',
+  'diffTruncated',
+  'duplicateDialogue',
+  'duplicateTurn',
+  'edit',
+  'editHint',
+  'editJson',
+  'editText',
+  'emptyFile',
+  'emptyTurn',
+  'fixLine',
+  'formatFilter',
+  'goTo',
+  'hideDiff',
+  'idIs',
+  'indexing',
+  'invalidOnly',
+  'jsonErrorAt',
+  'jsonValid',
+  'listLabel',
+  'loading',
+  'malformed',
+  'malformedAt',
+  'matchCase',
+  'matches',
+  'maxTurns',
+  'minTurns',
+  'moveDown',
+  'moveUp',
+  'nRecords',
+  'nTurns',
+  'nameIs',
+  'noRecord',
+  'noSuchRecord',
+  'noSystemPrompt',
+  'nonTextParts',
+  'oneRecord',
+  'oneTurn',
+  'plainText',
+  'prompt',
+  'rawLine',
+  'recordN',
+  'regex',
+  'rejected',
+  'role',
+  'roleFilter',
+  'search',
+  'searchAndFilter',
+  'searchCancelled',
+  'searchPlaceholder',
+  'searching',
+  'showDialogue',
+  'showDiff',
+  'showJson',
+  'strategyIs',
+  'systemPrompt',
+  'toolCalls',
+  'tools',
+  'turnLabel',
+  'unsaved',
+  'weightIs',
+] as const;
+
+export type WebviewStringKey = (typeof WEBVIEW_STRING_KEYS)[number];
+
+/** Strings the webview shows, translated by the host. */
+export type WebviewStrings = Record<WebviewStringKey, string>;
+
+// ---------------------------------------------------------------------------------------------
+// Host -> webview
+
+export type HostMessage =
+  | {
+      type: 'init';
+      strings: WebviewStrings;
+      fileName: string;
+      roles: readonly Role[];
+      formats: readonly FormatId[];
+    }
+  | {
+      /** Document state: sent while the index grows, after every edit, undo, redo, revert or reload. */
+      type: 'status';
+      lineCount: number;
+      indexing: boolean;
+      dirty: boolean;
+      version: number;
+      /** Lines were inserted, deleted or moved since the last status (line numbers shifted). */
+      structural: boolean;
+      /** The whole document was reloaded (drop every cache). */
+      reloaded: boolean;
+    }
+  | { type: 'rows'; rows: RowSummary[] }
+  | { type: 'record'; record: RecordView }
+  | { type: 'queryProgress'; id: number; hits: QueryHit[]; scanned: number; total: number }
+  | { type: 'queryDone'; id: number; matched: number; scanned: number; cancelled: boolean; error?: string }
+  /** Select and show this line (after adding or duplicating a dialogue). */
+  | { type: 'reveal'; line: number }
+  | { type: 'error'; message: string };
+
+// ---------------------------------------------------------------------------------------------
+// Webview -> host
+
+export type EditIntent =
+  | { type: 'editTurn'; line: number; section: Section; turn: number; text: string }
+  | { type: 'setRole'; line: number; section: Section; turn: number; role: Role }
+  /** Insert a new turn after `after` (-1 = first). */
+  | { type: 'addTurn'; line: number; section: Section; after: number; role: Role }
+  | { type: 'deleteTurn'; line: number; section: Section; turn: number }
+  | { type: 'duplicateTurn'; line: number; section: Section; turn: number }
+  | { type: 'moveTurn'; line: number; section: Section; turn: number; delta: -1 | 1 }
+  /** Set the system prompt (empty text removes it). */
+  | { type: 'editSystem'; line: number; text: string }
+  /** Replace the whole line (raw JSON editing, fixing a malformed line). Must be valid JSON. */
+  | { type: 'replaceRecord'; line: number; text: string }
+  /** Insert a new dialogue after `after` (-1 = first), in the file's format. */
+  | { type: 'addDialogue'; after: number }
+  | { type: 'duplicateDialogue'; line: number }
+  | { type: 'deleteDialogue'; line: number };
+
+export type WebviewMessage =
+  | { type: 'ready' }
+  | { type: 'requestRows'; lines: number[] }
+  | { type: 'openRecord'; line: number }
+  | { type: 'query'; id: number; query: Query }
+  | { type: 'cancelQuery'; id: number }
+  | { type: 'openLink'; href: string }
+  | EditIntent;
+
+export const EDIT_INTENT_TYPES = [
+  'editTurn',
+  'setRole',
+  'addTurn',
+  'deleteTurn',
+  'duplicateTurn',
+  'moveTurn',
+  'editSystem',
+  'replaceRecord',
+  'addDialogue',
+  'duplicateDialogue',
+  'deleteDialogue',
+] as const satisfies readonly EditIntent['type'][];
+
+export function isEditIntent(m: WebviewMessage): m is EditIntent {
+  return (EDIT_INTENT_TYPES as readonly string[]).includes(m.type);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runtime checks of webview messages
+
+/** Longest text one message may carry (a whole record edited as raw JSON). */
+const MAX_TEXT = 64 * 1024 * 1024;
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+function isIndex(v: unknown, min = 0): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
+}
+function isText(v: unknown): v is string {
+  return typeof v === 'string' && v.length <= MAX_TEXT;
+}
+function isRole(v: unknown): v is Role {
+  return typeof v === 'string' && (ROLE_IDS as readonly string[]).includes(v);
+}
+function isFormat(v: unknown): v is FormatId {
+  return typeof v === 'string' && (FORMAT_IDS as readonly string[]).includes(v);
+}
+function isSection(v: unknown): v is Section {
+  return typeof v === 'string' && (SECTIONS as readonly string[]).includes(v);
+}
+function optional<T>(v: unknown, check: (x: unknown) => x is T): boolean {
+  return v === undefined || check(v);
+}
+function isBool(v: unknown): v is boolean {
+  return typeof v === 'boolean';
+}
+
+function parseQuery(v: unknown): Query | undefined {
+  if (!isObj(v)) return undefined;
+  if (
+    !optional(v.text, (x): x is string => typeof x === 'string' && x.length <= 10_000) ||
+    !optional(v.regex, isBool) ||
+    !optional(v.caseSensitive, isBool) ||
+    !optional(v.invalidOnly, isBool) ||
+    !optional(v.minTurns, isIndex) ||
+    !optional(v.maxTurns, isIndex) ||
+    !optional(v.role, isRole) ||
+    !optional(v.format, isFormat)
+  ) {
+    return undefined;
+  }
+  const q: Query = {};
+  if (v.text !== undefined) q.text = v.text as string;
+  if (v.regex !== undefined) q.regex = v.regex as boolean;
+  if (v.caseSensitive !== undefined) q.caseSensitive = v.caseSensitive as boolean;
+  if (v.invalidOnly !== undefined) q.invalidOnly = v.invalidOnly as boolean;
+  if (v.minTurns !== undefined) q.minTurns = v.minTurns as number;
+  if (v.maxTurns !== undefined) q.maxTurns = v.maxTurns as number;
+  if (v.role !== undefined) q.role = v.role as Role;
+  if (v.format !== undefined) q.format = v.format as FormatId;
+  return q;
+}
+
+/**
+ * Checks a message received from the webview. Returns a fresh, well-typed copy holding only the
+ * known fields, or undefined when the message is not one the host understands.
+ */
+export function parseWebviewMessage(v: unknown): WebviewMessage | undefined {
+  if (!isObj(v) || typeof v.type !== 'string') return undefined;
+  const m = v;
+  switch (m.type) {
+    case 'ready':
+      return { type: 'ready' };
+    case 'requestRows': {
+      const lines = m.lines;
+      if (!Array.isArray(lines) || lines.length > MAX_ROWS_PER_REQUEST || !lines.every((x) => isIndex(x))) {
+        return undefined;
+      }
+      return { type: 'requestRows', lines: lines };
+    }
+    case 'openRecord':
+      return isIndex(m.line) ? { type: 'openRecord', line: m.line } : undefined;
+    case 'query': {
+      const query = parseQuery(m.query);
+      return isIndex(m.id) && query ? { type: 'query', id: m.id, query } : undefined;
+    }
+    case 'cancelQuery':
+      return isIndex(m.id) ? { type: 'cancelQuery', id: m.id } : undefined;
+    case 'openLink':
+      return typeof m.href === 'string' && m.href.length <= 8192
+        ? { type: 'openLink', href: m.href }
+        : undefined;
+    case 'editTurn':
+      return isIndex(m.line) && isSection(m.section) && isIndex(m.turn) && isText(m.text)
+        ? { type: 'editTurn', line: m.line, section: m.section, turn: m.turn, text: m.text }
+        : undefined;
+    case 'setRole':
+      return isIndex(m.line) && isSection(m.section) && isIndex(m.turn) && isRole(m.role)
+        ? { type: 'setRole', line: m.line, section: m.section, turn: m.turn, role: m.role }
+        : undefined;
+    case 'addTurn':
+      return isIndex(m.line) && isSection(m.section) && isIndex(m.after, -1) && isRole(m.role)
+        ? { type: 'addTurn', line: m.line, section: m.section, after: m.after, role: m.role }
+        : undefined;
+    case 'deleteTurn':
+    case 'duplicateTurn':
+      return isIndex(m.line) && isSection(m.section) && isIndex(m.turn)
+        ? { type: m.type, line: m.line, section: m.section, turn: m.turn }
+        : undefined;
+    case 'moveTurn':
+      return isIndex(m.line) && isSection(m.section) && isIndex(m.turn) && (m.delta === 1 || m.delta === -1)
+        ? { type: 'moveTurn', line: m.line, section: m.section, turn: m.turn, delta: m.delta }
+        : undefined;
+    case 'editSystem':
+      return isIndex(m.line) && isText(m.text)
+        ? { type: 'editSystem', line: m.line, text: m.text }
+        : undefined;
+    case 'replaceRecord':
+      return isIndex(m.line) && isText(m.text)
+        ? { type: 'replaceRecord', line: m.line, text: m.text }
+        : undefined;
+    case 'addDialogue':
+      return isIndex(m.after, -1) ? { type: 'addDialogue', after: m.after } : undefined;
+    case 'duplicateDialogue':
+    case 'deleteDialogue':
+      return isIndex(m.line) ? { type: m.type, line: m.line } : undefined;
+    default:
+      return undefined;
+  }
+}
