@@ -208,7 +208,7 @@ const alpaca = {
     }
     const pairs: [string, string | undefined][] = [];
     for (let i = 0; i < turns.length; i += 2) {
-      const q = turns[i] as Turn;
+      const q = turns[i];
       const a = turns[i + 1];
       if (q.role !== 'user' || (a && a.role !== 'assistant'))
         throw new FormatError('an Alpaca record needs alternating user/assistant turns');
@@ -217,7 +217,7 @@ const alpaca = {
       pairs.push([contentText(q.content), a ? contentText(a.content) : undefined]);
     }
     if (pairs.length === 0) throw new FormatError('an Alpaca record needs at least one user turn');
-    const last = pairs[pairs.length - 1] as [string, string | undefined];
+    const last = pairs[pairs.length - 1];
     if (pairs.slice(0, -1).some((p) => p[1] === undefined))
       throw new FormatError('an Alpaca record needs an answer for every history turn');
     const [instruction, input] = splitInstruction(last[0], layout);
@@ -255,7 +255,7 @@ const mtBench = {
     const top = splitTop(v, ['turns']);
     const d: Dialogue = {
       kind: 'dialogue',
-      turns: (v.turns as string[]).map((t) => ({ role: 'user', content: t })),
+      turns: v.turns.map((t) => ({ role: 'user', content: t })),
       meta: top.meta,
     };
     return { sample: d, layout: { format: 'mt-bench', keys: top.keys } };
@@ -318,8 +318,8 @@ const sharegptPreference = {
     const e = new Map<string, unknown>();
     fixedTop(p, e);
     e.set('conversations', writeMessages(p.prompt, SHAREGPT_SPEC, lists.conversations));
-    e.set('chosen', writeMessage(p.chosen[0] as Turn, SHAREGPT_SPEC, lists.chosen?.[0], seen));
-    e.set('rejected', writeMessage(p.rejected[0] as Turn, SHAREGPT_SPEC, lists.rejected?.[0], seen));
+    e.set('chosen', writeMessage(p.chosen[0], SHAREGPT_SPEC, lists.chosen?.[0], seen));
+    e.set('rejected', writeMessage(p.rejected[0], SHAREGPT_SPEC, lists.rejected?.[0], seen));
     if (p.system !== undefined) e.set('system', p.system);
     if (p.tools !== undefined) e.set('tools', p.tools);
     return finish(e, p, layout, ['id', 'conversations', 'chosen', 'rejected', 'system', 'tools']);

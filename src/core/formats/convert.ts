@@ -287,8 +287,10 @@ function convertTools(tools: unknown, to: ToolStyle, c: Converter): unknown {
   }
   if (!Array.isArray(list)) return tools;
   if (to === 'openai')
-    return list.map((f) => (isObject(f) && f.type === 'function' ? f : { type: 'function', function: f }));
-  const plain = list.map((f) =>
+    return (list as unknown[]).map((f: unknown) =>
+      isObject(f) && f.type === 'function' ? f : { type: 'function', function: f },
+    );
+  const plain = (list as unknown[]).map((f: unknown) =>
     isObject(f) && f.type === 'function' && isObject(f.function) ? f.function : f,
   );
   return JSON.stringify(plain);

@@ -111,7 +111,7 @@ export function readMessage(
   const rawRole = m[spec.roleKey];
   if (typeof rawRole !== 'string') return { error: `${where} has no "${spec.roleKey}" string` };
   const role: Role = Object.prototype.hasOwnProperty.call(spec.toCanonical, rawRole)
-    ? (spec.toCanonical[rawRole] as Role)
+    ? spec.toCanonical[rawRole]
     : rawRole;
   const raw = m[spec.textKey];
   let content: Turn['content'];
@@ -178,8 +178,8 @@ export function rawRoleFor(
       : layout.role;
     if (had === role) return layout.role;
   }
-  if (Object.prototype.hasOwnProperty.call(seen, role)) return seen[role] as string;
-  if (Object.prototype.hasOwnProperty.call(spec.toRaw, role)) return spec.toRaw[role] as string;
+  if (Object.prototype.hasOwnProperty.call(seen, role)) return seen[role];
+  if (Object.prototype.hasOwnProperty.call(spec.toRaw, role)) return spec.toRaw[role];
   return role;
 }
 
@@ -207,6 +207,8 @@ function writeContent(turn: Turn, spec: MessageSpec, layout: MessageLayout | und
   if (Array.isArray(c)) return spec.parts === 'lf' ? c.map(writeLfPart) : c.map((p) => ({ ...p }));
   if (c === '' && layout?.shape === 'null') return null;
   if (c === '' && layout?.shape === 'absent') return undefined;
+  // A new assistant message that only calls tools has `content: null` (OpenAI's own shape).
+  if (c === '' && !layout && spec.openaiFields && turn.toolCalls !== undefined) return null;
   if (spec.parts === 'lf' || layout?.shape === 'parts')
     return spec.parts === 'lf' ? [{ type: 'text', value: c }] : [{ type: 'text', text: c }];
   return c;

@@ -65,8 +65,7 @@ describe('formats: shared datasets', () => {
       'fastchat_dummy_conversation.jsonl',
     ]) {
       // A line whose own text shows its escaping style (MT-Bench escapes non-ASCII, v1 does not).
-      const line =
-        lines(file).find((l) => /\\u[0-9a-f]{4}|[^\x00-\x7f]/.test(l)) ?? (lines(file)[5] as string);
+      const line = lines(file).find((l) => /\\u[0-9a-f]{4}|[^ -~]/.test(l)) ?? lines(file)[5];
       const r = parseRecord(line);
       assert.ok(r.ok && r.sample.kind === 'dialogue');
       const turn = r.sample.turns[0];
@@ -80,9 +79,8 @@ describe('formats: shared datasets', () => {
       const expected = structuredClone(orig);
       if (file.startsWith('mt_bench')) (expected.turns as string[])[0] = 'Edited é “quote”';
       else if (file.startsWith('fastchat'))
-        (expected.conversations as { value: string }[])[0]!.value = 'Edited é “quote”';
-      else
-        (expected.messages as { content: { value: string }[] }[])[0]!.content[0]!.value = 'Edited é “quote”';
+        (expected.conversations as { value: string }[])[0].value = 'Edited é “quote”';
+      else (expected.messages as { content: { value: string }[] }[])[0].content[0].value = 'Edited é “quote”';
       assert.equal(JSON.stringify(edited), JSON.stringify(expected), file);
       if (file.startsWith('mt_bench')) {
         assert.match(out, /^\{"question_id": \d+, "category": /);

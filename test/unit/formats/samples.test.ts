@@ -133,8 +133,8 @@ describe('formats: hand-written samples', () => {
   });
 
   it('splits implicit and explicit TRL prompts the same way', () => {
-    const a = readRecord(SAMPLES[1]![1]);
-    const b = readRecord(SAMPLES[2]![1]);
+    const a = readRecord(SAMPLES[1][1]);
+    const b = readRecord(SAMPLES[2][1]);
     assert.ok(!('error' in a) && !('error' in b));
     assert.deepEqual(
       a.sample.kind === 'preference' && a.sample.prompt,
@@ -144,10 +144,10 @@ describe('formats: hand-written samples', () => {
   });
 
   it('keeps unknown roles verbatim', () => {
-    const r = readRecord(SAMPLES[8]![1]);
+    const r = readRecord(SAMPLES[8][1]);
     assert.ok(!('error' in r) && r.sample.kind === 'dialogue');
-    assert.equal(r.sample.turns[1]!.role, 'bing');
-    assert.deepEqual(r.sample.turns[1]!.meta, { mark: 1 });
+    assert.equal(r.sample.turns[1].role, 'bing');
+    assert.deepEqual(r.sample.turns[1].meta, { mark: 1 });
   });
 
   it('reports the column of a JSON syntax error', () => {
@@ -164,11 +164,11 @@ describe('formats: hand-written samples', () => {
   });
 
   it('edits an Alpaca instruction and its input separately', () => {
-    const r = readRecord(SAMPLES[7]![1]);
+    const r = readRecord(SAMPLES[7][1]);
     assert.ok(!('error' in r) && r.sample.kind === 'dialogue');
     assert.equal(r.sample.turns.length, 6);
-    r.sample.turns[4]!.content = 'Add\n4 and 5';
-    r.sample.turns[5]!.content = '9';
+    r.sample.turns[4].content = 'Add\n4 and 5';
+    r.sample.turns[5].content = '9';
     const v = writeRecord(r.sample, r.layout) as Record<string, unknown>;
     assert.deepEqual(Object.keys(v), ['instruction', 'input', 'output', 'system', 'history', 'source']);
     assert.equal(v.instruction, 'Add');
@@ -206,14 +206,14 @@ describe('formats: conversion', () => {
   };
 
   it('turns OpenAI tool calls and images into ShareGPT with losses reported', () => {
-    const { value, losses } = convertSample(read(SAMPLES[0]![1]), 'sharegpt');
+    const { value, losses } = convertSample(read(SAMPLES[0][1]), 'sharegpt');
     const v = value as { system: string; conversations: { from: string; value: string }[]; tools: string };
     assert.equal(v.system, 'Be brief.');
     assert.deepEqual(
       v.conversations.map((m) => m.from),
       ['human', 'function_call', 'observation', 'gpt'],
     );
-    assert.deepEqual(JSON.parse(v.conversations[1]!.value), { name: 'look', arguments: { q: 1 } });
+    assert.deepEqual(JSON.parse(v.conversations[1].value), { name: 'look', arguments: { q: 1 } });
     assert.deepEqual(JSON.parse(v.tools), [{ name: 'look', parameters: { type: 'object' } }]);
     assert.ok(
       losses.some((l) => /turn 2: 1 non-text content part\(s\) \(image_url\)/.test(l)),
@@ -241,7 +241,7 @@ describe('formats: conversion', () => {
         { role: 'user', content: 'sum 1 2' },
         {
           role: 'assistant',
-          content: '',
+          content: null,
           tool_calls: [
             { id: 'call_1', type: 'function', function: { name: 'add', arguments: '{"a":1,"b":2}' } },
           ],
@@ -257,7 +257,7 @@ describe('formats: conversion', () => {
   });
 
   it('Alpaca history <-> multi-turn dialogue', () => {
-    const s = read(SAMPLES[7]![1]);
+    const s = read(SAMPLES[7][1]);
     const { value } = convertSample(s, 'openai', { keepUnknown: true });
     const back = convertSample(read(value), 'alpaca', { keepUnknown: true });
     assert.deepEqual(back.losses, []);
@@ -284,14 +284,14 @@ describe('formats: conversion', () => {
       ],
     });
     assert.ok(d.losses.some((l) => /question_id, category/.test(l)));
-    const back = convertSample(read(SAMPLES[7]![1]), 'mt-bench', { index: 12 });
+    const back = convertSample(read(SAMPLES[7][1]), 'mt-bench', { index: 12 });
     assert.deepEqual(back.value, { question_id: 12, turns: ['1+1?', '2+2?', 'Add\n2 and 3'] });
     assert.ok(back.losses.some((l) => /system prompt cannot be represented in mt-bench/.test(l)));
     assert.ok(back.losses.some((l) => /3 non-user turn\(s\) dropped/.test(l)));
   });
 
   it('preference formats convert to each other; a dialogue cannot become a pair', () => {
-    const s = read(SAMPLES[1]![1]);
+    const s = read(SAMPLES[1][1]);
     const oa = convertSample(s, 'openai-preference');
     assert.deepEqual(oa.value, {
       input: { messages: [{ role: 'user', content: 'Hi?' }] },
@@ -312,7 +312,7 @@ describe('formats: conversion', () => {
       rejected: [{ role: 'assistant', content: [{ type: 'text', text: 'Go away.' }] }],
     });
     assert.throws(
-      () => convertSample(read(SAMPLES[8]![1]), 'trl-preference'),
+      () => convertSample(read(SAMPLES[8][1]), 'trl-preference'),
       /a dialogue cannot be converted to trl-preference/,
     );
     const d = convertSample(s, 'sharegpt');

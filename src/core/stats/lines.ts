@@ -1,0 +1,38 @@
+/** Streams the lines of a file (any size) without holding it whole in memory. */
+import { createReadStream } from 'node:fs';
+
+export interface FileLine {
+  /** 1-based line number. */
+  line: number;
+  /** Line text without its line ending (`\n` or `\r\n`); a leading BOM is removed from line 1. */
+  text: string;
+  /** Bytes of the file read so far (for progress). */
+  bytes: number;
+}
+
+/** Yields every line; a final line without a newline is yielded, an empty remainder after the last newline is not. */
+export async function* readFileLines(path: string): AsyncGenerator<FileLine> {
+  const decoder = new TextDecoder('utf-8');
+  let pending: Buffer[] = [];
+  let line = 0;
+  let bytes = 0;
+  const emit = (chunks: Buffer[]): FileLine => {
+    let buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    if (buf.length > 0 && buf[buf.length - 1] === 0x0d) buf = buf.subarray(0, buf.length - 1);
+    let text = decoder.decode(buf);
+    if (line === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    return { line: ++line, text, bytes };
+  };
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    bytes += chunk.length;
+    let start = 0;
+    for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
+      pending.push(chunk.subarray(start, nl));
+      yield emit(pending);
+      pending = [];
+      start = nl + 1;
+    }
+    if (start < chunk.length) pending.push(chunk.subarray(start));
+  }
+  if (pending.some((b) => b.length > 0)) yield emit(pending);
+}
