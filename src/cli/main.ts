@@ -1,5 +1,10 @@
+import { extendCommand } from './commands/extend';
+import { capoCommand } from './commands/capo';
+import { batchCommand } from './commands/batch';
+import { askCommand } from './commands/ask';
 import { convertCommand } from './commands/convert';
 import { statsCommand } from './commands/stats';
+import { validateCommand } from './commands/validate';
 import { validateCommand } from './commands/validate';
 import { processIO, type CliIO } from './io';
 
@@ -7,8 +12,13 @@ type Command = (args: string[], io: CliIO) => Promise<number>;
 
 /** One line per command. */
 const COMMANDS: Record<string, Command> = {
+  extend: extendCommand,
+  capo: capoCommand,
+  batch: batchCommand,
+  ask: askCommand,
   convert: convertCommand,
   stats: statsCommand,
+  validate: validateCommand,
   validate: validateCommand,
 };
 
