@@ -1,0 +1,276 @@
+import { setMaxListeners } from 'node:events';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import {
+  createCapoJob,
+  createExtendJob,
+  downloadResults,
+  exportRound,
+  importRound,
+  isFinished,
+  jobPaths,
+  loadState,
+  pollBatch,
+  runJob,
+  saveState,
+  submitRound,
+  type JobState,
+  type StoredSettings,
+} from '../../core/batch';
+import { parseRecord, recordToLine } from '../../core/formats';
+import type { LlmConfig } from '../../core/llm';
+import type { CapoStrategy, Dialogue } from '../../core/model';
+import { CAPO_STRATEGIES, needsSidecar, PAIR_FORMATS, pairLines, sidecarPath, type PairFormat } from '../../core/parrot';
+import { parseCommandArgs, usageError } from '../args';
+import { progress, type CliIO } from '../io';
+import { asDialogue, clientFor, configFrom, ENDPOINT_HELP, ENDPOINT_OPTIONS, readRecords } from './ask';
+
+const HELP = `Usage: parrot batch <export|submit|status|import|run> [options]
+
+Runs extend and CaPO jobs through the OpenAI Batch API (or vllm run-batch). A job is a set of
+files next to JOB: JOB.state.json (resumable state) and JOB.round<k>.requests.jsonl.
+Extend jobs take several rounds (ask, answer, ask, ...); each round is one batch.
+
+  parrot batch export extend FILE --turns N [--job JOB] [endpoint options]
+  parrot batch export capo FILE [--strategies LIST] [--job JOB] [endpoint options]
+      write the job state and the first round's request file (default JOB: FILE without .jsonl
+      plus .extend / .capo)
+  parrot batch submit JOB        upload the pending round and create the batch
+  parrot batch status JOB        show the job and its batch
+  parrot batch import JOB [--results FILE [--errors FILE]] [--wait] [-o OUT] [--format F]
+      import the finished batch (downloaded, or a local vllm run-batch output file), then write
+      the next round's requests, or OUT when the job is finished
+  parrot batch run JOB [-o OUT] [--format F]
+      submit, poll, import round after round until done (resumes where it stopped)
+
+Options:
+  --poll SECONDS         first poll interval (default 10; grows to 120)
+  --format F             CaPO output: trl (default) | openai-preference | sharegpt-preference
+  -h, --help             show this help
+
+${ENDPOINT_HELP}
+Exit status: 0 ok, 1 the batch or some requests failed, 2 usage or input error.
+`;
+
+const OPTIONS = {
+  ...ENDPOINT_OPTIONS,
+  turns: { type: 'string' },
+  strategies: { type: 'string' },
+  job: { type: 'string' },
+  results: { type: 'string' },
+  errors: { type: 'string' },
+  wait: { type: 'boolean' },
+  output: { type: 'string', short: 'o' },
+  format: { type: 'string' },
+  poll: { type: 'string' },
+} as const;
+
+function jobBase(arg: string): string {
+  return arg.endsWith('.state.json') ? arg.slice(0, -'.state.json'.length) : arg;
+}
+
+function say(io: CliIO, m: string): void {
+  io.stderr.write(`parrot batch: ${m}\n`);
+}
+
+export async function batchCommand(args: string[], io: CliIO): Promise<number> {
+  const p = parseCommandArgs('batch', args, OPTIONS, HELP, io);
+  if (typeof p === 'number') return p;
+  const [sub, ...pos] = p.positionals;
+  const format = (p.values.format ?? 'trl') as PairFormat;
+  if (!PAIR_FORMATS.includes(format)) return usageError('batch', `--format must be one of ${PAIR_FORMATS.join(', ')}`, io);
+  let config: LlmConfig;
+  try {
+    const c = configFrom(p.values);
+    config = c.config;
+    if (c.keyNote && sub !== 'export' && sub !== 'import') say(io, `note: ${c.keyNote}`);
+  } catch (e) {
+    return usageError('batch', e instanceof Error ? e.message : String(e), io);
+  }
+  const ac = new AbortController();
+  setMaxListeners(0, ac.signal);
+  const onSig = (): void => {
+    say(io, 'stopping — the job state is saved; run the same command again to continue');
+    ac.abort();
+  };
+  process.once('SIGINT', onSig);
+  try {
+    switch (sub) {
+      case 'export':
+        return await exportJob(pos, p.values, config, io);
+      case 'submit':
+      case 'status':
+      case 'import':
+      case 'run': {
+        if (pos.length !== 1) return usageError('batch', `${sub} needs exactly one JOB`, io);
+        const base = jobBase(pos[0] as string);
+        const s = await loadState(jobPaths(base).state);
+        const client = clientFor(config, io);
+        const poll = { intervalMs: Number(p.values.poll ?? 10) * 1000, maxIntervalMs: 120_000, signal: ac.signal };
+        if (sub === 'submit') {
+          if (!s.pending) {
+            say(io, isFinished(s) ? 'the job is finished — nothing to submit' : 'no round is pending; run import first');
+            return isFinished(s) ? 0 : 2;
+          }
+          const id = await submitRound(client, s, jobPaths(base).state, ac.signal);
+          io.stdout.write(`${id}\n`);
+          say(io, `round ${s.pending.step}: ${s.pending.customIds.length} request(s) submitted as batch ${id}`);
+          return 0;
+        }
+        if (sub === 'status') {
+          io.stdout.write(describe(s));
+          if (s.pending?.batchId) {
+            const b = await client.sdk.batches.retrieve(s.pending.batchId, { signal: ac.signal });
+            io.stdout.write(`batch ${b.id}: ${b.status} (${b.request_counts?.completed ?? 0} completed, ${b.request_counts?.failed ?? 0} failed of ${b.request_counts?.total ?? 0})\n`);
+          }
+          return 0;
+        }
+        if (sub === 'import') {
+          if (!s.pending) return usageError('batch', 'no round is pending — nothing to import', io);
+          let output: string;
+          let errors = '';
+          if (p.values.results) {
+            output = await fsp.readFile(p.values.results, 'utf8');
+            if (p.values.errors) errors = await fsp.readFile(p.values.errors, 'utf8');
+          } else {
+            if (!s.pending.batchId) return usageError('batch', 'the pending round was not submitted — run submit, or pass --results FILE', io);
+            const b = p.values.wait ? await pollBatch(client, s.pending.batchId, poll) : await client.sdk.batches.retrieve(s.pending.batchId, { signal: ac.signal });
+            if (b.status !== 'completed' && !['failed', 'expired', 'cancelled'].includes(b.status)) {
+              say(io, `batch ${b.id} is ${b.status} — try again later, or use --wait`);
+              return 1;
+            }
+            ({ output, errors } = await downloadResults(client, b, ac.signal));
+          }
+          const step = s.pending.step;
+          const r = await importRound(s, jobPaths(base).state, output, errors);
+          say(io, `round ${step}: ${r.applied} result(s) imported, ${r.failed} failed`);
+          return await afterImport(base, s, p.values.output, format, io, r.failed > 0);
+        }
+        const bar = progress(io);
+        const done = await runJob(client, base, s, {
+          ...poll,
+          onRound: (x) => say(io, `round ${x.step}: ${x.requests} request(s)`),
+          onStatus: (b) => bar.update(`batch ${b.id}: ${b.status} ${b.request_counts?.completed ?? 0}/${b.request_counts?.total ?? 0}`),
+          onImported: (x) => {
+            bar.done();
+            say(io, `round ${x.step}: ${x.applied} imported, ${x.failed} failed`);
+          },
+        });
+        bar.done();
+        return await afterImport(base, done, p.values.output, format, io, done.errors.length > 0);
+      }
+      default:
+        return usageError('batch', `unknown subcommand '${sub ?? ''}' (export, submit, status, import, run)`, io);
+    }
+  } catch (e) {
+    say(io, e instanceof Error ? e.message : String(e));
+    return e instanceof Error && (e.name === 'LlmError' || /batch .* ended as/.test(e.message)) ? 1 : 2;
+  } finally {
+    process.removeListener('SIGINT', onSig);
+  }
+}
+
+async function exportJob(pos: string[], v: Record<string, string | boolean | undefined>, config: LlmConfig, io: CliIO): Promise<number> {
+  const [kind, file] = pos;
+  if ((kind !== 'extend' && kind !== 'capo') || !file || pos.length !== 2) return usageError('batch', 'usage: parrot batch export extend|capo FILE', io);
+  const base = typeof v.job === 'string' ? v.job : `${file.replace(/\.jsonl$/i, '')}.${kind}`;
+  const records: { record: number; dialogue: Dialogue }[] = [];
+  try {
+    for await (const r of readRecords(file)) {
+      if (r.layout.format === 'mt-bench') throw new Error(`${file}:${r.line}:1: MT-Bench question records are extended with 'parrot extend', not in batch jobs`);
+      records.push({ record: r.line, dialogue: asDialogue(r, file, `batch ${kind}`) });
+    }
+  } catch (e) {
+    say(io, e instanceof Error ? e.message : String(e));
+    return 2;
+  }
+  const mode = (typeof v.mode === 'string' ? v.mode : 'parrot-ask') as 'parrot-ask' | 'instruct';
+  const settings: StoredSettings = {
+    extend: {
+      ask: { mode, model: config.models.asker, temperature: config.temperature, maxTokens: Math.min(config.maxTokens, 256), n: config.candidates, templateFile: typeof v.template === 'string' ? path.resolve(v.template) : undefined },
+      answer: { model: config.models.answerer, temperature: config.temperature, maxTokens: config.maxTokens },
+    },
+    capo: { model: config.models.answerer, temperature: config.temperature, maxTokens: config.maxTokens },
+  };
+  const job = path.basename(base).replace(/[^A-Za-z0-9._-]/g, '_');
+  let s: JobState;
+  if (kind === 'extend') {
+    const turns = Number(v.turns);
+    if (!Number.isInteger(turns) || turns < 1) return usageError('batch', '--turns N (a whole number >= 1) is required for extend', io);
+    s = createExtendJob({ job, source: file, records, targetTurns: turns, settings });
+  } else {
+    const strategies = (typeof v.strategies === 'string' ? v.strategies : CAPO_STRATEGIES.join(',')).split(',').map((x) => x.trim());
+    if (strategies.some((x) => !(CAPO_STRATEGIES as readonly string[]).includes(x))) return usageError('batch', `--strategies: use ${CAPO_STRATEGIES.join(', ')}`, io);
+    s = createCapoJob({ job, source: file, records, strategies: strategies as CapoStrategy[], settings });
+  }
+  const r = await exportRound(s, base);
+  io.stdout.write(`${r.file ?? ''}\n`);
+  say(io, `job ${jobPaths(base).state}: round 1 has ${r.requests} request(s)${r.file ? ` in ${r.file}` : ''}`);
+  return 0;
+}
+
+function describe(s: JobState): string {
+  const lines = [`job ${s.job} (${s.kind}) from ${s.source}: ${s.step} round(s) imported`];
+  if (s.kind === 'extend') {
+    const st = s.extend ?? [];
+    lines.push(`records: ${st.filter((r) => r.status === 'done').length} done, ${st.filter((r) => r.status === 'active').length} active, ${st.filter((r) => r.status === 'failed').length} failed`);
+  } else {
+    const t = (s.capo ?? []).flatMap((r) => r.targets);
+    lines.push(`pairs: ${t.filter((x) => x.status === 'done').length} done, ${t.filter((x) => x.status === 'active').length} to do, ${t.filter((x) => x.status === 'failed').length} failed`);
+  }
+  if (s.pending) lines.push(`pending round ${s.pending.step}: ${s.pending.customIds.length} request(s) in ${s.pending.requestFile}${s.pending.batchId ? `, batch ${s.pending.batchId}` : ' (not submitted)'}`);
+  lines.push(`errors: ${s.errors.length}`);
+  return lines.join('\n') + '\n';
+}
+
+async function afterImport(base: string, s: JobState, out: string | undefined, format: PairFormat, io: CliIO, hadErrors: boolean): Promise<number> {
+  for (const e of s.errors.slice(-20)) say(io, `${e.custom_id}: ${e.error}`);
+  if (!isFinished(s)) {
+    const r = await exportRound(s, base);
+    if (r.requests > 0) {
+      say(io, `round ${s.step + 1}: ${r.requests} request(s) in ${r.file} — run 'parrot batch submit ${base}'`);
+      return hadErrors ? 1 : 0;
+    }
+  }
+  await saveState(jobPaths(base).state, s);
+  const outFile = out ?? `${base}.out.jsonl`;
+  await writeJobOutput(s, outFile, format);
+  say(io, `job finished: ${outFile}${s.errors.length ? ` (${s.errors.length} request(s) failed, see status)` : ''}`);
+  return s.errors.length ? 1 : 0;
+}
+
+/** Writes the finished job: extended records in the input's own format, or CaPO pairs. */
+export async function writeJobOutput(s: JobState, outFile: string, format: PairFormat): Promise<void> {
+  const tmp = `${outFile}.tmp`;
+  if (s.kind === 'extend') {
+    const byLine = new Map((s.extend ?? []).map((r) => [r.record, r]));
+    const fh = await fsp.open(tmp, 'w');
+    try {
+      let line = 0;
+      const text = await fsp.readFile(s.source, 'utf8');
+      for (const raw of text.split('\n')) {
+        line++;
+        const r = byLine.get(line);
+        if (!r) continue;
+        const parsed = parseRecord(raw.replace(/\r$/, ''));
+        if (!parsed.ok) throw new Error(`${s.source}:${line}: changed since the job was exported`);
+        await fh.write(recordToLine(r.dialogue, parsed.layout) + '\n');
+      }
+    } finally {
+      await fh.close();
+    }
+  } else {
+    const lines: string[] = [];
+    const side: string[] = [];
+    for (const r of s.capo ?? [])
+      for (const t of r.targets)
+        if (t.pair) {
+          const l = pairLines(t.pair, format);
+          lines.push(l.line);
+          if (l.sidecar) side.push(l.sidecar);
+        }
+    await fsp.writeFile(tmp, lines.map((l) => `${l}\n`).join(''));
+    if (needsSidecar(format)) await fsp.writeFile(sidecarPath(outFile), side.map((l) => `${l}\n`).join(''));
+  }
+  await fsp.rename(tmp, outFile);
+}

@@ -1,0 +1,257 @@
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { askCommand } from '../../../src/cli/commands/ask';
+import { batchCommand } from '../../../src/cli/commands/batch';
+import { capoCommand } from '../../../src/cli/commands/capo';
+import { extendCommand } from '../../../src/cli/commands/extend';
+import type { CliIO } from '../../../src/cli/io';
+import { startOpenAIServer, type ChatCall, type TestOpenAIServer } from '../../support/openai-server';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
+const CLI = path.join(ROOT, 'dist', 'cli.js');
+const DATASETS = path.resolve(ROOT, '..', 'shared', 'datasets');
+
+function capture(): CliIO & { out: () => string; err: () => string } {
+  const o: string[] = [];
+  const e: string[] = [];
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  stdout.on('data', (c: Buffer) => o.push(c.toString()));
+  stderr.on('data', (c: Buffer) => e.push(c.toString()));
+  return { stdout, stderr, isTTY: false, out: () => o.join(''), err: () => e.join('') };
+}
+
+function responder({ body, seq, choice }: ChatCall): string {
+  const first = body.messages[0];
+  const isAsk = first?.role === 'system' && String(first.content).includes('You are the user');
+  return isAsk ? `Follow-up ${seq}.${choice}: what about that?` : `Answer ${seq}.`;
+}
+
+function head(file: string, n: number, dir: string): string {
+  const out = path.join(dir, path.basename(file));
+  writeFileSync(out, readFileSync(file, 'utf8').split('\n').slice(0, n).join('\n') + '\n');
+  return out;
+}
+
+describe('cli: ask, extend, capo, batch', () => {
+  let server: TestOpenAIServer;
+  let dir: string;
+  let ep: string[];
+  beforeEach(async () => {
+    server = await startOpenAIServer({ responder, batchStepMs: 5 });
+    dir = mkdtempSync(path.join(tmpdir(), 'parrot-cli-'));
+    ep = ['--base-url', server.baseUrl, '--asker-model', 'parrot-ask', '--answer-model', 'gpt-test', '--retries', '0'];
+  });
+  afterEach(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ask --preview prints the exact request, roles reversed', async () => {
+    const io = capture();
+    const code = await askCommand([...ep, '--preview', '--candidates', '4', path.join(DATASETS, 'fastchat_dummy_conversation.jsonl')], io);
+    assert.equal(code, 0, io.err());
+    const body = JSON.parse(io.out()) as { model: string; n: number; messages: { role: string; content: string }[] };
+    assert.equal(body.n, 4);
+    assert.deepEqual(
+      body.messages.map((m) => m.role),
+      ['system', 'assistant', 'user', 'assistant', 'user'],
+    );
+    assert.equal(body.messages[1]?.content, 'Who are you?');
+    assert.equal(server.requests.length, 0, 'nothing sent');
+  });
+
+  it('ask prints kept candidates', async () => {
+    const io = capture();
+    const code = await askCommand([...ep, '--candidates', '2', '--record', '2', path.join(DATASETS, 'fastchat_dummy_conversation.jsonl')], io);
+    assert.equal(code, 0, io.err());
+    assert.deepEqual(io.out().trim().split('\n'), ['Follow-up 0.0: what about that?', 'Follow-up 0.1: what about that?']);
+  });
+
+  it('extend writes ShareGPT records back in their format with N user turns', async () => {
+    const input = head(path.join(DATASETS, 'fastchat_dummy_conversation.jsonl'), 6, dir);
+    const out = path.join(dir, 'out.jsonl');
+    const io = capture();
+    const code = await extendCommand([...ep, '--turns', '3', '--concurrency', '3', '-o', out, input], io);
+    assert.equal(code, 0, io.err());
+    const lines = readFileSync(out, 'utf8').trimEnd().split('\n');
+    const src = readFileSync(input, 'utf8').trimEnd().split('\n');
+    assert.equal(lines.length, 6);
+    lines.forEach((l, i) => {
+      const o = JSON.parse(l) as { id: string; conversations: { from: string; value: string }[] };
+      const s = JSON.parse(src[i] ?? '') as { id: string; conversations: unknown[] };
+      assert.equal(o.id, s.id, 'input order kept');
+      assert.ok(o.conversations.filter((c) => c.from === 'human').length >= 3);
+      assert.deepEqual(o.conversations.slice(0, s.conversations.length), s.conversations, 'original turns unchanged');
+    });
+  });
+
+  it('extend --estimate and refuses to overwrite without --resume', async () => {
+    const input = head(path.join(DATASETS, 'fastchat_dummy_conversation.jsonl'), 4, dir);
+    const io = capture();
+    assert.equal(await extendCommand([...ep, '--turns', '5', '--estimate', input], io), 0);
+    assert.match(io.out(), /4 record\(s\)/);
+    assert.match(io.out(), /prompt token/);
+    const out = path.join(dir, 'x.jsonl');
+    writeFileSync(out, '');
+    const io2 = capture();
+    assert.equal(await extendCommand([...ep, '--turns', '2', '-o', out, input], io2), 2);
+    assert.match(io2.err(), /exists — use --resume/);
+  });
+
+  it('extend MT-Bench records to 8 questions (MT-Bench++)', async () => {
+    const input = head(path.join(DATASETS, 'mt_bench_questions.jsonl'), 2, dir);
+    const out = path.join(dir, 'mtpp.jsonl');
+    const io = capture();
+    assert.equal(await extendCommand([...ep, '--turns', '8', '-o', out, input], io), 0, io.err());
+    const src = readFileSync(input, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { question_id: number; category: string; turns: string[] });
+    readFileSync(out, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .forEach((l, i) => {
+        const o = JSON.parse(l) as { question_id: number; category: string; turns: string[] };
+        assert.deepEqual(Object.keys(o), ['question_id', 'category', 'turns']);
+        assert.equal(o.question_id, src[i]?.question_id);
+        assert.equal(o.turns.length, 8);
+        assert.deepEqual(o.turns.slice(0, 2), src[i]?.turns);
+      });
+  });
+
+  it('bad input stops before any request, with file:line:column', async () => {
+    const input = path.join(dir, 'bad.jsonl');
+    writeFileSync(input, '{"conversations":[{"from":"human","value":"hi"},{"from":"gpt","value":"yo"}]}\n{"conversations": [}\n');
+    const io = capture();
+    assert.equal(await extendCommand([...ep, '--turns', '2', '-o', path.join(dir, 'o.jsonl'), input], io), 2);
+    assert.match(io.err(), /bad\.jsonl:2:\d+: invalid JSON/);
+    assert.equal(server.requests.length, 0);
+  });
+
+  it('a rejected key gives the CLI hint and exit 1', async () => {
+    server.options.requireKey = 'good';
+    process.env.PARROT_TEST_KEY = 'bad';
+    const io = capture();
+    const code = await askCommand([...ep, '--api-key-env', 'PARROT_TEST_KEY', path.join(DATASETS, 'fastchat_dummy_conversation.jsonl')], io);
+    delete process.env.PARROT_TEST_KEY;
+    assert.equal(code, 1);
+    assert.match(io.err(), /the key was rejected by 127\.0\.0\.1:\d+ — set OPENAI_API_KEY or --api-key-env/);
+    assert.ok(!io.err().includes('bad\n'));
+  });
+
+  it('capo writes OpenAI preference lines plus a provenance sidecar in the same order', async () => {
+    const input = head(path.join(DATASETS, 'mt_bench_questions.jsonl'), 3, dir);
+    // Turn MT-Bench questions into answered dialogues (OpenAI messages format).
+    const dlg = path.join(dir, 'dlg.jsonl');
+    writeFileSync(
+      dlg,
+      readFileSync(input, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((l) => {
+          const q = JSON.parse(l) as { turns: string[] };
+          return JSON.stringify({ messages: q.turns.flatMap((t, i) => [{ role: 'user', content: t }, { role: 'assistant', content: `Original answer ${i}` }]) });
+        })
+        .join('\n') + '\n',
+    );
+    const out = path.join(dir, 'pairs.jsonl');
+    const io = capture();
+    const code = await capoCommand([...ep, '--format', 'openai-preference', '-o', out, dlg], io);
+    assert.equal(code, 0, io.err());
+    const lines = readFileSync(out, 'utf8').trimEnd().split('\n');
+    const side = readFileSync(`${out}.provenance.jsonl`, 'utf8').trimEnd().split('\n');
+    assert.equal(lines.length, 9, '3 dependent second turns x 3 strategies');
+    assert.equal(side.length, lines.length);
+    for (const [i, l] of lines.entries()) {
+      const o = JSON.parse(l) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(o).sort(), ['input', 'non_preferred_output', 'preferred_output']);
+      const prov = JSON.parse(side[i] ?? '') as { strategy: string; source: { file: string; record: number; turn: number } };
+      assert.equal(prov.source.record, Math.floor(i / 3) + 1);
+      assert.equal(prov.source.turn, 4);
+      assert.equal(prov.strategy, ['neglect', 'hallucinate', 'misread'][i % 3]);
+    }
+  });
+
+  it('batch export + run writes the extended records', async () => {
+    const input = head(path.join(DATASETS, 'fastchat_dummy_conversation.jsonl'), 3, dir);
+    const job = path.join(dir, 'job');
+    const io = capture();
+    assert.equal(await batchCommand(['export', 'extend', input, '--turns', '3', '--job', job, ...ep], io), 0, io.err());
+    assert.ok(existsSync(`${job}.state.json`));
+    assert.ok(existsSync(`${job}.round1.requests.jsonl`));
+    const out = path.join(dir, 'ext.jsonl');
+    const io2 = capture();
+    assert.equal(await batchCommand(['run', job, '-o', out, '--poll', '0.005', ...ep], io2), 0, io2.err());
+    const lines = readFileSync(out, 'utf8').trimEnd().split('\n');
+    assert.equal(lines.length, 3);
+    for (const l of lines) {
+      const o = JSON.parse(l) as { conversations: { from: string }[] };
+      assert.ok(o.conversations.filter((c) => c.from === 'human').length >= 3);
+    }
+    const io3 = capture();
+    assert.equal(await batchCommand(['status', job, ...ep], io3), 0);
+    assert.match(io3.out(), /3 done, 0 active, 0 failed/);
+  });
+
+  it('batch import takes a local vllm run-batch output file', async () => {
+    const input = head(path.join(DATASETS, 'fastchat_dummy_conversation.jsonl'), 2, dir);
+    const job = path.join(dir, 'vj');
+    assert.equal(await batchCommand(['export', 'extend', input, '--turns', '3', '--job', job, ...ep], capture()), 0);
+    const reqs = readFileSync(`${job}.round1.requests.jsonl`, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { custom_id: string });
+    const results = path.join(dir, 'results.jsonl');
+    writeFileSync(
+      results,
+      reqs.map((r) => JSON.stringify({ id: 'x', custom_id: r.custom_id, response: { status_code: 200, body: { choices: [{ index: 0, message: { role: 'assistant', content: 'And then what happened?' } }] } }, error: null })).join('\n'),
+    );
+    const io = capture();
+    assert.equal(await batchCommand(['import', job, '--results', results, ...ep], io), 0, io.err());
+    assert.match(io.err(), /round 1: 2 result\(s\) imported, 0 failed/);
+    assert.match(io.err(), /round 2: 2 request\(s\) in .*vj\.round2\.requests\.jsonl/);
+  });
+
+  it('SIGINT keeps finished records; --resume completes the rest without redoing them', async function () {
+    if (!existsSync(CLI)) this.skip();
+    server.options.latencyMs = 40;
+    const input = head(path.join(DATASETS, 'fastchat_dummy_conversation.jsonl'), 30, dir);
+    const out = path.join(dir, 'sig.jsonl');
+    const args = [CLI, 'extend', ...ep, '--turns', '3', '--concurrency', '2', '-o', out, input];
+    const first = await new Promise<{ code: number | null; err: string }>((resolve) => {
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      const t = setInterval(() => {
+        if (existsSync(out) && readFileSync(out, 'utf8').split('\n').length > 4) {
+          clearInterval(t);
+          child.kill('SIGINT');
+        }
+      }, 20);
+      child.on('close', (code) => {
+        clearInterval(t);
+        resolve({ code, err });
+      });
+    });
+    assert.equal(first.code, 1, first.err);
+    assert.match(first.err, /cancelled; run again with --resume/);
+    const partial = readFileSync(out, 'utf8');
+    const kept = partial.trimEnd().split('\n');
+    assert.ok(kept.length >= 4 && kept.length < 30, `kept ${kept.length}`);
+    const before = server.chatRequests.length;
+    const second = await new Promise<{ code: number | null; err: string }>((resolve) => {
+      const child = spawn(process.execPath, [...args, '--resume'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      child.on('close', (code) => resolve({ code, err }));
+    });
+    assert.equal(second.code, 0, second.err);
+    const all = readFileSync(out, 'utf8').trimEnd().split('\n');
+    assert.equal(all.length, 30);
+    assert.ok(readFileSync(out, 'utf8').startsWith(partial), 'finished records untouched');
+    const ids = all.map((l) => (JSON.parse(l) as { id: string }).id);
+    const srcIds = readFileSync(input, 'utf8').trimEnd().split('\n').map((l) => (JSON.parse(l) as { id: string }).id);
+    assert.deepEqual(ids, srcIds);
+    // Second run only worked on the records that were not written: at most 4 requests each here.
+    assert.ok(server.chatRequests.length - before <= (30 - kept.length) * 4, `${server.chatRequests.length - before} requests`);
+  });
+});
