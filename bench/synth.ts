@@ -61,14 +61,20 @@ class Generator {
     if (this.rnd() < 0.5) {
       const conversations = [];
       for (let t = 0; t < turns; t++) {
-        conversations.push(t % 2 === 0 ? { from: 'human', value: this.text(1, 4) } : { from: 'gpt', value: this.text(3, 18) });
+        conversations.push(
+          t % 2 === 0 ? { from: 'human', value: this.text(1, 4) } : { from: 'gpt', value: this.text(3, 18) },
+        );
       }
       return JSON.stringify({ id: `synth_${id}`, conversations });
     }
     const messages: { role: string; content: string }[] = [];
     if (this.rnd() < 0.5) messages.push({ role: 'system', content: this.text(1, 2) });
     for (let t = 0; t < turns; t++) {
-      messages.push(t % 2 === 0 ? { role: 'user', content: this.text(1, 4) } : { role: 'assistant', content: this.text(3, 18) });
+      messages.push(
+        t % 2 === 0
+          ? { role: 'user', content: this.text(1, 4) }
+          : { role: 'assistant', content: this.text(3, 18) },
+      );
     }
     return JSON.stringify({ messages });
   }

@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { explainFsError } from './errors';
-import { describeFingerprintChange, fingerprintHandle, fingerprintFile, sameFingerprint } from './fingerprint';
+import {
+  describeFingerprintChange,
+  fingerprintHandle,
+  fingerprintFile,
+  sameFingerprint,
+} from './fingerprint';
 import { AbortedError, FLAG_INVALID_UTF8, LineIndex, eolOf, scanLines } from './lineIndex';
 import { PieceTable, pieceLength, type Piece } from './pieces';
 import { atomicWrite, writeDocument } from './save';
@@ -10,6 +15,7 @@ import type {
   Fingerprint,
   LineInfo,
   OpenOptions,
+  SaveAsOptions,
   SaveOptions,
   Segment,
   StoreBackup,
@@ -57,7 +63,10 @@ function isInt(v: unknown): v is number {
 }
 
 function baseIdOf(fp: Fingerprint): string {
-  return createHash('sha256').update(`${fp.size}:${fp.mtimeMs}:${fp.headTailSha256}`).digest('hex').slice(0, 24);
+  return createHash('sha256')
+    .update(`${fp.size}:${fp.mtimeMs}:${fp.headTailSha256}`)
+    .digest('hex')
+    .slice(0, 24);
 }
 
 interface Waiter {
@@ -166,7 +175,9 @@ export class DatasetStore {
         if (this.index !== index) return;
         this.indexing = false;
         this.indexError =
-          err instanceof AbortedError ? err : new Error(`Could not index "${this._path}": ${explainFsError(err, this._path)}.`);
+          err instanceof AbortedError
+            ? err
+            : new Error(`Could not index "${this._path}": ${explainFsError(err, this._path)}.`);
         this.wakeWaiters();
         throw this.indexError;
       },
@@ -256,7 +267,9 @@ export class DatasetStore {
     while (done < len) {
       const { bytesRead } = await this.fh.read(buf, done, len - done, start + done);
       if (bytesRead <= 0) {
-        throw new Error(`Could not read "${this._path}": the file is shorter than expected; was it changed on disk?`);
+        throw new Error(
+          `Could not read "${this._path}": the file is shorter than expected; was it changed on disk?`,
+        );
       }
       done += bytesRead;
     }
@@ -374,11 +387,15 @@ export class DatasetStore {
     }
     const limit = allowEnd ? n : n - 1;
     if (index > limit || index + count > n) {
-      throw new RangeError(`${what}: lines ${index}..${index + count - 1} are outside the document (${n} lines).`);
+      throw new RangeError(
+        `${what}: lines ${index}..${index + count - 1} are outside the document (${n} lines).`,
+      );
     }
     // While indexing, the end of the document is not known yet.
     if (this.indexing && index + Math.max(count, 1) >= n) {
-      throw new Error(`${what}: the end of "${this._path}" is still being indexed; try again when indexing is done.`);
+      throw new Error(
+        `${what}: the end of "${this._path}" is still being indexed; try again when indexing is done.`,
+      );
     }
   }
 
@@ -386,7 +403,8 @@ export class DatasetStore {
     if (!Array.isArray(segments)) throw new TypeError(`${what}: "insert" must be an array of segments.`);
     return segments.map((s: unknown, k): Piece => {
       const seg = s as Partial<Segment> | null;
-      if (seg && seg.kind === 'text') return { kind: 'text', texts: this.checkTexts(seg.texts, what).slice() };
+      if (seg && seg.kind === 'text')
+        return { kind: 'text', texts: this.checkTexts(seg.texts, what).slice() };
       if (seg && seg.kind === 'original') {
         if (seg.base !== this._baseId) {
           throw new Error(
@@ -418,7 +436,8 @@ export class DatasetStore {
   /** Applies an edit and returns its inverse (applying the inverse restores the exact previous state). */
   apply(edit: StoreEdit): StoreEdit {
     this.checkOpen();
-    if (this.saving) throw new Error(`"${this._path}" is being saved; edits must wait until the save is done.`);
+    if (this.saving)
+      throw new Error(`"${this._path}" is being saved; edits must wait until the save is done.`);
     const e = edit as Partial<Record<string, unknown>> & { kind?: unknown };
     let inverse: StoreEdit;
     switch (e.kind) {
@@ -428,7 +447,12 @@ export class DatasetStore {
         const index = e.index as number;
         const removed = this.table.remove(index, texts.length);
         this.table.insert(index, [{ kind: 'text', texts: texts.slice() }]);
-        inverse = { kind: 'splice', index, deleteCount: texts.length, insert: this.piecesToSegments(removed) };
+        inverse = {
+          kind: 'splice',
+          index,
+          deleteCount: texts.length,
+          insert: this.piecesToSegments(removed),
+        };
         break;
       }
       case 'insert': {
@@ -455,7 +479,9 @@ export class DatasetStore {
           throw new RangeError(`move: target ${String(to)} is outside 0..${this.lineCount - count}.`);
         }
         if (this.indexing && to + count >= this.lineCount) {
-          throw new Error(`move: the end of "${this._path}" is still being indexed; try again when indexing is done.`);
+          throw new Error(
+            `move: the end of "${this._path}" is still being indexed; try again when indexing is done.`,
+          );
         }
         const removed = this.table.remove(from, count);
         this.table.insert(to, removed);
@@ -483,26 +509,29 @@ export class DatasetStore {
 
   /** Saves atomically over the file and re-bases the store on what was written. */
   async save(opts: SaveOptions = {}): Promise<void> {
-    await this.saveTo(this._path, opts);
+    await this.saveTo(this._path, opts, true);
   }
 
-  /** Saves to another path; afterwards the store is based on (and its `path` is) the new file. */
-  async saveAs(target: string, opts: SaveOptions = {}): Promise<void> {
-    await this.saveTo(target, opts);
+  /**
+   * Saves to another path. By default the store is afterwards based on (and its `path` is) the new
+   * file; with `{ rebase: false }` it writes a copy and stays on its own file, edits and all.
+   */
+  async saveAs(target: string, opts: SaveAsOptions = {}): Promise<void> {
+    await this.saveTo(target, opts, opts.rebase ?? true);
   }
 
-  private async saveTo(target: string, opts: SaveOptions): Promise<void> {
+  private async saveTo(target: string, opts: SaveOptions, rebase: boolean): Promise<void> {
     this.checkOpen();
     if (this.saving) throw new Error(`"${this._path}" is already being saved.`);
     this.saving = true;
     try {
-      await this.saveUnguarded(target, opts);
+      await this.saveUnguarded(target, opts, rebase);
     } finally {
       this.saving = false;
     }
   }
 
-  private async saveUnguarded(target: string, opts: SaveOptions): Promise<void> {
+  private async saveUnguarded(target: string, opts: SaveOptions, rebase: boolean): Promise<void> {
     if (this.indexing) await this._indexed;
     if (this.indexError !== undefined) {
       throw new Error(`Cannot save "${target}": the file was not fully indexed, so not all of it is known.`);
@@ -529,6 +558,7 @@ export class DatasetStore {
         totalBytes: this.fp.size,
       }),
     );
+    if (!rebase) return;
     // Re-base on the new file: the index was computed from what we wrote.
     const { fh, fp } = await DatasetStore.openFile(target);
     const old = this.fh;
@@ -574,8 +604,16 @@ export class DatasetStore {
    */
   static async restore(path: string, backup: StoreBackup, opts: OpenOptions = {}): Promise<DatasetStore> {
     const b = backup as Partial<StoreBackup> | null;
-    if (!b || b.format !== 'parrot-store-backup' || b.version !== 1 || !b.fingerprint || !Array.isArray(b.segments)) {
-      throw new Error(`Cannot restore "${path}": the backup is not a Parrot Studio store backup (version 1).`);
+    if (
+      !b ||
+      b.format !== 'parrot-store-backup' ||
+      b.version !== 1 ||
+      !b.fingerprint ||
+      !Array.isArray(b.segments)
+    ) {
+      throw new Error(
+        `Cannot restore "${path}": the backup is not a Parrot Studio store backup (version 1).`,
+      );
     }
     const store = await DatasetStore.open(path, opts);
     try {
@@ -657,4 +695,3 @@ export class DatasetStore {
     await this.fh.close();
   }
 }
-

@@ -37,7 +37,8 @@ export function sameFingerprint(a: Fingerprint, b: Fingerprint): boolean {
 /** Says in plain words how two fingerprints differ. */
 export function describeFingerprintChange(expected: Fingerprint, actual: Fingerprint): string {
   const parts: string[] = [];
-  if (expected.size !== actual.size) parts.push(`its size is ${actual.size} bytes instead of ${expected.size}`);
+  if (expected.size !== actual.size)
+    parts.push(`its size is ${actual.size} bytes instead of ${expected.size}`);
   if (expected.mtimeMs !== actual.mtimeMs) {
     parts.push(
       `it was modified at ${new Date(actual.mtimeMs).toISOString()} instead of ${new Date(expected.mtimeMs).toISOString()}`,

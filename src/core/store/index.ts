@@ -6,6 +6,7 @@ export type {
   LineEdit,
   LineInfo,
   OpenOptions,
+  SaveAsOptions,
   SaveOptions,
   Segment,
   SpliceEdit,

@@ -141,7 +141,9 @@ export async function scanLines(
   const carry = Buffer.alloc(8); // incomplete UTF-8 sequence at the end of the previous chunk
   let carryLen = 0;
   const readAt = (buf: Buffer, at: number) =>
-    at < size ? fh.read(buf, 0, Math.min(buf.length, size - at), at).then((r) => r.bytesRead) : Promise.resolve(0);
+    at < size
+      ? fh.read(buf, 0, Math.min(buf.length, size - at), at).then((r) => r.bytesRead)
+      : Promise.resolve(0);
   let pending = readAt(bufs[0], pos);
   for (;;) {
     const n = await pending;

@@ -7,7 +7,8 @@
  * pieces.
  */
 
-export type Piece = { kind: 'original'; start: number; count: number } | { kind: 'text'; texts: readonly string[] };
+export type Piece =
+  { kind: 'original'; start: number; count: number } | { kind: 'text'; texts: readonly string[] };
 
 export function pieceLength(p: Piece): number {
   return p.kind === 'original' ? p.count : p.texts.length;
@@ -89,7 +90,9 @@ export class PieceTable {
     }
     const p = this.pieces[lo];
     const offset = pos - (lo === 0 ? 0 : this.ends[lo - 1]);
-    return p.kind === 'original' ? { kind: 'original', line: p.start + offset } : { kind: 'text', text: p.texts[offset] };
+    return p.kind === 'original'
+      ? { kind: 'original', line: p.start + offset }
+      : { kind: 'text', text: p.texts[offset] };
   }
 
   /** Makes a piece boundary at document position `pos`; returns the index of the piece starting there. */

@@ -94,7 +94,8 @@ class Writer {
       if (this.len === WRITE_BUFFER) await this.flush();
       const n = Math.min(WRITE_BUFFER - this.len, end - start);
       const { bytesRead } = await src.read(this.bufs[this.cur], this.len, n, start);
-      if (bytesRead <= 0) throw new Error('the original file is shorter than expected (was it changed on disk?)');
+      if (bytesRead <= 0)
+        throw new Error('the original file is shorter than expected (was it changed on disk?)');
       this.len += bytesRead;
       start += bytesRead;
     }
@@ -226,4 +227,3 @@ function saveError(target: string, err: unknown, existed: boolean): Error {
   const after = existed ? 'The file on disk was not changed.' : 'No file was written.';
   return new Error(`Could not save "${target}": ${reason}. ${after}`, { cause: err });
 }
-

@@ -27,7 +27,8 @@ export type LineEdit =
  * `base` names the file version the original line numbers refer to (see `DatasetStore.baseId`);
  * an edit whose `base` no longer matches is refused instead of being applied to the wrong lines.
  */
-export type Segment = { kind: 'original'; start: number; count: number; base: string } | { kind: 'text'; texts: string[] };
+export type Segment =
+  { kind: 'original'; start: number; count: number; base: string } | { kind: 'text'; texts: string[] };
 
 /**
  * Remove `deleteCount` lines at `index`, then insert the lines described by `insert` there.
@@ -86,6 +87,11 @@ export interface OpenOptions {
 export interface SaveOptions {
   signal?: AbortSignal;
   onProgress?: (p: StoreProgress) => void;
+}
+
+export interface SaveAsOptions extends SaveOptions {
+  /** Whether the store moves onto the new file afterwards (default true). */
+  rebase?: boolean;
 }
 
 export interface LineInfo {

@@ -87,17 +87,24 @@ describe('store: randomized edits against a reference model', () => {
           for (let k = 0; k < steps; k++) {
             const edit = randomEdit(rng, ref);
             // Edits travel as JSON (backups, other processes).
-            inverses.push(JSON.parse(JSON.stringify(store.apply(JSON.parse(JSON.stringify(edit)) as StoreEdit))) as StoreEdit);
+            inverses.push(
+              JSON.parse(
+                JSON.stringify(store.apply(JSON.parse(JSON.stringify(edit)) as StoreEdit)),
+              ) as StoreEdit,
+            );
             assert.equal(store.lineCount, ref.lines.length, `${msg} step ${k}`);
           }
           assert.deepEqual(await store.readLines(0, store.lineCount), ref.texts(), `${msg} after edits`);
-          const backup = JSON.parse(JSON.stringify(store.backup())) as Parameters<typeof DatasetStore.restore>[1];
+          const backup = JSON.parse(JSON.stringify(store.backup())) as Parameters<
+            typeof DatasetStore.restore
+          >[1];
 
           // Undo everything: back to the original lines, then redo.
           const redos: StoreEdit[] = [];
           for (const inv of inverses.slice().reverse()) redos.push(store.apply(inv));
           assert.deepEqual(await store.readLines(0, store.lineCount), originalTexts, `${msg} after undo`);
-          for (let i = 0; i < store.lineCount; i++) assert.equal(store.lineInfo(i).edited, false, `${msg} undo line ${i}`);
+          for (let i = 0; i < store.lineCount; i++)
+            assert.equal(store.lineInfo(i).edited, false, `${msg} undo line ${i}`);
           const undoneCopy = join(dir, `u${seed}.jsonl`);
           await store.saveAs(undoneCopy);
           assert.deepEqual(await readFile(undoneCopy), original, `${msg} undo restores the exact bytes`);
@@ -123,7 +130,11 @@ describe('store: randomized edits against a reference model', () => {
           for (let i = 0; i < fresh.lineCount; i++) {
             assert.deepEqual(again.lineInfo(i), fresh.lineInfo(i), `${msg} re-based line ${i}`);
           }
-          assert.deepEqual(await again.readLines(0, again.lineCount), await fresh.readLines(0, fresh.lineCount), msg);
+          assert.deepEqual(
+            await again.readLines(0, again.lineCount),
+            await fresh.readLines(0, fresh.lineCount),
+            msg,
+          );
           await fresh.close();
           await again.close();
           await assert.rejects(DatasetStore.restore(p, backup), /changed after the backup/, msg);

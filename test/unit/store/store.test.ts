@@ -1,5 +1,14 @@
 import * as assert from 'node:assert/strict';
-import { chmod, readFile, readdir, rm, stat, writeFile, appendFile, open as openFile } from 'node:fs/promises';
+import {
+  chmod,
+  readFile,
+  readdir,
+  rm,
+  stat,
+  writeFile,
+  appendFile,
+  open as openFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatasetStore, type StoreBackup } from '../../../src/core/store';
 import { datasetsDir, tempDir } from './util';
@@ -225,7 +234,10 @@ describe('store: DatasetStore', () => {
       const original = await readFile(join(datasetsDir(), name));
       const p = await fileWith(name, original);
       const s = await openIndexed(p);
-      assert.equal(s.lineCount, original.toString('latin1').split('\n').length - (original.at(-1) === 10 ? 1 : 0));
+      assert.equal(
+        s.lineCount,
+        original.toString('latin1').split('\n').length - (original.at(-1) === 10 ? 1 : 0),
+      );
       JSON.parse(await s.readLine(s.lineCount - 1));
       await s.save();
       assert.deepEqual(await readFile(p), original, name);
@@ -247,7 +259,10 @@ describe('store: DatasetStore', () => {
     const p = await fileWith('o.jsonl', 'a\n');
     const s = await openIndexed(p);
     s.apply({ kind: 'replace', index: 0, texts: ['b'] });
-    await assert.rejects(s.saveAs(join(dir, 'missing', 'o.jsonl')), /Could not save .*: the folder .* does not exist\. No file was written\./);
+    await assert.rejects(
+      s.saveAs(join(dir, 'missing', 'o.jsonl')),
+      /Could not save .*: the folder .* does not exist\. No file was written\./,
+    );
     await writeFile(join(dir, 'afile'), 'x');
     await assert.rejects(s.saveAs(join(dir, 'afile', 'o.jsonl')), /is not a folder/);
     await assert.rejects(s.saveAs(dir), /is a folder/);
@@ -264,10 +279,7 @@ describe('store: DatasetStore', () => {
     const s = await openIndexed(p);
     s.apply({ kind: 'replace', index: 0, texts: ['changed'] });
     const ctl = new AbortController();
-    await assert.rejects(
-      s.save({ signal: ctl.signal, onProgress: () => ctl.abort() }),
-      /cancelled/,
-    );
+    await assert.rejects(s.save({ signal: ctl.signal, onProgress: () => ctl.abort() }), /cancelled/);
     assert.deepEqual(await readFile(p), content);
     assert.deepEqual(await readdir(dir), ['big.jsonl']);
     await s.save();
@@ -299,6 +311,19 @@ describe('store: DatasetStore', () => {
     assert.throws(() => s.apply(inv), /before it was saved or changed on disk/);
   });
 
+  it('saves a copy without moving onto it', async () => {
+    const p = await fileWith('src.jsonl', 'a\nb\n');
+    const s = await openIndexed(p);
+    const inv = s.apply({ kind: 'delete', index: 0, count: 1 });
+    const target = join(dir, 'copy.jsonl');
+    await s.saveAs(target, { rebase: false });
+    assert.equal(await readFile(target, 'utf8'), 'b\n');
+    assert.equal(s.path, p);
+    assert.equal(s.isDirty, true);
+    s.apply(inv);
+    assert.deepEqual(await all(s), ['a', 'b']);
+  });
+
   it('backs up the overlay as JSON and restores it; refuses a changed file', async () => {
     const p = await fileWith('h.jsonl', 'a\r\nb\r\nc\r\n');
     const s = await openIndexed(p);
@@ -315,8 +340,14 @@ describe('store: DatasetStore', () => {
     await r.saveAs(out);
     assert.equal(await readFile(out, 'latin1'), 'c\r\nA\r\n');
     await appendFile(p, 'd\r\n');
-    await assert.rejects(DatasetStore.restore(p, backup), /changed after the backup was made .*size is 12 bytes instead of 9/);
-    await assert.rejects(DatasetStore.restore(p, { format: 'nope' } as unknown as StoreBackup), /not a Parrot Studio store backup/);
+    await assert.rejects(
+      DatasetStore.restore(p, backup),
+      /changed after the backup was made .*size is 12 bytes instead of 9/,
+    );
+    await assert.rejects(
+      DatasetStore.restore(p, { format: 'nope' } as unknown as StoreBackup),
+      /not a Parrot Studio store backup/,
+    );
   });
 
   it('detects external changes and reloads', async () => {

@@ -30,7 +30,26 @@ export class Rng {
   }
 }
 
-const ALPHABET = ['a', 'b', 'z', ' ', '{', '}', '"', ':', ',', '\t', 'é', 'ß', '中', '文', '🦜', '\\', '0', '9'];
+const ALPHABET = [
+  'a',
+  'b',
+  'z',
+  ' ',
+  '{',
+  '}',
+  '"',
+  ':',
+  ',',
+  '\t',
+  'é',
+  'ß',
+  '中',
+  '文',
+  '🦜',
+  '\\',
+  '0',
+  '9',
+];
 
 /** Random line text without line breaks. */
 export function randomText(rng: Rng, maxLen = 40): string {
@@ -112,7 +131,11 @@ export class RefModel {
   }
 
   replace(index: number, texts: string[]): void {
-    this.lines.splice(index, texts.length, ...texts.map((t) => ({ bytes: Buffer.from(t), eol: 'new' as const })));
+    this.lines.splice(
+      index,
+      texts.length,
+      ...texts.map((t) => ({ bytes: Buffer.from(t), eol: 'new' as const })),
+    );
   }
   insert(index: number, texts: string[]): void {
     this.lines.splice(index, 0, ...texts.map((t) => ({ bytes: Buffer.from(t), eol: 'new' as const })));
