@@ -5,7 +5,6 @@ import { askCommand } from './commands/ask';
 import { convertCommand } from './commands/convert';
 import { statsCommand } from './commands/stats';
 import { validateCommand } from './commands/validate';
-import { validateCommand } from './commands/validate';
 import { processIO, type CliIO } from './io';
 
 type Command = (args: string[], io: CliIO) => Promise<number>;
@@ -18,7 +17,6 @@ const COMMANDS: Record<string, Command> = {
   ask: askCommand,
   convert: convertCommand,
   stats: statsCommand,
-  validate: validateCommand,
   validate: validateCommand,
 };
 
