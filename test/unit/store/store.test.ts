@@ -350,6 +350,24 @@ describe('store: DatasetStore', () => {
     );
   });
 
+  it('backs up edits made while indexing and restores them over the whole file', async () => {
+    const lines = Array.from({ length: 50000 }, (_, i) => `{"n":${i}}`);
+    const p = await fileWith('early.jsonl', lines.join('\n') + '\n');
+    const s = await DatasetStore.open(p, { chunkSize: 4096 });
+    open.push(s);
+    await s.readLine(10);
+    assert.equal(s.isIndexing, true);
+    s.apply({ kind: 'replace', index: 1, texts: ['{"n":"one"}'] });
+    const backup = JSON.parse(JSON.stringify(s.backup())) as StoreBackup;
+    assert.equal(typeof backup.tailFrom, 'number');
+    await s.indexed;
+    const r = await DatasetStore.restore(p, backup);
+    open.push(r);
+    assert.equal(r.lineCount, lines.length);
+    assert.deepEqual(await r.readLines(0, 3), ['{"n":0}', '{"n":"one"}', '{"n":2}']);
+    assert.equal(await r.readLine(lines.length - 1), lines[lines.length - 1]);
+  });
+
   it('detects external changes and reloads', async () => {
     const p = await fileWith('r.jsonl', 'a\n');
     const s = await openIndexed(p);
