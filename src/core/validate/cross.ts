@@ -6,7 +6,7 @@
 import type { Severities, RecordFacts, CrossTarget } from './record';
 import { KIND_LIST, KIND_STRING } from './record';
 import { FORMAT_IDS } from './schemas';
-import type { Diagnostic, RuleCode, Severity } from './types';
+import type { Diagnostic, RuleCode } from './types';
 
 /** A cross-record diagnostic whose exact span is found later by re-reading its line. */
 export interface PendingDiagnostic extends Diagnostic {
@@ -61,7 +61,7 @@ export class CrossState {
         line,
         startCol: f.recStart,
         endCol: f.recEnd,
-        severity: s as Severity,
+        severity: s,
         code,
         message,
         target,

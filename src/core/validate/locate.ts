@@ -17,37 +17,39 @@ export interface SyntaxProblem extends Span {
   message: string;
 }
 
-const enum C {
-  Tab = 9,
-  LF = 10,
-  CR = 13,
-  Space = 32,
-  Quote = 34,
-  Plus = 43,
-  Comma = 44,
-  Minus = 45,
-  Dot = 46,
-  Slash = 47,
-  D0 = 48,
-  D1 = 49,
-  D9 = 57,
-  Colon = 58,
-  OpenBracket = 91,
-  Backslash = 92,
-  CloseBracket = 93,
-  LowerE = 101,
-  UpperE = 69,
-  LowerU = 117,
-  OpenBrace = 123,
-  CloseBrace = 125,
-}
+const C = {
+  Tab: 9,
+  LF: 10,
+  CR: 13,
+  Space: 32,
+  Quote: 34,
+  Plus: 43,
+  Comma: 44,
+  Minus: 45,
+  Dot: 46,
+  Slash: 47,
+  D0: 48,
+  D1: 49,
+  D9: 57,
+  Colon: 58,
+  OpenBracket: 91,
+  Backslash: 92,
+  CloseBracket: 93,
+  LowerE: 101,
+  UpperE: 69,
+  LowerU: 117,
+  OpenBrace: 123,
+  CloseBrace: 125,
+} as const;
 
-class SyntaxFail {
+class SyntaxFail extends Error {
   constructor(
     readonly start: number,
     readonly end: number,
-    readonly message: string,
-  ) {}
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 function isWs(c: number): boolean {

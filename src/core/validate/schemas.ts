@@ -248,9 +248,14 @@ export function schemaProblems(
     );
     const keep = matching.length === 1 ? `${prefix}${matching[0]}/` : undefined;
     let kept = 0;
+    const deeper = alt.instancePath + '/';
     for (const e of errors) {
-      if (!e.schemaPath.startsWith(prefix)) continue;
-      if (keep !== undefined && e.schemaPath.startsWith(keep)) kept++;
+      if (e === alt) continue;
+      // Errors inside a $ref'd schema carry the ref's schemaPath: attribute them by instance path.
+      const inside =
+        e.schemaPath.startsWith(prefix) || (e.instancePath.startsWith(deeper) && !dropped.has(e));
+      if (!inside) continue;
+      if (keep !== undefined && (e.schemaPath.startsWith(keep) || e.instancePath.startsWith(deeper))) kept++;
       else dropped.add(e);
     }
     if (keep !== undefined && kept > 0) dropped.add(alt);

@@ -21,7 +21,10 @@ describe('validate/CLI', function () {
 
   it('prints FILE:LINE:COL: severity CODE: message (1-based) and exits 1 on errors', () => {
     const f = join(dir, 'bad.jsonl');
-    writeFileSync(f, '{"conversations":[{"from":"human","value":"hi"},{"from":"gpt","value":"yo"}]}\n{"conversations": [}\n\n');
+    writeFileSync(
+      f,
+      '{"conversations":[{"from":"human","value":"hi"},{"from":"gpt","value":"yo"}]}\n{"conversations": [}\n\n',
+    );
     const r = run(f);
     assert.equal(r.code, 1);
     assert.deepEqual(r.stdout.trimEnd().split('\n'), [
@@ -35,7 +38,10 @@ describe('validate/CLI', function () {
     const f = join(DATASETS, 'llamafactory_v1_sft_demo.jsonl');
     const r = run(f);
     assert.equal(r.code, 0);
-    assert.match(r.stdout, /^.*llamafactory_v1_sft_demo\.jsonl:326:1: warning duplicate\/dialogue: duplicate dialogue: same content as line 168$/m);
+    assert.match(
+      r.stdout,
+      /^.*llamafactory_v1_sft_demo\.jsonl:326:1: warning duplicate\/dialogue: duplicate dialogue: same content as line 168$/m,
+    );
     const off = run('--rule', 'duplicate/dialogue=off', f);
     assert.equal(off.code, 0);
     assert.equal(off.stdout, '');
@@ -47,11 +53,21 @@ describe('validate/CLI', function () {
     writeFileSync(f, '{"instruction":"a","output":""}\n');
     const r = run('--json', f);
     assert.equal(r.code, 0);
-    const out = JSON.parse(r.stdout) as { files: { file: string; diagnostics: Record<string, unknown>[]; format: string }[] };
+    const out = JSON.parse(r.stdout) as {
+      files: { file: string; diagnostics: Record<string, unknown>[]; format: string }[];
+    };
     assert.equal(out.files[0].format, 'alpaca');
     assert.deepEqual(out.files[0].diagnostics, [
       // '{"instruction":"a","output":' is 28 characters: the empty string is columns 29-30.
-      { line: 1, column: 29, endLine: 1, endColumn: 31, severity: 'warning', code: 'content/empty', message: '"output": content is empty' },
+      {
+        line: 1,
+        column: 29,
+        endLine: 1,
+        endColumn: 31,
+        severity: 'warning',
+        code: 'content/empty',
+        message: '"output": content is empty',
+      },
     ]);
   });
 
@@ -77,7 +93,13 @@ describe('validate/CLI', function () {
   });
 
   it('usage and I/O errors exit 2 without a stack trace', () => {
-    for (const args of [[], ['--bogus', 'x'], ['--format', 'nope', 'x'], ['--rule', 'nope=off', 'x'], ['--max-errors', 'abc', 'x']]) {
+    for (const args of [
+      [],
+      ['--bogus', 'x'],
+      ['--format', 'nope', 'x'],
+      ['--rule', 'nope=off', 'x'],
+      ['--max-errors', 'abc', 'x'],
+    ]) {
       const r = run(...args);
       assert.equal(r.code, 2, args.join(' '));
       assert.doesNotMatch(r.stderr, /at .*\.js:\d+/);

@@ -16,7 +16,10 @@ function referenceDuplicates(file: string): number[] {
     .forEach((line, i) => {
       if (!line.trim()) return;
       const r = JSON.parse(line) as Record<string, unknown>;
-      const turn = (t: Record<string, unknown>): unknown[] => [roleOf[String(t.from ?? t.role)] ?? t.from ?? t.role, JSON.stringify(t.value ?? t.content, (_k, v: unknown) => norm(v))];
+      const turn = (t: Record<string, unknown>): unknown[] => [
+        roleOf[String(t.from ?? t.role)] ?? t.from ?? t.role,
+        JSON.stringify(t.value ?? t.content, (_k, v: unknown) => norm(v)),
+      ];
       const key = JSON.stringify([
         r.system,
         ((r.conversations ?? r.messages ?? []) as Record<string, unknown>[]).map(turn),
@@ -81,7 +84,11 @@ describe('validate/shared datasets', () => {
   }
 
   it('a forced wrong format reports schema errors on every record', async () => {
-    const r = await validateFile(resolve(DATASETS, 'mt_bench_questions.jsonl'), { workers: 0, format: 'sharegpt', maxDiagnostics: 5 });
+    const r = await validateFile(resolve(DATASETS, 'mt_bench_questions.jsonl'), {
+      workers: 0,
+      format: 'sharegpt',
+      maxDiagnostics: 5,
+    });
     assert.equal(r.diagnostics.length, 5);
     assert.equal(r.errors, 80);
     assert.equal(r.diagnostics[0].message, 'missing required property "conversations"');

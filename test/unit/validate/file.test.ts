@@ -27,7 +27,8 @@ interface Injected {
 function makeFile(dir: string): { path: string; injected: Injected[]; lines: number } {
   const rand = rng(42);
   const words = ['alpha', 'beta', 'gamma', 'délta', 'ε', '😀', 'tool', 'json', 'parrot', 'ask'];
-  const text = (n: number): string => Array.from({ length: n }, () => words[Math.floor(rand() * words.length)]).join(' ');
+  const text = (n: number): string =>
+    Array.from({ length: n }, () => words[Math.floor(rand() * words.length)]).join(' ');
   const lines: string[] = [];
   const injected: Injected[] = [];
   const N = 24000;
@@ -50,7 +51,10 @@ function makeFile(dir: string): { path: string; injected: Injected[]; lines: num
       line = JSON.stringify({ ...rec, id: 'r3' });
       injected.push({ line: i, code: 'duplicate/id', col: line.indexOf('"r3"') });
     } else if (i === 15000) {
-      line = JSON.stringify({ ...rec, messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }] }, rec.messages[1]] });
+      line = JSON.stringify({
+        ...rec,
+        messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }] }, rec.messages[1]],
+      });
       injected.push({ line: i, code: 'content/type-drift', col: line.indexOf('[{"type"') });
     } else if (i % 4000 === 123) {
       line = JSON.stringify({ instruction: text(3), output: text(3) });
@@ -87,13 +91,22 @@ describe('validate/validateFile', function () {
       if (inj.col !== undefined) assert.equal(hit.startCol, inj.col, `${inj.code} on line ${inj.line}`);
     }
     assert.equal(r.total, r.diagnostics.length);
-    assert.equal(r.diagnostics.length, file.injected.length, JSON.stringify(r.diagnostics.filter((d) => !file.injected.some((i) => i.line === d.line))));
+    assert.equal(
+      r.diagnostics.length,
+      file.injected.length,
+      JSON.stringify(r.diagnostics.filter((d) => !file.injected.some((i) => i.line === d.line))),
+    );
   });
 
   it('2 workers give exactly the diagnostics of the in-process run', async () => {
     const a = await validateFile(file.path, { workers: 0, maxDiagnostics: 100000 });
     let progressed = 0;
-    const b = await validateFile(file.path, { workers: 2, workerScript: WORKER, maxDiagnostics: 100000, onProgress: (d) => (progressed = d) });
+    const b = await validateFile(file.path, {
+      workers: 2,
+      workerScript: WORKER,
+      maxDiagnostics: 100000,
+      onProgress: (d) => (progressed = d),
+    });
     assert.deepEqual(b, a);
     assert.ok(progressed > 0);
   });
@@ -115,12 +128,20 @@ describe('validate/validateFile', function () {
   it('is cancelled by an AbortSignal (workers and in-process)', async () => {
     for (const workers of [2, 0]) {
       const ac = new AbortController();
-      const p = validateFile(file.path, { workers, workerScript: WORKER, signal: ac.signal, onProgress: () => ac.abort() });
+      const p = validateFile(file.path, {
+        workers,
+        workerScript: WORKER,
+        signal: ac.signal,
+        onProgress: () => ac.abort(),
+      });
       await assert.rejects(p, (e: Error) => e.name === 'AbortError');
     }
     const ac = new AbortController();
     ac.abort();
-    await assert.rejects(validateFile(file.path, { signal: ac.signal }), (e: Error) => e.name === 'AbortError');
+    await assert.rejects(
+      validateFile(file.path, { signal: ac.signal }),
+      (e: Error) => e.name === 'AbortError',
+    );
   });
 
   it('reports a missing worker script as an error, not a hang', async () => {
@@ -130,7 +151,13 @@ describe('validate/validateFile', function () {
   it('empty file, file without final newline, CRLF', async () => {
     const p = join(dir, 'small.jsonl');
     writeFileSync(p, '');
-    assert.deepEqual(await validateFile(p), { diagnostics: [], total: 0, errors: 0, lines: 0, format: undefined });
+    assert.deepEqual(await validateFile(p), {
+      diagnostics: [],
+      total: 0,
+      errors: 0,
+      lines: 0,
+      format: undefined,
+    });
     writeFileSync(p, '{"instruction":"a","output":"b"}\r\n{"instruction":"c","output":"d"}');
     const r = await validateFile(p);
     assert.equal(r.lines, 2);

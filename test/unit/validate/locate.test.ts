@@ -8,7 +8,8 @@ function at(text: string, pointer: string, target: 'value' | 'key' = 'value'): s
 }
 
 describe('validate/locate', () => {
-  const line = '{"id":"a\\"b","conversations":[{"from":"human","value":"héllo 😀 wörld"},{"from":"gpt","value":["x",{"k":[1,2.5e3,null]}]}]}';
+  const line =
+    '{"id":"a\\"b","conversations":[{"from":"human","value":"héllo 😀 wörld"},{"from":"gpt","value":["x",{"k":[1,2.5e3,null]}]}]}';
 
   it('maps nested pointers to the exact value span', () => {
     assert.equal(at(line, '/id'), '"a\\"b"');
@@ -57,7 +58,7 @@ describe('validate/findSyntaxError', () => {
     ['trailing comma in object', '{"a":1,}', 7, /trailing commas/],
     ['trailing comma in array', '[1,2,]', 5, /trailing commas/],
     ['single quotes', "{'a':1}", 1, /property name in double quotes/],
-    ['single-quoted value', "{\"a\":'x'}", 5, /double quotes/],
+    ['single-quoted value', '{"a":\'x\'}', 5, /double quotes/],
     ['missing colon', '{"a" 1}', 5, /expected ':'/],
     ['bad escape', '{"a":"x\\qy"}', 7, /invalid escape sequence '\\q'/],
     ['bad unicode escape', '{"a":"\\u12G4"}', 6, /4 hex digits/],
@@ -90,7 +91,14 @@ describe('validate/findSyntaxError', () => {
   });
 
   it('accepts what JSON.parse accepts', () => {
-    for (const t of ['{}', '[]', ' {"a":[1,-0.5e-3,true,false,null,"\\u00e9\\n\\"",{}]} ', '"x"', '0', '{"😀":"\\ud83d\\ude00"}']) {
+    for (const t of [
+      '{}',
+      '[]',
+      ' {"a":[1,-0.5e-3,true,false,null,"\\u00e9\\n\\"",{}]} ',
+      '"x"',
+      '0',
+      '{"😀":"\\ud83d\\ude00"}',
+    ]) {
       JSON.parse(t);
       assert.equal(findSyntaxError(t), undefined, t);
     }

@@ -1,9 +1,16 @@
 import * as assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { validateText, RecordValidator, type Diagnostic, type RuleCode } from '../../../src/core/validate';
 
 const j = (v: unknown): string => JSON.stringify(v);
-const sg = (...turns: [string, string][]): Record<string, unknown> => ({ conversations: turns.map(([from, value]) => ({ from, value })) });
-const oa = (...msgs: [string, unknown][]): Record<string, unknown> => ({ messages: msgs.map(([role, content]) => ({ role, content })) });
+const sg = (...turns: [string, string][]): Record<string, unknown> => ({
+  conversations: turns.map(([from, value]) => ({ from, value })),
+});
+const oa = (...msgs: [string, unknown][]): Record<string, unknown> => ({
+  messages: msgs.map(([role, content]) => ({ role, content })),
+});
 
 function codes(ds: Diagnostic[], code: string): Diagnostic[] {
   return ds.filter((d) => d.code === code);
@@ -15,7 +22,13 @@ function marked(text: string, d: Diagnostic): string {
 }
 
 /** Asserts the rule fires once on `text` at `expectLine` marking `expectText`, and not when turned off. */
-function fires(code: RuleCode, text: string, expectLine: number, expectText?: string, severity = 'warning'): Diagnostic {
+function fires(
+  code: RuleCode,
+  text: string,
+  expectLine: number,
+  expectText?: string,
+  severity = 'warning',
+): Diagnostic {
   const all = validateText(text);
   const hits = codes(all, code);
   assert.equal(hits.length, 1, `${code}: ${JSON.stringify(all, null, 1)}`);
@@ -91,12 +104,12 @@ describe('validate/rules', () => {
   });
 
   it('a custom schema replaces the built-in one; additionalProperties marks the key', () => {
-    const { mkdtempSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
-    const { join } = require('node:path') as typeof import('node:path');
-    const { tmpdir } = require('node:os') as typeof import('node:os');
     const dir = mkdtempSync(join(tmpdir(), 'ps-schema-'));
     const schemaPath = join(dir, 's.json');
-    writeFileSync(schemaPath, j({ type: 'object', properties: { conversations: { type: 'array' } }, additionalProperties: false }));
+    writeFileSync(
+      schemaPath,
+      j({ type: 'object', properties: { conversations: { type: 'array' } }, additionalProperties: false }),
+    );
     const text = j({ conversations: [], extra: 1 });
     const ds = validateText(text, { schemaPath });
     const [d] = codes(ds, 'schema/additionalProperties');
@@ -111,18 +124,36 @@ describe('validate/rules', () => {
   });
 
   it('role/system-not-first', () => {
-    fires('role/system-not-first', j(oa(['user', 'a'], ['system', 'be nice'], ['assistant', 'b'])), 0, '"system"');
+    fires(
+      'role/system-not-first',
+      j(oa(['user', 'a'], ['system', 'be nice'], ['assistant', 'b'])),
+      0,
+      '"system"',
+    );
   });
 
   it('role/alternation, allowing function_call/observation and tool sequences', () => {
     fires('role/alternation', j(sg(['human', 'a'], ['human', 'b'], ['gpt', 'c'])), 0);
-    const tools = j(sg(['human', 'a'], ['function_call', '{}'], ['observation', '{}'], ['function_call', '{}'], ['observation', '{}'], ['gpt', 'b']));
+    const tools = j(
+      sg(
+        ['human', 'a'],
+        ['function_call', '{}'],
+        ['observation', '{}'],
+        ['function_call', '{}'],
+        ['observation', '{}'],
+        ['gpt', 'b'],
+      ),
+    );
     assert.deepEqual(validateText(tools), []);
     const openaiTools = j({
       messages: [
         { role: 'system', content: 's' },
         { role: 'user', content: 'a' },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }],
+        },
         { role: 'tool', tool_call_id: 'c1', content: '1' },
         { role: 'assistant', content: 'b' },
       ],
@@ -141,12 +172,20 @@ describe('validate/rules', () => {
   });
 
   it('preference/identical', () => {
-    const t = j({ conversations: [{ from: 'human', value: 'q' }], chosen: { from: 'gpt', value: 'same  answer' }, rejected: { from: 'gpt', value: 'same answer ' } });
+    const t = j({
+      conversations: [{ from: 'human', value: 'q' }],
+      chosen: { from: 'gpt', value: 'same  answer' },
+      rejected: { from: 'gpt', value: 'same answer ' },
+    });
     fires('preference/identical', t, 0, '{"from":"gpt","value":"same answer "}');
   });
 
   it('preference/not-assistant', () => {
-    const t = j({ prompt: [{ role: 'user', content: 'q' }], chosen: [{ role: 'assistant', content: 'a' }], rejected: [{ role: 'user', content: 'b' }] });
+    const t = j({
+      prompt: [{ role: 'user', content: 'q' }],
+      chosen: [{ role: 'assistant', content: 'a' }],
+      rejected: [{ role: 'user', content: 'b' }],
+    });
     fires('preference/not-assistant', t, 0, '"user"', 'error');
   });
 
@@ -175,7 +214,9 @@ describe('validate/rules', () => {
 
   it('format/mixed reports the minority records', () => {
     const alp = j({ instruction: 'i', output: 'o' });
-    const text = [good, j(sg(['human', 'x'], ['gpt', 'y'])), alp, j(sg(['human', 'z'], ['gpt', 'w']))].join('\n');
+    const text = [good, j(sg(['human', 'x'], ['gpt', 'y'])), alp, j(sg(['human', 'z'], ['gpt', 'w']))].join(
+      '\n',
+    );
     const d = fires('format/mixed', text, 2, alp);
     assert.match(d.message, /alpaca.*sharegpt/);
     assert.equal(codes(validateText(text, { format: 'sharegpt' }), 'format/mixed').length, 0);
