@@ -193,7 +193,7 @@ export async function validateCommand(args: string[], io: CliIO): Promise<number
         io.stdout.write(out);
         const others = r.total - r.errors;
         io.stderr.write(
-          `${file}: ${r.lines} lines, ${r.format ?? 'unknown format'}: ${r.errors} error${r.errors === 1 ? '' : 's'}, ${others} warning${others === 1 ? '' : 's'}\n`,
+          `${file}: ${r.lines} line${r.lines === 1 ? '' : 's'}, ${r.format ?? 'unknown format'}: ${r.errors} error${r.errors === 1 ? '' : 's'}, ${others} warning${others === 1 ? '' : 's'}\n`,
         );
       }
     } catch (e) {

@@ -317,6 +317,7 @@ export function findSyntaxError(text: string, start = 0, end = text.length): Syn
     return undefined;
   } catch (e) {
     if (e instanceof SyntaxFail) return { start: e.start, end: e.end, message: e.message };
+    if (e instanceof RangeError) return { start, end, message: 'the JSON is nested too deeply to check' };
     throw e;
   }
 }
@@ -382,7 +383,7 @@ export function locate(
     s.value();
     return { start: valueStart, end: s.pos };
   } catch (e) {
-    if (e instanceof SyntaxFail) return { start: valueStart, end };
+    if (e instanceof SyntaxFail || e instanceof RangeError) return { start: valueStart, end };
     throw e;
   }
 }

@@ -90,6 +90,18 @@ describe('validate/findSyntaxError', () => {
     assert.equal(p?.start, 8);
   });
 
+  it('survives pathological nesting without crashing', () => {
+    const deep = '['.repeat(200000);
+    const p = findSyntaxError(deep);
+    assert.ok(p);
+    assert.equal(p.start, 0);
+    const ok = '['.repeat(100000) + ']'.repeat(100000);
+    JSON.parse(ok);
+    // Too deep to scan: falls back to a span that still lies within the line.
+    const span = locate(ok, '/0/0');
+    assert.ok(span.start >= 0 && span.start < span.end && span.end <= ok.length);
+  });
+
   it('accepts what JSON.parse accepts', () => {
     for (const t of [
       '{}',
