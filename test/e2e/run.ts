@@ -64,7 +64,7 @@ async function main(): Promise<number> {
   return failures > 0 || passes === 0 ? 1 : 0;
 }
 
-main()
+void main()
   .catch((err: unknown) => {
     console.error(err instanceof Error ? err.message : err);
     return 1;

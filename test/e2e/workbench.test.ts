@@ -30,12 +30,10 @@ describe('workbench', () => {
     const { page } = await startWorkbench();
     await runCommand('Parrot: Show Log');
     await page.locator('.part.panel').waitFor({ state: 'visible', timeout: 15_000 });
-    await page.waitForFunction(
-      () =>
-        document.querySelector('.part.panel .view-lines')?.textContent?.includes('Parrot Studio activated'),
-      undefined,
-      { timeout: 30_000 },
-    );
+    await page
+      .locator('.part.panel .view-lines', { hasText: 'Parrot Studio activated' })
+      .first()
+      .waitFor({ state: 'visible', timeout: 30_000 });
     assert.match(await outputText(), /Parrot Studio activated/);
     await screenshot('workbench-parrot-log');
   });

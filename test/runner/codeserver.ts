@@ -37,9 +37,20 @@ export function sharedDatasetsDir(root: string = repoRoot()): string {
 // on SIGINT/SIGTERM and on uncaught errors.
 
 type Cleanup = () => Promise<void>;
-const cleanups = new Set<Cleanup>();
-const groups = new Set<number>();
-let handlersInstalled = false;
+// Test files are bundled one by one, so several copies of this module may be loaded in one process:
+// they share one registry on globalThis.
+interface Registry {
+  cleanups: Set<Cleanup>;
+  groups: Set<number>;
+  handlersInstalled: boolean;
+}
+const REGISTRY = Symbol.for('parrot-studio.test-host.cleanups');
+const registry: Registry = ((globalThis as { [REGISTRY]?: Registry })[REGISTRY] ??= {
+  cleanups: new Set(),
+  groups: new Set(),
+  handlersInstalled: false,
+});
+const { cleanups, groups } = registry;
 
 export function onCleanup(fn: Cleanup): () => void {
   cleanups.add(fn);
@@ -60,8 +71,8 @@ export async function runCleanups(): Promise<void> {
 
 /** Installs SIGINT/SIGTERM/uncaught-error handlers that clean up and exit; idempotent. */
 export function installSignalHandlers(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
+  if (registry.handlersInstalled) return;
+  registry.handlersInstalled = true;
   const stopOn = (signal: NodeJS.Signals, code: number) =>
     process.on(signal, () => {
       console.error(`\n${signal}: stopping VS Code and the browser…`);
@@ -507,14 +518,24 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
   '--disable-dev-shm-usage',
+  '--disable-breakpad',
+  '--disable-crash-reporter',
 ];
 
 /** Headless Debian Chromium with a fresh profile; closed by the registered cleanups. */
 export async function launchChromium(): Promise<Browser> {
   const executablePath = chromiumPath();
   const { chromium } = await import('playwright-core');
+  // Chromium's own files (crash reports, caches) go to a temp HOME, not the user's.
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'parrot-chromium-'));
   const browser = await chromium.launch({
     executablePath,
+    env: {
+      ...process.env,
+      HOME: home,
+      XDG_CONFIG_HOME: path.join(home, '.config'),
+      XDG_CACHE_HOME: path.join(home, '.cache'),
+    },
     headless: true,
     args: CHROMIUM_ARGS,
     handleSIGINT: false,
@@ -524,8 +545,32 @@ export async function launchChromium(): Promise<Browser> {
   const unregister = onCleanup(async () => {
     await browser.close().catch(() => undefined);
   });
-  browser.on('disconnected', () => unregister());
+  browser.on('disconnected', () => {
+    unregister();
+    // Helpers such as chrome_crashpad_handler leave the browser's process group; stop those of this
+    // browser (they name its temp HOME on their command line), then remove the folder.
+    killProcessesMentioning(home);
+    rmrf(home);
+  });
   return browser;
+}
+
+/** SIGKILLs this user's processes whose command line contains `needle` (a unique temp path). */
+function killProcessesMentioning(needle: string): void {
+  let pids: string[];
+  try {
+    pids = fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n));
+  } catch {
+    return;
+  }
+  for (const pid of pids) {
+    try {
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmd.includes(needle) && Number(pid) !== process.pid) process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // gone already, or not ours
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import {
   envMs,
   installSignalHandlers,
   launchChromium,
+  onCleanup,
   repoRoot,
   runCleanups,
   sharedDatasetsDir,
@@ -40,10 +41,37 @@ async function main(): Promise<number> {
     'parrot-integration',
     SAMPLE_DATASETS.map((f) => path.join(datasets, f)),
   );
+  // The tests' report goes to a file that is streamed here; the workbench's own log goes to another.
+  const artifacts = path.join(root, 'test-artifacts');
+  fs.mkdirSync(artifacts, { recursive: true });
+  const report = path.join(workspace, '..', `${path.basename(workspace)}-report.txt`);
+  fs.writeFileSync(report, '');
+  onCleanup(() => Promise.resolve(fs.rmSync(report, { force: true })));
+  const workbenchLog = path.join(artifacts, 'integration-workbench.log');
+  fs.writeFileSync(workbenchLog, '');
+  const verbose = process.env.PARROT_TEST_VERBOSE === '1';
+  let offset = 0;
+  const pump = () => {
+    const fd = fs.openSync(report, 'r');
+    try {
+      const buf = Buffer.alloc(64 * 1024);
+      for (;;) {
+        const n = fs.readSync(fd, buf, 0, buf.length, offset);
+        if (n <= 0) break;
+        offset += n;
+        process.stdout.write(buf.subarray(0, n));
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
+  const pumper = setInterval(pump, 200);
+  onCleanup(() => Promise.resolve(clearInterval(pumper)));
+
   const server = await startCodeServer({
     install,
     smokeTestDriver: true,
-    env: { PARROT_TEST_WORKSPACE: workspace, PARROT_REPO_ROOT: root },
+    env: { PARROT_TEST_WORKSPACE: workspace, PARROT_REPO_ROOT: root, PARROT_TEST_OUTPUT: report },
   });
   const browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -52,13 +80,13 @@ async function main(): Promise<number> {
   const exit = new Promise<number>((resolve) => (resolveExit = resolve));
   await page.exposeFunction('codeAutomationLog', (type: string, args: unknown[]) => {
     const line = format(...(Array.isArray(args) ? args : [args]));
-    if (type === 'error' || type === 'warn') process.stderr.write(line + '\n');
-    else process.stdout.write(line + '\n');
+    fs.appendFileSync(workbenchLog, `[${type}] ${line}\n`);
+    if (verbose) process.stderr.write(`[workbench ${type}] ${line}\n`);
   });
   await page.exposeFunction('codeAutomationExit', (code: number) => {
     resolveExit(code);
   });
-  if (process.env.PARROT_TEST_VERBOSE === '1') {
+  if (verbose) {
     page.on('console', (m) => console.error(`[browser ${m.type()}] ${m.text()}`));
   }
 
@@ -69,15 +97,17 @@ async function main(): Promise<number> {
     server.exited.then((c) => `server-exit:${c}` as const),
   ]);
   clearTimeout(timer);
+  clearInterval(pumper);
+  pump();
 
   if (outcome === 'timeout') {
-    const shot = path.join(root, 'test-artifacts', 'integration-timeout.png');
-    fs.mkdirSync(path.dirname(shot), { recursive: true });
+    const shot = path.join(artifacts, 'integration-timeout.png');
     await page.screenshot({ path: shot }).catch(() => undefined);
     console.error(
       `\nIntegration tests did not finish within ${Math.round(timeoutMs / 1000)} s ` +
         `(PARROT_TEST_TIMEOUT_MS): the workbench hung or never started the tests.\n` +
-        `Screenshot: ${path.relative(root, shot)}\nLast lines of code-server's log:\n${server.logTail()}`,
+        `Screenshot: ${path.relative(root, shot)}; workbench log: ${path.relative(root, workbenchLog)}\n` +
+        `Last lines of code-server's log:\n${server.logTail()}`,
     );
     return 1;
   }
@@ -94,7 +124,7 @@ async function main(): Promise<number> {
   return outcome === 0 ? 0 : 1;
 }
 
-main()
+void main()
   .catch((err: unknown) => {
     console.error(err instanceof Error ? err.message : err);
     return 1;

@@ -89,14 +89,27 @@ export async function runCommand(title: string): Promise<void> {
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 15_000 });
 }
 
-/** Opens a workspace file by name through Quick Open and waits for its editor tab. */
-export async function openFile(name: string): Promise<void> {
-  const page = await quickInput(name);
-  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
-  await row.waitFor({ state: 'visible', timeout: 15_000 });
-  await row.click();
-  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 15_000 });
-  await page.locator(`.tabs-container .tab[data-resource-name="${name}"]`).waitFor({ timeout: 30_000 });
+/**
+ * Opens a workspace file by name through Quick Open and waits for its editor tab. Files created during
+ * the run may take a moment to reach Quick Open's index, so the search is retried until `timeoutMs`.
+ */
+export async function openFile(name: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const page = await quickInput(name);
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
+    try {
+      await row.waitFor({ state: 'visible', timeout: 3_000 });
+    } catch (err) {
+      await page.keyboard.press('Escape');
+      if (Date.now() > deadline) throw new Error(`Quick Open does not list ${name}`, { cause: err });
+      continue;
+    }
+    await row.click();
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 15_000 });
+    await page.locator(`.tabs-container .tab[data-resource-name="${name}"]`).waitFor({ timeout: 30_000 });
+    return;
+  }
 }
 
 /**
