@@ -62,6 +62,8 @@ export interface ServerOptions {
   ignoreN?: boolean;
   /** Time between batch status transitions. */
   batchStepMs?: number;
+  /** Keep every request in `requests` (default true; a long benchmark turns it off). */
+  recordRequests?: boolean;
   /** Fault for a batch line, by custom_id. */
   batchFault?: (customId: string) => Fault | undefined;
 }
@@ -96,6 +98,8 @@ export class TestOpenAIServer {
   inFlight = 0;
   maxInFlight = 0;
   chatSeq = 0;
+  /** Requests received (counted even when not recorded). */
+  received = 0;
   private readonly faults: { fault: Fault; left: number }[] = [];
   private readonly server: http.Server;
   private readonly sockets = new Set<import('node:net').Socket>();
@@ -129,7 +133,9 @@ export class TestOpenAIServer {
 
   /** Chat requests only (JSON or streaming), in arrival order. */
   get chatRequests(): (RecordedRequest & { body: ChatBody })[] {
-    return this.requests.filter((r) => r.path === '/v1/chat/completions') as (RecordedRequest & { body: ChatBody })[];
+    return this.requests.filter((r) => r.path === '/v1/chat/completions') as (RecordedRequest & {
+      body: ChatBody;
+    })[];
   }
 
   /** Applies `fault` to the next `times` chat requests. */
@@ -143,6 +149,7 @@ export class TestOpenAIServer {
 
   reset(): void {
     this.requests.length = 0;
+    this.received = 0;
     this.maxInFlight = 0;
     this.chatSeq = 0;
     this.clearFaults();
@@ -185,16 +192,33 @@ export class TestOpenAIServer {
         try {
           body = JSON.parse(raw.toString('utf8'));
         } catch {
-          return sendJson(res, 400, { error: { message: 'body is not JSON', type: 'invalid_request_error' } });
+          return sendJson(res, 400, {
+            error: { message: 'body is not JSON', type: 'invalid_request_error' },
+          });
         }
       }
-      this.requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body, at: Date.now() });
-      if (this.options.requireKey !== undefined && req.headers.authorization !== `Bearer ${this.options.requireKey}`) {
-        return sendJson(res, 401, { error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' } });
+      this.received++;
+      if (this.options.recordRequests !== false)
+        this.requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body, at: Date.now() });
+      if (
+        this.options.requireKey !== undefined &&
+        req.headers.authorization !== `Bearer ${this.options.requireKey}`
+      ) {
+        return sendJson(res, 401, {
+          error: {
+            message: 'Incorrect API key provided.',
+            type: 'invalid_request_error',
+            code: 'invalid_api_key',
+          },
+        });
       }
-      if (req.method === 'POST' && path === '/v1/chat/completions') return await this.chat(body as ChatBody, res);
+      if (req.method === 'POST' && path === '/v1/chat/completions')
+        return await this.chat(body as ChatBody, res);
       if (req.method === 'GET' && path === '/v1/models') {
-        return sendJson(res, 200, { object: 'list', data: this.models().map((id) => ({ id, object: 'model', created: 0, owned_by: 'test' })) });
+        return sendJson(res, 200, {
+          object: 'list',
+          data: this.models().map((id) => ({ id, object: 'model', created: 0, owned_by: 'test' })),
+        });
       }
       if (req.method === 'POST' && path === '/v1/files') return this.uploadFile(raw, ctype, res);
       let m = /^\/v1\/files\/([^/]+)\/content$/.exec(path);
@@ -222,7 +246,8 @@ export class TestOpenAIServer {
       }
       sendJson(res, 404, { error: { message: `Unknown route ${req.method} ${path}` } });
     } catch (e) {
-      if (!res.headersSent) sendJson(res, 500, { error: { message: e instanceof Error ? e.message : String(e) } });
+      if (!res.headersSent)
+        sendJson(res, 500, { error: { message: e instanceof Error ? e.message : String(e) } });
       else res.destroy();
     }
   }
@@ -232,11 +257,21 @@ export class TestOpenAIServer {
   }
 
   /** Produces the answer to one chat body (without transport): status + JSON. */
-  async completion(body: ChatBody, fault: Fault | undefined, customId?: string): Promise<{ status: number; json: unknown; headers?: Record<string, string> }> {
+  async completion(
+    body: ChatBody,
+    fault: Fault | undefined,
+    customId?: string,
+  ): Promise<{ status: number; json: unknown; headers?: Record<string, string> }> {
     if (fault?.type === 'status') {
       return {
         status: fault.status,
-        json: { error: { message: fault.message ?? `injected ${fault.status}`, type: 'test', code: fault.code ?? null } },
+        json: {
+          error: {
+            message: fault.message ?? `injected ${fault.status}`,
+            type: 'test',
+            code: fault.code ?? null,
+          },
+        },
         headers: fault.headers,
       };
     }
@@ -253,20 +288,38 @@ export class TestOpenAIServer {
         object: 'chat.completion',
         created: Math.floor(Date.now() / 1000),
         model: body.model,
-        choices: texts.map((t, index) => ({ index, message: { role: 'assistant', content: t }, finish_reason: 'stop', logprobs: null })),
-        usage: { prompt_tokens: 10, completion_tokens: texts.reduce((a, t) => a + Math.ceil(t.length / 4), 0), total_tokens: 0 },
+        choices: texts.map((t, index) => ({
+          index,
+          message: { role: 'assistant', content: t },
+          finish_reason: 'stop',
+          logprobs: null,
+        })),
+        usage: {
+          prompt_tokens: 10,
+          completion_tokens: texts.reduce((a, t) => a + Math.ceil(t.length / 4), 0),
+          total_tokens: 0,
+        },
       },
     };
   }
 
   private validate(body: ChatBody): { status: number; json: unknown } | undefined {
     if (!body || typeof body.model !== 'string' || !Array.isArray(body.messages)) {
-      return { status: 400, json: { error: { message: "'model' and 'messages' are required", type: 'invalid_request_error' } } };
+      return {
+        status: 400,
+        json: { error: { message: "'model' and 'messages' are required", type: 'invalid_request_error' } },
+      };
     }
     if (!this.models().includes(body.model)) {
       return {
         status: 404,
-        json: { error: { message: `The model \`${body.model}\` does not exist.`, type: 'invalid_request_error', code: 'model_not_found' } },
+        json: {
+          error: {
+            message: `The model \`${body.model}\` does not exist.`,
+            type: 'invalid_request_error',
+            code: 'model_not_found',
+          },
+        },
       };
     }
     return undefined;
@@ -300,10 +353,20 @@ export class TestOpenAIServer {
     const seq = this.chatSeq++;
     const text = await this.respond({ body, choice: 0, seq });
     const id = this.id('chatcmpl');
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
     const size = this.options.chunkChars ?? 4;
     const send = (delta: Record<string, unknown>, finish: string | null): void => {
-      const chunk = { id, object: 'chat.completion.chunk', created: 0, model: body.model, choices: [{ index: 0, delta, finish_reason: finish }] };
+      const chunk = {
+        id,
+        object: 'chat.completion.chunk',
+        created: 0,
+        model: body.model,
+        choices: [{ index: 0, delta, finish_reason: finish }],
+      };
       res.write(`data: ${JSON.stringify(chunk)}\n\n`);
     };
     send({ role: 'assistant', content: '' }, null);
@@ -336,16 +399,29 @@ export class TestOpenAIServer {
     const file = parts.find((p) => p.name === 'file');
     const purpose = parts.find((p) => p.name === 'purpose')?.data.toString('utf8') ?? '';
     if (!file) return sendJson(res, 400, { error: { message: "multipart field 'file' is missing" } });
-    const f: StoredFile = { id: this.id('file'), filename: file.filename ?? 'upload', purpose, content: file.data, created_at: Math.floor(Date.now() / 1000) };
+    const f: StoredFile = {
+      id: this.id('file'),
+      filename: file.filename ?? 'upload',
+      purpose,
+      content: file.data,
+      created_at: Math.floor(Date.now() / 1000),
+    };
     this.files.set(f.id, f);
     sendJson(res, 200, fileObject(f));
   }
 
   private createBatch(body: unknown, res: http.ServerResponse): void {
-    const b = body as { input_file_id?: string; endpoint?: string; completion_window?: string; metadata?: Record<string, string> };
+    const b = body as {
+      input_file_id?: string;
+      endpoint?: string;
+      completion_window?: string;
+      metadata?: Record<string, string>;
+    };
     const input = this.files.get(b?.input_file_id ?? '');
-    if (!input) return sendJson(res, 400, { error: { message: `input_file_id ${b?.input_file_id} not found` } });
-    if (input.purpose !== 'batch') return sendJson(res, 400, { error: { message: "input file purpose must be 'batch'" } });
+    if (!input)
+      return sendJson(res, 400, { error: { message: `input_file_id ${b?.input_file_id} not found` } });
+    if (input.purpose !== 'batch')
+      return sendJson(res, 400, { error: { message: "input file purpose must be 'batch'" } });
     const batch: StoredBatch = {
       id: this.id('batch'),
       object: 'batch',
@@ -368,16 +444,29 @@ export class TestOpenAIServer {
   private async runBatch(batch: StoredBatch, input: StoredFile): Promise<void> {
     const step = this.options.batchStepMs ?? 20;
     await delay(step);
-    const lines = input.content.toString('utf8').split('\n').filter((l) => l.trim() !== '');
+    const lines = input.content
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     const parsed: { custom_id: string; body: ChatBody; url: string }[] = [];
     for (let i = 0; i < lines.length; i++) {
       try {
-        const o = JSON.parse(lines[i] ?? '') as { custom_id: string; body: ChatBody; url: string; method: string };
-        if (typeof o.custom_id !== 'string' || o.method !== 'POST' || typeof o.body !== 'object') throw new Error('bad line');
+        const o = JSON.parse(lines[i] ?? '') as {
+          custom_id: string;
+          body: ChatBody;
+          url: string;
+          method: string;
+        };
+        if (typeof o.custom_id !== 'string' || o.method !== 'POST' || typeof o.body !== 'object')
+          throw new Error('bad line');
         parsed.push(o);
       } catch {
         batch.status = 'failed';
-        batch.errors = { data: [{ code: 'invalid_json_line', message: `line ${i + 1} is not a valid batch request`, line: i + 1 }] };
+        batch.errors = {
+          data: [
+            { code: 'invalid_json_line', message: `line ${i + 1} is not a valid batch request`, line: i + 1 },
+          ],
+        };
         return;
       }
     }
@@ -396,7 +485,12 @@ export class TestOpenAIServer {
       if ((batch.status as string) === 'cancelled') return;
       const fault = this.options.batchFault?.(p.custom_id);
       const r = await this.completion({ ...p.body, stream: false }, fault, p.custom_id);
-      const line = { id: this.id('batch_req'), custom_id: p.custom_id, response: { status_code: r.status, request_id: this.id('req'), body: r.json }, error: null };
+      const line = {
+        id: this.id('batch_req'),
+        custom_id: p.custom_id,
+        response: { status_code: r.status, request_id: this.id('req'), body: r.json },
+        error: null,
+      };
       if (r.status === 200) {
         out.push(JSON.stringify(line));
         batch.request_counts.completed++;
@@ -409,7 +503,13 @@ export class TestOpenAIServer {
     await delay(step);
     const mk = (lines2: string[], name: string): string | null => {
       if (!lines2.length) return null;
-      const f: StoredFile = { id: this.id('file'), filename: name, purpose: 'batch_output', content: Buffer.from(lines2.join('\n') + '\n'), created_at: 0 };
+      const f: StoredFile = {
+        id: this.id('file'),
+        filename: name,
+        purpose: 'batch_output',
+        content: Buffer.from(lines2.join('\n') + '\n'),
+        created_at: 0,
+      };
       this.files.set(f.id, f);
       return f.id;
     };
@@ -424,12 +524,29 @@ export async function startOpenAIServer(options: ServerOptions = {}): Promise<Te
 }
 
 function fileObject(f: StoredFile): Record<string, unknown> {
-  return { id: f.id, object: 'file', bytes: f.content.length, created_at: f.created_at, filename: f.filename, purpose: f.purpose, status: 'processed' };
+  return {
+    id: f.id,
+    object: 'file',
+    bytes: f.content.length,
+    created_at: f.created_at,
+    filename: f.filename,
+    purpose: f.purpose,
+    status: 'processed',
+  };
 }
 
-function sendJson(res: http.ServerResponse, status: number, json: unknown, headers: Record<string, string> = {}): void {
+function sendJson(
+  res: http.ServerResponse,
+  status: number,
+  json: unknown,
+  headers: Record<string, string> = {},
+): void {
   const data = JSON.stringify(json);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(data),
+    ...headers,
+  });
   res.end(data);
 }
 

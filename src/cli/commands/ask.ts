@@ -1,9 +1,23 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseRecord, type RecordLayout } from '../../core/formats';
-import { DEFAULT_LLM_CONFIG, LlmClient, isLocalEndpoint, keyScopeFor, resolveConfig, type LlmConfig } from '../../core/llm';
+import {
+  DEFAULT_LLM_CONFIG,
+  LlmClient,
+  isLocalEndpoint,
+  keyScopeFor,
+  resolveConfig,
+  type LlmConfig,
+} from '../../core/llm';
 import type { Dialogue, Sample } from '../../core/model';
-import { ask, askTemplate, previewRequest, type AskMode, type AskSettings, type ExtendSettings } from '../../core/parrot';
+import {
+  ask,
+  askTemplate,
+  previewRequest,
+  type AskMode,
+  type AskSettings,
+  type ExtendSettings,
+} from '../../core/parrot';
 import { parseCommandArgs, usageError } from '../args';
 import type { CliIO } from '../io';
 
@@ -44,12 +58,16 @@ export type EndpointValues = { [K in keyof typeof ENDPOINT_OPTIONS]?: string };
 function num(name: string, v: string | undefined, int: boolean, min: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || (int && !Number.isInteger(n)) || n < min) throw new Error(`--${name} must be ${int ? 'a whole number' : 'a number'} >= ${min} (got '${v}')`);
+  if (!Number.isFinite(n) || (int && !Number.isInteger(n)) || n < min)
+    throw new Error(`--${name} must be ${int ? 'a whole number' : 'a number'} >= ${min} (got '${v}')`);
   return n;
 }
 
 /** Builds the endpoint config from options; throws a usage message on bad values. */
-export function configFrom(v: EndpointValues, env: NodeJS.ProcessEnv = process.env): { config: LlmConfig; keyNote?: string } {
+export function configFrom(
+  v: EndpointValues,
+  env: NodeJS.ProcessEnv = process.env,
+): { config: LlmConfig; keyNote?: string } {
   const baseUrl = v['base-url'] ?? env.PARROT_BASE_URL ?? DEFAULT_LLM_CONFIG.baseUrl;
   const keyEnv = v['api-key-env'];
   let apiKey: string | undefined;
@@ -64,12 +82,20 @@ export function configFrom(v: EndpointValues, env: NodeJS.ProcessEnv = process.e
     keyNote = `not sending OPENAI_API_KEY to ${new URL(baseUrl).host}; pass --api-key-env OPENAI_API_KEY if it is meant for this host`;
   }
   const mode = v.mode ?? 'parrot-ask';
-  if (mode !== 'parrot-ask' && mode !== 'instruct') throw new Error(`--mode must be parrot-ask or instruct (got '${mode}')`);
+  if (mode !== 'parrot-ask' && mode !== 'instruct')
+    throw new Error(`--mode must be parrot-ask or instruct (got '${mode}')`);
   const timeout = num('timeout', v.timeout, false, 0.001);
   const config = resolveConfig({
     baseUrl,
     apiKey,
-    models: { asker: v['asker-model'] ?? (mode === 'instruct' ? (v['answer-model'] ?? DEFAULT_LLM_CONFIG.models.answerer) : DEFAULT_LLM_CONFIG.models.asker), answerer: v['answer-model'] ?? DEFAULT_LLM_CONFIG.models.answerer },
+    models: {
+      asker:
+        v['asker-model'] ??
+        (mode === 'instruct'
+          ? (v['answer-model'] ?? DEFAULT_LLM_CONFIG.models.answerer)
+          : DEFAULT_LLM_CONFIG.models.asker),
+      answerer: v['answer-model'] ?? DEFAULT_LLM_CONFIG.models.answerer,
+    },
     temperature: num('temperature', v.temperature, false, 0) ?? DEFAULT_LLM_CONFIG.temperature,
     maxTokens: num('max-tokens', v['max-tokens'], true, 1) ?? DEFAULT_LLM_CONFIG.maxTokens,
     candidates: num('candidates', v.candidates, true, 1) ?? DEFAULT_LLM_CONFIG.candidates,
@@ -83,7 +109,12 @@ export function configFrom(v: EndpointValues, env: NodeJS.ProcessEnv = process.e
 export function clientFor(config: LlmConfig, io: CliIO): LlmClient {
   return new LlmClient(config, {
     keyHint: 'set OPENAI_API_KEY or --api-key-env',
-    logger: { debug: () => undefined, info: () => undefined, warn: (m) => io.isTTY && io.stderr.write(`\r\x1b[K${m}\n`), error: (m) => io.stderr.write(`${m}\n`) },
+    logger: {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (m) => io.isTTY && io.stderr.write(`\r\x1b[K${m}\n`),
+      error: (m) => io.stderr.write(`${m}\n`),
+    },
   });
 }
 
@@ -97,7 +128,10 @@ export function extendSettingsFrom(v: EndpointValues, config: LlmConfig): Extend
     n: config.candidates,
     template: askTemplate(mode, v.template),
   };
-  return { ask, answer: { model: config.models.answerer, temperature: config.temperature, maxTokens: config.maxTokens } };
+  return {
+    ask,
+    answer: { model: config.models.answerer, temperature: config.temperature, maxTokens: config.maxTokens },
+  };
 }
 
 export interface InputRecord {
@@ -122,7 +156,8 @@ export async function* readRecords(file: string): AsyncGenerator<InputRecord> {
 }
 
 export function asDialogue(r: InputRecord, file: string, what: string): Dialogue {
-  if (r.sample.kind !== 'dialogue') throw new Error(`${file}:${r.line}:1: ${what} needs a dialogue, this record is a preference pair`);
+  if (r.sample.kind !== 'dialogue')
+    throw new Error(`${file}:${r.line}:1: ${what} needs a dialogue, this record is a preference pair`);
   return r.sample;
 }
 
@@ -142,10 +177,21 @@ Exit status: 0 at least one candidate kept, 1 none kept or the endpoint failed, 
 `;
 
 export async function askCommand(args: string[], io: CliIO): Promise<number> {
-  const p = parseCommandArgs('ask', args, { ...ENDPOINT_OPTIONS, record: { type: 'string' }, preview: { type: 'boolean' }, json: { type: 'boolean' } } as const, HELP, io);
+  const p = parseCommandArgs(
+    'ask',
+    args,
+    {
+      ...ENDPOINT_OPTIONS,
+      record: { type: 'string' },
+      preview: { type: 'boolean' },
+      json: { type: 'boolean' },
+    } as const,
+    HELP,
+    io,
+  );
   if (typeof p === 'number') return p;
   if (p.positionals.length !== 1) return usageError('ask', 'exactly one FILE is needed', io);
-  const file = p.positionals[0] as string;
+  const file = p.positionals[0];
   let config: LlmConfig;
   let settings: ExtendSettings;
   try {
@@ -157,7 +203,8 @@ export async function askCommand(args: string[], io: CliIO): Promise<number> {
     return usageError('ask', e instanceof Error ? e.message : String(e), io);
   }
   const wanted = p.values.record !== undefined ? Number(p.values.record) : undefined;
-  if (wanted !== undefined && (!Number.isInteger(wanted) || wanted < 1)) return usageError('ask', '--record must be a line number >= 1', io);
+  if (wanted !== undefined && (!Number.isInteger(wanted) || wanted < 1))
+    return usageError('ask', '--record must be a line number >= 1', io);
   let dialogue: Dialogue | undefined;
   try {
     for await (const r of readRecords(file)) {
@@ -177,7 +224,9 @@ export async function askCommand(args: string[], io: CliIO): Promise<number> {
   }
   try {
     if (p.values.preview) {
-      io.stdout.write(JSON.stringify(previewRequest({ task: 'ask', dialogue, settings: settings.ask }), null, 2) + '\n');
+      io.stdout.write(
+        JSON.stringify(previewRequest({ task: 'ask', dialogue, settings: settings.ask }), null, 2) + '\n',
+      );
       return 0;
     }
     const ac = new AbortController();
@@ -188,7 +237,8 @@ export async function askCommand(args: string[], io: CliIO): Promise<number> {
       if (p.values.json) io.stdout.write(JSON.stringify({ kept: r.kept, rejected: r.rejected }) + '\n');
       else {
         for (const k of r.kept) io.stdout.write(`${k.replace(/\n/g, ' ')}\n`);
-        for (const x of r.rejected) io.stderr.write(`rejected (${x.reason}): ${x.text.replace(/\s+/g, ' ').slice(0, 100)}\n`);
+        for (const x of r.rejected)
+          io.stderr.write(`rejected (${x.reason}): ${x.text.replace(/\s+/g, ' ').slice(0, 100)}\n`);
       }
       return r.kept.length ? 0 : 1;
     } finally {

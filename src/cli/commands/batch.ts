@@ -20,7 +20,14 @@ import {
 import { parseRecord, recordToLine } from '../../core/formats';
 import type { LlmConfig } from '../../core/llm';
 import type { CapoStrategy, Dialogue } from '../../core/model';
-import { CAPO_STRATEGIES, needsSidecar, PAIR_FORMATS, pairLines, sidecarPath, type PairFormat } from '../../core/parrot';
+import {
+  CAPO_STRATEGIES,
+  needsSidecar,
+  PAIR_FORMATS,
+  pairLines,
+  sidecarPath,
+  type PairFormat,
+} from '../../core/parrot';
 import { parseCommandArgs, usageError } from '../args';
 import { progress, type CliIO } from '../io';
 import { asDialogue, clientFor, configFrom, ENDPOINT_HELP, ENDPOINT_OPTIONS, readRecords } from './ask';
@@ -78,7 +85,8 @@ export async function batchCommand(args: string[], io: CliIO): Promise<number> {
   if (typeof p === 'number') return p;
   const [sub, ...pos] = p.positionals;
   const format = (p.values.format ?? 'trl') as PairFormat;
-  if (!PAIR_FORMATS.includes(format)) return usageError('batch', `--format must be one of ${PAIR_FORMATS.join(', ')}`, io);
+  if (!PAIR_FORMATS.includes(format))
+    return usageError('batch', `--format must be one of ${PAIR_FORMATS.join(', ')}`, io);
   let config: LlmConfig;
   try {
     const c = configFrom(p.values);
@@ -103,25 +111,39 @@ export async function batchCommand(args: string[], io: CliIO): Promise<number> {
       case 'import':
       case 'run': {
         if (pos.length !== 1) return usageError('batch', `${sub} needs exactly one JOB`, io);
-        const base = jobBase(pos[0] as string);
+        const base = jobBase(pos[0]);
         const s = await loadState(jobPaths(base).state);
         const client = clientFor(config, io);
-        const poll = { intervalMs: Number(p.values.poll ?? 10) * 1000, maxIntervalMs: 120_000, signal: ac.signal };
+        const poll = {
+          intervalMs: Number(p.values.poll ?? 10) * 1000,
+          maxIntervalMs: 120_000,
+          signal: ac.signal,
+        };
         if (sub === 'submit') {
           if (!s.pending) {
-            say(io, isFinished(s) ? 'the job is finished — nothing to submit' : 'no round is pending; run import first');
+            say(
+              io,
+              isFinished(s)
+                ? 'the job is finished — nothing to submit'
+                : 'no round is pending; run import first',
+            );
             return isFinished(s) ? 0 : 2;
           }
           const id = await submitRound(client, s, jobPaths(base).state, ac.signal);
           io.stdout.write(`${id}\n`);
-          say(io, `round ${s.pending.step}: ${s.pending.customIds.length} request(s) submitted as batch ${id}`);
+          say(
+            io,
+            `round ${s.pending.step}: ${s.pending.customIds.length} request(s) submitted as batch ${id}`,
+          );
           return 0;
         }
         if (sub === 'status') {
           io.stdout.write(describe(s));
           if (s.pending?.batchId) {
             const b = await client.sdk.batches.retrieve(s.pending.batchId, { signal: ac.signal });
-            io.stdout.write(`batch ${b.id}: ${b.status} (${b.request_counts?.completed ?? 0} completed, ${b.request_counts?.failed ?? 0} failed of ${b.request_counts?.total ?? 0})\n`);
+            io.stdout.write(
+              `batch ${b.id}: ${b.status} (${b.request_counts?.completed ?? 0} completed, ${b.request_counts?.failed ?? 0} failed of ${b.request_counts?.total ?? 0})\n`,
+            );
           }
           return 0;
         }
@@ -133,8 +155,15 @@ export async function batchCommand(args: string[], io: CliIO): Promise<number> {
             output = await fsp.readFile(p.values.results, 'utf8');
             if (p.values.errors) errors = await fsp.readFile(p.values.errors, 'utf8');
           } else {
-            if (!s.pending.batchId) return usageError('batch', 'the pending round was not submitted — run submit, or pass --results FILE', io);
-            const b = p.values.wait ? await pollBatch(client, s.pending.batchId, poll) : await client.sdk.batches.retrieve(s.pending.batchId, { signal: ac.signal });
+            if (!s.pending.batchId)
+              return usageError(
+                'batch',
+                'the pending round was not submitted — run submit, or pass --results FILE',
+                io,
+              );
+            const b = p.values.wait
+              ? await pollBatch(client, s.pending.batchId, poll)
+              : await client.sdk.batches.retrieve(s.pending.batchId, { signal: ac.signal });
             if (b.status !== 'completed' && !['failed', 'expired', 'cancelled'].includes(b.status)) {
               say(io, `batch ${b.id} is ${b.status} — try again later, or use --wait`);
               return 1;
@@ -150,7 +179,10 @@ export async function batchCommand(args: string[], io: CliIO): Promise<number> {
         const done = await runJob(client, base, s, {
           ...poll,
           onRound: (x) => say(io, `round ${x.step}: ${x.requests} request(s)`),
-          onStatus: (b) => bar.update(`batch ${b.id}: ${b.status} ${b.request_counts?.completed ?? 0}/${b.request_counts?.total ?? 0}`),
+          onStatus: (b) =>
+            bar.update(
+              `batch ${b.id}: ${b.status} ${b.request_counts?.completed ?? 0}/${b.request_counts?.total ?? 0}`,
+            ),
           onImported: (x) => {
             bar.done();
             say(io, `round ${x.step}: ${x.applied} imported, ${x.failed} failed`);
@@ -160,7 +192,11 @@ export async function batchCommand(args: string[], io: CliIO): Promise<number> {
         return await afterImport(base, done, p.values.output, format, io, done.errors.length > 0);
       }
       default:
-        return usageError('batch', `unknown subcommand '${sub ?? ''}' (export, submit, status, import, run)`, io);
+        return usageError(
+          'batch',
+          `unknown subcommand '${sub ?? ''}' (export, submit, status, import, run)`,
+          io,
+        );
     }
   } catch (e) {
     say(io, e instanceof Error ? e.message : String(e));
@@ -170,14 +206,23 @@ export async function batchCommand(args: string[], io: CliIO): Promise<number> {
   }
 }
 
-async function exportJob(pos: string[], v: Record<string, string | boolean | undefined>, config: LlmConfig, io: CliIO): Promise<number> {
+async function exportJob(
+  pos: string[],
+  v: Record<string, string | boolean | undefined>,
+  config: LlmConfig,
+  io: CliIO,
+): Promise<number> {
   const [kind, file] = pos;
-  if ((kind !== 'extend' && kind !== 'capo') || !file || pos.length !== 2) return usageError('batch', 'usage: parrot batch export extend|capo FILE', io);
+  if ((kind !== 'extend' && kind !== 'capo') || !file || pos.length !== 2)
+    return usageError('batch', 'usage: parrot batch export extend|capo FILE', io);
   const base = typeof v.job === 'string' ? v.job : `${file.replace(/\.jsonl$/i, '')}.${kind}`;
   const records: { record: number; dialogue: Dialogue }[] = [];
   try {
     for await (const r of readRecords(file)) {
-      if (r.layout.format === 'mt-bench') throw new Error(`${file}:${r.line}:1: MT-Bench question records are extended with 'parrot extend', not in batch jobs`);
+      if (r.layout.format === 'mt-bench')
+        throw new Error(
+          `${file}:${r.line}:1: MT-Bench question records are extended with 'parrot extend', not in batch jobs`,
+        );
       records.push({ record: r.line, dialogue: asDialogue(r, file, `batch ${kind}`) });
     }
   } catch (e) {
@@ -187,7 +232,14 @@ async function exportJob(pos: string[], v: Record<string, string | boolean | und
   const mode = (typeof v.mode === 'string' ? v.mode : 'parrot-ask') as 'parrot-ask' | 'instruct';
   const settings: StoredSettings = {
     extend: {
-      ask: { mode, model: config.models.asker, temperature: config.temperature, maxTokens: Math.min(config.maxTokens, 256), n: config.candidates, templateFile: typeof v.template === 'string' ? path.resolve(v.template) : undefined },
+      ask: {
+        mode,
+        model: config.models.asker,
+        temperature: config.temperature,
+        maxTokens: Math.min(config.maxTokens, 256),
+        n: config.candidates,
+        templateFile: typeof v.template === 'string' ? path.resolve(v.template) : undefined,
+      },
       answer: { model: config.models.answerer, temperature: config.temperature, maxTokens: config.maxTokens },
     },
     capo: { model: config.models.answerer, temperature: config.temperature, maxTokens: config.maxTokens },
@@ -196,16 +248,23 @@ async function exportJob(pos: string[], v: Record<string, string | boolean | und
   let s: JobState;
   if (kind === 'extend') {
     const turns = Number(v.turns);
-    if (!Number.isInteger(turns) || turns < 1) return usageError('batch', '--turns N (a whole number >= 1) is required for extend', io);
+    if (!Number.isInteger(turns) || turns < 1)
+      return usageError('batch', '--turns N (a whole number >= 1) is required for extend', io);
     s = createExtendJob({ job, source: file, records, targetTurns: turns, settings });
   } else {
-    const strategies = (typeof v.strategies === 'string' ? v.strategies : CAPO_STRATEGIES.join(',')).split(',').map((x) => x.trim());
-    if (strategies.some((x) => !(CAPO_STRATEGIES as readonly string[]).includes(x))) return usageError('batch', `--strategies: use ${CAPO_STRATEGIES.join(', ')}`, io);
+    const strategies = (typeof v.strategies === 'string' ? v.strategies : CAPO_STRATEGIES.join(','))
+      .split(',')
+      .map((x) => x.trim());
+    if (strategies.some((x) => !(CAPO_STRATEGIES as readonly string[]).includes(x)))
+      return usageError('batch', `--strategies: use ${CAPO_STRATEGIES.join(', ')}`, io);
     s = createCapoJob({ job, source: file, records, strategies: strategies as CapoStrategy[], settings });
   }
   const r = await exportRound(s, base);
   io.stdout.write(`${r.file ?? ''}\n`);
-  say(io, `job ${jobPaths(base).state}: round 1 has ${r.requests} request(s)${r.file ? ` in ${r.file}` : ''}`);
+  say(
+    io,
+    `job ${jobPaths(base).state}: round 1 has ${r.requests} request(s)${r.file ? ` in ${r.file}` : ''}`,
+  );
   return 0;
 }
 
@@ -213,29 +272,49 @@ function describe(s: JobState): string {
   const lines = [`job ${s.job} (${s.kind}) from ${s.source}: ${s.step} round(s) imported`];
   if (s.kind === 'extend') {
     const st = s.extend ?? [];
-    lines.push(`records: ${st.filter((r) => r.status === 'done').length} done, ${st.filter((r) => r.status === 'active').length} active, ${st.filter((r) => r.status === 'failed').length} failed`);
+    lines.push(
+      `records: ${st.filter((r) => r.status === 'done').length} done, ${st.filter((r) => r.status === 'active').length} active, ${st.filter((r) => r.status === 'failed').length} failed`,
+    );
   } else {
     const t = (s.capo ?? []).flatMap((r) => r.targets);
-    lines.push(`pairs: ${t.filter((x) => x.status === 'done').length} done, ${t.filter((x) => x.status === 'active').length} to do, ${t.filter((x) => x.status === 'failed').length} failed`);
+    lines.push(
+      `pairs: ${t.filter((x) => x.status === 'done').length} done, ${t.filter((x) => x.status === 'active').length} to do, ${t.filter((x) => x.status === 'failed').length} failed`,
+    );
   }
-  if (s.pending) lines.push(`pending round ${s.pending.step}: ${s.pending.customIds.length} request(s) in ${s.pending.requestFile}${s.pending.batchId ? `, batch ${s.pending.batchId}` : ' (not submitted)'}`);
+  if (s.pending)
+    lines.push(
+      `pending round ${s.pending.step}: ${s.pending.customIds.length} request(s) in ${s.pending.requestFile}${s.pending.batchId ? `, batch ${s.pending.batchId}` : ' (not submitted)'}`,
+    );
   lines.push(`errors: ${s.errors.length}`);
   return lines.join('\n') + '\n';
 }
 
-async function afterImport(base: string, s: JobState, out: string | undefined, format: PairFormat, io: CliIO, hadErrors: boolean): Promise<number> {
+async function afterImport(
+  base: string,
+  s: JobState,
+  out: string | undefined,
+  format: PairFormat,
+  io: CliIO,
+  hadErrors: boolean,
+): Promise<number> {
   for (const e of s.errors.slice(-20)) say(io, `${e.custom_id}: ${e.error}`);
   if (!isFinished(s)) {
     const r = await exportRound(s, base);
     if (r.requests > 0) {
-      say(io, `round ${s.step + 1}: ${r.requests} request(s) in ${r.file} — run 'parrot batch submit ${base}'`);
+      say(
+        io,
+        `round ${s.step + 1}: ${r.requests} request(s) in ${r.file} — run 'parrot batch submit ${base}'`,
+      );
       return hadErrors ? 1 : 0;
     }
   }
   await saveState(jobPaths(base).state, s);
   const outFile = out ?? `${base}.out.jsonl`;
   await writeJobOutput(s, outFile, format);
-  say(io, `job finished: ${outFile}${s.errors.length ? ` (${s.errors.length} request(s) failed, see status)` : ''}`);
+  say(
+    io,
+    `job finished: ${outFile}${s.errors.length ? ` (${s.errors.length} request(s) failed, see status)` : ''}`,
+  );
   return s.errors.length ? 1 : 0;
 }
 

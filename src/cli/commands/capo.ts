@@ -2,10 +2,28 @@ import { existsSync, promises as fsp } from 'node:fs';
 import { setMaxListeners } from 'node:events';
 import type { LlmConfig } from '../../core/llm';
 import type { CapoStrategy, Dialogue } from '../../core/model';
-import { CAPO_STRATEGIES, capo, loadTemplate, needsSidecar, PAIR_FORMATS, pairLines, sidecarPath, type CapoSettings, type PairFormat } from '../../core/parrot';
+import {
+  CAPO_STRATEGIES,
+  capo,
+  loadTemplate,
+  needsSidecar,
+  PAIR_FORMATS,
+  pairLines,
+  sidecarPath,
+  type CapoSettings,
+  type PairFormat,
+} from '../../core/parrot';
 import { parseCommandArgs, usageError } from '../args';
 import { progress, type CliIO } from '../io';
-import { asDialogue, clientFor, configFrom, ENDPOINT_HELP, ENDPOINT_OPTIONS, readRecords, type InputRecord } from './ask';
+import {
+  asDialogue,
+  clientFor,
+  configFrom,
+  ENDPOINT_HELP,
+  ENDPOINT_OPTIONS,
+  readRecords,
+  type InputRecord,
+} from './ask';
 import { OrderedWriter } from './extend';
 
 const HELP = `Usage: parrot capo -o OUT [options] FILE
@@ -53,18 +71,25 @@ export async function capoCommand(args: string[], io: CliIO): Promise<number> {
   );
   if (typeof p === 'number') return p;
   if (p.positionals.length !== 1) return usageError('capo', 'exactly one FILE is needed', io);
-  const file = p.positionals[0] as string;
+  const file = p.positionals[0];
   const out = p.values.output;
   if (!out) return usageError('capo', '-o OUT is required', io);
-  const strategies = (p.values.strategies ?? CAPO_STRATEGIES.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  const strategies = (p.values.strategies ?? CAPO_STRATEGIES.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = strategies.filter((s) => !(CAPO_STRATEGIES as readonly string[]).includes(s));
-  if (bad.length || !strategies.length) return usageError('capo', `unknown strategy '${bad.join(',')}' (use ${CAPO_STRATEGIES.join(', ')})`, io);
+  if (bad.length || !strategies.length)
+    return usageError('capo', `unknown strategy '${bad.join(',')}' (use ${CAPO_STRATEGIES.join(', ')})`, io);
   const format = (p.values.format ?? 'trl') as PairFormat;
-  if (!PAIR_FORMATS.includes(format)) return usageError('capo', `--format must be one of ${PAIR_FORMATS.join(', ')}`, io);
+  if (!PAIR_FORMATS.includes(format))
+    return usageError('capo', `--format must be one of ${PAIR_FORMATS.join(', ')}`, io);
   const which = p.values.turns ?? 'dependent';
-  if (which !== 'dependent' && which !== 'all') return usageError('capo', '--turns must be dependent or all', io);
+  if (which !== 'dependent' && which !== 'all')
+    return usageError('capo', '--turns must be dependent or all', io);
   const threshold = p.values.threshold !== undefined ? Number(p.values.threshold) : 0.5;
-  if (!(threshold >= 0 && threshold <= 1)) return usageError('capo', '--threshold must be between 0 and 1', io);
+  if (!(threshold >= 0 && threshold <= 1))
+    return usageError('capo', '--threshold must be between 0 and 1', io);
   let config: LlmConfig;
   let settings: CapoSettings;
   try {
@@ -101,7 +126,8 @@ export async function capoCommand(args: string[], io: CliIO): Promise<number> {
     } catch {
       skip = 0;
     }
-  } else if (existsSync(out)) return usageError('capo', `${out} exists — use --resume to continue it, or choose another -o`, io);
+  } else if (existsSync(out))
+    return usageError('capo', `${out} exists — use --resume to continue it, or choose another -o`, io);
 
   const client = clientFor(config, io);
   const fh = await fsp.open(out, 'a');
@@ -119,20 +145,33 @@ export async function capoCommand(args: string[], io: CliIO): Promise<number> {
   const problems: string[] = [];
   let pairs = 0;
   let cancelled = false;
-  const saveProgress = (): Promise<void> => fsp.writeFile(progressFile, JSON.stringify({ input: file, records: skip + writer.written }));
+  const saveProgress = (): Promise<void> =>
+    fsp.writeFile(progressFile, JSON.stringify({ input: file, records: skip + writer.written }));
   try {
     const queue = todo.map((r, i) => ({ r, i }));
     let finished = 0;
     const worker = async (): Promise<void> => {
       for (let it = queue.shift(); it && !ac.signal.aborted; it = queue.shift()) {
         const d = it.r.sample as Dialogue;
-        const turns = which === 'all' ? d.turns.flatMap((t, i) => (t.role === 'assistant' && i > 0 && d.turns[i - 1]?.role === 'user' ? [i] : [])) : undefined;
-        const res = await capo(client, d, settings, { strategies: strategies as CapoStrategy[], turns, threshold, source: { file, record: it.r.line }, signal: ac.signal });
+        const turns =
+          which === 'all'
+            ? d.turns.flatMap((t, i) =>
+                t.role === 'assistant' && i > 0 && d.turns[i - 1]?.role === 'user' ? [i] : [],
+              )
+            : undefined;
+        const res = await capo(client, d, settings, {
+          strategies: strategies as CapoStrategy[],
+          turns,
+          threshold,
+          source: { file, record: it.r.line },
+          signal: ac.signal,
+        });
         if (res.cancelled) {
           cancelled = true;
           continue;
         }
-        for (const s of res.skipped) problems.push(`${file}:${it.r.line}: turn ${s.turn} ${s.strategy}: ${s.reason}`);
+        for (const s of res.skipped)
+          problems.push(`${file}:${it.r.line}: turn ${s.turn} ${s.strategy}: ${s.reason}`);
         const lines = res.pairs.map((pair) => pairLines(pair, format));
         pairs += lines.length;
         await writer.put(

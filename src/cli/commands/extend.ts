@@ -3,10 +3,26 @@ import { createReadStream, existsSync, promises as fsp } from 'node:fs';
 import { recordToLine } from '../../core/formats';
 import type { LlmConfig } from '../../core/llm';
 import type { Dialogue } from '../../core/model';
-import { estimate, extend, extendMany, extendMtBench, type ExtendResult, type ExtendSettings } from '../../core/parrot';
+import {
+  estimate,
+  extend,
+  extendMany,
+  extendMtBench,
+  type ExtendResult,
+  type ExtendSettings,
+} from '../../core/parrot';
 import { parseCommandArgs, usageError } from '../args';
 import { progress, type CliIO } from '../io';
-import { asDialogue, clientFor, configFrom, ENDPOINT_HELP, ENDPOINT_OPTIONS, extendSettingsFrom, readRecords, type InputRecord } from './ask';
+import {
+  asDialogue,
+  clientFor,
+  configFrom,
+  ENDPOINT_HELP,
+  ENDPOINT_OPTIONS,
+  extendSettingsFrom,
+  readRecords,
+  type InputRecord,
+} from './ask';
 
 const HELP = `Usage: parrot extend --turns N -o OUT [options] FILE
 
@@ -83,15 +99,22 @@ export async function extendCommand(args: string[], io: CliIO): Promise<number> 
   const p = parseCommandArgs(
     'extend',
     args,
-    { ...ENDPOINT_OPTIONS, turns: { type: 'string' }, output: { type: 'string', short: 'o' }, resume: { type: 'boolean' }, estimate: { type: 'boolean' } } as const,
+    {
+      ...ENDPOINT_OPTIONS,
+      turns: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      resume: { type: 'boolean' },
+      estimate: { type: 'boolean' },
+    } as const,
     HELP,
     io,
   );
   if (typeof p === 'number') return p;
   if (p.positionals.length !== 1) return usageError('extend', 'exactly one FILE is needed', io);
-  const file = p.positionals[0] as string;
+  const file = p.positionals[0];
   const turns = Number(p.values.turns);
-  if (p.values.turns === undefined || !Number.isInteger(turns) || turns < 1) return usageError('extend', '--turns N (a whole number >= 1) is required', io);
+  if (p.values.turns === undefined || !Number.isInteger(turns) || turns < 1)
+    return usageError('extend', '--turns N (a whole number >= 1) is required', io);
   const out = p.values.output;
   if (!out && !p.values.estimate) return usageError('extend', '-o OUT is required', io);
   let config: LlmConfig;
@@ -117,7 +140,11 @@ export async function extendCommand(args: string[], io: CliIO): Promise<number> 
     return 2;
   }
   const asDialogues = (): Dialogue[] =>
-    records.map((r) => (r.layout.format === 'mt-bench' ? { ...(r.sample as Dialogue), turns: mtDialogueTurns(r.sample as Dialogue) } : (r.sample as Dialogue)));
+    records.map((r) =>
+      r.layout.format === 'mt-bench'
+        ? { ...(r.sample as Dialogue), turns: mtDialogueTurns(r.sample as Dialogue) }
+        : (r.sample as Dialogue),
+    );
   if (p.values.estimate) {
     const e = estimate(asDialogues(), turns, settings);
     io.stdout.write(
@@ -128,9 +155,12 @@ export async function extendCommand(args: string[], io: CliIO): Promise<number> 
   const outFile = out as string;
   let skip = 0;
   if (p.values.resume) skip = await completeLines(outFile);
-  else if (existsSync(outFile)) return usageError('extend', `${outFile} exists — use --resume to continue it, or choose another -o`, io);
+  else if (existsSync(outFile))
+    return usageError('extend', `${outFile} exists — use --resume to continue it, or choose another -o`, io);
   if (skip > records.length) {
-    io.stderr.write(`parrot extend: ${outFile} has ${skip} lines but ${file} has only ${records.length} records — is it the right file?\n`);
+    io.stderr.write(
+      `parrot extend: ${outFile} has ${skip} lines but ${file} has only ${records.length} records — is it the right file?\n`,
+    );
     return 2;
   }
   if (skip) io.stderr.write(`parrot extend: resuming after ${skip} record(s) already in ${outFile}\n`);
@@ -151,8 +181,11 @@ export async function extendCommand(args: string[], io: CliIO): Promise<number> 
   let cancelled = false;
   try {
     const items = todo.map((r, i) => ({ index: i, dialogue: r.sample as Dialogue }));
-    const onResult = async (i: number, res: ExtendResult | { dialogue: Dialogue; status: ExtendResult['status']; error?: string }): Promise<void> => {
-      const r = todo[i] as InputRecord;
+    const onResult = async (
+      i: number,
+      res: ExtendResult | { dialogue: Dialogue; status: ExtendResult['status']; error?: string },
+    ): Promise<void> => {
+      const r = todo[i];
       if (res.status === 'cancelled') {
         cancelled = true;
         return; // not written: --resume redoes it
@@ -167,14 +200,20 @@ export async function extendCommand(args: string[], io: CliIO): Promise<number> 
       const queue = items.slice();
       const worker = async (): Promise<void> => {
         for (let it = queue.shift(); it && !ac.signal.aborted; it = queue.shift()) {
-          const r = todo[it.index] as InputRecord;
+          const r = todo[it.index];
           if (r.layout.format === 'mt-bench') {
             const q = { question_id: String(r.line), category: '', turns: mtQuestions(r.sample as Dialogue) };
             const m = await extendMtBench(client, q, settings, turns, { signal: ac.signal });
-            const sample: Dialogue = { ...(r.sample as Dialogue), turns: m.record.turns.map((t) => ({ role: 'user', content: t })) };
+            const sample: Dialogue = {
+              ...(r.sample as Dialogue),
+              turns: m.record.turns.map((t) => ({ role: 'user', content: t })),
+            };
             await onResult(it.index, { dialogue: sample, status: m.status, error: m.error });
           } else {
-            await onResult(it.index, await extend(client, it.dialogue, turns, settings, { signal: ac.signal }));
+            await onResult(
+              it.index,
+              await extend(client, it.dialogue, turns, settings, { signal: ac.signal }),
+            );
           }
           done++;
           bar.update(`extend: ${skip + done}/${records.length} record(s)`);
@@ -186,7 +225,10 @@ export async function extendCommand(args: string[], io: CliIO): Promise<number> 
         signal: ac.signal,
         total: items.length,
         onResult,
-        onProgress: (x) => bar.update(`extend: ${skip + x.done + x.failed}/${records.length} record(s), ${x.inProgress} in progress, ${x.requests} request(s)`),
+        onProgress: (x) =>
+          bar.update(
+            `extend: ${skip + x.done + x.failed}/${records.length} record(s), ${x.inProgress} in progress, ${x.requests} request(s)`,
+          ),
       });
     }
   } finally {
@@ -197,12 +239,16 @@ export async function extendCommand(args: string[], io: CliIO): Promise<number> 
   cancelled = cancelled || ac.signal.aborted;
   for (const f of failures) io.stderr.write(`parrot extend: ${f}\n`);
   const written = skip + writer.written;
-  io.stderr.write(`parrot extend: ${written}/${records.length} record(s) in ${outFile}${failures.length ? `, ${failures.length} failed (kept with the turns that were finished)` : ''}${cancelled ? ' — cancelled; run again with --resume' : ''}\n`);
+  io.stderr.write(
+    `parrot extend: ${written}/${records.length} record(s) in ${outFile}${failures.length ? `, ${failures.length} failed (kept with the turns that were finished)` : ''}${cancelled ? ' — cancelled; run again with --resume' : ''}\n`,
+  );
   return failures.length || cancelled || written < records.length ? 1 : 0;
 }
 
 function mtQuestions(d: Dialogue): string[] {
-  return d.turns.filter((t) => t.role === 'user').map((t) => (typeof t.content === 'string' ? t.content : ''));
+  return d.turns
+    .filter((t) => t.role === 'user')
+    .map((t) => (typeof t.content === 'string' ? t.content : ''));
 }
 
 /** MT-Bench questions as a dialogue for estimates: questions alternate with (empty) answers. */

@@ -8,7 +8,14 @@ import { buildCapoRequest, dependentTurns, makePair, type CapoSettings } from '.
 import { buildAnswerRequest, type ExtendSettings } from '../parrot/extend';
 import { lastRole, userTurnCount } from '../parrot/messages';
 import { loadTemplate } from '../parrot/templates';
-import { customId, parseCustomId, parseResults, requestLine, type BatchRequestLine, type ParsedResults } from './lines';
+import {
+  customId,
+  parseCustomId,
+  parseResults,
+  requestLine,
+  type BatchRequestLine,
+  type ParsedResults,
+} from './lines';
 
 export type JobKind = 'extend' | 'capo';
 
@@ -37,7 +44,9 @@ export interface CapoRecordState {
 
 /** Template overrides are stored by file path so a resumed job renders the same prompts. */
 export interface StoredSettings {
-  extend?: Omit<ExtendSettings, 'ask'> & { ask: Omit<ExtendSettings['ask'], 'template'> & { templateFile?: string } };
+  extend?: Omit<ExtendSettings, 'ask'> & {
+    ask: Omit<ExtendSettings['ask'], 'template'> & { templateFile?: string };
+  };
   capo?: Omit<CapoSettings, 'templates'> & { hallucinateFile?: string; misreadFile?: string };
   filter?: Partial<FilterOptions>;
   askAttempts?: number;
@@ -90,7 +99,12 @@ export function createExtendJob(o: {
     targetTurns: o.targetTurns,
     settings: o.settings,
     step: 0,
-    extend: o.records.map((r) => ({ record: r.record, dialogue: r.dialogue, status: 'active', askAttempts: 0 })),
+    extend: o.records.map((r) => ({
+      record: r.record,
+      dialogue: r.dialogue,
+      status: 'active',
+      askAttempts: 0,
+    })),
     errors: [],
     problems: [],
   };
@@ -114,7 +128,9 @@ export function createCapoJob(o: {
     capo: o.records.map((r) => ({
       record: r.record,
       dialogue: r.dialogue,
-      targets: (r.turns ?? dependentTurns(r.dialogue, o.threshold).map((t) => t.index)).flatMap((turn) => o.strategies.map((strategy) => ({ turn, strategy, status: 'active' as const }))),
+      targets: (r.turns ?? dependentTurns(r.dialogue, o.threshold).map((t) => t.index)).flatMap((turn) =>
+        o.strategies.map((strategy) => ({ turn, strategy, status: 'active' as const })),
+      ),
     })),
     errors: [],
     problems: [],
@@ -125,7 +141,15 @@ function extendSettings(s: StoredSettings): ExtendSettings {
   const e = s.extend;
   if (!e) throw new Error('the job has no extend settings');
   const { templateFile, ...ask } = e.ask;
-  return { ...e, ask: { ...ask, template: templateFile ? loadTemplate(ask.mode === 'parrot-ask' ? 'ask-reversed-system' : 'ask-instruct', templateFile) : undefined } };
+  return {
+    ...e,
+    ask: {
+      ...ask,
+      template: templateFile
+        ? loadTemplate(ask.mode === 'parrot-ask' ? 'ask-reversed-system' : 'ask-instruct', templateFile)
+        : undefined,
+    },
+  };
 }
 
 function capoSettings(s: StoredSettings): CapoSettings {
@@ -144,7 +168,8 @@ function capoSettings(s: StoredSettings): CapoSettings {
 /** True when no request remains. */
 export function isFinished(s: JobState): boolean {
   if (s.pending) return false;
-  if (s.kind === 'extend') return (s.extend ?? []).every((r) => r.status !== 'active' || nextExtendTask(s, r) === undefined);
+  if (s.kind === 'extend')
+    return (s.extend ?? []).every((r) => r.status !== 'active' || nextExtendTask(s, r) === undefined);
   return (s.capo ?? []).every((r) => r.targets.every((t) => t.status !== 'active'));
 }
 
@@ -159,7 +184,10 @@ function nextExtendTask(s: JobState, r: ExtendRecordState): 'ask' | 'answer' | u
  * Records that need nothing more are marked done. Returns no lines when the job is finished.
  */
 export function nextRound(s: JobState, requestFile: string): BatchRequestLine[] {
-  if (s.pending) throw new Error(`round ${s.pending.step} is still pending (batch ${s.pending.batchId ?? 'not submitted'}) — import it first`);
+  if (s.pending)
+    throw new Error(
+      `round ${s.pending.step} is still pending (batch ${s.pending.batchId ?? 'not submitted'}) — import it first`,
+    );
   const step = s.step + 1;
   const lines: BatchRequestLine[] = [];
   if (s.kind === 'extend') {
@@ -173,7 +201,8 @@ export function nextRound(s: JobState, requestFile: string): BatchRequestLine[] 
       }
       let body: ChatRequest;
       try {
-        body = task === 'ask' ? buildAskRequest(r.dialogue, es.ask) : buildAnswerRequest(r.dialogue, es.answer);
+        body =
+          task === 'ask' ? buildAskRequest(r.dialogue, es.ask) : buildAnswerRequest(r.dialogue, es.answer);
       } catch (e) {
         r.status = 'failed';
         r.error = e instanceof Error ? e.message : String(e);
@@ -188,7 +217,12 @@ export function nextRound(s: JobState, requestFile: string): BatchRequestLine[] 
         if (t.status !== 'active') continue;
         try {
           const req = buildCapoRequest(t.strategy, r.dialogue, t.turn, cs);
-          lines.push(requestLine(customId({ job: s.job, record: r.record, step, task: `${t.strategy}@t${t.turn + 1}` }), req.request));
+          lines.push(
+            requestLine(
+              customId({ job: s.job, record: r.record, step, task: `${t.strategy}@t${t.turn + 1}` }),
+              req.request,
+            ),
+          );
         } catch (e) {
           t.status = 'failed';
           t.error = e instanceof Error ? e.message : String(e);
@@ -204,7 +238,11 @@ export function nextRound(s: JobState, requestFile: string): BatchRequestLine[] 
  * Applies a round's results. Every pending custom_id ends up applied or in `errors`
  * (a missing result is an error too). Clears `pending` and advances the step.
  */
-export function importResults(s: JobState, results: ParsedResults, now = new Date()): { applied: number; failed: number } {
+export function importResults(
+  s: JobState,
+  results: ParsedResults,
+  now = new Date(),
+): { applied: number; failed: number } {
   const p = s.pending;
   if (!p) throw new Error('no round is pending — nothing to import');
   let applied = 0;
@@ -271,7 +309,11 @@ export function importResults(s: JobState, results: ParsedResults, now = new Dat
       const text = out?.ok ? (out.texts[0] ?? '') : '';
       if (!out || !out.ok || text.trim() === '') {
         t.status = 'failed';
-        t.error = !out ? 'no result for this request in the batch output' : out.ok ? 'empty answer' : out.error;
+        t.error = !out
+          ? 'no result for this request in the batch output'
+          : out.ok
+            ? 'empty answer'
+            : out.error;
         fail(t.error);
         continue;
       }
@@ -306,7 +348,8 @@ export async function loadState(file: string): Promise<JobState> {
     throw new Error(`cannot read job state '${file}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   const s = JSON.parse(text) as JobState;
-  if (s.version !== 1 || (s.kind !== 'extend' && s.kind !== 'capo')) throw new Error(`'${file}' is not a Parrot batch job state`);
+  if (s.version !== 1 || (s.kind !== 'extend' && s.kind !== 'capo'))
+    throw new Error(`'${file}' is not a Parrot batch job state`);
   return s;
 }
 

@@ -51,14 +51,21 @@ export interface ParsedResults {
  * Reads a batch output (and/or error) file: `{custom_id, response: {status_code, body}, error}` per
  * line. Non-200 responses and `error` objects become per-id errors; unreadable lines are reported.
  */
-export function parseResults(text: string, into: ParsedResults = { outcomes: new Map(), problems: [] }, fileLabel = 'results'): ParsedResults {
+export function parseResults(
+  text: string,
+  into: ParsedResults = { outcomes: new Map(), problems: [] },
+  fileLabel = 'results',
+): ParsedResults {
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]?.trim();
     if (!raw) continue;
     let o: {
       custom_id?: unknown;
-      response?: { status_code?: number; body?: { choices?: { message?: { content?: unknown } }[]; error?: { message?: string } } } | null;
+      response?: {
+        status_code?: number;
+        body?: { choices?: { message?: { content?: unknown } }[]; error?: { message?: string } };
+      } | null;
       error?: { code?: string; message?: string } | null;
     };
     try {
@@ -73,20 +80,29 @@ export function parseResults(text: string, into: ParsedResults = { outcomes: new
     }
     const id = o.custom_id;
     if (o.error) {
-      into.outcomes.set(id, { ok: false, error: `${o.error.code ?? 'error'}: ${o.error.message ?? 'no message'}` });
+      into.outcomes.set(id, {
+        ok: false,
+        error: `${o.error.code ?? 'error'}: ${o.error.message ?? 'no message'}`,
+      });
       continue;
     }
     const status = o.response?.status_code;
     const body = o.response?.body;
     if (status !== 200 || !body) {
-      into.outcomes.set(id, { ok: false, error: `HTTP ${status ?? '?'}: ${body?.error?.message ?? 'no response body'}` });
+      into.outcomes.set(id, {
+        ok: false,
+        error: `HTTP ${status ?? '?'}: ${body?.error?.message ?? 'no response body'}`,
+      });
       continue;
     }
     if (!Array.isArray(body.choices)) {
       into.outcomes.set(id, { ok: false, error: "response has no 'choices'" });
       continue;
     }
-    into.outcomes.set(id, { ok: true, texts: body.choices.map((c) => (typeof c?.message?.content === 'string' ? c.message.content : '')) });
+    into.outcomes.set(id, {
+      ok: true,
+      texts: body.choices.map((c) => (typeof c?.message?.content === 'string' ? c.message.content : '')),
+    });
   }
   return into;
 }

@@ -5,7 +5,15 @@ import type { Batch } from 'openai/resources/batches';
 import type { LlmClient } from '../llm/client';
 import { mapError } from '../llm/errors';
 import { backoffMs, sleep } from '../llm/retry';
-import { importResults, isFinished, jobPaths, nextRound, parseResults, saveState, type JobState } from './job';
+import {
+  importResults,
+  isFinished,
+  jobPaths,
+  nextRound,
+  parseResults,
+  saveState,
+  type JobState,
+} from './job';
 import { toJsonl } from './lines';
 
 const TERMINAL = new Set(['completed', 'failed', 'expired', 'cancelled']);
@@ -15,19 +23,32 @@ function wrap(client: LlmClient, e: unknown): Error {
 }
 
 /** Uploads the pending round's request file and creates the batch (skipped when already done). */
-export async function submitRound(client: LlmClient, s: JobState, stateFile: string, signal?: AbortSignal): Promise<string> {
+export async function submitRound(
+  client: LlmClient,
+  s: JobState,
+  stateFile: string,
+  signal?: AbortSignal,
+): Promise<string> {
   const p = s.pending;
   if (!p) throw new Error('no round is pending — export one first');
   if (p.batchId) return p.batchId;
   try {
     if (!p.inputFileId) {
       const data = await fsp.readFile(p.requestFile);
-      const f = await client.sdk.files.create({ file: await toFile(data, path.basename(p.requestFile)), purpose: 'batch' }, { signal });
+      const f = await client.sdk.files.create(
+        { file: await toFile(data, path.basename(p.requestFile)), purpose: 'batch' },
+        { signal },
+      );
       p.inputFileId = f.id;
       await saveState(stateFile, s);
     }
     const b = await client.sdk.batches.create(
-      { input_file_id: p.inputFileId, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { job: s.job, step: String(p.step) } },
+      {
+        input_file_id: p.inputFileId,
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+        metadata: { job: s.job, step: String(p.step) },
+      },
       { signal },
     );
     p.batchId = b.id;
@@ -68,14 +89,22 @@ export async function pollBatch(client: LlmClient, batchId: string, o: PollOptio
 }
 
 /** Downloads a finished batch's output and error files. */
-export async function downloadResults(client: LlmClient, b: Batch, signal?: AbortSignal): Promise<{ output: string; errors: string }> {
+export async function downloadResults(
+  client: LlmClient,
+  b: Batch,
+  signal?: AbortSignal,
+): Promise<{ output: string; errors: string }> {
   if (b.status !== 'completed') {
     const why = b.errors?.data?.map((e) => e.message).join('; ');
     throw new Error(`batch ${b.id} ended as '${b.status}'${why ? `: ${why}` : ''}`);
   }
   try {
-    const output = b.output_file_id ? await (await client.sdk.files.content(b.output_file_id, { signal })).text() : '';
-    const errors = b.error_file_id ? await (await client.sdk.files.content(b.error_file_id, { signal })).text() : '';
+    const output = b.output_file_id
+      ? await (await client.sdk.files.content(b.output_file_id, { signal })).text()
+      : '';
+    const errors = b.error_file_id
+      ? await (await client.sdk.files.content(b.error_file_id, { signal })).text()
+      : '';
     return { output, errors };
   } catch (e) {
     throw wrap(client, e);
@@ -83,7 +112,12 @@ export async function downloadResults(client: LlmClient, b: Batch, signal?: Abor
 }
 
 /** Imports result texts (API download or a local `vllm run-batch` output) into the job and saves it. */
-export async function importRound(s: JobState, stateFile: string, output: string, errors = ''): Promise<{ applied: number; failed: number }> {
+export async function importRound(
+  s: JobState,
+  stateFile: string,
+  output: string,
+  errors = '',
+): Promise<{ applied: number; failed: number }> {
   const parsed = parseResults(output, undefined, 'output');
   parseResults(errors, parsed, 'errors');
   const r = importResults(s, parsed);
@@ -92,7 +126,10 @@ export async function importRound(s: JobState, stateFile: string, output: string
 }
 
 /** Writes the next round's request file and saves the state; returns the number of requests. */
-export async function exportRound(s: JobState, jobBase: string): Promise<{ requests: number; file?: string }> {
+export async function exportRound(
+  s: JobState,
+  jobBase: string,
+): Promise<{ requests: number; file?: string }> {
   const paths = jobPaths(jobBase);
   const file = paths.requests(s.step + 1);
   const lines = nextRound(s, file);
@@ -112,7 +149,12 @@ export interface RunEvents extends PollOptions {
  * continues where it stopped (a submitted batch is polled again, not re-submitted; imported
  * rounds are never requested again).
  */
-export async function runJob(client: LlmClient, jobBase: string, s: JobState, ev: RunEvents = {}): Promise<JobState> {
+export async function runJob(
+  client: LlmClient,
+  jobBase: string,
+  s: JobState,
+  ev: RunEvents = {},
+): Promise<JobState> {
   const { state } = jobPaths(jobBase);
   while (!isFinished(s)) {
     if (!s.pending) {

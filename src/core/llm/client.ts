@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import OpenAI, { APIError } from 'openai';
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { hostOf, type LlmConfig } from './config';
 import { LlmError, mapError } from './errors';
@@ -71,7 +71,9 @@ export class LlmClient {
   readonly host: string;
   private readonly logger: Logger;
   private readonly keyHint: string;
-  private readonly opts: Required<Omit<ClientOptions, 'logger' | 'keyHint' | 'random'>> & { random?: () => number };
+  private readonly opts: Required<Omit<ClientOptions, 'logger' | 'keyHint' | 'random'>> & {
+    random?: () => number;
+  };
 
   constructor(
     readonly config: LlmConfig,
@@ -109,7 +111,11 @@ export class LlmClient {
   }
 
   /** Runs `fn` under the limiter with retries on 429 / 5xx / timeouts. */
-  private async withRetry<T>(model: string | undefined, fn: (signal?: AbortSignal) => Promise<T>, opts: CallOptions): Promise<T> {
+  private async withRetry<T>(
+    model: string | undefined,
+    fn: (signal?: AbortSignal) => Promise<T>,
+    opts: CallOptions,
+  ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       let err: LlmError;
       try {
@@ -117,24 +123,41 @@ export class LlmClient {
       } catch (e) {
         err = mapError(e, this.ctx(model));
       }
-      if (err.kind === 'cancelled' || opts.signal?.aborted) throw err.kind === 'cancelled' ? err : mapError(opts.signal?.reason, this.ctx(model));
+      if (err.kind === 'cancelled' || opts.signal?.aborted)
+        throw err.kind === 'cancelled' ? err : mapError(opts.signal?.reason, this.ctx(model));
       if (err.kind === 'model-not-found' && model) throw await this.withAvailableModels(err, model);
       if (!err.retryable || err.kind === 'stream-cut' || attempt >= this.config.maxRetries) {
         if (err.retryable && this.config.maxRetries > 0) {
-          throw new LlmError(err.kind, `${err.message} (gave up after ${attempt + 1} attempts)`, err.host, err.details);
+          throw new LlmError(
+            err.kind,
+            `${err.message} (gave up after ${attempt + 1} attempts)`,
+            err.host,
+            err.details,
+          );
         }
         throw err;
       }
       const cause = err.details.cause;
-      const headers = cause instanceof OpenAI.APIError ? cause.headers : undefined;
+      const headers = responseHeaders(cause);
       const asked = headers ? retryAfterMs((n) => headers.get(n)) : undefined;
       if (asked !== undefined && asked > this.opts.maxRetryAfterMs) {
-        throw new LlmError(err.kind, `${err.message}; the server asked to wait ${Math.ceil(asked / 1000)} s, longer than allowed`, err.host, {
-          ...err.details,
-          retryAfterMs: asked,
-        });
+        throw new LlmError(
+          err.kind,
+          `${err.message}; the server asked to wait ${Math.ceil(asked / 1000)} s, longer than allowed`,
+          err.host,
+          {
+            ...err.details,
+            retryAfterMs: asked,
+          },
+        );
       }
-      const delayMs = asked ?? backoffMs(attempt, { baseMs: this.opts.backoffBaseMs, maxMs: this.opts.backoffMaxMs, random: this.opts.random });
+      const delayMs =
+        asked ??
+        backoffMs(attempt, {
+          baseMs: this.opts.backoffBaseMs,
+          maxMs: this.opts.backoffMaxMs,
+          random: this.opts.random,
+        });
       this.log('warn', `${err.message}; retry ${attempt + 1}/${this.config.maxRetries} in ${delayMs} ms`);
       opts.onRetry?.({ attempt: attempt + 1, delayMs, error: err });
       try {
@@ -148,8 +171,13 @@ export class LlmClient {
   private async withAvailableModels(err: LlmError, model: string): Promise<LlmError> {
     try {
       const available = await this.listModels(AbortSignal.timeout(Math.min(5000, this.config.timeoutMs)));
-      const list = available.length ? ` — available: ${available.slice(0, 20).join(', ')}${available.length > 20 ? ', …' : ''}` : '';
-      return new LlmError('model-not-found', `model '${model}' not found on ${this.host}${list}`, this.host, { ...err.details, available });
+      const list = available.length
+        ? ` — available: ${available.slice(0, 20).join(', ')}${available.length > 20 ? ', …' : ''}`
+        : '';
+      return new LlmError('model-not-found', `model '${model}' not found on ${this.host}${list}`, this.host, {
+        ...err.details,
+        available,
+      });
     } catch {
       return err;
     }
@@ -190,9 +218,16 @@ export class LlmClient {
     const completion = await this.withRetry(
       req.model,
       async (signal) => {
-        const c: ChatCompletion = await this.sdk.chat.completions.create({ ...req, stream: false }, { signal });
+        const c: ChatCompletion = await this.sdk.chat.completions.create(
+          { ...req, stream: false },
+          { signal },
+        );
         if (!c || typeof c !== 'object' || !Array.isArray(c.choices)) {
-          throw new LlmError('malformed', `${this.host} sent a chat completion without 'choices' — is it an OpenAI-compatible endpoint?`, this.host);
+          throw new LlmError(
+            'malformed',
+            `${this.host} sent a chat completion without 'choices' — is it an OpenAI-compatible endpoint?`,
+            this.host,
+          );
         }
         return c;
       },
@@ -211,7 +246,10 @@ export class LlmClient {
     return {
       texts,
       finishReasons,
-      usage: { promptTokens: completion.usage?.prompt_tokens ?? 0, completionTokens: completion.usage?.completion_tokens ?? 0 },
+      usage: {
+        promptTokens: completion.usage?.prompt_tokens ?? 0,
+        completionTokens: completion.usage?.completion_tokens ?? 0,
+      },
     };
   }
 
@@ -230,7 +268,9 @@ export class LlmClient {
         const s = await this.sdk.chat.completions.create(body, { signal: opts.signal });
         for await (const chunk of s as AsyncIterable<ChatCompletionChunk>) {
           if (!chunk || !Array.isArray(chunk.choices)) {
-            throw new LlmError('malformed', `${this.host} sent a stream chunk without 'choices'`, this.host, { partial });
+            throw new LlmError('malformed', `${this.host} sent a stream chunk without 'choices'`, this.host, {
+              partial,
+            });
           }
           const d = chunk.choices[0]?.delta?.content;
           if (typeof d === 'string' && d.length > 0) {
@@ -249,17 +289,28 @@ export class LlmClient {
       }
       if (partial.length > 0) {
         if (err.kind !== 'stream-cut' && err.kind !== 'malformed') {
-          throw new LlmError('stream-cut', `the stream from ${this.host} stopped mid-way after ${partial.length} characters (${err.message}); the partial text was kept`, this.host, { ...err.details, partial });
+          throw new LlmError(
+            'stream-cut',
+            `the stream from ${this.host} stopped mid-way after ${partial.length} characters (${err.message}); the partial text was kept`,
+            this.host,
+            { ...err.details, partial },
+          );
         }
         throw new LlmError(err.kind, err.message, err.host, { ...err.details, partial });
       }
       if (err.kind === 'model-not-found') throw await this.withAvailableModels(err, req.model);
       if (!err.retryable || attempt >= this.config.maxRetries) throw err;
       const cause = err.details.cause;
-      const headers = cause instanceof OpenAI.APIError ? cause.headers : undefined;
+      const headers = responseHeaders(cause);
       const asked = headers ? retryAfterMs((n) => headers.get(n)) : undefined;
       if (asked !== undefined && asked > this.opts.maxRetryAfterMs) throw err;
-      const delayMs = asked ?? backoffMs(attempt, { baseMs: this.opts.backoffBaseMs, maxMs: this.opts.backoffMaxMs, random: this.opts.random });
+      const delayMs =
+        asked ??
+        backoffMs(attempt, {
+          baseMs: this.opts.backoffBaseMs,
+          maxMs: this.opts.backoffMaxMs,
+          random: this.opts.random,
+        });
       opts.onRetry?.({ attempt: attempt + 1, delayMs, error: err });
       try {
         await sleep(delayMs, opts.signal);
@@ -286,4 +337,10 @@ export class LlmClient {
     }
     return text;
   }
+}
+
+function responseHeaders(cause: unknown): Headers | undefined {
+  return cause instanceof APIError
+    ? (cause as APIError<number | undefined, Headers | undefined>).headers
+    : undefined;
 }

@@ -28,12 +28,17 @@ export const DEFAULT_LLM_CONFIG: LlmConfig = {
   maxRetries: 4,
 };
 
-export function resolveConfig(partial: Partial<LlmConfig> & { models?: Partial<LlmConfig['models']> }): LlmConfig {
+export function resolveConfig(
+  partial: Partial<LlmConfig> & { models?: Partial<LlmConfig['models']> },
+): LlmConfig {
   const models = { ...DEFAULT_LLM_CONFIG.models, ...(partial.models ?? {}) };
   const cfg: LlmConfig = { ...DEFAULT_LLM_CONFIG, ...partial, models };
-  if (!Number.isInteger(cfg.concurrency) || cfg.concurrency < 1) throw new Error('concurrency must be a whole number >= 1');
-  if (!Number.isInteger(cfg.candidates) || cfg.candidates < 1) throw new Error('candidates must be a whole number >= 1');
-  if (!Number.isInteger(cfg.maxRetries) || cfg.maxRetries < 0) throw new Error('maxRetries must be a whole number >= 0');
+  if (!Number.isInteger(cfg.concurrency) || cfg.concurrency < 1)
+    throw new Error('concurrency must be a whole number >= 1');
+  if (!Number.isInteger(cfg.candidates) || cfg.candidates < 1)
+    throw new Error('candidates must be a whole number >= 1');
+  if (!Number.isInteger(cfg.maxRetries) || cfg.maxRetries < 0)
+    throw new Error('maxRetries must be a whole number >= 0');
   if (!(cfg.timeoutMs > 0)) throw new Error('timeout must be > 0 ms');
   parseBaseUrl(cfg.baseUrl);
   return cfg;
@@ -78,5 +83,7 @@ export function isLocalEndpoint(url: string): boolean {
     return false;
   }
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+  return (
+    host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host)
+  );
 }

@@ -34,7 +34,12 @@ export class LlmError extends Error {
   }
 
   get retryable(): boolean {
-    return this.kind === 'rate-limit' || this.kind === 'server' || this.kind === 'timeout' || this.kind === 'stream-cut';
+    return (
+      this.kind === 'rate-limit' ||
+      this.kind === 'server' ||
+      this.kind === 'timeout' ||
+      this.kind === 'stream-cut'
+    );
   }
 }
 
@@ -88,48 +93,117 @@ export function mapError(err: unknown, ctx: MapContext): LlmError {
     if (partial !== undefined && partial.length > 0) {
       return streamCut(host, partial, err);
     }
-    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH' || code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === undefined) {
-      return new LlmError('unreachable', `cannot reach ${host} — is the server running?${code ? ` (${code})` : ''}`, host, {
-        cause: err,
-      });
+    if (
+      code === 'ECONNREFUSED' ||
+      code === 'ENOTFOUND' ||
+      code === 'EAI_AGAIN' ||
+      code === 'EHOSTUNREACH' ||
+      code === 'ECONNRESET' ||
+      code === 'UND_ERR_SOCKET' ||
+      code === undefined
+    ) {
+      return new LlmError(
+        'unreachable',
+        `cannot reach ${host} — is the server running?${code ? ` (${code})` : ''}`,
+        host,
+        {
+          cause: err,
+        },
+      );
     }
-    return new LlmError('unreachable', `cannot reach ${host} — is the server running? (${code})`, host, { cause: err });
+    return new LlmError('unreachable', `cannot reach ${host} — is the server running? (${code})`, host, {
+      cause: err,
+    });
   }
   if (err instanceof APIError) {
+    return fromStatus(err as APIError<number | undefined, Headers | undefined, object | undefined>, ctx);
+  }
+  return fromOther(err, ctx);
+}
+
+function fromStatus(
+  err: APIError<number | undefined, Headers | undefined, object | undefined>,
+  ctx: MapContext,
+): LlmError {
+  const { host } = ctx;
+  {
     const status = err.status ?? 0;
-    const serverMsg = typeof err.error === 'object' && err.error && 'message' in err.error ? String((err.error as { message: unknown }).message) : '';
+    const serverMsg =
+      typeof err.error === 'object' && err.error && 'message' in err.error ? String(err.error.message) : '';
     if (status === 401 || status === 403) {
-      return new LlmError('auth', `the key was rejected by ${host} — ${ctx.keyHint}`, host, { status, cause: err });
-    }
-    if (status === 404) {
-      if (ctx.model && (/model/i.test(serverMsg) || serverMsg === '')) {
-        return new LlmError('model-not-found', `model '${ctx.model}' not found on ${host}`, host, { status, cause: err });
-      }
-      return new LlmError('not-found', `${host} answered 404 — check the base URL (it usually ends in /v1)${serverMsg ? `: ${serverMsg}` : ''}`, host, {
+      return new LlmError('auth', `the key was rejected by ${host} — ${ctx.keyHint}`, host, {
         status,
         cause: err,
       });
     }
+    if (status === 404) {
+      if (ctx.model && (/model/i.test(serverMsg) || serverMsg === '')) {
+        return new LlmError('model-not-found', `model '${ctx.model}' not found on ${host}`, host, {
+          status,
+          cause: err,
+        });
+      }
+      return new LlmError(
+        'not-found',
+        `${host} answered 404 — check the base URL (it usually ends in /v1)${serverMsg ? `: ${serverMsg}` : ''}`,
+        host,
+        {
+          status,
+          cause: err,
+        },
+      );
+    }
     if (status === 429) {
-      return new LlmError('rate-limit', `${host} is rate-limiting requests (429) — lower the concurrency or wait`, host, { status, cause: err });
+      return new LlmError(
+        'rate-limit',
+        `${host} is rate-limiting requests (429) — lower the concurrency or wait`,
+        host,
+        { status, cause: err },
+      );
     }
     if (status >= 500) {
-      return new LlmError('server', `${host} had an internal error (${status})${serverMsg ? `: ${serverMsg}` : ''}`, host, { status, cause: err });
+      return new LlmError(
+        'server',
+        `${host} had an internal error (${status})${serverMsg ? `: ${serverMsg}` : ''}`,
+        host,
+        { status, cause: err },
+      );
     }
     if (status === 400 || status === 422) {
-      return new LlmError('bad-request', `${host} refused the request (${status})${serverMsg ? `: ${serverMsg}` : ''}`, host, { status, cause: err });
+      return new LlmError(
+        'bad-request',
+        `${host} refused the request (${status})${serverMsg ? `: ${serverMsg}` : ''}`,
+        host,
+        { status, cause: err },
+      );
     }
-    return new LlmError('server', `${host} answered ${status}${serverMsg ? `: ${serverMsg}` : ''}`, host, { status, cause: err });
-  }
-  if (err instanceof SyntaxError) {
-    return new LlmError('malformed', `${host} sent a response that is not valid JSON — is it an OpenAI-compatible endpoint?`, host, {
-      partial,
+    return new LlmError('server', `${host} answered ${status}${serverMsg ? `: ${serverMsg}` : ''}`, host, {
+      status,
       cause: err,
     });
   }
+}
+
+function fromOther(err: unknown, ctx: MapContext): LlmError {
+  const { host, partial } = ctx;
+  if (err instanceof SyntaxError) {
+    return new LlmError(
+      'malformed',
+      `${host} sent a response that is not valid JSON — is it an OpenAI-compatible endpoint?`,
+      host,
+      {
+        partial,
+        cause: err,
+      },
+    );
+  }
   if (partial !== undefined && partial.length > 0) return streamCut(host, partial, err);
   const code = causeCode(err);
-  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || (err instanceof TypeError && /terminated|fetch failed/i.test(err.message))) {
+  if (
+    code === 'ECONNRESET' ||
+    code === 'UND_ERR_SOCKET' ||
+    (err instanceof TypeError && /terminated|fetch failed/i.test(err.message))
+  ) {
     return streamCut(host, partial ?? '', err);
   }
   const msg = err instanceof Error ? err.message : String(err);
@@ -137,8 +211,13 @@ export function mapError(err: unknown, ctx: MapContext): LlmError {
 }
 
 function streamCut(host: string, partial: string, cause: unknown): LlmError {
-  return new LlmError('stream-cut', `the stream from ${host} stopped mid-way after ${partial.length} characters; the partial text was kept`, host, {
-    partial,
-    cause,
-  });
+  return new LlmError(
+    'stream-cut',
+    `the stream from ${host} stopped mid-way after ${partial.length} characters; the partial text was kept`,
+    host,
+    {
+      partial,
+      cause,
+    },
+  );
 }

@@ -4,7 +4,10 @@ import { abortReason } from './semaphore';
  * Delay asked for by a response: `retry-after-ms` (milliseconds), else `retry-after`
  * (seconds, or an HTTP date). Undefined when absent or unreadable.
  */
-export function retryAfterMs(get: (name: string) => string | null | undefined, now = Date.now()): number | undefined {
+export function retryAfterMs(
+  get: (name: string) => string | null | undefined,
+  now = Date.now(),
+): number | undefined {
   const ms = get('retry-after-ms');
   if (ms != null && ms.trim() !== '') {
     const v = Number(ms);

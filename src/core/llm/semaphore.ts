@@ -1,7 +1,12 @@
 /** A counting semaphore: at most `limit` holders at once; waiters are served first-in first-out. */
 export class Semaphore {
   private active = 0;
-  private readonly waiters: { resolve: () => void; reject: (e: unknown) => void; signal?: AbortSignal; onAbort?: () => void }[] = [];
+  private readonly waiters: {
+    resolve: () => void;
+    reject: (e: unknown) => void;
+    signal?: AbortSignal;
+    onAbort?: () => void;
+  }[] = [];
 
   constructor(readonly limit: number) {
     if (!Number.isInteger(limit) || limit < 1) throw new Error('semaphore limit must be a whole number >= 1');

@@ -47,7 +47,7 @@ export function userIndexFor(d: Dialogue, assistantIndex: number): number {
 
 /** Context neglect: the request holds ONLY the current user turn — no system prompt, no history. */
 export function buildNeglectRequest(d: Dialogue, assistantIndex: number, s: CapoSettings): CapoRequest {
-  const u = d.turns[userIndexFor(d, assistantIndex)] as Turn;
+  const u = d.turns[userIndexFor(d, assistantIndex)];
   return {
     strategy: 'neglect',
     request: {
@@ -61,7 +61,7 @@ export function buildNeglectRequest(d: Dialogue, assistantIndex: number, s: Capo
 
 /** Context hallucination: history deleted; the instruction tells the model to assume what references mean. */
 export function buildHallucinateRequest(d: Dialogue, assistantIndex: number, s: CapoSettings): CapoRequest {
-  const u = d.turns[userIndexFor(d, assistantIndex)] as Turn;
+  const u = d.turns[userIndexFor(d, assistantIndex)];
   const t = s.templates?.hallucinate ?? loadTemplate('capo-hallucinate');
   const messages: ChatMessage[] = [
     { role: 'system', content: render(t, {}) },
@@ -90,7 +90,7 @@ export function chooseMisreadTarget(d: Dialogue, assistantIndex: number): Misrea
   let best: MisreadTarget | undefined;
   let bestScore = Infinity;
   for (let i = 0; i < ui; i++) {
-    const t = d.turns[i] as Turn;
+    const t = d.turns[i];
     if (i === prevA || (t.role !== 'user' && t.role !== 'assistant')) continue;
     if (i === prevU && ui > 2) continue;
     const text = contentText(t.content);
@@ -150,8 +150,8 @@ export interface CapoTurnChoice {
 export function dependentTurns(d: Dialogue, threshold = 0.5): CapoTurnChoice[] {
   const out: CapoTurnChoice[] = [];
   for (let i = 1; i < d.turns.length; i++) {
-    const t = d.turns[i] as Turn;
-    const u = d.turns[i - 1] as Turn;
+    const t = d.turns[i];
+    const u = d.turns[i - 1];
     if (t.role !== 'assistant' || u.role !== 'user') continue;
     const history = d.turns.slice(0, i - 1).filter((x) => x.role !== 'system');
     if (history.length === 0) continue;
@@ -193,7 +193,7 @@ export function makePair(
   const pair: PreferencePair = {
     kind: 'preference',
     prompt: d.turns.slice(0, ui + 1),
-    chosen: [d.turns[assistantIndex] as Turn],
+    chosen: [d.turns[assistantIndex]],
     rejected: [{ role: 'assistant', content: rejectedText }],
     meta: { ...prov },
   };

@@ -35,7 +35,10 @@ const CUES: Cue[] = [
   },
   {
     name: 'reference to an earlier output',
-    re: new RegExp(`\\byour\\s+(?:own\\s+)?${OUTPUT_NOUN}\\b|\\babove\\b(?!\\s+(?:all|average|zero|\\d))`, 'i'),
+    re: new RegExp(
+      `\\byour\\s+(?:own\\s+)?${OUTPUT_NOUN}\\b|\\babove\\b(?!\\s+(?:all|average|zero|\\d))`,
+      'i',
+    ),
     weight: 0.7,
     scaled: true,
   },

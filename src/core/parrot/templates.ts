@@ -64,8 +64,15 @@ export function loadTemplate(name: BuiltinTemplate, overrideFile?: string): Temp
     }
     return parseTemplate(src, path.basename(overrideFile));
   }
-  return parseTemplate(readFileSync(path.join(defaultPromptsDir(), `${name}.md`), 'utf8'), name);
+  let t = builtinCache.get(name);
+  if (!t) {
+    t = parseTemplate(readFileSync(path.join(defaultPromptsDir(), `${name}.md`), 'utf8'), name);
+    builtinCache.set(name, t);
+  }
+  return t;
 }
+
+const builtinCache = new Map<BuiltinTemplate, Template>();
 
 /** Fills `{{name}}` placeholders; unknown placeholders are an error (a typo would silently drop context). */
 export function render(t: Template, vars: Record<string, string>): string {

@@ -55,8 +55,16 @@ describe('batch files', () => {
   it('parses outputs, per-id errors and unreadable lines', () => {
     const r = parseResults(
       [
-        JSON.stringify({ custom_id: 'a', response: { status_code: 200, body: { choices: [{ message: { content: 'x' } }] } }, error: null }),
-        JSON.stringify({ custom_id: 'b', response: { status_code: 500, body: { error: { message: 'boom' } } }, error: null }),
+        JSON.stringify({
+          custom_id: 'a',
+          response: { status_code: 200, body: { choices: [{ message: { content: 'x' } }] } },
+          error: null,
+        }),
+        JSON.stringify({
+          custom_id: 'b',
+          response: { status_code: 500, body: { error: { message: 'boom' } } },
+          error: null,
+        }),
         JSON.stringify({ custom_id: 'c', response: null, error: { code: 'expired', message: 'not run' } }),
         '{oops',
       ].join('\n'),
@@ -83,11 +91,20 @@ describe('batch jobs against the loopback Batch API', () => {
   });
 
   it('export writes OpenAI Batch lines for the first round', async () => {
-    const s = createExtendJob({ job: 'j', source: 'in.jsonl', records: [{ record: 1, dialogue: seed(1) }], targetTurns: 2, settings });
+    const s = createExtendJob({
+      job: 'j',
+      source: 'in.jsonl',
+      records: [{ record: 1, dialogue: seed(1) }],
+      targetTurns: 2,
+      settings,
+    });
     const base = path.join(dir, 'j');
     const r = await exportRound(s, base);
     assert.equal(r.requests, 1);
-    const line = JSON.parse(readFileSync(jobPaths(base).requests(1), 'utf8').trim()) as Record<string, unknown>;
+    const line = JSON.parse(readFileSync(jobPaths(base).requests(1), 'utf8').trim()) as Record<
+      string,
+      unknown
+    >;
     assert.deepEqual(Object.keys(line), ['custom_id', 'method', 'url', 'body']);
     assert.equal(line.custom_id, 'j/r1/s1/ask');
     assert.equal(line.url, '/v1/chat/completions');
@@ -106,7 +123,11 @@ describe('batch jobs against the loopback Batch API', () => {
     });
     const base = path.join(dir, 'ext');
     const statuses = new Set<string>();
-    const done = await runJob(client, base, s, { intervalMs: 5, maxIntervalMs: 20, onStatus: (b) => statuses.add(b.status) });
+    const done = await runJob(client, base, s, {
+      intervalMs: 5,
+      maxIntervalMs: 20,
+      onStatus: (b) => statuses.add(b.status),
+    });
     assert.equal(done.step, 4);
     for (const r of done.extend ?? []) {
       assert.equal(r.status, 'done');
@@ -121,8 +142,15 @@ describe('batch jobs against the loopback Batch API', () => {
   });
 
   it('reports per-custom_id errors and keeps going for the others', async () => {
-    server.options.batchFault = (id) => (id === 'e/r2/s1/ask' ? { type: 'status', status: 500, message: 'model crashed' } : undefined);
-    const s = createExtendJob({ job: 'e', source: 'in.jsonl', records: [1, 2].map((i) => ({ record: i, dialogue: seed(i) })), targetTurns: 2, settings });
+    server.options.batchFault = (id) =>
+      id === 'e/r2/s1/ask' ? { type: 'status', status: 500, message: 'model crashed' } : undefined;
+    const s = createExtendJob({
+      job: 'e',
+      source: 'in.jsonl',
+      records: [1, 2].map((i) => ({ record: i, dialogue: seed(i) })),
+      targetTurns: 2,
+      settings,
+    });
     const done = await runJob(client, path.join(dir, 'e'), s, { intervalMs: 5, maxIntervalMs: 10 });
     assert.deepEqual(done.errors, [{ custom_id: 'e/r2/s1/ask', error: 'HTTP 500: model crashed' }]);
     assert.equal(done.extend?.[0]?.status, 'done');
@@ -131,18 +159,35 @@ describe('batch jobs against the loopback Batch API', () => {
   });
 
   it('a missing result is an error, not a silent drop', async () => {
-    const s = createExtendJob({ job: 'm', source: 'in.jsonl', records: [1, 2].map((i) => ({ record: i, dialogue: seed(i) })), targetTurns: 2, settings });
+    const s = createExtendJob({
+      job: 'm',
+      source: 'in.jsonl',
+      records: [1, 2].map((i) => ({ record: i, dialogue: seed(i) })),
+      targetTurns: 2,
+      settings,
+    });
     const base = path.join(dir, 'm');
     await exportRound(s, base);
-    const out = JSON.stringify({ custom_id: 'm/r1/s1/ask', response: { status_code: 200, body: { choices: [{ message: { content: 'And why is that?' } }] } } });
+    const out = JSON.stringify({
+      custom_id: 'm/r1/s1/ask',
+      response: { status_code: 200, body: { choices: [{ message: { content: 'And why is that?' } }] } },
+    });
     const r = await importRound(s, jobPaths(base).state, out);
     assert.deepEqual(r, { applied: 1, failed: 1 });
-    assert.deepEqual(s.errors, [{ custom_id: 'm/r2/s1/ask', error: 'no result for this request in the batch output' }]);
+    assert.deepEqual(s.errors, [
+      { custom_id: 'm/r2/s1/ask', error: 'no result for this request in the batch output' },
+    ]);
   });
 
   it('resumes an interrupted job without re-submitting or re-requesting', async () => {
     const base = path.join(dir, 'res');
-    const s = createExtendJob({ job: 'res', source: 'in.jsonl', records: [1, 2].map((i) => ({ record: i, dialogue: seed(i) })), targetTurns: 2, settings });
+    const s = createExtendJob({
+      job: 'res',
+      source: 'in.jsonl',
+      records: [1, 2].map((i) => ({ record: i, dialogue: seed(i) })),
+      targetTurns: 2,
+      settings,
+    });
     // Round 1 done in one "process", round 2 submitted and then the process stops.
     await exportRound(s, base);
     const ac = new AbortController();
@@ -162,20 +207,33 @@ describe('batch jobs against the loopback Batch API', () => {
     assert.equal(mid.step, 1, 'round 1 imported');
     assert.ok(mid.pending?.batchId, 'round 2 submitted and remembered');
     const batchesBefore = server.batches.size;
-    const bodiesBefore = server.requests.filter((r) => r.path === '/v1/batches' && r.method === 'POST').length;
+    const bodiesBefore = server.requests.filter(
+      (r) => r.path === '/v1/batches' && r.method === 'POST',
+    ).length;
     const done: JobState = await runJob(client, base, mid, { intervalMs: 5, maxIntervalMs: 10 });
     assert.equal(server.batches.size, batchesBefore, 'the pending batch was polled, not created again');
-    assert.equal(server.requests.filter((r) => r.path === '/v1/batches' && r.method === 'POST').length, bodiesBefore);
+    assert.equal(
+      server.requests.filter((r) => r.path === '/v1/batches' && r.method === 'POST').length,
+      bodiesBefore,
+    );
     assert.equal(done.step, 2);
     for (const r of done.extend ?? []) assert.equal(r.dialogue.turns.length, 4);
     // Round 1's custom ids went out exactly once.
-    const uploads = [...server.files.values()].filter((f) => f.purpose === 'batch').map((f) => f.content.toString());
+    const uploads = [...server.files.values()]
+      .filter((f) => f.purpose === 'batch')
+      .map((f) => f.content.toString());
     assert.equal(uploads.filter((u) => u.includes('res/r1/s1/ask')).length, 1);
   });
 
   it('submitRound is idempotent once the batch id is saved', async () => {
     const base = path.join(dir, 'id');
-    const s = createExtendJob({ job: 'id', source: 'in.jsonl', records: [{ record: 1, dialogue: seed(1) }], targetTurns: 2, settings });
+    const s = createExtendJob({
+      job: 'id',
+      source: 'in.jsonl',
+      records: [{ record: 1, dialogue: seed(1) }],
+      targetTurns: 2,
+      settings,
+    });
     await exportRound(s, base);
     const a = await submitRound(client, s, jobPaths(base).state);
     const b = await submitRound(client, s, jobPaths(base).state);
@@ -194,14 +252,23 @@ describe('batch jobs against the loopback Batch API', () => {
       ],
       meta: {},
     };
-    const s = createCapoJob({ job: 'c', source: 'chats.jsonl', records: [{ record: 4, dialogue: d }], strategies: ['neglect', 'hallucinate', 'misread'], settings });
+    const s = createCapoJob({
+      job: 'c',
+      source: 'chats.jsonl',
+      records: [{ record: 4, dialogue: d }],
+      strategies: ['neglect', 'hallucinate', 'misread'],
+      settings,
+    });
     const done = await runJob(client, path.join(dir, 'c'), s, { intervalMs: 5, maxIntervalMs: 10 });
     const targets = done.capo?.[0]?.targets ?? [];
     assert.equal(targets.length, 3);
     assert.ok(targets.every((t) => t.status === 'done' && t.pair));
     assert.deepEqual(targets[0]?.pair?.meta.source, { file: 'chats.jsonl', record: 4, turn: 4 });
     const sent = [...server.files.values()].find((f) => f.purpose === 'batch')?.content.toString() ?? '';
-    const neglect = JSON.parse(sent.split('\n')[0] ?? '{}') as { custom_id: string; body: { messages: unknown[] } };
+    const neglect = JSON.parse(sent.split('\n')[0] ?? '{}') as {
+      custom_id: string;
+      body: { messages: unknown[] };
+    };
     assert.equal(neglect.custom_id, 'c/r4/s1/neglect@t4');
     assert.deepEqual(neglect.body.messages, [{ role: 'user', content: 'Now translate it into French.' }]);
   });

@@ -1,5 +1,15 @@
 import * as assert from 'node:assert/strict';
-import { LlmClient, LlmError, keyScopeFor, isLocalEndpoint, resolveConfig, retryAfterMs, Semaphore, redact, type LlmConfig } from '../../../src/core/llm';
+import {
+  LlmClient,
+  LlmError,
+  keyScopeFor,
+  isLocalEndpoint,
+  resolveConfig,
+  retryAfterMs,
+  Semaphore,
+  redact,
+  type LlmConfig,
+} from '../../../src/core/llm';
 import { startOpenAIServer, type TestOpenAIServer } from '../../support/openai-server';
 
 function cfg(server: TestOpenAIServer, over: Partial<LlmConfig> = {}): LlmConfig {
@@ -53,7 +63,10 @@ describe('llm client (real SDK against the loopback server)', () => {
     server.options.responder = () => 'The quick brown fox jumps over the lazy dog.';
     const c = new LlmClient(cfg(server));
     const deltas: string[] = [];
-    const text = await c.streamText({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] }, { onDelta: (d) => deltas.push(d) });
+    const text = await c.streamText(
+      { model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] },
+      { onDelta: (d) => deltas.push(d) },
+    );
     assert.equal(text, 'The quick brown fox jumps over the lazy dog.');
     assert.ok(deltas.length > 5, 'arrives in several pieces');
     assert.equal((server.chatRequests[0]?.body as { stream?: boolean }).stream, true);
@@ -61,10 +74,15 @@ describe('llm client (real SDK against the loopback server)', () => {
 
   it('401 -> the key was rejected, with the hint', async () => {
     server.options.requireKey = 'right';
-    const c = new LlmClient(cfg(server, { apiKey: 'wrong-key-123' }), { keyHint: 'set OPENAI_API_KEY or --api-key-env' });
+    const c = new LlmClient(cfg(server, { apiKey: 'wrong-key-123' }), {
+      keyHint: 'set OPENAI_API_KEY or --api-key-env',
+    });
     const e = await rejects(c.chat({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] }));
     assert.equal(e.kind, 'auth');
-    assert.equal(e.message, `the key was rejected by ${new URL(server.baseUrl).host} — set OPENAI_API_KEY or --api-key-env`);
+    assert.equal(
+      e.message,
+      `the key was rejected by ${new URL(server.baseUrl).host} — set OPENAI_API_KEY or --api-key-env`,
+    );
     assert.ok(!e.message.includes('wrong-key-123'));
     assert.equal(server.chatRequests.length, 1, 'auth errors are not retried');
   });
@@ -73,8 +91,14 @@ describe('llm client (real SDK against the loopback server)', () => {
     const prev = process.env.OPENAI_API_KEY;
     process.env.OPENAI_API_KEY = 'sk-from-environment-should-not-leak';
     try {
-      await new LlmClient(cfg(server)).chat({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] });
-      await new LlmClient(cfg(server, { apiKey: 'k1' })).chat({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] });
+      await new LlmClient(cfg(server)).chat({
+        model: 'gpt-test',
+        messages: [{ role: 'user', content: 'x' }],
+      });
+      await new LlmClient(cfg(server, { apiKey: 'k1' })).chat({
+        model: 'gpt-test',
+        messages: [{ role: 'user', content: 'x' }],
+      });
     } finally {
       if (prev === undefined) delete process.env.OPENAI_API_KEY;
       else process.env.OPENAI_API_KEY = prev;
@@ -87,7 +111,10 @@ describe('llm client (real SDK against the loopback server)', () => {
     const c = new LlmClient(cfg(server));
     const e = await rejects(c.chat({ model: 'nope-7b', messages: [{ role: 'user', content: 'x' }] }));
     assert.equal(e.kind, 'model-not-found');
-    assert.match(e.message, /^model 'nope-7b' not found on 127\.0\.0\.1:\d+ — available: parrot-ask, gpt-test$/);
+    assert.match(
+      e.message,
+      /^model 'nope-7b' not found on 127\.0\.0\.1:\d+ — available: parrot-ask, gpt-test$/,
+    );
   });
 
   it('unreachable host -> cannot reach … is the server running?', async () => {
@@ -114,7 +141,11 @@ describe('llm client (real SDK against the loopback server)', () => {
 
   it('honours retry-after-ms and HTTP-date retry-after on 5xx', async () => {
     server.inject({ type: 'status', status: 503, headers: { 'retry-after-ms': '300' } });
-    server.inject({ type: 'status', status: 500, headers: { 'retry-after': new Date(Date.now() + 3000).toUTCString() } });
+    server.inject({
+      type: 'status',
+      status: 500,
+      headers: { 'retry-after': new Date(Date.now() + 3000).toUTCString() },
+    });
     const c = new LlmClient(cfg(server), fastBackoff);
     await c.chat({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] });
     const at = server.chatRequests.map((r) => r.at);
@@ -165,7 +196,9 @@ describe('llm client (real SDK against the loopback server)', () => {
     const ac = new AbortController();
     const t0 = Date.now();
     setTimeout(() => ac.abort(), 100);
-    const e = await rejects(c.chat({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] }, { signal: ac.signal }));
+    const e = await rejects(
+      c.chat({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] }, { signal: ac.signal }),
+    );
     assert.equal(e.kind, 'cancelled');
     assert.ok(Date.now() - t0 < 600, `settled after ${Date.now() - t0} ms`);
   });
@@ -176,7 +209,9 @@ describe('llm client (real SDK against the loopback server)', () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 100);
     const t0 = Date.now();
-    const e = await rejects(c.chat({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] }, { signal: ac.signal }));
+    const e = await rejects(
+      c.chat({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] }, { signal: ac.signal }),
+    );
     assert.equal(e.kind, 'cancelled');
     assert.ok(Date.now() - t0 < 600);
   });
@@ -184,7 +219,11 @@ describe('llm client (real SDK against the loopback server)', () => {
   it('never has more than `concurrency` requests in flight', async () => {
     server.options.latencyMs = 30;
     const c = new LlmClient(cfg(server, { concurrency: 3 }));
-    await Promise.all(Array.from({ length: 20 }, () => c.chat({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] })));
+    await Promise.all(
+      Array.from({ length: 20 }, () =>
+        c.chat({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] }),
+      ),
+    );
     assert.equal(server.chatRequests.length, 20);
     assert.equal(server.maxInFlight, 3);
   });

@@ -25,7 +25,13 @@ const dialogue: Dialogue = {
   meta: {},
 };
 
-const settings = (mode: AskSettings['mode'], n = 1): AskSettings => ({ mode, model: 'parrot-ask', temperature: 0.8, maxTokens: 64, n });
+const settings = (mode: AskSettings['mode'], n = 1): AskSettings => ({
+  mode,
+  model: 'parrot-ask',
+  temperature: 0.8,
+  maxTokens: 64,
+  n,
+});
 
 describe('parrot-ask request builders', () => {
   it('parrot-ask mode swaps user and assistant and puts the asker system prompt first', () => {
@@ -33,7 +39,11 @@ describe('parrot-ask request builders', () => {
     assert.equal(req.n, 3);
     assert.equal(req.messages[0]?.role, 'system');
     assert.match(req.messages[0]?.content ?? '', /You are the user in this conversation/);
-    assert.match(req.messages[0]?.content ?? '', /helpful coding assistant/, 'original system prompt given as context');
+    assert.match(
+      req.messages[0]?.content ?? '',
+      /helpful coding assistant/,
+      'original system prompt given as context',
+    );
     assert.deepEqual(req.messages.slice(1), [
       { role: 'assistant', content: 'How do I reverse a list in Python?' },
       { role: 'user', content: 'Use reversed(xs) or xs[::-1].' },
@@ -45,14 +55,19 @@ describe('parrot-ask request builders', () => {
     assert.equal(req.messages.length, 1);
     assert.equal(req.messages[0]?.role, 'user');
     const c = req.messages[0]?.content ?? '';
-    assert.ok(c.includes('User: How do I reverse a list in Python?\n\nAssistant: Use reversed(xs) or xs[::-1].'));
+    assert.ok(
+      c.includes('User: How do I reverse a list in Python?\n\nAssistant: Use reversed(xs) or xs[::-1].'),
+    );
     assert.match(c, /Reply with the question only/);
     assert.equal(req.n, undefined);
     assert.deepEqual(previewRequest({ task: 'ask', dialogue, settings: settings('instruct') }), req);
   });
 
   it('refuses dialogues that end with a user turn or have none', () => {
-    assert.throws(() => buildAskRequest({ ...dialogue, turns: dialogue.turns.slice(0, 1) }, settings('instruct')), /answer it before/);
+    assert.throws(
+      () => buildAskRequest({ ...dialogue, turns: dialogue.turns.slice(0, 1) }, settings('instruct')),
+      /answer it before/,
+    );
     assert.throws(() => buildAskRequest({ ...dialogue, turns: [] }, settings('instruct')), /no turns yet/);
   });
 
@@ -92,7 +107,11 @@ describe('candidate filter', () => {
     assert.ok(hasQuestionIntent('Rewrite it as a limerick.'));
     assert.ok(hasQuestionIntent('And then?'));
     assert.ok(!hasQuestionIntent('The function returns a reversed copy.'));
-    assert.ok(!looksLikeAnswer('Explain the second step in more detail, with an example of the edge case where the list is empty and the code has to handle it gracefully without raising an error or returning the wrong type of object to the caller who expects a list back.'));
+    assert.ok(
+      !looksLikeAnswer(
+        'Explain the second step in more detail, with an example of the edge case where the list is empty and the code has to handle it gracefully without raising an error or returning the wrong type of object to the caller who expects a list back.',
+      ),
+    );
     assert.ok(looksLikeAnswer('Certainly, the answer is 42.'));
   });
 
@@ -106,7 +125,11 @@ describe('ask() against the loopback server', () => {
   afterEach(() => server.close());
 
   it('gets n candidates in one request and filters them', async () => {
-    const replies = ['Can it reverse a string too?', 'Can it reverse a string too?', 'Does xs.reverse() return anything?'];
+    const replies = [
+      'Can it reverse a string too?',
+      'Can it reverse a string too?',
+      'Does xs.reverse() return anything?',
+    ];
     server = await startOpenAIServer({ responder: ({ choice }) => replies[choice] ?? '' });
     const client = new LlmClient(resolveConfig({ baseUrl: server.baseUrl }));
     const r = await ask(client, dialogue, settings('parrot-ask', 3));

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseRecord } from '../../../src/core/formats';
 import { LlmClient, resolveConfig } from '../../../src/core/llm';
-import type { Dialogue, PreferencePair } from '../../../src/core/model';
+import { contentText, type Dialogue, type PreferencePair } from '../../../src/core/model';
 import {
   buildHallucinateRequest,
   buildJudgeRequest,
@@ -34,16 +34,29 @@ const hist = [
 describe('contextDependence on real MT-Bench turns', () => {
   it('flags second turns that refer back', () => {
     // Second turns that cannot be answered alone (references, ordinals, ellipsis).
-    const dependentIds = [81, 82, 83, 84, 85, 86, 87, 89, 90, 101, 103, 104, 106, 107, 108, 114, 117, 118, 121, 124, 125, 128, 131, 132, 133, 136, 140, 141, 142, 144, 145, 151, 152, 155, 156];
-    const missed = dependentIds.filter((id) => !contextDependence(byId.get(id)?.turns[1] ?? '', hist).dependent);
+    const dependentIds = [
+      81, 82, 83, 84, 85, 86, 87, 89, 90, 101, 103, 104, 106, 107, 108, 114, 117, 118, 121, 124, 125, 128,
+      131, 132, 133, 136, 140, 141, 142, 144, 145, 151, 152, 155, 156,
+    ];
+    const missed = dependentIds.filter(
+      (id) => !contextDependence(byId.get(id)?.turns[1] ?? '', hist).dependent,
+    );
     assert.deepEqual(missed, []);
-    const r = contextDependence('Rewrite your previous response. Start every sentence with the letter A.', hist);
+    const r = contextDependence(
+      'Rewrite your previous response. Start every sentence with the letter A.',
+      hist,
+    );
     assert.ok(r.dependent);
-    assert.ok(r.cues.some((c) => c.startsWith('back-reference')), r.cues.join('; '));
+    assert.ok(
+      r.cues.some((c) => c.startsWith('back-reference')),
+      r.cues.join('; '),
+    );
   });
 
   it('treats first turns as independent', () => {
-    const flagged = mtBench.filter((q) => contextDependence(q.turns[0], hist).dependent).map((q) => q.question_id);
+    const flagged = mtBench
+      .filter((q) => contextDependence(q.turns[0], hist).dependent)
+      .map((q) => q.question_id);
     // A few first turns do contain demonstratives about their own content; allow at most 3 of 80.
     assert.ok(flagged.length <= 3, `flagged: ${flagged.join(', ')}`);
     assert.equal(contextDependence(byId.get(81)?.turns[0] ?? '', hist).dependent, false);
@@ -59,7 +72,10 @@ describe('contextDependence on real MT-Bench turns', () => {
 
   it('judge request and reply', () => {
     const req = buildJudgeRequest('Can you parallelize it?', hist, 'gpt-test');
-    assert.match(req.messages[0]?.content ?? '', /<next_message>\nCan you parallelize it\?\n<\/next_message>/);
+    assert.match(
+      req.messages[0]?.content ?? '',
+      /<next_message>\nCan you parallelize it\?\n<\/next_message>/,
+    );
     assert.equal(parseJudgeReply('DEPENDENT.'), true);
     assert.equal(parseJudgeReply('independent'), false);
     assert.equal(parseJudgeReply('maybe'), undefined);
@@ -85,7 +101,9 @@ const allText = (msgs: { content: string }[]): string => msgs.map((m) => m.conte
 describe('CaPO request builders', () => {
   it('neglect sends only the current user turn', () => {
     const r = buildNeglectRequest(dialogue, 5, s);
-    assert.deepEqual(r.request.messages, [{ role: 'user', content: 'Can you make it sort in descending order?' }]);
+    assert.deepEqual(r.request.messages, [
+      { role: 'user', content: 'Can you make it sort in descending order?' },
+    ]);
   });
 
   it('hallucinate deletes history and tells the model to assume', () => {
@@ -95,7 +113,8 @@ describe('CaPO request builders', () => {
     assert.match(r.request.messages[0]?.content ?? '', /assume what the\s+references point to/);
     assert.equal(r.request.messages[1]?.content, 'Can you make it sort in descending order?');
     const text = allText(r.request.messages);
-    for (const t of dialogue.turns.slice(0, 4)) assert.ok(!text.includes(String(t.content)), 'no history');
+    for (const t of dialogue.turns.slice(0, 4))
+      assert.ok(!text.includes(contentText(t.content)), 'no history');
     assert.equal(r.templateVersion, 'capo-hallucinate@1');
   });
 
@@ -105,13 +124,16 @@ describe('CaPO request builders', () => {
     const r = buildMisreadRequest(dialogue, 5, s);
     assert.equal(r.request.messages[0]?.role, 'system');
     assert.ok(r.request.messages[0]?.content.startsWith('Be concise.\n\n'));
-    assert.ok(r.request.messages[0]?.content.includes('<<<\nRecommend a hiking trail in the Alps.\n>>>'));
+    assert.ok(r.request.messages[0]?.content.includes('<passage>\nRecommend a hiking trail in the Alps.\n</passage>'));
     assert.deepEqual(
       r.request.messages.slice(1).map((m) => m.role),
       ['user', 'assistant', 'user', 'assistant', 'user'],
     );
     assert.equal(r.request.messages.at(-1)?.content, 'Can you make it sort in descending order?');
-    assert.ok(!allText(r.request.messages).includes('reverse=True'), 'the chosen answer is not in the request');
+    assert.ok(
+      !allText(r.request.messages).includes('reverse=True'),
+      'the chosen answer is not in the request',
+    );
   });
 
   it('dependentTurns finds the follow-up', () => {
@@ -125,14 +147,19 @@ describe('CaPO request builders', () => {
 describe('capo() and pair writers', () => {
   let server: TestOpenAIServer;
   before(async () => {
-    server = await startOpenAIServer({ responder: ({ body }) => `rejected for ${body.messages.length} messages` });
+    server = await startOpenAIServer({
+      responder: ({ body }) => `rejected for ${body.messages.length} messages`,
+    });
   });
   after(() => server.close());
 
   let pairs: PreferencePair[] = [];
   it('makes one pair per strategy with provenance', async () => {
     const client = new LlmClient(resolveConfig({ baseUrl: server.baseUrl }));
-    const r = await capo(client, dialogue, s, { strategies: ['neglect', 'hallucinate', 'misread'], source: { file: 'chats.jsonl', record: 7 } });
+    const r = await capo(client, dialogue, s, {
+      strategies: ['neglect', 'hallucinate', 'misread'],
+      source: { file: 'chats.jsonl', record: 7 },
+    });
     pairs = r.pairs;
     assert.deepEqual(r.skipped, []);
     assert.equal(pairs.length, 3);
@@ -154,7 +181,7 @@ describe('capo() and pair writers', () => {
   });
 
   it('writes TRL and LLaMA-Factory lines with provenance inside, OpenAI with a sidecar', () => {
-    const p = pairs[2] as PreferencePair;
+    const p = pairs[2];
     const trl = pairLines(p, 'trl');
     assert.equal(trl.sidecar, undefined);
     const trlObj = JSON.parse(trl.line) as Record<string, unknown>;

@@ -44,7 +44,16 @@ describe('cli: ask, extend, capo, batch', () => {
   beforeEach(async () => {
     server = await startOpenAIServer({ responder, batchStepMs: 5 });
     dir = mkdtempSync(path.join(tmpdir(), 'parrot-cli-'));
-    ep = ['--base-url', server.baseUrl, '--asker-model', 'parrot-ask', '--answer-model', 'gpt-test', '--retries', '0'];
+    ep = [
+      '--base-url',
+      server.baseUrl,
+      '--asker-model',
+      'parrot-ask',
+      '--answer-model',
+      'gpt-test',
+      '--retries',
+      '0',
+    ];
   });
   afterEach(async () => {
     await server.close();
@@ -53,9 +62,16 @@ describe('cli: ask, extend, capo, batch', () => {
 
   it('ask --preview prints the exact request, roles reversed', async () => {
     const io = capture();
-    const code = await askCommand([...ep, '--preview', '--candidates', '4', path.join(DATASETS, 'fastchat_dummy_conversation.jsonl')], io);
+    const code = await askCommand(
+      [...ep, '--preview', '--candidates', '4', path.join(DATASETS, 'fastchat_dummy_conversation.jsonl')],
+      io,
+    );
     assert.equal(code, 0, io.err());
-    const body = JSON.parse(io.out()) as { model: string; n: number; messages: { role: string; content: string }[] };
+    const body = JSON.parse(io.out()) as {
+      model: string;
+      n: number;
+      messages: { role: string; content: string }[];
+    };
     assert.equal(body.n, 4);
     assert.deepEqual(
       body.messages.map((m) => m.role),
@@ -67,9 +83,15 @@ describe('cli: ask, extend, capo, batch', () => {
 
   it('ask prints kept candidates', async () => {
     const io = capture();
-    const code = await askCommand([...ep, '--candidates', '2', '--record', '2', path.join(DATASETS, 'fastchat_dummy_conversation.jsonl')], io);
+    const code = await askCommand(
+      [...ep, '--candidates', '2', '--record', '2', path.join(DATASETS, 'fastchat_dummy_conversation.jsonl')],
+      io,
+    );
     assert.equal(code, 0, io.err());
-    assert.deepEqual(io.out().trim().split('\n'), ['Follow-up 0.0: what about that?', 'Follow-up 0.1: what about that?']);
+    assert.deepEqual(io.out().trim().split('\n'), [
+      'Follow-up 0.0: what about that?',
+      'Follow-up 0.1: what about that?',
+    ]);
   });
 
   it('extend writes ShareGPT records back in their format with N user turns', async () => {
@@ -86,7 +108,11 @@ describe('cli: ask, extend, capo, batch', () => {
       const s = JSON.parse(src[i] ?? '') as { id: string; conversations: unknown[] };
       assert.equal(o.id, s.id, 'input order kept');
       assert.ok(o.conversations.filter((c) => c.from === 'human').length >= 3);
-      assert.deepEqual(o.conversations.slice(0, s.conversations.length), s.conversations, 'original turns unchanged');
+      assert.deepEqual(
+        o.conversations.slice(0, s.conversations.length),
+        s.conversations,
+        'original turns unchanged',
+      );
     });
   });
 
@@ -108,7 +134,10 @@ describe('cli: ask, extend, capo, batch', () => {
     const out = path.join(dir, 'mtpp.jsonl');
     const io = capture();
     assert.equal(await extendCommand([...ep, '--turns', '8', '-o', out, input], io), 0, io.err());
-    const src = readFileSync(input, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { question_id: number; category: string; turns: string[] });
+    const src = readFileSync(input, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { question_id: number; category: string; turns: string[] });
     readFileSync(out, 'utf8')
       .trimEnd()
       .split('\n')
@@ -123,7 +152,10 @@ describe('cli: ask, extend, capo, batch', () => {
 
   it('bad input stops before any request, with file:line:column', async () => {
     const input = path.join(dir, 'bad.jsonl');
-    writeFileSync(input, '{"conversations":[{"from":"human","value":"hi"},{"from":"gpt","value":"yo"}]}\n{"conversations": [}\n');
+    writeFileSync(
+      input,
+      '{"conversations":[{"from":"human","value":"hi"},{"from":"gpt","value":"yo"}]}\n{"conversations": [}\n',
+    );
     const io = capture();
     assert.equal(await extendCommand([...ep, '--turns', '2', '-o', path.join(dir, 'o.jsonl'), input], io), 2);
     assert.match(io.err(), /bad\.jsonl:2:\d+: invalid JSON/);
@@ -134,7 +166,10 @@ describe('cli: ask, extend, capo, batch', () => {
     server.options.requireKey = 'good';
     process.env.PARROT_TEST_KEY = 'bad';
     const io = capture();
-    const code = await askCommand([...ep, '--api-key-env', 'PARROT_TEST_KEY', path.join(DATASETS, 'fastchat_dummy_conversation.jsonl')], io);
+    const code = await askCommand(
+      [...ep, '--api-key-env', 'PARROT_TEST_KEY', path.join(DATASETS, 'fastchat_dummy_conversation.jsonl')],
+      io,
+    );
     delete process.env.PARROT_TEST_KEY;
     assert.equal(code, 1);
     assert.match(io.err(), /the key was rejected by 127\.0\.0\.1:\d+ — set OPENAI_API_KEY or --api-key-env/);
@@ -152,7 +187,12 @@ describe('cli: ask, extend, capo, batch', () => {
         .split('\n')
         .map((l) => {
           const q = JSON.parse(l) as { turns: string[] };
-          return JSON.stringify({ messages: q.turns.flatMap((t, i) => [{ role: 'user', content: t }, { role: 'assistant', content: `Original answer ${i}` }]) });
+          return JSON.stringify({
+            messages: q.turns.flatMap((t, i) => [
+              { role: 'user', content: t },
+              { role: 'assistant', content: `Original answer ${i}` },
+            ]),
+          });
         })
         .join('\n') + '\n',
     );
@@ -167,7 +207,10 @@ describe('cli: ask, extend, capo, batch', () => {
     for (const [i, l] of lines.entries()) {
       const o = JSON.parse(l) as Record<string, unknown>;
       assert.deepEqual(Object.keys(o).sort(), ['input', 'non_preferred_output', 'preferred_output']);
-      const prov = JSON.parse(side[i] ?? '') as { strategy: string; source: { file: string; record: number; turn: number } };
+      const prov = JSON.parse(side[i] ?? '') as {
+        strategy: string;
+        source: { file: string; record: number; turn: number };
+      };
       assert.equal(prov.source.record, Math.floor(i / 3) + 1);
       assert.equal(prov.source.turn, 4);
       assert.equal(prov.strategy, ['neglect', 'hallucinate', 'misread'][i % 3]);
@@ -178,7 +221,11 @@ describe('cli: ask, extend, capo, batch', () => {
     const input = head(path.join(DATASETS, 'fastchat_dummy_conversation.jsonl'), 3, dir);
     const job = path.join(dir, 'job');
     const io = capture();
-    assert.equal(await batchCommand(['export', 'extend', input, '--turns', '3', '--job', job, ...ep], io), 0, io.err());
+    assert.equal(
+      await batchCommand(['export', 'extend', input, '--turns', '3', '--job', job, ...ep], io),
+      0,
+      io.err(),
+    );
     assert.ok(existsSync(`${job}.state.json`));
     assert.ok(existsSync(`${job}.round1.requests.jsonl`));
     const out = path.join(dir, 'ext.jsonl');
@@ -198,12 +245,32 @@ describe('cli: ask, extend, capo, batch', () => {
   it('batch import takes a local vllm run-batch output file', async () => {
     const input = head(path.join(DATASETS, 'fastchat_dummy_conversation.jsonl'), 2, dir);
     const job = path.join(dir, 'vj');
-    assert.equal(await batchCommand(['export', 'extend', input, '--turns', '3', '--job', job, ...ep], capture()), 0);
-    const reqs = readFileSync(`${job}.round1.requests.jsonl`, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { custom_id: string });
+    assert.equal(
+      await batchCommand(['export', 'extend', input, '--turns', '3', '--job', job, ...ep], capture()),
+      0,
+    );
+    const reqs = readFileSync(`${job}.round1.requests.jsonl`, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { custom_id: string });
     const results = path.join(dir, 'results.jsonl');
     writeFileSync(
       results,
-      reqs.map((r) => JSON.stringify({ id: 'x', custom_id: r.custom_id, response: { status_code: 200, body: { choices: [{ index: 0, message: { role: 'assistant', content: 'And then what happened?' } }] } }, error: null })).join('\n'),
+      reqs
+        .map((r) =>
+          JSON.stringify({
+            id: 'x',
+            custom_id: r.custom_id,
+            response: {
+              status_code: 200,
+              body: {
+                choices: [{ index: 0, message: { role: 'assistant', content: 'And then what happened?' } }],
+              },
+            },
+            error: null,
+          }),
+        )
+        .join('\n'),
     );
     const io = capture();
     assert.equal(await batchCommand(['import', job, '--results', results, ...ep], io), 0, io.err());
@@ -249,9 +316,15 @@ describe('cli: ask, extend, capo, batch', () => {
     assert.equal(all.length, 30);
     assert.ok(readFileSync(out, 'utf8').startsWith(partial), 'finished records untouched');
     const ids = all.map((l) => (JSON.parse(l) as { id: string }).id);
-    const srcIds = readFileSync(input, 'utf8').trimEnd().split('\n').map((l) => (JSON.parse(l) as { id: string }).id);
+    const srcIds = readFileSync(input, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { id: string }).id);
     assert.deepEqual(ids, srcIds);
     // Second run only worked on the records that were not written: at most 4 requests each here.
-    assert.ok(server.chatRequests.length - before <= (30 - kept.length) * 4, `${server.chatRequests.length - before} requests`);
+    assert.ok(
+      server.chatRequests.length - before <= (30 - kept.length) * 4,
+      `${server.chatRequests.length - before} requests`,
+    );
   });
 });

@@ -2,8 +2,16 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { LlmClient, resolveConfig, type LlmConfig } from '../../../src/core/llm';
-import type { Dialogue } from '../../../src/core/model';
-import { estimate, extend, extendMany, extendMtBench, isMtBenchQuestion, type ExtendResult, type ExtendSettings } from '../../../src/core/parrot';
+import { contentText, type Dialogue } from '../../../src/core/model';
+import {
+  estimate,
+  extend,
+  extendMany,
+  extendMtBench,
+  isMtBenchQuestion,
+  type ExtendResult,
+  type ExtendSettings,
+} from '../../../src/core/parrot';
 import { startOpenAIServer, type ChatCall, type TestOpenAIServer } from '../../support/openai-server';
 
 const datasets = path.resolve(__dirname, '..', '..', '..', '..', '..', 'shared', 'datasets');
@@ -30,7 +38,9 @@ const seed = (): Dialogue => ({
 });
 
 function client(server: TestOpenAIServer, over: Partial<LlmConfig> = {}): LlmClient {
-  return new LlmClient(resolveConfig({ baseUrl: server.baseUrl, concurrency: 4, maxRetries: 0, ...over }), { backoffBaseMs: 5 });
+  return new LlmClient(resolveConfig({ baseUrl: server.baseUrl, concurrency: 4, maxRetries: 0, ...over }), {
+    backoffBaseMs: 5,
+  });
 }
 
 describe('extend', () => {
@@ -45,8 +55,17 @@ describe('extend', () => {
     assert.equal(r.status, 'done');
     assert.equal(r.added, 6);
     const roles = r.dialogue.turns.map((t) => t.role);
-    assert.deepEqual(roles, ['user', 'assistant', 'user', 'assistant', 'user', 'assistant', 'user', 'assistant']);
-    assert.match(String(r.dialogue.turns[2]?.content), /^Follow-up question \d+\.0 about that\?$/);
+    assert.deepEqual(roles, [
+      'user',
+      'assistant',
+      'user',
+      'assistant',
+      'user',
+      'assistant',
+      'user',
+      'assistant',
+    ]);
+    assert.match(contentText(r.dialogue.turns[2]?.content ?? ''), /^Follow-up question \d+\.0 about that\?$/);
     assert.deepEqual(r.dialogue.meta, { id: 'x' });
     assert.equal(r.requests, 6);
     const streamed = server.chatRequests.filter((q) => q.body.stream === true);
@@ -112,7 +131,11 @@ describe('extend', () => {
   });
 
   it('estimate counts requests and tokens', () => {
-    const e = estimate([seed(), { ...seed(), turns: [...seed().turns, { role: 'user', content: 'Why?' }] }], 3, settings);
+    const e = estimate(
+      [seed(), { ...seed(), turns: [...seed().turns, { role: 'user', content: 'Why?' }] }],
+      3,
+      settings,
+    );
     assert.equal(e.records, 2);
     assert.equal(e.askRequests, 2 + 1);
     assert.equal(e.answerRequests, 2 + 2);
@@ -129,7 +152,10 @@ describe('MT-Bench++', () => {
   it('extends real MT-Bench records to 8 question turns, storing only questions', async () => {
     server = await startOpenAIServer({ responder });
     const c = client(server);
-    const lines = readFileSync(path.join(datasets, 'mt_bench_questions.jsonl'), 'utf8').split('\n').filter(Boolean).slice(0, 2);
+    const lines = readFileSync(path.join(datasets, 'mt_bench_questions.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .slice(0, 2);
     for (const line of lines) {
       const q: unknown = JSON.parse(line);
       assert.ok(isMtBenchQuestion(q));
