@@ -19,7 +19,7 @@ import { toJsonl } from './lines';
 const TERMINAL = new Set(['completed', 'failed', 'expired', 'cancelled']);
 
 function wrap(client: LlmClient, e: unknown): Error {
-  return mapError(e, { host: client.host, keyHint: 'set the API key', timeoutMs: client.config.timeoutMs });
+  return mapError(e, { host: client.host, keyHint: client.keyHint, timeoutMs: client.config.timeoutMs });
 }
 
 /** Uploads the pending round's request file and creates the batch (skipped when already done). */

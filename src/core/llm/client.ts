@@ -70,7 +70,8 @@ export class LlmClient {
   readonly limiter: Semaphore;
   readonly host: string;
   private readonly logger: Logger;
-  private readonly keyHint: string;
+  /** What "the key was rejected" messages tell the user to do. */
+  readonly keyHint: string;
   private readonly opts: Required<Omit<ClientOptions, 'logger' | 'keyHint' | 'random'>> & {
     random?: () => number;
   };

@@ -83,7 +83,7 @@ export function mapError(err: unknown, ctx: MapContext): LlmError {
   if (err instanceof APIConnectionTimeoutError) {
     return new LlmError(
       'timeout',
-      `${host} did not answer within ${Math.round(ctx.timeoutMs / 1000)} s — raise the timeout or lower the concurrency`,
+      `${host} did not answer within ${ctx.timeoutMs < 1000 ? `${ctx.timeoutMs} ms` : `${Math.round(ctx.timeoutMs / 1000)} s`} — raise the timeout or lower the concurrency`,
       host,
       { partial, cause: err },
     );

@@ -168,7 +168,7 @@ describe('llm client (real SDK against the loopback server)', () => {
     const c = new LlmClient(cfg(server, { timeoutMs: 300, maxRetries: 0 }));
     const e = await rejects(c.chat({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] }));
     assert.equal(e.kind, 'timeout');
-    assert.match(e.message, /did not answer within 0 s — raise the timeout/);
+    assert.match(e.message, /did not answer within 300 ms — raise the timeout/);
   });
 
   it('malformed JSON -> not valid JSON message', async () => {
