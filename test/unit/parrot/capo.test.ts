@@ -124,7 +124,9 @@ describe('CaPO request builders', () => {
     const r = buildMisreadRequest(dialogue, 5, s);
     assert.equal(r.request.messages[0]?.role, 'system');
     assert.ok(r.request.messages[0]?.content.startsWith('Be concise.\n\n'));
-    assert.ok(r.request.messages[0]?.content.includes('<passage>\nRecommend a hiking trail in the Alps.\n</passage>'));
+    assert.ok(
+      r.request.messages[0]?.content.includes('<passage>\nRecommend a hiking trail in the Alps.\n</passage>'),
+    );
     assert.deepEqual(
       r.request.messages.slice(1).map((m) => m.role),
       ['user', 'assistant', 'user', 'assistant', 'user'],
