@@ -42,6 +42,7 @@ export class DialogueDocument extends Disposable implements vscode.CustomDocumen
       if (backup) {
         try {
           doc._store = await DatasetStore.restore(uri.fsPath, backup, { onProgress });
+          doc.editPosition = 1; // unsaved edits came back
         } catch (err) {
           void vscode.window.showWarningMessage(err instanceof Error ? err.message : String(err));
         }
@@ -62,6 +63,9 @@ export class DialogueDocument extends Disposable implements vscode.CustomDocumen
   private progressTimer: NodeJS.Timeout | undefined;
   private saving = false;
   private warnedExternal = false;
+  /** Position in VS Code's undo stack for this document (edits applied minus edits undone). */
+  private editPosition = 0;
+  private savedPosition = 0;
   problemCount: number | undefined;
 
   private readonly _onDidChange = this._register(
@@ -101,8 +105,9 @@ export class DialogueDocument extends Disposable implements vscode.CustomDocumen
   get isIndexing(): boolean {
     return this.store.isIndexing;
   }
+  /** Unsaved changes: the position in the undo stack differs from the one last saved. */
   get isDirty(): boolean {
-    return this.store.isDirty;
+    return this.editPosition !== this.savedPosition;
   }
   get version(): number {
     return this.store.version;
@@ -188,7 +193,9 @@ export class DialogueDocument extends Disposable implements vscode.CustomDocumen
   }
 
   private async reloadFromDisk(): Promise<void> {
+    if (this.isDisposed) return;
     this.generation++;
+    this.editPosition = this.savedPosition = 0;
     await this.store.reload({ onProgress: () => this.reportProgress() });
     this.watchIndexing();
     this._onDidChangeContent.fire({ lines: [], structural: true, reloaded: true });
@@ -201,6 +208,9 @@ export class DialogueDocument extends Disposable implements vscode.CustomDocumen
   applyEdit(label: string, edit: StoreEdit, change: Omit<DocumentChange, 'reloaded'>): void {
     const store = this.store;
     let undoEdit = store.apply(edit);
+    // A new edit drops the redo branch: a save point inside it can no longer be reached.
+    if (this.savedPosition > this.editPosition) this.savedPosition = -1;
+    this.editPosition++;
     let redoEdit: StoreEdit = edit;
     const generation = this.generation;
     const run = (which: 'undo' | 'redo'): Promise<void> =>
@@ -209,8 +219,13 @@ export class DialogueDocument extends Disposable implements vscode.CustomDocumen
           getLog().warn(`Ignored ${which} of "${label}": the file was re-read from disk since.`);
           return;
         }
-        if (which === 'undo') redoEdit = store.apply(undoEdit);
-        else undoEdit = store.apply(redoEdit);
+        if (which === 'undo') {
+          redoEdit = store.apply(undoEdit);
+          this.editPosition--;
+        } else {
+          undoEdit = store.apply(redoEdit);
+          this.editPosition++;
+        }
         this._onDidChangeContent.fire({ ...change, reloaded: false });
       });
     this._onDidChangeContent.fire({ ...change, reloaded: false });
@@ -234,8 +249,10 @@ export class DialogueDocument extends Disposable implements vscode.CustomDocumen
       const sub = token.onCancellationRequested(() => ctl.abort());
       this.saving = true;
       try {
-        if (target === undefined) await this.store.save({ signal: ctl.signal });
-        else {
+        if (target === undefined) {
+          await this.store.save({ signal: ctl.signal });
+          this.savedPosition = this.editPosition;
+        } else {
           // Save As writes a copy; this document stays on its own file (VS Code opens the copy).
           const copy = await DatasetStore.restore(this._uri.fsPath, this.store.backup());
           try {
@@ -254,7 +271,10 @@ export class DialogueDocument extends Disposable implements vscode.CustomDocumen
 
   revert(): Promise<void> {
     return this.enqueue(async () => {
+      if (this.isDisposed) return;
       await this.store.reload({ onProgress: () => this.reportProgress() });
+      // VS Code moves its undo stack back to the last save point.
+      this.editPosition = this.savedPosition;
       this.watchIndexing();
       this._onDidChangeContent.fire({ lines: [], structural: true, reloaded: true });
     });

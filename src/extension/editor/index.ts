@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { HostMessage, WebviewMessage } from '../../protocol';
 import { registerEditorCommands } from './commands';
+import type { DialogueDocument } from './dialogueDocument';
 import { DialogueEditorProvider, VIEW_TYPE, type MessageEvent } from './dialogueEditorProvider';
 
 export { VIEW_TYPE };
@@ -24,6 +25,10 @@ export interface DialogueEditorApi {
   documentState(
     uri: vscode.Uri,
   ): { lineCount: number; dirty: boolean; version: number; webviews: number } | undefined;
+  /** The provider VS Code calls (backup, restore, save, revert), for tests of those paths. */
+  readonly provider: DialogueEditorProvider;
+  /** The open document for `uri`. */
+  document(uri: vscode.Uri): DialogueDocument | undefined;
 }
 
 export function registerDialogueEditor(context: vscode.ExtensionContext): DialogueEditorApi {
@@ -37,6 +42,8 @@ export function registerDialogueEditor(context: vscode.ExtensionContext): Dialog
       const session = provider.sessionsFor(uri)[0];
       return session ? session.receive(message) : false;
     },
+    provider,
+    document: (uri) => provider.sessionsFor(uri)[0]?.document,
     documentState: (uri) => {
       const sessions = provider.sessionsFor(uri);
       const doc = sessions[0]?.document;

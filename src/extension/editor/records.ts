@@ -216,29 +216,57 @@ export function editedLine(text: string, intent: EditIntent): string {
   }
 }
 
-/** A new, empty record in the format (and style) of `template`; OpenAI chat when there is none. */
+function emptied(turns: readonly Turn[]): Turn[] {
+  return turns.map((t) => ({ role: t.role, content: withText(t.content, '') }));
+}
+
+/** True when `line` reads back as a record of `format`. */
+function readsAs(line: string, format: FormatId): boolean {
+  const p = parseRecord(line);
+  return p.ok && p.layout.format === format;
+}
+
+/**
+ * A new, empty record in the format (and style) of `template`; OpenAI chat when there is none.
+ * First a bare record (the template's first two roles, empty texts, no other fields); when the
+ * format needs more (MT-Bench needs a `question_id`), a copy of the template with every text
+ * emptied and its id removed.
+ */
 export function newRecordLine(template: string | undefined): string {
   const parsed = template === undefined ? undefined : parseRecord(template);
   if (parsed?.ok) {
     const s = parsed.sample;
-    const fresh: Sample =
+    const format = parsed.layout.format;
+    const layout = newLayout(format, parsed.layout.style);
+    const bare: Sample =
       s.kind === 'dialogue'
-        ? {
-            kind: 'dialogue',
-            turns: [emptyLike(s.turns, 'user'), emptyLike(s.turns, 'assistant')],
-            meta: {},
-          }
+        ? { kind: 'dialogue', turns: emptied(s.turns.slice(0, 2)), meta: {} }
         : {
             kind: 'preference',
-            prompt: [emptyLike(s.prompt, 'user')],
-            chosen: [emptyLike(s.chosen, 'assistant')],
-            rejected: [emptyLike(s.rejected, 'assistant')],
+            prompt: emptied(s.prompt.slice(0, 1)),
+            chosen: emptied(s.chosen.slice(0, 1)),
+            rejected: emptied(s.rejected.slice(0, 1)),
             meta: {},
           };
-    try {
-      return recordToLine(fresh, newLayout(parsed.layout.format, parsed.layout.style));
-    } catch {
-      // fall through to the plain shape
+    const copy = structuredClone(s);
+    delete copy.id;
+    if (copy.system !== undefined) copy.system = '';
+    if (copy.kind === 'dialogue') copy.turns = emptied(copy.turns);
+    else {
+      copy.prompt = emptied(copy.prompt);
+      copy.chosen = emptied(copy.chosen);
+      copy.rejected = emptied(copy.rejected);
+    }
+    for (const [sample, lay] of [
+      [bare, layout],
+      [copy, parsed.layout],
+    ] as const) {
+      try {
+        const line = recordToLine(sample, lay);
+        if (readsAs(line, format)) return line;
+      } catch {
+        // try the next shape
+      }
     }
   }
   return JSON.stringify({
