@@ -82,6 +82,30 @@ async function main(): Promise<void> {
   const ideal = (requests * LATENCY) / CONCURRENCY / 1000;
   const ratio = elapsed / ideal;
 
+  // Baseline in the same run: the same number of requests with bare fetch (no SDK, no engine),
+  // half JSON and half streamed like the engine's ask/answer mix, at the same concurrency.
+  const perWorker = Math.ceil(requests / CONCURRENCY);
+  const b0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async (_, w) => {
+      for (let i = 0; i < perWorker; i++) {
+        const stream = (i + w) % 2 === 1;
+        const body = JSON.stringify({
+          model: 'gpt-test',
+          stream,
+          messages: [{ role: 'user', content: `baseline ${w}.${i}` }],
+        });
+        const res = await fetch(`${server.baseUrl}/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+        await res.text();
+      }
+    }),
+  );
+  const baseline = (performance.now() - b0) / 1000;
+
   // Cancellation: start again, abort after 1 s, time until extendMany settles.
   server.reset();
   const ac = new AbortController();
@@ -103,6 +127,7 @@ async function main(): Promise<void> {
     `extend: ${RECORDS} dialogues to ${TURNS} user turns, ${requests} requests, ${LATENCY} ms latency, concurrency ${CONCURRENCY}`,
     `  done ${p.done}, failed ${p.failed}, complete dialogues ${kept}, max in flight at the server ${maxInFlight}`,
     `  elapsed ${elapsed.toFixed(2)} s vs ideal ${ideal.toFixed(2)} s -> ratio ${ratio.toFixed(3)}x (target <= 1.2x) ${ratio <= 1.2 ? 'OK' : 'SLOW'}`,
+    `  baseline (bare fetch, same requests and concurrency, same run): ${baseline.toFixed(2)} s = ${(baseline / ideal).toFixed(3)}x ideal; engine / baseline = ${(elapsed / baseline).toFixed(3)}x`,
     `  CPU (client + server in one process): ${(cpuShare * 100).toFixed(0)}% of one core; load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} core(s)`,
     `  RSS ${rss.join(', ')}`,
     `  cancel: settled ${cancelMs.toFixed(0)} ms after abort (target < 1000 ms) ${cancelMs < 1000 ? 'OK' : 'SLOW'}; kept ${cp.done} finished, ${cp.cancelled} cancelled`,
