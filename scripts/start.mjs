@@ -42,6 +42,7 @@ try {
   );
   console.log('Press Ctrl-C to stop.');
   const code = await server.exited;
+  if (cs.stopping()) await new Promise(() => {}); // Ctrl-C: the signal handler cleans up and exits
   console.error(`code-server stopped (exit ${code}). Last lines of its log:\n${server.logTail()}`);
   await cs.runCleanups();
   process.exit(1);

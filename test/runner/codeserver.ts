@@ -43,13 +43,20 @@ interface Registry {
   cleanups: Set<Cleanup>;
   groups: Set<number>;
   handlersInstalled: boolean;
+  stopping: boolean;
 }
 const REGISTRY = Symbol.for('parrot-studio.test-host.cleanups');
 const registry: Registry = ((globalThis as { [REGISTRY]?: Registry })[REGISTRY] ??= {
   cleanups: new Set(),
   groups: new Set(),
   handlersInstalled: false,
+  stopping: false,
 });
+
+/** True once a signal asked this process to stop (its cleanups are running). */
+export function stopping(): boolean {
+  return registry.stopping;
+}
 const { cleanups, groups } = registry;
 
 export function onCleanup(fn: Cleanup): () => void {
@@ -75,6 +82,8 @@ export function installSignalHandlers(): void {
   registry.handlersInstalled = true;
   const stopOn = (signal: NodeJS.Signals, code: number) =>
     process.on(signal, () => {
+      if (registry.stopping) return;
+      registry.stopping = true;
       console.error(`\n${signal}: stopping VS Code and the browser…`);
       void runCleanups().finally(() => process.exit(code));
     });
