@@ -60,6 +60,22 @@ describe('cli: ask, extend, capo, batch', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('--help for each command, and usage errors exit 2', async () => {
+    const cmds = { ask: askCommand, extend: extendCommand, capo: capoCommand, batch: batchCommand };
+    for (const [name, cmd] of Object.entries(cmds)) {
+      const io = capture();
+      assert.equal(await cmd(['--help'], io), 0);
+      assert.ok(io.out().startsWith(`Usage: parrot ${name}`), io.out());
+      assert.match(io.out(), /--base-url URL/);
+    }
+    const io = capture();
+    assert.equal(await extendCommand(['--turns', 'x', 'f.jsonl'], io), 2);
+    assert.match(io.err(), /--turns N \(a whole number >= 1\) is required/);
+    const io2 = capture();
+    assert.equal(await capoCommand(['--strategies', 'neglect,forget', '-o', 'o', 'f.jsonl'], io2), 2);
+    assert.match(io2.err(), /unknown strategy 'forget'/);
+  });
+
   it('ask --preview prints the exact request, roles reversed', async () => {
     const io = capture();
     const code = await askCommand(
