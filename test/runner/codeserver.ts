@@ -242,8 +242,11 @@ export function ensureCodeServer(
         2,
       ),
     );
+    // Under `npm run`, npm_* variables (npm_config_user_agent naming Node 20, npm_node_execpath, …)
+    // would be taken as config by the nested npm: start from an environment without them.
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
     const baseEnv = {
-      ...process.env,
+      ...clean,
       npm_config_audit: 'false',
       npm_config_fund: 'false',
       npm_config_update_notifier: 'false',
