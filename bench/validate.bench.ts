@@ -16,31 +16,43 @@ import { ensureSynthDataset, repoRoot } from './synth';
 const BYTES = Number(process.env.PS_BENCH_BYTES ?? 1024 * 1024 * 1024);
 const PY_BYTES = Number(process.env.PS_BENCH_PY_BYTES ?? 64 * 1024 * 1024);
 
-/** The baseline: read 1 MiB blocks, decode, split on newlines, JSON.parse every line. */
-async function bareParse(path: string, limit = Number.POSITIVE_INFINITY): Promise<number> {
+/**
+ * The baseline: read 1 MiB blocks, decode each up to its last newline, split on newlines with
+ * indexOf, JSON.parse every line. (Measured faster here than String.split on a carried string.)
+ */
+async function bareParse(path: string): Promise<number> {
   const fh = await open(path, 'r');
   let records = 0;
   try {
-    const buf = Buffer.allocUnsafe(1 << 20);
-    let carry = '';
+    let buf = Buffer.allocUnsafe(1 << 20);
+    let filled = 0;
     let pos = 0;
     for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-      if (bytesRead === 0 || pos >= limit) break;
-      pos += bytesRead;
-      const text = carry + buf.toString('utf8', 0, bytesRead);
-      const lines = text.split('\n');
-      carry = lines.pop() ?? '';
-      for (const l of lines) {
-        if (l.length) {
-          JSON.parse(l);
-          records++;
-        }
+      if (filled === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, filled);
+        buf = bigger;
       }
-    }
-    if (carry.length) {
-      JSON.parse(carry);
-      records++;
+      const { bytesRead } = await fh.read(buf, filled, buf.length - filled, pos);
+      pos += bytesRead;
+      filled += bytesRead;
+      const end = bytesRead === 0 ? filled : buf.lastIndexOf(10, filled - 1) + 1;
+      if (end > 0) {
+        const text = buf.toString('utf8', 0, end);
+        let start = 0;
+        while (start < text.length) {
+          let nl = text.indexOf('\n', start);
+          if (nl < 0) nl = text.length;
+          if (nl > start) {
+            JSON.parse(text.slice(start, nl));
+            records++;
+          }
+          start = nl + 1;
+        }
+        buf.copy(buf, 0, end, filled);
+        filled -= end;
+      }
+      if (bytesRead === 0) break;
     }
   } finally {
     await fh.close();

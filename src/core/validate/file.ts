@@ -25,6 +25,8 @@ export interface ValidateFileOptions extends ValidateOptions {
   onProgress?: (bytesDone: number, totalBytes: number) => void;
   /** The bundled worker script. Default: validate.worker.js beside this bundle. */
   workerScript?: string;
+  /** Files smaller than this are validated in this thread whatever `workers` says. Default 16 MiB. */
+  minWorkerBytes?: number;
 }
 
 export interface ValidateFileResult {
@@ -39,8 +41,8 @@ export interface ValidateFileResult {
   format?: FormatId;
 }
 
-/** Files smaller than this are validated in-process whatever `workers` says. */
-const SMALL_FILE = 4 * 1024 * 1024;
+/** Below this size starting workers costs more than it saves. */
+const SMALL_FILE = 16 * 1024 * 1024;
 export const DEFAULT_MAX_DIAGNOSTICS = 1000;
 
 function abortError(signal: AbortSignal): Error {
@@ -140,7 +142,7 @@ export async function validateFile(
   path: string,
   opts: ValidateFileOptions = {},
 ): Promise<ValidateFileResult> {
-  const { workers: wanted, signal, onProgress, workerScript, ...vopts } = opts;
+  const { workers: wanted, signal, onProgress, workerScript, minWorkerBytes = SMALL_FILE, ...vopts } = opts;
   const max = vopts.maxDiagnostics ?? DEFAULT_MAX_DIAGNOSTICS;
   const ropts: ValidateOptions = { ...vopts, maxDiagnostics: max };
   if (signal?.aborted) throw abortError(signal);
@@ -149,7 +151,7 @@ export async function validateFile(
   const merger = new Merger(checker, max, ropts.format !== undefined);
   const nWorkers = Math.max(0, Math.min(wanted ?? availableParallelism(), 64));
 
-  if (nWorkers <= 1 || size < SMALL_FILE) {
+  if (nWorkers <= 1 || size < minWorkerBytes) {
     const r = await checkChunk(
       checker,
       { id: 0, path, start: 0, end: size },

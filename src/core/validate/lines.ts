@@ -17,48 +17,57 @@ export async function forEachLine(
 ): Promise<number> {
   const fh = await open(path, 'r');
   try {
+    // Two buffers: the next block is read while the lines of the current one are checked.
     let buf = Buffer.allocUnsafe(blockSize);
-    let filled = 0; // bytes of buf holding data not yet consumed
+    let other = Buffer.allocUnsafe(blockSize);
     let pos = start; // file offset of buf[0]
+    let filled = (await fh.read(buf, 0, Math.min(buf.length, end - start), start)).bytesRead;
     let index = 0;
-    let eof = false;
-    while (!eof || filled > 0) {
+    while (filled > 0) {
       if (shouldStop?.()) return index;
-      if (!eof) {
-        if (filled === buf.length) {
-          const bigger = Buffer.allocUnsafe(buf.length * 2);
-          buf.copy(bigger, 0, 0, filled);
-          buf = bigger;
-        }
-        const want = Math.min(buf.length - filled, end - (pos + filled));
-        const { bytesRead } = want > 0 ? await fh.read(buf, filled, want, pos + filled) : { bytesRead: 0 };
-        filled += bytesRead;
-        if (bytesRead === 0 || pos + filled >= end) eof = true;
-      }
-      if (filled === 0) break;
+      const eof = pos + filled >= end;
       const lastNl = buf.lastIndexOf(10, filled - 1);
-      let usable: number;
-      if (lastNl >= 0) usable = lastNl + 1;
-      else if (eof) usable = filled;
-      else continue; // a line longer than the buffer: read more
+      if (lastNl < 0 && !eof) {
+        // A line longer than the buffer: grow it and read more.
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, filled);
+        buf = bigger;
+        other = Buffer.allocUnsafe(bigger.length);
+        filled += (
+          await fh.read(buf, filled, Math.min(buf.length - filled, end - pos - filled), pos + filled)
+        ).bytesRead;
+        continue;
+      }
+      const usable = lastNl >= 0 && !eof ? lastNl + 1 : filled;
+      const carry = filled - usable;
+      buf.copy(other, 0, usable, filled);
+      const nextAt = pos + filled;
+      const next = !eof
+        ? fh.read(other, carry, Math.min(other.length - carry, end - nextAt), nextAt)
+        : undefined;
       const text = buf.toString('utf8', 0, usable);
       let bpos = 0;
       let spos = 0;
-      while (bpos < usable) {
-        const bnl = buf.indexOf(10, bpos);
-        const snl = text.indexOf('\n', spos);
-        if (bnl < 0 || bnl >= usable) {
-          onLine(text.slice(spos), index++, pos + bpos);
-          bpos = usable;
-          break;
+      try {
+        while (bpos < usable) {
+          const bnl = buf.indexOf(10, bpos);
+          if (bnl < 0 || bnl >= usable) {
+            onLine(text.slice(spos), index++, pos + bpos);
+            break;
+          }
+          const snl = text.indexOf('\n', spos);
+          onLine(text.slice(spos, snl), index++, pos + bpos);
+          bpos = bnl + 1;
+          spos = snl + 1;
         }
-        onLine(text.slice(spos, snl), index++, pos + bpos);
-        bpos = bnl + 1;
-        spos = snl + 1;
+      } finally {
+        // Never leave a read in flight on a file handle that is about to close.
+        if (next) await next.catch(() => undefined);
       }
-      buf.copy(buf, 0, usable, filled);
-      filled -= usable;
+      const bytesRead = next ? (await next).bytesRead : 0;
       pos += usable;
+      [buf, other] = [other, buf];
+      filled = carry + bytesRead;
       onBlock?.(pos - start);
     }
     return index;

@@ -62,8 +62,7 @@ function hashStart(): void {
 
 function hashCode(c: number): void {
   h1 = Math.imul(h1 ^ c, 0x01000193);
-  h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-  h2 ^= h2 >>> 15;
+  h2 = (h2 * 31 + c) | 0;
 }
 
 /** Hashes s with leading/trailing whitespace removed and inner whitespace runs read as one space. */
@@ -86,7 +85,8 @@ function hashNormText(s: string): void {
 }
 
 function hashValue(): number {
-  return (h1 >>> 0) * 2097152 + (h2 >>> 11);
+  // 32 bits of the FNV lane and 21 of the polynomial lane: a 53-bit integer, exact as a number.
+  return (h1 >>> 0) * 2097152 + ((h2 >>> 0) & 0x1fffff);
 }
 
 function hashString(s: string): number {
@@ -183,9 +183,7 @@ function kindsOf(turns: readonly TurnView[]): number {
 
 export function contentKinds(view: RecordView): number {
   if (!view.contentKinds) return 0;
-  return (
-    kindsOf(view.turns) | kindsOf(view.chosen ?? []) | kindsOf(view.rejected ?? []) | kindsOf(view.sequence)
-  );
+  return kindsOf(view.sequence.length ? view.sequence : view.turns) | kindsOf(view.rejected ?? []);
 }
 
 /** The pointer of the first content of the given kind in the record (for type-drift diagnostics). */
@@ -276,11 +274,11 @@ function alternationProblem(seq: readonly TurnView[]): Problem | undefined {
 
 function lint(view: RecordView, sev: Severities, out: Problem[]): void {
   const roleTurns = view.sequence.length ? view.sequence : view.turns;
+  // Every turn once: the sequence (dialogue, or prompt + chosen) and the rejected answer.
+  const all = view.rejected ? roleTurns.concat(view.rejected) : roleTurns;
   if (sev.on('role/unknown')) {
-    const seen = new Set<TurnView>();
-    for (const t of [...roleTurns, ...(view.rejected ?? [])]) {
-      if (t.implied || seen.has(t)) continue;
-      seen.add(t);
+    for (const t of all) {
+      if (t.implied) continue;
       if (typeof t.role === 'string' && !view.roles.has(t.role)) {
         out.push({
           code: 'role/unknown',
@@ -308,17 +306,15 @@ function lint(view: RecordView, sev: Severities, out: Problem[]): void {
     if (p) out.push(p);
   }
   if (sev.on('content/empty')) {
-    const seen = new Set<TurnView>();
-    for (const t of [...view.turns, ...view.sequence, ...(view.chosen ?? []), ...(view.rejected ?? [])]) {
-      if (seen.has(t)) continue;
-      seen.add(t);
-      if (contentEmpty(t))
+    for (const t of all) {
+      if (contentEmpty(t)) {
         out.push({
           code: 'content/empty',
           pointer: t.contentPtr,
           target: 'value',
           message: `${turnLabel(t)}: content is empty`,
         });
+      }
     }
     if (typeof view.system === 'string' && isBlank(view.system)) {
       out.push({ code: 'content/empty', pointer: '/system', target: 'value', message: '"system" is empty' });

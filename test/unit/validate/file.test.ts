@@ -104,6 +104,7 @@ describe('validate/validateFile', function () {
     const b = await validateFile(file.path, {
       workers: 2,
       workerScript: WORKER,
+      minWorkerBytes: 0,
       maxDiagnostics: 100000,
       onProgress: (d) => (progressed = d),
     });
@@ -113,7 +114,12 @@ describe('validate/validateFile', function () {
 
   it('caps diagnostics at maxDiagnostics but keeps counting, the same with workers', async () => {
     const a = await validateFile(file.path, { workers: 0, maxDiagnostics: 7 });
-    const b = await validateFile(file.path, { workers: 2, workerScript: WORKER, maxDiagnostics: 7 });
+    const b = await validateFile(file.path, {
+      workers: 2,
+      workerScript: WORKER,
+      minWorkerBytes: 0,
+      maxDiagnostics: 7,
+    });
     assert.equal(a.diagnostics.length, 7);
     assert.equal(a.total, file.injected.length);
     assert.deepEqual(b, a);
@@ -131,6 +137,7 @@ describe('validate/validateFile', function () {
       const p = validateFile(file.path, {
         workers,
         workerScript: WORKER,
+        minWorkerBytes: 0,
         signal: ac.signal,
         onProgress: () => ac.abort(),
       });
@@ -145,7 +152,9 @@ describe('validate/validateFile', function () {
   });
 
   it('reports a missing worker script as an error, not a hang', async () => {
-    await assert.rejects(validateFile(file.path, { workers: 2, workerScript: join(dir, 'nope.js') }));
+    await assert.rejects(
+      validateFile(file.path, { workers: 2, minWorkerBytes: 0, workerScript: join(dir, 'nope.js') }),
+    );
   });
 
   it('empty file, file without final newline, CRLF', async () => {
