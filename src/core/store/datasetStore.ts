@@ -1,5 +1,7 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import { open, type FileHandle } from 'node:fs/promises';
+import { FileBase, MemoryBase, readExactly, readExactlySync, type Base } from './base';
 import { explainFsError } from './errors';
 import {
   describeFingerprintChange,
@@ -7,10 +9,22 @@ import {
   fingerprintFile,
   sameFingerprint,
 } from './fingerprint';
-import { AbortedError, FLAG_INVALID_UTF8, LineIndex, eolOf, scanLines } from './lineIndex';
+import {
+  AbortedError,
+  EOL_MASK,
+  EOL_NONE,
+  FLAG_EOL_ADDED,
+  FLAG_INVALID_UTF8,
+  LineIndex,
+  eolOf,
+  indexBuffer,
+  scanLines,
+} from './lineIndex';
 import { PieceTable, pieceLength, type Piece } from './pieces';
 import { atomicWrite, writeDocument } from './save';
 import type {
+  BackupSegment,
+  EmbeddedSegment,
   Eol,
   Fingerprint,
   LineInfo,
@@ -28,6 +42,8 @@ const MAX_BATCH_READ = 8 * 1024 * 1024;
 const CACHE_ENTRIES = 512;
 const CACHE_CHARS = 32 * 1024 * 1024;
 const CACHE_MAX_LINE = 1024 * 1024;
+/** Earlier file versions kept readable after saves (for undo across a save), at most. */
+const DEFAULT_MAX_RETIRED = 8;
 
 /** A small LRU cache of decoded original lines, keyed by original line index. */
 class LineCache {
@@ -83,9 +99,12 @@ interface Waiter {
  * line 0's text but is written back on save.
  */
 export class DatasetStore {
-  private fh: FileHandle;
-  private index: LineIndex;
-  private readonly table: PieceTable;
+  /** The file version the store reads from and saves over. */
+  private base: FileBase;
+  /** Earlier versions (and lines restored from backups) that edits may still refer to, by id. */
+  private retired = new Map<string, Base>();
+  private readonly maxRetired: number;
+  private readonly table: PieceTable<Base>;
   private cache = new LineCache();
   private _path: string;
   private _indexed: Promise<void> = Promise.resolve();
@@ -94,29 +113,33 @@ export class DatasetStore {
   private waiters: Waiter[] = [];
   private _version = 0;
   private savedVersion = 0;
-  private fp: Fingerprint;
-  private _baseId: string;
   private _hasBom: boolean;
   private closed = false;
   private saving = false;
   private abortIndexing: AbortController | undefined;
 
-  private constructor(path: string, fh: FileHandle, fp: Fingerprint, hasBom: boolean) {
+  private constructor(path: string, fh: FileHandle, fp: Fingerprint, hasBom: boolean, maxRetired: number) {
     this._path = path;
-    this.fh = fh;
-    this.fp = fp;
-    this._baseId = baseIdOf(fp);
     this._hasBom = hasBom;
-    this.index = new LineIndex(hasBom ? 3 : 0);
-    this.table = new PieceTable(() => this.index.count);
+    this.base = new FileBase(baseIdOf(fp), fh, fp, new LineIndex(hasBom ? 3 : 0), path);
+    this.maxRetired = maxRetired;
+    this.table = new PieceTable<Base>(() => ({ base: this.base, count: this.base.index.count }));
   }
 
   /** Opens a file and starts indexing it; resolves as soon as the first lines can be read. */
   static async open(path: string, opts: OpenOptions = {}): Promise<DatasetStore> {
     const { fh, fp, hasBom } = await DatasetStore.openFile(path);
-    const store = new DatasetStore(path, fh, fp, hasBom);
+    const max = opts.maxRetiredBases;
+    const store = new DatasetStore(path, fh, fp, hasBom, isInt(max) && max >= 0 ? max : DEFAULT_MAX_RETIRED);
     store.startIndexing(opts);
     return store;
+  }
+
+  private get index(): LineIndex {
+    return this.base.index;
+  }
+  private get fp(): Fingerprint {
+    return this.base.fp;
   }
 
   private static async openFile(path: string): Promise<{ fh: FileHandle; fp: Fingerprint; hasBom: boolean }> {
@@ -155,7 +178,7 @@ export class DatasetStore {
     const total = this.fp.size;
     this.indexing = true;
     this.indexError = undefined;
-    this._indexed = scanLines(this.fh, index, index.bomLength, total, {
+    this._indexed = scanLines(this.base.fh, index, index.bomLength, total, {
       chunkSize: opts.chunkSize ?? DEFAULT_CHUNK,
       signal: ctl.signal,
       onChunk: (bytes) => {
@@ -224,7 +247,11 @@ export class DatasetStore {
   }
   /** Identifies the file version that original-line references in edits refer to. */
   get baseId(): string {
-    return this._baseId;
+    return this.base.id;
+  }
+  /** Ids of the earlier file versions (and backup-restored lines) that are kept readable. */
+  get retiredBaseIds(): string[] {
+    return [...this.retired.keys()];
   }
   get hasBom(): boolean {
     return this._hasBom;
@@ -254,26 +281,19 @@ export class DatasetStore {
     }
   }
 
-  /** Raw bytes of original line `line`, without its line ending. */
-  private async readOriginalBytes(line: number): Promise<Buffer> {
-    const start = this.index.start(line);
-    const len = this.index.contentEnd(line) - start;
-    return this.readRange(start, len);
+  /** Raw bytes of line `line` of `base`, without its line ending. */
+  private async readOriginalBytes(base: Base, line: number): Promise<Buffer> {
+    const start = base.index.start(line);
+    return readExactly(base, start, base.index.contentEnd(line) - start);
   }
 
-  private async readRange(start: number, len: number): Promise<Buffer> {
-    const buf = Buffer.allocUnsafe(len);
-    let done = 0;
-    while (done < len) {
-      const { bytesRead } = await this.fh.read(buf, done, len - done, start + done);
-      if (bytesRead <= 0) {
-        throw new Error(
-          `Could not read "${this._path}": the file is shorter than expected; was it changed on disk?`,
-        );
-      }
-      done += bytesRead;
-    }
-    return buf;
+  private async readOriginalText(base: Base, line: number): Promise<string> {
+    if (base !== this.base) return (await this.readOriginalBytes(base, line)).toString('utf8');
+    const cached = this.cache.get(line);
+    if (cached !== undefined) return cached;
+    const text = (await this.readOriginalBytes(base, line)).toString('utf8');
+    this.cache.set(line, text);
+    return text;
   }
 
   /** The text of line `i` (waits for the index to reach it while indexing). */
@@ -282,12 +302,7 @@ export class DatasetStore {
     if (isInt(i) && i >= this.lineCount) await this.waitForLines(i + 1);
     this.checkLine(i);
     const src = this.table.source(i);
-    if (src.kind === 'text') return src.text;
-    const cached = this.cache.get(src.line);
-    if (cached !== undefined) return cached;
-    const text = (await this.readOriginalBytes(src.line)).toString('utf8');
-    this.cache.set(src.line, text);
-    return text;
+    return src.kind === 'text' ? src.text : this.readOriginalText(src.base, src.line);
   }
 
   /** The bytes of line `i` without its line ending (new texts are UTF-8 encoded). */
@@ -296,7 +311,7 @@ export class DatasetStore {
     if (isInt(i) && i >= this.lineCount) await this.waitForLines(i + 1);
     this.checkLine(i);
     const src = this.table.source(i);
-    return src.kind === 'text' ? Buffer.from(src.text, 'utf8') : this.readOriginalBytes(src.line);
+    return src.kind === 'text' ? Buffer.from(src.text, 'utf8') : this.readOriginalBytes(src.base, src.line);
   }
 
   /**
@@ -320,27 +335,30 @@ export class DatasetStore {
         i++;
         continue;
       }
-      const cached = this.cache.get(src.line);
+      const base = src.base;
+      const current = base === this.base;
+      const cached = current ? this.cache.get(src.line) : undefined;
       if (cached !== undefined) {
         out.push(cached);
         i++;
         continue;
       }
       // Extend over following lines that continue the same original run and are not cached.
+      const index = base.index;
       let j = i + 1;
       let last = src.line;
-      const from = this.index.start(src.line);
+      const from = index.start(src.line);
       while (j < end) {
         const s = this.table.source(j);
-        if (s.kind !== 'original' || s.line !== last + 1) break;
-        if (this.index.end(s.line) - from > MAX_BATCH_READ) break;
+        if (s.kind !== 'original' || s.base !== base || s.line !== last + 1) break;
+        if (index.end(s.line) - from > MAX_BATCH_READ) break;
         last = s.line;
         j++;
       }
-      const bytes = await this.readRange(from, this.index.contentEnd(last) - from);
+      const bytes = await readExactly(base, from, index.contentEnd(last) - from);
       for (let l = src.line; l <= last; l++) {
-        const text = bytes.toString('utf8', this.index.start(l) - from, this.index.contentEnd(l) - from);
-        this.cache.set(l, text);
+        const text = bytes.toString('utf8', index.start(l) - from, index.contentEnd(l) - from);
+        if (current) this.cache.set(l, text);
         out.push(text);
       }
       i = j;
@@ -357,13 +375,14 @@ export class DatasetStore {
       const eol: Eol = last && !this.index.finalNewline ? 'none' : this.dominantEol;
       return { eol, invalidUtf8: false, edited: true };
     }
-    const flag = this.index.flag(src.line);
-    const own = eolOf(flag);
+    const index = src.base.index;
+    const flag = index.flag(src.line);
+    const own = (flag & FLAG_EOL_ADDED) !== 0 ? 'none' : eolOf(flag);
     return {
       eol: own === 'none' && !last ? this.dominantEol : own,
       invalidUtf8: (flag & FLAG_INVALID_UTF8) !== 0,
       edited: false,
-      byteLength: this.index.contentEnd(src.line) - this.index.start(src.line),
+      byteLength: index.contentEnd(src.line) - index.start(src.line),
     };
   }
 
@@ -399,34 +418,40 @@ export class DatasetStore {
     }
   }
 
-  private segmentsToPieces(segments: unknown, what: string): Piece[] {
+  private segmentsToPieces(segments: unknown, what: string, embedded?: Map<string, Base>): Piece<Base>[] {
     if (!Array.isArray(segments)) throw new TypeError(`${what}: "insert" must be an array of segments.`);
-    return segments.map((s: unknown, k): Piece => {
+    return segments.map((s: unknown, k): Piece<Base> => {
       const seg = s as Partial<Segment> | null;
       if (seg && seg.kind === 'text')
         return { kind: 'text', texts: this.checkTexts(seg.texts, what).slice() };
+      if (embedded && seg && (seg as { kind?: unknown }).kind === 'embedded') {
+        const base = embeddedBase(seg as Partial<EmbeddedSegment>, `${what}: segment ${k}`);
+        embedded.set(base.id, base);
+        return { kind: 'original', base, start: 0, count: base.index.count };
+      }
       if (seg && seg.kind === 'original') {
-        if (seg.base !== this._baseId) {
+        const base = seg.base === this.base.id ? this.base : this.retired.get(String(seg.base));
+        if (!base) {
           throw new Error(
-            `${what}: the edit refers to lines of "${this._path}" as it was before it was saved or changed on disk; it cannot be applied to the current file.`,
+            `${what}: the edit refers to lines of an earlier version of "${this._path}" that is no longer kept (it was changed on disk or reloaded, or earlier versions were released); it cannot be applied to the current file.`,
           );
         }
         const { start, count } = seg;
-        if (!isInt(start) || !isInt(count) || start < 0 || count < 0 || start + count > this.index.count) {
+        if (!isInt(start) || !isInt(count) || start < 0 || count < 0 || start + count > base.index.count) {
           throw new RangeError(`${what}: segment ${k} refers to original lines that do not exist.`);
         }
-        return { kind: 'original', start, count };
+        return { kind: 'original', base, start, count };
       }
       throw new TypeError(`${what}: segment ${k} is neither an "original" nor a "text" segment.`);
     });
   }
 
-  private piecesToSegments(pieces: Iterable<Piece>): Segment[] {
+  private piecesToSegments(pieces: Iterable<Piece<Base>>): Segment[] {
     const out: Segment[] = [];
     for (const p of pieces) {
       out.push(
         p.kind === 'original'
-          ? { kind: 'original', start: p.start, count: p.count, base: this._baseId }
+          ? { kind: 'original', start: p.start, count: p.count, base: p.base.id }
           : { kind: 'text', texts: p.texts.slice() },
       );
     }
@@ -537,20 +562,32 @@ export class DatasetStore {
       throw new Error(`Cannot save "${target}": the file was not fully indexed, so not all of it is known.`);
     }
     // The bytes we copy come from our open handle; refuse when the file was rewritten in place.
-    const now = await fingerprintHandle(this.fh);
+    const now = await fingerprintHandle(this.base.fh);
     if (now.size !== this.fp.size || now.headTailSha256 !== this.fp.headTailSha256) {
       throw new Error(
         `Cannot save "${target}": "${this._path}" was changed on disk since it was opened (${describeFingerprintChange(this.fp, now)}). Reload it first.`,
       );
     }
-    const st = await this.fh.stat();
+    const runs = [...this.table.runs()];
+    // Lines brought back from earlier versions (undo across a save) are copied from those versions.
+    const earlier = new Set<Base>();
+    for (const r of runs) if (r.kind === 'original' && r.base !== this.base) earlier.add(r.base);
+    for (const b of earlier) {
+      try {
+        await b.verify();
+      } catch (err) {
+        throw new Error(`Cannot save "${target}": ${err instanceof Error ? err.message : String(err)}.`, {
+          cause: err,
+        });
+      }
+    }
+    const st = await this.base.fh.stat();
     const version = this._version;
     const lineCount = this.lineCount;
     const newIndex = await atomicWrite(target, st.mode & 0o7777, opts.signal, (out) =>
       writeDocument(out, {
-        src: this.fh,
         index: this.index,
-        runs: [...this.table.runs()],
+        runs,
         lineCount,
         hasBom: this._hasBom,
         signal: opts.signal,
@@ -561,24 +598,93 @@ export class DatasetStore {
     if (!rebase) return;
     // Re-base on the new file: the index was computed from what we wrote.
     const { fh, fp } = await DatasetStore.openFile(target);
-    const old = this.fh;
-    this.fh = fh;
-    this.fp = fp;
-    this._baseId = baseIdOf(fp);
+    const old = this.base;
+    let id = baseIdOf(fp);
+    // Two versions with the same fingerprint (a coarse clock) must still be told apart.
+    for (let k = 2; id === old.id || this.retired.has(id); k++) id = `${baseIdOf(fp)}-${k}`;
+    this.base = new FileBase(id, fh, fp, newIndex, target);
+    for (let l = 0; l < newIndex.count; l++) {
+      if ((newIndex.flags[l] & FLAG_EOL_ADDED) !== 0) this.base.eolAdded.push(l);
+    }
     this._path = target;
-    this.index = newIndex;
     this.table.reset();
     this.cache.clear();
     this.savedVersion = version;
-    await old.close();
+    await this.retire(old);
+  }
+
+  /**
+   * Keeps the replaced version readable (its open handle keeps the old inode alive after the rename)
+   * so that inverse edits made before the save still apply; the oldest versions beyond the limit
+   * are released.
+   */
+  private async retire(old: FileBase): Promise<void> {
+    old.retired = true;
+    if (this.maxRetired > 0) this.retired.set(old.id, old);
+    else await old.close();
+    const unused = [...this.retired.values()].filter((b) => !this.table.references(b));
+    while (unused.length > 0 && this.retired.size > this.maxRetired) {
+      const b = unused.shift() as Base;
+      this.retired.delete(b.id);
+      await b.close();
+    }
+  }
+
+  /**
+   * Releases the earlier file versions kept for undo across a save (their file handles and line
+   * indexes), except those the document currently shows lines of. Call it when the undo stack that
+   * may refer to them is cleared; afterwards edits that refer to them are refused. Returns how many
+   * were released.
+   */
+  async releaseRetiredBases(): Promise<number> {
+    let n = 0;
+    for (const b of [...this.retired.values()]) {
+      if (this.table.references(b)) continue;
+      this.retired.delete(b.id);
+      await b.close();
+      n++;
+    }
+    return n;
   }
 
   // ---- backups, reload, external changes ----------------------------------------------------
 
-  /** The edit overlay plus the fingerprint of the file it applies to (no copy of the file). */
+  /** Embeds lines `start .. start + count - 1` of an earlier version (read now, synchronously). */
+  private embed(base: Base, start: number, count: number): EmbeddedSegment {
+    const index = base.index;
+    const from = index.start(start);
+    const bytes = readExactlySync(base, from, index.end(start + count - 1) - from);
+    const valid = isUtf8(bytes);
+    const seg: EmbeddedSegment = {
+      kind: 'embedded',
+      count,
+      encoding: valid ? 'utf8' : 'base64',
+      data: bytes.toString(valid ? 'utf8' : 'base64'),
+    };
+    const added: number[] = [];
+    for (let l = 0; l < count; l++) if ((index.flag(start + l) & FLAG_EOL_ADDED) !== 0) added.push(l);
+    if (added.length > 0) seg.eolAdded = added;
+    return seg;
+  }
+
+  /**
+   * The edit overlay plus the fingerprint of the file it applies to (no copy of the file). Lines
+   * that the document shows from an earlier version of the file (after an undo across a save) are
+   * embedded, since that version is gone after a restart.
+   */
   backup(): StoreBackup {
     this.checkOpen();
-    const segments: Segment[] = this.piecesToSegments(this.table.runs());
+    const segments: BackupSegment[] = [];
+    let embedded = false;
+    for (const p of this.table.runs()) {
+      if (p.kind === 'text') segments.push({ kind: 'text', texts: p.texts.slice() });
+      else if (p.base === this.base)
+        segments.push({ kind: 'original', start: p.start, count: p.count, base: p.base.id });
+      else {
+        segments.push(this.embed(p.base, p.start, p.count));
+        embedded = true;
+      }
+    }
     const backup: StoreBackup = {
       format: 'parrot-store-backup',
       version: 1,
@@ -587,6 +693,8 @@ export class DatasetStore {
       lineCount: this.indexing ? -1 : this.lineCount,
       segments,
     };
+    if (this.base.eolAdded.length > 0) backup.eolAdded = this.base.eolAdded.slice();
+    if (embedded || backup.eolAdded) backup.version = 2;
     if (this.indexing) {
       // The last original run continues to the end of the file, which is not known yet.
       const last = segments[segments.length - 1];
@@ -607,12 +715,12 @@ export class DatasetStore {
     if (
       !b ||
       b.format !== 'parrot-store-backup' ||
-      b.version !== 1 ||
+      (b.version !== 1 && b.version !== 2) ||
       !b.fingerprint ||
       !Array.isArray(b.segments)
     ) {
       throw new Error(
-        `Cannot restore "${path}": the backup is not a Parrot Studio store backup (version 1).`,
+        `Cannot restore "${path}": the backup is not a Parrot Studio store backup (version 1 or 2).`,
       );
     }
     const store = await DatasetStore.open(path, opts);
@@ -623,12 +731,33 @@ export class DatasetStore {
         );
       }
       await store.indexed;
-      const pieces = store.segmentsToPieces(b.segments, 'restore');
+      const index = store.index;
+      if (b.eolAdded !== undefined) {
+        if (!Array.isArray(b.eolAdded))
+          throw new Error(`Cannot restore "${path}": "eolAdded" is not a list.`);
+        for (const l of b.eolAdded) {
+          if (!isInt(l) || l < 0 || l >= index.count) {
+            throw new Error(`Cannot restore "${path}": the backup refers to lines the file does not have.`);
+          }
+          if ((index.flags[l] & EOL_MASK) !== EOL_NONE) {
+            index.flags[l] |= FLAG_EOL_ADDED;
+            store.base.eolAdded.push(l);
+          }
+        }
+      }
+      const embedded = new Map<string, Base>();
+      const pieces = store.segmentsToPieces(b.segments, 'restore', embedded);
+      for (const [id, base] of embedded) store.retired.set(id, base);
       if (b.tailFrom !== undefined) {
-        if (!isInt(b.tailFrom) || b.tailFrom < 0 || b.tailFrom > store.index.count) {
+        if (!isInt(b.tailFrom) || b.tailFrom < 0 || b.tailFrom > index.count) {
           throw new Error(`Cannot restore "${path}": the backup refers to lines the file does not have.`);
         }
-        pieces.push({ kind: 'original', start: b.tailFrom, count: store.index.count - b.tailFrom });
+        pieces.push({
+          kind: 'original',
+          base: store.base,
+          start: b.tailFrom,
+          count: index.count - b.tailFrom,
+        });
       }
       store.table.setAll(pieces);
       if (isInt(b.lineCount) && b.lineCount >= 0 && b.lineCount !== store.lineCount) {
@@ -664,17 +793,19 @@ export class DatasetStore {
     }
   }
 
-  /** Drops all edits and re-reads the file from disk (indexing restarts; await `indexed`). */
+  /**
+   * Drops all edits and re-reads the file from disk (indexing restarts; await `indexed`). Earlier
+   * versions kept for undo are released too: edits made before the reload no longer apply.
+   */
   async reload(opts: OpenOptions = {}): Promise<void> {
     this.checkOpen();
     this.abortIndexing?.abort();
     const { fh, fp, hasBom } = await DatasetStore.openFile(this._path);
-    const old = this.fh;
-    this.fh = fh;
-    this.fp = fp;
-    this._baseId = baseIdOf(fp);
+    const old = this.base;
+    const retired = [...this.retired.values()];
+    this.retired.clear();
     this._hasBom = hasBom;
-    this.index = new LineIndex(hasBom ? 3 : 0);
+    this.base = new FileBase(baseIdOf(fp), fh, fp, new LineIndex(hasBom ? 3 : 0), this._path);
     this.table.reset();
     this.cache.clear();
     this._version++;
@@ -683,6 +814,7 @@ export class DatasetStore {
     this.waiters = [];
     this.startIndexing(opts);
     await old.close();
+    for (const b of retired) await b.close();
   }
 
   async close(): Promise<void> {
@@ -692,6 +824,33 @@ export class DatasetStore {
     for (const w of this.waiters) w.reject(new Error(`The store for "${this._path}" was closed.`));
     this.waiters = [];
     await this._indexed.catch(() => undefined);
-    await this.fh.close();
+    await this.base.close();
+    for (const b of this.retired.values()) await b.close();
+    this.retired.clear();
   }
+}
+
+/** Turns an embedded backup segment back into lines held in memory. */
+function embeddedBase(seg: Partial<EmbeddedSegment>, what: string): MemoryBase {
+  const { count, encoding, data, eolAdded } = seg;
+  if (
+    !isInt(count) ||
+    count <= 0 ||
+    typeof data !== 'string' ||
+    (encoding !== 'utf8' && encoding !== 'base64')
+  ) {
+    throw new TypeError(`${what} is not a valid embedded segment.`);
+  }
+  const buf = Buffer.from(data, encoding);
+  const index = indexBuffer(buf);
+  if (index.count !== count) {
+    throw new Error(`${what} should hold ${count} lines but holds ${index.count}.`);
+  }
+  for (const l of eolAdded ?? []) {
+    if (!isInt(l) || l < 0 || l >= count || (index.flags[l] & EOL_MASK) === EOL_NONE) {
+      throw new Error(`${what} marks a line ending that does not exist.`);
+    }
+    index.flags[l] |= FLAG_EOL_ADDED;
+  }
+  return new MemoryBase(`embedded-${randomBytes(8).toString('hex')}`, buf, index);
 }

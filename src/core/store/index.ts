@@ -1,6 +1,8 @@
 export { DatasetStore } from './datasetStore';
 export { fingerprintFile, sameFingerprint, describeFingerprintChange } from './fingerprint';
 export type {
+  BackupSegment,
+  EmbeddedSegment,
   Eol,
   Fingerprint,
   LineEdit,

@@ -8,6 +8,12 @@ export const EOL_LF = 1;
 export const EOL_CRLF = 2;
 export const EOL_MASK = 3;
 export const FLAG_INVALID_UTF8 = 4;
+/**
+ * The line has no line ending of its own: it was the last line of a file without a final newline and
+ * got the dominant ending when something was put after it. If it becomes the last line again (an
+ * undo across a save), it is written without one again.
+ */
+export const FLAG_EOL_ADDED = 8;
 
 export function eolOf(flag: number): Eol {
   const e = flag & EOL_MASK;
@@ -53,6 +59,28 @@ export class LineIndex {
     else if (e === EOL_CRLF) this.crlfCount++;
   }
 
+  /**
+   * Appends lines `first .. last` of `src`, shifted by `delta` bytes. Their flags are copied in bulk;
+   * only the offsets are touched one by one.
+   */
+  pushRun(src: LineIndex, first: number, last: number, delta: number): void {
+    const k = last - first + 1;
+    if (k <= 0) return;
+    while (this.count + k > this.flags.length) this.grow();
+    const n = this.count;
+    const flags = src.flags.subarray(first, last + 1);
+    this.flags.set(flags, n);
+    const from = src.starts;
+    const to = this.starts;
+    for (let i = 0; i < k; i++) to[n + 1 + i] = from[first + 1 + i] + delta;
+    this.count = n + k;
+    for (let i = 0; i < k; i++) {
+      const e = flags[i] & EOL_MASK;
+      if (e === EOL_LF) this.lfCount++;
+      else if (e === EOL_CRLF) this.crlfCount++;
+    }
+  }
+
   /** Ors `bits` into the flags of the line that is being scanned (index `count`, not yet pushed). */
   markPending(bits: number): void {
     if (this.count >= this.flags.length) this.grow();
@@ -92,6 +120,22 @@ export class LineIndex {
   get finalNewline(): boolean {
     return this.count === 0 || (this.flags[this.count - 1] & EOL_MASK) !== EOL_NONE;
   }
+}
+
+/** Indexes lines held in memory (`buf` starts at a line start; offsets are relative to `buf`). */
+export function indexBuffer(buf: Buffer): LineIndex {
+  const index = new LineIndex(0, 16);
+  let pos = 0;
+  while (pos < buf.length) {
+    const nl = buf.indexOf(10, pos);
+    const end = nl < 0 ? buf.length : nl + 1;
+    const cr = nl > pos && buf[nl - 1] === 13;
+    let flag = nl < 0 ? EOL_NONE : cr ? EOL_CRLF : EOL_LF;
+    if (!isUtf8(buf.subarray(pos, end - eolLength(flag)))) flag |= FLAG_INVALID_UTF8;
+    index.push(end, flag);
+    pos = end;
+  }
+  return index;
 }
 
 export class AbortedError extends Error {

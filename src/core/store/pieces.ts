@@ -1,30 +1,36 @@
 /**
- * The edit overlay: the document as a list of pieces over the original file's lines.
+ * The edit overlay: the document as a list of pieces over the lines of one or more file versions.
  *
- * A piece is either a run of original lines (by index) or an array of new line texts. After the
- * explicit pieces comes an implicit tail: original lines `tail .. originalCount()-1`. The tail lets
+ * A piece is either a run of original lines (by index) of some base `B` (the current file, or an
+ * earlier version kept readable for undo across a save), or an array of new line texts. After the
+ * explicit pieces comes an implicit tail: lines `tail .. count-1` of the current base. The tail lets
  * the document grow while the index is still being built, and keeps an unedited document at zero
  * pieces.
  */
 
-export type Piece =
-  { kind: 'original'; start: number; count: number } | { kind: 'text'; texts: readonly string[] };
+export type Piece<B> =
+  { kind: 'original'; base: B; start: number; count: number } | { kind: 'text'; texts: readonly string[] };
 
-export function pieceLength(p: Piece): number {
+export function pieceLength<B>(p: Piece<B>): number {
   return p.kind === 'original' ? p.count : p.texts.length;
 }
 
 /** Where a document line comes from. */
-export type LineSource = { kind: 'original'; line: number } | { kind: 'text'; text: string };
+export type LinePos<B> = { kind: 'original'; base: B; line: number } | { kind: 'text'; text: string };
 
-export class PieceTable {
-  private pieces: Piece[] = [];
+export class PieceTable<B> {
+  private pieces: Piece<B>[] = [];
   private tail = 0;
   /** ends[i] = document position just after pieces[i]; rebuilt lazily. */
   private ends: number[] = [];
   private endsValid = true;
 
-  constructor(private readonly originalCount: () => number) {}
+  /** `current()` is the base of the implicit tail and the number of lines it has (so far). */
+  constructor(private readonly current: () => { base: B; count: number }) {}
+
+  private originalCount(): number {
+    return this.current().count;
+  }
 
   get pieceCount(): number {
     return this.pieces.length;
@@ -64,22 +70,28 @@ export class PieceTable {
   }
 
   /** Replaces the whole document (used by restore). The tail is empty afterwards. */
-  setAll(pieces: Piece[]): void {
+  setAll(pieces: Piece<B>[]): void {
     this.pieces = pieces.filter((p) => pieceLength(p) > 0);
     this.tail = Number.MAX_SAFE_INTEGER;
     this.endsValid = false;
   }
 
   /** The document as a sequence of pieces, tail included. */
-  *runs(): Generator<Piece> {
+  *runs(): Generator<Piece<B>> {
     yield* this.pieces;
-    const n = this.originalCount();
-    if (this.tail < n) yield { kind: 'original', start: this.tail, count: n - this.tail };
+    const { base, count } = this.current();
+    if (this.tail < count) yield { kind: 'original', base, start: this.tail, count: count - this.tail };
   }
 
-  source(pos: number): LineSource {
+  /** Whether some explicit piece refers to lines of `base` (the tail always refers to the current base). */
+  references(base: B): boolean {
+    return this.pieces.some((p) => p.kind === 'original' && p.base === base);
+  }
+
+  source(pos: number): LinePos<B> {
     const explicit = this.explicitLength();
-    if (pos >= explicit) return { kind: 'original', line: this.tail + (pos - explicit) };
+    if (pos >= explicit)
+      return { kind: 'original', base: this.current().base, line: this.tail + (pos - explicit) };
     // binary search for the first piece whose end > pos
     let lo = 0;
     let hi = this.ends.length - 1;
@@ -91,7 +103,7 @@ export class PieceTable {
     const p = this.pieces[lo];
     const offset = pos - (lo === 0 ? 0 : this.ends[lo - 1]);
     return p.kind === 'original'
-      ? { kind: 'original', line: p.start + offset }
+      ? { kind: 'original', base: p.base, line: p.start + offset }
       : { kind: 'text', text: p.texts[offset] };
   }
 
@@ -101,7 +113,7 @@ export class PieceTable {
     if (pos >= explicit) {
       const take = pos - explicit;
       if (take > 0) {
-        this.pieces.push({ kind: 'original', start: this.tail, count: take });
+        this.pieces.push({ kind: 'original', base: this.current().base, start: this.tail, count: take });
         this.tail += take;
         this.endsValid = false;
       }
@@ -118,11 +130,11 @@ export class PieceTable {
     const offset = pos - startOf;
     if (offset === 0) return lo;
     const p = this.pieces[lo];
-    let a: Piece;
-    let b: Piece;
+    let a: Piece<B>;
+    let b: Piece<B>;
     if (p.kind === 'original') {
-      a = { kind: 'original', start: p.start, count: offset };
-      b = { kind: 'original', start: p.start + offset, count: p.count - offset };
+      a = { kind: 'original', base: p.base, start: p.start, count: offset };
+      b = { kind: 'original', base: p.base, start: p.start + offset, count: p.count - offset };
     } else {
       a = { kind: 'text', texts: p.texts.slice(0, offset) };
       b = { kind: 'text', texts: p.texts.slice(offset) };
@@ -133,7 +145,7 @@ export class PieceTable {
   }
 
   /** Removes `count` lines at `pos` and returns them as pieces. */
-  remove(pos: number, count: number): Piece[] {
+  remove(pos: number, count: number): Piece<B>[] {
     if (count === 0) return [];
     const a = this.splitAt(pos);
     const b = this.splitAt(pos + count);
@@ -144,7 +156,7 @@ export class PieceTable {
   }
 
   /** Inserts pieces before document position `pos`. */
-  insert(pos: number, pieces: Piece[]): void {
+  insert(pos: number, pieces: Piece<B>[]): void {
     const add = pieces.filter((p) => pieceLength(p) > 0);
     if (add.length === 0) return;
     const a = this.splitAt(pos);
@@ -159,8 +171,18 @@ export class PieceTable {
     if (i > 0 && i < this.pieces.length) {
       const x = this.pieces[i - 1];
       const y = this.pieces[i];
-      if (x.kind === 'original' && y.kind === 'original' && x.start + x.count === y.start) {
-        this.pieces.splice(i - 1, 2, { kind: 'original', start: x.start, count: x.count + y.count });
+      if (
+        x.kind === 'original' &&
+        y.kind === 'original' &&
+        x.base === y.base &&
+        x.start + x.count === y.start
+      ) {
+        this.pieces.splice(i - 1, 2, {
+          kind: 'original',
+          base: x.base,
+          start: x.start,
+          count: x.count + y.count,
+        });
         this.endsValid = false;
       } else if (x.kind === 'text' && y.kind === 'text' && x.texts.length + y.texts.length <= 4096) {
         this.pieces.splice(i - 1, 2, { kind: 'text', texts: [...x.texts, ...y.texts] });
@@ -169,7 +191,12 @@ export class PieceTable {
     }
     // An original run that ends right where the tail starts becomes part of the tail again.
     const last = this.pieces[this.pieces.length - 1];
-    if (last && last.kind === 'original' && last.start + last.count === this.tail) {
+    if (
+      last &&
+      last.kind === 'original' &&
+      last.base === this.current().base &&
+      last.start + last.count === this.tail
+    ) {
       this.pieces.pop();
       this.tail = last.start;
       this.endsValid = false;

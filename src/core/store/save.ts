@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { explainFsError } from './errors';
-import { AbortedError, EOL_CRLF, EOL_LF, EOL_MASK, EOL_NONE, LineIndex } from './lineIndex';
+import type { Base } from './base';
+import { AbortedError, EOL_CRLF, EOL_LF, EOL_MASK, EOL_NONE, FLAG_EOL_ADDED, LineIndex } from './lineIndex';
 import type { Piece } from './pieces';
 import type { StoreProgress } from './types';
 
@@ -89,13 +90,13 @@ class Writer {
   }
 
   /** Copies bytes `[start, end)` of `src` into the output, straight into the write buffers. */
-  async copy(src: FileHandle, start: number, end: number): Promise<void> {
+  async copy(src: Base, start: number, end: number): Promise<void> {
     while (start < end) {
       if (this.len === WRITE_BUFFER) await this.flush();
       const n = Math.min(WRITE_BUFFER - this.len, end - start);
-      const { bytesRead } = await src.read(this.bufs[this.cur], this.len, n, start);
+      const bytesRead = await src.read(this.bufs[this.cur], this.len, n, start);
       if (bytesRead <= 0)
-        throw new Error('the original file is shorter than expected (was it changed on disk?)');
+        throw new Error(`${src.describe} is shorter than expected (was it changed on disk?)`);
       this.len += bytesRead;
       start += bytesRead;
     }
@@ -103,9 +104,9 @@ class Writer {
 }
 
 export interface WriteInput {
-  src: FileHandle;
+  /** The index of the current base: its dominant line ending and final newline apply to new lines. */
   index: LineIndex;
-  runs: Iterable<Piece>;
+  runs: Iterable<Piece<Base>>;
   lineCount: number;
   hasBom: boolean;
   signal?: AbortSignal;
@@ -119,7 +120,7 @@ export interface WriteInput {
  * what was written, computed from the lengths written (no re-read needed).
  */
 export async function writeDocument(out: FileHandle, input: WriteInput): Promise<LineIndex> {
-  const { src, index, hasBom, lineCount } = input;
+  const { index, hasBom, lineCount } = input;
   const dominant = index.dominantEol;
   const domFlag = dominant === 'crlf' ? EOL_CRLF : EOL_LF;
   const domBytes = Buffer.from(dominant === 'crlf' ? '\r\n' : '\n');
@@ -134,20 +135,28 @@ export async function writeDocument(out: FileHandle, input: WriteInput): Promise
   for (const run of input.runs) {
     if (run.kind === 'original') {
       // One coalesced copy for the whole run of untouched lines, line endings included.
+      const src = run.base.index;
       const first = run.start;
       const lastLine = run.start + run.count - 1;
-      const from = index.start(first);
-      const to = index.end(lastLine);
-      const delta = w.position - from;
-      await w.copy(src, from, to);
-      for (let l = first; l <= lastLine; l++) newIndex.push(index.end(l) + delta, index.flag(l));
+      const lastFlag = src.flag(lastLine);
       docLine += run.count;
-      const lastFlag = index.flag(lastLine);
-      if ((lastFlag & EOL_MASK) === EOL_NONE && docLine < lineCount) {
-        // The file's last line (which had no newline) is no longer last: it gets the dominant ending.
-        await w.put(domBytes);
-        newIndex.count--;
-        newIndex.push(w.position, (lastFlag & ~EOL_MASK) | domFlag);
+      const isLast = docLine === lineCount;
+      const from = src.start(first);
+      const delta = w.position - from;
+      if (isLast && (lastFlag & FLAG_EOL_ADDED) !== 0) {
+        // The line had no ending of its own and is the last line again: it is written without one.
+        await w.copy(run.base, from, src.contentEnd(lastLine));
+        newIndex.pushRun(src, first, lastLine - 1, delta);
+        newIndex.push(w.position, lastFlag & ~(EOL_MASK | FLAG_EOL_ADDED));
+      } else {
+        await w.copy(run.base, from, src.end(lastLine));
+        newIndex.pushRun(src, first, lastLine, delta);
+        if ((lastFlag & EOL_MASK) === EOL_NONE && !isLast) {
+          // A last line without newline that is no longer last gets the dominant ending.
+          await w.put(domBytes);
+          newIndex.count--;
+          newIndex.push(w.position, (lastFlag & ~EOL_MASK) | domFlag | FLAG_EOL_ADDED);
+        }
       }
     } else {
       for (const text of run.texts) {

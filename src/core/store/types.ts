@@ -52,17 +52,37 @@ export interface Fingerprint {
   headTailSha256: string;
 }
 
+/**
+ * Lines of an earlier version of the file (one that a save replaced), embedded in a backup so that
+ * the backup can be restored after a restart. `data` holds the lines' exact bytes, line endings
+ * included: as text when they are valid UTF-8, otherwise base64. `eolAdded` lists (relative to the
+ * segment) lines whose ending was only added because they stopped being the last line.
+ */
+export interface EmbeddedSegment {
+  kind: 'embedded';
+  count: number;
+  encoding: 'utf8' | 'base64';
+  data: string;
+  eolAdded?: number[];
+}
+
+/** Segments of a backup: those of edits, plus embedded lines of earlier file versions. */
+export type BackupSegment = Segment | EmbeddedSegment;
+
 /** A hot-exit backup: the edit overlay plus the fingerprint of the file it applies to. */
 export interface StoreBackup {
   format: 'parrot-store-backup';
-  version: 1;
+  /** 1 when every segment is a "text" or "original" one; 2 when it uses embedded lines or `eolAdded`. */
+  version: 1 | 2;
   /** The file the overlay was made against (informational; restore takes the path as an argument). */
   path: string;
   fingerprint: Fingerprint;
   /** Number of lines of the document when the backup was made (a consistency check). */
   lineCount: number;
   /** The whole document as segments, in order. Original segments refer to the fingerprinted file. */
-  segments: Segment[];
+  segments: BackupSegment[];
+  /** Lines of the fingerprinted file whose line ending was only added because they stopped being last. */
+  eolAdded?: number[];
   /**
    * Present when the backup was made while the file was still being indexed: original lines from
    * this index to the end of the file follow `segments`.
@@ -82,6 +102,11 @@ export interface OpenOptions {
   onProgress?: (p: StoreProgress) => void;
   /** Read size while indexing, in bytes (default 4 MiB). */
   chunkSize?: number;
+  /**
+   * How many earlier versions of the file stay readable after saves so that undo across a save
+   * works (default 8; 0 keeps none). Each holds an open file handle and its line index in memory.
+   */
+  maxRetiredBases?: number;
 }
 
 export interface SaveOptions {

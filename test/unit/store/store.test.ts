@@ -10,7 +10,7 @@ import {
   open as openFile,
 } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DatasetStore, type StoreBackup } from '../../../src/core/store';
+import { DatasetStore, type StoreBackup, type StoreEdit } from '../../../src/core/store';
 import { datasetsDir, tempDir } from './util';
 
 describe('store: DatasetStore', () => {
@@ -307,8 +307,129 @@ describe('store: DatasetStore', () => {
     assert.equal(await readFile(target, 'utf8'), 'b\n');
     assert.equal(await readFile(p, 'utf8'), 'a\nb\n');
     assert.equal(s.isDirty, false);
-    // An inverse that refers to original lines of the old file is refused, not misapplied.
-    assert.throws(() => s.apply(inv), /before it was saved or changed on disk/);
+    // The inverse refers to lines of the old file, which stays readable: undo works after saveAs.
+    s.apply(inv);
+    assert.deepEqual(await all(s), ['a', 'b']);
+    await s.save();
+    assert.equal(await readFile(target, 'utf8'), 'a\nb\n');
+    assert.equal(await readFile(p, 'utf8'), 'a\nb\n');
+  });
+
+  it('undoes deletes, replaces and moves across saves, byte for byte', async () => {
+    const original = Buffer.concat([
+      Buffer.from([0xef, 0xbb, 0xbf]),
+      Buffer.from('one\r\n'),
+      Buffer.from([0x62, 0xff, 0x0a]), // invalid UTF-8, LF in a CRLF file
+      Buffer.from('three\r\nfour'),
+    ]);
+    const p = await fileWith('u.jsonl', original);
+    const s = await openIndexed(p);
+    const undo: ReturnType<DatasetStore['apply']>[] = [];
+    undo.push(s.apply({ kind: 'delete', index: 1, count: 1 }));
+    await s.save();
+    undo.push(s.apply({ kind: 'replace', index: 0, texts: ['ONE'] }));
+    undo.push(s.apply({ kind: 'insert', index: 3, texts: ['five'] }));
+    await s.save();
+    assert.equal((await readFile(p)).subarray(3).toString('latin1'), 'ONE\r\nthree\r\nfour\r\nfive');
+    undo.push(s.apply({ kind: 'move', from: 0, count: 1, to: 3 }));
+    await s.save();
+    assert.equal(s.retiredBaseIds.length, 3);
+    for (const inv of undo.reverse()) s.apply(inv);
+    assert.equal(s.lineInfo(1).invalidUtf8, true);
+    assert.equal(s.lineInfo(3).eol, 'none');
+    await s.save();
+    assert.deepEqual(await readFile(p), original);
+    // A fresh index of the file agrees with the re-based one.
+    const fresh = await openIndexed(p);
+    for (let i = 0; i < fresh.lineCount; i++) assert.deepEqual(s.lineInfo(i), fresh.lineInfo(i));
+  });
+
+  it('backs up lines of an earlier version after an undo across a save and restores them', async () => {
+    const original = Buffer.concat([
+      Buffer.from('a\n'),
+      Buffer.from([0xc3, 0x28, 0x0a]),
+      Buffer.from('c\r\nd'),
+    ]);
+    const p = await fileWith('bk.jsonl', original);
+    const s = await openIndexed(p);
+    const inv1 = s.apply({ kind: 'delete', index: 1, count: 3 });
+    const inv2 = s.apply({ kind: 'insert', index: 1, texts: ['new'] });
+    await s.save();
+    assert.equal(await readFile(p, 'utf8'), 'a\nnew'); // the file ends without a newline
+    s.apply(inv2);
+    s.apply(inv1);
+    const backup = JSON.parse(JSON.stringify(s.backup())) as StoreBackup;
+    assert.equal(backup.version, 2);
+    const embedded = backup.segments.filter((g) => g.kind === 'embedded');
+    assert.equal(embedded.length, 1);
+    assert.equal(embedded[0].kind === 'embedded' && embedded[0].encoding, 'base64');
+    await s.close();
+    // A restart: the earlier version is gone, the backup alone brings the lines back.
+    const r = await DatasetStore.restore(p, backup);
+    open.push(r);
+    assert.equal(r.isDirty, true);
+    assert.deepEqual(await all(r), ['a', '\ufffd(', 'c', 'd']);
+    assert.equal(r.lineInfo(1).invalidUtf8, true);
+    assert.equal(r.lineInfo(3).eol, 'none');
+    await r.save();
+    assert.deepEqual(await readFile(p), original);
+  });
+
+  it('keeps a line without newline of its own last again after an undo, also from a backup', async () => {
+    const p = await fileWith('nl.jsonl', 'a\nb');
+    const s = await openIndexed(p);
+    const inv = s.apply({ kind: 'insert', index: 2, texts: ['c'] });
+    await s.save();
+    assert.equal(await readFile(p, 'utf8'), 'a\nb\nc');
+    s.apply(inv);
+    assert.equal(s.lineInfo(1).eol, 'none');
+    const backup = JSON.parse(JSON.stringify(s.backup())) as StoreBackup;
+    assert.deepEqual(backup.eolAdded, [1]);
+    const r = await DatasetStore.restore(p, backup);
+    open.push(r);
+    await r.saveAs(join(dir, 'copy.jsonl'), { rebase: false });
+    assert.equal(await readFile(join(dir, 'copy.jsonl'), 'utf8'), 'a\nb');
+    await s.save();
+    assert.equal(await readFile(p, 'utf8'), 'a\nb');
+  });
+
+  it('releases earlier versions on request and beyond the limit, then refuses edits that need them', async () => {
+    const p = await fileWith('rel.jsonl', 'a\nb\nc\n');
+    const s = await DatasetStore.open(p, { maxRetiredBases: 2 });
+    open.push(s);
+    await s.indexed;
+    const invs: StoreEdit[] = [];
+    for (let k = 0; k < 3; k++) {
+      invs.push(s.apply({ kind: 'replace', index: k, texts: [`x${k}`] }));
+      await s.save();
+    }
+    assert.equal(s.retiredBaseIds.length, 2);
+    // The oldest version was released: its inverse is refused with a clear message.
+    assert.throws(() => s.apply(invs[0]), /earlier version .* no longer kept/);
+    s.apply(invs[2]);
+    assert.equal(await s.readLine(2), 'c');
+    // Versions the document shows lines of are kept.
+    assert.equal(await s.releaseRetiredBases(), 1);
+    assert.equal(s.retiredBaseIds.length, 1);
+    assert.equal(await s.readLine(2), 'c');
+    assert.throws(() => s.apply(invs[1]), /no longer kept/);
+    await s.save();
+    assert.equal(await readFile(p, 'utf8'), 'x0\nx1\nc\n');
+    assert.equal(s.retiredBaseIds.length, 2); // the one shown before, and the one just replaced
+    assert.equal(await s.releaseRetiredBases(), 2);
+    assert.deepEqual(s.retiredBaseIds, []);
+  });
+
+  it('refuses to save lines of an earlier version that another program changed', async () => {
+    const p = await fileWith('chg.jsonl', 'a\nb\n');
+    const s = await openIndexed(p);
+    const inv = s.apply({ kind: 'delete', index: 0, count: 1 });
+    const target = join(dir, 'other.jsonl');
+    await s.saveAs(target);
+    s.apply(inv);
+    await writeFile(p, 'A\nB\nC\n'); // rewritten in place: the earlier version's bytes are gone
+    await assert.rejects(s.save(), /earlier version .* was changed on disk by another program/);
+    assert.equal(await readFile(target, 'utf8'), 'b\n');
   });
 
   it('saves a copy without moving onto it', async () => {
