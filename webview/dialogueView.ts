@@ -230,7 +230,9 @@ export class DetailView {
   // ---- dialogue ----------------------------------------------------------------------------
 
   private renderDialogue(r: RecordOk): void {
-    this.body.appendChild(this.systemBlock(r));
+    // Formats that keep the system prompt as a turn show it as that turn.
+    const systemTurn = [...r.turns, ...r.prompt].some((x) => x.role === 'system');
+    if (r.system !== undefined || !systemTurn) this.body.appendChild(this.systemBlock(r));
     if (r.tools !== undefined) {
       const details = el('details', 'tools');
       details.appendChild(el('summary', undefined, t('tools')));

@@ -31,15 +31,15 @@ function link(text: string, href: string): Node {
   a.href = url;
   a.className = 'md-link';
   a.title = url;
-  inline(text, a);
+  inline(text, a, false);
   return a;
 }
 
 const PUNCT = /[!-/:-@[-`{-~]/;
 const WORD = /[\p{L}\p{N}]/u;
 
-/** Renders inline Markdown of `text` into `parent`. */
-export function inline(text: string, parent: Node): void {
+/** Renders inline Markdown of `text` into `parent` (`links` false inside a link's own text). */
+export function inline(text: string, parent: Node, links = true): void {
   let buf = '';
   const flush = (): void => {
     if (buf) parent.appendChild(document.createTextNode(buf));
@@ -82,7 +82,7 @@ export function inline(text: string, parent: Node): void {
         if (end > start && !(c === '_' && WORD.test(text[end + marker.length] ?? ''))) {
           flush();
           const e = el(double ? 'strong' : 'em');
-          inline(text.slice(start, end), e);
+          inline(text.slice(start, end), e, links);
           parent.appendChild(e);
           i = end + marker.length;
           continue;
@@ -92,7 +92,7 @@ export function inline(text: string, parent: Node): void {
       i += marker.length;
       continue;
     }
-    if (c === '[') {
+    if (c === '[' && links) {
       const close = text.indexOf('](', i + 1);
       const end = close > 0 ? text.indexOf(')', close + 2) : -1;
       if (close > 0 && end > 0 && !text.slice(i + 1, close).includes('\n')) {
@@ -102,7 +102,7 @@ export function inline(text: string, parent: Node): void {
         continue;
       }
     }
-    if ((c === 'h' || c === 'H') && !WORD.test(prev) && /^https?:\/\//i.test(text.slice(i, i + 8))) {
+    if (links && (c === 'h' || c === 'H') && !WORD.test(prev) && /^https?:\/\//i.test(text.slice(i, i + 8))) {
       const m = /^https?:\/\/[^\s<>"'`]+/i.exec(text.slice(i));
       if (m) {
         const url = m[0].replace(/[.,;:!?)\]]+$/, '');

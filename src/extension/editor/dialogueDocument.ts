@@ -265,7 +265,7 @@ export class DialogueDocument extends Disposable implements vscode.CustomDocumen
         this.saving = false;
         sub.dispose();
       }
-      this._onDidChangeContent.fire({ lines: [], structural: false, reloaded: target === undefined });
+      this._onDidChangeContent.fire({ lines: [], structural: false, reloaded: false });
     });
   }
 

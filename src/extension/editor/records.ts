@@ -2,7 +2,7 @@
  * Record-level work of the dialogue editor that needs no `vscode`: summaries for the list, views
  * for the dialogue pane, and the edit intents applied to the canonical model.
  */
-import { newLayout, parseRecord, recordToLine, type ParseResult } from '../../core/formats';
+import { newLayout, parseRecord, readRecord, recordToLine, type ParseResult } from '../../core/formats';
 import { contentText, type FormatId, type Part, type Role, type Sample, type Turn } from '../../core/model';
 import type { EditIntent, RecordView, RowSummary, Section, TurnView } from '../../protocol';
 
@@ -26,6 +26,22 @@ function allTurns(sample: Sample): Turn[] {
   return sample.kind === 'dialogue' ? sample.turns : [...sample.prompt, ...sample.chosen];
 }
 
+/**
+ * Reads a line into the model like `parseRecord`, but without detecting the line's serialisation
+ * style (only needed to write the record back): for the list and for search over whole files.
+ */
+export function quickParse(text: string): ParseResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch {
+    return parseRecord(text); // for its error position
+  }
+  const r = readRecord(value);
+  if ('error' in r) return { ok: false, error: { message: r.error, column: 1 }, value };
+  return { ok: true, sample: r.sample, layout: r.layout, value };
+}
+
 export function turnCount(sample: Sample): number {
   return allTurns(sample).length;
 }
@@ -42,7 +58,7 @@ export function errorText(error: { message: string; column: number }): string {
   return `${error.message} (column ${error.column})`;
 }
 
-export function summarize(line: number, text: string, parsed: ParseResult = parseRecord(text)): RowSummary {
+export function summarize(line: number, text: string, parsed: ParseResult = quickParse(text)): RowSummary {
   if (!parsed.ok) {
     return { line, ok: false, title: oneLine(text), turns: 0, error: errorText(parsed.error) };
   }

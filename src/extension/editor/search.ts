@@ -2,10 +2,9 @@
  * Filters and text/regex search over a whole dataset, streamed through the store in chunks so that
  * memory stays small whatever the file size. No `vscode` import.
  */
-import { parseRecord } from '../../core/formats';
 import { contentText, type Sample } from '../../core/model';
 import type { Query, QueryHit } from '../../protocol';
-import { formatOf, rolesOf, turnCount } from './records';
+import { formatOf, quickParse, rolesOf, turnCount } from './records';
 
 const CHUNK_LINES = 2000;
 const SNIPPET_RADIUS = 50;
@@ -82,8 +81,8 @@ function rawPrefilter(q: Query): ((line: string) => boolean) | undefined {
   const text = q.text ?? '';
   if (text === '' || q.regex || !/^[\x20-\x7e]+$/.test(text) || /["\\/]/.test(text)) return undefined;
   if (q.caseSensitive) return (line) => line.includes(text);
-  const needle = text.toLowerCase();
-  return (line) => line.toLowerCase().includes(needle);
+  const re = new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
+  return (line) => re.test(line);
 }
 
 function needsParse(q: Query): boolean {
@@ -102,7 +101,7 @@ export function matchLine(
 ): QueryHit | undefined {
   if (!needsParse(q)) return { line };
   if (pre && !pre(text)) return undefined;
-  const parsed = parseRecord(text);
+  const parsed = quickParse(text);
   if (!parsed.ok) {
     if (q.minTurns !== undefined && q.minTurns > 0) return undefined;
     if (q.role || q.format) return undefined;
