@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { isUtf8 } from 'node:buffer';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DatasetStore, type StoreEdit } from '../../../src/core/store';
+import { DatasetStore, type StoreBackup, type StoreEdit } from '../../../src/core/store';
 import { RefModel, Rng, randomLineBytes, randomText, tempDir } from './util';
 
 function randomFile(rng: Rng): Buffer {
@@ -138,6 +138,85 @@ describe('store: randomized edits against a reference model', () => {
           await fresh.close();
           await again.close();
           await assert.rejects(DatasetStore.restore(p, backup), /changed after the backup/, msg);
+        } finally {
+          await store.close();
+        }
+      }
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('undoes across saves back to the original bytes; backups in between restore exactly', async function () {
+    this.timeout(120000);
+    const { dir, cleanup } = await tempDir();
+    try {
+      for (let seed = 1001; seed <= 1120; seed++) {
+        const rng = new Rng(seed);
+        const original = randomFile(rng);
+        const p = join(dir, `s${seed}.jsonl`);
+        await writeFile(p, original);
+        const ref = RefModel.parse(original);
+        const store = await DatasetStore.open(p, { chunkSize: rng.int(8, 64), maxRetiredBases: 1000 });
+        const msg = `seed ${seed}`;
+        try {
+          await store.indexed;
+          const history: { inverse: StoreEdit; texts: string[] }[] = [];
+          let saves = 0;
+          const steps = rng.int(1, 30);
+          for (let k = 0; k < steps; k++) {
+            const before = ref.texts();
+            const edit = randomEdit(rng, ref);
+            const inverse = JSON.parse(JSON.stringify(store.apply(edit))) as StoreEdit;
+            history.push({ inverse, texts: before });
+            if (rng.chance(0.25)) {
+              await store.save();
+              saves++;
+              const saved = await readFile(p);
+              assert.deepEqual(saved, ref.serialize(), `${msg} save at step ${k}`);
+              ref.rebase(saved);
+            }
+          }
+          assert.deepEqual(await store.readLines(0, store.lineCount), ref.texts(), `${msg} after edits`);
+
+          // Undo step by step, saving now and then; a backup taken on the way restores exactly.
+          const backupAt = rng.int(0, history.length - 1);
+          for (let k = history.length - 1; k >= 0; k--) {
+            store.apply(history[k].inverse);
+            assert.deepEqual(await store.readLines(0, store.lineCount), history[k].texts, `${msg} undo ${k}`);
+            if (k === backupAt) {
+              const backup = JSON.parse(JSON.stringify(store.backup())) as StoreBackup;
+              const expected = join(dir, `e${seed}.jsonl`);
+              await store.saveAs(expected, { rebase: false });
+              const restored = await DatasetStore.restore(p, backup);
+              try {
+                assert.deepEqual(
+                  await restored.readLines(0, restored.lineCount),
+                  history[k].texts,
+                  `${msg} restored texts`,
+                );
+                const got = join(dir, `g${seed}.jsonl`);
+                await restored.saveAs(got);
+                assert.deepEqual(await readFile(got), await readFile(expected), `${msg} restored bytes`);
+              } finally {
+                await restored.close();
+              }
+            }
+            if (rng.chance(0.15)) {
+              await store.save();
+              saves++;
+            }
+          }
+          await store.save();
+          assert.deepEqual(await readFile(p), original, `${msg} undone across ${saves} saves`);
+          const fresh = await DatasetStore.open(p);
+          await fresh.indexed;
+          for (let i = 0; i < fresh.lineCount; i++) {
+            assert.deepEqual(store.lineInfo(i), fresh.lineInfo(i), `${msg} line ${i}`);
+          }
+          await fresh.close();
+          await store.releaseRetiredBases();
+          assert.deepEqual(store.retiredBaseIds, [], msg);
         } finally {
           await store.close();
         }

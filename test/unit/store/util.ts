@@ -72,6 +72,8 @@ export type RefEol = 'lf' | 'crlf' | 'none' | 'new';
 export interface RefLine {
   bytes: Buffer;
   eol: RefEol;
+  /** For a line without an ending of its own: the ending it was saved with while not last. */
+  added?: 'lf' | 'crlf';
 }
 
 /** The simplest possible model of the document: an array of lines with their bytes and ending. */
@@ -80,8 +82,8 @@ export class RefModel {
   constructor(
     lines: RefLine[],
     readonly hasBom: boolean,
-    readonly dominant: 'lf' | 'crlf',
-    readonly finalNewline: boolean,
+    public dominant: 'lf' | 'crlf',
+    public finalNewline: boolean,
   ) {
     this.lines = lines.slice();
   }
@@ -124,10 +126,30 @@ export class RefModel {
       if (l.eol === 'lf') parts.push(Buffer.from('\n'));
       else if (l.eol === 'crlf') parts.push(Buffer.from('\r\n'));
       else if (l.eol === 'none') {
-        if (!last) parts.push(dom);
+        if (!last) parts.push(l.added ? Buffer.from(l.added === 'crlf' ? '\r\n' : '\n') : dom);
       } else if (!last || this.finalNewline) parts.push(dom);
     });
     return Buffer.concat(parts);
+  }
+
+  /**
+   * After the document was saved as `saved`: new lines now have the ending they were written with,
+   * lines without an ending of their own remember the one they got, and the dominant ending and
+   * final newline are those of the saved file.
+   */
+  rebase(saved: Buffer): void {
+    const dom = this.dominant;
+    const n = this.lines.length;
+    this.lines = this.lines.map((l, j) => {
+      const last = j === n - 1;
+      if (l.eol === 'new') return { bytes: l.bytes, eol: !last || this.finalNewline ? dom : 'none' };
+      if (l.eol === 'none')
+        return { bytes: l.bytes, eol: 'none', added: last ? undefined : (l.added ?? dom) };
+      return l;
+    });
+    const parsed = RefModel.parse(saved);
+    this.dominant = parsed.dominant;
+    this.finalNewline = parsed.finalNewline;
   }
 
   replace(index: number, texts: string[]): void {
