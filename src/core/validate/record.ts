@@ -52,21 +52,24 @@ export class Severities {
 
 // --- hashing: two 32-bit FNV-style lanes packed into a 53-bit number ---------------------------
 
-let h1 = 0;
-let h2 = 0;
+// The state lives in an Int32Array: module-level `let`s holding 32-bit values would be boxed
+// as heap numbers on every write; loops copy it into locals.
+const H = new Int32Array(2);
 
 function hashStart(): void {
-  h1 = 0x811c9dc5;
-  h2 = 0x2545f491;
+  H[0] = 0x811c9dc5;
+  H[1] = 0x2545f491;
 }
 
 function hashCode(c: number): void {
-  h1 = Math.imul(h1 ^ c, 0x01000193);
-  h2 = (h2 * 31 + c) | 0;
+  H[0] = Math.imul(H[0] ^ c, 0x01000193);
+  H[1] = Math.imul(H[1] ^ c, 0x5bd1e995);
 }
 
 /** Hashes s with leading/trailing whitespace removed and inner whitespace runs read as one space. */
 function hashNormText(s: string): void {
+  let a = H[0];
+  let b = H[1];
   let pendingSpace = false;
   let started = false;
   for (let i = 0; i < s.length; i++) {
@@ -76,17 +79,22 @@ function hashNormText(s: string): void {
       continue;
     }
     if (pendingSpace) {
-      hashCode(32);
+      a = Math.imul(a ^ 32, 0x01000193);
+      b = Math.imul(b ^ 32, 0x5bd1e995);
       pendingSpace = false;
     }
     started = true;
-    hashCode(c);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
   }
+  H[0] = a;
+  H[1] = b;
 }
 
 function hashValue(): number {
-  // 32 bits of the FNV lane and 21 of the polynomial lane: a 53-bit integer, exact as a number.
-  return (h1 >>> 0) * 2097152 + ((h2 >>> 0) & 0x1fffff);
+  // 32 bits of one lane and 21 of the other (mixed): a 53-bit integer, exact as a number.
+  const b = H[1] ^ (H[1] >>> 15);
+  return (H[0] >>> 0) * 2097152 + ((b >>> 0) & 0x1fffff);
 }
 
 function hashString(s: string): number {
