@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import { report } from './support/report';
 
 const EXTENSION_ID = 'parrot-studio.parrot-studio';
 
@@ -29,7 +30,7 @@ describe('extension', () => {
     const ext = extension();
     await ext.activate();
     assert.equal(ext.isActive, true);
-    console.log(`    host: VS Code ${vscode.version} (${vscode.env.appName}), Node ${process.version}`);
+    report(`    host: VS Code ${vscode.version} (${vscode.env.appName}), Node ${process.version}`);
     assert.match(vscode.version, /^\d+\.\d+\.\d+/);
   });
 

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { format } from 'node:util';
 import Mocha from 'mocha';
+import { report } from './support/report';
 
 function testFiles(dir: string): string[] {
   const files: string[] = [];
@@ -56,9 +57,7 @@ export function run(): Promise<void> {
     try {
       const runner = mocha.run((failures) => {
         const { passes = 0, pending = 0 } = runner.stats ?? {};
-        console.log(
-          `integration: ${passes} passed, ${failures} failed${pending ? `, ${pending} skipped` : ''}`,
-        );
+        report(`integration: ${passes} passed, ${failures} failed${pending ? `, ${pending} skipped` : ''}`);
         if (failures > 0) reject(new Error(`${failures} integration test(s) failed`));
         else if (passes === 0) reject(new Error(`No integration test ran (files: ${files.length})`));
         else resolve();
