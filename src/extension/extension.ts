@@ -1,6 +1,7 @@
 import type * as vscode from 'vscode';
 import { registerDialogueEditor, type DialogueEditorApi } from './editor';
 import { registerDiagnostics, type DiagnosticsApi } from './diagnostics';
+import { registerLlm, type LlmApi } from './llm';
 import { registerLog } from './log';
 import { registerStatusBar, setProblemCount } from './statusBar';
 
@@ -10,6 +11,7 @@ export interface ParrotApi {
   diagnostics: DiagnosticsApi;
   /** Sets the problem count shown in the status bar for a dataset. */
   setProblemCount: typeof setProblemCount;
+  llm: LlmApi;
 }
 
 export function activate(context: vscode.ExtensionContext): ParrotApi {
@@ -17,7 +19,7 @@ export function activate(context: vscode.ExtensionContext): ParrotApi {
   registerStatusBar(context);
   const editor = registerDialogueEditor(context);
   const diagnostics = registerDiagnostics(context);
-  return { editor, diagnostics, setProblemCount };
+  return { editor, diagnostics, setProblemCount, llm: registerLlm(context, editor) };
 }
 
 export function deactivate(): void {

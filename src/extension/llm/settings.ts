@@ -1,0 +1,181 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { DEFAULT_LLM_CONFIG, resolveConfig, type LlmConfig } from '../../core/llm';
+import type { CapoStrategy } from '../../core/model';
+import {
+  CAPO_STRATEGIES,
+  loadTemplate,
+  PAIR_FORMATS,
+  type AskMode,
+  type AskSettings,
+  type BuiltinTemplate,
+  type CapoSettings,
+  type ExtendSettings,
+  type PairFormat,
+} from '../../core/parrot';
+import { ignoredWorkspaceValue, trustedValue } from './trust';
+
+export const SETTING = {
+  baseUrl: 'parrot.endpoint.baseUrl',
+  asker: 'parrot.models.asker',
+  answerer: 'parrot.models.answerer',
+  askerMode: 'parrot.generation.askerMode',
+  temperature: 'parrot.generation.temperature',
+  maxTokens: 'parrot.generation.maxTokens',
+  candidates: 'parrot.generation.candidates',
+  concurrency: 'parrot.generation.concurrency',
+  timeoutSeconds: 'parrot.generation.timeoutSeconds',
+  templates: 'parrot.generation.templates',
+  codeLens: 'parrot.generation.codeLens',
+  capoFormat: 'parrot.capo.format',
+  capoStrategies: 'parrot.capo.strategies',
+  capoOutput: 'parrot.capo.outputFile',
+} as const;
+
+/** Settings whose workspace values an untrusted workspace may not set (see `trust.ts`). */
+export const RESTRICTED = [SETTING.baseUrl, SETTING.templates, SETTING.capoOutput] as const;
+
+/** Every setting that changes how requests are made (a change drops the cached client). */
+export const ENDPOINT_SETTINGS = [
+  'parrot.endpoint',
+  'parrot.models',
+  'parrot.generation',
+  'parrot.capo',
+] as const;
+
+export type Role = 'asker' | 'answerer';
+
+/** Template files by built-in template name (`ask-instruct`, `capo-misread`, …). */
+export type TemplateFiles = Partial<Record<BuiltinTemplate, string>>;
+
+export interface GenerationSettings {
+  baseUrl: string;
+  /** A workspace value of the base URL was ignored (untrusted workspace). */
+  baseUrlIgnored: boolean;
+  models: { asker: string; answerer: string };
+  mode: AskMode;
+  temperature: number;
+  maxTokens: number;
+  candidates: number;
+  concurrency: number;
+  timeoutSeconds: number;
+  templates: TemplateFiles;
+  capoFormat: PairFormat;
+  capoStrategies: CapoStrategy[];
+  capoOutput: string | undefined;
+}
+
+/** A restricted setting's value, honouring workspace trust. */
+export function restricted<T>(key: string, trusted = vscode.workspace.isTrusted): T | undefined {
+  return trustedValue(vscode.workspace.getConfiguration().inspect<T>(key), trusted);
+}
+
+function workspaceDir(): string | undefined {
+  return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+}
+
+/** A path from a setting: relative paths are relative to the first workspace folder. */
+export function settingPath(p: string): string {
+  const dir = workspaceDir();
+  return path.isAbsolute(p) || !dir ? p : path.join(dir, p);
+}
+
+function num(c: vscode.WorkspaceConfiguration, key: string, fallback: number): number {
+  const v = c.get<number>(key);
+  return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
+}
+
+export function readSettings(trusted = vscode.workspace.isTrusted): GenerationSettings {
+  const c = vscode.workspace.getConfiguration();
+  const inspected = c.inspect<string>(SETTING.baseUrl);
+  const mode = c.get<string>(SETTING.askerMode) === 'instruct' ? 'instruct' : 'parrot-ask';
+  const answerer = (c.get<string>(SETTING.answerer) ?? '').trim();
+  const askerSet = (c.get<string>(SETTING.asker) ?? '').trim();
+  const format = c.get<string>(SETTING.capoFormat) ?? 'trl';
+  const strategies = (c.get<string[]>(SETTING.capoStrategies) ?? [...CAPO_STRATEGIES]).filter(
+    (s): s is CapoStrategy => (CAPO_STRATEGIES as readonly string[]).includes(s),
+  );
+  const templates = restricted<Record<string, unknown>>(SETTING.templates, trusted) ?? {};
+  const files: TemplateFiles = {};
+  for (const [k, v] of Object.entries(templates))
+    if (typeof v === 'string' && v.trim() !== '') files[k as BuiltinTemplate] = settingPath(v.trim());
+  const out = restricted<string>(SETTING.capoOutput, trusted);
+  return {
+    baseUrl: (trustedValue(inspected, trusted) ?? '').trim(),
+    baseUrlIgnored: ignoredWorkspaceValue(inspected, trusted),
+    // In instruct mode any chat model can ask: the answer model stands in when no asker is set.
+    models: { asker: askerSet || (mode === 'instruct' ? answerer : ''), answerer },
+    mode,
+    temperature: num(c, SETTING.temperature, DEFAULT_LLM_CONFIG.temperature),
+    maxTokens: Math.round(num(c, SETTING.maxTokens, DEFAULT_LLM_CONFIG.maxTokens)),
+    candidates: Math.max(1, Math.round(num(c, SETTING.candidates, DEFAULT_LLM_CONFIG.candidates))),
+    concurrency: Math.max(1, Math.round(num(c, SETTING.concurrency, 4))),
+    timeoutSeconds: num(c, SETTING.timeoutSeconds, DEFAULT_LLM_CONFIG.timeoutMs / 1000),
+    templates: files,
+    capoFormat: (PAIR_FORMATS as readonly string[]).includes(format) ? (format as PairFormat) : 'trl',
+    capoStrategies: strategies.length ? strategies : [...CAPO_STRATEGIES],
+    capoOutput: out && out.trim() !== '' ? settingPath(out.trim()) : undefined,
+  };
+}
+
+/** What is missing before a command that needs `roles` can run (empty when nothing is). */
+export function missingSettings(s: GenerationSettings, roles: readonly Role[]): string[] {
+  const missing: string[] = [];
+  let urlOk = s.baseUrl !== '';
+  if (urlOk) {
+    try {
+      const u = new URL(s.baseUrl);
+      urlOk = u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      urlOk = false;
+    }
+  }
+  if (!urlOk) missing.push(SETTING.baseUrl);
+  if (roles.includes('asker') && s.models.asker === '') missing.push(SETTING.asker);
+  if (roles.includes('answerer') && s.models.answerer === '') missing.push(SETTING.answerer);
+  return missing;
+}
+
+export function llmConfig(s: GenerationSettings, apiKey: string | undefined): LlmConfig {
+  return resolveConfig({
+    baseUrl: s.baseUrl,
+    apiKey,
+    models: { asker: s.models.asker, answerer: s.models.answerer },
+    temperature: s.temperature,
+    maxTokens: s.maxTokens,
+    candidates: s.candidates,
+    concurrency: s.concurrency,
+    timeoutMs: Math.max(1, s.timeoutSeconds * 1000),
+    maxRetries: DEFAULT_LLM_CONFIG.maxRetries,
+  });
+}
+
+export function extendSettings(s: GenerationSettings): ExtendSettings {
+  const ask: AskSettings = {
+    mode: s.mode,
+    model: s.models.asker,
+    temperature: s.temperature,
+    maxTokens: Math.min(s.maxTokens, 256),
+    n: s.candidates,
+    template: loadTemplate(
+      s.mode === 'parrot-ask' ? 'ask-reversed-system' : 'ask-instruct',
+      s.templates[s.mode === 'parrot-ask' ? 'ask-reversed-system' : 'ask-instruct'],
+    ),
+  };
+  return {
+    ask,
+    answer: { model: s.models.answerer, temperature: s.temperature, maxTokens: s.maxTokens },
+  };
+}
+
+export function capoSettings(s: GenerationSettings): CapoSettings {
+  return {
+    model: s.models.answerer,
+    temperature: s.temperature,
+    maxTokens: s.maxTokens,
+    templates: {
+      hallucinate: loadTemplate('capo-hallucinate', s.templates['capo-hallucinate']),
+      misread: loadTemplate('capo-misread', s.templates['capo-misread']),
+    },
+  };
+}
