@@ -454,4 +454,71 @@ describe('dialogue editor', function () {
     await send(uri, { type: 'query', id: 5, query: { text: '(', regex: true } });
     assert.match((await error).error ?? '', /regular expression/i);
   });
+
+  it('reloads a clean document when the file changes on disk', async () => {
+    const uri = copyOf('mt_bench_questions.jsonl');
+    await openEditor(uri);
+    assert.equal(api.editor.documentState(uri)?.lineCount, 80);
+    const extra = '{"question_id": 999, "category": "writing", "turns": ["Added by another program."]}\n';
+    const reloaded = statusFor(
+      uri,
+      (m) => m.reloaded && !m.indexing && m.lineCount === 81,
+      'a reload with 81 records',
+    );
+    fs.appendFileSync(uri.fsPath, extra);
+    await reloaded;
+    const last = recordFor(uri, 80, (r) => r.ok && r.turns[0]?.text === 'Added by another program.');
+    await send(uri, { type: 'openRecord', line: 80 });
+    await last;
+    assert.equal(api.editor.documentState(uri)?.dirty, false);
+  });
+
+  it('offers "Open in Dialogue Editor" as a CodeLens on dialogue datasets only', async () => {
+    const dataset = copyOf('llamafactory_alpaca_en_demo.jsonl');
+    const other = copyOf('not-dialogues.jsonl', '{"x": 1}\n{"y": 2}\n');
+    const lensesOf = async (uri: vscode.Uri) => {
+      await vscode.workspace.openTextDocument(uri);
+      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+        'vscode.executeCodeLensProvider',
+        uri,
+      );
+      return lenses.filter((l) => l.command?.command === 'parrot.openInDialogueEditor');
+    };
+    const found = await lensesOf(dataset);
+    assert.equal(found.length, 1);
+    assert.equal(found[0]?.range.start.line, 0);
+    assert.deepEqual(await lensesOf(other), []);
+    // The lens's command opens the dialogue editor.
+    const first = recordFor(dataset, 0);
+    const lens = found[0];
+    assert.ok(lens?.command);
+    await vscode.commands.executeCommand(lens.command.command, ...(lens.command.arguments ?? []));
+    assert.ok((await first).record.ok);
+  });
+
+  it('applies parrot.editor.openByDefault through workbench.editorAssociations, and removes it again', async () => {
+    const config = () => vscode.workspace.getConfiguration();
+    const associations = () =>
+      config().inspect<Record<string, string>>('workbench.editorAssociations')?.globalValue ?? {};
+    const changed = (want: boolean) =>
+      new Promise<void>((resolve) => {
+        const sub = vscode.workspace.onDidChangeConfiguration((e) => {
+          if (
+            e.affectsConfiguration('workbench.editorAssociations') &&
+            (associations()['*.jsonl'] === VIEW_TYPE) === want
+          ) {
+            sub.dispose();
+            resolve();
+          }
+        });
+      });
+    const on = changed(true);
+    await config().update('parrot.editor.openByDefault', true, vscode.ConfigurationTarget.Global);
+    await on;
+    assert.equal(associations()['*.jsonl'], VIEW_TYPE);
+    const off = changed(false);
+    await config().update('parrot.editor.openByDefault', undefined, vscode.ConfigurationTarget.Global);
+    await off;
+    assert.equal(associations()['*.jsonl'], undefined);
+  });
 });
