@@ -279,11 +279,8 @@ export class DetailView {
     head.appendChild(el('span', 'role-label', t('systemPrompt')));
     const actions = el('div', 'turn-actions');
     actions.appendChild(
-      iconButton(
-        'edit',
-        t('edit'),
-        () => this.editText(block, r.system ?? '', (text) => ({ type: 'editSystem', line: r.line, text })),
-        true,
+      iconButton('edit', t('edit'), () =>
+        this.editText(block, r.system ?? '', (text) => ({ type: 'editSystem', line: r.line, text })),
       ),
     );
     head.appendChild(actions);

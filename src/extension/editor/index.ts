@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { HostMessage, WebviewMessage } from '../../protocol';
 import { registerEditorCommands } from './commands';
+import { localizeEditorMessages } from './strings';
 import type { DialogueDocument } from './dialogueDocument';
 import { DialogueEditorProvider, VIEW_TYPE, type MessageEvent } from './dialogueEditorProvider';
 
@@ -32,6 +33,7 @@ export interface DialogueEditorApi {
 }
 
 export function registerDialogueEditor(context: vscode.ExtensionContext): DialogueEditorApi {
+  localizeEditorMessages();
   const provider = DialogueEditorProvider.register(context);
   registerEditorCommands(context);
   return {

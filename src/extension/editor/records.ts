@@ -13,6 +13,26 @@ export type Parsed = Extract<ParseResult, { ok: true }>;
 /** An edit the user asked for that cannot be made; its message is shown as is. */
 export class IntentError extends Error {}
 
+/**
+ * Messages of refused edits and searches. English here (this module has no `vscode`); the
+ * extension replaces them with translated ones through `setEditorMessages`.
+ */
+export const editorMessages = {
+  noSuchPart: (part: string) => `A dialogue has no "${part}" part.`,
+  pairHasNoTurns: () => 'A preference pair has no plain turns; edit its prompt, chosen or rejected part.',
+  noSuchTurn: (turn: number, total: number) => `There is no turn ${turn} (the record has ${total}).`,
+  cannotMove: () => 'The turn cannot move further.',
+  notTurnEdit: (type: string) => `"${type}" is not a turn edit.`,
+  invalidLine: (error: string) => `This line is not a valid record: ${error}. Fix it in the raw view.`,
+  formatCannotHold: (format: string, error: string) =>
+    `The ${format} format cannot hold this change: ${error}`,
+  invalidRegex: (error: string) => `Invalid regular expression: ${error}`,
+};
+
+export function setEditorMessages(messages: typeof editorMessages): void {
+  Object.assign(editorMessages, messages);
+}
+
 export function formatOf(parsed: Parsed): FormatId {
   return parsed.layout.format;
 }
@@ -129,17 +149,16 @@ export function toRecordView(
 
 function turnsOf(sample: Sample, section: Section): Turn[] {
   if (sample.kind === 'dialogue') {
-    if (section !== 'turns') throw new IntentError(`A dialogue has no "${section}" part.`);
+    if (section !== 'turns') throw new IntentError(editorMessages.noSuchPart(section));
     return sample.turns;
   }
-  if (section === 'turns')
-    throw new IntentError('A preference pair has no plain turns; edit its prompt, chosen or rejected part.');
+  if (section === 'turns') throw new IntentError(editorMessages.pairHasNoTurns());
   return sample[section];
 }
 
 function turnAt(turns: Turn[], index: number): Turn {
   const t = turns[index];
-  if (!t) throw new IntentError(`There is no turn ${index + 1} (the record has ${turns.length}).`);
+  if (!t) throw new IntentError(editorMessages.noSuchTurn(index + 1, turns.length));
   return t;
 }
 
@@ -180,7 +199,8 @@ export function applyTurnIntent(sample: Sample, intent: EditIntent): void {
       return;
     case 'addTurn': {
       const turns = turnsOf(sample, intent.section);
-      if (intent.after >= turns.length) throw new IntentError(`There is no turn ${intent.after + 1}.`);
+      if (intent.after >= turns.length)
+        throw new IntentError(editorMessages.noSuchTurn(intent.after + 1, turns.length));
       turns.splice(intent.after + 1, 0, emptyLike(turns, intent.role));
       return;
     }
@@ -200,7 +220,7 @@ export function applyTurnIntent(sample: Sample, intent: EditIntent): void {
       const turns = turnsOf(sample, intent.section);
       const t = turnAt(turns, intent.turn);
       const to = intent.turn + intent.delta;
-      if (to < 0 || to >= turns.length) throw new IntentError('The turn cannot move further.');
+      if (to < 0 || to >= turns.length) throw new IntentError(editorMessages.cannotMove());
       turns.splice(intent.turn, 1);
       turns.splice(to, 0, t);
       return;
@@ -210,24 +230,21 @@ export function applyTurnIntent(sample: Sample, intent: EditIntent): void {
       else sample.system = intent.text;
       return;
     default:
-      throw new IntentError(`"${intent.type}" is not a turn edit.`);
+      throw new IntentError(editorMessages.notTurnEdit(intent.type));
   }
 }
 
 /** The line after applying a turn-level intent to `text`, written in the record's own style. */
 export function editedLine(text: string, intent: EditIntent): string {
   const parsed = parseRecord(text);
-  if (!parsed.ok)
-    throw new IntentError(
-      `This line is not a valid record: ${errorText(parsed.error)}. Fix it in the raw view.`,
-    );
+  if (!parsed.ok) throw new IntentError(editorMessages.invalidLine(errorText(parsed.error)));
   applyTurnIntent(parsed.sample, intent);
   try {
     return recordToLine(parsed.sample, parsed.layout);
   } catch (err) {
     const format = formatOf(parsed);
     throw new IntentError(
-      `The ${format} format cannot hold this change: ${err instanceof Error ? err.message : String(err)}`,
+      editorMessages.formatCannotHold(format, err instanceof Error ? err.message : String(err)),
     );
   }
 }

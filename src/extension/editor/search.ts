@@ -4,7 +4,7 @@
  */
 import { contentText, type Sample } from '../../core/model';
 import type { Query, QueryHit } from '../../protocol';
-import { formatOf, quickParse, rolesOf, turnCount } from './records';
+import { editorMessages, formatOf, quickParse, rolesOf, turnCount } from './records';
 
 const CHUNK_LINES = 2000;
 const SNIPPET_RADIUS = 50;
@@ -40,7 +40,7 @@ export function compileText(q: Query): TextTest | undefined {
     try {
       re = new RegExp(text, q.caseSensitive ? 'u' : 'iu');
     } catch (err) {
-      throw new Error(`Invalid regular expression: ${err instanceof Error ? err.message : String(err)}`);
+      throw new Error(editorMessages.invalidRegex(err instanceof Error ? err.message : String(err)));
     }
     return (s) => {
       const m = re.exec(s);

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { WebviewStrings } from '../../protocol';
+import { setEditorMessages } from './records';
 
 /** Every string the webview shows, translated here (`{0}`, `{1}` are filled in by the webview). */
 export function webviewStrings(): WebviewStrings {
@@ -84,4 +85,21 @@ export function webviewStrings(): WebviewStrings {
     unsaved: vscode.l10n.t('unsaved changes'),
     weightIs: vscode.l10n.t('weight {0}'),
   };
+}
+
+/** Translated messages for edits and searches the host refuses. */
+export function localizeEditorMessages(): void {
+  setEditorMessages({
+    noSuchPart: (part) => vscode.l10n.t('A dialogue has no "{0}" part.', part),
+    pairHasNoTurns: () =>
+      vscode.l10n.t('A preference pair has no plain turns; edit its prompt, chosen or rejected part.'),
+    noSuchTurn: (turn, total) => vscode.l10n.t('There is no turn {0} (the record has {1}).', turn, total),
+    cannotMove: () => vscode.l10n.t('The turn cannot move further.'),
+    notTurnEdit: (type) => vscode.l10n.t('"{0}" is not a turn edit.', type),
+    invalidLine: (error) =>
+      vscode.l10n.t('This line is not a valid record: {0}. Fix it in the raw view.', error),
+    formatCannotHold: (format, error) =>
+      vscode.l10n.t('The {0} format cannot hold this change: {1}', format, error),
+    invalidRegex: (error) => vscode.l10n.t('Invalid regular expression: {0}', error),
+  });
 }
