@@ -385,7 +385,7 @@ describe('generation commands (loopback OpenAI-compatible server)', function () 
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
-  it('build CaPO set: pairs for the context-dependent turns of a file, resumable', async () => {
+  it('build CaPO set: pairs for the context-dependent turns of a file only', async () => {
     const uri = file('capo-set.jsonl', [
       sharegpt(
         ['Write a haiku about rain.', 'Soft rain on the roof.', 'Now make it about snow instead.', 'Snow.'],
