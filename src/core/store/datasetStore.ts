@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
-import { open, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { FileBase, MemoryBase, readExactly, readExactlySync, type Base } from './base';
 import { explainFsError } from './errors';
 import {
@@ -44,6 +45,8 @@ const CACHE_CHARS = 32 * 1024 * 1024;
 const CACHE_MAX_LINE = 1024 * 1024;
 /** Earlier file versions kept readable after saves (for undo across a save), at most. */
 const DEFAULT_MAX_RETIRED = 8;
+/** A save starts from a copy of the file when at least this many leading bytes are unchanged. */
+const SEED_MIN_BYTES = 4 * 1024 * 1024;
 
 /** A small LRU cache of decoded original lines, keyed by original line index. */
 class LineCache {
@@ -584,16 +587,44 @@ export class DatasetStore {
     const st = await this.base.fh.stat();
     const version = this._version;
     const lineCount = this.lineCount;
-    const newIndex = await atomicWrite(target, st.mode & 0o7777, opts.signal, (out) =>
-      writeDocument(out, {
-        index: this.index,
-        runs,
-        lineCount,
-        hasBom: this._hasBom,
-        signal: opts.signal,
-        onProgress: opts.onProgress,
-        totalBytes: this.fp.size,
-      }),
+    // When a long stretch at the start is unchanged, the temporary file starts as a copy of the file
+    // (a clone, where the file system can) and only the rest is written. An unchanged run of n lines
+    // at the start keeps n - 1 of them, so that the run's last line is written with the usual care.
+    const first = runs[0];
+    const prefixLines =
+      first?.kind === 'original' && first.base === this.base && first.start === 0 ? first.count - 1 : 0;
+    const prefixBytes = prefixLines > 0 ? this.index.end(prefixLines - 1) : 0;
+    const seed =
+      prefixBytes >= SEED_MIN_BYTES
+        ? { from: this.base.path, reflinkOnly: prefixBytes < this.fp.size / 2 }
+        : undefined;
+    const sameFile = (a: Stats, b: Stats) =>
+      a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeMs === b.mtimeMs;
+    const newIndex = await atomicWrite(
+      target,
+      st.mode & 0o7777,
+      opts.signal,
+      async (out, seeded) => {
+        let keep = 0;
+        if (seeded) {
+          // The copy was made by path: it holds our bytes only if the path still names our file.
+          const now = await stat(this.base.path).catch(() => undefined);
+          const copied = await out.stat();
+          if (now && sameFile(now, st) && copied.size === st.size) keep = prefixLines;
+          await out.truncate(keep > 0 ? prefixBytes : 0);
+        }
+        return writeDocument(out, {
+          index: this.index,
+          runs,
+          lineCount,
+          hasBom: this._hasBom,
+          prefixLines: keep,
+          signal: opts.signal,
+          onProgress: opts.onProgress,
+          totalBytes: this.fp.size,
+        });
+      },
+      seed,
     );
     if (!rebase) return;
     // Re-base on the new file: the index was computed from what we wrote.

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { explainFsError } from './errors';
 import type { Base } from './base';
@@ -8,25 +9,32 @@ import type { Piece } from './pieces';
 import type { StoreProgress } from './types';
 
 const WRITE_BUFFER = 8 * 1024 * 1024;
+/** Buffers in rotation: one is filled while up to two are being written. */
+const BUFFERS = 3;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /**
- * Buffered writer with two big buffers: one is filled (by copying ranges of the source file straight
- * into it, or by encoding new text) while the other is being written, so reads and writes overlap.
+ * Buffered writer with three big buffers in rotation: one is filled (by positioned reads of the
+ * source straight into it, or by encoding new text) while the others are being written, so reads
+ * and writes overlap.
  */
 class Writer {
-  private readonly bufs = [Buffer.allocUnsafe(WRITE_BUFFER), Buffer.allocUnsafe(WRITE_BUFFER)];
+  private readonly bufs = Array.from({ length: BUFFERS }, () => Buffer.allocUnsafe(WRITE_BUFFER));
+  /** The write of each buffer that may still be running. */
+  private readonly pending: Promise<void>[] = Array.from({ length: BUFFERS }, () => Promise.resolve());
   private cur = 0;
   private len = 0;
-  private inflight: Promise<void> = Promise.resolve();
   /** File position of the first byte of the current buffer. */
-  private filePos = 0;
+  private filePos: number;
 
   constructor(
     private readonly fh: FileHandle,
     private readonly signal: AbortSignal | undefined,
     private readonly onFlush: (bytes: number) => void,
-  ) {}
+    startAt = 0,
+  ) {
+    this.filePos = startAt;
+  }
 
   get position(): number {
     return this.filePos + this.len;
@@ -43,28 +51,31 @@ class Writer {
 
   private async flush(): Promise<void> {
     if (this.signal?.aborted) throw new AbortedError('Saving');
-    await this.inflight;
     if (this.len === 0) return;
-    const buf = this.bufs[this.cur];
-    const len = this.len;
-    const at = this.filePos;
-    this.inflight = this.writeAll(buf, len, at);
-    this.inflight.catch(() => undefined); // observed by the next flush / finish
-    this.filePos += len;
-    this.cur ^= 1;
+    const k = this.cur;
+    const write = this.writeAll(this.bufs[k], this.len, this.filePos);
+    write.catch(() => undefined); // observed when the buffer is reused, or by finish
+    this.pending[k] = write;
+    this.filePos += this.len;
     this.len = 0;
+    this.cur = (k + 1) % BUFFERS;
     this.onFlush(this.filePos);
+    await this.pending[this.cur]; // the next buffer must be written out before it is refilled
+  }
+
+  private async drain(): Promise<void> {
+    for (const p of this.pending) await p;
   }
 
   async finish(): Promise<void> {
     await this.flush();
-    await this.inflight;
+    await this.drain();
   }
 
   async put(b: Buffer): Promise<void> {
     if (this.len + b.length > WRITE_BUFFER) await this.flush();
     if (b.length > WRITE_BUFFER) {
-      await this.inflight;
+      await this.drain();
       await this.writeAll(b, b.length, this.filePos);
       this.filePos += b.length;
       return;
@@ -107,6 +118,11 @@ export interface WriteInput {
   /** The index of the current base: its dominant line ending and final newline apply to new lines. */
   index: LineIndex;
   runs: Iterable<Piece<Base>>;
+  /**
+   * The output file already holds this many leading lines of the first run (copied or cloned from
+   * the current base, BOM included); writing starts right after them.
+   */
+  prefixLines?: number;
   lineCount: number;
   hasBom: boolean;
   signal?: AbortSignal;
@@ -127,12 +143,27 @@ export async function writeDocument(out: FileHandle, input: WriteInput): Promise
   const finalNewline = index.finalNewline;
   const newIndex = new LineIndex(hasBom ? BOM.length : 0, lineCount);
   let linesDone = 0;
-  const w = new Writer(out, input.signal, (bytes) =>
-    input.onProgress?.({ lines: linesDone, bytes, totalBytes: input.totalBytes }),
+  let runs = input.runs;
+  let startAt = 0;
+  const prefix = input.prefixLines ?? 0;
+  if (prefix > 0) {
+    const [first, ...rest] = [...runs];
+    if (first?.kind !== 'original' || first.start !== 0 || first.count <= prefix) {
+      throw new Error('the prefix to keep is not the start of the document');
+    }
+    startAt = index.end(prefix - 1);
+    newIndex.pushRun(first.base.index, 0, prefix - 1, 0);
+    runs = [{ ...first, start: prefix, count: first.count - prefix }, ...rest];
+  }
+  const w = new Writer(
+    out,
+    input.signal,
+    (bytes) => input.onProgress?.({ lines: linesDone, bytes, totalBytes: input.totalBytes }),
+    startAt,
   );
-  if (hasBom) await w.put(BOM);
-  let docLine = 0;
-  for (const run of input.runs) {
+  if (hasBom && prefix === 0) await w.put(BOM);
+  let docLine = prefix;
+  for (const run of runs) {
     if (run.kind === 'original') {
       // One coalesced copy for the whole run of untouched lines, line endings included.
       const src = run.base.index;
@@ -174,15 +205,26 @@ export async function writeDocument(out: FileHandle, input: WriteInput): Promise
 }
 
 /**
+ * Where the temporary file may start as a copy of another file (a reflink clone where the file
+ * system supports it). `reflinkOnly` skips the copy unless it can be a clone.
+ */
+export interface Seed {
+  from: string;
+  reflinkOnly: boolean;
+}
+
+/**
  * Writes a file atomically: into a temporary file in the target's folder, fsync, rename over the
  * target. On failure the target is left as it was, the temporary file is removed and the error says
- * why in plain words.
+ * why in plain words. With a `seed`, the temporary file starts as a copy of `seed.from` when that
+ * works, and `write` is told so.
  */
 export async function atomicWrite<T>(
   target: string,
   fallbackMode: number | undefined,
   signal: AbortSignal | undefined,
-  write: (fh: FileHandle) => Promise<T>,
+  write: (fh: FileHandle, seeded: boolean) => Promise<T>,
+  seed?: Seed,
 ): Promise<T> {
   const dir = dirname(target);
   let existed = false;
@@ -200,8 +242,20 @@ export async function atomicWrite<T>(
   let fh: FileHandle | undefined;
   try {
     if (signal?.aborted) throw new AbortedError('Saving');
-    fh = await open(tmp, 'wx', mode ?? 0o666);
-    const result = await write(fh);
+    let seeded = false;
+    if (seed) {
+      try {
+        const clone = seed.reflinkOnly ? constants.COPYFILE_FICLONE_FORCE : constants.COPYFILE_FICLONE;
+        await copyFile(seed.from, tmp, constants.COPYFILE_EXCL | clone);
+        fh = await open(tmp, 'r+');
+        seeded = true;
+      } catch {
+        // No clone here (or the copy failed): write the whole file instead.
+        await unlink(tmp).catch(() => undefined);
+      }
+    }
+    fh ??= await open(tmp, 'wx', mode ?? 0o666);
+    const result = await write(fh, seeded);
     if (mode !== undefined) await fh.chmod(mode);
     await fh.sync();
     await fh.close();

@@ -11,7 +11,7 @@ import {
 } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatasetStore, type StoreBackup, type StoreEdit } from '../../../src/core/store';
-import { datasetsDir, tempDir } from './util';
+import { RefModel, datasetsDir, tempDir } from './util';
 
 describe('store: DatasetStore', () => {
   let dir: string;
@@ -253,6 +253,40 @@ describe('store: DatasetStore', () => {
       await s.save();
       assert.equal((await stat(p)).mode & 0o777, mode);
     }
+  });
+
+  it('saves edits near the end of a big file from a copy of its unchanged start', async function () {
+    this.timeout(60000);
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const lines = Array.from({ length: 60000 }, (_, i) => `{"i":${i},"t":"${'é'.repeat(i % 80)}"}`);
+    const body = lines.map((l, i) => l + (i % 7 === 0 ? '\r\n' : '\n')).join('');
+    const original = Buffer.concat([bom, Buffer.from(body.slice(0, -1), 'utf8')]); // no final newline
+    const ref = RefModel.parse(original);
+    const p = await fileWith('seed.jsonl', original);
+    const s = await openIndexed(p);
+    const n = s.lineCount;
+    const steps: [StoreEdit, () => void][] = [
+      [{ kind: 'replace', index: n - 1, texts: ['last'] }, () => ref.replace(n - 1, ['last'])],
+      [{ kind: 'insert', index: n, texts: ['added'] }, () => ref.insert(n, ['added'])],
+      [{ kind: 'delete', index: n - 3, count: 2 }, () => ref.delete(n - 3, 2)],
+      [{ kind: 'insert', index: 40000, texts: ['mid'] }, () => ref.insert(40000, ['mid'])],
+    ];
+    const undo: StoreEdit[] = [];
+    for (const [edit, mirror] of steps) {
+      undo.push(s.apply(edit));
+      mirror();
+      await s.save();
+      const saved = await readFile(p);
+      assert.deepEqual(saved, ref.serialize(), JSON.stringify(edit));
+      ref.rebase(saved);
+    }
+    for (const inv of undo.reverse()) s.apply(inv);
+    await s.save();
+    assert.deepEqual(await readFile(p), original);
+    const fresh = await openIndexed(p);
+    assert.equal(s.lineCount, fresh.lineCount);
+    for (const i of [0, 1, 30000, n - 2, n - 1]) assert.deepEqual(s.lineInfo(i), fresh.lineInfo(i));
+    assert.deepEqual(await readdir(dir), ['seed.jsonl']);
   });
 
   it('fails a save into a missing folder clearly and leaves no temp file', async () => {
