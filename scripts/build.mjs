@@ -1,6 +1,6 @@
 // Bundles every target with esbuild: extension host, CLI, validation worker, webview, tests, benchmarks.
 import * as esbuild from 'esbuild';
-import { existsSync, readdirSync, statSync, mkdirSync, cpSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, mkdirSync, cpSync, rmSync } from 'node:fs';
 import { join, relative, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -96,4 +96,10 @@ if (watch) {
   for (const c of configs) (await esbuild.context(c)).watch();
 } else {
   await Promise.all(configs.map((c) => esbuild.build(c)));
+}
+
+// Bundles of deleted tests must not run: drop every out/ file whose source is gone.
+for (const file of walk(join(root, 'out'), (p) => /\.js(\.map)?$/.test(p))) {
+  const source = join(root, relative(join(root, 'out'), file).replace(/\.js(\.map)?$/, '.ts'));
+  if (!existsSync(source)) rmSync(file, { force: true });
 }
