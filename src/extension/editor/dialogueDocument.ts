@@ -161,6 +161,11 @@ export class DialogueDocument extends Disposable implements vscode.CustomDocumen
     return next;
   }
 
+  /** Looks for a change on disk (the file watcher calls this too). */
+  checkForExternalChange(): void {
+    void this.enqueue(() => this.checkExternalChange());
+  }
+
   private async checkExternalChange(): Promise<void> {
     if (this.isDisposed || this.saving || !(await this.store.hasChangedOnDisk())) return;
     if (!this.isDirty) {

@@ -146,6 +146,8 @@ export class EditorSession extends Disposable {
       panel.onDidChangeViewState(() => {
         if (panel.active) setActiveDataset(this.document);
         else setActiveDataset(undefined, this.document);
+        // A change on disk may have been missed by the file watcher (network drives, some containers).
+        if (panel.visible) this.document.checkForExternalChange();
       }),
     );
     if (panel.active) setActiveDataset(document);
