@@ -1,11 +1,15 @@
 /**
- * Dataset store benchmark: index time vs `wc -l`, save-after-one-edit vs a plain file copy, and peak
- * memory while indexing, all measured in the same run on the same synthetic file.
- * Size: PARROT_BENCH_BYTES (default 1 GiB). Cheap measurements are the best of 5, saves the best of 3.
+ * Dataset store benchmark: index time vs `wc -l`, save-after-one-edit (near the start, in the
+ * middle, appended at the end) vs a plain file copy, and peak memory while indexing and saving, all
+ * measured in the same run on the same synthetic file.
+ * Size: PARROT_BENCH_BYTES (default 1 GiB). Cheap measurements are the best of 5; copies and saves
+ * are interleaved, 3 rounds, and both the best and the median are printed with the load average.
+ * `--save-only` skips the index measurements.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { copyFile, open, rm } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DatasetStore } from '../src/core/store';
@@ -41,17 +45,36 @@ async function rssChild(file: string): Promise<void> {
   await store.close();
 }
 
-async function main(): Promise<void> {
-  if (process.argv[2] === '--index-rss') return rssChild(process.argv[3]);
-  const bytes = Number(process.env.PARROT_BENCH_BYTES ?? 1024 * 1024 * 1024);
-  const tGen = performance.now();
-  const file = await ensureSynthDataset(bytes);
-  console.log(
-    `dataset: ${file} (${(bytes / 1e6).toFixed(0)} MB requested; ready in ${fmt((performance.now() - tGen) / 1000)})`,
-  );
+type Where = 'start' | 'middle' | 'end';
 
-  // Warm the page cache for everyone, then measure.
-  execFileSync('wc', ['-l', file]);
+/** Applies one edit at `where` (a replaced line, or a line appended at the end). */
+async function editAt(store: DatasetStore, where: Where): Promise<void> {
+  if (where === 'end') {
+    store.apply({ kind: 'insert', index: store.lineCount, texts: ['{"messages":[]}'] });
+    return;
+  }
+  const i = where === 'start' ? Math.floor(store.lineCount / 100) : Math.floor(store.lineCount / 2);
+  const text = await store.readLine(i);
+  store.apply({ kind: 'replace', index: i, texts: [text.replace('"', '"edited_')] });
+}
+
+/** Runs in a child process so that the peak RSS belongs to one save alone. */
+async function saveRssChild(file: string, target: string): Promise<void> {
+  const store = await DatasetStore.open(file);
+  await store.indexed;
+  await editAt(store, 'middle');
+  const before = process.resourceUsage().maxRSS;
+  await store.saveAs(target);
+  const after = process.resourceUsage().maxRSS;
+  process.stdout.write(JSON.stringify({ before, after }) + '\n');
+  await store.close();
+  await rm(target, { force: true });
+}
+
+const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const load = () => loadavg()[0].toFixed(1);
+
+async function indexBench(file: string): Promise<void> {
   let wcLines = 0;
   // The cost of starting a process is not part of counting lines: measure it and take it off.
   const spawn = await best(async () => {
@@ -80,22 +103,38 @@ async function main(): Promise<void> {
   console.log(
     `peak RSS while indexing: ${(rss.after / 1024).toFixed(0)} MB (process before opening: ${(rss.before / 1024).toFixed(0)} MB)`,
   );
+}
 
+async function main(): Promise<void> {
+  if (process.argv[2] === '--index-rss') return rssChild(process.argv[3]);
+  if (process.argv[2] === '--save-rss') return saveRssChild(process.argv[3], process.argv[4]);
+  const saveOnly = process.argv.includes('--save-only');
+  const bytes = Number(process.env.PARROT_BENCH_BYTES ?? 1024 * 1024 * 1024);
+  const tGen = performance.now();
+  const file = await ensureSynthDataset(bytes);
+  console.log(
+    `dataset: ${file} (${(bytes / 1e6).toFixed(0)} MB requested; ready in ${fmt((performance.now() - tGen) / 1000)})`,
+  );
+
+  // Warm the page cache for everyone, then measure.
+  execFileSync('wc', ['-l', file]);
+  if (!saveOnly) await indexBench(file);
   const outDir = join(repoRoot(), 'bench-data');
   const copyTarget = join(outDir, 'copy.tmp.jsonl');
   const saveTarget = join(outDir, 'save.tmp.jsonl');
-  let copyPlain = Infinity;
-  let copySynced = Infinity;
-  let save = Infinity;
+  const copyPlain: number[] = [];
+  const copySynced: number[] = [];
+  const saves: Record<Where, number[]> = { start: [], middle: [], end: [] };
+  const loads: string[] = [];
   // Each timed write starts with no dirty pages left over from the previous one.
   const settle = () => execFileSync('sync');
   for (let i = 0; i < RUNS; i++) {
+    loads.push(load());
     settle();
-    copyPlain = Math.min(copyPlain, await timeit(() => copyFile(file, copyTarget)));
+    copyPlain.push(await timeit(() => copyFile(file, copyTarget)));
     await rm(copyTarget, { force: true });
     settle();
-    copySynced = Math.min(
-      copySynced,
+    copySynced.push(
       await timeit(async () => {
         await copyFile(file, copyTarget);
         const fh = await open(copyTarget, 'r+');
@@ -104,21 +143,34 @@ async function main(): Promise<void> {
       }),
     );
     await rm(copyTarget, { force: true });
-    const store = await DatasetStore.open(file);
-    await store.indexed;
-    const mid = Math.floor(store.lineCount / 2);
-    const text = await store.readLine(mid);
-    store.apply({ kind: 'replace', index: mid, texts: [text.replace('"', '"edited_')] });
-    settle();
-    save = Math.min(save, await timeit(() => store.saveAs(saveTarget)));
-    await store.close();
-    await rm(saveTarget, { force: true });
+    // The order rotates between rounds so that no case always runs right after the copies.
+    const order: Where[] = ['start', 'middle', 'end'];
+    for (const where of [...order.slice(i % 3), ...order.slice(0, i % 3)]) {
+      const store = await DatasetStore.open(file);
+      await store.indexed;
+      await editAt(store, where);
+      settle();
+      saves[where].push(await timeit(() => store.saveAs(saveTarget)));
+      await store.close();
+      await rm(saveTarget, { force: true });
+    }
   }
+  console.log(`load average (1 min) at each round: ${loads.join(', ')}`);
   console.log(
-    `save after one edit: ${ratio(save, copySynced)} copyFile+fsync (${fmt(save)} vs ${fmt(copySynced)})`,
+    `copyFile: best ${fmt(Math.min(...copyPlain))}, median ${fmt(median(copyPlain))}; copyFile+fsync: best ${fmt(Math.min(...copySynced))}, median ${fmt(median(copySynced))}`,
   );
+  for (const where of ['start', 'middle', 'end'] as const) {
+    const xs = saves[where];
+    const what = where === 'end' ? 'a line appended' : `one line replaced near the ${where}`;
+    console.log(
+      `save, ${what}: best ${ratio(Math.min(...xs), Math.min(...copyPlain))} copyFile / ${ratio(Math.min(...xs), Math.min(...copySynced))} copyFile+fsync; median ${ratio(median(xs), median(copyPlain))} / ${ratio(median(xs), median(copySynced))} (best ${fmt(Math.min(...xs))}, median ${fmt(median(xs))})`,
+    );
+  }
+  const rss = JSON.parse(
+    execFileSync(process.execPath, [__filename, '--save-rss', file, saveTarget], { encoding: 'utf8' }),
+  ) as { before: number; after: number };
   console.log(
-    `save after one edit: ${ratio(save, copyPlain)} copyFile without fsync (${fmt(save)} vs ${fmt(copyPlain)})`,
+    `peak RSS while saving: ${(rss.after / 1024).toFixed(0)} MB (after indexing, before the save: ${(rss.before / 1024).toFixed(0)} MB)`,
   );
 }
 
