@@ -433,7 +433,9 @@ export class DatasetStore {
         return { kind: 'original', base, start: 0, count: base.index.count };
       }
       if (seg && seg.kind === 'original') {
-        const base = seg.base === this.base.id ? this.base : this.retired.get(String(seg.base));
+        // In a backup, original segments always refer to the fingerprinted file (whose id may carry
+        // a suffix in the process that made the backup, when two versions had the same fingerprint).
+        const base = embedded || seg.base === this.base.id ? this.base : this.retired.get(String(seg.base));
         if (!base) {
           throw new Error(
             `${what}: the edit refers to lines of an earlier version of "${this._path}" that is no longer kept (it was changed on disk or reloaded, or earlier versions were released); it cannot be applied to the current file.`,
