@@ -5,7 +5,7 @@
  * message it sends goes through `parseWebviewMessage`, and the host acts only on what that returns.
  * This file is shared by the host bundle and the webview bundle: it imports types only.
  */
-import type { FormatId, Role } from './core/model';
+import type { CapoStrategy, FormatId, Role } from './core/model';
 
 export const ROLE_IDS: readonly Role[] = [
   'system',
@@ -117,6 +117,21 @@ export const WEBVIEW_STRING_KEYS = [
   'addDialogue',
   'addTurn',
   'addTurnAfter',
+  'actionAnswer',
+  'actionAskFollowUp',
+  'actionCancelled',
+  'actionDismiss',
+  'actionExtend',
+  'actionFailed',
+  'actionNegative',
+  'actionNegativeGroup',
+  'actionRunning',
+  'actionsNotReady',
+  'reviewDiscard',
+  'reviewKeep',
+  'reviewKept',
+  'reviewRegion',
+  'reviewTitle',
   'anyFormat',
   'anyRole',
   'apply',
@@ -225,7 +240,33 @@ export type HostMessage =
   | { type: 'queryDone'; id: number; matched: number; scanned: number; cancelled: boolean; error?: string }
   /** Select and show this line (after adding or duplicating a dialogue). */
   | { type: 'reveal'; line: number }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  /**
+   * Which generation actions can run: for each, the settings still missing (empty = ready).
+   * Sent after `init` and whenever the endpoint settings change.
+   */
+  | { type: 'generation'; missing: Record<ActionKind, string[]> }
+  /** Progress of a generation action started by `runAction` (same `id`). */
+  | {
+      type: 'actionState';
+      id: number;
+      line: number;
+      turn?: number;
+      action: ActionKind;
+      state: ActionPhase;
+      /** Why it failed or was cancelled (already shown as a notification by the command). */
+      message?: string;
+    }
+  /** A generated CaPO pair waiting for Keep or Discard (`reviewDecision` with the same `id`). */
+  | {
+      type: 'review';
+      id: number;
+      line: number;
+      turn: number;
+      strategy: CapoStrategy;
+      chosen: string;
+      rejected: string;
+    };
 
 // ---------------------------------------------------------------------------------------------
 // Webview -> host
@@ -247,8 +288,47 @@ export type EditIntent =
   | { type: 'duplicateDialogue'; line: number }
   | { type: 'deleteDialogue'; line: number };
 
+/** Generation actions of the dialogue editor, each run by the command of the same name. */
+export type ActionKind = 'capoNegative' | 'askFollowUp' | 'answerTurn' | 'extendDialogue';
+export const ACTION_KINDS: readonly ActionKind[] = [
+  'capoNegative',
+  'askFollowUp',
+  'answerTurn',
+  'extendDialogue',
+];
+
+export type { CapoStrategy };
+/** CaPO strategies, in the order the editor offers them. */
+export const CAPO_STRATEGY_IDS: readonly CapoStrategy[] = ['neglect', 'hallucinate', 'misread'];
+
+/**
+ * `running`: the command works; `review`: a pair waits for Keep or Discard; `done`: finished (a kept
+ * pair, or the edit applied); `discarded`; `cancelled`; `failed` (refused or an error).
+ */
+export type ActionPhase = 'running' | 'review' | 'done' | 'discarded' | 'cancelled' | 'failed';
+
+/**
+ * Starts a generation action on record `line`. `turn` (0-based index into the dialogue's turns):
+ * - `capoNegative`: the assistant turn to build a rejected answer for (needs `strategy`);
+ * - `askFollowUp`: the user turn after whose answer the new question goes (omitted: at the end);
+ * - `answerTurn`: the user turn to answer (omitted: the last turn);
+ * - `extendDialogue`: not used.
+ * `id` is chosen by the webview; the host's `actionState` and `review` messages carry it back.
+ */
+export interface RunAction {
+  type: 'runAction';
+  id: number;
+  action: ActionKind;
+  line: number;
+  turn?: number;
+  strategy?: CapoStrategy;
+}
+
 export type WebviewMessage =
   | { type: 'ready' }
+  | RunAction
+  /** Keep (append to the preference file) or discard the pair of a `review`. */
+  | { type: 'reviewDecision'; id: number; decision: 'keep' | 'discard' }
   | { type: 'requestRows'; lines: number[] }
   | { type: 'openRecord'; line: number }
   | { type: 'query'; id: number; query: Query }
@@ -299,6 +379,12 @@ function isFormat(v: unknown): v is FormatId {
 }
 function isSection(v: unknown): v is Section {
   return typeof v === 'string' && (SECTIONS as readonly string[]).includes(v);
+}
+function isAction(v: unknown): v is ActionKind {
+  return typeof v === 'string' && (ACTION_KINDS as readonly string[]).includes(v);
+}
+function isStrategy(v: unknown): v is CapoStrategy {
+  return typeof v === 'string' && (CAPO_STRATEGY_IDS as readonly string[]).includes(v);
 }
 function optional<T>(v: unknown, check: (x: unknown) => x is T): boolean {
   return v === undefined || check(v);
@@ -390,6 +476,24 @@ export function parseWebviewMessage(v: unknown): WebviewMessage | undefined {
     case 'replaceRecord':
       return isIndex(m.line) && isText(m.text)
         ? { type: 'replaceRecord', line: m.line, text: m.text }
+        : undefined;
+    case 'runAction': {
+      if (!isIndex(m.id) || !isAction(m.action) || !isIndex(m.line) || !optional(m.turn, isIndex))
+        return undefined;
+      if (
+        m.action === 'capoNegative'
+          ? !isStrategy(m.strategy) || m.turn === undefined
+          : m.strategy !== undefined
+      )
+        return undefined;
+      const run: RunAction = { type: 'runAction', id: m.id, action: m.action, line: m.line };
+      if (m.turn !== undefined) run.turn = m.turn as number;
+      if (m.strategy !== undefined) run.strategy = m.strategy as CapoStrategy;
+      return run;
+    }
+    case 'reviewDecision':
+      return isIndex(m.id) && (m.decision === 'keep' || m.decision === 'discard')
+        ? { type: 'reviewDecision', id: m.id, decision: m.decision }
         : undefined;
     case 'addDialogue':
       return isIndex(m.after, -1) ? { type: 'addDialogue', after: m.after } : undefined;

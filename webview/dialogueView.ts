@@ -4,14 +4,52 @@
  * Dataset text only ever reaches the DOM through `textContent` (see markdown.ts).
  */
 import type { Role } from '../src/core/model';
-import type { EditIntent, RecordBad, RecordOk, RecordView, Section, TurnView } from '../src/protocol';
+import type {
+  ActionKind,
+  ActionPhase,
+  CapoStrategy,
+  EditIntent,
+  HostMessage,
+  RecordBad,
+  RecordOk,
+  RecordView,
+  RunAction,
+  Section,
+  TurnView,
+} from '../src/protocol';
 import { wordDiff } from './diff';
 import { renderMarkdown } from './markdown';
 import { t } from './strings';
 
+/** A generation action as the webview asks for it (the app adds the id). */
+export type ActionRequest = Omit<RunAction, 'type' | 'id'>;
+
+type ActionStateMessage = Extract<HostMessage, { type: 'actionState' }>;
+type ReviewMessage = Extract<HostMessage, { type: 'review' }>;
+
+interface ActionEntry {
+  id: number;
+  line: number;
+  turn?: number;
+  action: ActionKind;
+  strategy?: CapoStrategy;
+  state: ActionPhase;
+  message?: string;
+}
+
+const STRATEGIES: readonly { strategy: CapoStrategy; icon: string }[] = [
+  { strategy: 'neglect', icon: 'circle-slash' },
+  { strategy: 'hallucinate', icon: 'question' },
+  { strategy: 'misread', icon: 'references' },
+];
+
 export interface DetailOptions {
   roles: readonly Role[];
   send(intent: EditIntent): void;
+  /** Starts a generation action; returns its id. */
+  run(action: ActionRequest): number;
+  /** Keep or discard a reviewed pair. */
+  decide(id: number, decision: 'keep' | 'discard'): void;
   /** Keyboard focus goes back to the list. */
   onLeave(): void;
   onStateChange(): void;
@@ -49,6 +87,38 @@ function iconButton(icon: string, label: string, onClick: () => void, focusable 
     e.stopPropagation();
     onClick();
   });
+  return b;
+}
+
+/**
+ * A generation action button: codicon plus short visible text, the full name as accessible name and
+ * tooltip. Unavailable actions stay focusable (`aria-disabled`) so their tooltip explains why.
+ */
+function actionButton(
+  icon: string,
+  text: string,
+  label: string,
+  focusId: string,
+  unavailable: string | undefined,
+  onClick: () => void,
+): HTMLButtonElement {
+  const b = el('button', 'gen-btn');
+  b.type = 'button';
+  b.dataset.focusId = focusId;
+  b.setAttribute('aria-label', label);
+  b.title = unavailable ?? label;
+  if (unavailable) {
+    b.setAttribute('aria-disabled', 'true');
+    b.setAttribute('aria-description', unavailable);
+  }
+  const span = el('span', `codicon codicon-${icon}`);
+  span.setAttribute('aria-hidden', 'true');
+  b.append(span, el('span', 'gen-text', text));
+  b.addEventListener('click', (e) => {
+    e.stopPropagation();
+    if (b.getAttribute('aria-disabled') !== 'true') onClick();
+  });
+  b.addEventListener('keydown', (e) => e.stopPropagation());
   return b;
 }
 
@@ -94,6 +164,11 @@ export class DetailView {
   private jsonMode = false;
   private showDiff = true;
   mode: TextMode = 'rendered';
+  /** Settings each generation action still needs (undefined until the host says). */
+  private generation: Record<ActionKind, string[]> | undefined;
+  private readonly actions = new Map<number, ActionEntry>();
+  private readonly reviews = new Map<number, ReviewMessage>();
+  private readonly actionTimers = new Map<number, ReturnType<typeof setTimeout>>();
 
   constructor(private readonly opts: DetailOptions) {
     this.element = el('section', 'detail');
@@ -137,12 +212,273 @@ export class DetailView {
     }
     const sameLine = this.record?.line === record.line;
     const keep = focusKey ?? (sameLine ? this.focusedKey : undefined);
+    const active = document.activeElement;
+    const focusId =
+      sameLine && active instanceof HTMLElement && this.element.contains(active)
+        ? active.dataset.focusId
+        : undefined;
     if (!sameLine) this.jsonMode = false;
     this.record = record;
     this.pending = undefined;
     this.editing = undefined;
     this.render();
+    if (focusId && this.focusById(focusId)) return;
     if (keep) this.focusKey(keep);
+  }
+
+  private focusById(id: string): boolean {
+    const target = [...this.element.querySelectorAll<HTMLElement>('[data-focus-id]')].find(
+      (x) => x.dataset.focusId === id,
+    );
+    target?.focus();
+    return Boolean(target);
+  }
+
+  /** Re-renders the shown record (not while a turn is being edited). */
+  private refresh(): void {
+    if (this.record && !this.editing) this.show(this.record);
+  }
+
+  // ---- generation actions ------------------------------------------------------------------
+
+  setGeneration(missing: Record<ActionKind, string[]>): void {
+    this.generation = missing;
+    this.refresh();
+  }
+
+  /** Why `action` cannot run, or undefined when it can. */
+  private unavailable(action: ActionKind): string | undefined {
+    const missing = this.generation?.[action];
+    if (missing && missing.length === 0) return undefined;
+    return t('actionsNotReady', (missing ?? ['parrot.endpoint.baseUrl']).join(', '));
+  }
+
+  private start(request: ActionRequest): void {
+    // A new action on a turn replaces what that turn showed before (an old error, a note).
+    for (const [id, a] of this.actions)
+      if (a.line === request.line && a.turn === request.turn && !isActive(a.state)) this.dropAction(id);
+    const id = this.opts.run(request);
+    this.actions.set(id, { id, ...request, state: 'running' });
+    this.refresh();
+  }
+
+  private dropAction(id: number): void {
+    this.actions.delete(id);
+    this.reviews.delete(id);
+    clearTimeout(this.actionTimers.get(id));
+    this.actionTimers.delete(id);
+  }
+
+  onActionState(m: ActionStateMessage): void {
+    const entry = this.actions.get(m.id) ?? { id: m.id, line: m.line, turn: m.turn, action: m.action };
+    const next: ActionEntry = { ...entry, state: m.state, message: m.message };
+    this.actions.set(m.id, next);
+    if (m.state !== 'review') this.reviews.delete(m.id);
+    if (m.state === 'done' || m.state === 'discarded' || m.state === 'cancelled') {
+      // Notes go away by themselves; errors stay until dismissed or replaced.
+      clearTimeout(this.actionTimers.get(m.id));
+      this.actionTimers.set(
+        m.id,
+        setTimeout(() => {
+          this.dropAction(m.id);
+          this.refresh();
+        }, 6000),
+      );
+    }
+    if (m.line === this.record?.line) this.refresh();
+  }
+
+  onReview(m: ReviewMessage): void {
+    this.reviews.set(m.id, m);
+    const entry = this.actions.get(m.id);
+    if (entry) entry.state = 'review';
+    else
+      this.actions.set(m.id, {
+        id: m.id,
+        line: m.line,
+        turn: m.turn,
+        action: 'capoNegative',
+        strategy: m.strategy,
+        state: 'review',
+      });
+    if (m.line !== this.record?.line) return;
+    const hadFocus = this.focusedKey === `turns:${m.turn}`;
+    this.refresh();
+    if (hadFocus) this.focusById(`review:${m.id}:keep`);
+  }
+
+  private actionName(a: { action: ActionKind; strategy?: CapoStrategy }): string {
+    switch (a.action) {
+      case 'capoNegative':
+        return t('actionNegative', a.strategy ?? '');
+      case 'askFollowUp':
+        return t('actionAskFollowUp');
+      case 'answerTurn':
+        return t('actionAnswer');
+      case 'extendDialogue':
+        return t('actionExtend').replace(/…$/, '');
+    }
+  }
+
+  /** Actions of this record on `turn` (undefined = the whole dialogue). */
+  private actionsOn(line: number, turn: number | undefined): ActionEntry[] {
+    return [...this.actions.values()].filter((a) => a.line === line && a.turn === turn);
+  }
+
+  /** The generation buttons of a dialogue turn. */
+  private turnActions(r: RecordOk, turns: TurnView[], i: number, busy: boolean): HTMLElement | undefined {
+    const turn = turns[i];
+    if (!turn) return undefined;
+    const group = el('div', 'gen-actions');
+    group.setAttribute('role', 'group');
+    const why = (action: ActionKind): string | undefined =>
+      this.unavailable(action) ?? (busy ? t('actionRunning', this.actionName({ action })) : undefined);
+    if (turn.role === 'assistant' && turns[i - 1]?.role === 'user') {
+      group.setAttribute('aria-label', t('actionNegativeGroup'));
+      for (const { strategy, icon } of STRATEGIES) {
+        const name = t('actionNegative', strategy);
+        group.appendChild(
+          actionButton(icon, strategy, name, `gen:${r.line}:${i}:${strategy}`, why('capoNegative'), () =>
+            this.start({ action: 'capoNegative', line: r.line, turn: i, strategy }),
+          ),
+        );
+      }
+      return group;
+    }
+    if (turn.role !== 'user') return undefined;
+    if (turns[i + 1]?.role === 'assistant') {
+      group.setAttribute('aria-label', t('actionAskFollowUp'));
+      group.appendChild(
+        actionButton(
+          'sparkle',
+          t('actionAskFollowUp'),
+          t('actionAskFollowUp'),
+          `gen:${r.line}:${i}:ask`,
+          why('askFollowUp'),
+          () => this.start({ action: 'askFollowUp', line: r.line, turn: i }),
+        ),
+      );
+    } else {
+      group.setAttribute('aria-label', t('actionAnswer'));
+      group.appendChild(
+        actionButton(
+          'sparkle',
+          t('actionAnswer'),
+          t('actionAnswer'),
+          `gen:${r.line}:${i}:answer`,
+          why('answerTurn'),
+          () => this.start({ action: 'answerTurn', line: r.line, turn: i }),
+        ),
+      );
+    }
+    return group;
+  }
+
+  /** Status lines (running, errors, notes) and reviews of the actions on one turn or the dialogue. */
+  private actionPanels(r: RecordOk, turn: number | undefined): HTMLElement[] {
+    const out: HTMLElement[] = [];
+    for (const a of this.actionsOn(r.line, turn)) {
+      const review = this.reviews.get(a.id);
+      if (a.state === 'review' && review) {
+        out.push(this.reviewPanel(review));
+        continue;
+      }
+      const line = el('div', `action-status action-${a.state}`);
+      line.setAttribute('role', 'status');
+      const name = this.actionName(a);
+      let icon = 'loading codicon-modifier-spin';
+      let text = t('actionRunning', name);
+      if (a.state === 'failed') {
+        icon = 'error';
+        text = t('actionFailed', name, a.message ?? '');
+      } else if (a.state === 'cancelled') {
+        icon = 'circle-slash';
+        text = t('actionCancelled', name);
+      } else if (a.state === 'done') {
+        icon = 'check';
+        text = a.action === 'capoNegative' ? t('reviewKept', a.strategy ?? '') : name;
+      } else if (a.state === 'discarded') {
+        icon = 'close';
+        text = `${name}: ${t('reviewDiscard')}`;
+      } else if (a.state === 'review') {
+        text = t('actionRunning', name);
+      }
+      const span = el('span', `codicon codicon-${icon}`);
+      span.setAttribute('aria-hidden', 'true');
+      line.append(span, el('span', 'action-text', text));
+      if (!isActive(a.state)) {
+        const dismiss = iconButton(
+          'close',
+          t('actionDismiss'),
+          () => {
+            this.dropAction(a.id);
+            this.refresh();
+          },
+          true,
+        );
+        dismiss.dataset.focusId = `dismiss:${a.id}`;
+        line.appendChild(dismiss);
+      }
+      out.push(line);
+    }
+    return out;
+  }
+
+  /** A generated pair: the record's answer and the rejected one side by side, Keep or Discard. */
+  private reviewPanel(m: ReviewMessage): HTMLElement {
+    const panel = el('section', 'review');
+    panel.setAttribute('role', 'region');
+    panel.setAttribute('aria-label', t('reviewRegion', m.strategy, String(m.turn + 1)));
+    panel.appendChild(el('h3', 'section-title', t('reviewTitle', m.strategy)));
+    const diff = this.showDiff ? wordDiff(m.chosen, m.rejected) : undefined;
+    const body = (text: string, side: 'added' | 'removed'): HTMLElement => {
+      const block = el('div', 'review-answer');
+      const b = el('div', 'review-body');
+      if (diff) this.fillDiff(b, diff.ops, side);
+      else this.fillText(b, text);
+      block.appendChild(b);
+      return block;
+    };
+    panel.appendChild(
+      this.sideBySide(body(m.chosen, 'removed'), body(m.rejected, 'added'), diff?.truncated ?? false),
+    );
+    const decide = (decision: 'keep' | 'discard'): void => {
+      this.opts.decide(m.id, decision);
+      this.reviews.delete(m.id);
+      const entry = this.actions.get(m.id);
+      if (entry) entry.state = 'running';
+      this.refresh();
+      this.focusKey(`turns:${m.turn}`);
+    };
+    const buttons = el('div', 'review-actions');
+    const keep = textButton(t('reviewKeep'), () => decide('keep'), 'check');
+    keep.removeAttribute('secondary');
+    keep.dataset.focusId = `review:${m.id}:keep`;
+    const discard = textButton(t('reviewDiscard'), () => decide('discard'), 'close');
+    discard.dataset.focusId = `review:${m.id}:discard`;
+    buttons.append(keep, discard);
+    panel.appendChild(buttons);
+    return panel;
+  }
+
+  /** Chosen and rejected side by side (preference records and generated pairs). */
+  private sideBySide(
+    chosenContent: HTMLElement,
+    rejectedContent: HTMLElement,
+    truncated: boolean,
+  ): HTMLElement {
+    const grid = el('div', 'pref-grid');
+    const chosen = el('div', 'pref-col pref-chosen');
+    const rejected = el('div', 'pref-col pref-rejected');
+    chosen.setAttribute('role', 'region');
+    chosen.setAttribute('aria-label', t('chosen'));
+    rejected.setAttribute('role', 'region');
+    rejected.setAttribute('aria-label', t('rejected'));
+    chosen.append(el('h3', 'section-title', t('chosen')), chosenContent);
+    rejected.append(el('h3', 'section-title', t('rejected')), rejectedContent);
+    if (truncated) grid.appendChild(el('p', 'note', t('diffTruncated')));
+    grid.append(chosen, rejected);
+    return grid;
   }
 
   /** Moves keyboard focus into the dialogue (first turn). */
@@ -195,6 +531,20 @@ export class DetailView {
       );
       json.setAttribute('aria-pressed', String(this.jsonMode));
       actions.appendChild(json);
+      if (r.kind === 'dialogue' && !this.jsonMode) {
+        const busy = this.actionsOn(r.line, undefined).some((a) => isActive(a.state));
+        actions.appendChild(
+          actionButton(
+            'sparkle',
+            t('actionExtend'),
+            t('actionExtend'),
+            `gen:${r.line}:extend`,
+            this.unavailable('extendDialogue') ??
+              (busy ? t('actionRunning', this.actionName({ action: 'extendDialogue' })) : undefined),
+            () => this.start({ action: 'extendDialogue', line: r.line }),
+          ),
+        );
+      }
       if (r.kind === 'preference' && !this.jsonMode) {
         actions.appendChild(
           textButton(
@@ -240,6 +590,7 @@ export class DetailView {
       this.body.appendChild(details);
     }
     if (r.kind === 'dialogue') {
+      this.body.append(...this.actionPanels(r, undefined));
       this.body.appendChild(this.turnList(r, 'turns', r.turns));
       return;
     }
@@ -247,27 +598,16 @@ export class DetailView {
       this.body.appendChild(el('h3', 'section-title', t('prompt')));
       this.body.appendChild(this.turnList(r, 'prompt', r.prompt));
     }
-    const grid = el('div', 'pref-grid');
-    const chosen = el('div', 'pref-col pref-chosen');
-    const rejected = el('div', 'pref-col pref-rejected');
-    chosen.setAttribute('role', 'region');
-    chosen.setAttribute('aria-label', t('chosen'));
-    rejected.setAttribute('role', 'region');
-    rejected.setAttribute('aria-label', t('rejected'));
-    chosen.appendChild(el('h3', 'section-title', t('chosen')));
-    rejected.appendChild(el('h3', 'section-title', t('rejected')));
     const diffs = this.showDiff
       ? r.chosen.map((c, i) => (r.rejected[i] ? wordDiff(c.text, r.rejected[i].text) : undefined))
       : [];
-    chosen.appendChild(
-      this.turnList(r, 'chosen', r.chosen, (i) => diffs[i] && { side: 'removed', result: diffs[i] }),
+    this.body.appendChild(
+      this.sideBySide(
+        this.turnList(r, 'chosen', r.chosen, (i) => diffs[i] && { side: 'removed', result: diffs[i] }),
+        this.turnList(r, 'rejected', r.rejected, (i) => diffs[i] && { side: 'added', result: diffs[i] }),
+        diffs.some((d) => d?.truncated),
+      ),
     );
-    rejected.appendChild(
-      this.turnList(r, 'rejected', r.rejected, (i) => diffs[i] && { side: 'added', result: diffs[i] }),
-    );
-    if (diffs.some((d) => d?.truncated)) grid.appendChild(el('p', 'note', t('diffTruncated')));
-    grid.append(chosen, rejected);
-    this.body.appendChild(grid);
   }
 
   private systemBlock(r: RecordOk): HTMLElement {
@@ -362,6 +702,15 @@ export class DetailView {
     if (turn.weight !== undefined) info.push(t('weightIs', String(turn.weight)));
     if (turn.nonTextParts) info.push(t('nonTextParts', String(turn.nonTextParts)));
     if (info.length) head.appendChild(el('span', 'turn-info', info.join(' · ')));
+    if (section === 'turns' && r.kind === 'dialogue') {
+      const busy = this.actionsOn(r.line, i).some((a) => isActive(a.state));
+      if (busy) {
+        block.classList.add('busy');
+        block.setAttribute('aria-busy', 'true');
+      }
+      const gen = this.turnActions(r, turns, i, busy);
+      if (gen) head.appendChild(gen);
+    }
     const actions = el('div', 'turn-actions');
     const edit = (): void =>
       this.editText(block, turn.text, (text) => ({ type: 'editTurn', line: r.line, section, turn: i, text }));
@@ -388,6 +737,7 @@ export class DetailView {
     if (diff) this.fillDiff(body, diff.result.ops, diff.side);
     else this.fillText(body, turn.text);
     block.append(head, body);
+    if (section === 'turns' && r.kind === 'dialogue') block.append(...this.actionPanels(r, i));
     if (turn.toolCalls) {
       const calls = el('details', 'tool-calls');
       calls.appendChild(el('summary', undefined, t('toolCalls')));
@@ -611,6 +961,10 @@ export class DetailView {
       this.opts.onLeave();
     }
   }
+}
+
+function isActive(state: ActionPhase): boolean {
+  return state === 'running' || state === 'review';
 }
 
 function nextRole(role: Role | undefined): Role {

@@ -70,6 +70,8 @@ class App {
   private selectedLine = -1;
   private restoring: Partial<ViewState>;
   private queryId = 0;
+  /** Ids of generation actions: start from the clock so a reloaded webview never reuses one. */
+  private actionId = Date.now();
   private query: Query | undefined;
   private matches: number[] | undefined;
   private readonly snippets = new Map<number, string>();
@@ -114,6 +116,12 @@ class App {
     this.detail = new DetailView({
       roles,
       send: (intent) => post(intent),
+      run: (action) => {
+        const id = ++this.actionId;
+        post({ type: 'runAction', id, ...action });
+        return id;
+      },
+      decide: (id, decision) => post({ type: 'reviewDecision', id, decision }),
       onLeave: () => this.list.element.focus(),
       onStateChange: () => this.persist(),
     });
@@ -494,6 +502,15 @@ class App {
         return;
       case 'error':
         this.showError(m.message);
+        return;
+      case 'generation':
+        this.detail.setGeneration(m.missing);
+        return;
+      case 'actionState':
+        this.detail.onActionState(m);
+        return;
+      case 'review':
+        this.detail.onReview(m);
         return;
     }
   }

@@ -4,6 +4,10 @@ import { detectStyle, serializeLike } from '../../core/formats/json';
 import {
   FORMAT_IDS,
   isEditIntent,
+  type ActionKind,
+  type ActionPhase,
+  type CapoStrategy,
+  type RunAction,
   parseWebviewMessage,
   ROLE_IDS,
   type EditIntent,
@@ -15,6 +19,7 @@ import {
 import { getLog } from '../log';
 import { setActiveDataset } from '../statusBar';
 import { Disposable } from '../util/disposable';
+import { actionCommand } from './actions';
 import { DialogueDocument, type DocumentChange } from './dialogueDocument';
 import { webviewHtml } from './html';
 import { editedLine, errorText, IntentError, newRecordLine, summarize, toRecordView } from './records';
@@ -60,7 +65,20 @@ export class DialogueEditorProvider implements vscode.CustomEditorProvider<Dialo
   /** Every valid message received from a webview, after it was handled. */
   readonly onDidReceiveMessage = this._onDidReceiveMessage.event;
 
+  /** Settings each generation action still needs (set by the generation commands). */
+  private generation: Record<ActionKind, string[]> | undefined;
+
   private constructor(private readonly context: vscode.ExtensionContext) {}
+
+  get generationState(): Record<ActionKind, string[]> | undefined {
+    return this.generation;
+  }
+
+  /** Tells every webview which generation actions can run. */
+  setGenerationState(missing: Record<ActionKind, string[]>): void {
+    this.generation = missing;
+    for (const set of this.sessions.values()) for (const s of set) s.postGeneration();
+  }
 
   async openCustomDocument(
     uri: vscode.Uri,
@@ -133,6 +151,12 @@ export class DialogueEditorProvider implements vscode.CustomEditorProvider<Dialo
 export class EditorSession extends Disposable {
   private ready = false;
   private query: { id: number; ctl: AbortController } | undefined;
+  /** Generation actions started from this webview, by the webview's id. */
+  private readonly actions = new Map<number, vscode.CancellationTokenSource>();
+  /** Pairs waiting for the webview's Keep or Discard, by action id. */
+  private readonly reviews = new Map<number, (decision: 'keep' | 'discard') => void>();
+  /** Last messages of the running actions, sent again to a reloaded webview. */
+  private readonly replay = new Map<number, HostMessage[]>();
 
   constructor(
     readonly document: DialogueDocument,
@@ -151,6 +175,11 @@ export class EditorSession extends Disposable {
       }),
     );
     if (panel.active) setActiveDataset(document);
+  }
+
+  postGeneration(): void {
+    const missing = this.provider.generationState;
+    if (this.ready && missing) this.post({ type: 'generation', missing });
   }
 
   post(message: HostMessage): void {
@@ -219,7 +248,19 @@ export class EditorSession extends Disposable {
           formats: FORMAT_IDS,
         });
         this.post(this.statusMessage());
+        this.postGeneration();
+        for (const messages of this.replay.values()) for (const x of messages) this.post(x);
         return;
+      case 'runAction':
+        await this.startAction(m);
+        return;
+      case 'reviewDecision': {
+        const resolve = this.reviews.get(m.id);
+        if (!resolve) throw new IntentError(vscode.l10n.t('This pair is no longer waiting for a decision.'));
+        this.reviews.delete(m.id);
+        resolve(m.decision);
+        return;
+      }
       case 'requestRows': {
         const rows: RowSummary[] = [];
         const store = this.document.store;
@@ -257,6 +298,76 @@ export class EditorSession extends Disposable {
         return;
       }
     }
+  }
+
+  /**
+   * Checks a generation action against the record as it is now, then runs its command in the
+   * background (the webview hears `actionState`: running, review, then how it ended). A CaPO pair
+   * is reviewed in the webview: the command waits for `reviewDecision` and keeps the pair through
+   * its own Keep path.
+   */
+  private async startAction(m: RunAction): Promise<void> {
+    const state = (phase: ActionPhase, message?: string): void => {
+      const msg: HostMessage = {
+        type: 'actionState',
+        id: m.id,
+        line: m.line,
+        action: m.action,
+        state: phase,
+      };
+      if (m.turn !== undefined) msg.turn = m.turn;
+      if (message !== undefined) msg.message = message;
+      if (phase === 'running') this.replay.set(m.id, [msg]);
+      else if (phase === 'review') this.replay.get(m.id)?.push(msg);
+      else this.replay.delete(m.id);
+      this.post(msg);
+    };
+    if (this.actions.has(m.id)) throw new IntentError(vscode.l10n.t('Action {0} is already running.', m.id));
+    let run: ReturnType<typeof actionCommand>;
+    try {
+      this.checkLine(m.line);
+      const text = await this.document.enqueue(() => this.document.store.readLine(m.line));
+      run = actionCommand(m, text);
+    } catch (err) {
+      state('failed', err instanceof Error ? err.message : String(err));
+      return;
+    }
+    const cts = new vscode.CancellationTokenSource();
+    this.actions.set(m.id, cts);
+    state('running');
+    const args: Record<string, unknown> = { ...run.args, uri: this.document.uri, token: cts.token };
+    if (m.action === 'capoNegative')
+      args.review = (pair: { turn: number; strategy: CapoStrategy; chosen: string; rejected: string }) =>
+        new Promise<'keep' | 'discard'>((resolve) => {
+          if (cts.token.isCancellationRequested) return resolve('discard');
+          this.reviews.set(m.id, resolve);
+          const review: HostMessage = { type: 'review', id: m.id, line: m.line, ...pair };
+          this.replay.get(m.id)?.push(review);
+          this.post(review);
+          state('review');
+        });
+    void vscode.commands
+      .executeCommand<{ status?: string; message?: string } | undefined>(run.command, args)
+      .then(
+        (result) => {
+          switch (result?.status) {
+            case 'ok':
+              return state('done');
+            case 'discarded':
+              return state('discarded');
+            case 'cancelled':
+              return state('cancelled', result.message);
+            default:
+              return state('failed', result?.message ?? vscode.l10n.t('The command returned nothing.'));
+          }
+        },
+        (err: unknown) => state('failed', err instanceof Error ? err.message : String(err)),
+      )
+      .then(() => {
+        this.actions.delete(m.id);
+        this.reviews.delete(m.id);
+        cts.dispose();
+      });
   }
 
   private startQuery(id: number, query: Query): void {
@@ -393,6 +504,10 @@ export class EditorSession extends Disposable {
 
   override dispose(): void {
     this.query?.ctl.abort();
+    // A closed editor stops its generations and discards the pairs it was showing.
+    for (const cts of this.actions.values()) cts.cancel();
+    for (const resolve of this.reviews.values()) resolve('discard');
+    this.reviews.clear();
     setActiveDataset(undefined, this.document);
     super.dispose();
   }

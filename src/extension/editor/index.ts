@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { HostMessage, WebviewMessage } from '../../protocol';
+import type { ActionKind, HostMessage, WebviewMessage } from '../../protocol';
 import { registerEditorCommands } from './commands';
 import { localizeEditorMessages } from './strings';
 import type { DialogueDocument } from './dialogueDocument';
@@ -30,6 +30,11 @@ export interface DialogueEditorApi {
   readonly provider: DialogueEditorProvider;
   /** The open document for `uri`. */
   document(uri: vscode.Uri): DialogueDocument | undefined;
+  /**
+   * Which inline generation actions can run: for each, the settings still missing (empty = ready).
+   * Called by the generation commands whenever their settings change.
+   */
+  setGenerationState(missing: Record<ActionKind, string[]>): void;
 }
 
 export function registerDialogueEditor(context: vscode.ExtensionContext): DialogueEditorApi {
@@ -45,6 +50,7 @@ export function registerDialogueEditor(context: vscode.ExtensionContext): Dialog
       return session ? session.receive(message) : false;
     },
     provider,
+    setGenerationState: (missing) => provider.setGenerationState(missing),
     document: (uri) => provider.sessionsFor(uri)[0]?.document,
     documentState: (uri) => {
       const sessions = provider.sessionsFor(uri);

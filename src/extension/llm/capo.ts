@@ -96,8 +96,23 @@ export interface CapoNegativeArgs extends RecordArgs {
   /** Preference file (else setting / remembered / save dialog). */
   output?: string;
   format?: PairFormat;
-  /** Show the chosen and rejected answers in a diff editor (default true). */
+  /** Show the chosen and rejected answers in a diff editor (default true; false with `review`). */
   show?: boolean;
+  /**
+   * Someone else shows the pair and decides (the dialogue editor's side-by-side review): called
+   * once the rejected answer exists, instead of the Keep/Discard question. The kept pair then
+   * goes through the same path as every other kept pair.
+   */
+  review?: (pair: CapoReview) => Promise<'keep' | 'discard'>;
+}
+
+/** What a reviewer is shown: the record's answer and the generated rejected one. */
+export interface CapoReview {
+  record: number;
+  turn: number;
+  strategy: CapoStrategy;
+  chosen: string;
+  rejected: string;
 }
 
 export interface CapoNegativeResult extends CommandResult {
@@ -162,7 +177,7 @@ export async function capoNegative(
   if (text.trim() === '') throw new Error(vscode.l10n.t('{0} returned an empty answer.', ctx.host(s)));
   const pair = makePair(d, turn, req, text, { file: ctx.sourceName(r.target.uri), record: r.index + 1 });
   let diff: CapoNegativeResult['diff'];
-  if (args.show !== false) {
+  if (args.show ?? !args.review) {
     const chosenUri = provider.add(
       `chosen (record ${r.index + 1}, turn ${turn + 1}).md`,
       contentText(d.turns[turn]?.content ?? ''),
@@ -178,6 +193,15 @@ export async function capoNegative(
     );
   }
   let decision = args.decision;
+  if (!decision && args.review) {
+    decision = await args.review({
+      record: r.index,
+      turn,
+      strategy,
+      chosen: contentText(d.turns[turn]?.content ?? ''),
+      rejected: text,
+    });
+  }
   if (!decision) {
     const keep = vscode.l10n.t('Keep');
     const discard = vscode.l10n.t('Discard');

@@ -32,6 +32,31 @@ export interface AskArgs extends RecordArgs {
   pick?: number;
   /** The text to insert instead of a candidate as is (the "edit before inserting" path). */
   text?: string;
+  /**
+   * 0-based index of the turn after which the new question goes (default: the last turn). The asker
+   * sees the history up to and including that turn; later turns are kept, after the new question.
+   */
+  afterTurn?: number;
+}
+
+/** Checks an optional 0-based turn index against a dialogue; returns it or `fallback`. */
+function turnIndex(d: Dialogue, name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 0 || value >= d.turns.length)
+    throw new Error(
+      vscode.l10n.t(
+        '"{0}" must be a 0-based turn index below {1} (got {2}).',
+        name,
+        d.turns.length,
+        String(value),
+      ),
+    );
+  return value;
+}
+
+/** `d` with `turn` inserted at index `at` (nothing else changes). */
+function insertTurn(d: Dialogue, at: number, turn: Turn): Dialogue {
+  return { ...d, turns: [...d.turns.slice(0, at), turn, ...d.turns.slice(at)] };
 }
 
 export interface AskResult extends CommandResult {
@@ -116,6 +141,8 @@ async function pickCandidate(kept: string[]): Promise<string | undefined> {
 export async function askFollowUp(ctx: LlmContext, args: AskArgs = {}): Promise<AskResult> {
   const r = await ctx.record(args);
   const d = ctx.dialogueOf(r);
+  const after = turnIndex(d, 'afterTurn', args.afterTurn, d.turns.length - 1);
+  const history: Dialogue = { ...d, turns: d.turns.slice(0, after + 1) };
   const s = ctx.settings();
   const es = extendSettings(s);
   const client = await ctx.client(s);
@@ -123,7 +150,7 @@ export async function askFollowUp(ctx: LlmContext, args: AskArgs = {}): Promise<
     vscode.l10n.t('Asking {0} for follow-up questions…', s.models.asker),
     args.token,
     (_p, signal) =>
-      ask(client, d, es.ask, { signal }).catch((e: unknown) => {
+      ask(client, history, es.ask, { signal }).catch((e: unknown) => {
         if (isCancel(e)) return undefined;
         throw e;
       }),
@@ -148,7 +175,7 @@ export async function askFollowUp(ctx: LlmContext, args: AskArgs = {}): Promise<
       throw new Error(vscode.l10n.t('There is no candidate {0} (kept: {1}).', args.pick, res.kept.length));
   } else text = await pickCandidate(res.kept);
   if (text === undefined || text.trim() === '') return { status: 'cancelled', ...base };
-  const next: Dialogue = { ...d, turns: [...d.turns, newTurn(d, 'user', text.trim())] };
+  const next = insertTurn(d, after + 1, newTurn(d, 'user', text.trim()));
   await applyOne(ctx, r, vscode.l10n.t('Ask follow-up'), lineWith(r, next));
   return { status: 'ok', inserted: text.trim(), ...base };
 }
@@ -157,12 +184,26 @@ export interface AnswerResult extends CommandResult {
   inserted?: string;
 }
 
-export async function answerTurn(ctx: LlmContext, args: RecordArgs = {}): Promise<AnswerResult> {
+export interface AnswerArgs extends RecordArgs {
+  /**
+   * 0-based index of the user turn to answer (default: the last turn). It must not already be
+   * answered; the answer is inserted right after it, from the history up to and including it.
+   */
+  turn?: number;
+}
+
+export async function answerTurn(ctx: LlmContext, args: AnswerArgs = {}): Promise<AnswerResult> {
   const r = await ctx.record(args);
-  const d = ctx.dialogueOf(r);
-  if (lastRole(d) !== 'user')
+  const full = ctx.dialogueOf(r);
+  const at = turnIndex(full, 'turn', args.turn, full.turns.length - 1);
+  const d: Dialogue = { ...full, turns: full.turns.slice(0, at + 1) };
+  if (args.turn === undefined && lastRole(d) !== 'user')
     throw new Error(
       vscode.l10n.t('Record {0} does not end with a user turn — there is nothing to answer.', r.index + 1),
+    );
+  if (full.turns[at]?.role !== 'user' || full.turns[at + 1]?.role === 'assistant')
+    throw new Error(
+      vscode.l10n.t('Turn {0} of record {1} is not an unanswered user turn.', at + 1, r.index + 1),
     );
   const s = ctx.settings();
   const es = extendSettings(s);
@@ -194,7 +235,7 @@ export async function answerTurn(ctx: LlmContext, args: RecordArgs = {}): Promis
   );
   if (out.cancelled) return { status: 'cancelled' };
   if (out.text.trim() === '') throw new Error(vscode.l10n.t('{0} returned an empty answer.', ctx.host(s)));
-  const next: Dialogue = { ...d, turns: [...d.turns, newTurn(d, 'assistant', out.text)] };
+  const next = insertTurn(full, at + 1, newTurn(full, 'assistant', out.text));
   await applyOne(ctx, r, vscode.l10n.t('Answer turn'), lineWith(r, next));
   return { status: 'ok', inserted: out.text };
 }

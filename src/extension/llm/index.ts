@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { keyScopeFor } from '../../core/llm';
+import type { ActionKind } from '../../protocol';
 import type { DialogueEditorApi } from '../editor';
 import { batchExport, batchImport, batchSubmit } from './batch';
 import { CAPO_SCHEME, CapoContentProvider, buildCapoSet, capoNegative } from './capo';
@@ -9,8 +10,8 @@ import { answerTurn, askFollowUp, extendDialogue, extendFile, previewRequestComm
 import { ENDPOINT_SETTINGS, readSettings, SETTING, type Role } from './settings';
 
 export type { RecordArgs, CommandResult, ReportedError, RecordEvent } from './controller';
-export type { AskArgs, ExtendArgs, ExtendFileArgs, PreviewArgs } from './generate';
-export type { CapoNegativeArgs, CapoSetArgs } from './capo';
+export type { AnswerArgs, AskArgs, ExtendArgs, ExtendFileArgs, PreviewArgs } from './generate';
+export type { CapoNegativeArgs, CapoReview, CapoSetArgs } from './capo';
 export type { BatchExportArgs, BatchImportArgs, BatchJobArgs } from './batch';
 export { trustedValue } from './trust';
 
@@ -199,6 +200,15 @@ export function registerLlm(context: vscode.ExtensionContext, editor: DialogueEd
       'parrot.generationReady',
       ctx.missing(['asker', 'answerer']).length === 0,
     );
+    // The dialogue editor's inline actions: each one needs what its command needs.
+    const needs = (kind: ActionKind): string[] =>
+      ctx.missing(table.find((c) => c.id === `parrot.${kind}`)?.needs ?? ['asker', 'answerer']);
+    editor.setGenerationState({
+      capoNegative: needs('capoNegative'),
+      askFollowUp: needs('askFollowUp'),
+      answerTurn: needs('answerTurn'),
+      extendDialogue: needs('extendDialogue'),
+    });
     if (s.baseUrlIgnored)
       ctx.logger.warn(
         `${SETTING.baseUrl}: the workspace value is ignored because the workspace is not trusted`,
