@@ -118,7 +118,6 @@ function actionButton(
     e.stopPropagation();
     if (b.getAttribute('aria-disabled') !== 'true') onClick();
   });
-  b.addEventListener('keydown', (e) => e.stopPropagation());
   return b;
 }
 
@@ -291,8 +290,10 @@ export class DetailView {
   onReview(m: ReviewMessage): void {
     this.reviews.set(m.id, m);
     const entry = this.actions.get(m.id);
-    if (entry) entry.state = 'review';
-    else
+    if (entry) {
+      entry.state = 'review';
+      entry.strategy = m.strategy;
+    } else
       this.actions.set(m.id, {
         id: m.id,
         line: m.line,

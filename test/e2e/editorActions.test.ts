@@ -152,6 +152,7 @@ describe('dialogue editor: inline generation actions (UI)', () => {
     // Word-level differences are marked.
     assert.ok((await review.locator('ins.diff-added').count()) > 0, 'added words are marked');
     assert.deepEqual(server.chatRequests.at(-1)?.body.messages, [{ role: 'user', content: TURNS[4] }]);
+    await review.scrollIntoViewIfNeeded();
     const shot = await screenshot('editor-actions-review');
     assert.ok(fs.statSync(shot).size > 10_000);
 
