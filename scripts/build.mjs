@@ -19,6 +19,19 @@ function walk(dir, pred) {
   return out;
 }
 
+// The BPE ranks of the tokenizer (~2 MB) ship once, in dist/tokenizer.js, shared at run time by the
+// extension host, the CLI and the workers instead of being bundled into each of them.
+const TOKENIZER = 'gpt-tokenizer/encoding/o200k_base';
+const sharedTokenizer = {
+  name: 'shared-tokenizer',
+  setup(build) {
+    build.onResolve({ filter: /^gpt-tokenizer\/encoding\/o200k_base$/ }, () => ({
+      path: './tokenizer.js',
+      external: true,
+    }));
+  },
+};
+
 const node = {
   bundle: true,
   platform: 'node',
@@ -36,12 +49,19 @@ const configs = [
     ...node,
     entryPoints: { extension: 'src/extension/extension.ts' },
     outdir: 'dist',
+    plugins: [sharedTokenizer],
   },
   {
     ...node,
     entryPoints: { cli: 'src/cli/main.ts' },
     outdir: 'dist',
     banner: { js: '#!/usr/bin/env node' },
+    plugins: [sharedTokenizer],
+  },
+  {
+    ...node,
+    stdin: { contents: `module.exports = require('${TOKENIZER}');`, resolveDir: root, loader: 'js' },
+    outfile: 'dist/tokenizer.js',
   },
   {
     bundle: true,
@@ -67,6 +87,7 @@ if (workers.length) {
       workers.map((w) => [relative(root, w).split('/').pop().replace(/\.ts$/, ''), w]),
     ),
     outdir: 'dist',
+    plugins: [sharedTokenizer],
   });
 }
 

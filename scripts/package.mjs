@@ -23,6 +23,8 @@ execFileSync(
     'package',
     '--no-dependencies',
     '--allow-missing-repository',
+    // README images are shipped (docs/images) and resolved next to the installed extension.
+    '--no-rewrite-relative-links',
     '--out',
     out,
   ],
