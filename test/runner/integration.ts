@@ -1,6 +1,7 @@
 // Runs out/test/integration/index.js inside a real VS Code extension host (code-server + headless
 // Chromium) and exits with the suite's result. Usage: node out/test/runner/integration.js
-// Environment: PARROT_TEST_TIMEOUT_MS (default 600000), CHROME_PATH, PARROT_TEST_VERBOSE=1.
+// Environment: PARROT_TEST_TIMEOUT_MS (default 600000), CHROME_PATH, PARROT_TEST_VERBOSE=1,
+// PARROT_TEST_INDEX (another tests index, relative to the repository root; default the whole suite).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { format } from 'node:util';
@@ -24,7 +25,9 @@ async function main(): Promise<number> {
   const timeoutMs = envMs('PARROT_TEST_TIMEOUT_MS', 10 * 60_000);
   const started = Date.now();
   const root = repoRoot();
-  const testsIndex = path.join(root, 'out', 'test', 'integration', 'index.js');
+  const testsIndex = process.env.PARROT_TEST_INDEX
+    ? path.resolve(root, process.env.PARROT_TEST_INDEX)
+    : path.join(root, 'out', 'test', 'integration', 'index.js');
   if (!fs.existsSync(testsIndex)) {
     console.error(`${path.relative(root, testsIndex)} not found: run \`npm run build\` first.`);
     return 1;
