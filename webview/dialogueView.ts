@@ -329,7 +329,8 @@ export class DetailView {
   /** The generation buttons of a dialogue turn. */
   private turnActions(r: RecordOk, turns: TurnView[], i: number, busy: boolean): HTMLElement | undefined {
     const turn = turns[i];
-    if (!turn) return undefined;
+    // MT-Bench records hold questions only: they grow with Extend, not turn by turn.
+    if (!turn || r.format === 'mt-bench') return undefined;
     const group = el('div', 'gen-actions');
     group.setAttribute('role', 'group');
     const why = (action: ActionKind): string | undefined =>

@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { parseRecord } from '../../src/core/formats';
 import { contentText, type Dialogue } from '../../src/core/model';
 import type { ParrotApi } from '../../src/extension/extension';
-import type { ActionPhase, HostMessage } from '../../src/protocol';
+import { parseWebviewMessage, type ActionPhase, type HostMessage } from '../../src/protocol';
 import { TestOpenAIServer, type ChatCall } from '../support/openai-server';
 
 const EXTENSION_ID = 'parrot-studio.parrot-studio';
@@ -335,6 +335,20 @@ describe('dialogue editor: inline generation actions (loopback server)', functio
     assert.equal(doc.isDirty, false);
     await vscode.commands.executeCommand('workbench.action.files.save');
     assert.deepEqual(fs.readFileSync(uri.fsPath), original, 'the file is byte for byte the original');
+  });
+
+  it('checks action messages at runtime: a fresh copy with the known fields only', () => {
+    const good = [
+      { type: 'runAction', id: 7, action: 'capoNegative', line: 3, turn: 5, strategy: 'misread' },
+      { type: 'runAction', id: 8, action: 'askFollowUp', line: 0, turn: 2 },
+      { type: 'runAction', id: 9, action: 'askFollowUp', line: 0 },
+      { type: 'runAction', id: 10, action: 'answerTurn', line: 1, turn: 0 },
+      { type: 'runAction', id: Date.now(), action: 'extendDialogue', line: 2 },
+      { type: 'reviewDecision', id: 7, decision: 'keep' },
+      { type: 'reviewDecision', id: 7, decision: 'discard' },
+    ];
+    for (const m of good)
+      assert.deepEqual(parseWebviewMessage({ ...m, review: 'x', uri: 'file:///etc' }), m, JSON.stringify(m));
   });
 
   it('refuses indices that do not fit the record, and sends no request', async () => {
