@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, open, rename, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { mulberry32 } from '../test/support/random';
 
 const WORDS = (
   'the a of to and in is it that for you with on as this be are was can by or from an at not your ' +
@@ -15,17 +16,6 @@ const WORDS = (
   'gradient layer attention reference previous above mentioned code output input result test ' +
   'the user asked about it again so we can check that part and fix the bug in this version'
 ).split(' ');
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The repository root (bench files run from out/bench/). */
 export function repoRoot(): string {

@@ -10,7 +10,8 @@ import { contentText } from '../../src/core/model';
 import { editedLine, newRecordLine, summarize } from '../../src/extension/editor/records';
 import { matchLine } from '../../src/extension/editor/search';
 import { parseWebviewMessage } from '../../src/protocol';
-import { tokenize, wordDiff } from '../../webview/diff';
+import { tokenize, wordDiff, type DiffOp } from '../../webview/diff';
+import { mulberry32 } from '../support/random';
 
 const EXTENSION_ID = 'parrot-studio.parrot-studio';
 
@@ -28,15 +29,15 @@ function firstLines(name: string, n: number): string[] {
     .slice(0, n);
 }
 
-/** Small seeded generator (mulberry32) so failures can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** The diff's kept and removed parts spell `a` again, its kept and added parts spell `b`. */
+function assertRebuilds(ops: DiffOp[], a: string, b: string): void {
+  const side = (skip: DiffOp['kind']): string =>
+    ops
+      .filter((o) => o.kind !== skip)
+      .map((o) => o.text)
+      .join('');
+  assert.equal(side('added'), a);
+  assert.equal(side('removed'), b);
 }
 
 describe('dialogue editor model', () => {
@@ -87,7 +88,7 @@ describe('dialogue editor model', () => {
         { type: '__proto__' },
       ];
       for (const b of bad) assert.equal(parseWebviewMessage(b), undefined, JSON.stringify(b));
-      const r = rng(7);
+      const r = mulberry32(7);
       const values = [0, -1, 1.5, 'x', null, true, [], {}, 'turns', 'user', 2 ** 60];
       const types = [
         'editTurn',
@@ -190,7 +191,7 @@ describe('dialogue editor model', () => {
     }
 
     it('rebuilds both texts and keeps a longest common subsequence (random texts)', () => {
-      const r = rng(11);
+      const r = mulberry32(11);
       const words = ['the', 'fox', 'dog', 'red', 'brown', ' ', ', ', '.', 'über', '\n'];
       const text = () =>
         Array.from({ length: Math.floor(r() * 30) }, () => words[Math.floor(r() * words.length)]).join(' ');
@@ -199,20 +200,7 @@ describe('dialogue editor model', () => {
         const b = text();
         const { ops, truncated } = wordDiff(a, b);
         assert.equal(truncated, false);
-        assert.equal(
-          ops
-            .filter((o) => o.kind !== 'added')
-            .map((o) => o.text)
-            .join(''),
-          a,
-        );
-        assert.equal(
-          ops
-            .filter((o) => o.kind !== 'removed')
-            .map((o) => o.text)
-            .join(''),
-          b,
-        );
+        assertRebuilds(ops, a, b);
         const same = ops.filter((o) => o.kind === 'same').reduce((n, o) => n + tokenize(o.text).length, 0);
         assert.equal(
           same,
@@ -227,20 +215,7 @@ describe('dialogue editor model', () => {
       const b = 'start ' + 'beta gamma '.repeat(3000) + 'end';
       const { ops, truncated } = wordDiff(a, b, 100_000);
       assert.equal(truncated, true);
-      assert.equal(
-        ops
-          .filter((o) => o.kind !== 'added')
-          .map((o) => o.text)
-          .join(''),
-        a,
-      );
-      assert.equal(
-        ops
-          .filter((o) => o.kind !== 'removed')
-          .map((o) => o.text)
-          .join(''),
-        b,
-      );
+      assertRebuilds(ops, a, b);
       assert.equal(ops[0]?.kind, 'same');
     });
   });

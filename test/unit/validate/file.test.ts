@@ -3,19 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { validateFile, validateText } from '../../../src/core/validate';
+import { mulberry32 } from '../../support/random';
 
 const WORKER = resolve(__dirname, '..', '..', '..', '..', 'dist', 'validate.worker.js');
-
-/** Seeded pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Injected {
   line: number;
@@ -25,7 +15,7 @@ interface Injected {
 
 /** ~6 MB of OpenAI-format records with problems injected at known lines. */
 function makeFile(dir: string): { path: string; injected: Injected[]; lines: number } {
-  const rand = rng(42);
+  const rand = mulberry32(42);
   const words = ['alpha', 'beta', 'gamma', 'délta', 'ε', '😀', 'tool', 'json', 'parrot', 'ask'];
   const text = (n: number): string =>
     Array.from({ length: n }, () => words[Math.floor(rand() * words.length)]).join(' ');
