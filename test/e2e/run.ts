@@ -1,21 +1,11 @@
 // Runs every out/test/e2e/**/*.test.js with mocha in Node; the tests drive the real VS Code workbench
 // through test/e2e/support/workbench.ts. Usage: node out/test/e2e/run.js [filter]
 // Environment: PARROT_E2E_TIMEOUT_MS (whole run, default 600000), CHROME_PATH, PARROT_TEST_VERBOSE=1.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Mocha from 'mocha';
 import { envMs, installSignalHandlers, repoRoot, runCleanups } from '../runner/codeserver';
+import { testFiles } from '../runner/testFiles';
 import { screenshot, stopWorkbench } from './support/workbench';
-
-function testFiles(dir: string): string[] {
-  const files: string[] = [];
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name);
-    if (entry.isDirectory()) files.push(...testFiles(p));
-    else if (entry.name.endsWith('.test.js')) files.push(p);
-  }
-  return files.sort();
-}
 
 async function main(): Promise<number> {
   installSignalHandlers();

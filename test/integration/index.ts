@@ -1,20 +1,10 @@
 // Loaded by VS Code's extension host (extensionTestsPath): runs every out/test/integration/**/*.test.js
 // with mocha inside the real host and rejects when a test fails.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { format } from 'node:util';
 import Mocha from 'mocha';
+import { testFiles } from '../runner/testFiles';
 import { report } from './support/report';
-
-function testFiles(dir: string): string[] {
-  const files: string[] = [];
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name);
-    if (entry.isDirectory()) files.push(...testFiles(p));
-    else if (entry.name.endsWith('.test.js')) files.push(p);
-  }
-  return files.sort();
-}
 
 /**
  * When the runner names a file in PARROT_TEST_OUTPUT, mocha's report and the tests' console output are
