@@ -101,13 +101,38 @@ class Scanner {
     else this.commaSpace ??= space;
   }
 
-  object(): void {
+  /** Steps into an object or array; true when it closes at once (`close` is its closing char code). */
+  private openEmpty(close: number): boolean {
     this.i++;
     this.ws();
-    if (this.text.charCodeAt(this.i) === 0x7d) {
+    if (this.text.charCodeAt(this.i) !== close) return false;
+    this.i++;
+    return true;
+  }
+
+  /** After a member: true when a ',' announces another one, false when `close` (`closeChar`) ends the container. */
+  private more(close: number, closeChar: string): boolean {
+    this.ws();
+    const c = this.text.charCodeAt(this.i);
+    if (c === 0x2c) {
       this.i++;
-      return;
+      this.separator('comma');
+      this.ws();
+      return true;
     }
+    if (c === close) {
+      this.i++;
+      return false;
+    }
+    this.fail(
+      this.i >= this.text.length
+        ? `unexpected end of line: missing '${closeChar}'`
+        : `expected ',' or '${closeChar}'`,
+    );
+  }
+
+  object(): void {
+    if (this.openEmpty(0x7d)) return;
     for (;;) {
       if (this.text.charCodeAt(this.i) !== 0x22)
         this.fail(
@@ -124,46 +149,17 @@ class Scanner {
       this.path.push(key);
       this.value();
       this.path.pop();
-      this.ws();
-      const c = this.text.charCodeAt(this.i);
-      if (c === 0x2c) {
-        this.i++;
-        this.separator('comma');
-        this.ws();
-        continue;
-      }
-      if (c === 0x7d) {
-        this.i++;
-        return;
-      }
-      this.fail(this.i >= this.text.length ? "unexpected end of line: missing '}'" : "expected ',' or '}'");
+      if (!this.more(0x7d, '}')) return;
     }
   }
 
   array(): void {
-    this.i++;
-    this.ws();
-    if (this.text.charCodeAt(this.i) === 0x5d) {
-      this.i++;
-      return;
-    }
+    if (this.openEmpty(0x5d)) return;
     for (let index = 0; ; index++) {
       this.path.push(index);
       this.value();
       this.path.pop();
-      this.ws();
-      const c = this.text.charCodeAt(this.i);
-      if (c === 0x2c) {
-        this.i++;
-        this.separator('comma');
-        this.ws();
-        continue;
-      }
-      if (c === 0x5d) {
-        this.i++;
-        return;
-      }
-      this.fail(this.i >= this.text.length ? "unexpected end of line: missing ']'" : "expected ',' or ']'");
+      if (!this.more(0x5d, ']')) return;
     }
   }
 

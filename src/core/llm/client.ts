@@ -112,6 +112,18 @@ export class LlmClient {
   }
 
   /** Runs `fn` under the limiter with retries on 429 / 5xx / timeouts. */
+  /** The wait before retry `attempt + 1`: what the server asked for, else the exponential backoff. */
+  private retryDelayMs(attempt: number, asked: number | undefined): number {
+    return (
+      asked ??
+      backoffMs(attempt, {
+        baseMs: this.opts.backoffBaseMs,
+        maxMs: this.opts.backoffMaxMs,
+        random: this.opts.random,
+      })
+    );
+  }
+
   private async withRetry<T>(
     model: string | undefined,
     fn: (signal?: AbortSignal) => Promise<T>,
@@ -138,9 +150,7 @@ export class LlmClient {
         }
         throw err;
       }
-      const cause = err.details.cause;
-      const headers = responseHeaders(cause);
-      const asked = headers ? retryAfterMs((n) => headers.get(n)) : undefined;
+      const asked = askedWaitMs(err);
       if (asked !== undefined && asked > this.opts.maxRetryAfterMs) {
         throw new LlmError(
           err.kind,
@@ -152,13 +162,7 @@ export class LlmClient {
           },
         );
       }
-      const delayMs =
-        asked ??
-        backoffMs(attempt, {
-          baseMs: this.opts.backoffBaseMs,
-          maxMs: this.opts.backoffMaxMs,
-          random: this.opts.random,
-        });
+      const delayMs = this.retryDelayMs(attempt, asked);
       this.log('warn', `${err.message}; retry ${attempt + 1}/${this.config.maxRetries} in ${delayMs} ms`);
       opts.onRetry?.({ attempt: attempt + 1, delayMs, error: err });
       try {
@@ -301,17 +305,9 @@ export class LlmClient {
       }
       if (err.kind === 'model-not-found') throw await this.withAvailableModels(err, req.model);
       if (!err.retryable || attempt >= this.config.maxRetries) throw err;
-      const cause = err.details.cause;
-      const headers = responseHeaders(cause);
-      const asked = headers ? retryAfterMs((n) => headers.get(n)) : undefined;
+      const asked = askedWaitMs(err);
       if (asked !== undefined && asked > this.opts.maxRetryAfterMs) throw err;
-      const delayMs =
-        asked ??
-        backoffMs(attempt, {
-          baseMs: this.opts.backoffBaseMs,
-          maxMs: this.opts.backoffMaxMs,
-          random: this.opts.random,
-        });
+      const delayMs = this.retryDelayMs(attempt, asked);
       opts.onRetry?.({ attempt: attempt + 1, delayMs, error: err });
       try {
         await sleep(delayMs, opts.signal);
@@ -338,6 +334,12 @@ export class LlmClient {
     }
     return text;
   }
+}
+
+/** The wait the server asked for in its Retry-After header, when the error carries its response. */
+function askedWaitMs(err: LlmError): number | undefined {
+  const headers = responseHeaders(err.details.cause);
+  return headers ? retryAfterMs((n) => headers.get(n)) : undefined;
 }
 
 function responseHeaders(cause: unknown): Headers | undefined {

@@ -92,7 +92,16 @@ export class PieceTable<B> {
     const explicit = this.explicitLength();
     if (pos >= explicit)
       return { kind: 'original', base: this.current().base, line: this.tail + (pos - explicit) };
-    // binary search for the first piece whose end > pos
+    const lo = this.pieceAt(pos);
+    const p = this.pieces[lo];
+    const offset = pos - (lo === 0 ? 0 : this.ends[lo - 1]);
+    return p.kind === 'original'
+      ? { kind: 'original', base: p.base, line: p.start + offset }
+      : { kind: 'text', text: p.texts[offset] };
+  }
+
+  /** Index of the explicit piece holding position `pos` (the first whose end > pos); needs `pos` < explicitLength(). */
+  private pieceAt(pos: number): number {
     let lo = 0;
     let hi = this.ends.length - 1;
     while (lo < hi) {
@@ -100,11 +109,7 @@ export class PieceTable<B> {
       if (this.ends[mid] > pos) hi = mid;
       else lo = mid + 1;
     }
-    const p = this.pieces[lo];
-    const offset = pos - (lo === 0 ? 0 : this.ends[lo - 1]);
-    return p.kind === 'original'
-      ? { kind: 'original', base: p.base, line: p.start + offset }
-      : { kind: 'text', text: p.texts[offset] };
+    return lo;
   }
 
   /** Makes a piece boundary at document position `pos`; returns the index of the piece starting there. */
@@ -119,13 +124,7 @@ export class PieceTable<B> {
       }
       return this.pieces.length;
     }
-    let lo = 0;
-    let hi = this.ends.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.ends[mid] > pos) hi = mid;
-      else lo = mid + 1;
-    }
+    const lo = this.pieceAt(pos);
     const startOf = lo === 0 ? 0 : this.ends[lo - 1];
     const offset = pos - startOf;
     if (offset === 0) return lo;

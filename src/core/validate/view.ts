@@ -160,18 +160,7 @@ export function recordView(format: FormatId, v: Record<string, unknown>): Record
         contentKinds: false,
       };
     }
-    case 'openai': {
-      const turns = messages(v.messages, '/messages', 'role', 'content');
-      return {
-        turns,
-        sequence: turns,
-        sft: true,
-        id: v.id,
-        idPtr: '/id',
-        roles: OPENAI_ROLES,
-        contentKinds: true,
-      };
-    }
+    case 'openai':
     case 'llamafactory-v1': {
       const turns = messages(v.messages, '/messages', 'role', 'content');
       return {
@@ -180,7 +169,7 @@ export function recordView(format: FormatId, v: Record<string, unknown>): Record
         sft: true,
         id: v.id,
         idPtr: '/id',
-        roles: V1_ROLES,
+        roles: format === 'openai' ? OPENAI_ROLES : V1_ROLES,
         contentKinds: true,
       };
     }
