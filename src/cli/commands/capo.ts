@@ -1,5 +1,4 @@
 import { existsSync, promises as fsp } from 'node:fs';
-import { setMaxListeners } from 'node:events';
 import type { LlmConfig } from '../../core/llm';
 import type { CapoStrategy, Dialogue } from '../../core/model';
 import {
@@ -14,17 +13,9 @@ import {
   type PairFormat,
 } from '../../core/parrot';
 import { parseCommandArgs, usageError } from '../args';
+import { interruptible, OrderedWriter, readAllRecords, runPool } from '../generation';
 import { progress, type CliIO } from '../io';
-import {
-  asDialogue,
-  clientFor,
-  configFrom,
-  ENDPOINT_HELP,
-  ENDPOINT_OPTIONS,
-  readRecords,
-  type InputRecord,
-} from './ask';
-import { OrderedWriter } from './extend';
+import { asDialogue, clientFor, configFrom, ENDPOINT_HELP, ENDPOINT_OPTIONS } from './ask';
 
 const HELP = `Usage: parrot capo -o OUT [options] FILE
 
@@ -108,16 +99,8 @@ export async function capoCommand(args: string[], io: CliIO): Promise<number> {
   } catch (e) {
     return usageError('capo', e instanceof Error ? e.message : String(e), io);
   }
-  const records: InputRecord[] = [];
-  try {
-    for await (const r of readRecords(file)) {
-      asDialogue(r, file, 'capo');
-      records.push(r);
-    }
-  } catch (e) {
-    io.stderr.write(`parrot capo: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 2;
-  }
+  const records = await readAllRecords('capo', file, io, (r) => asDialogue(r, file, 'capo'));
+  if (typeof records === 'number') return records;
   const progressFile = `${out}.progress.json`;
   let skip = 0;
   if (p.values.resume) {
@@ -133,13 +116,7 @@ export async function capoCommand(args: string[], io: CliIO): Promise<number> {
   const fh = await fsp.open(out, 'a');
   const side = needsSidecar(format) ? await fsp.open(sidecarPath(out), 'a') : undefined;
   const writer = new OrderedWriter(fh, side);
-  const ac = new AbortController();
-  setMaxListeners(0, ac.signal);
-  const onSig = (): void => {
-    io.stderr.write('\nparrot capo: stopping — finished records are kept; run again with --resume\n');
-    ac.abort();
-  };
-  process.once('SIGINT', onSig);
+  const stop = interruptible('capo', io);
   const bar = progress(io);
   const todo = records.slice(skip);
   const problems: string[] = [];
@@ -148,50 +125,47 @@ export async function capoCommand(args: string[], io: CliIO): Promise<number> {
   const saveProgress = (): Promise<void> =>
     fsp.writeFile(progressFile, JSON.stringify({ input: file, records: skip + writer.written }));
   try {
-    const queue = todo.map((r, i) => ({ r, i }));
     let finished = 0;
-    const worker = async (): Promise<void> => {
-      for (let it = queue.shift(); it && !ac.signal.aborted; it = queue.shift()) {
-        const d = it.r.sample as Dialogue;
-        const turns =
-          which === 'all'
-            ? d.turns.flatMap((t, i) =>
-                t.role === 'assistant' && i > 0 && d.turns[i - 1]?.role === 'user' ? [i] : [],
-              )
-            : undefined;
-        const res = await capo(client, d, settings, {
-          strategies: strategies as CapoStrategy[],
-          turns,
-          threshold,
-          source: { file, record: it.r.line },
-          signal: ac.signal,
-        });
-        if (res.cancelled) {
-          cancelled = true;
-          continue;
-        }
-        for (const s of res.skipped)
-          problems.push(`${file}:${it.r.line}: turn ${s.turn} ${s.strategy}: ${s.reason}`);
-        const lines = res.pairs.map((pair) => pairLines(pair, format));
-        pairs += lines.length;
-        await writer.put(
-          it.i,
-          lines.map((l) => l.line),
-          lines.flatMap((l) => (l.sidecar ? [l.sidecar] : [])),
-        );
-        await saveProgress();
-        finished++;
-        bar.update(`capo: ${skip + finished}/${records.length} record(s), ${pairs} pair(s)`);
+    const items = todo.map((r, i) => ({ r, i }));
+    await runPool(items, config.concurrency, stop.signal, async (it) => {
+      const d = it.r.sample as Dialogue;
+      const turns =
+        which === 'all'
+          ? d.turns.flatMap((t, i) =>
+              t.role === 'assistant' && i > 0 && d.turns[i - 1]?.role === 'user' ? [i] : [],
+            )
+          : undefined;
+      const res = await capo(client, d, settings, {
+        strategies: strategies as CapoStrategy[],
+        turns,
+        threshold,
+        source: { file, record: it.r.line },
+        signal: stop.signal,
+      });
+      if (res.cancelled) {
+        cancelled = true;
+        return;
       }
-    };
-    await Promise.all(Array.from({ length: config.concurrency }, worker));
+      for (const s of res.skipped)
+        problems.push(`${file}:${it.r.line}: turn ${s.turn} ${s.strategy}: ${s.reason}`);
+      const lines = res.pairs.map((pair) => pairLines(pair, format));
+      pairs += lines.length;
+      await writer.put(
+        it.i,
+        lines.map((l) => l.line),
+        lines.flatMap((l) => (l.sidecar ? [l.sidecar] : [])),
+      );
+      await saveProgress();
+      finished++;
+      bar.update(`capo: ${skip + finished}/${records.length} record(s), ${pairs} pair(s)`);
+    });
   } finally {
-    process.removeListener('SIGINT', onSig);
+    stop.dispose();
     bar.done();
     await fh.close();
     await side?.close();
   }
-  cancelled = cancelled || ac.signal.aborted;
+  cancelled = cancelled || stop.signal.aborted;
   for (const m of problems) io.stderr.write(`parrot capo: ${m}\n`);
   io.stderr.write(
     `parrot capo: ${pairs} pair(s) from ${skip + writer.written}/${records.length} record(s) in ${out}${side ? ` (provenance: ${sidecarPath(out)})` : ''}${cancelled ? ' — cancelled; run again with --resume' : ''}\n`,

@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { createReadStream, existsSync, promises as fsp } from 'node:fs';
 import { recordToLine } from '../../core/formats';
 import type { LlmConfig } from '../../core/llm';
@@ -12,6 +11,7 @@ import {
   type ExtendSettings,
 } from '../../core/parrot';
 import { parseCommandArgs, usageError } from '../args';
+import { interruptible, OrderedWriter, readAllRecords, runPool } from '../generation';
 import { progress, type CliIO } from '../io';
 import {
   asDialogue,
@@ -20,8 +20,6 @@ import {
   ENDPOINT_HELP,
   ENDPOINT_OPTIONS,
   extendSettingsFrom,
-  readRecords,
-  type InputRecord,
 } from './ask';
 
 const HELP = `Usage: parrot extend --turns N -o OUT [options] FILE
@@ -62,39 +60,6 @@ export async function completeLines(out: string): Promise<number> {
   return count;
 }
 
-/** Appends lines in input order although results arrive in completion order. */
-export class OrderedWriter {
-  private readonly pending = new Map<number, string[]>();
-  private next = 0;
-  constructor(
-    private readonly fh: fsp.FileHandle,
-    private readonly sidecar?: fsp.FileHandle,
-    private readonly sidecarPending = new Map<number, string[]>(),
-  ) {}
-
-  /** Slot `seq` (0-based, dense) is finished with these lines (possibly none). */
-  async put(seq: number, lines: string[], sideLines: string[] = []): Promise<void> {
-    this.pending.set(seq, lines);
-    this.sidecarPending.set(seq, sideLines);
-    let out = '';
-    let side = '';
-    while (this.pending.has(this.next)) {
-      for (const l of this.pending.get(this.next) ?? []) out += `${l}\n`;
-      for (const l of this.sidecarPending.get(this.next) ?? []) side += `${l}\n`;
-      this.pending.delete(this.next);
-      this.sidecarPending.delete(this.next);
-      this.next++;
-    }
-    if (side && this.sidecar) await this.sidecar.write(side);
-    if (out) await this.fh.write(out);
-  }
-
-  /** Slots written so far (the first unfinished one after a cancel). */
-  get written(): number {
-    return this.next;
-  }
-}
-
 export async function extendCommand(args: string[], io: CliIO): Promise<number> {
   const p = parseCommandArgs(
     'extend',
@@ -128,17 +93,10 @@ export async function extendCommand(args: string[], io: CliIO): Promise<number> 
     return usageError('extend', e instanceof Error ? e.message : String(e), io);
   }
 
-  // Read and check every record first: a bad line stops the run before any request is made.
-  const records: InputRecord[] = [];
-  try {
-    for await (const r of readRecords(file)) {
-      if (r.layout.format !== 'mt-bench') asDialogue(r, file, 'extend');
-      records.push(r);
-    }
-  } catch (e) {
-    io.stderr.write(`parrot extend: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 2;
-  }
+  const records = await readAllRecords('extend', file, io, (r) => {
+    if (r.layout.format !== 'mt-bench') asDialogue(r, file, 'extend');
+  });
+  if (typeof records === 'number') return records;
   const asDialogues = (): Dialogue[] =>
     records.map((r) =>
       r.layout.format === 'mt-bench'
@@ -168,13 +126,7 @@ export async function extendCommand(args: string[], io: CliIO): Promise<number> 
   const client = clientFor(config, io);
   const fh = await fsp.open(outFile, 'a');
   const writer = new OrderedWriter(fh);
-  const ac = new AbortController();
-  setMaxListeners(0, ac.signal);
-  const onSig = (): void => {
-    io.stderr.write('\nparrot extend: stopping — finished records are kept; run again with --resume\n');
-    ac.abort();
-  };
-  process.once('SIGINT', onSig);
+  const stop = interruptible('extend', io);
   const bar = progress(io);
   const todo = records.slice(skip);
   const failures: string[] = [];
@@ -197,32 +149,28 @@ export async function extendCommand(args: string[], io: CliIO): Promise<number> 
     let done = 0;
     if (hasMt) {
       // MT-Bench++ records: questions only in the output.
-      const queue = items.slice();
-      const worker = async (): Promise<void> => {
-        for (let it = queue.shift(); it && !ac.signal.aborted; it = queue.shift()) {
-          const r = todo[it.index];
-          if (r.layout.format === 'mt-bench') {
-            const q = { question_id: String(r.line), category: '', turns: mtQuestions(r.sample as Dialogue) };
-            const m = await extendMtBench(client, q, settings, turns, { signal: ac.signal });
-            const sample: Dialogue = {
-              ...(r.sample as Dialogue),
-              turns: m.record.turns.map((t) => ({ role: 'user', content: t })),
-            };
-            await onResult(it.index, { dialogue: sample, status: m.status, error: m.error });
-          } else {
-            await onResult(
-              it.index,
-              await extend(client, it.dialogue, turns, settings, { signal: ac.signal }),
-            );
-          }
-          done++;
-          bar.update(`extend: ${skip + done}/${records.length} record(s)`);
+      await runPool(items, config.concurrency, stop.signal, async (it) => {
+        const r = todo[it.index];
+        if (r.layout.format === 'mt-bench') {
+          const q = { question_id: String(r.line), category: '', turns: mtQuestions(r.sample as Dialogue) };
+          const m = await extendMtBench(client, q, settings, turns, { signal: stop.signal });
+          const sample: Dialogue = {
+            ...(r.sample as Dialogue),
+            turns: m.record.turns.map((t) => ({ role: 'user', content: t })),
+          };
+          await onResult(it.index, { dialogue: sample, status: m.status, error: m.error });
+        } else {
+          await onResult(
+            it.index,
+            await extend(client, it.dialogue, turns, settings, { signal: stop.signal }),
+          );
         }
-      };
-      await Promise.all(Array.from({ length: config.concurrency }, worker));
+        done++;
+        bar.update(`extend: ${skip + done}/${records.length} record(s)`);
+      });
     } else {
       await extendMany(client, items, turns, settings, {
-        signal: ac.signal,
+        signal: stop.signal,
         total: items.length,
         onResult,
         onProgress: (x) =>
@@ -232,11 +180,11 @@ export async function extendCommand(args: string[], io: CliIO): Promise<number> 
       });
     }
   } finally {
-    process.removeListener('SIGINT', onSig);
+    stop.dispose();
     bar.done();
     await fh.close();
   }
-  cancelled = cancelled || ac.signal.aborted;
+  cancelled = cancelled || stop.signal.aborted;
   for (const f of failures) io.stderr.write(`parrot extend: ${f}\n`);
   const written = skip + writer.written;
   io.stderr.write(
