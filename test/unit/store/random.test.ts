@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { DatasetStore, type StoreBackup, type StoreEdit } from '../../../src/core/store';
 import { RefModel, Rng, randomLineBytes, randomText, tempDir } from './util';
 
+/** Random files per test; PARROT_RANDOM_SEEDS=500 for a longer soak (every seed is replayable). */
+const SEEDS = Number(process.env.PARROT_RANDOM_SEEDS ?? 40);
+
 function randomFile(rng: Rng): Buffer {
   const parts: Buffer[] = [];
   if (rng.chance(0.3)) parts.push(Buffer.from([0xef, 0xbb, 0xbf]));
@@ -61,7 +64,7 @@ describe('store: randomized edits against a reference model', () => {
     this.timeout(120000);
     const { dir, cleanup } = await tempDir();
     try {
-      for (let seed = 1; seed <= 150; seed++) {
+      for (let seed = 1; seed <= SEEDS; seed++) {
         const rng = new Rng(seed);
         const original = randomFile(rng);
         const p = join(dir, `f${seed}.jsonl`);
@@ -151,7 +154,7 @@ describe('store: randomized edits against a reference model', () => {
     this.timeout(120000);
     const { dir, cleanup } = await tempDir();
     try {
-      for (let seed = 1001; seed <= 1120; seed++) {
+      for (let seed = 1001; seed <= 1000 + Math.ceil(SEEDS / 2); seed++) {
         const rng = new Rng(seed);
         const original = randomFile(rng);
         const p = join(dir, `s${seed}.jsonl`);
