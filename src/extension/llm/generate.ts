@@ -12,6 +12,7 @@ import {
   extendMtBench,
   lastRole,
   previewRequest,
+  type Estimate,
   type ExtendResult,
   type ExtendSettings,
   type RejectReason,
@@ -281,6 +282,8 @@ async function extendRecord(
   onTurn?: (t: Turn) => void,
 ): Promise<{ line?: string; result: Pick<ExtendResult, 'status' | 'error' | 'added' | 'requests'> }> {
   if (r.format === 'mt-bench') {
+    // Long enough already: MT-Bench++ would answer every question only to store none of it.
+    if (mtQuestions(r.sample).length >= turns) return { result: { status: 'done', added: 0, requests: 0 } };
     const value = r.value as Record<string, unknown>;
     const q = {
       ...value,
@@ -364,6 +367,48 @@ export async function pool<T>(
   await Promise.all(Array.from({ length: Math.max(1, n) }, worker));
 }
 
+/**
+ * Requests and tokens for extending `items`. An MT-Bench question record stores no answers, and
+ * MT-Bench++ answers each stored question before it asks the next one: those answers are counted
+ * too (a record that already has enough questions costs nothing, see `extendRecord`).
+ */
+export function estimateItems(
+  items: readonly { format: string; sample: Dialogue }[],
+  turns: number,
+  es: ExtendSettings,
+): Estimate {
+  const user = (content: string): Turn => ({ role: 'user', content });
+  const est = estimate(
+    items.map((i) =>
+      i.format === 'mt-bench'
+        ? {
+            ...i.sample,
+            turns: mtQuestions(i.sample).flatMap((q): Turn[] => [
+              user(q),
+              { role: 'assistant', content: '' },
+            ]),
+          }
+        : i.sample,
+    ),
+    turns,
+    es,
+  );
+  for (const i of items) {
+    if (i.format !== 'mt-bench') continue;
+    const questions = mtQuestions(i.sample);
+    if (questions.length >= turns) continue;
+    // Each stored question is answered with the questions before it in context.
+    for (let k = 1; k <= questions.length; k++) {
+      const e = estimate([{ ...i.sample, turns: questions.slice(0, k).map(user) }], k, es);
+      est.answerRequests += e.answerRequests;
+      est.promptTokens += e.promptTokens;
+      est.completionTokens += e.completionTokens;
+    }
+  }
+  est.requests = est.askRequests + est.answerRequests;
+  return est;
+}
+
 export async function extendFile(ctx: LlmContext, args: ExtendFileArgs = {}): Promise<ExtendFileResult> {
   const { uri } = ctx.locate(args, false);
   const target = await targetFor(uri, ctx.editor);
@@ -401,21 +446,7 @@ export async function extendFile(ctx: LlmContext, args: ExtendFileArgs = {}): Pr
   if (items.length === 0) throw new Error(vscode.l10n.t('{0} has no dialogue to extend.', name));
   const s = ctx.settings();
   const es = extendSettings(s);
-  const est = estimate(
-    items.map((i) =>
-      i.format === 'mt-bench'
-        ? {
-            ...i.sample,
-            turns: mtQuestions(i.sample).flatMap((q) => [
-              { role: 'user' as const, content: q },
-              { role: 'assistant' as const, content: '' },
-            ]),
-          }
-        : i.sample,
-    ),
-    turns,
-    es,
-  );
+  const est = estimateItems(items, turns, es);
   if (args.confirm !== false) {
     const go = vscode.l10n.t('Extend');
     const pick = await vscode.window.showInformationMessage(
