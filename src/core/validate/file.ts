@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { FormatId } from '../model';
 import {
   checkChunk,
@@ -27,6 +27,12 @@ export interface ValidateFileOptions extends ValidateOptions {
   workerScript?: string;
   /** Files smaller than this are validated in this thread whatever `workers` says. Default 16 MiB. */
   minWorkerBytes?: number;
+  /**
+   * Heap limit of each worker in MB (V8 old generation; the young generation gets an eighth). Keeps
+   * a background validation small inside a long-lived process such as the extension host; a record
+   * too large for it fails the validation with a clear error. Default: V8's own limits.
+   */
+  workerHeapMb?: number;
 }
 
 export interface ValidateFileResult {
@@ -142,7 +148,15 @@ export async function validateFile(
   path: string,
   opts: ValidateFileOptions = {},
 ): Promise<ValidateFileResult> {
-  const { workers: wanted, signal, onProgress, workerScript, minWorkerBytes = SMALL_FILE, ...vopts } = opts;
+  const {
+    workers: wanted,
+    signal,
+    onProgress,
+    workerScript,
+    minWorkerBytes = SMALL_FILE,
+    workerHeapMb,
+    ...vopts
+  } = opts;
   const max = vopts.maxDiagnostics ?? DEFAULT_MAX_DIAGNOSTICS;
   const ropts: ValidateOptions = { ...vopts, maxDiagnostics: max };
   if (signal?.aborted) throw abortError(signal);
@@ -170,6 +184,12 @@ export async function validateFile(
       Math.min(nWorkers, tasks.length),
       workerScript ?? join(__dirname, 'validate.worker.js'),
       { opts: ropts },
+      workerHeapMb === undefined
+        ? undefined
+        : {
+            maxOldGenerationSizeMb: workerHeapMb,
+            maxYoungGenerationSizeMb: Math.max(4, Math.round(workerHeapMb / 8)),
+          },
       signal,
       (r) => {
         merger.add(r);
@@ -187,6 +207,7 @@ function runWorkers(
   n: number,
   script: string,
   init: WorkerInit,
+  resourceLimits: ResourceLimits | undefined,
   signal: AbortSignal | undefined,
   onResult: (r: ChunkResult) => void,
 ): Promise<void> {
@@ -214,7 +235,7 @@ function runWorkers(
     for (let i = 0; i < n; i++) {
       let w: Worker;
       try {
-        w = new Worker(script, { workerData: init });
+        w = new Worker(script, { workerData: init, resourceLimits });
       } catch (e) {
         finish(e instanceof Error ? e : new Error(String(e)));
         return;

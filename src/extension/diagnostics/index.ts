@@ -16,6 +16,12 @@ import { setProblemCount } from '../statusBar';
 
 const SECTION = 'parrot.validation';
 const DEBOUNCE_MS = 300;
+/**
+ * Validation that runs by itself (a dataset opened in the dialogue editor, saved, or changed on disk)
+ * shares the extension host with everything else: its workers get a small heap. The Validate Dataset
+ * command uses V8's defaults.
+ */
+const BACKGROUND_WORKER_HEAP_MB = 32;
 
 /** What `validate` found for one file. */
 export interface ValidationSummary {
@@ -181,6 +187,7 @@ class DatasetDiagnostics implements vscode.Disposable, DiagnosticsApi {
     uri: vscode.Uri,
     token?: vscode.CancellationToken,
     onProgress?: (done: number, total: number) => void,
+    background = false,
   ): Promise<ValidationSummary | undefined> {
     const key = uri.toString();
     this.running.get(key)?.abort();
@@ -193,6 +200,7 @@ class DatasetDiagnostics implements vscode.Disposable, DiagnosticsApi {
         maxDiagnostics: this.maxProblems(),
         signal: controller.signal,
         workerScript: this.workerScript,
+        workerHeapMb: background ? BACKGROUND_WORKER_HEAP_MB : undefined,
         onProgress,
       });
       this.publish(uri, result.diagnostics, result.total);
@@ -286,7 +294,7 @@ class DatasetDiagnostics implements vscode.Disposable, DiagnosticsApi {
       key,
       setTimeout(() => {
         this.pending.delete(key);
-        this.validateUri(uri).catch((e: unknown) => this.reportFailure(uri, e));
+        this.validateUri(uri, undefined, undefined, true).catch((e: unknown) => this.reportFailure(uri, e));
       }, DEBOUNCE_MS),
     );
   }
