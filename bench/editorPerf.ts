@@ -15,7 +15,9 @@ import { performance } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import type { ParrotApi } from '../src/extension/extension';
 import type { HostMessage, RecordView } from '../src/protocol';
-import { dropFromPageCache, seededRandom, writeSynthDataset } from './largeSynth';
+import { waitForPost as waitForWebviewPost } from '../test/integration/support/webview';
+import { mulberry32 } from '../test/support/random';
+import { dropFromPageCache, writeSynthDataset } from './largeSynth';
 
 export const EXTENSION_ID = 'parrot-studio.parrot-studio';
 const VIEW_TYPE = 'parrot.dialogueEditor';
@@ -39,18 +41,7 @@ function waitForPost<T extends HostMessage>(
   what: string,
   timeoutMs = 60_000,
 ): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      sub.dispose();
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-    }, timeoutMs);
-    const sub = api.editor.onDidPostMessage((e) => {
-      if (e.uri.toString() !== uri.toString() || !pred(e.message)) return;
-      clearTimeout(timer);
-      sub.dispose();
-      resolve(e.message);
-    });
-  });
+  return waitForWebviewPost(api, uri, pred, what, timeoutMs);
 }
 
 const isRecord =
@@ -409,7 +400,7 @@ export async function measureLargeFile(api: ParrotApi, opts: LargeFileOptions): 
       throw new Error(`large file: ${largeFigures.lineCount} records indexed, ${large.lines} written`);
     }
 
-    const rnd = seededRandom(3);
+    const rnd = mulberry32(3);
     const n = opts.jumps ?? 20;
     const count = largeFigures.lineCount;
     const jumpStartMs: number[] = [];

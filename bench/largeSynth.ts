@@ -7,6 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { open } from 'node:fs/promises';
+import { mulberry32 } from '../test/support/random';
 
 const WORDS = (
   'the a of to and in is it that for you with on as this be are was can by or from an at not your ' +
@@ -14,18 +15,6 @@ const WORDS = (
   'return because however example please explain why how what which when where should could would ' +
   'memory file line record batch epoch learning rate gradient layer attention reference previous'
 ).split(' ');
-
-/** mulberry32: a small, fast, seeded pseudo-random generator returning numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(rnd: () => number, xs: readonly T[]): T {
   const x = xs[Math.floor(rnd() * xs.length)];
@@ -89,7 +78,7 @@ export interface SynthFile {
  * Line `i` is `{"id":"synth_<i>",` followed by a body from the seeded pool.
  */
 export async function writeSynthDataset(path: string, bytes: number, seed = 7): Promise<SynthFile> {
-  const rnd = seededRandom(seed);
+  const rnd = mulberry32(seed);
   const pool: Buffer[] = [];
   for (let i = 0; i < POOL; i++) pool.push(Buffer.from(body(rnd) + '\n', 'utf8'));
   const longest = Math.max(...pool.map((b) => b.length));

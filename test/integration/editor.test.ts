@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ParrotApi } from '../../src/extension/extension';
 import type { HostMessage, RecordOk, RecordView } from '../../src/protocol';
+import { waitForPost as waitForWebviewPost } from './support/webview';
 
 const EXTENSION_ID = 'parrot-studio.parrot-studio';
 const VIEW_TYPE = 'parrot.dialogueEditor';
@@ -42,18 +43,7 @@ function waitForPost<T extends HostMessage>(
   what: string,
   timeoutMs = TIMEOUT,
 ): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      sub.dispose();
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-    }, timeoutMs);
-    const sub = api.editor.onDidPostMessage((e) => {
-      if (e.uri.toString() !== uri.toString() || !pred(e.message)) return;
-      clearTimeout(timer);
-      sub.dispose();
-      resolve(e.message);
-    });
-  });
+  return waitForWebviewPost(api, uri, pred, what, timeoutMs);
 }
 
 function recordFor(uri: vscode.Uri, line: number, test: (r: RecordView) => boolean = () => true, what = '') {
