@@ -15,19 +15,13 @@ import {
   saveState,
   submitRound,
   type JobState,
+  writeJobPairs,
   type StoredSettings,
 } from '../../core/batch';
 import { parseRecord, recordToLine } from '../../core/formats';
 import type { LlmConfig } from '../../core/llm';
 import type { CapoStrategy, Dialogue } from '../../core/model';
-import {
-  CAPO_STRATEGIES,
-  needsSidecar,
-  PAIR_FORMATS,
-  pairLines,
-  sidecarPath,
-  type PairFormat,
-} from '../../core/parrot';
+import { CAPO_STRATEGIES, PAIR_FORMATS, type PairFormat } from '../../core/parrot';
 import { parseCommandArgs, usageError } from '../args';
 import { progress, type CliIO } from '../io';
 import { asDialogue, clientFor, configFrom, ENDPOINT_HELP, ENDPOINT_OPTIONS, readRecords } from './ask';
@@ -339,17 +333,7 @@ export async function writeJobOutput(s: JobState, outFile: string, format: PairF
       await fh.close();
     }
   } else {
-    const lines: string[] = [];
-    const side: string[] = [];
-    for (const r of s.capo ?? [])
-      for (const t of r.targets)
-        if (t.pair) {
-          const l = pairLines(t.pair, format);
-          lines.push(l.line);
-          if (l.sidecar) side.push(l.sidecar);
-        }
-    await fsp.writeFile(tmp, lines.map((l) => `${l}\n`).join(''));
-    if (needsSidecar(format)) await fsp.writeFile(sidecarPath(outFile), side.map((l) => `${l}\n`).join(''));
+    await writeJobPairs(s, format, outFile, tmp);
   }
   await fsp.rename(tmp, outFile);
 }

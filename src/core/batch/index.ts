@@ -1,3 +1,4 @@
 export * from './job';
 export * from './lines';
 export * from './remote';
+export * from './pairs';

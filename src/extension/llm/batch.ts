@@ -13,11 +13,12 @@ import {
   pollBatch,
   submitRound,
   type JobState,
+  writeJobPairs,
   type StoredSettings,
 } from '../../core/batch';
 import { parseRecord, recordToLine } from '../../core/formats';
 import { contentText, type CapoStrategy, type Dialogue, type Turn } from '../../core/model';
-import { CAPO_STRATEGIES, needsSidecar, pairLines, sidecarPath, type PairFormat } from '../../core/parrot';
+import { CAPO_STRATEGIES, type PairFormat } from '../../core/parrot';
 import {
   asUri,
   isCancel,
@@ -312,21 +313,11 @@ export async function batchImport(ctx: LlmContext, args: BatchImportArgs = {}): 
   } else {
     const out = args.output ?? `${job}.out.jsonl`;
     const format = args.format ?? ctx.settings().capoFormat;
-    const lines: string[] = [];
-    const side: string[] = [];
-    for (const rec of s.capo ?? [])
-      for (const t of rec.targets)
-        if (t.pair) {
-          const l = pairLines(t.pair, format);
-          lines.push(l.line);
-          if (l.sidecar) side.push(l.sidecar);
-        }
-    await fsp.writeFile(out, lines.map((l) => `${l}\n`).join(''));
-    if (needsSidecar(format)) await fsp.writeFile(sidecarPath(out), side.map((l) => `${l}\n`).join(''));
+    const pairs = await writeJobPairs(s, format, out);
     result.output = out;
     result.message = vscode.l10n.t(
       'Job finished: {0} pair(s) in {1}; {2} request(s) failed.',
-      lines.length,
+      pairs,
       path.basename(out),
       s.errors.length,
     );
