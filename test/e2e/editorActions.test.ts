@@ -6,27 +6,14 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
+import { BAKERY_TURNS, sharegpt } from '../support/dialogues';
 import { TestOpenAIServer, type ChatCall } from '../support/openai-server';
 import { findWebviewFrame, openFile, runCommand, screenshot, startWorkbench } from './support/workbench';
 
 const FILE = 'editor-actions.jsonl';
 const PAIRS = 'editor-actions.capo.jsonl';
 
-const TURNS = [
-  'Suggest two names for a bakery.',
-  '1. Rise & Shine 2. The Daily Crumb',
-  'Write a slogan for a bike shop.',
-  'Pedal into the future.',
-  'Make the second name shorter.',
-  'Daily Crumb.',
-];
-
-function sharegpt(turns: string[], id: string): string {
-  return JSON.stringify({
-    id,
-    conversations: turns.map((value, i) => ({ from: i % 2 === 0 ? 'human' : 'gpt', value })),
-  });
-}
+const TURNS = BAKERY_TURNS;
 
 function responder(call: ChatCall): string {
   if (call.body.model === 'parrot-ask') return 'What would a shorter slogan look like?';

@@ -7,15 +7,23 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { parseRecord } from '../../src/core/formats';
-import { contentText, type Dialogue } from '../../src/core/model';
+import { contentText } from '../../src/core/model';
 import type { ParrotApi } from '../../src/extension/extension';
 import { parseWebviewMessage, type ActionPhase, type HostMessage } from '../../src/protocol';
-import { TestOpenAIServer, type ChatCall } from '../support/openai-server';
+import { BAKERY_TURNS as CAPO_TURNS } from '../support/dialogues';
+import type { ChatCall, TestOpenAIServer } from '../support/openai-server';
+import {
+  ANSWERER,
+  ASKER,
+  dialogue,
+  setSetting as set,
+  sharegpt,
+  startLoopback,
+  stopLoopback,
+  writeLines,
+} from './support/llm';
+import { waitForPost as waitForPostOf } from './support/webview';
 
-const EXTENSION_ID = 'parrot-studio.parrot-studio';
-const ASKER = 'parrot-ask';
-const ANSWERER = 'gpt-test';
 const TIMEOUT = 30_000;
 const SETTINGS = [
   'parrot.endpoint.baseUrl',
@@ -41,28 +49,8 @@ function responder(call: ChatCall): string {
   return `Rejected answer ${call.seq}: a generic reply that ignores what was said before.`;
 }
 
-async function set(key: string, value: unknown): Promise<void> {
-  await vscode.workspace.getConfiguration().update(key, value, vscode.ConfigurationTarget.Workspace);
-}
-
-function sharegpt(turns: string[], id: string): string {
-  return JSON.stringify({
-    id,
-    conversations: turns.map((value, i) => ({ from: i % 2 === 0 ? 'human' : 'gpt', value })),
-  });
-}
-
 function file(name: string, lines: string[]): vscode.Uri {
-  const p = path.join(dir, `${Date.now()}-${Math.random().toString(36).slice(2, 7)}-${name}`);
-  fs.writeFileSync(p, lines.join('\n') + '\n');
-  return vscode.Uri.file(p);
-}
-
-function dialogue(line: string): Dialogue {
-  const p = parseRecord(line);
-  assert.ok(p.ok, `not a record: ${line.slice(0, 80)}`);
-  assert.equal(p.sample.kind, 'dialogue');
-  return p.sample;
+  return writeLines(dir, name, lines);
 }
 
 /** Resolves with the first message posted to a webview of `uri` that satisfies `pred`. */
@@ -71,18 +59,7 @@ function waitForPost<T extends HostMessage>(
   pred: (m: HostMessage) => m is T,
   what: string,
 ): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      sub.dispose();
-      reject(new Error(`timed out after ${TIMEOUT} ms waiting for ${what}`));
-    }, TIMEOUT);
-    const sub = api.editor.onDidPostMessage((e) => {
-      if (e.uri.toString() !== uri.toString() || !pred(e.message)) return;
-      clearTimeout(timer);
-      sub.dispose();
-      resolve(e.message);
-    });
-  });
+  return waitForPostOf(api, uri, pred, what, TIMEOUT);
 }
 
 const TERMINAL: readonly ActionPhase[] = ['done', 'discarded', 'cancelled', 'failed'];
@@ -140,39 +117,19 @@ async function closeAll(): Promise<void> {
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
 }
 
-const CAPO_TURNS = [
-  'Suggest two names for a bakery.',
-  '1. Rise & Shine 2. The Daily Crumb',
-  'Write a slogan for a bike shop.',
-  'Pedal into the future.',
-  'Make the second name shorter.',
-  'Daily Crumb.',
-];
-
 describe('dialogue editor: inline generation actions (loopback server)', function () {
   this.timeout(120_000);
 
   before(async () => {
-    const ext = vscode.extensions.getExtension<ParrotApi>(EXTENSION_ID);
-    assert.ok(ext, `extension ${EXTENSION_ID} is not loaded`);
-    await ext.activate();
-    api = ext.exports;
-    server = await new TestOpenAIServer({ responder, models: [ASKER, ANSWERER] }).start();
-    const folder = vscode.workspace.workspaceFolders?.[0];
-    assert.ok(folder, 'the integration tests need a workspace folder');
-    dir = path.join(folder.uri.fsPath, 'editor-action-tests');
-    fs.mkdirSync(dir, { recursive: true });
-    await set('parrot.endpoint.baseUrl', server.baseUrl);
-    await set('parrot.models.asker', ASKER);
-    await set('parrot.models.answerer', ANSWERER);
-    await set('parrot.generation.askerMode', 'parrot-ask');
-    await set('parrot.generation.candidates', 2);
+    ({ api, server, dir } = await startLoopback(responder, 'editor-action-tests', {
+      'parrot.generation.askerMode': 'parrot-ask',
+      'parrot.generation.candidates': 2,
+    }));
   });
 
   after(async () => {
     await closeAll();
-    for (const key of SETTINGS) await set(key, undefined);
-    await server?.close();
+    await stopLoopback(server, SETTINGS);
   });
 
   beforeEach(() => server.reset());

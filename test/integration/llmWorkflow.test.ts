@@ -6,14 +6,22 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { parseRecord } from '../../src/core/formats';
-import { contentText, type Dialogue } from '../../src/core/model';
+import { contentText } from '../../src/core/model';
 import type { ParrotApi } from '../../src/extension/extension';
-import { TestOpenAIServer, type ChatBody, type ChatCall } from '../support/openai-server';
-
-const EXTENSION_ID = 'parrot-studio.parrot-studio';
-const ASKER = 'parrot-ask';
-const ANSWERER = 'gpt-test';
+import type { ChatBody, ChatCall, TestOpenAIServer } from '../support/openai-server';
+import {
+  ANSWERER,
+  ASKER,
+  dialogue,
+  distinctQuestion,
+  run,
+  setSetting as set,
+  sharegpt,
+  startLoopback,
+  stopLoopback,
+  writeLines,
+  type Result,
+} from './support/llm';
 const SETTINGS = [
   'parrot.endpoint.baseUrl',
   'parrot.models.asker',
@@ -24,49 +32,13 @@ const SETTINGS = [
   'parrot.generation.codeLens',
 ];
 
-interface Result {
-  status: string;
-  message?: string;
-  [key: string]: unknown;
-}
-
-const WORDS = [
-  'caching',
-  'recursion',
-  'indexes',
-  'latency',
-  'tokens',
-  'sharding',
-  'closures',
-  'generics',
-  'streams',
-  'locks',
-  'queues',
-  'vectors',
-  'gradients',
-  'batches',
-  'schemas',
-  'buffers',
-  'threads',
-  'sockets',
-  'hashing',
-  'parsers',
-  'graphs',
-  'tensors',
-  'replicas',
-  'cursors',
-];
-
 /** Every text the server produced, so the tests can find it again in the files. */
 const produced: { model: string; text: string }[] = [];
 
 function responder(call: ChatCall): string {
   let text: string;
-  if (call.body.model === ASKER) {
-    const a = WORDS[(call.seq * 3 + call.choice) % WORDS.length] ?? 'x';
-    const b = WORDS[(call.seq * 5 + call.choice * 7 + 1) % WORDS.length] ?? 'y';
-    text = `Why does ${a} matter for ${b} in that example?`;
-  } else text = `Answer ${call.seq}: it depends on the data size and on what you measured.`;
+  if (call.body.model === ASKER) text = distinctQuestion(call);
+  else text = `Answer ${call.seq}: it depends on the data size and on what you measured.`;
   produced.push({ model: call.body.model, text });
   return text;
 }
@@ -75,34 +47,8 @@ let api: ParrotApi;
 let server: TestOpenAIServer;
 let dir: string;
 
-async function set(key: string, value: unknown): Promise<void> {
-  await vscode.workspace.getConfiguration().update(key, value, vscode.ConfigurationTarget.Workspace);
-}
-
-function sharegpt(turns: string[], id: string): string {
-  return JSON.stringify({
-    id,
-    conversations: turns.map((value, i) => ({ from: i % 2 === 0 ? 'human' : 'gpt', value })),
-  });
-}
-
 function file(name: string, lines: string[]): vscode.Uri {
-  const p = path.join(dir, `${Date.now()}-${Math.random().toString(36).slice(2, 7)}-${name}`);
-  fs.writeFileSync(p, lines.join('\n') + '\n');
-  return vscode.Uri.file(p);
-}
-
-function dialogue(line: string): Dialogue {
-  const p = parseRecord(line);
-  assert.ok(p.ok, `not a record: ${line.slice(0, 80)}`);
-  assert.equal(p.sample.kind, 'dialogue');
-  return p.sample;
-}
-
-async function run(command: string, args: object): Promise<Result> {
-  const r = await vscode.commands.executeCommand<Result>(command, args);
-  assert.ok(r, `${command} returned nothing`);
-  return r;
+  return writeLines(dir, name, lines);
 }
 
 function texts(body: ChatBody): string[] {
@@ -121,26 +67,16 @@ describe('generation workflow (loopback OpenAI-compatible server)', function () 
   this.timeout(90_000);
 
   before(async () => {
-    const ext = vscode.extensions.getExtension<ParrotApi>(EXTENSION_ID);
-    assert.ok(ext, `extension ${EXTENSION_ID} is not loaded`);
-    api = await ext.activate();
-    server = await new TestOpenAIServer({ responder, models: [ASKER, ANSWERER] }).start();
-    const folder = vscode.workspace.workspaceFolders?.[0];
-    assert.ok(folder, 'the integration tests need a workspace folder');
-    dir = path.join(folder.uri.fsPath, 'llm-workflow-tests');
-    fs.mkdirSync(dir, { recursive: true });
-    await set('parrot.endpoint.baseUrl', server.baseUrl);
-    await set('parrot.models.asker', ASKER);
-    await set('parrot.models.answerer', ANSWERER);
-    await set('parrot.generation.askerMode', 'parrot-ask');
-    await set('parrot.generation.candidates', 3);
-    await set('parrot.generation.concurrency', 2);
+    ({ api, server, dir } = await startLoopback(responder, 'llm-workflow-tests', {
+      'parrot.generation.askerMode': 'parrot-ask',
+      'parrot.generation.candidates': 3,
+      'parrot.generation.concurrency': 2,
+    }));
   });
 
   after(async () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    for (const key of SETTINGS) await set(key, undefined);
-    await server?.close();
+    await stopLoopback(server, SETTINGS);
   });
 
   beforeEach(() => {
