@@ -18,6 +18,7 @@ import type {
   TurnView,
 } from '../src/protocol';
 import { wordDiff } from './diff';
+import { el } from './dom';
 import { renderMarkdown } from './markdown';
 import { t } from './strings';
 
@@ -61,17 +62,6 @@ interface Editing {
   key: string;
   commit(): void;
   cancel(): void;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className?: string,
-  text?: string,
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text !== undefined) e.textContent = text;
-  return e;
 }
 
 function iconButton(icon: string, label: string, onClick: () => void, focusable = false): HTMLButtonElement {

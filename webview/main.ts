@@ -10,6 +10,7 @@ import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { FormatId, Role } from '../src/core/model';
 import { MAX_ROWS_PER_REQUEST, type HostMessage, type Query, type RowSummary } from '../src/protocol';
 import { DetailView } from './dialogueView';
+import { el } from './dom';
 import css from './styles.css';
 import { setStrings, t } from './strings';
 import { VirtualList } from './virtualList';
@@ -28,17 +29,6 @@ interface ValueElement extends HTMLElement {
 }
 interface CheckElement extends HTMLElement {
   checked: boolean;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className?: string,
-  text?: string,
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text !== undefined) e.textContent = text;
-  return e;
 }
 
 function custom<T extends HTMLElement>(tag: string, attrs: Record<string, string> = {}): T {
