@@ -256,6 +256,8 @@ export type HostMessage =
       state: ActionPhase;
       /** Why it failed or was cancelled (already shown as a notification by the command). */
       message?: string;
+      /** While an answer streams in: the text received so far. */
+      partial?: string;
     }
   /** A generated CaPO pair waiting for Keep or Discard (`reviewDecision` with the same `id`). */
   | {

@@ -36,6 +36,8 @@ interface ActionEntry {
   strategy?: CapoStrategy;
   state: ActionPhase;
   message?: string;
+  /** An answer streaming in: the text so far. */
+  partial?: string;
 }
 
 const STRATEGIES: readonly { strategy: CapoStrategy; icon: string }[] = [
@@ -260,7 +262,7 @@ export class DetailView {
 
   onActionState(m: ActionStateMessage): void {
     const entry = this.actions.get(m.id) ?? { id: m.id, line: m.line, turn: m.turn, action: m.action };
-    const next: ActionEntry = { ...entry, state: m.state, message: m.message };
+    const next: ActionEntry = { ...entry, state: m.state, message: m.message, partial: m.partial };
     this.actions.set(m.id, next);
     if (m.state !== 'review') this.reviews.delete(m.id);
     if (m.state === 'done' || m.state === 'discarded' || m.state === 'cancelled') {
@@ -412,6 +414,8 @@ export class DetailView {
         line.appendChild(dismiss);
       }
       out.push(line);
+      // An answer streaming in is shown as it arrives (as plain text: it becomes a turn when done).
+      if (a.state === 'running' && a.partial) out.push(el('div', 'action-partial', a.partial));
     }
     return out;
   }

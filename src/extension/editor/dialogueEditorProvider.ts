@@ -307,7 +307,7 @@ export class EditorSession extends Disposable {
    * its own Keep path.
    */
   private async startAction(m: RunAction): Promise<void> {
-    const state = (phase: ActionPhase, message?: string): void => {
+    const state = (phase: ActionPhase, message?: string, partial?: string): void => {
       const msg: HostMessage = {
         type: 'actionState',
         id: m.id,
@@ -317,6 +317,7 @@ export class EditorSession extends Disposable {
       };
       if (m.turn !== undefined) msg.turn = m.turn;
       if (message !== undefined) msg.message = message;
+      if (partial !== undefined) msg.partial = partial;
       if (phase === 'running') this.replay.set(m.id, [msg]);
       else if (phase === 'review') this.replay.get(m.id)?.push(msg);
       else this.replay.delete(m.id);
@@ -336,6 +337,8 @@ export class EditorSession extends Disposable {
     this.actions.set(m.id, cts);
     state('running');
     const args: Record<string, unknown> = { ...run.args, uri: this.document.uri, token: cts.token };
+    // An answer streams into the editor: the webview shows the text as it arrives.
+    if (m.action === 'answerTurn') args.onText = (text: string) => state('running', undefined, text);
     if (m.action === 'capoNegative')
       args.review = (pair: { turn: number; strategy: CapoStrategy; chosen: string; rejected: string }) =>
         new Promise<'keep' | 'discard'>((resolve) => {

@@ -191,6 +191,8 @@ export interface AnswerArgs extends RecordArgs {
    * answered; the answer is inserted right after it, from the history up to and including it.
    */
   turn?: number;
+  /** Called while the answer streams in, with the text so far (at most every 100 ms). */
+  onText?: (text: string) => void;
 }
 
 export async function answerTurn(ctx: LlmContext, args: AnswerArgs = {}): Promise<AnswerResult> {
@@ -224,6 +226,7 @@ export async function answerTurn(ctx: LlmContext, args: AnswerArgs = {}): Promis
             if (now - last > 100) {
               last = now;
               progress.report({ message: snippet(text.slice(-200), 120) });
+              args.onText?.(text);
             }
           },
         });
