@@ -68,6 +68,8 @@ const TERMINAL: readonly ActionPhase[] = ['done', 'discarded', 'cancelled', 'fai
 function track(uri: vscode.Uri, id: number) {
   const states: ActionPhase[] = [];
   const reviews: Review[] = [];
+  /** The text of an answer as it streamed in (`partial` of the running states). */
+  const partials: string[] = [];
   let sub: vscode.Disposable | undefined;
   const ended = new Promise<ActionState>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -80,6 +82,7 @@ function track(uri: vscode.Uri, id: number) {
       if (m.type === 'review' && m.id === id) reviews.push(m);
       if (m.type !== 'actionState' || m.id !== id) return;
       states.push(m.state);
+      if (m.partial !== undefined) partials.push(m.partial);
       if (TERMINAL.includes(m.state)) {
         clearTimeout(timer);
         sub?.dispose();
@@ -91,7 +94,7 @@ function track(uri: vscode.Uri, id: number) {
     reviews[0]
       ? Promise.resolve(reviews[0])
       : waitForPost(uri, (m): m is Review => m.type === 'review' && m.id === id, `review of action ${id}`);
-  return { states, reviews, ended, review };
+  return { states, reviews, partials, ended, review };
 }
 
 async function send(uri: vscode.Uri, message: unknown): Promise<void> {
@@ -278,7 +281,12 @@ describe('dialogue editor: inline generation actions (loopback server)', functio
       d2.turns.map((t) => t.role),
       ['user', 'assistant', 'user', 'assistant', 'user', 'assistant', 'user', 'assistant'],
     );
-    assert.match(contentText(d2.turns[5]?.content ?? ''), /^Streamed answer \d+/);
+    const streamed = contentText(d2.turns[5]?.content ?? '');
+    assert.match(streamed, /^Streamed answer \d+/);
+    // The answer streamed into the editor: the webview got the text as it arrived.
+    assert.ok(answered.partials.length > 0, 'no partial answer reached the webview');
+    for (const p of answered.partials)
+      assert.ok(streamed.startsWith(p), `"${p}" is not a start of the answer`);
     const answerReq = server.chatRequests.at(-1)?.body;
     assert.equal(answerReq?.stream, true);
     assert.equal(answerReq?.messages.at(-1)?.content, contentText(d.turns[4]?.content ?? ''));
