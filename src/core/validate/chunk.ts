@@ -2,6 +2,7 @@
  * Validation of one byte range of a file: per-record diagnostics (line numbers relative to the
  * range) and compact per-record facts for the cross-record rules. Runs in a worker or in-process.
  */
+import { Column } from './column';
 import { forEachLine } from './lines';
 import type { RecordChecker } from './record';
 import type { Diagnostic, ValidateOptions } from './types';
@@ -26,7 +27,7 @@ export interface ChunkResult {
   factOffset: Float64Array;
   format: Int8Array;
   idHash: Float64Array;
-  dialogueHash: Float64Array;
+  dialogueKey: Float64Array;
   kinds: Uint8Array;
   recStart: Uint32Array;
   recEnd: Uint32Array;
@@ -37,26 +38,6 @@ export type WorkerResponse =
   { type: 'result'; result: ChunkResult } | { type: 'error'; id: number; message: string };
 export interface WorkerInit {
   opts: ValidateOptions;
-}
-
-/** Grows like an array, ends as a typed array. */
-class Column<T extends Float64Array | Uint32Array | Int8Array | Uint8Array> {
-  private data: T;
-  length = 0;
-  constructor(private readonly make: (n: number) => T) {
-    this.data = make(1024);
-  }
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const bigger = this.make(this.data.length * 2);
-      bigger.set(this.data);
-      this.data = bigger;
-    }
-    this.data[this.length++] = v;
-  }
-  done(): T {
-    return this.data.slice(0, this.length) as T;
-  }
 }
 
 export async function checkChunk(
@@ -73,7 +54,7 @@ export async function checkChunk(
   const factOffset = new Column((n) => new Float64Array(n));
   const format = new Column((n) => new Int8Array(n));
   const idHash = new Column((n) => new Float64Array(n));
-  const dialogueHash = new Column((n) => new Float64Array(n));
+  const dialogueKey = new Column((n) => new Float64Array(n));
   const kinds = new Column((n) => new Uint8Array(n));
   const recStart = new Column((n) => new Uint32Array(n));
   const recEnd = new Column((n) => new Uint32Array(n));
@@ -96,7 +77,7 @@ export async function checkChunk(
         factOffset.push(byteOffset);
         format.push(f.format);
         idHash.push(f.idHash);
-        dialogueHash.push(f.dialogueHash);
+        dialogueKey.push(f.dialogueKey);
         kinds.push(f.kinds);
         recStart.push(f.recStart);
         recEnd.push(f.recEnd);
@@ -115,7 +96,7 @@ export async function checkChunk(
     factOffset: factOffset.done(),
     format: format.done(),
     idHash: idHash.done(),
-    dialogueHash: dialogueHash.done(),
+    dialogueKey: dialogueKey.done(),
     kinds: kinds.done(),
     recStart: recStart.done(),
     recEnd: recEnd.done(),
@@ -123,7 +104,7 @@ export async function checkChunk(
 }
 
 export function transferList(r: ChunkResult): ArrayBuffer[] {
-  return [r.factLine, r.factOffset, r.format, r.idHash, r.dialogueHash, r.kinds, r.recStart, r.recEnd].map(
+  return [r.factLine, r.factOffset, r.format, r.idHash, r.dialogueKey, r.kinds, r.recStart, r.recEnd].map(
     (a) => a.buffer as ArrayBuffer,
   );
 }

@@ -1,8 +1,10 @@
 /**
  * Cross-record rules, fed with each record's facts in line order: duplicate ids, duplicate
  * dialogues, content type drift, mixed formats. Memory: one map entry per distinct id / dialogue
- * hash (numbers, no strings) and at most `keep` remembered records per format.
+ * key (numbers, no strings), at most `keep` remembered records per format, and the records whose
+ * dialogue signature matched an earlier one until they are confirmed.
  */
+import { Column } from './column';
 import type { Severities, RecordFacts, CrossTarget } from './record';
 import { KIND_LIST, KIND_STRING } from './record';
 import { FORMAT_IDS } from './schemas';
@@ -24,9 +26,30 @@ interface Remembered {
   ref: number;
 }
 
+/** Where a diagnostic goes and how its record is found again. */
+type Marked = Pick<RecordFacts, 'format' | 'recStart' | 'recEnd'>;
+
+/** A record whose dialogue signature matched that of an earlier record. */
+interface Candidate extends Remembered {
+  format: number;
+  /** Slot of the first record with that signature. */
+  first: number;
+}
+
+/**
+ * The full dialogue hash of a record, re-read by its `ref` (NaN when it cannot be read back as a
+ * record of that format).
+ */
+export type DialogueHashOf = (ref: number, line: number, format: number) => Promise<number>;
+
 export class CrossState {
   private readonly ids = new Map<number, number>();
+  /** Dialogue key -> slot of the first record with it. */
   private readonly dialogues = new Map<number, number>();
+  private readonly firstLine = new Column((n) => new Uint32Array(n));
+  private readonly firstRef = new Column((n) => new Float64Array(n));
+  private readonly firstFormat = new Column((n) => new Int8Array(n));
+  private readonly candidates: Candidate[] = [];
   private readonly kindFirst = new Map<number, number>();
   private driftReported = false;
   private readonly formatCount: number[] = FORMAT_IDS.map(() => 0);
@@ -38,15 +61,20 @@ export class CrossState {
   total = 0;
   errors = 0;
 
+  /**
+   * With `signatures`, the dialogue keys of the facts are signatures: records whose signature
+   * matches an earlier one are held until confirmDialogues compares their full hashes.
+   */
   constructor(
     private readonly sev: Severities,
     private readonly keep: number,
     private readonly mixedFormats: boolean,
+    private readonly signatures = false,
   ) {}
 
   private emit(
     code: RuleCode,
-    f: RecordFacts,
+    f: Marked,
     line: number,
     ref: number,
     target: CrossTarget,
@@ -77,18 +105,16 @@ export class CrossState {
       if (first === undefined) this.ids.set(f.idHash, line);
       else this.emit('duplicate/id', f, line, ref, 'id', `duplicate id: already used on line ${first + 1}`);
     }
-    if (!Number.isNaN(f.dialogueHash)) {
-      const first = this.dialogues.get(f.dialogueHash);
-      if (first === undefined) this.dialogues.set(f.dialogueHash, line);
-      else
-        this.emit(
-          'duplicate/dialogue',
-          f,
-          line,
-          ref,
-          'record',
-          `duplicate dialogue: same content as line ${first + 1}`,
-        );
+    if (!Number.isNaN(f.dialogueKey)) {
+      const first = this.dialogues.get(f.dialogueKey);
+      if (first === undefined) {
+        this.dialogues.set(f.dialogueKey, this.firstLine.length);
+        this.firstLine.push(line);
+        this.firstRef.push(ref);
+        this.firstFormat.push(f.format);
+      } else if (this.signatures) {
+        this.candidates.push({ line, ref, format: f.format, recStart: f.recStart, recEnd: f.recEnd, first });
+      } else this.emitDuplicate(f, line, ref, this.firstLine.get(first));
     }
     if (f.kinds !== 0 && !this.driftReported) {
       for (const k of [KIND_STRING, KIND_LIST]) {
@@ -120,6 +146,47 @@ export class CrossState {
       const list = this.formatFirst[f.format];
       if (list.length < this.keep) list.push({ line, recStart: f.recStart, recEnd: f.recEnd, ref });
     }
+  }
+
+  private emitDuplicate(f: Marked, line: number, ref: number, firstLine: number): void {
+    this.emit(
+      'duplicate/dialogue',
+      f,
+      line,
+      ref,
+      'record',
+      `duplicate dialogue: same content as line ${firstLine + 1}`,
+    );
+  }
+
+  /**
+   * Confirms the records held by signature: each is a duplicate of the first earlier record with
+   * the same signature and the same full hash. Call once after the last record, before finish.
+   */
+  async confirmDialogues(hashOf: DialogueHashOf): Promise<void> {
+    const groups = new Map<number, Candidate[]>();
+    for (const c of this.candidates) {
+      const g = groups.get(c.first);
+      if (g) g.push(c);
+      else groups.set(c.first, [c]);
+    }
+    this.candidates.length = 0;
+    const found: { c: Candidate; firstLine: number }[] = [];
+    for (const [slot, members] of groups) {
+      const seen = new Map<number, number>(); // full hash -> first line with it
+      const line0 = this.firstLine.get(slot);
+      const h0 = await hashOf(this.firstRef.get(slot), line0, this.firstFormat.get(slot));
+      if (!Number.isNaN(h0)) seen.set(h0, line0);
+      for (const c of members) {
+        const h = await hashOf(c.ref, c.line, c.format);
+        if (Number.isNaN(h)) continue;
+        const firstLine = seen.get(h);
+        if (firstLine === undefined) seen.set(h, c.line);
+        else found.push({ c, firstLine });
+      }
+    }
+    found.sort((a, b) => a.c.line - b.c.line);
+    for (const { c, firstLine } of found) this.emitDuplicate(c, c.line, c.ref, firstLine);
   }
 
   /** Runs the whole-file rules (mixed formats); call once after the last record. */

@@ -12,8 +12,8 @@ import {
   type WorkerResponse,
 } from './chunk';
 import { CrossState } from './cross';
-import { readLineAt, splitOnLines } from './lines';
-import { RecordChecker, resolveCrossSpan } from './record';
+import { LineReader, splitOnLines } from './lines';
+import { RecordChecker, resolveCrossSpan, rereadDialogueHash } from './record';
 import { FORMAT_IDS } from './schemas';
 import type { Diagnostic, ValidateOptions } from './types';
 import { byPosition, publicDiagnostic } from './validator';
@@ -75,7 +75,7 @@ class Merger {
     private readonly max: number,
     forced: boolean,
   ) {
-    this.cross = new CrossState(checker.sev, max, !forced);
+    this.cross = new CrossState(checker.sev, max, !forced, true);
   }
 
   add(r: ChunkResult): void {
@@ -102,7 +102,7 @@ class Merger {
         {
           format: r.format[i],
           idHash: r.idHash[i],
-          dialogueHash: r.dialogueHash[i],
+          dialogueKey: r.dialogueKey[i],
           kinds: r.kinds[i],
           recStart: r.recStart[i],
           recEnd: r.recEnd[i],
@@ -114,14 +114,22 @@ class Merger {
   }
 
   async finish(path: string): Promise<{ diagnostics: Diagnostic[]; total: number; errors: number }> {
-    this.cross.finish();
+    const reader = new LineReader(path);
     const cross: Diagnostic[] = [];
-    for (const p of this.cross.out) {
-      const span =
-        p.target === 'record'
-          ? undefined
-          : resolveCrossSpan(await readLineAt(path, p.ref), p.line, p.target, p.format);
-      cross.push(publicDiagnostic(p, span));
+    try {
+      await this.cross.confirmDialogues(async (ref, line, format) =>
+        rereadDialogueHash(await reader.read(ref), line, format),
+      );
+      this.cross.finish();
+      for (const p of this.cross.out) {
+        const span =
+          p.target === 'record'
+            ? undefined
+            : resolveCrossSpan(await reader.read(p.ref), p.line, p.target, p.format);
+        cross.push(publicDiagnostic(p, span));
+      }
+    } finally {
+      await reader.close();
     }
     const all = this.kept.concat(cross).sort(byPosition).slice(0, this.max);
     return {
@@ -160,7 +168,8 @@ export async function validateFile(
   const max = vopts.maxDiagnostics ?? DEFAULT_MAX_DIAGNOSTICS;
   const ropts: ValidateOptions = { ...vopts, maxDiagnostics: max };
   if (signal?.aborted) throw abortError(signal);
-  const checker = new RecordChecker(ropts); // compiles the schema here: a bad --schema fails before any work
+  // Compiles the schema here: a bad --schema fails before any work.
+  const checker = new RecordChecker(ropts, 'signature');
   const size = (await stat(path)).size;
   const merger = new Merger(checker, max, ropts.format !== undefined);
   const nWorkers = Math.max(0, Math.min(wanted ?? availableParallelism(), 64));

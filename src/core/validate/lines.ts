@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 
 /**
  * Reads the lines of file[start, end) (start at a line start, end at a line start or EOF) and calls
@@ -76,27 +76,34 @@ export async function forEachLine(
   }
 }
 
-/** The text of the line that starts at byteOffset (without its '\n'). */
-export async function readLineAt(path: string, byteOffset: number): Promise<string> {
-  const fh = await open(path, 'r');
-  try {
-    const parts: Buffer[] = [];
-    let pos = byteOffset;
+/** Reads single lines of a file by their byte offset, through one open handle. */
+export class LineReader {
+  private fh?: FileHandle;
+  private buf = Buffer.allocUnsafe(16 * 1024);
+
+  constructor(private readonly path: string) {}
+
+  /** The text of the line that starts at byteOffset (without its '\n'). */
+  async read(byteOffset: number): Promise<string> {
+    this.fh ??= await open(this.path, 'r');
+    let len = 0;
     for (;;) {
-      const buf = Buffer.allocUnsafe(64 * 1024);
-      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-      if (bytesRead === 0) break;
-      const nl = buf.indexOf(10);
-      if (nl >= 0 && nl < bytesRead) {
-        parts.push(buf.subarray(0, nl));
-        break;
+      if (len === this.buf.length) {
+        const bigger = Buffer.allocUnsafe(this.buf.length * 2);
+        this.buf.copy(bigger, 0, 0, len);
+        this.buf = bigger;
       }
-      parts.push(buf.subarray(0, bytesRead));
-      pos += bytesRead;
+      const { bytesRead } = await this.fh.read(this.buf, len, this.buf.length - len, byteOffset + len);
+      const nl = this.buf.subarray(0, len + bytesRead).indexOf(10, len);
+      if (nl >= 0) return this.buf.toString('utf8', 0, nl);
+      len += bytesRead;
+      if (bytesRead === 0) return this.buf.toString('utf8', 0, len);
     }
-    return Buffer.concat(parts).toString('utf8');
-  } finally {
-    await fh.close();
+  }
+
+  async close(): Promise<void> {
+    await this.fh?.close();
+    this.fh = undefined;
   }
 }
 

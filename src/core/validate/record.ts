@@ -22,7 +22,11 @@ export interface RecordFacts {
   /** Index in FORMAT_IDS of the record's (detected) format, -1 when unknown. */
   format: number;
   idHash: number;
-  dialogueHash: number;
+  /**
+   * The dialogue's key for duplicate/dialogue: its full hash, or (for a checker made with
+   * `dialogueKey: 'signature'`) a cheap signature that must be confirmed (see rereadDialogueHash).
+   */
+  dialogueKey: number;
   /** Bit 1: some content is a string; bit 2: some content is a list. */
   kinds: number;
   /** Span of the record's JSON value in the line. */
@@ -66,13 +70,18 @@ function hashCode(c: number): void {
   H[1] = Math.imul(H[1] ^ c, 0x5bd1e995);
 }
 
-/** Hashes s with leading/trailing whitespace removed and inner whitespace runs read as one space. */
-function hashNormText(s: string): void {
+/**
+ * Hashes s with leading/trailing whitespace removed and inner whitespace runs read as one space:
+ * from index `i` in steps of `step` (1 forwards, -1 backwards), at most `limit` characters of that
+ * normalised text.
+ */
+function hashNorm(s: string, i: number, step: 1 | -1, limit: number): void {
   let a = H[0];
   let b = H[1];
   let pendingSpace = false;
   let started = false;
-  for (let i = 0; i < s.length; i++) {
+  let n = 0;
+  for (; i >= 0 && i < s.length && n < limit; i += step) {
     const c = s.charCodeAt(i);
     if (c <= 32 || c === 0xa0) {
       if (started) pendingSpace = true;
@@ -82,13 +91,33 @@ function hashNormText(s: string): void {
       a = Math.imul(a ^ 32, 0x01000193);
       b = Math.imul(b ^ 32, 0x5bd1e995);
       pendingSpace = false;
+      n++;
     }
     started = true;
     a = Math.imul(a ^ c, 0x01000193);
     b = Math.imul(b ^ c, 0x5bd1e995);
+    n++;
   }
   H[0] = a;
   H[1] = b;
+}
+
+function hashNormText(s: string): void {
+  hashNorm(s, 0, 1, Infinity);
+}
+
+/** Characters read at each end of a text for a dialogue's signature. */
+const SIG_CHARS = 64;
+
+/**
+ * Hashes the first and last SIG_CHARS characters of s as hashNormText reads it. A function of the
+ * normalised text alone (texts that hashNormText calls equal get the same value), reading at most
+ * about 2 x SIG_CHARS characters of s.
+ */
+function hashNormEnds(s: string): void {
+  hashNorm(s, 0, 1, SIG_CHARS);
+  hashCode(0x19);
+  hashNorm(s, s.length - 1, -1, SIG_CHARS);
 }
 
 function hashValue(): number {
@@ -107,50 +136,59 @@ function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function hashContent(content: unknown): void {
-  if (typeof content === 'string') hashNormText(content);
+type TextHash = (s: string) => void;
+
+function hashContent(content: unknown, text: TextHash): void {
+  if (typeof content === 'string') text(content);
   else if (Array.isArray(content)) {
     for (const p of content) {
       if (!isObj(p)) continue;
       const t = typeof p.text === 'string' ? p.text : typeof p.value === 'string' ? p.value : undefined;
       if (typeof p.type === 'string' && p.type !== 'text') hashNormText(p.type);
-      if (t !== undefined) hashNormText(t);
+      if (t !== undefined) text(t);
       hashCode(0x1f);
     }
   }
 }
 
-function hashTurns(turns: readonly TurnView[]): void {
+function hashTurns(turns: readonly TurnView[], text: TextHash): void {
   for (const t of turns) {
     const cls = roleClass(t);
     if (cls !== undefined) hashCode(cls.charCodeAt(0));
     else if (typeof t.role === 'string') hashNormText(t.role);
     hashCode(0x1e);
-    hashContent(t.content);
+    hashContent(t.content, text);
     if (t.toolCalls) hashCode(0x1c);
     hashCode(0x1d);
   }
 }
 
-function dialogueHash(view: RecordView): number {
+/**
+ * The hash of what duplicate/dialogue compares: roles and texts after trimming and collapsing
+ * whitespace. With `ends`, only the first and last characters of each text are read: a signature
+ * that equal dialogues share, cheap enough for every record, whose matches are then confirmed with
+ * the full hash.
+ */
+function dialogueHash(view: RecordView, ends = false): number {
+  const text = ends ? hashNormEnds : hashNormText;
   hashStart();
-  if (typeof view.system === 'string') hashNormText(view.system);
+  if (typeof view.system === 'string') text(view.system);
   hashCode(0x1a);
-  hashTurns(view.turns);
+  hashTurns(view.turns, text);
   if (view.chosen) {
     hashCode(0x1b);
-    hashTurns(view.chosen);
+    hashTurns(view.chosen, text);
   }
   if (view.rejected) {
     hashCode(0x1b);
-    hashTurns(view.rejected);
+    hashTurns(view.rejected, text);
   }
   return hashValue();
 }
 
 function answerHash(turns: readonly TurnView[]): number {
   hashStart();
-  hashTurns(turns);
+  hashTurns(turns, hashNormText);
   return hashValue();
 }
 
@@ -408,7 +446,15 @@ export class RecordChecker {
   private readonly forced?: FormatId;
   private readonly customSchema?: ValidateFunction;
 
-  constructor(readonly opts: ValidateOptions) {
+  /**
+   * `dialogueKey` says what RecordFacts.dialogueKey holds: the full hash of the dialogue, or a
+   * signature that reads only the ends of each text (for callers that can re-read records to
+   * confirm matching signatures: validateFile).
+   */
+  constructor(
+    readonly opts: ValidateOptions,
+    private readonly dialogueKey: 'full' | 'signature' = 'full',
+  ) {
     this.sev = new Severities(opts.rules);
     this.forced = opts.format;
     if (opts.schemaPath !== undefined) this.customSchema = customValidator(opts.schemaPath);
@@ -513,7 +559,8 @@ export class RecordChecker {
           view && (typeof view.id === 'string' || typeof view.id === 'number')
             ? hashString(typeof view.id + ':' + String(view.id))
             : NaN,
-        dialogueHash: view && sev.on('duplicate/dialogue') ? dialogueHash(view) : NaN,
+        dialogueKey:
+          view && sev.on('duplicate/dialogue') ? dialogueHash(view, this.dialogueKey === 'signature') : NaN,
         kinds: view ? contentKinds(view) : 0,
         recStart,
         recEnd,
@@ -538,6 +585,20 @@ export class RecordChecker {
   }
 }
 
+/** Parses a record again (its format known) for what the cross-record rules need of it. */
+function reread(raw: string, line: number, formatIndex: number): { text: string; view: RecordView } | undefined {
+  const text = normaliseLine(raw, line);
+  const format = FORMAT_IDS[formatIndex];
+  if (format === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return isObj(value) ? { text, view: recordView(format, value) } : undefined;
+}
+
 /** Re-reads a record to find the span a cross-record diagnostic marks. */
 export function resolveCrossSpan(
   raw: string,
@@ -545,21 +606,20 @@ export function resolveCrossSpan(
   target: CrossTarget,
   formatIndex: number,
 ): Span | undefined {
-  const text = normaliseLine(raw, line);
-  const format = FORMAT_IDS[formatIndex];
-  if (target === 'record' || format === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (!isObj(value)) return undefined;
-  const view = recordView(format, value);
-  let pointer: string | undefined;
-  if (target === 'id') pointer = view.idPtr;
-  else pointer = firstContentOfKind(view, target === 'content-string' ? KIND_STRING : KIND_LIST);
-  return pointer === undefined ? undefined : locate(text, pointer, 'value');
+  if (target === 'record') return undefined;
+  const r = reread(raw, line, formatIndex);
+  if (!r) return undefined;
+  const pointer =
+    target === 'id'
+      ? r.view.idPtr
+      : firstContentOfKind(r.view, target === 'content-string' ? KIND_STRING : KIND_LIST);
+  return pointer === undefined ? undefined : locate(r.text, pointer, 'value');
+}
+
+/** Re-reads a record for the full hash of its dialogue (NaN when it no longer parses). */
+export function rereadDialogueHash(raw: string, line: number, formatIndex: number): number {
+  const r = reread(raw, line, formatIndex);
+  return r ? dialogueHash(r.view) : NaN;
 }
 
 export type CrossTarget = 'record' | 'id' | 'content-string' | 'content-list';

@@ -6,7 +6,7 @@ import { RecordChecker } from './record';
 const init = workerData as WorkerInit;
 const port = parentPort;
 if (port) {
-  const checker = new RecordChecker(init.opts);
+  const checker = new RecordChecker(init.opts, 'signature');
   const max = init.opts.maxDiagnostics ?? Number.POSITIVE_INFINITY;
   port.on('message', (msg: WorkerRequest) => {
     if (msg.type === 'close') {

@@ -147,6 +147,52 @@ describe('validate/validateFile', function () {
     );
   });
 
+  it('duplicate dialogues: texts that share only their first and last characters are told apart', async () => {
+    // The file path compares a signature of each text's ends first and confirms matches in full.
+    const head = 'Explain the following part of the training log in detail, step by step, please: ';
+    const tail = ' -- and tell me what it means for the learning rate schedule that we chose above.';
+    const rec = (id: number, middle: string, answer = 'It means the loss plateaued.') =>
+      JSON.stringify({
+        id,
+        messages: [
+          { role: 'user', content: head + middle + tail },
+          { role: 'assistant', content: answer },
+        ],
+      });
+    const lines = [
+      rec(0, 'epoch 3 loss 1.20'),
+      rec(1, 'epoch 4 loss 1.10'),
+      rec(2, 'epoch  4   loss 1.10'), // line 2 = line 1 after collapsing whitespace
+      rec(3, 'epoch 5 loss 1.05'),
+      rec(4, 'epoch 3 loss 1.20'), // = line 0
+      rec(5, 'epoch 3 loss 1.20', 'It means the loss went down.'), // same question, other answer
+      rec(6, 'epoch 4 loss 1.10'), // = line 1 (and line 2)
+    ];
+    const p = join(dir, 'near-duplicates.jsonl');
+    writeFileSync(p, lines.join('\n') + '\n');
+    const expected = [
+      { line: 2, first: 1 },
+      { line: 4, first: 0 },
+      { line: 6, first: 1 },
+    ];
+    const results = [
+      await validateFile(p, { workers: 0 }),
+      await validateFile(p, { workers: 2, workerScript: WORKER, minWorkerBytes: 0 }),
+    ];
+    for (const r of results) {
+      assert.deepEqual(
+        r.diagnostics.map((d) => ({ line: d.line, code: d.code, message: d.message })),
+        expected.map((e) => ({
+          line: e.line,
+          code: 'duplicate/dialogue',
+          message: `duplicate dialogue: same content as line ${e.first + 1}`,
+        })),
+      );
+      assert.equal(r.total, expected.length);
+    }
+    assert.deepEqual(validateText(lines.join('\n')), results[0].diagnostics);
+  });
+
   it('empty file, file without final newline, CRLF', async () => {
     const p = join(dir, 'small.jsonl');
     writeFileSync(p, '');
