@@ -586,7 +586,11 @@ export class RecordChecker {
 }
 
 /** Parses a record again (its format known) for what the cross-record rules need of it. */
-function reread(raw: string, line: number, formatIndex: number): { text: string; view: RecordView } | undefined {
+function reread(
+  raw: string,
+  line: number,
+  formatIndex: number,
+): { text: string; view: RecordView } | undefined {
   const text = normaliseLine(raw, line);
   const format = FORMAT_IDS[formatIndex];
   if (format === undefined) return undefined;
