@@ -3,8 +3,8 @@
  * range) and compact per-record facts for the cross-record rules. Runs in a worker or in-process.
  */
 import { Column } from './column';
-import { forEachLine } from './lines';
-import type { RecordChecker } from './record';
+import { forEachLine, LineReader } from './lines';
+import { rereadDialogueHash, type RecordChecker } from './record';
 import type { Diagnostic, ValidateOptions } from './types';
 
 export interface ChunkTask {
@@ -28,14 +28,26 @@ export interface ChunkResult {
   format: Int8Array;
   idHash: Float64Array;
   dialogueKey: Float64Array;
+  dialogueFull: Float64Array;
   kinds: Uint8Array;
   recStart: Uint32Array;
   recEnd: Uint32Array;
 }
 
-export type WorkerRequest = { type: 'task'; task: ChunkTask } | { type: 'close' };
+/** Records to read again by byte offset, for the full hashes of their dialogues. */
+export interface HashTask {
+  id: number;
+  path: string;
+  offsets: Float64Array;
+  lines: Float64Array;
+  formats: Int8Array;
+}
+
+export type WorkerRequest = { type: 'task'; task: ChunkTask } | { type: 'hash'; task: HashTask };
 export type WorkerResponse =
-  { type: 'result'; result: ChunkResult } | { type: 'error'; id: number; message: string };
+  | { type: 'result'; result: ChunkResult }
+  | { type: 'hashes'; id: number; hashes: Float64Array }
+  | { type: 'error'; id: number; message: string };
 export interface WorkerInit {
   opts: ValidateOptions;
 }
@@ -55,11 +67,13 @@ export async function checkChunk(
   const format = new Column((n) => new Int8Array(n));
   const idHash = new Column((n) => new Float64Array(n));
   const dialogueKey = new Column((n) => new Float64Array(n));
+  const dialogueFull = new Column((n) => new Float64Array(n));
   const kinds = new Column((n) => new Uint8Array(n));
   const recStart = new Column((n) => new Uint32Array(n));
   const recEnd = new Column((n) => new Uint32Array(n));
   // Line numbers only matter for BOM handling (line 0 of the file) and for the result.
   const firstLineOfFile = task.start === 0;
+  checker.resetSignatures();
   const lines = await forEachLine(
     task.path,
     task.start,
@@ -78,6 +92,7 @@ export async function checkChunk(
         format.push(f.format);
         idHash.push(f.idHash);
         dialogueKey.push(f.dialogueKey);
+        dialogueFull.push(f.dialogueFull);
         kinds.push(f.kinds);
         recStart.push(f.recStart);
         recEnd.push(f.recEnd);
@@ -97,6 +112,7 @@ export async function checkChunk(
     format: format.done(),
     idHash: idHash.done(),
     dialogueKey: dialogueKey.done(),
+    dialogueFull: dialogueFull.done(),
     kinds: kinds.done(),
     recStart: recStart.done(),
     recEnd: recEnd.done(),
@@ -104,7 +120,30 @@ export async function checkChunk(
 }
 
 export function transferList(r: ChunkResult): ArrayBuffer[] {
-  return [r.factLine, r.factOffset, r.format, r.idHash, r.dialogueKey, r.kinds, r.recStart, r.recEnd].map(
-    (a) => a.buffer as ArrayBuffer,
-  );
+  return [
+    r.factLine,
+    r.factOffset,
+    r.format,
+    r.idHash,
+    r.dialogueKey,
+    r.dialogueFull,
+    r.kinds,
+    r.recStart,
+    r.recEnd,
+  ].map((a) => a.buffer as ArrayBuffer);
+}
+
+/** The full dialogue hash of each record of a HashTask, in its order (read in file order). */
+export async function hashRecords(t: HashTask): Promise<Float64Array> {
+  const out = new Float64Array(t.offsets.length);
+  const order = Array.from(out.keys()).sort((a, b) => t.offsets[a] - t.offsets[b]);
+  const reader = new LineReader(t.path);
+  try {
+    for (const i of order) {
+      out[i] = rereadDialogueHash(await reader.read(t.offsets[i]), t.lines[i], t.formats[i]);
+    }
+  } finally {
+    await reader.close();
+  }
+  return out;
 }

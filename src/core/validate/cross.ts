@@ -29,18 +29,30 @@ interface Remembered {
 /** Where a diagnostic goes and how its record is found again. */
 type Marked = Pick<RecordFacts, 'format' | 'recStart' | 'recEnd'>;
 
-/** A record whose dialogue signature matched that of an earlier record. */
-interface Candidate extends Remembered {
+/** A record to read again: its caller's handle, line and format index. */
+export interface RecordRef {
+  ref: number;
+  line: number;
   format: number;
+}
+
+/** A record with a dialogue signature that another record has too. */
+interface Member extends RecordRef {
+  /** Full dialogue hash, NaN until known. */
+  full: number;
+}
+
+/** A record whose dialogue signature matched that of an earlier record. */
+interface Candidate extends Member, Remembered {
   /** Slot of the first record with that signature. */
   first: number;
 }
 
 /**
- * The full dialogue hash of a record, re-read by its `ref` (NaN when it cannot be read back as a
- * record of that format).
+ * The full dialogue hashes of records read again by their refs, in the order given (NaN for one
+ * that can no longer be read as a record of its format).
  */
-export type DialogueHashOf = (ref: number, line: number, format: number) => Promise<number>;
+export type DialogueHashes = (records: RecordRef[]) => Promise<Float64Array>;
 
 export class CrossState {
   private readonly ids = new Map<number, number>();
@@ -49,6 +61,7 @@ export class CrossState {
   private readonly firstLine = new Column((n) => new Uint32Array(n));
   private readonly firstRef = new Column((n) => new Float64Array(n));
   private readonly firstFormat = new Column((n) => new Int8Array(n));
+  private readonly firstFull = new Column((n) => new Float64Array(n));
   private readonly candidates: Candidate[] = [];
   private readonly kindFirst = new Map<number, number>();
   private driftReported = false;
@@ -112,8 +125,10 @@ export class CrossState {
         this.firstLine.push(line);
         this.firstRef.push(ref);
         this.firstFormat.push(f.format);
+        this.firstFull.push(f.dialogueFull);
       } else if (this.signatures) {
-        this.candidates.push({ line, ref, format: f.format, recStart: f.recStart, recEnd: f.recEnd, first });
+        const { format, recStart, recEnd, dialogueFull: full } = f;
+        this.candidates.push({ line, ref, format, recStart, recEnd, first, full });
       } else this.emitDuplicate(f, line, ref, this.firstLine.get(first));
     }
     if (f.kinds !== 0 && !this.driftReported) {
@@ -161,9 +176,11 @@ export class CrossState {
 
   /**
    * Confirms the records held by signature: each is a duplicate of the first earlier record with
-   * the same signature and the same full hash. Call once after the last record, before finish.
+   * the same signature and the same full hash. Full hashes not known yet are asked of `hashes` in
+   * one batch. Call once after the last record, before finish.
    */
-  async confirmDialogues(hashOf: DialogueHashOf): Promise<void> {
+  async confirmDialogues(hashes: DialogueHashes): Promise<void> {
+    if (this.candidates.length === 0) return;
     const groups = new Map<number, Candidate[]>();
     for (const c of this.candidates) {
       const g = groups.get(c.first);
@@ -171,17 +188,25 @@ export class CrossState {
       else groups.set(c.first, [c]);
     }
     this.candidates.length = 0;
+    // Each group: its first record, then the later ones in line order.
+    const firsts = new Map<number, Member>();
+    for (const slot of groups.keys()) {
+      const ref = this.firstRef.get(slot);
+      const line = this.firstLine.get(slot);
+      firsts.set(slot, { ref, line, format: this.firstFormat.get(slot), full: this.firstFull.get(slot) });
+    }
+    const unknown = [...firsts.values(), ...[...groups.values()].flat()].filter((m) => Number.isNaN(m.full));
+    const got = unknown.length > 0 ? await hashes(unknown) : new Float64Array(0);
+    unknown.forEach((m, i) => (m.full = got[i]));
     const found: { c: Candidate; firstLine: number }[] = [];
-    for (const [slot, members] of groups) {
+    for (const [slot, later] of groups) {
+      const first = firsts.get(slot) as Member;
       const seen = new Map<number, number>(); // full hash -> first line with it
-      const line0 = this.firstLine.get(slot);
-      const h0 = await hashOf(this.firstRef.get(slot), line0, this.firstFormat.get(slot));
-      if (!Number.isNaN(h0)) seen.set(h0, line0);
-      for (const c of members) {
-        const h = await hashOf(c.ref, c.line, c.format);
-        if (Number.isNaN(h)) continue;
-        const firstLine = seen.get(h);
-        if (firstLine === undefined) seen.set(h, c.line);
+      if (!Number.isNaN(first.full)) seen.set(first.full, first.line);
+      for (const c of later) {
+        if (Number.isNaN(c.full)) continue;
+        const firstLine = seen.get(c.full);
+        if (firstLine === undefined) seen.set(c.full, c.line);
         else found.push({ c, firstLine });
       }
     }

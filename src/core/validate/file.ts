@@ -5,15 +5,17 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { FormatId } from '../model';
 import {
   checkChunk,
+  hashRecords,
   type ChunkResult,
   type ChunkTask,
+  type HashTask,
   type WorkerInit,
   type WorkerRequest,
   type WorkerResponse,
 } from './chunk';
-import { CrossState } from './cross';
+import { CrossState, type DialogueHashes, type RecordRef } from './cross';
 import { LineReader, splitOnLines } from './lines';
-import { RecordChecker, resolveCrossSpan, rereadDialogueHash } from './record';
+import { RecordChecker, resolveCrossSpan } from './record';
 import { FORMAT_IDS } from './schemas';
 import type { Diagnostic, ValidateOptions } from './types';
 import { byPosition, publicDiagnostic } from './validator';
@@ -57,6 +59,16 @@ function abortError(signal: AbortSignal): Error {
   const e = new Error('validation was cancelled');
   e.name = 'AbortError';
   return e;
+}
+
+function hashTask(path: string, refs: readonly RecordRef[], id = 0): HashTask {
+  return {
+    id,
+    path,
+    offsets: Float64Array.from(refs, (r) => r.ref),
+    lines: Float64Array.from(refs, (r) => r.line),
+    formats: Int8Array.from(refs, (r) => r.format),
+  };
 }
 
 /** Merges chunk results in file order and runs the cross-record rules. */
@@ -103,6 +115,7 @@ class Merger {
           format: r.format[i],
           idHash: r.idHash[i],
           dialogueKey: r.dialogueKey[i],
+          dialogueFull: r.dialogueFull[i],
           kinds: r.kinds[i],
           recStart: r.recStart[i],
           recEnd: r.recEnd[i],
@@ -113,14 +126,15 @@ class Merger {
     this.lines += r.lines;
   }
 
-  async finish(path: string): Promise<{ diagnostics: Diagnostic[]; total: number; errors: number }> {
+  async finish(
+    path: string,
+    hashes: DialogueHashes,
+  ): Promise<{ diagnostics: Diagnostic[]; total: number; errors: number }> {
+    await this.cross.confirmDialogues(hashes);
+    this.cross.finish();
     const reader = new LineReader(path);
     const cross: Diagnostic[] = [];
     try {
-      await this.cross.confirmDialogues(async (ref, line, format) =>
-        rereadDialogueHash(await reader.read(ref), line, format),
-      );
-      this.cross.finish();
       for (const p of this.cross.out) {
         const span =
           p.target === 'record'
@@ -173,6 +187,7 @@ export async function validateFile(
   const size = (await stat(path)).size;
   const merger = new Merger(checker, max, ropts.format !== undefined);
   const nWorkers = Math.max(0, Math.min(wanted ?? availableParallelism(), 64));
+  let finished: Awaited<ReturnType<Merger['finish']>>;
 
   if (nWorkers <= 1 || size < minWorkerBytes) {
     const r = await checkChunk(
@@ -184,12 +199,12 @@ export async function validateFile(
     );
     if (signal?.aborted) throw abortError(signal);
     merger.add(r);
+    finished = await merger.finish(path, (refs) => hashRecords(hashTask(path, refs)));
   } else {
     const chunk = Math.min(32 << 20, Math.max(1 << 20, Math.ceil(size / (nWorkers * 8))));
     const ranges = await splitOnLines(path, size, chunk);
     const tasks: ChunkTask[] = ranges.map(([start, end], id) => ({ id, path, start, end }));
-    await runWorkers(
-      tasks,
+    const pool = new WorkerPool(
       Math.min(nWorkers, tasks.length),
       workerScript ?? join(__dirname, 'validate.worker.js'),
       { opts: ropts },
@@ -200,76 +215,136 @@ export async function validateFile(
             maxYoungGenerationSizeMb: Math.max(4, Math.round(workerHeapMb / 8)),
           },
       signal,
-      (r) => {
-        merger.add(r);
-        onProgress?.(tasks[r.id].end, size);
-      },
     );
+    try {
+      await Promise.all(
+        tasks.map(async (task) => {
+          const res = await pool.submit({ type: 'task', task });
+          if (res.type !== 'result') throw new Error(`validation worker answered ${res.type}`);
+          merger.add(res.result);
+          onProgress?.(task.end, size);
+        }),
+      );
+      finished = await merger.finish(path, async (refs) => {
+        // In file order, one contiguous share per worker.
+        const sorted = refs.map((r, i) => ({ r, i })).sort((a, b) => a.r.ref - b.r.ref);
+        const per = Math.ceil(sorted.length / pool.size);
+        const out = new Float64Array(refs.length);
+        await Promise.all(
+          Array.from({ length: Math.ceil(sorted.length / per) }, async (_, k) => {
+            const part = sorted.slice(k * per, (k + 1) * per);
+            const task = hashTask(
+              path,
+              part.map((p) => p.r),
+              k,
+            );
+            const res = await pool.submit({ type: 'hash', task });
+            if (res.type !== 'hashes') throw new Error(`validation worker answered ${res.type}`);
+            part.forEach((p, j) => (out[p.i] = res.hashes[j]));
+          }),
+        );
+        return out;
+      });
+    } finally {
+      pool.close();
+    }
   }
-  const { diagnostics, total, errors } = await merger.finish(path);
+  const { diagnostics, total, errors } = finished;
   onProgress?.(size, size);
   return { diagnostics, total, errors, lines: merger.lines, format: ropts.format ?? merger.majorFormat() };
 }
 
-function runWorkers(
-  tasks: ChunkTask[],
-  n: number,
-  script: string,
-  init: WorkerInit,
-  resourceLimits: ResourceLimits | undefined,
-  signal: AbortSignal | undefined,
-  onResult: (r: ChunkResult) => void,
-): Promise<void> {
-  return new Promise<void>((resolvePromise, reject) => {
-    const pool: Worker[] = [];
-    let nextTask = 0;
-    let done = 0;
-    let settled = false;
-    const finish = (err?: Error): void => {
-      if (settled) return;
-      settled = true;
-      signal?.removeEventListener('abort', onAbort);
-      for (const w of pool) void w.terminate();
-      if (err) reject(err);
-      else resolvePromise();
-    };
-    const onAbort = (): void => finish(abortError(signal as AbortSignal));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const feed = (w: Worker): void => {
-      if (nextTask < tasks.length) {
-        const req: WorkerRequest = { type: 'task', task: tasks[nextTask++] };
-        w.postMessage(req);
-      }
-    };
-    for (let i = 0; i < n; i++) {
+interface Job {
+  req: WorkerRequest;
+  resolve: (res: WorkerResponse) => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * Validation workers, each given one request at a time. The first failure (a worker's error, a
+ * crash, the signal) fails every pending request and stops the pool.
+ */
+class WorkerPool {
+  private readonly workers: Worker[] = [];
+  private readonly idle: Worker[] = [];
+  private readonly busy = new Map<Worker, Job>();
+  private readonly queue: Job[] = [];
+  private failure?: Error;
+  private readonly onAbort = (): void => this.fail(abortError(this.signal as AbortSignal));
+
+  constructor(
+    n: number,
+    script: string,
+    init: WorkerInit,
+    resourceLimits: ResourceLimits | undefined,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+    for (let i = 0; i < n && !this.failure; i++) {
       let w: Worker;
       try {
         w = new Worker(script, { workerData: init, resourceLimits });
       } catch (e) {
-        finish(e instanceof Error ? e : new Error(String(e)));
+        this.fail(e instanceof Error ? e : new Error(String(e)));
         return;
       }
-      pool.push(w);
+      this.workers.push(w);
+      this.idle.push(w);
       w.on('message', (msg: WorkerResponse) => {
-        if (settled) return;
+        const job = this.busy.get(w);
+        if (!job) return;
+        this.busy.delete(w);
         if (msg.type === 'error') {
-          finish(new Error(`validation worker failed on a part of the file: ${msg.message}`));
+          this.fail(new Error(`validation worker failed on a part of the file: ${msg.message}`));
           return;
         }
-        try {
-          onResult(msg.result);
-        } catch (e) {
-          finish(e instanceof Error ? e : new Error(String(e)));
-          return;
-        }
-        if (++done === tasks.length) finish();
-        else feed(w);
+        this.idle.push(w);
+        job.resolve(msg);
+        this.pump();
       });
-      w.on('error', (e) => finish(new Error(`validation worker crashed: ${e.message}`)));
+      w.on('error', (e) => this.fail(new Error(`validation worker crashed: ${e.message}`)));
       w.on('exit', (code) => {
-        if (!settled && code !== 0) finish(new Error(`validation worker exited with code ${code}`));
+        if (code !== 0) this.fail(new Error(`validation worker exited with code ${code}`));
       });
-      feed(w);
     }
-  });
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  submit(req: WorkerRequest): Promise<WorkerResponse> {
+    return new Promise((resolve, reject) => {
+      if (this.failure) {
+        reject(this.failure);
+        return;
+      }
+      this.queue.push({ req, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.idle.length > 0 && this.queue.length > 0) {
+      const w = this.idle.pop() as Worker;
+      const job = this.queue.shift() as Job;
+      this.busy.set(w, job);
+      w.postMessage(job.req);
+    }
+  }
+
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    for (const job of [...this.busy.values(), ...this.queue]) job.reject(err);
+    this.busy.clear();
+    this.queue.length = 0;
+    this.close();
+  }
+
+  close(): void {
+    this.failure ??= new Error('the validation workers were stopped');
+    this.signal?.removeEventListener('abort', this.onAbort);
+    for (const w of this.workers) void w.terminate();
+  }
 }

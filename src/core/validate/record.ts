@@ -27,6 +27,11 @@ export interface RecordFacts {
    * `dialogueKey: 'signature'`) a cheap signature that must be confirmed (see rereadDialogueHash).
    */
   dialogueKey: number;
+  /**
+   * With signatures: the full hash too, when the signature was already seen since the last
+   * `resetSignatures` (likely a duplicate, so worth hashing while the record is at hand); else NaN.
+   */
+  dialogueFull: number;
   /** Bit 1: some content is a string; bit 2: some content is a list. */
   kinds: number;
   /** Span of the record's JSON value in the line. */
@@ -445,6 +450,8 @@ export class RecordChecker {
   readonly sev: Severities;
   private readonly forced?: FormatId;
   private readonly customSchema?: ValidateFunction;
+  /** Signatures seen since the last resetSignatures. */
+  private readonly signatures = new Set<number>();
 
   /**
    * `dialogueKey` says what RecordFacts.dialogueKey holds: the full hash of the dialogue, or a
@@ -469,6 +476,26 @@ export class RecordChecker {
     detail?: string,
   ): Diagnostic {
     return { line, startCol: span.start, endCol: span.end, severity, code: detail ?? code, message };
+  }
+
+  /** Forgets the signatures seen so far (at the start of each part of a file). */
+  resetSignatures(): void {
+    this.signatures.clear();
+  }
+
+  /** The dialogue key and full hash of a record's facts. */
+  private dialogueFacts(view: RecordView | undefined): Pick<RecordFacts, 'dialogueKey' | 'dialogueFull'> {
+    if (!view || !this.sev.on('duplicate/dialogue')) return { dialogueKey: NaN, dialogueFull: NaN };
+    if (this.dialogueKey === 'full') {
+      const h = dialogueHash(view);
+      return { dialogueKey: h, dialogueFull: h };
+    }
+    const sig = dialogueHash(view, true);
+    if (!this.signatures.has(sig)) {
+      this.signatures.add(sig);
+      return { dialogueKey: sig, dialogueFull: NaN };
+    }
+    return { dialogueKey: sig, dialogueFull: dialogueHash(view) };
   }
 
   /** Checks one line (0-based number, text without its line ending). */
@@ -559,8 +586,7 @@ export class RecordChecker {
           view && (typeof view.id === 'string' || typeof view.id === 'number')
             ? hashString(typeof view.id + ':' + String(view.id))
             : NaN,
-        dialogueKey:
-          view && sev.on('duplicate/dialogue') ? dialogueHash(view, this.dialogueKey === 'signature') : NaN,
+        ...this.dialogueFacts(view),
         kinds: view ? contentKinds(view) : 0,
         recStart,
         recEnd,

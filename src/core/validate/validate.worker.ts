@@ -1,6 +1,13 @@
 /** Worker entry (bundled to dist/validate.worker.js): validates the byte ranges it is sent. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { checkChunk, transferList, type WorkerInit, type WorkerRequest, type WorkerResponse } from './chunk';
+import {
+  checkChunk,
+  hashRecords,
+  transferList,
+  type WorkerInit,
+  type WorkerRequest,
+  type WorkerResponse,
+} from './chunk';
 import { RecordChecker } from './record';
 
 const init = workerData as WorkerInit;
@@ -9,20 +16,23 @@ if (port) {
   const checker = new RecordChecker(init.opts, 'signature');
   const max = init.opts.maxDiagnostics ?? Number.POSITIVE_INFINITY;
   port.on('message', (msg: WorkerRequest) => {
-    if (msg.type === 'close') {
-      port.close();
-      return;
-    }
-    const task = msg.task;
-    checkChunk(checker, task, max).then(
-      (result) => {
-        const res: WorkerResponse = { type: 'result', result };
-        port.postMessage(res, transferList(result));
-      },
+    const id = msg.task.id;
+    const work: Promise<[WorkerResponse, ArrayBuffer[]]> =
+      msg.type === 'task'
+        ? checkChunk(checker, msg.task, max).then((result) => [
+            { type: 'result', result },
+            transferList(result),
+          ])
+        : hashRecords(msg.task).then((hashes) => [
+            { type: 'hashes', id, hashes },
+            [hashes.buffer as ArrayBuffer],
+          ]);
+    work.then(
+      ([res, transfer]) => port.postMessage(res, transfer),
       (e: unknown) => {
         const res: WorkerResponse = {
           type: 'error',
-          id: task.id,
+          id,
           message: e instanceof Error ? e.message : String(e),
         };
         port.postMessage(res);

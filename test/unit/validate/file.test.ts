@@ -148,7 +148,8 @@ describe('validate/validateFile', function () {
   });
 
   it('duplicate dialogues: texts that share only their first and last characters are told apart', async () => {
-    // The file path compares a signature of each text's ends first and confirms matches in full.
+    // The file path compares a signature of each text's ends first and confirms matches in full,
+    // within one part of the file and across parts (workers).
     const head = 'Explain the following part of the training log in detail, step by step, please: ';
     const tail = ' -- and tell me what it means for the learning rate schedule that we chose above.';
     const rec = (id: number, middle: string, answer = 'It means the loss plateaued.') =>
@@ -162,18 +163,25 @@ describe('validate/validateFile', function () {
     const lines = [
       rec(0, 'epoch 3 loss 1.20'),
       rec(1, 'epoch 4 loss 1.10'),
-      rec(2, 'epoch  4   loss 1.10'), // line 2 = line 1 after collapsing whitespace
+      rec(2, 'epoch  4   loss 1.10'), // = line 1 after collapsing whitespace
       rec(3, 'epoch 5 loss 1.05'),
       rec(4, 'epoch 3 loss 1.20'), // = line 0
       rec(5, 'epoch 3 loss 1.20', 'It means the loss went down.'), // same question, other answer
       rec(6, 'epoch 4 loss 1.10'), // = line 1 (and line 2)
     ];
+    // About 3 MB of other records, then duplicates of records at the start: with workers, they are
+    // checked in another part of the file than their first occurrence.
+    for (let i = 0; lines.length < 12000; i++) lines.push(rec(1000 + i, `step ${i} loss ${i / 7}`));
+    lines.push(rec(7, 'epoch 5 loss 1.05'), rec(8, 'epoch 6 loss 0.90'), rec(9, 'epoch 4 loss 1.10'));
+    const n = lines.length;
     const p = join(dir, 'near-duplicates.jsonl');
     writeFileSync(p, lines.join('\n') + '\n');
     const expected = [
       { line: 2, first: 1 },
       { line: 4, first: 0 },
       { line: 6, first: 1 },
+      { line: n - 3, first: 3 },
+      { line: n - 1, first: 1 },
     ];
     const results = [
       await validateFile(p, { workers: 0 }),
