@@ -112,7 +112,7 @@ function hashNormText(s: string): void {
 }
 
 /** Characters read at each end of a text for a dialogue's signature. */
-const SIG_CHARS = 64;
+const SIG_CHARS = 32;
 
 /**
  * Hashes the first and last SIG_CHARS characters of s as hashNormText reads it. A function of the
