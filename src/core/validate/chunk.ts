@@ -78,8 +78,9 @@ export async function checkChunk(
     task.path,
     task.start,
     task.end,
-    (text, index, byteOffset) => {
-      const r = checker.check(text, firstLineOfFile ? index : index + 1);
+    (l) => {
+      const index = l.index;
+      const r = checker.checkRaw(l, firstLineOfFile ? index : index + 1);
       for (const d of r.diagnostics) {
         total++;
         if (d.severity === 'error') errors++;
@@ -88,7 +89,7 @@ export async function checkChunk(
       const f = r.facts;
       if (f) {
         factLine.push(index);
-        factOffset.push(byteOffset);
+        factOffset.push(l.byteOffset);
         format.push(f.format);
         idHash.push(f.idHash);
         dialogueKey.push(f.dialogueKey);

@@ -85,31 +85,50 @@ export class CrossState {
     private readonly signatures = false,
   ) {}
 
-  private emit(
+  /** A diagnostic, counted; undefined when its rule is off. */
+  private make(
     code: RuleCode,
     f: Marked,
     line: number,
     ref: number,
     target: CrossTarget,
     message: string,
-  ): void {
+  ): PendingDiagnostic | undefined {
     const s = this.sev.get(code);
-    if (s === 'off') return;
+    if (s === 'off') return undefined;
     this.total++;
     if (s === 'error') this.errors++;
-    if (this.out.length < this.keep) {
-      this.out.push({
-        line,
-        startCol: f.recStart,
-        endCol: f.recEnd,
-        severity: s,
-        code,
-        message,
-        target,
-        format: f.format,
-        ref,
-      });
-    }
+    return {
+      line,
+      startCol: f.recStart,
+      endCol: f.recEnd,
+      severity: s,
+      code,
+      message,
+      target,
+      format: f.format,
+      ref,
+    };
+  }
+
+  /** Keeps a diagnostic of the record being added (records come in line order). */
+  private push(p: PendingDiagnostic | undefined): void {
+    if (p && this.out.length < this.keep) this.out.push(p);
+  }
+
+  private emit(...args: Parameters<CrossState['make']>): void {
+    this.push(this.make(...args));
+  }
+
+  /**
+   * Adds diagnostics found after the records were fed, in line order among themselves: `out` keeps
+   * the first `keep` of all by line.
+   */
+  private merge(late: PendingDiagnostic[]): void {
+    if (late.length === 0) return;
+    const all = this.out.concat(late.slice(0, this.keep)).sort((a, b) => a.line - b.line);
+    this.out.length = 0;
+    for (const p of all.slice(0, this.keep)) this.out.push(p);
   }
 
   add(line: number, f: RecordFacts, ref: number): void {
@@ -129,7 +148,7 @@ export class CrossState {
       } else if (this.signatures) {
         const { format, recStart, recEnd, dialogueFull: full } = f;
         this.candidates.push({ line, ref, format, recStart, recEnd, first, full });
-      } else this.emitDuplicate(f, line, ref, this.firstLine.get(first));
+      } else this.push(this.duplicate(f, line, ref, this.firstLine.get(first)));
     }
     if (f.kinds !== 0 && !this.driftReported) {
       for (const k of [KIND_STRING, KIND_LIST]) {
@@ -163,15 +182,9 @@ export class CrossState {
     }
   }
 
-  private emitDuplicate(f: Marked, line: number, ref: number, firstLine: number): void {
-    this.emit(
-      'duplicate/dialogue',
-      f,
-      line,
-      ref,
-      'record',
-      `duplicate dialogue: same content as line ${firstLine + 1}`,
-    );
+  private duplicate(f: Marked, line: number, ref: number, firstLine: number): PendingDiagnostic | undefined {
+    const message = `duplicate dialogue: same content as line ${firstLine + 1}`;
+    return this.make('duplicate/dialogue', f, line, ref, 'record', message);
   }
 
   /**
@@ -211,7 +224,12 @@ export class CrossState {
       }
     }
     found.sort((a, b) => a.c.line - b.c.line);
-    for (const { c, firstLine } of found) this.emitDuplicate(c, c.line, c.ref, firstLine);
+    const late: PendingDiagnostic[] = [];
+    for (const { c, firstLine } of found) {
+      const p = this.duplicate(c, c.line, c.ref, firstLine);
+      if (p) late.push(p);
+    }
+    this.merge(late);
   }
 
   /** Runs the whole-file rules (mixed formats); call once after the last record. */
@@ -241,10 +259,6 @@ export class CrossState {
         });
       }
     }
-    pending.sort((a, b) => a.line - b.line);
-    for (const p of pending) {
-      if (this.out.length >= this.keep) break;
-      this.out.push(p);
-    }
+    this.merge(pending.sort((a, b) => a.line - b.line));
   }
 }

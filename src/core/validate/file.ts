@@ -136,10 +136,8 @@ class Merger {
     const cross: Diagnostic[] = [];
     try {
       for (const p of this.cross.out) {
-        const span =
-          p.target === 'record'
-            ? undefined
-            : resolveCrossSpan(await reader.read(p.ref), p.line, p.target, p.format);
+        // Spans are found again in the exact text (records may have been checked as bytes).
+        const span = resolveCrossSpan(await reader.read(p.ref), p.line, p.target, p.format);
         cross.push(publicDiagnostic(p, span));
       }
     } finally {

@@ -1,16 +1,36 @@
+import { isUtf8 } from 'node:buffer';
 import { open, type FileHandle } from 'node:fs/promises';
 
 /**
+ * One line as forEachLine hands it over (the same object, updated for each line, valid during the
+ * call only). `latin` is the line's bytes read as Latin-1: one character per byte, so that it costs
+ * a copy rather than a UTF-8 decode, its indices are byte offsets, and JSON.parse reads its
+ * structure exactly (every byte of a multi-byte character is >= 0x80, never JSON syntax). The
+ * exact text is `buf.toString('utf8', start, end)`.
+ */
+export interface RawLine {
+  latin: string;
+  /** Line number within the range, from 0. */
+  index: number;
+  /** File offset of the line. */
+  byteOffset: number;
+  buf: Buffer;
+  start: number;
+  end: number;
+  /** Whether the block the line is in is valid UTF-8. */
+  validUtf8: boolean;
+}
+
+/**
  * Reads the lines of file[start, end) (start at a line start, end at a line start or EOF) and calls
- * onLine(text, index, byteOffset) for each, in order; text has no '\n' (a '\r' before it stays).
- * Decodes a block at a time and never holds more than one block (or one line, if longer).
- * Returns the number of lines.
+ * onLine for each, in order; a line has no '\n' (a '\r' before it stays). Reads a block at a time
+ * and never holds more than one block (or one line, if longer). Returns the number of lines.
  */
 export async function forEachLine(
   path: string,
   start: number,
   end: number,
-  onLine: (text: string, index: number, byteOffset: number) => void,
+  onLine: (line: RawLine) => void,
   shouldStop?: () => boolean,
   onBlock?: (bytesDone: number) => void,
   blockSize = 1 << 20,
@@ -23,6 +43,7 @@ export async function forEachLine(
     let pos = start; // file offset of buf[0]
     let filled = (await fh.read(buf, 0, Math.min(buf.length, end - start), start)).bytesRead;
     let index = 0;
+    const line: RawLine = { latin: '', index: 0, byteOffset: 0, buf, start: 0, end: 0, validUtf8: true };
     while (filled > 0) {
       if (shouldStop?.()) return index;
       const eof = pos + filled >= end;
@@ -45,20 +66,21 @@ export async function forEachLine(
       const next = !eof
         ? fh.read(other, carry, Math.min(other.length - carry, end - nextAt), nextAt)
         : undefined;
-      const text = buf.toString('utf8', 0, usable);
-      let bpos = 0;
-      let spos = 0;
+      const text = buf.toString('latin1', 0, usable);
+      line.buf = buf;
+      line.validUtf8 = isUtf8(buf.subarray(0, usable));
+      let at = 0;
       try {
-        while (bpos < usable) {
-          const bnl = buf.indexOf(10, bpos);
-          if (bnl < 0 || bnl >= usable) {
-            onLine(text.slice(spos), index++, pos + bpos);
-            break;
-          }
-          const snl = text.indexOf('\n', spos);
-          onLine(text.slice(spos, snl), index++, pos + bpos);
-          bpos = bnl + 1;
-          spos = snl + 1;
+        while (at < usable) {
+          let nl = text.indexOf('\n', at);
+          if (nl < 0) nl = usable;
+          line.latin = text.slice(at, nl);
+          line.index = index++;
+          line.byteOffset = pos + at;
+          line.start = at;
+          line.end = nl;
+          onLine(line);
+          at = nl + 1;
         }
       } finally {
         // Never leave a read in flight on a file handle that is about to close.

@@ -2,9 +2,11 @@
  * Per-record validation: JSON syntax, schema, and the lint rules that need only one record.
  * Also computes the compact facts that the cross-record rules need (hashes as numbers).
  */
+import { isAscii } from 'node:buffer';
 import type { ValidateFunction } from 'ajv/dist/2020';
 import { detectRecordFormat } from '../formats/detect';
 import type { FormatId } from '../model';
+import type { RawLine } from './lines';
 import { findSyntaxError, locate, parsePointer, type Span } from './locate';
 import { builtinValidator, customValidator, FORMAT_IDS, schemaProblems } from './schemas';
 import {
@@ -75,19 +77,50 @@ function hashCode(c: number): void {
   H[1] = Math.imul(H[1] ^ c, 0x5bd1e995);
 }
 
+/** Characters read at each end of a text for a dialogue's signature. */
+const SIG_CHARS = 32;
+
+/**
+ * How hashNorm reads characters: EXACT, each UTF-16 code unit; LEADS and BYTES, each character by
+ * the first byte of its UTF-8 form, from UTF-16 text (LEADS) or from raw UTF-8 read as Latin-1, one
+ * char per byte (BYTES, see RawLine). LEADS and BYTES give the same value for the same text, so
+ * signatures of records read either way compare alike.
+ */
+const EXACT = 0;
+const LEADS = 1;
+const BYTES = 2;
+type Reading = typeof EXACT | typeof LEADS | typeof BYTES;
+
 /**
  * Hashes s with leading/trailing whitespace removed and inner whitespace runs read as one space:
  * from index `i` in steps of `step` (1 forwards, -1 backwards), at most `limit` characters of that
- * normalised text.
+ * normalised text, read as `how` says.
  */
-function hashNorm(s: string, i: number, step: 1 | -1, limit: number): void {
+function hashNorm(s: string, how: Reading, i: number, step: 1 | -1, limit: number): void {
   let a = H[0];
   let b = H[1];
   let pendingSpace = false;
   let started = false;
   let n = 0;
   for (; i >= 0 && i < s.length && n < limit; i += step) {
-    const c = s.charCodeAt(i);
+    let c = s.charCodeAt(i);
+    if (how === EXACT) {
+      // every code unit as it is
+    } else if (how === BYTES) {
+      if (c === 0xc2 && step === 1 && s.charCodeAt(i + 1) === 0xa0) {
+        c = 0xa0; // U+00A0 NO-BREAK SPACE
+        i++;
+      } else if (c === 0xa0 && step === -1 && s.charCodeAt(i - 1) === 0xc2) i--;
+      else if (c >= 0x80 && c < 0xc0) continue; // a continuation byte
+    } else if (c >= 0x80 && c !== 0xa0) {
+      if (c >= 0xdc00 && c < 0xe000) continue; // the low half of a surrogate pair
+      c =
+        c < 0x800
+          ? 0xc0 | (c >> 6)
+          : c >= 0xd800 && c < 0xdc00
+            ? 0xf0 | ((0x10000 + ((c - 0xd800) << 10)) >> 18)
+            : 0xe0 | (c >> 12);
+    }
     if (c <= 32 || c === 0xa0) {
       if (started) pendingSpace = true;
       continue;
@@ -107,24 +140,6 @@ function hashNorm(s: string, i: number, step: 1 | -1, limit: number): void {
   H[1] = b;
 }
 
-function hashNormText(s: string): void {
-  hashNorm(s, 0, 1, Infinity);
-}
-
-/** Characters read at each end of a text for a dialogue's signature. */
-const SIG_CHARS = 32;
-
-/**
- * Hashes the first and last SIG_CHARS characters of s as hashNormText reads it. A function of the
- * normalised text alone (texts that hashNormText calls equal get the same value), reading at most
- * about 2 x SIG_CHARS characters of s.
- */
-function hashNormEnds(s: string): void {
-  hashNorm(s, 0, 1, SIG_CHARS);
-  hashCode(0x19);
-  hashNorm(s, s.length - 1, -1, SIG_CHARS);
-}
-
 function hashValue(): number {
   // 32 bits of one lane and 21 of the other (mixed): a 53-bit integer, exact as a number.
   const b = H[1] ^ (H[1] >>> 15);
@@ -141,28 +156,52 @@ function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-type TextHash = (s: string) => void;
+/** How a dialogue's strings are hashed: whole texts, or texts by their ends for a signature. */
+interface Hasher {
+  text(s: string): void;
+  name(s: string): void;
+}
 
-function hashContent(content: unknown, text: TextHash): void {
-  if (typeof content === 'string') text(content);
+function hashNormText(s: string): void {
+  hashNorm(s, EXACT, 0, 1, Infinity);
+}
+
+const FULL: Hasher = { text: hashNormText, name: hashNormText };
+
+function signatureHasher(how: typeof LEADS | typeof BYTES): Hasher {
+  return {
+    text: (s) => {
+      hashNorm(s, how, 0, 1, SIG_CHARS);
+      hashCode(0x19);
+      hashNorm(s, how, s.length - 1, -1, SIG_CHARS);
+    },
+    name: (s) => hashNorm(s, how, 0, 1, Infinity),
+  };
+}
+
+const SIG_UTF16 = signatureHasher(LEADS);
+const SIG_BYTES = signatureHasher(BYTES);
+
+function hashContent(content: unknown, h: Hasher): void {
+  if (typeof content === 'string') h.text(content);
   else if (Array.isArray(content)) {
     for (const p of content) {
       if (!isObj(p)) continue;
       const t = typeof p.text === 'string' ? p.text : typeof p.value === 'string' ? p.value : undefined;
-      if (typeof p.type === 'string' && p.type !== 'text') hashNormText(p.type);
-      if (t !== undefined) text(t);
+      if (typeof p.type === 'string' && p.type !== 'text') h.name(p.type);
+      if (t !== undefined) h.text(t);
       hashCode(0x1f);
     }
   }
 }
 
-function hashTurns(turns: readonly TurnView[], text: TextHash): void {
+function hashTurns(turns: readonly TurnView[], h: Hasher): void {
   for (const t of turns) {
     const cls = roleClass(t);
     if (cls !== undefined) hashCode(cls.charCodeAt(0));
-    else if (typeof t.role === 'string') hashNormText(t.role);
+    else if (typeof t.role === 'string') h.name(t.role);
     hashCode(0x1e);
-    hashContent(t.content, text);
+    hashContent(t.content, h);
     if (t.toolCalls) hashCode(0x1c);
     hashCode(0x1d);
   }
@@ -170,30 +209,29 @@ function hashTurns(turns: readonly TurnView[], text: TextHash): void {
 
 /**
  * The hash of what duplicate/dialogue compares: roles and texts after trimming and collapsing
- * whitespace. With `ends`, only the first and last characters of each text are read: a signature
- * that equal dialogues share, cheap enough for every record, whose matches are then confirmed with
- * the full hash.
+ * whitespace. With a signature hasher, only the first and last characters of each text are read:
+ * a signature that equal dialogues share, cheap enough for every record, whose matches are then
+ * confirmed with the full hash.
  */
-function dialogueHash(view: RecordView, ends = false): number {
-  const text = ends ? hashNormEnds : hashNormText;
+function dialogueHash(view: RecordView, h: Hasher = FULL): number {
   hashStart();
-  if (typeof view.system === 'string') text(view.system);
+  if (typeof view.system === 'string') h.text(view.system);
   hashCode(0x1a);
-  hashTurns(view.turns, text);
+  hashTurns(view.turns, h);
   if (view.chosen) {
     hashCode(0x1b);
-    hashTurns(view.chosen, text);
+    hashTurns(view.chosen, h);
   }
   if (view.rejected) {
     hashCode(0x1b);
-    hashTurns(view.rejected, text);
+    hashTurns(view.rejected, h);
   }
   return hashValue();
 }
 
 function answerHash(turns: readonly TurnView[]): number {
   hashStart();
-  hashTurns(turns, hashNormText);
+  hashTurns(turns, FULL);
   return hashValue();
 }
 
@@ -207,7 +245,24 @@ function isBlank(s: string): boolean {
   return true;
 }
 
-function contentEmpty(t: TurnView): boolean {
+/** isBlank for raw UTF-8 read as Latin-1 (see RawLine): the same spaces by their UTF-8 bytes. */
+function isBlankBytes(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 32) continue;
+    const d = s.charCodeAt(i + 1);
+    if (c === 0xc2 && d === 0xa0)
+      i += 1; // U+00A0
+    else if (c === 0xe2 && d === 0x80 && s.charCodeAt(i + 2) >= 0x80 && s.charCodeAt(i + 2) <= 0x8b)
+      i += 2; // U+2000..U+200B
+    else if (c === 0xe3 && d === 0x80 && s.charCodeAt(i + 2) === 0x80)
+      i += 2; // U+3000
+    else return false;
+  }
+  return true;
+}
+
+function contentEmpty(t: TurnView, isBlank: (s: string) => boolean): boolean {
   const c = t.content;
   if (typeof c === 'string') return isBlank(c);
   if (c === null || c === undefined) return !t.toolCalls && t.content === null;
@@ -323,7 +378,8 @@ function alternationProblem(seq: readonly TurnView[]): Problem | undefined {
   return undefined;
 }
 
-function lint(view: RecordView, sev: Severities, out: Problem[]): void {
+function lint(view: RecordView, sev: Severities, out: Problem[], bytes: boolean): void {
+  const blank = bytes ? isBlankBytes : isBlank;
   const roleTurns = view.sequence.length ? view.sequence : view.turns;
   // Every turn once: the sequence (dialogue, or prompt + chosen) and the rejected answer.
   const all = view.rejected ? roleTurns.concat(view.rejected) : roleTurns;
@@ -358,7 +414,7 @@ function lint(view: RecordView, sev: Severities, out: Problem[]): void {
   }
   if (sev.on('content/empty')) {
     for (const t of all) {
-      if (contentEmpty(t)) {
+      if (contentEmpty(t, blank)) {
         out.push({
           code: 'content/empty',
           pointer: t.contentPtr,
@@ -367,7 +423,7 @@ function lint(view: RecordView, sev: Severities, out: Problem[]): void {
         });
       }
     }
-    if (typeof view.system === 'string' && isBlank(view.system)) {
+    if (typeof view.system === 'string' && blank(view.system)) {
       out.push({ code: 'content/empty', pointer: '/system', target: 'value', message: '"system" is empty' });
     }
   }
@@ -483,27 +539,60 @@ export class RecordChecker {
     this.signatures.clear();
   }
 
-  /** The dialogue key and full hash of a record's facts. */
-  private dialogueFacts(view: RecordView | undefined): Pick<RecordFacts, 'dialogueKey' | 'dialogueFull'> {
+  /**
+   * The dialogue key and full hash of a record's facts; undefined when, for a record read as bytes,
+   * the full hash is wanted (it is computed from UTF-16 text only).
+   */
+  private dialogueFacts(
+    view: RecordView | undefined,
+    bytes: boolean,
+  ): Pick<RecordFacts, 'dialogueKey' | 'dialogueFull'> | undefined {
     if (!view || !this.sev.on('duplicate/dialogue')) return { dialogueKey: NaN, dialogueFull: NaN };
     if (this.dialogueKey === 'full') {
       const h = dialogueHash(view);
       return { dialogueKey: h, dialogueFull: h };
     }
-    const sig = dialogueHash(view, true);
+    const sig = dialogueHash(view, bytes ? SIG_BYTES : SIG_UTF16);
     if (!this.signatures.has(sig)) {
       this.signatures.add(sig);
       return { dialogueKey: sig, dialogueFull: NaN };
     }
-    return { dialogueKey: sig, dialogueFull: dialogueHash(view) };
+    return bytes ? undefined : { dialogueKey: sig, dialogueFull: dialogueHash(view) };
+  }
+
+  /**
+   * Checks one line as forEachLine hands it over. A line of raw UTF-8 without \\u escapes is
+   * checked as its bytes (see RawLine), which gives the same verdicts as its text for the built-in
+   * schemas and every rule (isBlankBytes, signatures); when that finds a problem, or a check needs
+   * the exact text, the line is decoded and checked again, so that messages and columns are exact.
+   */
+  checkRaw(l: RawLine, line: number): LineResult {
+    const exact = (): string => l.buf.toString('utf8', l.start, l.end);
+    if (this.customSchema || !l.validUtf8 || (line === 0 && l.latin.charCodeAt(0) === 0xef)) {
+      return this.check(exact(), line);
+    }
+    if (l.latin.indexOf('\\u') >= 0) {
+      // Escapes make characters beyond a byte: only an all-ASCII line reads the same both ways.
+      return this.check(isAscii(l.buf.subarray(l.start, l.end)) ? l.latin : exact(), line);
+    }
+    const r = this.run(l.latin, line, true);
+    return r && r.diagnostics.length === 0 ? r : this.check(exact(), line);
   }
 
   /** Checks one line (0-based number, text without its line ending). */
   check(raw: string, line: number): LineResult {
+    return this.run(raw, line, false) as LineResult;
+  }
+
+  /**
+   * The check; with `bytes`, `raw` is raw UTF-8 read as Latin-1 without \\u escapes, and the
+   * result is undefined when a check needs the exact text.
+   */
+  private run(raw: string, line: number, bytes: boolean): LineResult | undefined {
     const text = normaliseLine(raw, line);
     const diagnostics: Diagnostic[] = [];
     const sev = this.sev;
-    if (isBlank(text)) {
+    if ((bytes ? isBlankBytes : isBlank)(text)) {
       const s = sev.get('json/blank-line');
       if (s !== 'off') {
         diagnostics.push(
@@ -579,14 +668,18 @@ export class RecordChecker {
     let facts: RecordFacts | undefined;
     if (obj) {
       const view = format !== undefined ? recordView(format, obj) : undefined;
-      if (view) lint(view, sev, problems);
+      // preference/identical compares whole answers: from the exact text.
+      if (bytes && view?.chosen && view.rejected && sev.on('preference/identical')) return undefined;
+      if (view) lint(view, sev, problems, bytes);
+      const dialogue = this.dialogueFacts(view, bytes);
+      if (!dialogue) return undefined;
+      let id = view?.id;
+      if (bytes && typeof id === 'string') id = Buffer.from(id, 'latin1').toString('utf8');
       facts = {
         format: format === undefined ? -1 : FORMAT_IDS.indexOf(format),
         idHash:
-          view && (typeof view.id === 'string' || typeof view.id === 'number')
-            ? hashString(typeof view.id + ':' + String(view.id))
-            : NaN,
-        ...this.dialogueFacts(view),
+          typeof id === 'string' || typeof id === 'number' ? hashString(typeof id + ':' + String(id)) : NaN,
+        ...dialogue,
         kinds: view ? contentKinds(view) : 0,
         recStart,
         recEnd,
@@ -636,7 +729,10 @@ export function resolveCrossSpan(
   target: CrossTarget,
   formatIndex: number,
 ): Span | undefined {
-  if (target === 'record') return undefined;
+  if (target === 'record') {
+    const text = normaliseLine(raw, line);
+    return { start: firstNonWs(text), end: lastNonWs(text) };
+  }
   const r = reread(raw, line, formatIndex);
   if (!r) return undefined;
   const pointer =
