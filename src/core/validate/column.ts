@@ -20,3 +20,67 @@ export class Column<T extends Float64Array | Uint32Array | Int8Array | Uint8Arra
     return this.data.slice(0, this.length) as T;
   }
 }
+
+/**
+ * A map from non-negative integer numbers below 2^53 (the hashes of RecordFacts) to numbers, kept
+ * in typed arrays with open addressing: no allocation per entry, unlike a Map of such keys.
+ */
+export class NumberMap {
+  private keys: Float64Array;
+  private vals: Float64Array;
+  private mask: number;
+  size = 0;
+
+  constructor(capacity = 1024) {
+    let n = 16;
+    while (n < capacity * 2) n *= 2;
+    this.keys = new Float64Array(n).fill(-1);
+    this.vals = new Float64Array(n);
+    this.mask = n - 1;
+  }
+
+  /** The slot of `key`, or of the empty slot where it would go. */
+  private find(key: number): number {
+    const keys = this.keys;
+    let i = Math.imul((key >>> 0) ^ Math.floor(key / 4294967296), 0x9e3779b1) & this.mask;
+    while (keys[i] !== -1 && keys[i] !== key) i = (i + 1) & this.mask;
+    return i;
+  }
+
+  get(key: number): number | undefined {
+    const i = this.find(key);
+    return this.keys[i] === key ? this.vals[i] : undefined;
+  }
+
+  has(key: number): boolean {
+    return this.keys[this.find(key)] === key;
+  }
+
+  set(key: number, value: number): void {
+    const i = this.find(key);
+    if (this.keys[i] !== key) {
+      if ((this.size + 1) * 2 > this.keys.length) {
+        this.grow();
+        this.set(key, value);
+        return;
+      }
+      this.keys[i] = key;
+      this.size++;
+    }
+    this.vals[i] = value;
+  }
+
+  clear(): void {
+    this.keys.fill(-1);
+    this.size = 0;
+  }
+
+  private grow(): void {
+    const { keys, vals } = this;
+    this.keys = new Float64Array(keys.length * 2).fill(-1);
+    this.vals = new Float64Array(keys.length * 2);
+    this.mask = this.keys.length - 1;
+    this.size = 0;
+    for (let i = 0; i < keys.length; i++) if (keys[i] !== -1) this.set(keys[i], vals[i]);
+  }
+}

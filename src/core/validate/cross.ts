@@ -4,7 +4,7 @@
  * key (numbers, no strings), at most `keep` remembered records per format, and the records whose
  * dialogue signature matched an earlier one until they are confirmed.
  */
-import { Column } from './column';
+import { Column, NumberMap } from './column';
 import type { Severities, RecordFacts, CrossTarget } from './record';
 import { KIND_LIST, KIND_STRING } from './record';
 import { FORMAT_IDS } from './schemas';
@@ -55,9 +55,9 @@ interface Candidate extends Member, Remembered {
 export type DialogueHashes = (records: RecordRef[]) => Promise<Float64Array>;
 
 export class CrossState {
-  private readonly ids = new Map<number, number>();
+  private readonly ids = new NumberMap();
   /** Dialogue key -> slot of the first record with it. */
-  private readonly dialogues = new Map<number, number>();
+  private readonly dialogues = new NumberMap();
   private readonly firstLine = new Column((n) => new Uint32Array(n));
   private readonly firstRef = new Column((n) => new Float64Array(n));
   private readonly firstFormat = new Column((n) => new Int8Array(n));

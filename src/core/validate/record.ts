@@ -7,6 +7,7 @@ import type { ValidateFunction } from 'ajv/dist/2020';
 import { detectRecordFormat } from '../formats/detect';
 import type { FormatId } from '../model';
 import type { RawLine } from './lines';
+import { NumberMap } from './column';
 import { findSyntaxError, locate, parsePointer, type Span } from './locate';
 import { builtinValidator, customValidator, FORMAT_IDS, schemaProblems } from './schemas';
 import {
@@ -78,7 +79,7 @@ function hashCode(c: number): void {
 }
 
 /** Characters read at each end of a text for a dialogue's signature. */
-const SIG_CHARS = 32;
+const SIG_CHARS = 16;
 
 /**
  * How hashNorm reads characters: EXACT, each UTF-16 code unit; LEADS and BYTES, each character by
@@ -507,7 +508,7 @@ export class RecordChecker {
   private readonly forced?: FormatId;
   private readonly customSchema?: ValidateFunction;
   /** Signatures seen since the last resetSignatures. */
-  private readonly signatures = new Set<number>();
+  private readonly signatures = new NumberMap();
 
   /**
    * `dialogueKey` says what RecordFacts.dialogueKey holds: the full hash of the dialogue, or a
@@ -554,7 +555,7 @@ export class RecordChecker {
     }
     const sig = dialogueHash(view, bytes ? SIG_BYTES : SIG_UTF16);
     if (!this.signatures.has(sig)) {
-      this.signatures.add(sig);
+      this.signatures.set(sig, 1);
       return { dialogueKey: sig, dialogueFull: NaN };
     }
     return bytes ? undefined : { dialogueKey: sig, dialogueFull: dialogueHash(view) };
