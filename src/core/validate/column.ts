@@ -19,6 +19,10 @@ export class Column<T extends Float64Array | Uint32Array | Int8Array | Uint8Arra
   done(): T {
     return this.data.slice(0, this.length) as T;
   }
+  clear(): void {
+    this.data = this.make(1024);
+    this.length = 0;
+  }
 }
 
 /**

@@ -8,7 +8,7 @@ import { Column, NumberMap } from './column';
 import type { Severities, RecordFacts, CrossTarget } from './record';
 import { KIND_LIST, KIND_STRING } from './record';
 import { FORMAT_IDS } from './schemas';
-import type { Diagnostic, RuleCode } from './types';
+import type { Diagnostic, RuleCode, Severity } from './types';
 
 /** A cross-record diagnostic whose exact span is found later by re-reading its line. */
 export interface PendingDiagnostic extends Diagnostic {
@@ -36,18 +36,6 @@ export interface RecordRef {
   format: number;
 }
 
-/** A record with a dialogue signature that another record has too. */
-interface Member extends RecordRef {
-  /** Full dialogue hash, NaN until known. */
-  full: number;
-}
-
-/** A record whose dialogue signature matched that of an earlier record. */
-interface Candidate extends Member, Remembered {
-  /** Slot of the first record with that signature. */
-  first: number;
-}
-
 /**
  * The full dialogue hashes of records read again by their refs, in the order given (NaN for one
  * that can no longer be read as a record of its format).
@@ -62,7 +50,13 @@ export class CrossState {
   private readonly firstRef = new Column((n) => new Float64Array(n));
   private readonly firstFormat = new Column((n) => new Int8Array(n));
   private readonly firstFull = new Column((n) => new Float64Array(n));
-  private readonly candidates: Candidate[] = [];
+  /** Records whose signature matched that of an earlier record (slot `candFirst`), in line order. */
+  private readonly candLine = new Column((n) => new Uint32Array(n));
+  private readonly candRef = new Column((n) => new Float64Array(n));
+  private readonly candFormat = new Column((n) => new Int8Array(n));
+  private readonly candFirst = new Column((n) => new Uint32Array(n));
+  /** Full dialogue hash, NaN until known. */
+  private readonly candFull = new Column((n) => new Float64Array(n));
   private readonly kindFirst = new Map<number, number>();
   private driftReported = false;
   private readonly formatCount: number[] = FORMAT_IDS.map(() => 0);
@@ -85,6 +79,15 @@ export class CrossState {
     private readonly signatures = false,
   ) {}
 
+  /** Counts a diagnostic of rule `code`; its severity, undefined when the rule is off. */
+  private count(code: RuleCode): Severity | undefined {
+    const s = this.sev.get(code);
+    if (s === 'off') return undefined;
+    this.total++;
+    if (s === 'error') this.errors++;
+    return s;
+  }
+
   /** A diagnostic, counted; undefined when its rule is off. */
   private make(
     code: RuleCode,
@@ -94,10 +97,8 @@ export class CrossState {
     target: CrossTarget,
     message: string,
   ): PendingDiagnostic | undefined {
-    const s = this.sev.get(code);
-    if (s === 'off') return undefined;
-    this.total++;
-    if (s === 'error') this.errors++;
+    const s = this.count(code);
+    if (s === undefined) return undefined;
     return {
       line,
       startCol: f.recStart,
@@ -146,8 +147,11 @@ export class CrossState {
         this.firstFormat.push(f.format);
         this.firstFull.push(f.dialogueFull);
       } else if (this.signatures) {
-        const { format, recStart, recEnd, dialogueFull: full } = f;
-        this.candidates.push({ line, ref, format, recStart, recEnd, first, full });
+        this.candLine.push(line);
+        this.candRef.push(ref);
+        this.candFormat.push(f.format);
+        this.candFirst.push(first);
+        this.candFull.push(f.dialogueFull);
       } else this.push(this.duplicate(f, line, ref, this.firstLine.get(first)));
     }
     if (f.kinds !== 0 && !this.driftReported) {
@@ -193,40 +197,69 @@ export class CrossState {
    * one batch. Call once after the last record, before finish.
    */
   async confirmDialogues(hashes: DialogueHashes): Promise<void> {
-    if (this.candidates.length === 0) return;
-    const groups = new Map<number, Candidate[]>();
-    for (const c of this.candidates) {
-      const g = groups.get(c.first);
-      if (g) g.push(c);
-      else groups.set(c.first, [c]);
-    }
-    this.candidates.length = 0;
-    // Each group: its first record, then the later ones in line order.
-    const firsts = new Map<number, Member>();
-    for (const slot of groups.keys()) {
-      const ref = this.firstRef.get(slot);
-      const line = this.firstLine.get(slot);
-      firsts.set(slot, { ref, line, format: this.firstFormat.get(slot), full: this.firstFull.get(slot) });
-    }
-    const unknown = [...firsts.values(), ...[...groups.values()].flat()].filter((m) => Number.isNaN(m.full));
-    const got = unknown.length > 0 ? await hashes(unknown) : new Float64Array(0);
-    unknown.forEach((m, i) => (m.full = got[i]));
-    const found: { c: Candidate; firstLine: number }[] = [];
-    for (const [slot, later] of groups) {
-      const first = firsts.get(slot) as Member;
-      const seen = new Map<number, number>(); // full hash -> first line with it
-      if (!Number.isNaN(first.full)) seen.set(first.full, first.line);
-      for (const c of later) {
-        if (Number.isNaN(c.full)) continue;
-        const firstLine = seen.get(c.full);
-        if (firstLine === undefined) seen.set(c.full, c.line);
-        else found.push({ c, firstLine });
+    const n = this.candLine.length;
+    if (n === 0) return;
+    const line = this.candLine.done();
+    const ref = this.candRef.done();
+    const format = this.candFormat.done();
+    const first = this.candFirst.done();
+    const full = this.candFull.done();
+    for (const c of [this.candLine, this.candRef, this.candFormat, this.candFirst, this.candFull]) c.clear();
+    // Candidates grouped by their first record, each group in line order.
+    const order = Uint32Array.from({ length: n }, (_, i) => i).sort((a, b) => first[a] - first[b] || a - b);
+    // Full hashes not known yet: of first records (negative: -(slot + 1)) and candidates.
+    const firstFull = new Map<number, number>();
+    const unknown: number[] = [];
+    const refs: RecordRef[] = [];
+    for (let k = 0; k < n; k++) {
+      const i = order[k];
+      const slot = first[i];
+      if (!firstFull.has(slot)) {
+        const h = this.firstFull.get(slot);
+        firstFull.set(slot, h);
+        if (Number.isNaN(h)) {
+          unknown.push(-(slot + 1));
+          refs.push({
+            ref: this.firstRef.get(slot),
+            line: this.firstLine.get(slot),
+            format: this.firstFormat.get(slot),
+          });
+        }
+      }
+      if (Number.isNaN(full[i])) {
+        unknown.push(i);
+        refs.push({ ref: ref[i], line: line[i], format: format[i] });
       }
     }
-    found.sort((a, b) => a.c.line - b.c.line);
+    if (refs.length > 0) {
+      const got = await hashes(refs);
+      unknown.forEach((u, k) => (u >= 0 ? (full[u] = got[k]) : firstFull.set(-u - 1, got[k])));
+    }
+    // A candidate duplicates the first earlier record of its group with the same full hash.
+    const dupOf = new Int32Array(n).fill(-1);
+    let seen = new Map<number, number>(); // full hash -> first line with it, in the current group
+    for (let k = 0; k < n; k++) {
+      const i = order[k];
+      if (k === 0 || first[order[k - 1]] !== first[i]) {
+        seen = new Map();
+        const h = firstFull.get(first[i]) ?? NaN;
+        if (!Number.isNaN(h)) seen.set(h, this.firstLine.get(first[i]));
+      }
+      if (Number.isNaN(full[i])) continue;
+      const earlier = seen.get(full[i]);
+      if (earlier === undefined) seen.set(full[i], line[i]);
+      else dupOf[i] = earlier;
+    }
+    // Candidates are in line order: the first `keep` duplicates are kept, all are counted. Their
+    // spans are found when their lines are read again (validateFile re-reads every kept one).
     const late: PendingDiagnostic[] = [];
-    for (const { c, firstLine } of found) {
-      const p = this.duplicate(c, c.line, c.ref, firstLine);
+    for (let i = 0; i < n; i++) {
+      if (dupOf[i] < 0) continue;
+      if (late.length >= this.keep) {
+        this.count('duplicate/dialogue');
+        continue;
+      }
+      const p = this.duplicate({ format: format[i], recStart: 0, recEnd: 0 }, line[i], ref[i], dupOf[i]);
       if (p) late.push(p);
     }
     this.merge(late);
