@@ -202,8 +202,7 @@ describe('validate/raw bytes and text agree', function () {
           )
             seen.add(k);
           if (k === 'minLength' && x !== 1) seen.add(`minLength ${String(x)}`);
-          if ((k === 'const' || k === 'enum') && /[^ -~]/.test(JSON.stringify(x)))
-            seen.add(`${k} non-ASCII`);
+          if ((k === 'const' || k === 'enum') && /[^ -~]/.test(JSON.stringify(x))) seen.add(`${k} non-ASCII`);
           walk(x);
         }
       }
