@@ -1,8 +1,12 @@
 // Builds the production bundle and packages the extension as a .vsix, then checks what it ships.
 // Usage: node scripts/package.mjs [--out FILE]   (default: parrot-studio-<version>.vsix at the repo root)
+// The work happens in a temporary copy of the repository (sources, tests and all, so that
+// .vscodeignore is what keeps them out), so the development build in dist/ is never replaced while
+// tests or an editor use it.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkVsix, listZip } from './package-check.mjs';
 
@@ -11,25 +15,48 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const outArg = process.argv.indexOf('--out');
 const out = resolve(outArg > 0 ? process.argv[outArg + 1] : join(root, `${pkg.name}-${pkg.version}.vsix`));
 
-execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs'), '--production'], {
-  cwd: root,
-  stdio: 'inherit',
-});
-// Everything the extension needs is bundled into dist/, so node_modules is not shipped.
-execFileSync(
-  process.execPath,
-  [
-    join(root, 'node_modules', '@vscode', 'vsce', 'vsce'),
-    'package',
-    '--no-dependencies',
-    '--allow-missing-repository',
-    // README images are shipped (docs/images) and resolved next to the installed extension.
-    '--no-rewrite-relative-links',
-    '--out',
-    out,
-  ],
-  { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
-);
+// Build output, caches and installs are not copied (node_modules is linked for the build).
+const NOT_COPIED = new Set([
+  '.git',
+  'node_modules',
+  'dist',
+  'out',
+  '.vscode-test',
+  'test-artifacts',
+  'bench-data',
+]);
+const stage = mkdtempSync(join(tmpdir(), 'parrot-package-'));
+try {
+  cpSync(root, stage, {
+    recursive: true,
+    filter: (src) => {
+      const top = relative(root, src).split(sep)[0];
+      return !NOT_COPIED.has(top) && !top.endsWith('.vsix');
+    },
+  });
+  symlinkSync(join(root, 'node_modules'), join(stage, 'node_modules'), 'dir');
+  execFileSync(process.execPath, [join(stage, 'scripts', 'build.mjs'), '--production'], {
+    cwd: stage,
+    stdio: 'inherit',
+  });
+  // Everything the extension needs is bundled into dist/, so node_modules is not shipped.
+  execFileSync(
+    process.execPath,
+    [
+      join(root, 'node_modules', '@vscode', 'vsce', 'vsce'),
+      'package',
+      '--no-dependencies',
+      '--allow-missing-repository',
+      // README images are shipped (docs/images) and resolved next to the installed extension.
+      '--no-rewrite-relative-links',
+      '--out',
+      out,
+    ],
+    { cwd: stage, stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+} finally {
+  rmSync(stage, { recursive: true, force: true });
+}
 
 const entries = listZip(readFileSync(out));
 const problems = checkVsix(entries, statSync(out).size);

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+import { countTokens } from '../tokens';
 import type { ChatRequest, LlmClient } from '../llm/client';
 import { LlmError, isCancel } from '../llm/errors';
 import { contentText, type Dialogue, type Turn } from '../model';

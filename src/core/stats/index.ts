@@ -3,7 +3,7 @@
  * characters and tokens per role (o200k_base BPE, the GPT-4o family's tokenizer).
  */
 import { createHash } from 'node:crypto';
-import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+import { countTokens } from '../tokens';
 import { parseRecord } from '../formats';
 import type { FormatId, Sample, Turn } from '../model';
 import { contentText } from '../model';
