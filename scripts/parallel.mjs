@@ -4,7 +4,6 @@
 // Usage: node scripts/parallel.mjs [--stream] lint typecheck
 //        node scripts/parallel.mjs --stream out/test/runner/integration.js out/test/e2e/run.js
 import { spawn } from 'node:child_process';
-import { basename } from 'node:path';
 
 const args = process.argv.slice(2);
 const stream = args.includes('--stream');
@@ -12,8 +11,9 @@ const tasks = args.filter((a) => a !== '--stream');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const width = Math.max(...tasks.map((t) => label(t).length));
 
+/** An npm script by its name; a file by its path, without out/test/ and .js ("e2e/run"). */
 function label(task) {
-  return task.endsWith('.js') ? basename(task, '.js') : task;
+  return task.endsWith('.js') ? task.replace(/^(\.\/)?out\/test\//, '').replace(/\.js$/, '') : task;
 }
 
 /** Calls `write` with each whole line of a stream (the last one at its end). */
