@@ -11,6 +11,14 @@ import type { StoreProgress } from './types';
 const WRITE_BUFFER = 8 * 1024 * 1024;
 /** Buffers in rotation: one is filled while up to two are being written. */
 const BUFFERS = 3;
+/**
+ * Long runs of untouched bytes are copied by LANES reads and writes in flight, of COPY_CHUNK bytes
+ * each: a chunk stays in the CPU cache between its read and its write. Copying through the 8 MiB
+ * write buffers instead measured 1.0x-5x a kernel copy from run to run here; these chunks ~1.35x.
+ */
+const COPY_CHUNK = 256 * 1024;
+const LANES = 8;
+const LONG_COPY = 4 * 1024 * 1024;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /**
@@ -84,6 +92,29 @@ class Writer {
     this.len += b.length;
   }
 
+  private async copyLong(src: Base, start: number, end: number): Promise<void> {
+    await this.flush();
+    await this.drain();
+    const to = this.filePos;
+    let done = 0;
+    await copyChunks(
+      {
+        fh: this.fh,
+        signal: this.signal,
+        onChunk: (bytes) => {
+          done += bytes;
+          if (done % WRITE_BUFFER < COPY_CHUNK) this.onFlush(to + done);
+        },
+      },
+      src,
+      start,
+      end,
+      to,
+    );
+    this.filePos = to + (end - start);
+    this.onFlush(this.filePos);
+  }
+
   async putText(text: string, eol: Buffer | undefined): Promise<void> {
     const n = Buffer.byteLength(text, 'utf8') + (eol ? eol.length : 0);
     if (n > WRITE_BUFFER / 2) {
@@ -100,8 +131,10 @@ class Writer {
     }
   }
 
-  /** Copies bytes `[start, end)` of `src` into the output, straight into the write buffers. */
+  /** Copies bytes `[start, end)` of `src` into the output. */
   async copy(src: Base, start: number, end: number): Promise<void> {
+    if (end - start >= LONG_COPY) return this.copyLong(src, start, end);
+    // Straight into the write buffers.
     while (start < end) {
       if (this.len === WRITE_BUFFER) await this.flush();
       const n = Math.min(WRITE_BUFFER - this.len, end - start);
@@ -112,6 +145,48 @@ class Writer {
       start += bytesRead;
     }
   }
+}
+
+/** A long copy: written in place at the output position, chunk by chunk, LANES at a time. */
+async function copyChunks(
+  w: { fh: FileHandle; signal: AbortSignal | undefined; onChunk: (bytes: number) => void },
+  src: Base,
+  start: number,
+  end: number,
+  to: number,
+): Promise<void> {
+  let next = start;
+  // A lane that fails stops the others before the next operation; all have settled on return, so
+  // no read or write is left running on a handle the caller is about to close.
+  let failure: { error: unknown } | undefined;
+  const lane = async (): Promise<void> => {
+    const buf = Buffer.allocUnsafe(COPY_CHUNK);
+    try {
+      while (next < end && !failure) {
+        if (w.signal?.aborted) throw new AbortedError('Saving');
+        const from = next;
+        const len = Math.min(COPY_CHUNK, end - from);
+        next += len;
+        let got = 0;
+        while (got < len) {
+          const n = await src.read(buf, got, len - got, from + got);
+          if (n <= 0) throw new Error(`${src.describe} is shorter than expected (was it changed on disk?)`);
+          got += n;
+        }
+        let put = 0;
+        while (put < len) {
+          const { bytesWritten } = await w.fh.write(buf, put, len - put, to + (from - start) + put);
+          if (bytesWritten <= 0) throw new Error('the disk accepted no more data');
+          put += bytesWritten;
+        }
+        w.onChunk(len);
+      }
+    } catch (error) {
+      failure ??= { error };
+    }
+  };
+  await Promise.all(Array.from({ length: LANES }, lane));
+  if (failure) throw failure.error;
 }
 
 export interface WriteInput {

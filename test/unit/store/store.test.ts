@@ -289,6 +289,31 @@ describe('store: DatasetStore', () => {
     assert.deepEqual(await readdir(dir), ['seed.jsonl']);
   });
 
+  it('copies long untouched runs chunk by chunk to the right places', async function () {
+    // Runs of 4 MiB or more are copied by several reads and writes in flight: every line is unique,
+    // so a chunk written to the wrong place, twice or not at all shows in the comparison.
+    this.timeout(60000);
+    const lines = Array.from({ length: 200000 }, (_, i) => `{"n":${i},"t":"${'abcdé'.repeat(i % 23)}"}`);
+    const original = Buffer.from(lines.join('\n') + '\n', 'utf8');
+    const ref = RefModel.parse(original);
+    const p = await fileWith('long.jsonl', original);
+    const s = await openIndexed(p);
+    const steps: [StoreEdit, () => void][] = [
+      [{ kind: 'replace', index: 3, texts: ['first'] }, () => ref.replace(3, ['first'])],
+      [{ kind: 'delete', index: 90000, count: 5 }, () => ref.delete(90000, 5)],
+      [{ kind: 'insert', index: 150000, texts: ['x', 'y'] }, () => ref.insert(150000, ['x', 'y'])],
+    ];
+    for (const [edit, mirror] of steps) {
+      s.apply(edit);
+      mirror();
+    }
+    let reported = 0;
+    await s.save({ onProgress: (pr) => (reported = Math.max(reported, pr.bytes)) });
+    const saved = await readFile(p);
+    assert.deepEqual(saved, ref.serialize());
+    assert.ok(reported >= saved.length - 1024 * 1024, `progress reached ${reported} of ${saved.length}`);
+  });
+
   it('fails a save into a missing folder clearly and leaves no temp file', async () => {
     const p = await fileWith('o.jsonl', 'a\n');
     const s = await openIndexed(p);
