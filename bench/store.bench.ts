@@ -7,6 +7,7 @@
  * `--save-only` skips the index measurements.
  */
 import { execFile, execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { copyFile, open, rm } from 'node:fs/promises';
 import { loadavg } from 'node:os';
@@ -35,12 +36,26 @@ async function best(fn: () => Promise<void>, runs = RUNS): Promise<number> {
 const fmt = (s: number) => `${s.toFixed(2)} s`;
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 
+/**
+ * Peak RSS of this process in KiB. On Linux from /proc/self/status (VmHWM), which starts afresh at
+ * exec; getrusage's maxRSS keeps the peak of the process that forked this one.
+ */
+function peakRssKiB(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]);
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS;
+}
+
 /** Runs in a child process so that the peak RSS belongs to indexing alone. */
 async function rssChild(file: string): Promise<void> {
-  const before = process.resourceUsage().maxRSS;
+  const before = peakRssKiB();
   const store = await DatasetStore.open(file);
   await store.indexed;
-  const after = process.resourceUsage().maxRSS;
+  const after = peakRssKiB();
   process.stdout.write(JSON.stringify({ before, after, lines: store.lineCount }) + '\n');
   await store.close();
 }
@@ -63,9 +78,9 @@ async function saveRssChild(file: string, target: string): Promise<void> {
   const store = await DatasetStore.open(file);
   await store.indexed;
   await editAt(store, 'middle');
-  const before = process.resourceUsage().maxRSS;
+  const before = peakRssKiB();
   await store.saveAs(target);
-  const after = process.resourceUsage().maxRSS;
+  const after = peakRssKiB();
   process.stdout.write(JSON.stringify({ before, after }) + '\n');
   await store.close();
   await rm(target, { force: true });
