@@ -21,6 +21,16 @@ const LANES = 8;
 const LONG_COPY = 4 * 1024 * 1024;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
+/** Writes `length` bytes of `buf` at `position`, however many write calls that takes. */
+async function writeAll(fh: FileHandle, buf: Buffer, length: number, position: number): Promise<void> {
+  let done = 0;
+  while (done < length) {
+    const { bytesWritten } = await fh.write(buf, done, length - done, position + done);
+    if (bytesWritten <= 0) throw new Error('the disk accepted no more data');
+    done += bytesWritten;
+  }
+}
+
 /**
  * Buffered writer with three big buffers in rotation: one is filled (by positioned reads of the
  * source straight into it, or by encoding new text) while the others are being written, so reads
@@ -48,20 +58,11 @@ class Writer {
     return this.filePos + this.len;
   }
 
-  private async writeAll(buf: Buffer, length: number, position: number): Promise<void> {
-    let done = 0;
-    while (done < length) {
-      const { bytesWritten } = await this.fh.write(buf, done, length - done, position + done);
-      if (bytesWritten <= 0) throw new Error('the disk accepted no more data');
-      done += bytesWritten;
-    }
-  }
-
   private async flush(): Promise<void> {
     if (this.signal?.aborted) throw new AbortedError('Saving');
     if (this.len === 0) return;
     const k = this.cur;
-    const write = this.writeAll(this.bufs[k], this.len, this.filePos);
+    const write = writeAll(this.fh, this.bufs[k], this.len, this.filePos);
     write.catch(() => undefined); // observed when the buffer is reused, or by finish
     this.pending[k] = write;
     this.filePos += this.len;
@@ -84,7 +85,7 @@ class Writer {
     if (this.len + b.length > WRITE_BUFFER) await this.flush();
     if (b.length > WRITE_BUFFER) {
       await this.drain();
-      await this.writeAll(b, b.length, this.filePos);
+      await writeAll(this.fh, b, b.length, this.filePos);
       this.filePos += b.length;
       return;
     }
@@ -92,26 +93,42 @@ class Writer {
     this.len += b.length;
   }
 
+  /**
+   * A long copy, written in place at the output position chunk by chunk, LANES chunks at a time. A
+   * lane that fails stops the others before their next operation, and all have settled on return,
+   * so no read or write is left running on a handle the caller is about to close.
+   */
   private async copyLong(src: Base, start: number, end: number): Promise<void> {
     await this.flush();
     await this.drain();
-    const to = this.filePos;
-    let done = 0;
-    await copyChunks(
-      {
-        fh: this.fh,
-        signal: this.signal,
-        onChunk: (bytes) => {
-          done += bytes;
-          if (done % WRITE_BUFFER < COPY_CHUNK) this.onFlush(to + done);
-        },
-      },
-      src,
-      start,
-      end,
-      to,
-    );
-    this.filePos = to + (end - start);
+    const to = this.filePos - start;
+    let next = start;
+    let done = 0; // bytes copied, for progress (chunks finish in any order)
+    let failure: { error: unknown } | undefined;
+    const lane = async (): Promise<void> => {
+      const buf = Buffer.allocUnsafe(COPY_CHUNK);
+      try {
+        while (next < end && !failure) {
+          if (this.signal?.aborted) throw new AbortedError('Saving');
+          const from = next;
+          const len = Math.min(COPY_CHUNK, end - from);
+          next += len;
+          for (let got = 0; got < len;) {
+            const n = await src.read(buf, got, len - got, from + got);
+            if (n <= 0) throw new Error(`${src.describe} is shorter than expected (was it changed on disk?)`);
+            got += n;
+          }
+          await writeAll(this.fh, buf, len, to + from);
+          done += len;
+          if (done % WRITE_BUFFER < COPY_CHUNK) this.onFlush(to + start + done);
+        }
+      } catch (error) {
+        failure ??= { error };
+      }
+    };
+    await Promise.all(Array.from({ length: LANES }, lane));
+    if (failure) throw failure.error;
+    this.filePos = to + end;
     this.onFlush(this.filePos);
   }
 
@@ -145,48 +162,6 @@ class Writer {
       start += bytesRead;
     }
   }
-}
-
-/** A long copy: written in place at the output position, chunk by chunk, LANES at a time. */
-async function copyChunks(
-  w: { fh: FileHandle; signal: AbortSignal | undefined; onChunk: (bytes: number) => void },
-  src: Base,
-  start: number,
-  end: number,
-  to: number,
-): Promise<void> {
-  let next = start;
-  // A lane that fails stops the others before the next operation; all have settled on return, so
-  // no read or write is left running on a handle the caller is about to close.
-  let failure: { error: unknown } | undefined;
-  const lane = async (): Promise<void> => {
-    const buf = Buffer.allocUnsafe(COPY_CHUNK);
-    try {
-      while (next < end && !failure) {
-        if (w.signal?.aborted) throw new AbortedError('Saving');
-        const from = next;
-        const len = Math.min(COPY_CHUNK, end - from);
-        next += len;
-        let got = 0;
-        while (got < len) {
-          const n = await src.read(buf, got, len - got, from + got);
-          if (n <= 0) throw new Error(`${src.describe} is shorter than expected (was it changed on disk?)`);
-          got += n;
-        }
-        let put = 0;
-        while (put < len) {
-          const { bytesWritten } = await w.fh.write(buf, put, len - put, to + (from - start) + put);
-          if (bytesWritten <= 0) throw new Error('the disk accepted no more data');
-          put += bytesWritten;
-        }
-        w.onChunk(len);
-      }
-    } catch (error) {
-      failure ??= { error };
-    }
-  };
-  await Promise.all(Array.from({ length: LANES }, lane));
-  if (failure) throw failure.error;
 }
 
 export interface WriteInput {
