@@ -301,9 +301,8 @@ class WorkerPool {
         this.pump();
       });
       w.on('error', (e) => this.fail(new Error(`validation worker crashed: ${e.message}`)));
-      w.on('exit', (code) => {
-        if (code !== 0) this.fail(new Error(`validation worker exited with code ${code}`));
-      });
+      // Workers only end when the pool stops them: any other exit fails the pending requests.
+      w.on('exit', (code) => this.fail(new Error(`validation worker exited with code ${code}`)));
     }
   }
 

@@ -503,6 +503,11 @@ function lastNonWs(t: string): number {
   return i;
 }
 
+/** The exact text of a line read as bytes. */
+function decode(l: RawLine): string {
+  return l.buf.toString('utf8', l.start, l.end);
+}
+
 export class RecordChecker {
   readonly sev: Severities;
   private readonly forced?: FormatId;
@@ -568,16 +573,15 @@ export class RecordChecker {
    * the exact text, the line is decoded and checked again, so that messages and columns are exact.
    */
   checkRaw(l: RawLine, line: number): LineResult {
-    const exact = (): string => l.buf.toString('utf8', l.start, l.end);
     if (this.customSchema || !l.validUtf8 || (line === 0 && l.latin.charCodeAt(0) === 0xef)) {
-      return this.check(exact(), line);
+      return this.check(decode(l), line);
     }
     if (l.latin.indexOf('\\u') >= 0) {
       // Escapes make characters beyond a byte: only an all-ASCII line reads the same both ways.
-      return this.check(isAscii(l.buf.subarray(l.start, l.end)) ? l.latin : exact(), line);
+      return this.check(isAscii(l.buf.subarray(l.start, l.end)) ? l.latin : decode(l), line);
     }
     const r = this.run(l.latin, line, true);
-    return r && r.diagnostics.length === 0 ? r : this.check(exact(), line);
+    return r && r.diagnostics.length === 0 ? r : this.check(decode(l), line);
   }
 
   /** Checks one line (0-based number, text without its line ending). */
