@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(fileURLToPath(import.meta.url));
-const datasets = resolve(root, '..', 'shared', 'datasets');
+const datasets = resolve(root, 'test', 'fixtures', 'datasets');
 // A throw-away copy of the sample datasets, as the code-server runner opens.
 const workspace = mkdtempSync(join(tmpdir(), 'parrot-integration-'));
 for (const name of readdirSync(datasets))

@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import type { ParrotApi } from '../../src/extension/extension';
 import type { HostMessage, RecordOk, RecordView } from '../../src/protocol';
 import { waitForPost as waitForWebviewPost } from './support/webview';
+import { datasetsIn } from '../support/fixtures';
 
 const EXTENSION_ID = 'parrot-studio.parrot-studio';
 const VIEW_TYPE = 'parrot.dialogueEditor';
@@ -20,7 +21,7 @@ let tmp: string;
 function datasetsDir(): string {
   const ext = vscode.extensions.getExtension(EXTENSION_ID);
   assert.ok(ext, `extension ${EXTENSION_ID} is not loaded`);
-  return path.resolve(ext.extensionPath, '..', 'shared', 'datasets');
+  return datasetsIn(ext.extensionPath);
 }
 
 /** A fresh copy of a shared dataset (or of `content`) in a temp folder. */

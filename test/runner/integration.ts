@@ -15,7 +15,7 @@ import {
   onCleanup,
   repoRoot,
   runCleanups,
-  sharedDatasetsDir,
+  fixtureDatasetsDir,
   startCodeServer,
   tempWorkspace,
 } from './codeserver';
@@ -39,7 +39,7 @@ async function main(): Promise<number> {
   });
 
   const install = ensureCodeServer(root);
-  const datasets = sharedDatasetsDir(root);
+  const datasets = fixtureDatasetsDir(root);
   const workspace = tempWorkspace(
     'parrot-integration',
     SAMPLE_DATASETS.map((f) => path.join(datasets, f)),

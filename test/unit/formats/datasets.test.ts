@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { detectFileFormat, parseRecord, recordToLine, writeRecord } from '../../../src/core/formats';
 import type { FormatId } from '../../../src/core/model';
+import { datasetsIn } from '../../support/fixtures';
 
-const DATASETS = path.resolve(__dirname, '..', '..', '..', '..', '..', 'shared', 'datasets');
+const DATASETS = datasetsIn(path.resolve(__dirname, '..', '..', '..', '..'));
 
 /** The format each shared dataset is documented to be in (datasets/README.md). */
 const EXPECTED: Record<string, FormatId> = {

@@ -19,8 +19,9 @@ import {
   type CapoSettings,
 } from '../../../src/core/parrot';
 import { startOpenAIServer, type TestOpenAIServer } from '../../support/openai-server';
+import { datasetsIn } from '../../support/fixtures';
 
-const datasets = path.resolve(__dirname, '..', '..', '..', '..', '..', 'shared', 'datasets');
+const datasets = datasetsIn(path.resolve(__dirname, '..', '..', '..', '..'));
 const mtBench = readFileSync(path.join(datasets, 'mt_bench_questions.jsonl'), 'utf8')
   .split('\n')
   .filter(Boolean)

@@ -10,10 +10,11 @@ import { capoCommand } from '../../../src/cli/commands/capo';
 import { extendCommand } from '../../../src/cli/commands/extend';
 import type { CliIO } from '../../../src/cli/io';
 import { startOpenAIServer, type ChatCall, type TestOpenAIServer } from '../../support/openai-server';
+import { datasetsIn } from '../../support/fixtures';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
-const DATASETS = path.resolve(ROOT, '..', 'shared', 'datasets');
+const DATASETS = datasetsIn(ROOT);
 
 function capture(): CliIO & { out: () => string; err: () => string } {
   const o: string[] = [];

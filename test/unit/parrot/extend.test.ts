@@ -13,8 +13,9 @@ import {
   type ExtendSettings,
 } from '../../../src/core/parrot';
 import { startOpenAIServer, type ChatCall, type TestOpenAIServer } from '../../support/openai-server';
+import { datasetsIn } from '../../support/fixtures';
 
-const datasets = path.resolve(__dirname, '..', '..', '..', '..', '..', 'shared', 'datasets');
+const datasets = datasetsIn(path.resolve(__dirname, '..', '..', '..', '..'));
 
 /** Asker requests (system prompt of the reversed mode) get questions; everything else gets answers. */
 function responder({ body, seq, choice }: ChatCall): string {

@@ -4,8 +4,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import { fileStats } from '../../../src/core/stats';
+import { datasetsIn } from '../../support/fixtures';
 
-const DATASETS = path.resolve(__dirname, '..', '..', '..', '..', '..', 'shared', 'datasets');
+const DATASETS = datasetsIn(path.resolve(__dirname, '..', '..', '..', '..'));
 
 describe('stats', () => {
   it('matches counts computed independently on the glaive tool-call data', async () => {

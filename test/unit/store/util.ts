@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { mulberry32 } from '../../support/random';
+import { datasetsIn } from '../../support/fixtures';
 
 export class Rng {
   readonly next: () => number;
@@ -168,5 +169,5 @@ export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<v
 
 /** The shared real datasets (beside the repository). */
 export function datasetsDir(): string {
-  return resolve(__dirname, '..', '..', '..', '..', '..', 'shared', 'datasets');
+  return datasetsIn(resolve(__dirname, '..', '..', '..', '..'));
 }

@@ -3,10 +3,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { datasetsIn } from '../../support/fixtures';
 
 const ROOT = resolve(__dirname, '..', '..', '..', '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
-const DATASETS = resolve(ROOT, '..', 'shared', 'datasets');
+const DATASETS = datasetsIn(ROOT);
 
 function run(...args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, 'validate', ...args], { encoding: 'utf8' });

@@ -2,8 +2,9 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { validateFile, validateText } from '../../../src/core/validate';
+import { datasetsIn } from '../../support/fixtures';
 
-const DATASETS = resolve(__dirname, '..', '..', '..', '..', '..', 'shared', 'datasets');
+const DATASETS = datasetsIn(resolve(__dirname, '..', '..', '..', '..'));
 const norm = (s: unknown): unknown => (typeof s === 'string' ? s.replace(/\s+/g, ' ').trim() : s);
 const roleOf: Record<string, string> = { human: 'user', gpt: 'assistant' };
 
