@@ -125,7 +125,10 @@ describe('dialogue editor', function () {
   afterEach(closeAll);
 
   it('opens every shared dataset and sends its first dialogue to the webview', async () => {
-    const names = fs.readdirSync(datasetsDir()).filter((n) => n.endsWith('.jsonl'));
+    // Every dialogue dataset; MT-Bench's reference answers are judge material, not a dataset to edit.
+    const names = fs
+      .readdirSync(datasetsDir())
+      .filter((n) => n.endsWith('.jsonl') && !n.startsWith('mt_bench_reference_answers'));
     assert.ok(names.length >= 7, `datasets found: ${names.join(', ')}`);
     for (const name of names) {
       const uri = copyOf(name);

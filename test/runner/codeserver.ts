@@ -364,6 +364,9 @@ export interface CodeServer {
 
 const DEFAULT_SETTINGS: Record<string, unknown> = {
   'workbench.startupEditor': 'none',
+  // code-server's own default is `afterDelay`: every edit would be written a second later, behind the
+  // user's back (undo-before-save and Revert bypassed). Tests and `npm start` use a profile without it.
+  'files.autoSave': 'off',
   'workbench.tips.enabled': false,
   'workbench.enableExperiments': false,
   'telemetry.telemetryLevel': 'off',

@@ -20,6 +20,7 @@ import { getLog } from '../log';
 import { setActiveDataset } from '../statusBar';
 import { Disposable } from '../util/disposable';
 import { actionCommand } from './actions';
+import { SaveGuard } from './autoSave';
 import { DialogueDocument, type DocumentChange } from './dialogueDocument';
 import { webviewHtml } from './html';
 import { editedLine, errorText, IntentError, newRecordLine, summarize, toRecordView } from './records';
@@ -109,7 +110,12 @@ export class DialogueEditorProvider implements vscode.CustomEditorProvider<Dialo
     });
   }
 
+  /** Decides which saves of large datasets wait for the user (auto-save). */
+  readonly saveGuard = new SaveGuard();
+
   saveCustomDocument(document: DialogueDocument, cancellation: vscode.CancellationToken): Promise<void> {
+    if (this.saveGuard.hold(document.uri, document.store.fileSize, () => vscode.workspace.save(document.uri)))
+      return Promise.reject(new vscode.CancellationError());
     return document.save(cancellation);
   }
   saveCustomDocumentAs(

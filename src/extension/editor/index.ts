@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { ActionKind, HostMessage, WebviewMessage } from '../../protocol';
+import { SAVE_COMMAND } from './autoSave';
 import { registerEditorCommands } from './commands';
 import { localizeEditorMessages } from './strings';
 import type { DialogueDocument } from './dialogueDocument';
@@ -41,6 +42,17 @@ export function registerDialogueEditor(context: vscode.ExtensionContext): Dialog
   localizeEditorMessages();
   const provider = DialogueEditorProvider.register(context);
   registerEditorCommands(context);
+  context.subscriptions.push(
+    vscode.commands.registerCommand(SAVE_COMMAND, async () => {
+      const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+      if (!(input instanceof vscode.TabInputCustom) || input.viewType !== VIEW_TYPE) {
+        await vscode.commands.executeCommand('workbench.action.files.save');
+        return;
+      }
+      provider.saveGuard.allowNext(input.uri);
+      await vscode.workspace.save(input.uri);
+    }),
+  );
   return {
     viewType: VIEW_TYPE,
     onDidPostMessage: provider.onDidPostMessage,
