@@ -37,7 +37,8 @@ const FORBIDDEN = [
   [/(^|\/)\.(git|ci|vscode)(\/|$)/, 'tooling'],
   [/(^|\/)(tsconfig|eslint\.config|\.prettierrc|\.mocharc|\.vscode-test)\b/, 'tooling config'],
   [/\.vsix$/, 'package inside package'],
-  [/\.jsonl$/, 'dataset'],
+  // The walkthrough's sample is the one dataset that ships.
+  [/^(?!extension\/media\/walkthrough\/sample\.jsonl$).*\.jsonl$/, 'dataset'],
 ];
 
 const REQUIRED = ['extension/package.json', 'extension/dist/extension.js', 'extension/LICENSE.txt'];

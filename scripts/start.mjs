@@ -1,7 +1,9 @@
 // `npm start`: builds, packages, and opens VS Code with Parrot Studio and the examples/ folder.
 // - Desktop `code` on PATH: opens it with the extension loaded from this folder.
 // - Otherwise: code-server (installed once into .vscode-test/) on 127.0.0.1 with the .vsix installed;
-//   prints the URL to open and runs until Ctrl-C. PORT=<n> picks the port.
+//   prints the URL to open and runs until Ctrl-C. PORT=<n> picks the port. The profile has auto-save
+//   off and opens VS Code's Welcome page, where the Parrot Studio walkthrough is offered.
+// PARROT_START_SMOKE=1 (CI) stops as soon as the workbench page loads.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -35,11 +37,24 @@ try {
   const server = await cs.startCodeServer({
     install,
     vsix: [vsix],
+    settings: cs.START_SETTINGS,
     port: process.env.PORT ? Number(process.env.PORT) : undefined,
   });
   console.log(
     `\nParrot Studio is running in VS Code (code-server ${install.version}). Open:\n\n  ${server.url(examples)}\n`,
   );
+  if (process.env.PARROT_START_SMOKE === '1') {
+    // CI: the README's first command on a fresh clone, up to a served workbench, then stop.
+    const res = await fetch(server.url(examples));
+    const html = await res.text();
+    await cs.runCleanups();
+    if (res.status !== 200 || !html.includes('workbench')) {
+      console.error(`The workbench did not load (HTTP ${res.status}).`);
+      process.exit(1);
+    }
+    console.log('npm start: the workbench loads (PARROT_START_SMOKE=1: stopping).');
+    process.exit(0);
+  }
   console.log('Press Ctrl-C to stop.');
   const code = await server.exited;
   if (cs.stopping()) await new Promise(() => {}); // Ctrl-C: the signal handler cleans up and exits

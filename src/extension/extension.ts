@@ -4,6 +4,7 @@ import { registerDiagnostics, type DiagnosticsApi } from './diagnostics';
 import { registerLlm, type LlmApi } from './llm';
 import { registerLog } from './log';
 import { registerStatusBar, setProblemCount } from './statusBar';
+import { registerWalkthrough } from './walkthrough';
 
 /** The extension's exports (`vscode.extensions.getExtension(...).exports`). */
 export interface ParrotApi {
@@ -19,6 +20,7 @@ export function activate(context: vscode.ExtensionContext): ParrotApi {
   registerStatusBar(context);
   const editor = registerDialogueEditor(context);
   const diagnostics = registerDiagnostics(context);
+  registerWalkthrough(context);
   return { editor, diagnostics, setProblemCount, llm: registerLlm(context, editor) };
 }
 

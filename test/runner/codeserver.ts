@@ -379,6 +379,12 @@ const DEFAULT_SETTINGS: Record<string, unknown> = {
   'window.commandCenter': false,
 };
 
+/**
+ * What `npm start` adds to the test profile: VS Code's Welcome page at start-up, where the Parrot
+ * Studio walkthrough is offered.
+ */
+export const START_SETTINGS: Record<string, unknown> = { 'workbench.startupEditor': 'welcomePage' };
+
 export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServer> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'parrot-code-server-'));
   const removeHome = onCleanup(() => Promise.resolve(rmrf(home)));
