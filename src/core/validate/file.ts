@@ -1,7 +1,8 @@
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { encodingProblem } from '../encoding';
 import type { FormatId } from '../model';
 import {
   checkChunk,
@@ -71,6 +72,25 @@ function hashTask(path: string, refs: readonly RecordRef[], id = 0): HashTask {
     lines: Float64Array.from(refs, (r) => r.line),
     formats: Int8Array.from(refs, (r) => r.format),
   };
+}
+
+/**
+ * A file in UTF-16 or UTF-32 (by its byte order mark) is one problem, reported once on line 1:
+ * read as UTF-8, every line of it would be noise.
+ */
+async function foreignEncoding(path: string, checker: RecordChecker): Promise<Diagnostic | undefined> {
+  const severity = checker.sev.get('json/encoding');
+  if (severity === 'off') return undefined;
+  const fh = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    const { bytesRead } = await fh.read(head, 0, 4, 0);
+    const p = encodingProblem(head, 0, bytesRead, true);
+    if (!p?.wholeFile) return undefined;
+    return { line: 0, startCol: 0, endCol: 0, severity, code: 'json/encoding', message: p.message };
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Merges chunk results in file order and runs the cross-record rules. */
@@ -199,6 +219,11 @@ async function validateWhole(path: string, opts: ValidateFileOptions): Promise<V
   // Compiles the schema here: a bad --schema fails before any work.
   const checker = new RecordChecker(ropts, 'signature');
   const size = (await stat(path)).size;
+  const foreign = await foreignEncoding(path, checker);
+  if (foreign) {
+    onProgress?.(size, size);
+    return { diagnostics: [foreign], total: 1, errors: foreign.severity === 'error' ? 1 : 0, lines: 1 };
+  }
   const merger = new Merger(checker, max, ropts.format !== undefined);
   const nWorkers = Math.max(0, Math.min(wanted ?? availableParallelism(), 64));
   let finished: Awaited<ReturnType<Merger['finish']>>;
