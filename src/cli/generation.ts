@@ -4,7 +4,6 @@
  * writing results in input order although they finish in any order.
  */
 import { setMaxListeners } from 'node:events';
-import type { promises as fsp } from 'node:fs';
 import { readRecords, type InputRecord } from './commands/ask';
 import type { CliIO } from './io';
 
@@ -62,37 +61,4 @@ export async function runPool<T>(
     for (let it = queue.shift(); it !== undefined && !signal.aborted; it = queue.shift()) await work(it);
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-}
-
-/** Appends lines in input order although results arrive in completion order. */
-export class OrderedWriter {
-  private readonly pending = new Map<number, string[]>();
-  private next = 0;
-  constructor(
-    private readonly fh: fsp.FileHandle,
-    private readonly sidecar?: fsp.FileHandle,
-    private readonly sidecarPending = new Map<number, string[]>(),
-  ) {}
-
-  /** Slot `seq` (0-based, dense) is finished with these lines (possibly none). */
-  async put(seq: number, lines: string[], sideLines: string[] = []): Promise<void> {
-    this.pending.set(seq, lines);
-    this.sidecarPending.set(seq, sideLines);
-    let out = '';
-    let side = '';
-    while (this.pending.has(this.next)) {
-      for (const l of this.pending.get(this.next) ?? []) out += `${l}\n`;
-      for (const l of this.sidecarPending.get(this.next) ?? []) side += `${l}\n`;
-      this.pending.delete(this.next);
-      this.sidecarPending.delete(this.next);
-      this.next++;
-    }
-    if (side && this.sidecar) await this.sidecar.write(side);
-    if (out) await this.fh.write(out);
-  }
-
-  /** Slots written so far (the first unfinished one after a cancel). */
-  get written(): number {
-    return this.next;
-  }
 }

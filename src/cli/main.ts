@@ -36,11 +36,22 @@ function main(argv: string[]): Promise<number> {
   return command(argv.slice(1), io);
 }
 
+let settled = false;
+// A command whose work can no longer finish (nothing left to wait on, its promise still pending)
+// must not end the process with status 0.
+process.on('beforeExit', () => {
+  if (settled) return;
+  settled = true;
+  process.stderr.write('parrot: the command stopped before finishing its work\n');
+  process.exitCode = 2;
+});
 main(process.argv.slice(2)).then(
   (code) => {
+    settled = true;
     process.exitCode = code;
   },
   (err: unknown) => {
+    settled = true;
     process.stderr.write(`parrot: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 2;
   },

@@ -1,5 +1,6 @@
-import { existsSync, promises as fsp } from 'node:fs';
-import type { LlmConfig } from '../../core/llm';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { redact, type LlmConfig } from '../../core/llm';
 import type { CapoStrategy, Dialogue } from '../../core/model';
 import {
   CAPO_STRATEGIES,
@@ -8,12 +9,14 @@ import {
   needsSidecar,
   PAIR_FORMATS,
   pairLines,
+  RunOutput,
   sidecarPath,
+  type SlotResult,
   type CapoSettings,
   type PairFormat,
 } from '../../core/parrot';
 import { parseCommandArgs, usageError } from '../args';
-import { interruptible, OrderedWriter, readAllRecords, runPool } from '../generation';
+import { interruptible, readAllRecords, runPool } from '../generation';
 import { progress, type CliIO } from '../io';
 import { asDialogue, clientFor, configFrom, ENDPOINT_HELP, ENDPOINT_OPTIONS } from './ask';
 
@@ -35,11 +38,12 @@ Options:
   --threshold X          context-dependence score needed, 0..1 (default 0.5)
   --hallucinate-template FILE, --misread-template FILE   your own templates
   -o, --output OUT       output JSONL (required)
-  --resume               continue an interrupted run (progress in OUT.progress.json)
+  --resume               continue an interrupted run (progress in OUT.progress.json); records
+                         that were short (a request failed) are made again
   -h, --help             show this help
 
 ${ENDPOINT_HELP}
-Exit status: 0 done, 1 some requests failed or cancelled, 2 usage or input error.
+Exit status: 0 done, 1 some records short (a request failed) or cancelled, 2 usage or input error.
 `;
 
 export async function capoCommand(args: string[], io: CliIO): Promise<number> {
@@ -101,74 +105,110 @@ export async function capoCommand(args: string[], io: CliIO): Promise<number> {
   }
   const records = await readAllRecords('capo', file, io, (r) => asDialogue(r, file, 'capo'));
   if (typeof records === 'number') return records;
-  const progressFile = `${out}.progress.json`;
-  let skip = 0;
-  if (p.values.resume) {
-    try {
-      skip = (JSON.parse(await fsp.readFile(progressFile, 'utf8')) as { records: number }).records;
-    } catch {
-      skip = 0;
-    }
-  } else if (existsSync(out))
+  if (!p.values.resume && existsSync(out))
     return usageError('capo', `${out} exists — use --resume to continue it, or choose another -o`, io);
-
+  const say = (m: string): boolean => io.stderr.write(`parrot capo: ${redact(m, [config.apiKey])}\n`);
+  let output: RunOutput;
+  try {
+    output = await RunOutput.open({
+      out,
+      sidecar: needsSidecar(format) ? sidecarPath(out) : undefined,
+      input: path.resolve(file),
+      keep: { format, strategies: strategies.join(','), turns: which },
+      resume: p.values.resume === true,
+    });
+  } catch (e) {
+    say(e instanceof Error ? e.message : String(e));
+    return 2;
+  }
+  if (output.records > records.length) {
+    await output.close();
+    say(
+      `${out} holds ${output.records} records but ${file} has only ${records.length} — is it the right file?`,
+    );
+    return 2;
+  }
+  const retry = [...output.failed];
+  if (output.records)
+    say(
+      `resuming after ${output.records} record(s)${retry.length ? `; retrying ${retry.length} that were short` : ''}`,
+    );
+  // Provenance names the source relative to the output's folder: no absolute local path leaks.
+  const sourceName = relativeSource(file, out);
   const client = clientFor(config, io);
-  const fh = await fsp.open(out, 'a');
-  const side = needsSidecar(format) ? await fsp.open(sidecarPath(out), 'a') : undefined;
-  const writer = new OrderedWriter(fh, side);
   const stop = interruptible('capo', io);
   const bar = progress(io);
-  const todo = records.slice(skip);
   const problems: string[] = [];
   let pairs = 0;
   let cancelled = false;
-  const saveProgress = (): Promise<void> =>
-    fsp.writeFile(progressFile, JSON.stringify({ input: file, records: skip + writer.written }));
+  let finished = 0;
+  const work = async (slot: number): Promise<SlotResult | undefined> => {
+    const r = records[slot];
+    const d = r.sample as Dialogue;
+    const turns =
+      which === 'all'
+        ? d.turns.flatMap((t, i) =>
+            t.role === 'assistant' && i > 0 && d.turns[i - 1]?.role === 'user' ? [i] : [],
+          )
+        : undefined;
+    const res = await capo(client, d, settings, {
+      strategies: strategies as CapoStrategy[],
+      turns,
+      threshold,
+      source: { file: sourceName, record: r.line },
+      signal: stop.signal,
+    });
+    finished++;
+    bar.update(`capo: ${finished} record(s), ${pairs} pair(s)`);
+    if (res.cancelled) {
+      cancelled = true;
+      return undefined; // not written: --resume redoes the record
+    }
+    for (const s of res.skipped.filter((x) => !x.failed))
+      problems.push(`${file}:${r.line}: turn ${s.turn} ${s.strategy}: ${s.reason}`);
+    const failed = res.skipped.filter((x) => x.failed);
+    const lines = res.pairs.map((pair) => pairLines(pair, format));
+    pairs += lines.length;
+    return {
+      lines: lines.map((l) => l.line),
+      side: lines.flatMap((l) => (l.sidecar ? [l.sidecar] : [])),
+      error: failed.length
+        ? failed.map((x) => `turn ${x.turn} ${x.strategy}: ${x.reason}`).join('; ')
+        : undefined,
+    };
+  };
   try {
-    let finished = 0;
-    const items = todo.map((r, i) => ({ r, i }));
-    await runPool(items, config.concurrency, stop.signal, async (it) => {
-      const d = it.r.sample as Dialogue;
-      const turns =
-        which === 'all'
-          ? d.turns.flatMap((t, i) =>
-              t.role === 'assistant' && i > 0 && d.turns[i - 1]?.role === 'user' ? [i] : [],
-            )
-          : undefined;
-      const res = await capo(client, d, settings, {
-        strategies: strategies as CapoStrategy[],
-        turns,
-        threshold,
-        source: { file, record: it.r.line },
-        signal: stop.signal,
+    if (retry.length) {
+      // Records an earlier run wrote short: made again, their lines replaced in place.
+      const redone = new Map<number, SlotResult>();
+      await runPool(retry, config.concurrency, stop.signal, async (f) => {
+        const res = await work(f.slot);
+        if (res) redone.set(f.slot, res);
       });
-      if (res.cancelled) {
-        cancelled = true;
-        return;
-      }
-      for (const s of res.skipped)
-        problems.push(`${file}:${it.r.line}: turn ${s.turn} ${s.strategy}: ${s.reason}`);
-      const lines = res.pairs.map((pair) => pairLines(pair, format));
-      pairs += lines.length;
-      await writer.put(
-        it.i,
-        lines.map((l) => l.line),
-        lines.flatMap((l) => (l.sidecar ? [l.sidecar] : [])),
-      );
-      await saveProgress();
-      finished++;
-      bar.update(`capo: ${skip + finished}/${records.length} record(s), ${pairs} pair(s)`);
+      await output.repair(redone);
+    }
+    const todo = records.map((_, i) => i).slice(output.records);
+    await runPool(todo, config.concurrency, stop.signal, async (slot) => {
+      const res = await work(slot);
+      if (res) await output.put(slot, res);
     });
   } finally {
     stop.dispose();
     bar.done();
-    await fh.close();
-    await side?.close();
+    await output.close(output.records === records.length && !cancelled && !stop.signal.aborted);
   }
   cancelled = cancelled || stop.signal.aborted;
-  for (const m of problems) io.stderr.write(`parrot capo: ${m}\n`);
-  io.stderr.write(
-    `parrot capo: ${pairs} pair(s) from ${skip + writer.written}/${records.length} record(s) in ${out}${side ? ` (provenance: ${sidecarPath(out)})` : ''}${cancelled ? ' — cancelled; run again with --resume' : ''}\n`,
+  for (const m of problems) say(m);
+  for (const f of output.failed) say(`${file}:${records[f.slot]?.line ?? f.slot + 1}: ${f.error}`);
+  const short = output.failed.length;
+  say(
+    `${output.lines} pair(s) from ${output.records}/${records.length} record(s) in ${out}${needsSidecar(format) ? ` (provenance: ${sidecarPath(out)})` : ''}${short ? `; ${short} record(s) short — --resume retries them` : ''}${cancelled ? ' — cancelled; run again with --resume' : ''}`,
   );
-  return problems.length || cancelled ? 1 : 0;
+  return short || cancelled || output.records < records.length ? 1 : 0;
+}
+
+/** `file` as provenance names it: relative to the output's folder, with `/` separators. */
+export function relativeSource(file: string, out: string): string {
+  const rel = path.relative(path.dirname(path.resolve(out)), path.resolve(file));
+  return rel.split(path.sep).join('/');
 }

@@ -11,9 +11,12 @@ import {
   parseRecord,
   serializeLike,
 } from '../../core/formats';
-import { readFileLines } from '../../core/stats';
+import type { EncodingProblem } from '../../core/encoding';
+import { isBlankLine, readFileLines } from '../../core/stats';
 import { parseCommandArgs, usageError } from '../args';
 import { progress, type CliIO } from '../io';
+
+const NEWLINE = Buffer.from('\n');
 
 const HELP = `Usage: parrot convert --to FORMAT [-o OUT] [options] FILE
 
@@ -75,13 +78,19 @@ export async function convertCommand(args: string[], io: CliIO): Promise<number>
     for await (const l of readFileLines(file)) {
       if (sinkError) throw sinkError;
       bar.update(`${file}: line ${l.line}`);
-      if (l.text.trim() === '') {
+      if (l.encoding?.wholeFile) throw new Error(`${file}:1:1: ${l.encoding.message}`);
+      if (!l.encoding && isBlankLine(l.text)) {
         stats.blank++;
         continue;
       }
       let outLine: string | undefined;
-      const r = parseRecord(l.text, from);
-      if (!r.ok) {
+      const r = l.encoding ? undefined : parseRecord(l.text, from);
+      if (!r) {
+        // Bad bytes are reported and copied as they are: never replaced by U+FFFD.
+        stats.invalid++;
+        const enc = l.encoding as EncodingProblem;
+        report(`${file}:${l.line}:${enc.column + 1}: error: ${enc.message}`);
+      } else if (!r.ok) {
         stats.invalid++;
         report(`${file}:${l.line}:${r.error.column}: error: ${r.error.message}`);
       } else if (r.layout.format === to) {
@@ -110,7 +119,8 @@ export async function convertCommand(args: string[], io: CliIO): Promise<number>
         }
       }
       if (outLine === undefined && values['skip-invalid']) continue;
-      if (!sink.write((outLine ?? l.text) + '\n')) await once(sink, 'drain');
+      const written = outLine !== undefined ? outLine + '\n' : Buffer.concat([l.raw, NEWLINE]);
+      if (!sink.write(written)) await once(sink, 'drain');
     }
     if (tmp) {
       file$?.end();

@@ -1,17 +1,20 @@
-import { createReadStream, existsSync, promises as fsp } from 'node:fs';
-import { recordToLine } from '../../core/formats';
-import type { LlmConfig } from '../../core/llm';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseRecord, recordToLine } from '../../core/formats';
+import { redact, type LlmConfig } from '../../core/llm';
 import type { Dialogue } from '../../core/model';
 import {
-  estimate,
+  addToEstimate,
   extend,
-  extendMany,
   extendMtBench,
+  newEstimate,
+  RunOutput,
   type ExtendResult,
   type ExtendSettings,
+  type SlotResult,
 } from '../../core/parrot';
 import { parseCommandArgs, usageError } from '../args';
-import { interruptible, OrderedWriter, readAllRecords, runPool } from '../generation';
+import { interruptible, readAllRecords, runPool } from '../generation';
 import { progress, type CliIO } from '../io';
 import {
   asDialogue,
@@ -20,6 +23,8 @@ import {
   ENDPOINT_HELP,
   ENDPOINT_OPTIONS,
   extendSettingsFrom,
+  readRecords,
+  type InputRecord,
 } from './ask';
 
 const HELP = `Usage: parrot extend --turns N -o OUT [options] FILE
@@ -32,7 +37,8 @@ Records are written to OUT in input order as they complete, in their own format.
 Options:
   --turns N              target number of user questions per record (required)
   -o, --output OUT       output JSONL file (required)
-  --resume               continue an interrupted run: keep OUT's complete lines, skip those records
+  --resume               continue an interrupted run (progress in OUT.progress.json): keep OUT's
+                         finished records, retry those that were short, do the rest
   --estimate             print the requests and approximate tokens it will take, and stop
   -h, --help             show this help
 
@@ -40,25 +46,6 @@ ${ENDPOINT_HELP}
 Ctrl+C stops: records already written stay, run again with --resume to continue.
 Exit status: 0 all records extended, 1 some failed or the run was cancelled, 2 usage or input error.
 `;
-
-/** Number of complete lines in OUT; a torn last line (no newline) is cut off. */
-export async function completeLines(out: string): Promise<number> {
-  if (!existsSync(out)) return 0;
-  let count = 0;
-  let lastNl = -1;
-  let pos = 0;
-  for await (const chunk of createReadStream(out) as AsyncIterable<Buffer>) {
-    let i = chunk.indexOf(10);
-    while (i >= 0) {
-      count++;
-      lastNl = pos + i;
-      i = chunk.indexOf(10, i + 1);
-    }
-    pos += chunk.length;
-  }
-  if (lastNl + 1 < pos) await fsp.truncate(out, lastNl + 1);
-  return count;
-}
 
 export async function extendCommand(args: string[], io: CliIO): Promise<number> {
   const p = parseCommandArgs(
@@ -93,104 +80,128 @@ export async function extendCommand(args: string[], io: CliIO): Promise<number> 
     return usageError('extend', e instanceof Error ? e.message : String(e), io);
   }
 
-  const records = await readAllRecords('extend', file, io, (r) => {
+  const check = (r: InputRecord): void => {
     if (r.layout.format !== 'mt-bench') asDialogue(r, file, 'extend');
-  });
-  if (typeof records === 'number') return records;
-  const asDialogues = (): Dialogue[] =>
-    records.map((r) =>
-      r.layout.format === 'mt-bench'
-        ? { ...(r.sample as Dialogue), turns: mtDialogueTurns(r.sample as Dialogue) }
-        : (r.sample as Dialogue),
-    );
+  };
+  const forEstimate = (r: InputRecord): Dialogue =>
+    r.layout.format === 'mt-bench'
+      ? { ...(r.sample as Dialogue), turns: mtDialogueTurns(r.sample as Dialogue) }
+      : (r.sample as Dialogue);
   if (p.values.estimate) {
-    const e = estimate(asDialogues(), turns, settings);
+    // Streamed: a file of any size is estimated in constant memory.
+    const e = newEstimate();
+    try {
+      for await (const r of readRecords(file)) {
+        check(r);
+        addToEstimate(e, forEstimate(r), turns, settings);
+      }
+    } catch (err) {
+      io.stderr.write(`parrot extend: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 2;
+    }
     io.stdout.write(
       `${e.records} record(s), ${e.unchanged} already long enough\n${e.requests} request(s): ${e.askRequests} ask (n=${settings.ask.n}), ${e.answerRequests} answer\n~${e.promptTokens} prompt token(s), ~${e.completionTokens} completion token(s) (o200k_base estimate)\n`,
     );
     return 0;
   }
+  const records = await readAllRecords('extend', file, io, check);
+  if (typeof records === 'number') return records;
   const outFile = out as string;
-  let skip = 0;
-  if (p.values.resume) skip = await completeLines(outFile);
-  else if (existsSync(outFile))
+  if (!p.values.resume && existsSync(outFile))
     return usageError('extend', `${outFile} exists — use --resume to continue it, or choose another -o`, io);
-  if (skip > records.length) {
-    io.stderr.write(
-      `parrot extend: ${outFile} has ${skip} lines but ${file} has only ${records.length} records — is it the right file?\n`,
+  const say = (m: string): boolean => io.stderr.write(`parrot extend: ${redact(m, [config.apiKey])}\n`);
+  let output: RunOutput;
+  try {
+    output = await RunOutput.open({
+      out: outFile,
+      input: path.resolve(file),
+      keep: { turns: String(turns) },
+      resume: p.values.resume === true,
+    });
+  } catch (e) {
+    say(e instanceof Error ? e.message : String(e));
+    return 2;
+  }
+  if (output.records > records.length) {
+    await output.close();
+    say(
+      `${outFile} holds ${output.records} records but ${file} has only ${records.length} — is it the right file?`,
     );
     return 2;
   }
-  if (skip) io.stderr.write(`parrot extend: resuming after ${skip} record(s) already in ${outFile}\n`);
+  const retry = [...output.failed];
+  if (output.records)
+    say(
+      `resuming after ${output.records} record(s) already in ${outFile}${retry.length ? `; retrying ${retry.length} that were short` : ''}`,
+    );
 
   const client = clientFor(config, io);
-  const fh = await fsp.open(outFile, 'a');
-  const writer = new OrderedWriter(fh);
   const stop = interruptible('extend', io);
   const bar = progress(io);
-  const todo = records.slice(skip);
-  const failures: string[] = [];
   let cancelled = false;
-  try {
-    const items = todo.map((r, i) => ({ index: i, dialogue: r.sample as Dialogue }));
-    const onResult = async (
-      i: number,
-      res: ExtendResult | { dialogue: Dialogue; status: ExtendResult['status']; error?: string },
-    ): Promise<void> => {
-      const r = todo[i];
-      if (res.status === 'cancelled') {
-        cancelled = true;
-        return; // not written: --resume redoes it
-      }
-      if (res.status === 'failed') failures.push(`${file}:${r.line}: ${res.error ?? 'failed'}`);
-      await writer.put(i, [recordToLine(res.dialogue, r.layout)]);
-    };
-    const hasMt = todo.some((r) => r.layout.format === 'mt-bench');
-    let done = 0;
-    if (hasMt) {
-      // MT-Bench++ records: questions only in the output.
-      await runPool(items, config.concurrency, stop.signal, async (it) => {
-        const r = todo[it.index];
-        if (r.layout.format === 'mt-bench') {
-          const q = { question_id: String(r.line), category: '', turns: mtQuestions(r.sample as Dialogue) };
-          const m = await extendMtBench(client, q, settings, turns, { signal: stop.signal });
-          const sample: Dialogue = {
-            ...(r.sample as Dialogue),
-            turns: m.record.turns.map((t) => ({ role: 'user', content: t })),
-          };
-          await onResult(it.index, { dialogue: sample, status: m.status, error: m.error });
-        } else {
-          await onResult(
-            it.index,
-            await extend(client, it.dialogue, turns, settings, { signal: stop.signal }),
-          );
-        }
-        done++;
-        bar.update(`extend: ${skip + done}/${records.length} record(s)`);
-      });
+  let done = 0;
+  /** One record, extended from `from` (what an earlier run kept of it, else the input). */
+  const work = async (slot: number, from?: Dialogue): Promise<SlotResult | undefined> => {
+    const r = records[slot];
+    let dialogue: Dialogue;
+    let status: ExtendResult['status'];
+    let error: string | undefined;
+    if (r.layout.format === 'mt-bench') {
+      const q = { question_id: String(r.line), category: '', turns: mtQuestions(r.sample as Dialogue) };
+      const m = await extendMtBench(client, q, settings, turns, { signal: stop.signal });
+      dialogue = {
+        ...(r.sample as Dialogue),
+        turns: m.record.turns.map((t) => ({ role: 'user', content: t })),
+      };
+      ({ status, error } = m);
     } else {
-      await extendMany(client, items, turns, settings, {
+      const x = await extend(client, from ?? (r.sample as Dialogue), turns, settings, {
         signal: stop.signal,
-        total: items.length,
-        onResult,
-        onProgress: (x) =>
-          bar.update(
-            `extend: ${skip + x.done + x.failed}/${records.length} record(s), ${x.inProgress} in progress, ${x.requests} request(s)`,
-          ),
       });
+      ({ dialogue, status, error } = x);
     }
+    done++;
+    bar.update(`extend: ${done}/${records.length - output.records + retry.length} record(s)`);
+    if (status === 'cancelled') {
+      cancelled = true;
+      return undefined; // not written: --resume redoes it
+    }
+    return {
+      lines: [recordToLine(dialogue, r.layout)],
+      error: status === 'failed' ? (error ?? 'failed') : undefined,
+    };
+  };
+  try {
+    if (retry.length) {
+      // Records an earlier run wrote short: continue each from what it kept.
+      const kept = await output.failedLines();
+      const redone = new Map<number, SlotResult>();
+      await runPool(retry, config.concurrency, stop.signal, async (f) => {
+        const line = kept.get(f.slot)?.[0];
+        const prev = line !== undefined ? parseRecord(line) : undefined;
+        const from = prev?.ok && prev.sample.kind === 'dialogue' ? prev.sample : undefined;
+        const res = await work(f.slot, from);
+        if (res) redone.set(f.slot, res);
+      });
+      await output.repair(redone);
+    }
+    const todo = records.map((_, i) => i).slice(output.records);
+    await runPool(todo, config.concurrency, stop.signal, async (slot) => {
+      const res = await work(slot);
+      if (res) await output.put(slot, res);
+    });
   } finally {
     stop.dispose();
     bar.done();
-    await fh.close();
+    await output.close(output.records === records.length && !cancelled && !stop.signal.aborted);
   }
   cancelled = cancelled || stop.signal.aborted;
-  for (const f of failures) io.stderr.write(`parrot extend: ${f}\n`);
-  const written = skip + writer.written;
-  io.stderr.write(
-    `parrot extend: ${written}/${records.length} record(s) in ${outFile}${failures.length ? `, ${failures.length} failed (kept with the turns that were finished)` : ''}${cancelled ? ' — cancelled; run again with --resume' : ''}\n`,
+  for (const f of output.failed) say(`${file}:${records[f.slot]?.line ?? f.slot + 1}: ${f.error}`);
+  const short = output.failed.length;
+  say(
+    `${output.records}/${records.length} record(s) in ${outFile}${short ? `, ${short} short (kept with the turns that were finished; --resume retries them)` : ''}${cancelled ? ' — cancelled; run again with --resume' : ''}`,
   );
-  return failures.length || cancelled || written < records.length ? 1 : 0;
+  return short || cancelled || output.records < records.length ? 1 : 0;
 }
 
 function mtQuestions(d: Dialogue): string[] {

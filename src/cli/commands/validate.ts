@@ -4,6 +4,7 @@ import {
   isRuleCode,
   validateFile,
   DEFAULT_MAX_DIAGNOSTICS,
+  UnfinishedError,
   type Diagnostic,
   type RuleCode,
   type RuleSetting,
@@ -201,8 +202,12 @@ export async function validateCommand(args: string[], io: CliIO): Promise<number
       const msg = e instanceof Error ? e.message : String(e);
       const code = (e as NodeJS.ErrnoException).code;
       const text = code === 'ENOENT' ? `no such file` : code === 'EISDIR' ? 'is a directory' : msg;
-      io.stderr.write(`parrot validate: ${file}: ${text}\n`);
-      if (p.json) report.push({ file, error: text });
+      // Unfinished work is positioned (FILE:LINE:) and fails the run: no verdict on a partial check.
+      const line = e instanceof UnfinishedError && e.line !== undefined ? e.line + 1 : undefined;
+      const where = line !== undefined ? `${file}:${line}` : file;
+      const detail = line !== undefined ? text.replace(/^line \d+: /, '') : text;
+      io.stderr.write(`parrot validate: ${where}: ${detail}; validation stopped\n`);
+      if (p.json) report.push(line !== undefined ? { file, line, error: detail } : { file, error: text });
       status = 2;
     }
   }

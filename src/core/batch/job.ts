@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import * as path from 'node:path';
 import type { ChatRequest } from '../llm/client';
 import type { CapoStrategy, Dialogue, PreferencePair } from '../model';
 import { buildAskRequest, filterCandidates, type FilterOptions } from '../parrot/ask';
 import { buildCapoRequest, dependentTurns, makePair, type CapoSettings } from '../parrot/capo';
 import { buildAnswerRequest, type ExtendSettings } from '../parrot/extend';
 import { lastRole, userTurnCount } from '../parrot/messages';
+import { writeJsonAtomic } from '../parrot/output';
 import { loadTemplate } from '../parrot/templates';
 import {
   customId,
@@ -329,15 +329,7 @@ export function importResults(
 }
 
 export async function saveState(file: string, s: JobState): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  const fh = await fsp.open(tmp, 'w');
-  try {
-    await fh.writeFile(JSON.stringify(s));
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await fsp.rename(tmp, file);
+  await writeJsonAtomic(file, s);
 }
 
 export async function loadState(file: string): Promise<JobState> {

@@ -34,6 +34,14 @@ function describe(text: string, i: number): string {
   if (i >= text.length) return 'unexpected end of line';
   const cp = text.codePointAt(i) ?? 0;
   const ch = String.fromCodePoint(cp);
+  if (
+    cp === 0xa0 ||
+    cp === 0x3000 ||
+    cp === 0xfeff ||
+    (cp >= 0x2000 && cp <= 0x200f) ||
+    (cp >= 0x7f && cp < 0xa0)
+  )
+    return `unexpected character U+${cp.toString(16).padStart(4, '0').toUpperCase()} (not JSON whitespace)`;
   return cp < 0x20
     ? `unexpected control character U+${cp.toString(16).padStart(4, '0').toUpperCase()}`
     : `unexpected character '${ch}'`;

@@ -212,7 +212,11 @@ export interface CapoOptions {
 
 export interface CapoResult {
   pairs: PreferencePair[];
-  skipped: { turn: number; strategy: CapoStrategy; reason: string }[];
+  /**
+   * Pairs not made. `failed` marks a request that failed or came back empty (worth retrying);
+   * without it the turn cannot have that pair (e.g. nothing earlier to misread).
+   */
+  skipped: { turn: number; strategy: CapoStrategy; reason: string; failed?: boolean }[];
   cancelled: boolean;
 }
 
@@ -239,7 +243,8 @@ export async function capo(
         client.chat(req.request, { signal: o.signal }).then(
           (r) => {
             const text = r.texts[0] ?? '';
-            if (text.trim() === '') res.skipped.push({ turn: idx + 1, strategy, reason: 'empty answer' });
+            if (text.trim() === '')
+              res.skipped.push({ turn: idx + 1, strategy, reason: 'empty answer', failed: true });
             else res.pairs.push(makePair(d, idx, req, text, o.source));
           },
           (e: unknown) => {
@@ -249,6 +254,7 @@ export async function capo(
                 turn: idx + 1,
                 strategy,
                 reason: e instanceof Error ? e.message : String(e),
+                failed: true,
               });
           },
         ),

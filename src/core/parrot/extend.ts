@@ -116,6 +116,11 @@ export async function extend(
       push({ role: 'user', content: question });
     }
   } catch (e) {
+    // Never keep a generated question without its answer: the record ends at its last exchange.
+    if (res.added > 0 && lastRole(d) === 'user') {
+      d.turns.pop();
+      res.added--;
+    }
     if (isCancel(e) || ev.signal?.aborted) res.status = 'cancelled';
     else res.status = 'failed';
     if (e instanceof LlmError && e.details.partial) res.partialAnswer = e.details.partial;
@@ -218,7 +223,13 @@ export function estimate(
   targetUserTurns: number,
   s: Pick<ExtendSettings, 'ask' | 'answer'>,
 ): Estimate {
-  const e: Estimate = {
+  const e = newEstimate();
+  for (const d of dialogues) addToEstimate(e, d, targetUserTurns, s);
+  return e;
+}
+
+export function newEstimate(): Estimate {
+  return {
     records: 0,
     unchanged: 0,
     askRequests: 0,
@@ -227,40 +238,46 @@ export function estimate(
     promptTokens: 0,
     completionTokens: 0,
   };
-  for (const d of dialogues) {
-    e.records++;
-    const tok = (t: Turn): number => countTokens(contentText(t.content));
-    const users = d.turns.filter((t) => t.role === 'user');
-    const assistants = d.turns.filter((t) => t.role === 'assistant');
-    const avgQ = users.length ? Math.round(users.reduce((a, t) => a + tok(t), 0) / users.length) : 30;
-    const avgA = assistants.length
-      ? Math.round(assistants.reduce((a, t) => a + tok(t), 0) / assistants.length)
-      : Math.round(s.answer.maxTokens / 2);
-    let history = d.turns.reduce((a, t) => a + tok(t), 0) + (d.system ? countTokens(d.system) : 0);
-    const needAnswer = lastRole(d) === 'user' ? 1 : 0;
-    const asks = Math.max(0, targetUserTurns - users.length);
-    if (asks === 0 && needAnswer === 0) {
-      e.unchanged++;
-      continue;
-    }
-    const instr = 120; // template overhead
-    if (needAnswer) {
-      e.answerRequests++;
-      e.promptTokens += history;
-      e.completionTokens += avgA;
-      history += avgA;
-    }
-    for (let i = 0; i < asks; i++) {
-      e.askRequests++;
-      e.promptTokens += history + instr;
-      e.completionTokens += avgQ * Math.max(1, s.ask.n);
-      history += avgQ;
-      e.answerRequests++;
-      e.promptTokens += history;
-      e.completionTokens += avgA;
-      history += avgA;
-    }
+}
+
+/** Adds one dialogue to a running estimate (so a file of any size can be estimated as it streams). */
+export function addToEstimate(
+  e: Estimate,
+  d: Dialogue,
+  targetUserTurns: number,
+  s: Pick<ExtendSettings, 'ask' | 'answer'>,
+): void {
+  e.records++;
+  const tok = (t: Turn): number => countTokens(contentText(t.content));
+  const users = d.turns.filter((t) => t.role === 'user');
+  const assistants = d.turns.filter((t) => t.role === 'assistant');
+  const avgQ = users.length ? Math.round(users.reduce((a, t) => a + tok(t), 0) / users.length) : 30;
+  const avgA = assistants.length
+    ? Math.round(assistants.reduce((a, t) => a + tok(t), 0) / assistants.length)
+    : Math.round(s.answer.maxTokens / 2);
+  let history = d.turns.reduce((a, t) => a + tok(t), 0) + (d.system ? countTokens(d.system) : 0);
+  const needAnswer = lastRole(d) === 'user' ? 1 : 0;
+  const asks = Math.max(0, targetUserTurns - users.length);
+  if (asks === 0 && needAnswer === 0) {
+    e.unchanged++;
+    return;
+  }
+  const instr = 120; // template overhead
+  if (needAnswer) {
+    e.answerRequests++;
+    e.promptTokens += history;
+    e.completionTokens += avgA;
+    history += avgA;
+  }
+  for (let i = 0; i < asks; i++) {
+    e.askRequests++;
+    e.promptTokens += history + instr;
+    e.completionTokens += avgQ * Math.max(1, s.ask.n);
+    history += avgQ;
+    e.answerRequests++;
+    e.promptTokens += history;
+    e.completionTokens += avgA;
+    history += avgA;
   }
   e.requests = e.askRequests + e.answerRequests;
-  return e;
 }

@@ -7,9 +7,10 @@ import { countTokens } from '../tokens';
 import { parseRecord } from '../formats';
 import type { FormatId, Sample, Turn } from '../model';
 import { contentText } from '../model';
-import { readFileLines, type FileLine } from './lines';
+import type { EncodingProblem } from '../encoding';
+import { isBlankLine, readFileLines, type FileLine } from './lines';
 
-export { readFileLines, type FileLine } from './lines';
+export { isBlankLine, readFileLines, type FileLine } from './lines';
 
 export const TOKENIZER = 'o200k_base';
 
@@ -62,10 +63,17 @@ export class StatsCollector {
   private readonly ids = new Map<string, number>();
   private readonly hashes = new Set<string>();
 
-  add(text: string, line: number): void {
+  /** Adds one line; `encoding` is its encoding problem (an invalid line, whatever its text). */
+  add(text: string, line: number, encoding?: EncodingProblem): void {
     const s = this.s;
     s.lines++;
-    if (text.trim() === '') {
+    if (encoding) {
+      s.invalid.count++;
+      if (s.invalid.examples.length < 100)
+        s.invalid.examples.push({ line, column: encoding.column + 1, message: encoding.message });
+      return;
+    }
+    if (isBlankLine(text)) {
       s.blankLines++;
       return;
     }
@@ -159,8 +167,10 @@ export async function fileStats(
 ): Promise<DatasetStats> {
   const c = new StatsCollector();
   for await (const l of readFileLines(path)) {
-    c.add(l.text, l.line);
+    c.add(l.text, l.line, l.encoding);
     onProgress?.(l.bytes, l);
+    // A UTF-16/32 file: its other lines are not text to count.
+    if (l.encoding?.wholeFile) break;
   }
   return c.result();
 }

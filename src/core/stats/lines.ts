@@ -1,5 +1,6 @@
 /** Streams the lines of a file (any size) without holding it whole in memory. */
 import { createReadStream } from 'node:fs';
+import { encodingProblem, type EncodingProblem } from '../encoding';
 
 export interface FileLine {
   /** 1-based line number. */
@@ -8,6 +9,27 @@ export interface FileLine {
   text: string;
   /** Bytes of the file read so far (for progress). */
   bytes: number;
+  /** The line's bytes without its line ending (a BOM on line 1 included). */
+  raw: Buffer;
+  /**
+   * Its encoding problem, if any (see encodingProblem): ill-formed UTF-8 (then `text` holds U+FFFD
+   * where the bad bytes are; write `raw` to keep them), a BOM in the middle of the file, or a
+   * UTF-16/32 file (on line 1).
+   */
+  encoding?: EncodingProblem;
+}
+
+/**
+ * A line loaders skip or fail on as empty: nothing but JSON whitespace (space, tab, CR). Lines of
+ * other invisible characters (NUL, control characters, U+00A0, U+3000, a BOM) are not blank: they
+ * are invalid JSON, as `parrot validate` says too.
+ */
+export function isBlankLine(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 13) return false;
+  }
+  return true;
 }
 
 /** Yields every line; a final line without a newline is yielded, an empty remainder after the last newline is not. */
@@ -19,9 +41,12 @@ export async function* readFileLines(path: string): AsyncGenerator<FileLine> {
   const emit = (chunks: Buffer[]): FileLine => {
     let buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
     if (buf.length > 0 && buf[buf.length - 1] === 0x0d) buf = buf.subarray(0, buf.length - 1);
+    const encoding = encodingProblem(buf, 0, buf.length, line === 0);
     let text = decoder.decode(buf);
     if (line === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    return { line: ++line, text, bytes };
+    const out: FileLine = { line: ++line, text, bytes, raw: buf };
+    if (encoding) out.encoding = encoding;
+    return out;
   };
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
     bytes += chunk.length;

@@ -1,6 +1,6 @@
-import { readSync } from 'node:fs';
+import { readSync, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { describeFingerprintChange, fingerprintHandle, sameFingerprint } from './fingerprint';
+import { SUM_BLOCK, sumBlock } from './fingerprint';
 import type { LineIndex } from './lineIndex';
 import type { Fingerprint } from './types';
 
@@ -22,19 +22,74 @@ export interface Base {
   close(): Promise<void>;
 }
 
+/**
+ * A file is "quiet" when its last change (ctime) lies this far before we read it: a later write then
+ * always moves its ctime, even with coarse file-system clocks (FAT: 2 s), so an unchanged ctime proves
+ * unchanged content without reading it (the "racy git" rule).
+ */
+const QUIET_MS = 2000;
+
+/** The identity of a file version: which inode it is, and its size and times when we read it. */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+export function identityOf(st: Stats): FileIdentity {
+  return { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
+}
+
+/** What a content check of a file version found (through its open handle). */
+export interface ContentCheck {
+  /** The size the open file has now. */
+  size: number;
+  /** Byte ranges of the checked blocks of the version that no longer hold the same bytes, merged. */
+  changed: Array<[number, number]>;
+  /** Only the times changed (a touch): same size, every checked block the same. */
+  touched: boolean;
+  /** The stat of the open file the check ended on. */
+  stat: Stats;
+}
+
 /** A file version read through an open handle (which keeps the inode readable after a rename). */
 export class FileBase implements Base {
   /** Set when a newer version of the file became the store's base. */
   retired = false;
   /** Lines whose ending was only added because they stopped being last (see FLAG_EOL_ADDED). */
   eolAdded: number[] = [];
+  /** Checksums of the version's SUM_BLOCK blocks; undefined when they could not be computed. */
+  private sums: Promise<Uint32Array | undefined> = Promise.resolve(undefined);
+  /** True when an unchanged size, mtime and ctime prove that the content is unchanged. */
+  private quiet = false;
   constructor(
     readonly id: string,
     readonly fh: FileHandle,
     readonly fp: Fingerprint,
     readonly index: LineIndex,
     readonly path: string,
+    /** Identity when the version was read (dev, inode, size, times). */
+    public ident: FileIdentity,
   ) {}
+
+  /**
+   * Sets where the checksums come from (the index scan, or a read after a save). `readStartedMs` is
+   * the wall-clock time at which reading the bytes they describe started.
+   */
+  provideSums(sums: Promise<Uint32Array | undefined>, readStartedMs: number): void {
+    this.sums = sums.then(
+      async (s) => {
+        // Writes during the read would make the checksums describe neither version: drop them.
+        const st = await this.fh.stat();
+        if (!sameTimes(identityOf(st), this.ident)) return undefined;
+        this.quiet = this.ident.ctimeMs + QUIET_MS < readStartedMs;
+        return s;
+      },
+      () => undefined,
+    );
+  }
 
   get describe(): string {
     return this.retired ? `the earlier version of "${this.path}"` : `"${this.path}"`;
@@ -48,11 +103,57 @@ export class FileBase implements Base {
     return readSync(this.fh.fd, buf, offset, length, position);
   }
 
+  /**
+   * Compares the bytes the open handle sees now with the version that was read: the blocks that
+   * cover `ranges` (byte ranges of the version; all of it when omitted). An unchanged size, mtime
+   * and ctime of a quiet file prove it unchanged without reading; otherwise every block is read and
+   * compared with its checksum. A full check that finds only new times adopts them (a touch).
+   */
+  async checkContent(ranges?: Array<[number, number]>): Promise<ContentCheck> {
+    const size0 = this.fp.size;
+    const startedMs = Date.now();
+    const st = await this.fh.stat();
+    const now = identityOf(st);
+    const sums = await this.sums;
+    if (sums && this.quiet && sameTimes(now, this.ident)) {
+      return { size: st.size, changed: [], touched: false, stat: st };
+    }
+    const blocks = new Set<number>();
+    for (const [a, b] of ranges ?? [[0, size0]]) {
+      for (let k = Math.floor(a / SUM_BLOCK); k * SUM_BLOCK < Math.min(b, size0); k++) blocks.add(k);
+    }
+    const changed: Array<[number, number]> = [];
+    const buf = Buffer.allocUnsafe(SUM_BLOCK);
+    for (const k of [...blocks].sort((x, y) => x - y)) {
+      const same = sums !== undefined && (await sumBlock(this.fh, k, size0, buf)) === sums[k];
+      if (same) continue;
+      const a = k * SUM_BLOCK;
+      const b = Math.min(size0, a + SUM_BLOCK);
+      const last = changed[changed.length - 1];
+      if (last && last[1] === a) last[1] = b;
+      else changed.push([a, b]);
+    }
+    const after = identityOf(await this.fh.stat());
+    const timesMoved = !sameTimes(now, this.ident);
+    const touched = timesMoved && changed.length === 0 && st.size === size0;
+    if (touched && ranges === undefined && sameTimes(after, now)) {
+      // Only the times changed: adopt them, so that the next check can be quick again.
+      this.ident = now;
+      this.fp.mtimeMs = now.mtimeMs;
+      this.quiet = now.ctimeMs + QUIET_MS < startedMs;
+    }
+    return { size: st.size, changed, touched, stat: st };
+  }
+
   async verify(): Promise<void> {
-    const now = await fingerprintHandle(this.fh);
-    if (!sameFingerprint(now, this.fp)) {
+    const c = await this.checkContent();
+    if (c.changed.length > 0 || c.size !== this.fp.size) {
+      const how =
+        c.size !== this.fp.size
+          ? `its size is ${c.size} bytes instead of ${this.fp.size}`
+          : 'its content differs from the version that was read';
       throw new Error(
-        `${this.describe} was changed on disk by another program (${describeFingerprintChange(this.fp, now)}), so its lines can no longer be brought back`,
+        `${this.describe} was changed on disk by another program (${how}), so its lines can no longer be brought back`,
       );
     }
   }
@@ -60,6 +161,10 @@ export class FileBase implements Base {
   async close(): Promise<void> {
     await this.fh.close();
   }
+}
+
+function sameTimes(a: FileIdentity, b: FileIdentity): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 }
 
 /** Lines held in memory (lines of an earlier file version embedded in a backup). */

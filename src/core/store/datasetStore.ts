@@ -2,13 +2,24 @@ import { createHash, randomBytes } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import type { Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { FileBase, MemoryBase, readExactly, readExactlySync, type Base } from './base';
-import { explainFsError } from './errors';
+import { dirname, resolve as resolvePath } from 'node:path';
 import {
+  FileBase,
+  MemoryBase,
+  identityOf,
+  readExactly,
+  readExactlySync,
+  type Base,
+  type FileIdentity,
+} from './base';
+import { SaveRefusedError, explainFsError } from './errors';
+import {
+  BlockSums,
   describeFingerprintChange,
   fingerprintHandle,
   fingerprintFile,
   sameFingerprint,
+  sumFile,
 } from './fingerprint';
 import {
   AbortedError,
@@ -22,9 +33,10 @@ import {
   scanLines,
 } from './lineIndex';
 import { PieceTable, pieceLength, type Piece } from './pieces';
-import { atomicWrite, writeDocument } from './save';
+import { atomicWrite, removeStaleTempFiles, writeDocument } from './save';
 import type {
   BackupSegment,
+  DiskState,
   EmbeddedSegment,
   Eol,
   Fingerprint,
@@ -119,21 +131,39 @@ export class DatasetStore {
   private _hasBom: boolean;
   private closed = false;
   private saving = false;
-  private abortIndexing: AbortController | undefined;
 
-  private constructor(path: string, fh: FileHandle, fp: Fingerprint, hasBom: boolean, maxRetired: number) {
+  private abortIndexing: AbortController | undefined;
+  /** Resolves with the names of stale temporary files of killed saves removed when the file was opened. */
+  readonly staleTempFilesRemoved: Promise<string[]>;
+
+  private constructor(
+    path: string,
+    fh: FileHandle,
+    fp: Fingerprint,
+    ident: FileIdentity,
+    hasBom: boolean,
+    maxRetired: number,
+  ) {
     this._path = path;
     this._hasBom = hasBom;
-    this.base = new FileBase(baseIdOf(fp), fh, fp, new LineIndex(hasBom ? 3 : 0), path);
+    this.base = new FileBase(baseIdOf(fp), fh, fp, new LineIndex(hasBom ? 3 : 0), path, ident);
+    this.staleTempFilesRemoved = removeStaleTempFiles(path);
     this.maxRetired = maxRetired;
     this.table = new PieceTable<Base>(() => ({ base: this.base, count: this.base.index.count }));
   }
 
   /** Opens a file and starts indexing it; resolves as soon as the first lines can be read. */
   static async open(path: string, opts: OpenOptions = {}): Promise<DatasetStore> {
-    const { fh, fp, hasBom } = await DatasetStore.openFile(path);
+    const { fh, fp, ident, hasBom } = await DatasetStore.openFile(path);
     const max = opts.maxRetiredBases;
-    const store = new DatasetStore(path, fh, fp, hasBom, isInt(max) && max >= 0 ? max : DEFAULT_MAX_RETIRED);
+    const store = new DatasetStore(
+      path,
+      fh,
+      fp,
+      ident,
+      hasBom,
+      isInt(max) && max >= 0 ? max : DEFAULT_MAX_RETIRED,
+    );
     store.startIndexing(opts);
     return store;
   }
@@ -145,7 +175,9 @@ export class DatasetStore {
     return this.base.fp;
   }
 
-  private static async openFile(path: string): Promise<{ fh: FileHandle; fp: Fingerprint; hasBom: boolean }> {
+  private static async openFile(
+    path: string,
+  ): Promise<{ fh: FileHandle; fp: Fingerprint; ident: FileIdentity; hasBom: boolean }> {
     let fh: FileHandle;
     try {
       fh = await open(path, 'r');
@@ -161,7 +193,7 @@ export class DatasetStore {
       const head = Buffer.alloc(3);
       const { bytesRead } = await fh.read(head, 0, 3, 0);
       const hasBom = bytesRead === 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
-      return { fh, fp, hasBom };
+      return { fh, fp, ident: identityOf(st), hasBom };
     } catch (err) {
       await fh.close();
       throw err;
@@ -181,9 +213,14 @@ export class DatasetStore {
     const total = this.fp.size;
     this.indexing = true;
     this.indexError = undefined;
+    // The content checksums are computed from the very bytes the scan indexes.
+    const sums = new BlockSums();
+    if (index.bomLength > 0) sums.feed(Buffer.from([0xef, 0xbb, 0xbf]));
+    const startedMs = Date.now();
     this._indexed = scanLines(this.base.fh, index, index.bomLength, total, {
       chunkSize: opts.chunkSize ?? DEFAULT_CHUNK,
       signal: ctl.signal,
+      onData: (bytes) => sums.feed(bytes),
       onChunk: (bytes) => {
         opts.onProgress?.({ lines: index.count, bytes, totalBytes: total });
         this.wakeWaiters();
@@ -209,6 +246,10 @@ export class DatasetStore {
       },
     );
     this._indexed.catch(() => undefined); // callers that care await `indexed`
+    this.base.provideSums(
+      this._indexed.then(() => sums.finish()),
+      startedMs,
+    );
   }
 
   private wakeWaiters(): void {
@@ -561,19 +602,137 @@ export class DatasetStore {
     }
   }
 
+  /** Byte ranges of the current version that the document still shows (and a save copies). */
+  private neededRanges(runs: Piece<Base>[]): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    for (const r of runs) {
+      if (r.kind === 'original' && r.base === this.base) {
+        out.push([this.index.start(r.start), this.index.end(r.start + r.count - 1)]);
+      }
+    }
+    return out;
+  }
+
+  /** True when `target` is the store's own file (the same path, or another name of the same file). */
+  private async isOwnPath(target: string): Promise<boolean> {
+    if (resolvePath(target) === resolvePath(this._path)) return true;
+    const st = await stat(target).catch(() => undefined);
+    return st !== undefined && st.dev === this.base.ident.dev && st.ino === this.base.ident.ino;
+  }
+
+  /** A refusal to save over a file that another program changed, in words. */
+  private conflict(d: DiskState): SaveRefusedError {
+    const p = this._path;
+    const size0 = this.fp.size;
+    const what: Record<Exclude<DiskState['change'], 'none' | 'touched'>, string> = {
+      replaced:
+        'another program replaced it since it was opened (the name now belongs to a different file, as after an editor\'s save, "mv", "git checkout" or "git pull")',
+      deleted: d.folderMissing
+        ? `it was deleted since it was opened: the folder "${dirname(p)}" does not exist any more`
+        : 'it was deleted or moved away since it was opened',
+      appended: `another program added ${(d.size ?? size0) - size0} bytes to its end since it was opened`,
+      truncated: `another program shortened it from ${size0} to ${d.size ?? 0} bytes since it was opened`,
+      rewritten: 'another program changed its content in place since it was opened',
+    };
+    const change = d.change === 'none' || d.change === 'touched' ? 'rewritten' : d.change;
+    return new SaveRefusedError(
+      change,
+      p,
+      `Cannot save "${p}": ${what[change]}. Saving would lose that version, so nothing was written. Reload it (your edits are discarded), or save your edits to another file.`,
+      true,
+    );
+  }
+
+  /** A refusal to write lines of the opened version that another program has overwritten since. */
+  private unrecoverable(
+    target: string,
+    changed: Array<[number, number]>,
+    runs: Piece<Base>[],
+  ): SaveRefusedError {
+    const index = this.index;
+    let doc = 0;
+    let first = -1;
+    let last = -1;
+    let count = 0;
+    for (const r of runs) {
+      const n = r.kind === 'original' ? r.count : r.texts.length;
+      if (r.kind === 'original' && r.base === this.base) {
+        for (let l = r.start; l < r.start + r.count; l++) {
+          const a = index.start(l);
+          const b = index.end(l);
+          if (changed.some(([x, y]) => x < b && a < y)) {
+            const line = doc + (l - r.start);
+            if (first < 0) first = line;
+            last = line;
+            count++;
+          }
+        }
+      }
+      doc += n;
+    }
+    const lines = count === 1 ? `line ${first + 1}` : `${count} lines (from ${first + 1} to ${last + 1})`;
+    return new SaveRefusedError(
+      'unrecoverable',
+      this._path,
+      `Cannot save "${target}": ${lines} of the document come from "${this._path}" as it was opened, and another program has overwritten them there since (the file was changed in place), so they can no longer be read as they were. Nothing was written. Every other line can still be saved: delete or retype those lines, or reload.`,
+      false,
+      { first, last, count },
+    );
+  }
+
+  /**
+   * How the file at the store's path compares with the version the store is based on: the same file
+   * (device and inode), and the same bytes (size, and the checksums of its blocks; a touch that
+   * changed only the times is "touched"). While indexing, only size and times are compared.
+   */
+  async diskState(): Promise<DiskState> {
+    this.checkOpen();
+    let pst: Stats;
+    try {
+      pst = await stat(this._path);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        const folder = await stat(dirname(this._path)).catch(() => undefined);
+        return folder?.isDirectory() ? { change: 'deleted' } : { change: 'deleted', folderMissing: true };
+      }
+      throw err;
+    }
+    const id = this.base.ident;
+    if (pst.dev !== id.dev || pst.ino !== id.ino) return { change: 'replaced', size: pst.size };
+    const size0 = this.fp.size;
+    if (this.indexing) {
+      if (pst.size !== size0) return { change: pst.size > size0 ? 'appended' : 'truncated', size: pst.size };
+      const same = pst.mtimeMs === id.mtimeMs && pst.ctimeMs === id.ctimeMs;
+      return { change: same ? 'none' : 'rewritten', size: pst.size };
+    }
+    const c = await this.base.checkContent();
+    if (c.size > size0) return { change: c.changed.length > 0 ? 'rewritten' : 'appended', size: c.size };
+    if (c.size < size0) return { change: 'truncated', size: c.size };
+    if (c.changed.length > 0) return { change: 'rewritten', size: c.size };
+    return { change: c.touched ? 'touched' : 'none', size: c.size };
+  }
+
   private async saveUnguarded(target: string, opts: SaveOptions, rebase: boolean): Promise<void> {
     if (this.indexing) await this._indexed;
     if (this.indexError !== undefined) {
       throw new Error(`Cannot save "${target}": the file was not fully indexed, so not all of it is known.`);
     }
-    // The bytes we copy come from our open handle; refuse when the file was rewritten in place.
-    const now = await fingerprintHandle(this.base.fh);
-    if (now.size !== this.fp.size || now.headTailSha256 !== this.fp.headTailSha256) {
-      throw new Error(
-        `Cannot save "${target}": "${this._path}" was changed on disk since it was opened (${describeFingerprintChange(this.fp, now)}). Reload it first.`,
-      );
-    }
     const runs = [...this.table.runs()];
+    const own = await this.isOwnPath(target);
+    const needed = this.neededRanges(runs);
+    // Over its own file, a save must not lose another program's version of it; to another file, the
+    // bytes it copies from the held-open version must still be the ones that were read.
+    const checkSource = async (): Promise<void> => {
+      if (own) {
+        const d = await this.diskState();
+        if (d.change !== 'none' && d.change !== 'touched') throw this.conflict(d);
+      } else {
+        const c = await this.base.checkContent(needed);
+        if (c.changed.length > 0) throw this.unrecoverable(target, c.changed, runs);
+      }
+    };
+    await checkSource();
     // Lines brought back from earlier versions (undo across a save) are copied from those versions.
     const earlier = new Set<Base>();
     for (const r of runs) if (r.kind === 'original' && r.base !== this.base) earlier.add(r.base);
@@ -615,7 +774,7 @@ export class DatasetStore {
           if (now && sameFile(now, st) && copied.size === st.size) keep = prefixLines;
           await out.truncate(keep > 0 ? prefixBytes : 0);
         }
-        return writeDocument(out, {
+        const written = await writeDocument(out, {
           index: this.index,
           runs,
           lineCount,
@@ -625,17 +784,33 @@ export class DatasetStore {
           onProgress: opts.onProgress,
           totalBytes: this.fp.size,
         });
+        // Another program may have changed the file while it was copied: check again before the
+        // rename (quick when its size and times did not move).
+        const after = await this.base.fh.stat();
+        if (after.size !== st.size || after.mtimeMs !== st.mtimeMs || after.ctimeMs !== st.ctimeMs) {
+          await checkSource();
+        } else if (own) {
+          const now = await stat(this._path).catch(() => undefined);
+          if (!now || now.dev !== st.dev || now.ino !== st.ino) {
+            throw this.conflict({ change: now ? 'replaced' : 'deleted', size: now?.size });
+          }
+        }
+        return written;
       },
       seed,
+      { breakHardLinks: opts.breakHardLinks },
     );
     if (!rebase) return;
     // Re-base on the new file: the index was computed from what we wrote.
-    const { fh, fp } = await DatasetStore.openFile(target);
+    const readMs = Date.now();
+    const { fh, fp, ident } = await DatasetStore.openFile(target);
     const old = this.base;
     let id = baseIdOf(fp);
     // Two versions with the same fingerprint (a coarse clock) must still be told apart.
     for (let k = 2; id === old.id || this.retired.has(id); k++) id = `${baseIdOf(fp)}-${k}`;
-    this.base = new FileBase(id, fh, fp, newIndex, target);
+    this.base = new FileBase(id, fh, fp, newIndex, target, ident);
+    // The checksums of what was written are read back in the background.
+    this.base.provideSums(sumFile(fh, fp.size), readMs);
     for (let l = 0; l < newIndex.count; l++) {
       if ((newIndex.flags[l] & FLAG_EOL_ADDED) !== 0) this.base.eolAdded.push(l);
     }
@@ -817,10 +992,11 @@ export class DatasetStore {
     return { ...this.fp };
   }
 
-  /** True when the file on disk is no longer the version the store is based on (or is gone). */
+  /** True when the file on disk is no longer the version the store is based on (or is gone); a touch is no change. */
   async hasChangedOnDisk(): Promise<boolean> {
     try {
-      return !sameFingerprint(await this.fingerprint(), this.fp);
+      const d = await this.diskState();
+      return d.change !== 'none' && d.change !== 'touched';
     } catch {
       return true;
     }
@@ -833,12 +1009,12 @@ export class DatasetStore {
   async reload(opts: OpenOptions = {}): Promise<void> {
     this.checkOpen();
     this.abortIndexing?.abort();
-    const { fh, fp, hasBom } = await DatasetStore.openFile(this._path);
+    const { fh, fp, ident, hasBom } = await DatasetStore.openFile(this._path);
     const old = this.base;
     const retired = [...this.retired.values()];
     this.retired.clear();
     this._hasBom = hasBom;
-    this.base = new FileBase(baseIdOf(fp), fh, fp, new LineIndex(hasBom ? 3 : 0), this._path);
+    this.base = new FileBase(baseIdOf(fp), fh, fp, new LineIndex(hasBom ? 3 : 0), this._path, ident);
     this.table.reset();
     this.cache.clear();
     this._version++;

@@ -36,3 +36,40 @@ export function explainFsError(err: unknown, folder: string): string {
       return err instanceof Error ? err.message : String(err);
   }
 }
+
+/** Why a save was refused before anything was written. */
+export type SaveRefusal =
+  /** The path names another file now (renamed over, deleted and re-created, link retargeted). */
+  | 'replaced'
+  /** Nothing exists at the path any more. */
+  | 'deleted'
+  /** The file the document was opened on grew (bytes added at the end). */
+  | 'appended'
+  /** The file the document was opened on got shorter. */
+  | 'truncated'
+  /** The file the document was opened on has other bytes at the same size. */
+  | 'rewritten'
+  /** Lines the save has to copy from the opened version can no longer be read as they were. */
+  | 'unrecoverable'
+  /** The file has other names (hard links) that an atomic save would leave on the old content. */
+  | 'hardlink'
+  /** The file is read-only. */
+  | 'readonly';
+
+/**
+ * A save refused because writing would lose someone's data or break a promise (nothing was written).
+ * `reason` says why; `canSaveAs` whether the document can still be written to another file.
+ */
+export class SaveRefusedError extends Error {
+  override readonly name = 'SaveRefusedError';
+  constructor(
+    readonly reason: SaveRefusal,
+    readonly path: string,
+    message: string,
+    readonly canSaveAs: boolean,
+    /** For 'unrecoverable': the first and last line (0-based) of the document that cannot be written. */
+    readonly lostLines?: { first: number; last: number; count: number },
+  ) {
+    super(message);
+  }
+}

@@ -1,7 +1,10 @@
 export { DatasetStore } from './datasetStore';
+export { SaveRefusedError, type SaveRefusal } from './errors';
+export { removeStaleTempFiles } from './save';
 export { fingerprintFile, sameFingerprint, describeFingerprintChange } from './fingerprint';
 export type {
   BackupSegment,
+  DiskState,
   EmbeddedSegment,
   Eol,
   Fingerprint,

@@ -150,6 +150,8 @@ export interface ScanOptions {
   signal?: AbortSignal;
   /** Called after each chunk. */
   onChunk: (bytesDone: number) => void;
+  /** Called with each chunk's bytes, in file order (for content checksums). */
+  onData?: (bytes: Buffer) => void;
 }
 
 /** Length of an incomplete UTF-8 sequence at the very end of `buf[0..n)` (0..3). */
@@ -197,6 +199,7 @@ export async function scanLines(
     k ^= 1;
     pending = readAt(bufs[k], pos + n);
     const view = buf.subarray(0, n);
+    opts.onData?.(view);
 
     // UTF-8 validity: the bytes that complete the previous chunk's tail, then the chunk itself.
     let lead = 0;

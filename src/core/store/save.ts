@@ -1,8 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import {
+  access,
+  copyFile,
+  lstat,
+  open,
+  readdir,
+  realpath,
+  rename,
+  stat,
+  unlink,
+  type FileHandle,
+} from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { explainFsError } from './errors';
+import { SaveRefusedError, explainFsError } from './errors';
 import type { Base } from './base';
 import { AbortedError, EOL_CRLF, EOL_LF, EOL_MASK, EOL_NONE, FLAG_EOL_ADDED, LineIndex } from './lineIndex';
 import type { Piece } from './pieces';
@@ -263,32 +274,140 @@ export interface Seed {
   reflinkOnly: boolean;
 }
 
+export interface AtomicWriteOptions {
+  /** Replace a file that has other names (hard links), which then keep the old content. */
+  breakHardLinks?: boolean;
+}
+
+/** Temporary files of saves are named `.<name>.parrot-save-<pid>-<random>.tmp`. */
+export function tempNameFor(target: string): string {
+  return `.${basename(target)}.parrot-save-${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
+}
+
+/** A temporary file of a save whose process is gone is removed once it is this old. */
+const STALE_DEAD_MS = 5 * 60 * 1000;
+/** Any temporary file of ours (or of versions before the name said so) is removed once it is this old. */
+const STALE_ANY_MS = 24 * 60 * 60 * 1000;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === 'EPERM'; // alive, but someone else's
+  }
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Removes the temporary files that killed saves of `target` left beside it, and only those: regular
+ * files (not links) of this user named as our saves name them, whose process is gone and which
+ * have not been written for 5 minutes, or which are older than a day (the process id may have been
+ * reused; a folder shared by several machines). Temporary files of the older naming
+ * (`.<name>.<12 hex>.tmp`) are removed after a day. Never throws; returns the names removed.
+ */
+export async function removeStaleTempFiles(target: string, nowMs = Date.now()): Promise<string[]> {
+  const removed: string[] = [];
+  try {
+    const real = await realpath(target).catch(() => target);
+    const dir = dirname(real);
+    const name = escapeRegExp(basename(real));
+    const ours = new RegExp(`^\\.${name}\\.parrot-save-(\\d+)-[0-9a-f]{12}\\.tmp$`);
+    const legacy = new RegExp(`^\\.${name}\\.[0-9a-f]{12}\\.tmp$`);
+    const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+    for (const entry of await readdir(dir)) {
+      const m = ours.exec(entry);
+      if (!m && !legacy.test(entry)) continue;
+      const p = join(dir, entry);
+      const st = await lstat(p).catch(() => undefined);
+      if (!st?.isFile() || (uid !== undefined && st.uid !== uid)) continue;
+      const age = nowMs - st.mtimeMs;
+      const pid = m ? Number(m[1]) : undefined;
+      const stale =
+        age > STALE_ANY_MS ||
+        (pid !== undefined && pid !== process.pid && age > STALE_DEAD_MS && !processAlive(pid));
+      if (!stale) continue;
+      try {
+        await unlink(p);
+        removed.push(entry);
+      } catch {
+        // gone already, or not ours to remove
+      }
+    }
+  } catch {
+    // an unreadable folder: nothing to clean
+  }
+  return removed;
+}
+
+/** True when the file may be written by this process: a write bit is set and access() agrees. */
+async function writable(path: string, mode: number): Promise<boolean> {
+  if ((mode & 0o222) === 0) return false; // read-only for everyone (root included)
+  try {
+    await access(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Writes a file atomically: into a temporary file in the target's folder, fsync, rename over the
  * target. On failure the target is left as it was, the temporary file is removed and the error says
  * why in plain words. With a `seed`, the temporary file starts as a copy of `seed.from` when that
  * works, and `write` is told so.
+ *
+ * A symbolic link is followed: its target is written and the link kept. The file's mode and, where
+ * the process may, its owner and group are kept. A read-only file, and (unless
+ * `opts.breakHardLinks`) a file with other hard links, are refused with a `SaveRefusedError`.
+ * Stale temporary files of earlier killed saves are removed first.
  */
 export async function atomicWrite<T>(
-  target: string,
+  linkOrTarget: string,
   fallbackMode: number | undefined,
   signal: AbortSignal | undefined,
   write: (fh: FileHandle, seeded: boolean) => Promise<T>,
   seed?: Seed,
+  opts: AtomicWriteOptions = {},
 ): Promise<T> {
+  // Write the file a symbolic link points to, not the link.
+  const target = await realpath(linkOrTarget).catch(() => linkOrTarget);
   const dir = dirname(target);
   let existed = false;
   let mode = fallbackMode;
+  let owner: { uid: number; gid: number } | undefined;
   try {
     const st = await stat(target);
     existed = true;
     if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     mode = st.mode & 0o7777;
+    owner = { uid: st.uid, gid: st.gid };
+    if (!(await writable(target, st.mode))) {
+      throw new SaveRefusedError(
+        'readonly',
+        linkOrTarget,
+        `Cannot save "${linkOrTarget}": the file is read-only (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}), so it was not replaced. The file on disk was not changed. Make it writable, or save to another file.`,
+        true,
+      );
+    }
+    if (st.nlink > 1 && !opts.breakHardLinks) {
+      throw new SaveRefusedError(
+        'hardlink',
+        linkOrTarget,
+        `Cannot save "${linkOrTarget}": the file has ${st.nlink - 1} other name${st.nlink > 2 ? 's' : ''} (hard link${st.nlink > 2 ? 's' : ''}). A save writes a new file under this name only, so the other names would keep the old content. The file on disk was not changed. Save anyway to break the link, or save to another file.`,
+        true,
+      );
+    }
   } catch (err) {
+    if (err instanceof SaveRefusedError) throw err;
     if ((err as { code?: string }).code === 'EISDIR') throw saveError(target, err, true);
     // a missing target is fine (save as a new file); other problems show up when writing
   }
-  const tmp = join(dir, `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  await removeStaleTempFiles(target);
+  const tmp = join(dir, tempNameFor(target));
   let fh: FileHandle | undefined;
   try {
     if (signal?.aborted) throw new AbortedError('Saving');
@@ -306,6 +425,8 @@ export async function atomicWrite<T>(
     }
     fh ??= await open(tmp, 'wx', mode ?? 0o666);
     const result = await write(fh, seeded);
+    if (owner) await keepOwner(fh, owner);
+    // After chown, which clears set-user/group-id bits.
     if (mode !== undefined) await fh.chmod(mode);
     await fh.sync();
     await fh.close();
@@ -317,8 +438,22 @@ export async function atomicWrite<T>(
   } catch (err) {
     if (fh) await fh.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
-    if (err instanceof AbortedError) throw err;
+    if (err instanceof AbortedError || err instanceof SaveRefusedError) throw err;
     throw saveError(target, err, existed);
+  }
+}
+
+/**
+ * Gives the new file the replaced file's owner and group where the process may (root may; others
+ * may only set a group they belong to); otherwise it keeps the saving user's, as any editor's save.
+ */
+async function keepOwner(fh: FileHandle, owner: { uid: number; gid: number }): Promise<void> {
+  const st = await fh.stat();
+  if (st.uid === owner.uid && st.gid === owner.gid) return;
+  try {
+    await fh.chown(owner.uid, owner.gid);
+  } catch {
+    if (st.gid !== owner.gid) await fh.chown(st.uid, owner.gid).catch(() => undefined);
   }
 }
 

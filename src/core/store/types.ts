@@ -112,6 +112,27 @@ export interface OpenOptions {
 export interface SaveOptions {
   signal?: AbortSignal;
   onProgress?: (p: StoreProgress) => void;
+  /**
+   * Save over a file that has other names (hard links): the other names keep the old content.
+   * Without it such a save is refused with a `SaveRefusedError` of reason 'hardlink'.
+   */
+  breakHardLinks?: boolean;
+}
+
+/** How the file at a store's path compares with the version the store is based on. */
+export interface DiskState {
+  /**
+   * - none: unchanged; touched: only its times changed (same bytes);
+   * - replaced: the path names another file (renamed over, deleted and re-created, link retargeted);
+   * - deleted: nothing is at the path;
+   * - appended / truncated / rewritten: the file itself was changed in place (grown, shortened, or
+   *   other bytes at the same size).
+   */
+  change: 'none' | 'touched' | 'replaced' | 'deleted' | 'appended' | 'truncated' | 'rewritten';
+  /** The size of the file at the path now (absent when deleted). */
+  size?: number;
+  /** When deleted: the file's folder is gone too. */
+  folderMissing?: boolean;
 }
 
 export interface SaveAsOptions extends SaveOptions {

@@ -12,6 +12,8 @@ export interface ChunkTask {
   path: string;
   start: number;
   end: number;
+  /** Lines longer than this fail the task (default: the longest string, MAX_LINE_BYTES). */
+  maxLineBytes?: number;
 }
 
 export interface ChunkResult {
@@ -47,7 +49,7 @@ export type WorkerRequest = { type: 'task'; task: ChunkTask } | { type: 'hash'; 
 export type WorkerResponse =
   | { type: 'result'; result: ChunkResult }
   | { type: 'hashes'; id: number; hashes: Float64Array }
-  | { type: 'error'; id: number; message: string };
+  | { type: 'error'; id: number; message: string; byteOffset?: number };
 export interface WorkerInit {
   opts: ValidateOptions;
 }
@@ -101,6 +103,8 @@ export async function checkChunk(
     },
     shouldStop,
     onBlock,
+    undefined,
+    task.maxLineBytes,
   );
   return {
     id: task.id,

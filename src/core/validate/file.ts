@@ -1,7 +1,8 @@
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { encodingProblem } from '../encoding';
 import type { FormatId } from '../model';
 import {
   checkChunk,
@@ -14,7 +15,7 @@ import {
   type WorkerResponse,
 } from './chunk';
 import { CrossState, type DialogueHashes, type RecordRef } from './cross';
-import { LineReader, splitOnLines } from './lines';
+import { LineReader, lineAtOffset, splitOnLines, UnfinishedError } from './lines';
 import { RecordChecker, resolveCrossSpan } from './record';
 import { FORMAT_IDS } from './schemas';
 import type { Diagnostic, ValidateOptions } from './types';
@@ -35,6 +36,8 @@ export interface ValidateFileOptions extends ValidateOptions {
    * too large for it fails the validation with a clear error. Default: V8's own limits.
    */
   workerHeapMb?: number;
+  /** Lines longer than this many bytes stop the validation (default and maximum: MAX_LINE_BYTES). */
+  maxLineBytes?: number;
 }
 
 export interface ValidateFileResult {
@@ -69,6 +72,25 @@ function hashTask(path: string, refs: readonly RecordRef[], id = 0): HashTask {
     lines: Float64Array.from(refs, (r) => r.line),
     formats: Int8Array.from(refs, (r) => r.format),
   };
+}
+
+/**
+ * A file in UTF-16 or UTF-32 (by its byte order mark) is one problem, reported once on line 1:
+ * read as UTF-8, every line of it would be noise.
+ */
+async function foreignEncoding(path: string, checker: RecordChecker): Promise<Diagnostic | undefined> {
+  const severity = checker.sev.get('json/encoding');
+  if (severity === 'off') return undefined;
+  const fh = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    const { bytesRead } = await fh.read(head, 0, 4, 0);
+    const p = encodingProblem(head, 0, bytesRead, true);
+    if (!p?.wholeFile) return undefined;
+    return { line: 0, startCol: 0, endCol: 0, severity, code: 'json/encoding', message: p.message };
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Merges chunk results in file order and runs the cross-record rules. */
@@ -168,6 +190,19 @@ export async function validateFile(
   path: string,
   opts: ValidateFileOptions = {},
 ): Promise<ValidateFileResult> {
+  try {
+    return await validateWhole(path, opts);
+  } catch (e) {
+    // Work left unfinished is an error that says where, never a partial verdict.
+    if (e instanceof UnfinishedError && e.line === undefined) {
+      e.line = await lineAtOffset(path, e.byteOffset).catch(() => undefined);
+      if (e.line !== undefined) e.message = `line ${e.line + 1}: ${e.message}`;
+    }
+    throw e;
+  }
+}
+
+async function validateWhole(path: string, opts: ValidateFileOptions): Promise<ValidateFileResult> {
   const {
     workers: wanted,
     signal,
@@ -175,6 +210,7 @@ export async function validateFile(
     workerScript,
     minWorkerBytes = SMALL_FILE,
     workerHeapMb,
+    maxLineBytes,
     ...vopts
   } = opts;
   const max = vopts.maxDiagnostics ?? DEFAULT_MAX_DIAGNOSTICS;
@@ -183,6 +219,11 @@ export async function validateFile(
   // Compiles the schema here: a bad --schema fails before any work.
   const checker = new RecordChecker(ropts, 'signature');
   const size = (await stat(path)).size;
+  const foreign = await foreignEncoding(path, checker);
+  if (foreign) {
+    onProgress?.(size, size);
+    return { diagnostics: [foreign], total: 1, errors: foreign.severity === 'error' ? 1 : 0, lines: 1 };
+  }
   const merger = new Merger(checker, max, ropts.format !== undefined);
   const nWorkers = Math.max(0, Math.min(wanted ?? availableParallelism(), 64));
   let finished: Awaited<ReturnType<Merger['finish']>>;
@@ -190,7 +231,7 @@ export async function validateFile(
   if (nWorkers <= 1 || size < minWorkerBytes) {
     const r = await checkChunk(
       checker,
-      { id: 0, path, start: 0, end: size },
+      { id: 0, path, start: 0, end: size, maxLineBytes },
       max,
       () => signal?.aborted === true,
       (done) => onProgress?.(done, size),
@@ -201,7 +242,7 @@ export async function validateFile(
   } else {
     const chunk = Math.min(32 << 20, Math.max(1 << 20, Math.ceil(size / (nWorkers * 8))));
     const ranges = await splitOnLines(path, size, chunk);
-    const tasks: ChunkTask[] = ranges.map(([start, end], id) => ({ id, path, start, end }));
+    const tasks: ChunkTask[] = ranges.map(([start, end], id) => ({ id, path, start, end, maxLineBytes }));
     const pool = new WorkerPool(
       Math.min(nWorkers, tasks.length),
       workerScript ?? join(__dirname, 'validate.worker.js'),
@@ -252,6 +293,11 @@ export async function validateFile(
   return { diagnostics, total, errors, lines: merger.lines, format: ropts.format ?? merger.majorFormat() };
 }
 
+/** The first file offset a request reads. */
+function startOf(req: WorkerRequest): number {
+  return req.type === 'task' ? req.task.start : (req.task.offsets[0] ?? 0);
+}
+
 interface Job {
   req: WorkerRequest;
   resolve: (res: WorkerResponse) => void;
@@ -291,18 +337,19 @@ class WorkerPool {
       w.on('message', (msg: WorkerResponse) => {
         const job = this.busy.get(w);
         if (!job) return;
-        this.busy.delete(w);
         if (msg.type === 'error') {
-          this.fail(new Error(`validation worker failed on a part of the file: ${msg.message}`));
+          // fail() rejects this job too: it is still among the busy ones.
+          this.fail(new UnfinishedError(msg.message, msg.byteOffset ?? startOf(job.req)));
           return;
         }
+        this.busy.delete(w);
         this.idle.push(w);
         job.resolve(msg);
         this.pump();
       });
-      w.on('error', (e) => this.fail(new Error(`validation worker crashed: ${e.message}`)));
+      w.on('error', (e) => this.failWorker(w, `the validation worker crashed: ${e.message}`));
       // Workers only end when the pool stops them: any other exit fails the pending requests.
-      w.on('exit', (code) => this.fail(new Error(`validation worker exited with code ${code}`)));
+      w.on('exit', (code) => this.failWorker(w, `the validation worker exited with code ${code}`));
     }
   }
 
@@ -328,6 +375,16 @@ class WorkerPool {
       this.busy.set(w, job);
       w.postMessage(job.req);
     }
+  }
+
+  /** Fails the pool for a worker that stopped: positioned at the part it was checking. */
+  private failWorker(w: Worker, message: string): void {
+    const job = this.busy.get(w);
+    this.fail(
+      job
+        ? new UnfinishedError(`${message} while checking this part of the file`, startOf(job.req))
+        : new Error(message),
+    );
   }
 
   private fail(err: Error): void {

@@ -1,4 +1,23 @@
-import { isUtf8 } from 'node:buffer';
+import { constants, isUtf8 } from 'node:buffer';
+
+/** The longest line the validator can read: a JavaScript string holds at most this many characters. */
+export const MAX_LINE_BYTES = constants.MAX_STRING_LENGTH;
+
+/**
+ * A line that cannot be checked (longer than a JavaScript string can be), or a part of the file the
+ * validation could not finish; `byteOffset` is where that line or part starts in the file.
+ */
+export class UnfinishedError extends Error {
+  constructor(
+    message: string,
+    readonly byteOffset: number,
+    /** 0-based line of byteOffset, once known. */
+    public line?: number,
+  ) {
+    super(message);
+    this.name = 'UnfinishedError';
+  }
+}
 import { open, type FileHandle } from 'node:fs/promises';
 
 /**
@@ -34,6 +53,7 @@ export async function forEachLine(
   shouldStop?: () => boolean,
   onBlock?: (bytesDone: number) => void,
   blockSize = 1 << 20,
+  maxLineBytes = MAX_LINE_BYTES,
 ): Promise<number> {
   const fh = await open(path, 'r');
   try {
@@ -48,6 +68,12 @@ export async function forEachLine(
       if (shouldStop?.()) return index;
       const eof = pos + filled >= end;
       const lastNl = buf.lastIndexOf(10, filled - 1);
+      if (lastNl < 0 && filled > maxLineBytes) {
+        throw new UnfinishedError(
+          `a line longer than ${mib(maxLineBytes)}: too long to check (a JavaScript string holds at most that much)`,
+          pos,
+        );
+      }
       if (lastNl < 0 && !eof) {
         // A line longer than the buffer: grow it and read more.
         const bigger = Buffer.allocUnsafe(buf.length * 2);
@@ -66,15 +92,22 @@ export async function forEachLine(
       const next = !eof
         ? fh.read(other, carry, Math.min(other.length - carry, end - nextAt), nextAt)
         : undefined;
-      const text = buf.toString('latin1', 0, usable);
+      // A block of several long lines may be longer than a string: then each line is read alone.
+      const text = usable <= MAX_LINE_BYTES ? buf.toString('latin1', 0, usable) : undefined;
       line.buf = buf;
       line.validUtf8 = isUtf8(buf.subarray(0, usable));
       let at = 0;
       try {
         while (at < usable) {
-          let nl = text.indexOf('\n', at);
-          if (nl < 0) nl = usable;
-          line.latin = text.slice(at, nl);
+          let nl = text !== undefined ? text.indexOf('\n', at) : buf.indexOf(10, at);
+          if (nl < 0 || nl > usable) nl = usable;
+          if (nl - at > maxLineBytes) {
+            throw new UnfinishedError(
+              `a line of ${(nl - at).toLocaleString('en')} bytes, longer than ${mib(maxLineBytes)}: too long to check`,
+              pos + at,
+            );
+          }
+          line.latin = text !== undefined ? text.slice(at, nl) : buf.toString('latin1', at, nl);
           line.index = index++;
           line.byteOffset = pos + at;
           line.start = at;
@@ -93,6 +126,28 @@ export async function forEachLine(
       onBlock?.(pos - start);
     }
     return index;
+  } finally {
+    await fh.close();
+  }
+}
+
+function mib(n: number): string {
+  return n >= 1 << 20 ? `${Math.round(n / (1 << 20))} MiB` : `${n} bytes`;
+}
+
+/** The 0-based line that file offset `byteOffset` is on (counts the newlines before it). */
+export async function lineAtOffset(path: string, byteOffset: number): Promise<number> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    let line = 0;
+    for (let pos = 0; pos < byteOffset;) {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, byteOffset - pos), pos);
+      if (bytesRead === 0) break;
+      for (let i = buf.indexOf(10, 0); i >= 0 && i < bytesRead; i = buf.indexOf(10, i + 1)) line++;
+      pos += bytesRead;
+    }
+    return line;
   } finally {
     await fh.close();
   }

@@ -64,10 +64,17 @@ function isHex(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 }
 
-/** How a character is shown in a message: printable as itself, others as U+XXXX. */
+/** How a character is shown in a message: printable as itself, others (and Unicode spaces) as U+XXXX. */
 function show(text: string, i: number): string {
   const cp = text.codePointAt(i) ?? 0;
-  if (cp < 0x20 || cp === 0x7f || (cp >= 0xd800 && cp <= 0xdfff)) {
+  if (
+    cp < 0x20 ||
+    (cp >= 0x7f && cp <= 0xa0) ||
+    (cp >= 0xd800 && cp <= 0xdfff) ||
+    (cp >= 0x2000 && cp <= 0x200f) ||
+    cp === 0x3000 ||
+    cp === 0xfeff
+  ) {
     return `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
   }
   return `'${String.fromCodePoint(cp)}'`;

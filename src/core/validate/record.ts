@@ -5,6 +5,7 @@
 import { isAscii } from 'node:buffer';
 import type { ValidateFunction } from 'ajv/dist/2020';
 import { detectRecordFormat } from '../formats/detect';
+import { encodingProblem } from '../encoding';
 import type { FormatId } from '../model';
 import type { RawLine } from './lines';
 import { NumberMap } from './column';
@@ -246,6 +247,19 @@ function isBlank(s: string): boolean {
   return true;
 }
 
+/**
+ * A line that JSONL loaders skip or fail on as empty: nothing but JSON whitespace (space, tab, CR).
+ * Other invisible characters (NUL, control characters, U+00A0, U+3000…) are not JSON: such a line
+ * is a syntax error.
+ */
+function isJsonBlank(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 13) return false;
+  }
+  return true;
+}
+
 /** isBlank for raw UTF-8 read as Latin-1 (see RawLine): the same spaces by their UTF-8 bytes. */
 function isBlankBytes(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
@@ -379,20 +393,28 @@ function alternationProblem(seq: readonly TurnView[]): Problem | undefined {
   return undefined;
 }
 
-function lint(view: RecordView, sev: Severities, out: Problem[], bytes: boolean): void {
+/** Formats read by the OpenAI fine-tuning API, which rejects a file with any other role. */
+const API_ROLE_FORMATS: ReadonlySet<FormatId> = new Set<FormatId>(['openai', 'openai-preference']);
+
+function lint(view: RecordView, sev: Severities, out: Problem[], bytes: boolean, format: FormatId): void {
   const blank = bytes ? isBlankBytes : isBlank;
+  const roleCode: RuleCode = API_ROLE_FORMATS.has(format) ? 'role/invalid' : 'role/unknown';
   const roleTurns = view.sequence.length ? view.sequence : view.turns;
   // Every turn once: the sequence (dialogue, or prompt + chosen) and the rejected answer.
   const all = view.rejected ? roleTurns.concat(view.rejected) : roleTurns;
-  if (sev.on('role/unknown')) {
+  if (sev.on(roleCode)) {
     for (const t of all) {
       if (t.implied) continue;
       if (typeof t.role === 'string' && !view.roles.has(t.role)) {
+        const expected = [...view.roles].map((r) => `"${r}"`).join(', ');
         out.push({
-          code: 'role/unknown',
+          code: roleCode,
           pointer: t.rolePtr,
           target: 'value',
-          message: `${turnLabel(t)}: unknown role "${t.role}" (expected ${[...view.roles].map((r) => `"${r}"`).join(', ')})`,
+          message:
+            roleCode === 'role/invalid'
+              ? `${turnLabel(t)}: role "${t.role}" is rejected by the OpenAI API (allowed: ${expected})`
+              : `${turnLabel(t)}: unknown role "${t.role}" (expected ${expected})`,
         });
       }
     }
@@ -573,6 +595,11 @@ export class RecordChecker {
    * the exact text, the line is decoded and checked again, so that messages and columns are exact.
    */
   checkRaw(l: RawLine, line: number): LineResult {
+    // A block with ill-formed UTF-8 somewhere, or a line that starts like a BOM: exact checks.
+    if (!l.validUtf8 || l.latin.charCodeAt(0) === 0xef) {
+      const p = encodingProblem(l.buf, l.start, l.end, line === 0);
+      if (p) return this.withEncodingProblem(decode(l), line, p.column, p.message);
+    }
     if (this.customSchema || !l.validUtf8 || (line === 0 && l.latin.charCodeAt(0) === 0xef)) {
       return this.check(decode(l), line);
     }
@@ -582,6 +609,25 @@ export class RecordChecker {
     }
     const r = this.run(l.latin, line, true);
     return r && r.diagnostics.length === 0 ? r : this.check(decode(l), line);
+  }
+
+  /**
+   * An encoding error at `column`, then the line's own check: of its text as decoded (each bad
+   * byte read as U+FFFD), with a misplaced BOM read as a space so that the record after it is
+   * still checked and columns stay exact.
+   */
+  private withEncodingProblem(text: string, line: number, column: number, message: string): LineResult {
+    const s = this.sev.get('json/encoding');
+    const misplacedBom = line > 0 && text.charCodeAt(0) === 0xfeff;
+    const r = this.check(misplacedBom ? ' ' + text.slice(1) : text, line);
+    if (s === 'off') return r;
+    const t = normaliseLine(text, line);
+    const end = Math.min(
+      t.length,
+      column + (t.charCodeAt(column) >= 0xd800 && t.charCodeAt(column) < 0xdc00 ? 2 : 1),
+    );
+    const d = this.diag(line, { start: column, end: Math.max(end, column) }, 'json/encoding', message, s);
+    return { diagnostics: [d, ...r.diagnostics], facts: r.facts };
   }
 
   /** Checks one line (0-based number, text without its line ending). */
@@ -597,7 +643,7 @@ export class RecordChecker {
     const text = normaliseLine(raw, line);
     const diagnostics: Diagnostic[] = [];
     const sev = this.sev;
-    if ((bytes ? isBlankBytes : isBlank)(text)) {
+    if (isJsonBlank(text)) {
       const s = sev.get('json/blank-line');
       if (s !== 'off') {
         diagnostics.push(
@@ -675,7 +721,7 @@ export class RecordChecker {
       const view = format !== undefined ? recordView(format, obj) : undefined;
       // preference/identical compares whole answers: from the exact text.
       if (bytes && view?.chosen && view.rejected && sev.on('preference/identical')) return undefined;
-      if (view) lint(view, sev, problems, bytes);
+      if (view && format !== undefined) lint(view, sev, problems, bytes, format);
       const dialogue = this.dialogueFacts(view, bytes);
       if (!dialogue) return undefined;
       let id = view?.id;

@@ -22,9 +22,13 @@ export interface Diagnostic {
 /** The rule codes, with their default severity and a one-line description. */
 export const RULES = {
   'json/syntax': { severity: 'error', description: 'The line is not valid JSON.' },
+  'json/encoding': {
+    severity: 'error',
+    description: 'Invalid UTF-8, a UTF-16/32 file, or a byte order mark in the middle of the file.',
+  },
   'json/blank-line': {
     severity: 'warning',
-    description: 'Blank or whitespace-only line (most loaders fail on it).',
+    description: 'Empty line, or one of spaces and tabs only (most loaders fail on it).',
   },
   'json/not-object': { severity: 'error', description: 'The line is valid JSON but not an object.' },
   schema: {
@@ -37,6 +41,10 @@ export const RULES = {
     description: 'The file mixes formats; reported on the records of the minority formats.',
   },
   'role/unknown': { severity: 'warning', description: 'A role / speaker name the format does not define.' },
+  'role/invalid': {
+    severity: 'error',
+    description: 'A role the OpenAI API rejects, in the OpenAI chat or preference format.',
+  },
   'role/system-not-first': { severity: 'warning', description: 'A system turn that is not the first turn.' },
   'role/alternation': {
     severity: 'warning',

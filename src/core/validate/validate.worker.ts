@@ -8,6 +8,7 @@ import {
   type WorkerRequest,
   type WorkerResponse,
 } from './chunk';
+import { UnfinishedError } from './lines';
 import { RecordChecker } from './record';
 
 const init = workerData as WorkerInit;
@@ -35,6 +36,7 @@ if (port) {
           id,
           message: e instanceof Error ? e.message : String(e),
         };
+        if (e instanceof UnfinishedError) res.byteOffset = e.byteOffset;
         port.postMessage(res);
       },
     );

@@ -84,7 +84,7 @@ describe('extend', () => {
     assert.equal(same.status, 'done');
   });
 
-  it('keeps completed exchanges and the partial answer when a stream is cut', async () => {
+  it('keeps completed exchanges, never the question whose answer was cut, and the partial answer', async () => {
     // request 1: ask (JSON), request 2: answer (stream) ok, 3: ask, 4: answer cut
     const c = client(server);
     server.inject({ type: 'latency', ms: 0 }, 3);
@@ -92,7 +92,9 @@ describe('extend', () => {
     const r: ExtendResult = await extend(c, seed(), 4, settings);
     assert.equal(r.status, 'failed');
     assert.match(r.error ?? '', /stopped mid-way/);
-    assert.equal(r.dialogue.turns.length, 5, 'two exchanges kept + the question whose answer was cut');
+    assert.equal(r.dialogue.turns.length, 4, 'the seed and one generated exchange, nothing unanswered');
+    assert.equal(r.dialogue.turns.at(-1)?.role, 'assistant');
+    assert.equal(r.added, 2);
     assert.equal(r.partialAnswer, 'Answer 3');
   });
 

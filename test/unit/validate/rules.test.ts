@@ -123,6 +123,21 @@ describe('validate/rules', () => {
     assert.match(d.message, /turn 2: unknown role "robot"/);
   });
 
+  it('role/invalid: a role the OpenAI API rejects is an error in the OpenAI formats only', () => {
+    const t = j(oa(['user', 'a'], ['gpt', 'b']));
+    const d = fires('role/invalid', t, 0, '"gpt"', 'error');
+    assert.match(d.message, /turn 2: role "gpt" is rejected by the OpenAI API/);
+    assert.equal(codes(validateText(t), 'role/unknown').length, 0);
+    const pref = j({
+      input: { messages: [{ role: 'human', content: 'q' }] },
+      preferred_output: [{ role: 'assistant', content: 'a' }],
+      non_preferred_output: [{ role: 'assistant', content: 'b' }],
+    });
+    fires('role/invalid', pref, 0, '"human"', 'error');
+    // ShareGPT names its speakers freely: "gpt" is its own, "robot" only a warning.
+    assert.equal(codes(validateText(j(sg(['human', 'a'], ['robot', 'b']))), 'role/invalid').length, 0);
+  });
+
   it('role/system-not-first', () => {
     fires(
       'role/system-not-first',
