@@ -65,15 +65,8 @@ describe('dialogue editor: a save refused after another program replaced the fil
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('refuses the save, keeps their file, and offers Compare, Save As… and Reload that work', async () => {
-    const ext = vscode.extensions.getExtension(EXTENSION_ID);
-    assert.ok(ext);
-    const source = path.join(datasetsIn(ext.extensionPath), 'mt_bench_questions.jsonl');
-    const target = path.join(tmp, 'questions.jsonl');
-    fs.copyFileSync(source, target);
-    const original = fs.readFileSync(target, 'utf8');
-    const uri = vscode.Uri.file(target);
-
+  /** Opens `uri` in the dialogue editor and changes record 1's first question to "Mine.". */
+  async function openAndEdit(uri: vscode.Uri): Promise<void> {
     const first = waitForPost(
       api,
       uri,
@@ -100,6 +93,18 @@ describe('dialogue editor: a save refused after another program replaced the fil
       true,
     );
     await edited;
+  }
+
+  it('refuses the save, keeps their file, and offers Compare, Save As… and Reload that work', async () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID);
+    assert.ok(ext);
+    const source = path.join(datasetsIn(ext.extensionPath), 'mt_bench_questions.jsonl');
+    const target = path.join(tmp, 'questions.jsonl');
+    fs.copyFileSync(source, target);
+    const original = fs.readFileSync(target, 'utf8');
+    const uri = vscode.Uri.file(target);
+
+    await openAndEdit(uri);
     const doc = api.editor.document(uri);
     assert.ok(doc);
     assert.equal(doc.isDirty, true);
@@ -161,5 +166,40 @@ describe('dialogue editor: a save refused after another program replaced the fil
     assert.ok(tab, 'the dialogue editor is open');
     assert.equal(tab.isDirty, false, 'VS Code sees it clean');
     assert.equal(fs.readFileSync(target, 'utf8'), theirs);
+  });
+
+  it('asks before breaking a hard link, and "Save anyway" breaks it', async () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID);
+    assert.ok(ext);
+    const target = path.join(tmp, 'linked.jsonl');
+    const other = path.join(tmp, 'other-name.jsonl');
+    fs.copyFileSync(path.join(datasetsIn(ext.extensionPath), 'mt_bench_questions.jsonl'), target);
+    fs.linkSync(target, other);
+    const original = fs.readFileSync(target, 'utf8');
+    const uri = vscode.Uri.file(target);
+    await openAndEdit(uri);
+    const doc = api.editor.document(uri);
+    assert.ok(doc);
+
+    const refused = nextEvent<RefusedSave>(doc.onDidRefuseSave, 'the refused save');
+    await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
+    void vscode.commands.executeCommand('workbench.action.files.save');
+    const r = await refused;
+    assert.equal(r.reason, 'hardlink');
+    assert.match(r.message, /1 other name \(hard link\)/);
+    assert.deepEqual(r.choices, ['breakLink', 'saveAs']);
+    assert.equal(fs.readFileSync(target, 'utf8'), original);
+
+    const saved = nextEvent(doc.onDidChangeContent, 'the save', () => !doc.isDirty);
+    await doc.resolveRefusedSave('breakLink');
+    await saved;
+    const mine = fs.readFileSync(target, 'utf8');
+    assert.ok(mine.split('\n')[0]?.includes('"Mine."'));
+    assert.deepEqual(mine.split('\n').slice(1), original.split('\n').slice(1));
+    assert.equal(fs.readFileSync(other, 'utf8'), original, 'the other name keeps the old content');
+    const tab = vscode.window.tabGroups.all
+      .flatMap((g) => g.tabs)
+      .find((t) => t.input instanceof vscode.TabInputCustom && t.input.uri.fsPath === target);
+    assert.equal(tab?.isDirty, false, 'VS Code sees it saved');
   });
 });
