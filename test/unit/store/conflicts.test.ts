@@ -244,6 +244,25 @@ describe('store: saving over a file another program changed', () => {
     );
   });
 
+  it('refuses a same-size rewrite in the middle of a big file (outside its first and last 64 KiB)', async () => {
+    const lines = Array.from({ length: 12_000 }, (_, i) => `{"id":${i},"text":"${'z'.repeat(200)}"}`);
+    const text = lines.join('\n') + '\n';
+    const p = await original('mid.jsonl', text);
+    const s = await DatasetStore.open(p);
+    open.push(s);
+    await s.indexed;
+    s.apply({ kind: 'replace', index: 0, texts: ['{"id":0,"text":"mine"}'] });
+    // Move one newline by three bytes, 1 MiB into the file: two torn lines, same size.
+    const at = text.indexOf('\n', 1024 * 1024);
+    const theirs = movedNewline(text.slice(at - 100));
+    await writeInPlace(p, at - 100, theirs.slice(0, 200));
+    const now = await readFile(p, 'utf8');
+    assert.equal(now.length, text.length);
+    assert.notEqual(now, text);
+    await assert.rejects(s.save(), refusedFor('rewritten'));
+    assert.equal(await readFile(p, 'utf8'), now, 'their version is kept');
+  });
+
   it('Save As after an in-place change writes every line it can still read, and names the others', async () => {
     // Three 1 MiB blocks and more; the other program shortens the file inside the last block.
     const line = (i: number) => `{"id":${i},"text":"${'x'.repeat(200)}"}`;
