@@ -64,6 +64,11 @@ export class FileBase implements Base {
   private sums: Promise<Uint32Array | undefined> = Promise.resolve(undefined);
   /** True when an unchanged size, mtime and ctime prove that the content is unchanged. */
   private quiet = false;
+  /**
+   * For a file we wrote ourselves (its ctime is that of our write): unchanged times prove unchanged
+   * content once this wall-clock time has passed (see `provideSums`).
+   */
+  private quietAfterMs: number | undefined;
   constructor(
     readonly id: string,
     readonly fh: FileHandle,
@@ -78,17 +83,22 @@ export class FileBase implements Base {
    * Sets where the checksums come from (the index scan, or a read after a save). `readStartedMs` is
    * the wall-clock time at which reading the bytes they describe started.
    */
-  provideSums(sums: Promise<Uint32Array | undefined>, readStartedMs: number): void {
-    this.sums = sums.then(
-      async (s) => {
-        // Writes during the read would make the checksums describe neither version: drop them.
-        const st = await this.fh.stat();
-        if (!sameTimes(identityOf(st), this.ident)) return undefined;
-        this.quiet = this.ident.ctimeMs + QUIET_MS < readStartedMs;
-        return s;
-      },
-      () => undefined,
-    );
+  provideSums(sums: Promise<Uint32Array | undefined>, readStartedMs: number, ownWrite = false): void {
+    // A file we just wrote has a ctime of now: its times prove it unchanged once they are quiet
+    // (a write by another program within the clock tick of our own last write is not seen).
+    this.quietAfterMs = ownWrite ? this.ident.ctimeMs + QUIET_MS : undefined;
+    this.sums = sums
+      .then(
+        async (s) => {
+          // Writes during the read would make the checksums describe neither version: drop them.
+          const st = await this.fh.stat();
+          if (!sameTimes(identityOf(st), this.ident)) return undefined;
+          this.quiet = this.ident.ctimeMs + QUIET_MS < readStartedMs;
+          return s;
+        },
+        () => undefined,
+      )
+      .catch(() => undefined); // closed meanwhile
   }
 
   get describe(): string {
@@ -115,7 +125,8 @@ export class FileBase implements Base {
     const st = await this.fh.stat();
     const now = identityOf(st);
     const sums = await this.sums;
-    if (sums && this.quiet && sameTimes(now, this.ident)) {
+    const quiet = this.quiet || (this.quietAfterMs !== undefined && startedMs > this.quietAfterMs);
+    if (sums && quiet && sameTimes(now, this.ident)) {
       return { size: st.size, changed: [], touched: false, stat: st };
     }
     const blocks = new Set<number>();
@@ -141,6 +152,7 @@ export class FileBase implements Base {
       this.ident = now;
       this.fp.mtimeMs = now.mtimeMs;
       this.quiet = now.ctimeMs + QUIET_MS < startedMs;
+      this.quietAfterMs = undefined;
     }
     return { size: st.size, changed, touched, stat: st };
   }

@@ -810,7 +810,7 @@ export class DatasetStore {
     for (let k = 2; id === old.id || this.retired.has(id); k++) id = `${baseIdOf(fp)}-${k}`;
     this.base = new FileBase(id, fh, fp, newIndex, target, ident);
     // The checksums of what was written are read back in the background.
-    this.base.provideSums(sumFile(fh, fp.size), readMs);
+    this.base.provideSums(sumFile(fh, fp.size), readMs, true);
     for (let l = 0; l < newIndex.count; l++) {
       if ((newIndex.flags[l] & FLAG_EOL_ADDED) !== 0) this.base.eolAdded.push(l);
     }

@@ -1,8 +1,17 @@
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DatasetStore, type StoreBackup, type StoreEdit } from '../../core/store';
+import {
+  DatasetStore,
+  SaveRefusedError,
+  type SaveRefusal,
+  type StoreBackup,
+  type StoreEdit,
+} from '../../core/store';
 import { getLog } from '../log';
 import { Disposable } from '../util/disposable';
+import { VIEW_TYPE } from './dialogueEditorProvider';
 
 /** What changed in a document, for the webviews showing it. */
 export interface DocumentChange {
@@ -12,6 +21,35 @@ export interface DocumentChange {
   structural: boolean;
   /** Everything was re-read from disk. */
   reloaded: boolean;
+}
+
+/** What the user can do about a refused save. */
+export type RefusedSaveChoice = 'reload' | 'saveAs' | 'compare' | 'breakLink';
+
+/** A save that the store refused (nothing was written), with the choices offered. */
+export interface RefusedSave {
+  reason: SaveRefusal;
+  message: string;
+  choices: RefusedSaveChoice[];
+}
+
+/** The choices offered for each reason a save is refused. */
+function choicesFor(reason: SaveRefusal): RefusedSaveChoice[] {
+  switch (reason) {
+    case 'replaced':
+    case 'appended':
+    case 'truncated':
+    case 'rewritten':
+      return ['reload', 'saveAs', 'compare'];
+    case 'deleted':
+      return ['saveAs'];
+    case 'hardlink':
+      return ['breakLink', 'saveAs'];
+    case 'readonly':
+      return ['saveAs'];
+    case 'unrecoverable':
+      return [];
+  }
 }
 
 /** How often (at most) the growing index is reported while a big file is being indexed. */
@@ -77,6 +115,14 @@ export class DialogueDocument extends Disposable implements vscode.CustomDocumen
   private readonly _onDidChangeContent = this._register(new vscode.EventEmitter<DocumentChange>());
   /** Any change of content or line count (edits, undo, redo, revert, reload, index growth). */
   readonly onDidChangeContent = this._onDidChangeContent.event;
+
+  private readonly _onDidRefuseSave = this._register(new vscode.EventEmitter<RefusedSave>());
+  /** A save was refused (the file changed on disk, is read-only or hard-linked); fired before the prompt. */
+  readonly onDidRefuseSave = this._onDidRefuseSave.event;
+  /** The next save may break a hard link (the user chose "Save anyway"). */
+  private breakLinkOnce = false;
+  /** Folders of "Compare" copies, removed when the document closes. */
+  private readonly compareDirs: string[] = [];
 
   private readonly _onDidDispose = this._register(new vscode.EventEmitter<void>());
   readonly onDidDispose = this._onDidDispose.event;
@@ -177,24 +223,29 @@ export class DialogueDocument extends Disposable implements vscode.CustomDocumen
     this.warnedExternal = true;
     const reload = vscode.l10n.t('Reload (discard my edits)');
     const keep = vscode.l10n.t('Keep my edits');
-    const choice = await vscode.window.showWarningMessage(
-      vscode.l10n.t(
-        '"{0}" was changed on disk by another program, and you have unsaved edits in the dialogue editor.',
-        this.fileName,
-      ),
-      { modal: false },
-      reload,
-      keep,
-    );
-    this.warnedExternal = false;
-    if (choice === reload) await this.enqueue(() => this.reloadFromDisk());
-    else if (choice === keep) {
-      void vscode.window.showInformationMessage(
+    // Not awaited here: the document's queue (edits, saves) must not wait for the user.
+    void vscode.window
+      .showWarningMessage(
         vscode.l10n.t(
-          'Your edits are kept. Saving will be refused until you reload, because the file on disk no longer matches; use "Save As" to keep them in another file.',
+          '"{0}" was changed on disk by another program, and you have unsaved edits in the dialogue editor.',
+          this.fileName,
         ),
-      );
-    }
+        { modal: false },
+        reload,
+        keep,
+      )
+      .then(async (choice) => {
+        this.warnedExternal = false;
+        if (choice === reload) await this.resolveRefusedSave('reload');
+        else if (choice === keep) {
+          void vscode.window.showInformationMessage(
+            vscode.l10n.t(
+              'Your edits are kept. Saving will be refused until you reload, because the file on disk no longer matches; use "Save As" to keep them in another file.',
+            ),
+          );
+        }
+      })
+      .then(undefined, (e: unknown) => getLog().error(`Reloading ${this._uri.fsPath}: ${String(e)}`));
   }
 
   private async reloadFromDisk(): Promise<void> {
@@ -255,16 +306,20 @@ export class DialogueDocument extends Disposable implements vscode.CustomDocumen
       this.saving = true;
       try {
         if (target === undefined) {
-          await this.store.save({ signal: ctl.signal });
+          const breakHardLinks = this.breakLinkOnce;
+          this.breakLinkOnce = false;
+          try {
+            await this.store.save({ signal: ctl.signal, breakHardLinks });
+          } catch (err) {
+            if (err instanceof SaveRefusedError) this.offerRefusedSaveChoices(err);
+            throw err;
+          }
           this.savedPosition = this.editPosition;
         } else {
-          // Save As writes a copy; this document stays on its own file (VS Code opens the copy).
-          const copy = await DatasetStore.restore(this._uri.fsPath, this.store.backup());
-          try {
-            await copy.saveAs(target.fsPath, { signal: ctl.signal });
-          } finally {
-            await copy.close();
-          }
+          // Save As writes a copy from this document's edits and the version of the file it holds
+          // open (which survives the file being replaced or deleted on disk); this document stays on
+          // its own file (VS Code opens the copy).
+          await this.store.saveAs(target.fsPath, { signal: ctl.signal, rebase: false });
         }
       } finally {
         this.saving = false;
@@ -272,6 +327,84 @@ export class DialogueDocument extends Disposable implements vscode.CustomDocumen
       }
       this._onDidChangeContent.fire({ lines: [], structural: false, reloaded: false });
     });
+  }
+
+  /**
+   * Tells the user why the save was refused and offers what can be done: Reload (discard my edits),
+   * Save As… (my edits, into another file), Compare (the file on disk with my version), or for a
+   * hard-linked file, Save anyway.
+   */
+  private offerRefusedSaveChoices(err: SaveRefusedError): void {
+    const choices = choicesFor(err.reason);
+    this._onDidRefuseSave.fire({ reason: err.reason, message: err.message, choices });
+    if (choices.length === 0) return;
+    const labels: Record<RefusedSaveChoice, string> = {
+      reload: vscode.l10n.t('Reload (discard my edits)'),
+      saveAs: vscode.l10n.t('Save As…'),
+      compare: vscode.l10n.t('Compare'),
+      breakLink: vscode.l10n.t('Save anyway (break the link)'),
+    };
+    void vscode.window
+      .showWarningMessage(err.message, ...choices.map((c) => labels[c]))
+      .then(async (picked) => {
+        const choice = choices.find((c) => labels[c] === picked);
+        if (choice) await this.resolveRefusedSave(choice);
+      })
+      .then(undefined, (e: unknown) => {
+        getLog().error(`After a refused save of ${this._uri.fsPath}: ${String(e)}`);
+        void vscode.window.showErrorMessage(e instanceof Error ? e.message : String(e));
+      });
+  }
+
+  /** Brings this document's dialogue editor to the front, so that workbench commands act on it. */
+  private async focusEditor(): Promise<void> {
+    await vscode.commands.executeCommand('vscode.openWith', this._uri, VIEW_TYPE, { preview: false });
+  }
+
+  /**
+   * Acts on a choice offered after a refused save. `saveAsTarget` skips the file dialog of "Save
+   * As…" (VS Code's own Save As runs otherwise). Resolves with the file "Compare" wrote my version
+   * to, or the Save As target.
+   */
+  async resolveRefusedSave(
+    choice: RefusedSaveChoice,
+    saveAsTarget?: vscode.Uri,
+  ): Promise<vscode.Uri | undefined> {
+    switch (choice) {
+      case 'reload':
+        // Through VS Code, so that its undo stack and dirty state are reset too.
+        await this.focusEditor();
+        await vscode.commands.executeCommand('workbench.action.files.revert');
+        return undefined;
+      case 'saveAs':
+        if (saveAsTarget) {
+          await this.saveAs(saveAsTarget, new vscode.CancellationTokenSource().token);
+          return saveAsTarget;
+        }
+        await this.focusEditor();
+        await vscode.commands.executeCommand('workbench.action.files.saveAs');
+        return undefined;
+      case 'breakLink':
+        this.breakLinkOnce = true;
+        await this.focusEditor();
+        await vscode.commands.executeCommand('workbench.action.files.save');
+        return undefined;
+      case 'compare': {
+        // My version is written to a temporary copy (from the held-open file and my edits).
+        const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'parrot-compare-'));
+        this.compareDirs.push(dir);
+        const mine = vscode.Uri.file(path.join(dir, this.fileName));
+        await this.enqueue(() => this.store.saveAs(mine.fsPath, { rebase: false }));
+        await vscode.commands.executeCommand(
+          'vscode.diff',
+          this._uri.with({ scheme: 'file' }),
+          mine,
+          vscode.l10n.t('{0} (on disk) ↔ your unsaved version', this.fileName),
+          { preview: false },
+        );
+        return mine;
+      }
+    }
   }
 
   revert(): Promise<void> {
@@ -298,6 +431,9 @@ export class DialogueDocument extends Disposable implements vscode.CustomDocumen
 
   override dispose(): void {
     if (this.progressTimer) clearTimeout(this.progressTimer);
+    for (const dir of this.compareDirs.splice(0)) {
+      fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    }
     this._onDidDispose.fire();
     const store = this._store;
     super.dispose();

@@ -9,6 +9,7 @@ import {
   chown,
   link,
   lstat,
+  mkdir,
   open as openFile,
   readFile,
   readdir,
@@ -89,7 +90,19 @@ describe('store: saving over a file another program changed', () => {
     reason: string;
     message: RegExp;
     saveAs: 'whole' | 'refused';
+    gone?: boolean;
   }> = [
+    {
+      name: 'moved away (deleted)',
+      make: async (p) => {
+        await rename(p, p + '.moved');
+        return '';
+      },
+      reason: 'deleted',
+      message: /it was deleted or moved away since it was opened/,
+      saveAs: 'whole',
+      gone: true,
+    },
     {
       name: 'replaced by rename',
       make: async (p) => {
@@ -153,13 +166,14 @@ describe('store: saving over a file another program changed', () => {
       const theirs = await f.make(p);
       assert.equal(await s.hasChangedOnDisk(), true);
       await assert.rejects(s.save(), refusedFor(f.reason, f.message));
-      assert.equal(await readFile(p, 'utf8'), theirs, 'the other program’s version is kept');
+      if (f.gone) await assert.rejects(stat(p), /ENOENT/, 'nothing is written at the path');
+      else assert.equal(await readFile(p, 'utf8'), theirs, 'the other program’s version is kept');
       assert.equal(s.isDirty, true, 'the edits are kept');
       const copy = join(dir, 'copy.jsonl');
       if (f.saveAs === 'whole') {
         await s.saveAs(copy, { rebase: false });
         assert.equal(await readFile(copy, 'utf8'), MINE, 'Save As writes the opened version plus my edits');
-        assert.equal(await readFile(p, 'utf8'), theirs);
+        if (!f.gone) assert.equal(await readFile(p, 'utf8'), theirs);
       } else {
         await assert.rejects(
           s.saveAs(copy, { rebase: false }),
@@ -167,6 +181,7 @@ describe('store: saving over a file another program changed', () => {
         );
         await assert.rejects(stat(copy), /ENOENT/, 'no torn copy is written');
       }
+      if (f.gone) return;
       // Reload takes the other program's version.
       await s.reload();
       await s.indexed;
@@ -229,6 +244,25 @@ describe('store: saving over a file another program changed', () => {
     );
   });
 
+  it('refuses a same-size rewrite in the middle of a big file (outside its first and last 64 KiB)', async () => {
+    const lines = Array.from({ length: 12_000 }, (_, i) => `{"id":${i},"text":"${'z'.repeat(200)}"}`);
+    const text = lines.join('\n') + '\n';
+    const p = await original('mid.jsonl', text);
+    const s = await DatasetStore.open(p);
+    open.push(s);
+    await s.indexed;
+    s.apply({ kind: 'replace', index: 0, texts: ['{"id":0,"text":"mine"}'] });
+    // Move one newline by three bytes, 1 MiB into the file: two torn lines, same size.
+    const at = text.indexOf('\n', 1024 * 1024);
+    const theirs = movedNewline(text.slice(at - 100));
+    await writeInPlace(p, at - 100, theirs.slice(0, 200));
+    const now = await readFile(p, 'utf8');
+    assert.equal(now.length, text.length);
+    assert.notEqual(now, text);
+    await assert.rejects(s.save(), refusedFor('rewritten'));
+    assert.equal(await readFile(p, 'utf8'), now, 'their version is kept');
+  });
+
   it('Save As after an in-place change writes every line it can still read, and names the others', async () => {
     // Three 1 MiB blocks and more; the other program shortens the file inside the last block.
     const line = (i: number) => `{"id":${i},"text":"${'x'.repeat(200)}"}`;
@@ -286,10 +320,12 @@ describe('store: links, permissions, ownership, temporary files', () => {
   }
 
   it('saves through a symbolic link: the target gets the edit and the link stays a link', async () => {
-    const real = join(dir, 'real.jsonl');
+    const sub = join(dir, 'sub');
+    await mkdir(sub);
+    const real = join(sub, 'real.jsonl');
     const viaLink = join(dir, 'link.jsonl');
     await writeFile(real, ORIGINAL);
-    await symlink('real.jsonl', viaLink);
+    await symlink('sub/real.jsonl', viaLink);
     const s = await edited(viaLink);
     await s.save();
     assert.ok((await lstat(viaLink)).isSymbolicLink(), 'still a link');
@@ -299,7 +335,21 @@ describe('store: links, permissions, ownership, temporary files', () => {
     await s.save();
     assert.ok((await lstat(viaLink)).isSymbolicLink());
     assert.equal(await readFile(real, 'utf8'), MINE.slice(MINE.indexOf('\n') + 1));
-    assert.deepEqual((await readdir(dir)).sort(), ['link.jsonl', 'real.jsonl']);
+    assert.deepEqual((await readdir(dir)).sort(), ['link.jsonl', 'sub']);
+    assert.deepEqual(await readdir(sub), ['real.jsonl'], 'no temporary file left in either folder');
+  });
+
+  it('refuses to save through a link that another program pointed at another file', async () => {
+    await writeFile(join(dir, 'one.jsonl'), ORIGINAL);
+    await writeFile(join(dir, 'two.jsonl'), THEIRS);
+    const viaLink = join(dir, 'link.jsonl');
+    await symlink('one.jsonl', viaLink);
+    const s = await edited(viaLink);
+    await unlink(viaLink);
+    await symlink('two.jsonl', viaLink);
+    await assert.rejects(s.save(), refusedFor('replaced'));
+    assert.equal(await readFile(join(dir, 'one.jsonl'), 'utf8'), ORIGINAL);
+    assert.equal(await readFile(join(dir, 'two.jsonl'), 'utf8'), THEIRS);
   });
 
   it('says so before breaking a hard link, and breaks it only when asked', async () => {
