@@ -234,4 +234,25 @@ describe('generation output: kill -9 at many points, then --resume', function ()
     assert.equal(server.received, before, 'no request made');
     assert.equal(statSync(out).size, size, 'the output is left alone');
   });
+
+  it('a server error that echoes the key never reaches stderr (extend and capo)', async () => {
+    const key = 'k3y-that-looks-like-nothing-special';
+    process.env.PARROT_TEST_KEY = key;
+    try {
+      const auth = ['--api-key-env', 'PARROT_TEST_KEY', '--retries', '0'];
+      for (const cmd of [
+        ['extend', ...ep, ...auth, '--turns', '2', '-o', path.join(dir, 'k1.jsonl'), input],
+        ['capo', ...ep, ...auth, '--turns', 'all', '-o', path.join(dir, 'k2.jsonl'), input],
+      ]) {
+        server.inject({ type: 'status', status: 500, message: `invalid key ${key} (Bearer ${key})` }, 30);
+        const r = await run(cmd);
+        assert.equal(r.code, 1, r.err);
+        assert.match(r.err, /\[redacted\]/);
+        assert.ok(!r.err.includes(key), r.err);
+        server.clearFaults();
+      }
+    } finally {
+      delete process.env.PARROT_TEST_KEY;
+    }
+  });
 });
