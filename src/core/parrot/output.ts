@@ -112,6 +112,11 @@ function isExtent(x: unknown): x is Extent {
   );
 }
 
+/** The progress of the run writing `out`: undefined when there is none; throws when unreadable. */
+export function readRunProgress(out: string): Promise<RunProgress | undefined> {
+  return readProgress(progressPath(out));
+}
+
 async function readProgress(file: string): Promise<RunProgress | undefined> {
   let text: string;
   try {
@@ -387,7 +392,7 @@ async function copyRepaired(
     bytes += b.length;
   };
   const at = async (n: number): Promise<void> => {
-    for (; ei < events.length && (events[ei]).line === n; ei++) {
+    for (; ei < events.length && events[ei].line === n; ei++) {
       const f = events[ei];
       const r = results.get(f.slot);
       if (!r) {
