@@ -18,6 +18,7 @@ interface Run {
   code: number | null;
   signal: NodeJS.Signals | null;
   err: string;
+  out: string;
 }
 
 /** A seeded pseudo-random source (mulberry32), so each run's timing pattern is reproducible. */
@@ -41,10 +42,17 @@ function lineCount(file: string): number {
 }
 
 /** Runs the CLI; with `killWhen`, sends SIGKILL as soon as it is true (checked every few ms). */
-function run(args: string[], killWhen?: () => boolean, timeoutMs = 60_000): Promise<Run> {
+function run(
+  args: string[],
+  killWhen?: () => boolean,
+  timeoutMs = 60_000,
+  node: string[] = [],
+): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [...node, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     const poll = killWhen
       ? setInterval(() => {
@@ -61,7 +69,7 @@ function run(args: string[], killWhen?: () => boolean, timeoutMs = 60_000): Prom
     child.on('close', (code, signal) => {
       if (poll) clearInterval(poll);
       clearTimeout(limit);
-      resolve({ code, signal, err });
+      resolve({ code, signal, err, out });
     });
   });
 }
@@ -299,5 +307,23 @@ describe('generation output: kill -9 at many points, then --resume', function ()
     } finally {
       delete process.env.PARROT_TEST_KEY;
     }
+  });
+
+  it('extend --estimate streams: a 60 MB file in a 64 MB heap', async () => {
+    const big = path.join(dir, 'big.jsonl');
+    const chunk = readFileSync(FASTCHAT);
+    const fh = await import('node:fs/promises').then((f) => f.open(big, 'w'));
+    let records = 0;
+    const perChunk = chunk.toString('utf8').trimEnd().split('\n').length;
+    for (let size = 0; size < 60 * 1024 * 1024; size += chunk.length) {
+      await fh.write(chunk);
+      records += perChunk;
+    }
+    await fh.close();
+    const r = await run(['extend', '--estimate', '--turns', '3', big], undefined, 120_000, [
+      '--max-old-space-size=64',
+    ]);
+    assert.equal(r.code, 0, r.err.slice(-500));
+    assert.match(r.out, new RegExp(`^${records} record\\(s\\)`));
   });
 });
