@@ -271,6 +271,7 @@ export class RunOutput {
   private async drain(): Promise<void> {
     let out = '';
     let side = '';
+    const from = this.state.records;
     while (this.pending.has(this.state.records)) {
       const slot = this.state.records;
       const r = this.pending.get(slot) as SlotResult;
@@ -282,7 +283,7 @@ export class RunOutput {
       this.state.lines += r.lines.length;
       this.state.records++;
     }
-    if (!out && !side && !this.dirty) return;
+    if (this.state.records === from && !this.dirty) return;
     if (side && this.side) {
       await this.side.write(side);
       this.state.sideBytes += Buffer.byteLength(side);
