@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream';
+import { redact } from '../core/llm/logger';
 /** Where a CLI command writes; injected so tests can capture output. */
 export interface CliIO {
   stdout: NodeJS.WritableStream;
@@ -6,8 +8,17 @@ export interface CliIO {
   isTTY: boolean;
 }
 
+/**
+ * The process's streams. Everything written to stderr (messages, errors, progress) goes through
+ * `redact`: the key in use and anything that looks like a secret never reach the terminal or a log.
+ */
 export function processIO(): CliIO {
-  return { stdout: process.stdout, stderr: process.stderr, isTTY: process.stderr.isTTY === true };
+  const stderr = new Writable({
+    write(chunk: Buffer | string, _enc, cb): void {
+      process.stderr.write(redact(chunk.toString()), cb);
+    },
+  });
+  return { stdout: process.stdout, stderr, isTTY: process.stderr.isTTY === true };
 }
 
 /** A carriage-return progress line on stderr, only when stderr is a terminal; throttled. */

@@ -5,6 +5,7 @@ import { askCommand } from './commands/ask';
 import { convertCommand } from './commands/convert';
 import { statsCommand } from './commands/stats';
 import { validateCommand } from './commands/validate';
+import { redact } from '../core/llm/logger';
 import { processIO, type CliIO } from './io';
 
 type Command = (args: string[], io: CliIO) => Promise<number>;
@@ -52,7 +53,7 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     settled = true;
-    process.stderr.write(`parrot: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`parrot: ${redact(err instanceof Error ? err.message : String(err))}\n`);
     process.exitCode = 2;
   },
 );

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { contentText, type Dialogue } from '../../src/core/model';
 import type { ParrotApi } from '../../src/extension/extension';
+import { readSettings } from '../../src/extension/llm/settings';
 import { trustedValue } from '../../src/extension/llm/trust';
 import { TestOpenAIServer, type ChatCall } from '../support/openai-server';
 import {
@@ -91,8 +92,46 @@ describe('generation commands (loopback OpenAI-compatible server)', function () 
     const manifest = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as {
       capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } };
     };
-    for (const key of ['parrot.endpoint.baseUrl', 'parrot.generation.templates', 'parrot.capo.outputFile'])
+    for (const key of [
+      'parrot.endpoint.baseUrl',
+      'parrot.models.asker',
+      'parrot.models.answerer',
+      'parrot.generation.maxTokens',
+      'parrot.generation.candidates',
+      'parrot.generation.concurrency',
+      'parrot.generation.templates',
+      'parrot.capo.outputFile',
+    ])
       assert.ok(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations.includes(key), key);
+  });
+
+  it('untrusted: workspace models, maxTokens, candidates and concurrency are ignored; candidates <= 16', async () => {
+    const c = vscode.workspace.getConfiguration();
+    const keys = [
+      'parrot.generation.maxTokens',
+      'parrot.generation.candidates',
+      'parrot.generation.concurrency',
+    ];
+    try {
+      await c.update('parrot.generation.maxTokens', 900000, vscode.ConfigurationTarget.Workspace);
+      await c.update('parrot.generation.candidates', 500, vscode.ConfigurationTarget.Workspace);
+      await c.update('parrot.generation.concurrency', 400, vscode.ConfigurationTarget.Workspace);
+      const trusted = readSettings(true);
+      assert.equal(trusted.models.answerer, ANSWERER);
+      assert.equal(trusted.maxTokens, 900000);
+      assert.equal(trusted.candidates, 16, 'clamped even when trusted');
+      assert.equal(trusted.concurrency, 400);
+      const untrusted = readSettings(false);
+      assert.notEqual(untrusted.models.answerer, ANSWERER, 'the workspace model is ignored');
+      assert.notEqual(untrusted.models.asker, ASKER);
+      assert.equal(untrusted.maxTokens, 1024);
+      assert.equal(untrusted.candidates, 3);
+      assert.equal(untrusted.concurrency, 4);
+    } finally {
+      for (const k of keys) await c.update(k, undefined, vscode.ConfigurationTarget.Workspace);
+      await c.update('parrot.generation.candidates', 3, vscode.ConfigurationTarget.Workspace);
+      await c.update('parrot.generation.concurrency', 2, vscode.ConfigurationTarget.Workspace);
+    }
   });
 
   it('ask follow-up: inserts the picked candidate as a user turn; the asker saw the roles reversed', async () => {

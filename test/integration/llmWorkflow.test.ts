@@ -331,6 +331,42 @@ describe('generation workflow (loopback OpenAI-compatible server)', function () 
     await set('parrot.generation.concurrency', 2);
   });
 
+  it('CaPO set: an existing output is never emptied; an unreadable progress file is an error', async () => {
+    const uri = file('capo-keep.jsonl', [
+      sharegpt(
+        [
+          'Write a haiku about rain.',
+          'Rain taps on the roof.',
+          'Now make it sadder.',
+          'Grey rain, empty room.',
+        ],
+        'k',
+      ),
+    ]);
+    const out = path.join(dir, `capo-keep-${Date.now()}.jsonl`);
+    fs.writeFileSync(out, '{"kept":"a pair from elsewhere"}\n');
+    const before = server.received;
+    const r = await run('parrot.buildCapoSet', { uri, output: out, strategies: ['neglect'] });
+    assert.equal(r.status, 'error', r.message);
+    assert.match(r.message ?? '', /exists/);
+    assert.equal(
+      fs.readFileSync(out, 'utf8'),
+      '{"kept":"a pair from elsewhere"}\n',
+      'the output is untouched',
+    );
+    fs.writeFileSync(`${out}.progress.json`, '{"version":2,"inp');
+    const again = await run('parrot.buildCapoSet', {
+      uri,
+      output: out,
+      strategies: ['neglect'],
+      resume: true,
+    });
+    assert.equal(again.status, 'error', again.message);
+    assert.match(again.message ?? '', /unreadable/);
+    assert.equal(fs.readFileSync(out, 'utf8'), '{"kept":"a pair from elsewhere"}\n');
+    assert.equal(server.received, before, 'no request was made');
+  });
+
   it('CodeLens: per record line, follow-up / answer and negative lenses that name that line; off by setting', async () => {
     const lines = [
       sharegpt(['What is a mutex?', 'A lock that one thread holds at a time.'], 'l0'),

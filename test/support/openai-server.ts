@@ -45,7 +45,11 @@ export type Fault =
   | { type: 'cut'; afterChunks: number }
   | { type: 'malformed' }
   | { type: 'hang' }
-  | { type: 'ignore-n' };
+  | { type: 'ignore-n' }
+  /** The connection is dropped before any answer (ECONNRESET / UND_ERR_SOCKET at the client). */
+  | { type: 'reset' }
+  /** Answers with a redirect to `location` (absolute URL). */
+  | { type: 'redirect'; status: number; location: string };
 
 export interface ServerOptions {
   responder?: Responder;
@@ -336,6 +340,11 @@ export class TestOpenAIServer {
     if (this.options.latencyMs) await delay(this.options.latencyMs);
     if (fault?.type === 'latency') await delay(fault.ms);
     if (fault?.type === 'hang') return; // never answers; the client must time out or cancel
+    if (fault?.type === 'reset') return void res.socket?.destroy();
+    if (fault?.type === 'redirect') {
+      res.writeHead(fault.status, { location: fault.location, 'content-length': '0' });
+      return void res.end();
+    }
     if (fault?.type === 'malformed') {
       res.writeHead(200, { 'content-type': 'application/json' });
       return void res.end('{"id": "chatcmpl-x", "choices": [ {"index": 0, "mess');

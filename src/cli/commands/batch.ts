@@ -22,6 +22,7 @@ import { parseRecord, recordToLine } from '../../core/formats';
 import type { LlmConfig } from '../../core/llm';
 import type { CapoStrategy, Dialogue } from '../../core/model';
 import { CAPO_STRATEGIES, PAIR_FORMATS, type PairFormat } from '../../core/parrot';
+import { relativeSource } from './capo';
 import { parseCommandArgs, usageError } from '../args';
 import { progress, type CliIO } from '../io';
 import { asDialogue, clientFor, configFrom, ENDPOINT_HELP, ENDPOINT_OPTIONS, readRecords } from './ask';
@@ -166,8 +167,19 @@ export async function batchCommand(args: string[], io: CliIO): Promise<number> {
           }
           const step = s.pending.step;
           const r = await importRound(s, jobPaths(base).state, output, errors);
-          say(io, `round ${step}: ${r.applied} result(s) imported, ${r.failed} failed`);
-          return await afterImport(base, s, p.values.output, format, io, r.failed > 0);
+          for (const m of r.problems) say(io, m);
+          say(
+            io,
+            `round ${step}: ${r.applied} result(s) imported, ${r.failed} failed${r.unknown ? `, ${r.unknown} result(s) not of this round` : ''}`,
+          );
+          return await afterImport(
+            base,
+            s,
+            p.values.output,
+            format,
+            io,
+            r.failed > 0 || r.problems.length > 0,
+          );
         }
         const bar = progress(io);
         const done = await runJob(client, base, s, {
@@ -251,7 +263,14 @@ async function exportJob(
       .map((x) => x.trim());
     if (strategies.some((x) => !(CAPO_STRATEGIES as readonly string[]).includes(x)))
       return usageError('batch', `--strategies: use ${CAPO_STRATEGIES.join(', ')}`, io);
-    s = createCapoJob({ job, source: file, records, strategies: strategies as CapoStrategy[], settings });
+    s = createCapoJob({
+      job,
+      source: file,
+      sourceName: relativeSource(file, base),
+      records,
+      strategies: strategies as CapoStrategy[],
+      settings,
+    });
   }
   const r = await exportRound(s, base);
   io.stdout.write(`${r.file ?? ''}\n`);

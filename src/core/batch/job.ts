@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
 import type { ChatRequest } from '../llm/client';
 import type { CapoStrategy, Dialogue, PreferencePair } from '../model';
 import { buildAskRequest, filterCandidates, type FilterOptions } from '../parrot/ask';
@@ -66,8 +67,10 @@ export interface JobState {
   version: 1;
   job: string;
   kind: JobKind;
-  /** Source file name recorded in CaPO provenance. */
+  /** The source dataset (read on import). */
   source: string;
+  /** How CaPO provenance names the source (workspace- or job-relative); `source` when absent. */
+  sourceName?: string;
   targetTurns?: number;
   settings: StoredSettings;
   step: number;
@@ -113,6 +116,7 @@ export function createExtendJob(o: {
 export function createCapoJob(o: {
   job?: string;
   source: string;
+  sourceName?: string;
   records: { record: number; dialogue: Dialogue; turns?: number[] }[];
   strategies: readonly CapoStrategy[];
   threshold?: number;
@@ -123,6 +127,7 @@ export function createCapoJob(o: {
     job: o.job ?? newJobName(),
     kind: 'capo',
     source: o.source,
+    ...(o.sourceName !== undefined ? { sourceName: o.sourceName } : {}),
     settings: o.settings,
     step: 0,
     capo: o.records.map((r) => ({
@@ -242,9 +247,10 @@ export function importResults(
   s: JobState,
   results: ParsedResults,
   now = new Date(),
-): { applied: number; failed: number } {
+): { applied: number; failed: number; unknown: number; problems: string[] } {
   const p = s.pending;
   if (!p) throw new Error('no round is pending — nothing to import');
+  const problemsBefore = s.problems.length;
   let applied = 0;
   let failed = 0;
   s.problems.push(...results.problems);
@@ -318,14 +324,37 @@ export function importResults(
         continue;
       }
       const req = buildCapoRequest(t.strategy, r.dialogue, t.turn, cs);
-      t.pair = makePair(r.dialogue, t.turn, req, text, { file: s.source, record: r.record }, now);
+      t.pair = makePair(
+        r.dialogue,
+        t.turn,
+        req,
+        text,
+        { file: s.sourceName ?? s.source, record: r.record },
+        now,
+      );
       t.status = 'done';
       applied++;
     }
   }
+  // Results this round did not ask for: another job's, an earlier round's, or unknown ids.
+  const asked = new Set(p.customIds);
+  let unknown = 0;
+  for (const id of results.outcomes.keys()) {
+    if (asked.has(id)) continue;
+    unknown++;
+    const c = parseCustomId(id);
+    const where = results.seen?.get(id) ?? 'results';
+    s.problems.push(
+      !c
+        ? `${where}: custom_id ${id} is not one of ours — ignored`
+        : c.job !== s.job
+          ? `${where}: custom_id ${id} belongs to job ${c.job}, not ${s.job} — wrong result file?`
+          : `${where}: custom_id ${id} was not requested in round ${p.step} — ignored`,
+    );
+  }
   s.step = p.step;
   delete s.pending;
-  return { applied, failed };
+  return { applied, failed, unknown, problems: s.problems.slice(problemsBefore) };
 }
 
 export async function saveState(file: string, s: JobState): Promise<void> {
@@ -343,6 +372,37 @@ export async function loadState(file: string): Promise<JobState> {
   if (s.version !== 1 || (s.kind !== 'extend' && s.kind !== 'capo'))
     throw new Error(`'${file}' is not a Parrot batch job state`);
   return s;
+}
+
+/**
+ * Files a job state names beyond the job's own: template files, the pending request file (uploaded
+ * as is) and the source dataset (edited on import). A state file can be written by anyone, so a
+ * caller that must not let it choose those (an untrusted workspace) checks them here: templates
+ * must be among `allowedTemplates` (the ones the settings in force allow), the request file must be
+ * the job's own round file and the source must pass `allowedSource`. Returns what is not allowed.
+ */
+export function jobStateProblems(
+  s: JobState,
+  jobBase: string,
+  allowedTemplates: readonly (string | undefined)[],
+  allowedSource: (source: string) => boolean,
+): string[] {
+  const problems: string[] = [];
+  const allowed = new Set(allowedTemplates.filter((t): t is string => !!t).map((t) => path.resolve(t)));
+  const named = [
+    s.settings.extend?.ask.templateFile,
+    s.settings.capo?.hallucinateFile,
+    s.settings.capo?.misreadFile,
+  ].filter((t): t is string => !!t);
+  for (const t of named)
+    if (!allowed.has(path.resolve(t))) problems.push(`template file ${t} is not one the settings allow`);
+  if (
+    s.pending &&
+    path.resolve(s.pending.requestFile) !== path.resolve(jobPaths(jobBase).requests(s.pending.step))
+  )
+    problems.push(`request file ${s.pending.requestFile} is not the job's own round file`);
+  if (!allowedSource(s.source)) problems.push(`source ${s.source} is outside the workspace`);
+  return problems;
 }
 
 export function jobPaths(jobBase: string): { state: string; requests: (step: number) => string } {

@@ -45,6 +45,8 @@ export interface ParsedResults {
   outcomes: Map<string, BatchOutcome>;
   /** Lines that could not be read, with their 1-based line number. */
   problems: string[];
+  /** Where each custom_id was read (`output:12`), to name both places of a duplicate. */
+  seen?: Map<string, string>;
 }
 
 /**
@@ -79,6 +81,18 @@ export function parseResults(
       continue;
     }
     const id = o.custom_id;
+    into.seen ??= new Map();
+    const first = into.seen.get(id);
+    if (first !== undefined) {
+      // Two results for one request: neither is applied, the request counts as failed.
+      into.problems.push(`${fileLabel}:${i + 1}: custom_id ${id} appears again (first at ${first})`);
+      into.outcomes.set(id, {
+        ok: false,
+        error: `two results in the batch output (${first}, ${fileLabel}:${i + 1})`,
+      });
+      continue;
+    }
+    into.seen.set(id, `${fileLabel}:${i + 1}`);
     if (o.error) {
       into.outcomes.set(id, {
         ok: false,

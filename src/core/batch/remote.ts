@@ -117,7 +117,7 @@ export async function importRound(
   stateFile: string,
   output: string,
   errors = '',
-): Promise<{ applied: number; failed: number }> {
+): Promise<{ applied: number; failed: number; unknown: number; problems: string[] }> {
   const parsed = parseResults(output, undefined, 'output');
   parseResults(errors, parsed, 'errors');
   const r = importResults(s, parsed);

@@ -1,8 +1,8 @@
 import OpenAI, { APIError } from 'openai';
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { hostOf, type LlmConfig } from './config';
-import { LlmError, mapError } from './errors';
-import { redact, silentLogger, type Logger } from './logger';
+import { CrossOriginRedirect, LlmError, mapError } from './errors';
+import { redact, registerSecret, silentLogger, type Logger } from './logger';
 import { backoffMs, retryAfterMs, sleep } from './retry';
 import { Semaphore } from './semaphore';
 
@@ -90,6 +90,7 @@ export class LlmClient {
       random: options.random,
     };
     this.limiter = new Semaphore(config.concurrency);
+    registerSecret(config.apiKey);
     const hasKey = typeof config.apiKey === 'string' && config.apiKey.length > 0;
     this.sdk = new OpenAI({
       baseURL: config.baseUrl,
@@ -100,11 +101,18 @@ export class LlmClient {
       maxRetries: 0,
       timeout: config.timeoutMs,
       defaultHeaders: hasKey ? {} : { Authorization: null },
+      fetch: sameOriginFetch,
     });
   }
 
   private ctx(model?: string, partial?: string): Parameters<typeof mapError>[1] {
     return { host: this.host, model, keyHint: this.keyHint, timeoutMs: this.config.timeoutMs, partial };
+  }
+
+  /** The error with its message redacted (a server may echo the key back). */
+  private scrub(e: unknown): unknown {
+    if (e instanceof Error) e.message = redact(e.message, [this.config.apiKey]);
+    return e;
   }
 
   private log(level: keyof Logger, msg: string): void {
@@ -134,7 +142,7 @@ export class LlmClient {
       try {
         return await this.limiter.run(() => fn(opts.signal), opts.signal);
       } catch (e) {
-        err = mapError(e, this.ctx(model));
+        err = this.scrub(mapError(e, this.ctx(model))) as LlmError;
       }
       if (err.kind === 'cancelled' || opts.signal?.aborted)
         throw err.kind === 'cancelled' ? err : mapError(opts.signal?.reason, this.ctx(model));
@@ -194,7 +202,7 @@ export class LlmClient {
       const page = await this.sdk.models.list({ signal });
       return page.data.map((m) => m.id);
     } catch (e) {
-      throw mapError(e, this.ctx());
+      throw this.scrub(mapError(e, this.ctx()));
     }
   }
 
@@ -203,6 +211,14 @@ export class LlmClient {
    * choices) are topped up with further single requests so that `texts.length === n`.
    */
   async chat(req: ChatRequest, opts: CallOptions = {}): Promise<ChatResult> {
+    try {
+      return await this.chatN(req, opts);
+    } catch (e) {
+      throw this.scrub(e);
+    }
+  }
+
+  private async chatN(req: ChatRequest, opts: CallOptions): Promise<ChatResult> {
     const n = req.n ?? 1;
     const first = await this.chatOnce(req, opts);
     const result: ChatResult = { ...first, requests: 1 };
@@ -263,6 +279,14 @@ export class LlmClient {
    * after text arrived throws `LlmError('stream-cut')` carrying the partial text.
    */
   async *stream(req: ChatRequest, opts: CallOptions = {}): AsyncGenerator<string, void, undefined> {
+    try {
+      yield* this.streamRaw(req, opts);
+    } catch (e) {
+      throw this.scrub(e);
+    }
+  }
+
+  private async *streamRaw(req: ChatRequest, opts: CallOptions): AsyncGenerator<string, void, undefined> {
     this.log('debug', `stream ${req.model} messages=${req.messages.length} -> ${this.host}`);
     const body = { ...req, n: 1, stream: true as const };
     let partial = '';
@@ -285,7 +309,7 @@ export class LlmClient {
         }
         return;
       } catch (e) {
-        err = e instanceof LlmError ? e : mapError(e, this.ctx(req.model, partial));
+        err = this.scrub(e instanceof LlmError ? e : mapError(e, this.ctx(req.model, partial))) as LlmError;
       } finally {
         this.limiter.release();
       }
@@ -346,4 +370,29 @@ function responseHeaders(cause: unknown): Headers | undefined {
   return cause instanceof APIError
     ? (cause as APIError<number | undefined, Headers | undefined>).headers
     : undefined;
+}
+
+/**
+ * `fetch` that follows redirects only within the origin of the request. A redirect to another
+ * origin is refused: a 307/308 would re-send the body (the dataset text) there.
+ */
+export async function sameOriginFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  let url = new URL(input instanceof Request ? input.url : input.toString());
+  for (let hop = 0; ; hop++) {
+    const res = await fetch(url, { ...init, redirect: 'manual' });
+    if (res.status < 300 || res.status >= 400 || res.status === 304) return res;
+    const location = res.headers.get('location');
+    if (!location) return res;
+    const next = new URL(location, url);
+    await res.body?.cancel().catch(() => undefined);
+    if (next.origin !== url.origin)
+      throw new CrossOriginRedirect(url.toString(), next.toString(), res.status);
+    if (hop >= 5) throw new Error(`too many redirects from ${url.host}`);
+    const method = (init?.method ?? 'GET').toUpperCase();
+    if ((res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) && init) {
+      // As fetch does: the request becomes a GET without a body.
+      init = { ...init, method: 'GET', body: undefined };
+    }
+    url = next;
+  }
 }

@@ -11,6 +11,8 @@ export type LlmErrorKind =
   | 'bad-request'
   | 'malformed'
   | 'stream-cut'
+  | 'reset'
+  | 'redirect'
   | 'cancelled';
 
 /** An endpoint failure with a message a person can act on. */
@@ -38,6 +40,7 @@ export class LlmError extends Error {
       this.kind === 'rate-limit' ||
       this.kind === 'server' ||
       this.kind === 'timeout' ||
+      this.kind === 'reset' ||
       this.kind === 'stream-cut'
     );
   }
@@ -93,13 +96,14 @@ export function mapError(err: unknown, ctx: MapContext): LlmError {
     if (partial !== undefined && partial.length > 0) {
       return streamCut(host, partial, err);
     }
+    if (isReset(code)) return connectionReset(host, code as string, err);
+    const redirect = redirectRefusal(err);
+    if (redirect) return redirect;
     if (
       code === 'ECONNREFUSED' ||
       code === 'ENOTFOUND' ||
       code === 'EAI_AGAIN' ||
       code === 'EHOSTUNREACH' ||
-      code === 'ECONNRESET' ||
-      code === 'UND_ERR_SOCKET' ||
       code === undefined
     ) {
       return new LlmError(
@@ -199,13 +203,14 @@ function fromOther(err: unknown, ctx: MapContext): LlmError {
   }
   if (partial !== undefined && partial.length > 0) return streamCut(host, partial, err);
   const code = causeCode(err);
-  if (
-    code === 'ECONNRESET' ||
-    code === 'UND_ERR_SOCKET' ||
-    (err instanceof TypeError && /terminated|fetch failed/i.test(err.message))
-  ) {
-    return streamCut(host, partial ?? '', err);
+  if (isReset(code)) return connectionReset(host, code as string, err);
+  if (err instanceof TypeError && /terminated|fetch failed/i.test(err.message)) {
+    return new LlmError('reset', `the connection to ${host} was closed before an answer came`, host, {
+      cause: err,
+    });
   }
+  const redirect = redirectRefusal(err);
+  if (redirect) return redirect;
   const msg = err instanceof Error ? err.message : String(err);
   return new LlmError('malformed', `unexpected answer from ${host}: ${msg}`, host, { partial, cause: err });
 }
@@ -220,4 +225,40 @@ function streamCut(host: string, partial: string, cause: unknown): LlmError {
       cause,
     },
   );
+}
+
+function isReset(code: string | undefined): boolean {
+  return code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE';
+}
+
+/** A connection reset before any text arrived: retried like a 5xx. */
+function connectionReset(host: string, code: string, cause: unknown): LlmError {
+  return new LlmError('reset', `the connection to ${host} was reset (${code})`, host, { cause });
+}
+
+/** Thrown by the client's fetch when a request would follow a redirect to another origin. */
+export class CrossOriginRedirect extends Error {
+  override readonly name = 'CrossOriginRedirect';
+  constructor(
+    readonly from: string,
+    readonly to: string,
+    readonly status: number,
+  ) {
+    super(`redirect ${status} from ${from} to ${to}`);
+  }
+}
+
+function redirectRefusal(err: unknown): LlmError | undefined {
+  let e: unknown = err;
+  for (let i = 0; i < 5 && e; i++) {
+    if (e instanceof CrossOriginRedirect)
+      return new LlmError(
+        'redirect',
+        `${new URL(e.from).host} redirected the request (${e.status}) to another origin, ${new URL(e.to).origin}; not followed, so the dataset text is not sent there — set the base URL to that server if it is meant`,
+        new URL(e.from).host,
+        { status: e.status, cause: err },
+      );
+    e = typeof e === 'object' && e !== null ? (e as { cause?: unknown }).cause : undefined;
+  }
+  return undefined;
 }

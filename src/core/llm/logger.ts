@@ -13,14 +13,26 @@ export const silentLogger: Logger = {
   error: () => undefined,
 };
 
-/** Removes things that look like secrets (bearer tokens, `sk-…` keys, `api_key=` values) from a message. */
+const known = new Set<string>();
+
+/** A key in use in this process: `redact` removes it from every message from now on. */
+export function registerSecret(secret: string | undefined): void {
+  if (secret && secret.length >= 4) known.add(secret);
+}
+
+/**
+ * Removes secrets from a message: the given ones (the configured key), and anything that looks like
+ * one — bearer tokens, `sk-…` keys, `api_key=` / `authorization:` values, URL passwords. The one
+ * function every message goes through before it is printed, shown or logged (CLI and extension).
+ */
 export function redact(message: string, secrets: readonly (string | undefined)[] = []): string {
   let out = message;
-  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('[redacted]');
+  for (const s of [...secrets, ...known]) if (s && s.length >= 4) out = out.split(s).join('[redacted]');
   return out
     .replace(/(Bearer\s+)[^\s"']+/gi, '$1[redacted]')
     .replace(/\bsk-[A-Za-z0-9_-]{8,}/g, 'sk-[redacted]')
-    .replace(/((?:api[_-]?key|authorization)["']?\s*[:=]\s*["']?)(?!Bearer\b)[^\s"',}]+/gi, '$1[redacted]');
+    .replace(/((?:api[_-]?key|authorization)["']?\s*[:=]\s*["']?)(?!Bearer\b)[^\s"',}]+/gi, '$1[redacted]')
+    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s/@:]*:)[^\s/@]+@/gi, '$1[redacted]@');
 }
 
 /** Shortens user text for a log line (records are never logged whole). */

@@ -112,6 +112,11 @@ function isExtent(x: unknown): x is Extent {
   );
 }
 
+/** The progress of the run writing `out`: undefined when there is none; throws when unreadable. */
+export function readRunProgress(out: string): Promise<RunProgress | undefined> {
+  return readProgress(progressPath(out));
+}
+
 async function readProgress(file: string): Promise<RunProgress | undefined> {
   let text: string;
   try {
@@ -266,6 +271,7 @@ export class RunOutput {
   private async drain(): Promise<void> {
     let out = '';
     let side = '';
+    const from = this.state.records;
     while (this.pending.has(this.state.records)) {
       const slot = this.state.records;
       const r = this.pending.get(slot) as SlotResult;
@@ -277,7 +283,7 @@ export class RunOutput {
       this.state.lines += r.lines.length;
       this.state.records++;
     }
-    if (!out && !side && !this.dirty) return;
+    if (this.state.records === from && !this.dirty) return;
     if (side && this.side) {
       await this.side.write(side);
       this.state.sideBytes += Buffer.byteLength(side);
@@ -387,7 +393,7 @@ async function copyRepaired(
     bytes += b.length;
   };
   const at = async (n: number): Promise<void> => {
-    for (; ei < events.length && (events[ei]).line === n; ei++) {
+    for (; ei < events.length && events[ei].line === n; ei++) {
       const f = events[ei];
       const r = results.get(f.slot);
       if (!r) {

@@ -9,6 +9,7 @@ import {
   importRound,
   isFinished,
   jobPaths,
+  jobStateProblems,
   loadState,
   pollBatch,
   submitRound,
@@ -46,6 +47,31 @@ export interface BatchResult extends CommandResult {
   failed?: number;
   finished?: boolean;
   output?: string;
+}
+
+/**
+ * A job's state, refused in an untrusted workspace when it names template, request or source files
+ * that the restricted settings would not allow (a state file must not get around them).
+ */
+async function loadJob(ctx: LlmContext, job: string): Promise<JobState> {
+  const s = await loadState(jobPaths(job).state);
+  if (vscode.workspace.isTrusted) return s;
+  const t = ctx.settings().templates;
+  const problems = jobStateProblems(
+    s,
+    job,
+    Object.values(t),
+    (src) => vscode.workspace.getWorkspaceFolder(asUri(src)) !== undefined,
+  );
+  if (problems.length)
+    throw new Error(
+      vscode.l10n.t(
+        'This workspace is not trusted: the job state {0} is not used ({1}).',
+        path.basename(jobPaths(job).state),
+        problems.join('; '),
+      ),
+    );
+  return s;
 }
 
 function base(job: string): string {
@@ -140,6 +166,8 @@ export async function batchExport(ctx: LlmContext, args: BatchExportArgs = {}): 
       : createCapoJob({
           job,
           source: uri.fsPath,
+          // Provenance names the dataset relative to the workspace, never by its absolute path.
+          sourceName: ctx.sourceName(uri),
           records: recs,
           strategies: args.strategies ?? s.capoStrategies ?? CAPO_STRATEGIES,
           settings,
@@ -163,7 +191,7 @@ export async function batchSubmit(ctx: LlmContext, args: BatchJobArgs = {}): Pro
   const job = await pickJob(args.job);
   if (!job) return { status: 'cancelled' };
   const stateFile = jobPaths(job).state;
-  const s = await loadState(stateFile);
+  const s = await loadJob(ctx, job);
   if (!s.pending)
     throw new Error(
       isFinished(s)
@@ -210,7 +238,7 @@ export async function batchImport(ctx: LlmContext, args: BatchImportArgs = {}): 
   const job = await pickJob(args.job);
   if (!job) return { status: 'cancelled' };
   const stateFile = jobPaths(job).state;
-  const s = await loadState(stateFile);
+  const s = await loadJob(ctx, job);
   if (!s.pending) throw new Error(vscode.l10n.t('No round is pending — nothing to import.'));
   const step = s.pending.step;
   let output: string;
@@ -261,6 +289,16 @@ export async function batchImport(ctx: LlmContext, args: BatchImportArgs = {}): 
   }
   const r = await importRound(s, stateFile, output, errors);
   for (const e of s.errors.slice(-20)) ctx.logger.warn(`${e.custom_id}: ${e.error}`);
+  for (const m of r.problems) ctx.logger.warn(m);
+  if (r.problems.length)
+    void vscode.window.showWarningMessage(
+      vscode.l10n.t(
+        'Round {0}: {1} problem(s) in the results (duplicated or foreign custom_id) — see the Parrot log. First: {2}',
+        step,
+        r.problems.length,
+        r.problems[0] ?? '',
+      ),
+    );
   const result: BatchResult = { status: 'ok', job, applied: r.applied, failed: r.failed, finished: false };
   if (!isFinished(s)) {
     const next = await exportRound(s, job);

@@ -11,7 +11,10 @@ import {
   needsSidecar,
   PAIR_FORMATS,
   pairLines,
+  readRunProgress,
+  RunOutput,
   sidecarPath,
+  type SlotResult,
   userIndexFor,
   type PairFormat,
 } from '../../core/parrot';
@@ -241,12 +244,6 @@ export interface CapoSetResult extends CommandResult {
   skipped?: string[];
 }
 
-interface Progress {
-  input: string;
-  records: number;
-  format: PairFormat;
-}
-
 /** Builds CaPO pairs for every context-dependent user turn of a file; resumable (`<out>.progress.json`). */
 export async function buildCapoSet(ctx: LlmContext, args: CapoSetArgs = {}): Promise<CapoSetResult> {
   const { uri } = ctx.locate(args, false);
@@ -262,6 +259,7 @@ export async function buildCapoSet(ctx: LlmContext, args: CapoSetArgs = {}): Pro
     if (p.sample.kind === 'dialogue') items.push({ index, dialogue: p.sample });
   }
   let out = args.output;
+  let confirmed = false;
   if (!out) {
     const picked = await vscode.window.showSaveDialog({
       title: vscode.l10n.t('Write the CaPO preference pairs to'),
@@ -270,16 +268,11 @@ export async function buildCapoSet(ctx: LlmContext, args: CapoSetArgs = {}): Pro
     });
     if (!picked) return { status: 'cancelled' };
     out = picked.fsPath;
+    confirmed = true; // the save dialog asked before replacing a file
   }
-  const progressFile = `${out}.progress.json`;
   const source = ctx.sourceName(uri);
-  let skip = 0;
-  let previous: Progress | undefined;
-  try {
-    previous = JSON.parse(await fsp.readFile(progressFile, 'utf8')) as Progress;
-  } catch {
-    previous = undefined;
-  }
+  // An unreadable progress file is an error, never "start over".
+  const previous = await readRunProgress(out);
   let resume = args.resume;
   if (previous && previous.input === source && existsSync(out) && resume === undefined) {
     const cont = vscode.l10n.t('Continue');
@@ -298,17 +291,16 @@ export async function buildCapoSet(ctx: LlmContext, args: CapoSetArgs = {}): Pro
     if (!pick) return { status: 'cancelled' };
     resume = pick === cont;
   }
-  if (resume && previous && previous.input === source) {
-    skip = previous.records;
-    if (previous.format !== format)
-      throw new Error(
-        vscode.l10n.t('The interrupted run wrote {0}; resume it with that format.', previous.format),
-      );
-  } else {
-    await fsp.writeFile(out, '');
-    if (needsSidecar(format)) await fsp.writeFile(sidecarPath(out), '');
-  }
-  const todo = items.slice(skip);
+  // Progress, ordering and the provenance side file: the same mechanism as the CLI (core RunOutput).
+  const output = await RunOutput.open({
+    out,
+    sidecar: needsSidecar(format) ? sidecarPath(out) : undefined,
+    input: source,
+    keep: { format },
+    resume: resume === true && previous?.input === source,
+    overwrite: confirmed || resume === false,
+  });
+  const skip = output.records;
   const client = await ctx.client(s);
   const settings = capoSettings(s);
   const result: CapoSetResult = {
@@ -319,47 +311,14 @@ export async function buildCapoSet(ctx: LlmContext, args: CapoSetArgs = {}): Pro
     finished: skip,
     skipped: [],
   };
-  await withProgress(
-    vscode.l10n.t('Building CaPO pairs from {0}', name),
-    args.token,
-    async (progress, signal) => {
-      // Results arrive in completion order and are written in input order.
-      const ready = new Map<number, PreferencePair[] | null>();
-      let nextToWrite = 0;
-      let writing = Promise.resolve();
-      const flush = (): Promise<void> =>
-        (writing = writing.then(async () => {
-          const batch: PreferencePair[] = [];
-          let advanced = 0;
-          while (ready.has(nextToWrite)) {
-            const pairs = ready.get(nextToWrite);
-            if (pairs === null) break; // cancelled: stop here so a resume redoes it
-            ready.delete(nextToWrite);
-            batch.push(...(pairs ?? []));
-            nextToWrite++;
-            advanced++;
-          }
-          if (!advanced) return;
-          if (batch.length) await appendPairs(out, batch, format);
-          result.pairs = (result.pairs ?? 0) + batch.length;
-          result.finished = skip + nextToWrite;
-          const state: Progress = { input: source, records: skip + nextToWrite, format };
-          await fsp.writeFile(progressFile, JSON.stringify(state));
-          progress.report({
-            increment: (100 * advanced) / Math.max(1, todo.length),
-            message: vscode.l10n.t(
-              '{0}/{1} record(s), {2} pair(s)',
-              skip + nextToWrite,
-              items.length,
-              result.pairs ?? 0,
-            ),
-          });
-        }));
-      await pool(
-        todo.map((it, seq) => ({ ...it, seq })),
-        s.concurrency,
-        signal,
-        async (it) => {
+  const retry = [...output.failed];
+  const todo = items.map((it, slot) => ({ ...it, slot })).slice(skip);
+  try {
+    await withProgress(
+      vscode.l10n.t('Building CaPO pairs from {0}', name),
+      args.token,
+      async (progress, signal) => {
+        const work = async (it: { index: number; dialogue: Dialogue }): Promise<SlotResult | undefined> => {
           const res = await capo(client, it.dialogue, settings, {
             strategies,
             threshold: args.threshold,
@@ -368,19 +327,54 @@ export async function buildCapoSet(ctx: LlmContext, args: CapoSetArgs = {}): Pro
           });
           for (const x of res.skipped)
             result.skipped?.push(`${name}:${it.index + 1}: turn ${x.turn} ${x.strategy}: ${x.reason}`);
-          ready.set(it.seq, res.cancelled ? null : res.pairs);
           ctx.finished({
             uri: uri.toString(),
             index: it.index,
             status: res.cancelled ? 'cancelled' : 'done',
           });
-          await flush();
-        },
-      );
-      await writing;
-      if (signal.aborted) result.status = 'cancelled';
-    },
-  );
+          if (res.cancelled) return undefined; // not written: a resume redoes it
+          const lines = res.pairs.map((p) => pairLines(p, format));
+          result.pairs = (result.pairs ?? 0) + lines.length;
+          const failed = res.skipped.filter((x) => x.failed);
+          return {
+            lines: lines.map((l) => l.line),
+            side: lines.map((l) => l.sidecar ?? '{}'),
+            error: failed.length
+              ? failed.map((x) => `turn ${x.turn} ${x.strategy}: ${x.reason}`).join('; ')
+              : undefined,
+          };
+        };
+        if (retry.length) {
+          const redone = new Map<number, SlotResult>();
+          await pool(retry, s.concurrency, signal, async (f) => {
+            const it = items[f.slot];
+            const r = it && (await work(it));
+            if (r) redone.set(f.slot, r);
+          });
+          await output.repair(redone);
+        }
+        await pool(todo, s.concurrency, signal, async (it) => {
+          const r = await work(it);
+          if (!r) return;
+          await output.put(it.slot, r);
+          result.finished = output.records;
+          progress.report({
+            increment: 100 / Math.max(1, todo.length),
+            message: vscode.l10n.t(
+              '{0}/{1} record(s), {2} pair(s)',
+              output.records,
+              items.length,
+              result.pairs ?? 0,
+            ),
+          });
+        });
+        if (signal.aborted) result.status = 'cancelled';
+      },
+    );
+  } finally {
+    await output.close(output.records === items.length && result.status !== 'cancelled');
+  }
+  result.finished = output.records;
   for (const m of result.skipped ?? []) ctx.logger.warn(m);
   result.message = vscode.l10n.t(
     '{0} pair(s) from {1}/{2} record(s) in {3}{4}',
@@ -396,6 +390,5 @@ export async function buildCapoSet(ctx: LlmContext, args: CapoSetArgs = {}): Pro
       new Error(`${result.message}; ${result.skipped.length} request(s) failed: ${result.skipped[0] ?? ''}`),
     );
   else void vscode.window.showInformationMessage(result.message);
-  if ((result.finished ?? 0) >= items.length) await fsp.rm(progressFile, { force: true });
   return result;
 }

@@ -135,7 +135,7 @@ export class LlmContext {
 
   /** Shows an error with the action that fixes it, logs it (redacted) and keeps it for tests. */
   report(command: string, err: unknown): CommandResult {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = redact(err instanceof Error ? err.message : String(err));
     const kind = err instanceof LlmError ? err.kind : undefined;
     this._lastError = { command, message, kind };
     this._onDidReportError.fire(this._lastError);

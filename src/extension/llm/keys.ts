@@ -1,5 +1,5 @@
 import type * as vscode from 'vscode';
-import { isLocalEndpoint, keyScopeFor } from '../../core/llm';
+import { isLocalEndpoint, keyScopeFor, registerSecret } from '../../core/llm';
 
 const PREFIX = 'parrot.apiKey:';
 const OPENAI_ORIGIN = 'https://api.openai.com';
@@ -35,7 +35,10 @@ export class ApiKeys {
   /** The key to send to `baseUrl`, and where it came from. */
   async resolve(baseUrl: string): Promise<{ key?: string; source: KeySource }> {
     const stored = await this.secrets.get(this.slot(baseUrl));
-    if (stored) return { key: stored, source: 'secret-storage' };
+    if (stored) {
+      registerSecret(stored);
+      return { key: stored, source: 'secret-storage' };
+    }
     if (keyScopeFor(baseUrl) === OPENAI_ORIGIN && this.env.OPENAI_API_KEY)
       return { key: this.env.OPENAI_API_KEY, source: 'environment' };
     return { source: 'none' };

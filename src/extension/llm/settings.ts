@@ -33,7 +33,19 @@ export const SETTING = {
 } as const;
 
 /** Settings whose workspace values an untrusted workspace may not set (see `trust.ts`). */
-export const RESTRICTED = [SETTING.baseUrl, SETTING.templates, SETTING.capoOutput] as const;
+export const RESTRICTED = [
+  SETTING.baseUrl,
+  SETTING.asker,
+  SETTING.answerer,
+  SETTING.maxTokens,
+  SETTING.candidates,
+  SETTING.concurrency,
+  SETTING.templates,
+  SETTING.capoOutput,
+] as const;
+
+/** Most follow-up candidates one ask requests (`n`), whatever the settings say. */
+export const MAX_CANDIDATES = 16;
 
 /** Every setting that changes how requests are made (a change drops the cached client). */
 export const ENDPOINT_SETTINGS = [
@@ -80,8 +92,8 @@ export function settingPath(p: string): string {
   return path.isAbsolute(p) || !dir ? p : path.join(dir, p);
 }
 
-function num(c: vscode.WorkspaceConfiguration, key: string, fallback: number): number {
-  const v = c.get<number>(key);
+function num(c: vscode.WorkspaceConfiguration, key: string, fallback: number, trusted?: boolean): number {
+  const v = trusted === undefined ? c.get<number>(key) : trustedValue(c.inspect<number>(key), trusted);
   return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
 }
 
@@ -89,8 +101,10 @@ export function readSettings(trusted = vscode.workspace.isTrusted): GenerationSe
   const c = vscode.workspace.getConfiguration();
   const inspected = c.inspect<string>(SETTING.baseUrl);
   const mode = c.get<string>(SETTING.askerMode) === 'instruct' ? 'instruct' : 'parrot-ask';
-  const answerer = (c.get<string>(SETTING.answerer) ?? '').trim();
-  const askerSet = (c.get<string>(SETTING.asker) ?? '').trim();
+  // Models, sizes and concurrency decide what is sent and how much it costs: an untrusted
+  // workspace cannot set them (VS Code ignores them there too, see package.json).
+  const answerer = (restricted<string>(SETTING.answerer, trusted) ?? '').trim();
+  const askerSet = (restricted<string>(SETTING.asker, trusted) ?? '').trim();
   const format = c.get<string>(SETTING.capoFormat) ?? 'trl';
   const strategies = (c.get<string[]>(SETTING.capoStrategies) ?? [...CAPO_STRATEGIES]).filter(
     (s): s is CapoStrategy => (CAPO_STRATEGIES as readonly string[]).includes(s),
@@ -107,9 +121,12 @@ export function readSettings(trusted = vscode.workspace.isTrusted): GenerationSe
     models: { asker: askerSet || (mode === 'instruct' ? answerer : ''), answerer },
     mode,
     temperature: num(c, SETTING.temperature, DEFAULT_LLM_CONFIG.temperature),
-    maxTokens: Math.round(num(c, SETTING.maxTokens, DEFAULT_LLM_CONFIG.maxTokens)),
-    candidates: Math.max(1, Math.round(num(c, SETTING.candidates, DEFAULT_LLM_CONFIG.candidates))),
-    concurrency: Math.max(1, Math.round(num(c, SETTING.concurrency, 4))),
+    maxTokens: Math.max(1, Math.round(num(c, SETTING.maxTokens, DEFAULT_LLM_CONFIG.maxTokens, trusted))),
+    candidates: Math.min(
+      MAX_CANDIDATES,
+      Math.max(1, Math.round(num(c, SETTING.candidates, DEFAULT_LLM_CONFIG.candidates, trusted))),
+    ),
+    concurrency: Math.max(1, Math.round(num(c, SETTING.concurrency, 4, trusted))),
     timeoutSeconds: num(c, SETTING.timeoutSeconds, DEFAULT_LLM_CONFIG.timeoutMs / 1000),
     templates: files,
     capoFormat: (PAIR_FORMATS as readonly string[]).includes(format) ? (format as PairFormat) : 'trl',

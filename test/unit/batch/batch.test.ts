@@ -9,6 +9,7 @@ import {
   exportRound,
   importRound,
   jobPaths,
+  jobStateProblems,
   loadState,
   parseCustomId,
   parseResults,
@@ -173,7 +174,7 @@ describe('batch jobs against the loopback Batch API', () => {
       response: { status_code: 200, body: { choices: [{ message: { content: 'And why is that?' } }] } },
     });
     const r = await importRound(s, jobPaths(base).state, out);
-    assert.deepEqual(r, { applied: 1, failed: 1 });
+    assert.deepEqual(r, { applied: 1, failed: 1, unknown: 0, problems: [] });
     assert.deepEqual(s.errors, [
       { custom_id: 'm/r2/s1/ask', error: 'no result for this request in the batch output' },
     ]);
@@ -271,5 +272,87 @@ describe('batch jobs against the loopback Batch API', () => {
     };
     assert.equal(neglect.custom_id, 'c/r4/s1/neglect@t4');
     assert.deepEqual(neglect.body.messages, [{ role: 'user', content: 'Now translate it into French.' }]);
+  });
+
+  it("import reports a duplicated custom_id, an unknown one and another job's, and applies none of them", async () => {
+    const s = createExtendJob({
+      job: 'd',
+      source: 'in.jsonl',
+      records: [1, 2].map((i) => ({ record: i, dialogue: seed(i) })),
+      targetTurns: 2,
+      settings,
+    });
+    const base = path.join(dir, 'd');
+    await exportRound(s, base);
+    const ok = (id: string, q: string): string =>
+      JSON.stringify({
+        custom_id: id,
+        response: { status_code: 200, body: { choices: [{ message: { content: q } }] } },
+      });
+    const out = [
+      ok('d/r1/s1/ask', 'And why is that so?'),
+      ok('d/r2/s1/ask', 'What happens next there?'),
+      ok('d/r2/s1/ask', 'A second, different result?'),
+      ok('other/r1/s1/ask', 'From another job?'),
+      ok('d/r9/s1/ask', 'For a record we never asked about?'),
+      ok('something-else', 'Not ours at all?'),
+    ].join('\n');
+    const r = await importRound(s, jobPaths(base).state, out);
+    assert.equal(r.applied, 1);
+    assert.equal(r.failed, 1, 'the duplicated request counts as failed');
+    assert.equal(r.unknown, 3);
+    assert.equal(r.problems.length, 4);
+    assert.match(
+      r.problems[0] ?? '',
+      /output:3: custom_id d\/r2\/s1\/ask appears again \(first at output:2\)/,
+    );
+    assert.ok(r.problems.some((m) => /other\/r1\/s1\/ask belongs to job other, not d/.test(m)));
+    assert.ok(r.problems.some((m) => /d\/r9\/s1\/ask was not requested in round 1/.test(m)));
+    assert.ok(r.problems.some((m) => /something-else is not one of ours/.test(m)));
+    assert.equal(s.extend?.[1]?.status, 'failed');
+    assert.equal(s.extend?.[1]?.dialogue.turns.length, 2, 'neither duplicate applied');
+    assert.match(s.errors[0]?.error ?? '', /two results in the batch output/);
+  });
+
+  it('a job state naming other template, request or source files is caught for untrusted callers', () => {
+    const s = createCapoJob({
+      job: 't',
+      source: path.join(dir, 'in.jsonl'),
+      sourceName: 'in.jsonl',
+      records: [{ record: 1, dialogue: seed(1) }],
+      strategies: ['neglect'],
+      settings: { ...settings, capo: { ...settings.capo!, misreadFile: '/home/someone/.ssh/id_rsa' } },
+    });
+    const base = path.join(dir, 't');
+    s.pending = { step: 1, requestFile: jobPaths(base).requests(1), customIds: [] };
+    const inside = (p: string): boolean => p.startsWith(dir);
+    assert.deepEqual(jobStateProblems(s, base, [], inside), [
+      'template file /home/someone/.ssh/id_rsa is not one the settings allow',
+    ]);
+    assert.deepEqual(jobStateProblems(s, base, ['/home/someone/.ssh/id_rsa'], inside), []);
+    if (s.pending) s.pending.requestFile = '/etc/passwd';
+    s.source = '/elsewhere/data.jsonl';
+    const problems = jobStateProblems(s, base, ['/home/someone/.ssh/id_rsa'], inside);
+    assert.deepEqual(problems, [
+      "request file /etc/passwd is not the job's own round file",
+      'source /elsewhere/data.jsonl is outside the workspace',
+    ]);
+  });
+
+  it('CaPO job provenance names the source by its relative name, not its absolute path', async () => {
+    const s = createCapoJob({
+      job: 'p',
+      source: path.join(dir, 'chats.jsonl'),
+      sourceName: 'data/chats.jsonl',
+      records: [{ record: 1, dialogue: seed(1), turns: [1] }],
+      strategies: ['neglect'],
+      settings,
+    });
+    const done = await runJob(client, path.join(dir, 'p'), s, { intervalMs: 5, maxIntervalMs: 10 });
+    assert.deepEqual(done.capo?.[0]?.targets[0]?.pair?.meta.source, {
+      file: 'data/chats.jsonl',
+      record: 1,
+      turn: 2,
+    });
   });
 });

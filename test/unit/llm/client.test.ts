@@ -269,3 +269,70 @@ describe('llm helpers', () => {
     assert.equal(redact('x my-secret y', ['my-secret']), 'x [redacted] y');
   });
 });
+
+describe('llm client: connection resets, redirects, redaction', () => {
+  let server: TestOpenAIServer;
+  beforeEach(async () => {
+    server = await startOpenAIServer({ responder: ({ choice, seq }) => `answer ${seq}/${choice}` });
+  });
+  afterEach(() => server.close());
+
+  it('connection resets (ECONNRESET / socket closed) are retried like 5xx, for JSON and streams', async () => {
+    const c = new LlmClient(cfg(server), fastBackoff);
+    server.inject({ type: 'reset' }, 2);
+    const r = await c.chat({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(r.texts.length, 1);
+    assert.equal(server.chatRequests.length, 3);
+    server.inject({ type: 'reset' }, 1);
+    const text = await c.streamText({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] });
+    assert.match(text, /^answer /);
+    server.inject({ type: 'reset' }, 5);
+    const e = await rejects(c.chat({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] }));
+    assert.equal(e.kind, 'reset');
+    assert.match(e.message, /was reset|closed before an answer/);
+    assert.match(e.message, /gave up after 3 attempts/);
+  });
+
+  it('a POST redirected (307/308) to another origin is not followed: the dataset text stays home', async () => {
+    const other = await startOpenAIServer({ responder: () => 'elsewhere' });
+    try {
+      const c = new LlmClient(cfg(server, { apiKey: 'sk-testkey-0123456789' }), fastBackoff);
+      for (const status of [307, 308, 302]) {
+        server.inject({ type: 'redirect', status, location: `${other.baseUrl}/chat/completions` });
+        const e = await rejects(
+          c.chat({ model: 'gpt-test', messages: [{ role: 'user', content: 'private text' }] }),
+        );
+        assert.equal(e.kind, 'redirect');
+        assert.match(e.message, new RegExp(`redirected the request \\(${status}\\) to another origin`));
+      }
+      assert.equal(other.received, 0, 'nothing reached the other origin');
+      // Same origin: followed, body and key kept.
+      server.inject({ type: 'redirect', status: 307, location: `${server.baseUrl}/chat/completions` });
+      const r = await c.chat({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] });
+      assert.equal(r.texts.length, 1);
+      assert.equal(server.chatRequests.at(-1)?.headers.authorization, 'Bearer sk-testkey-0123456789');
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('a server error that echoes the key is redacted before anyone sees it', async () => {
+    const key = 'my-secret-key-without-prefix';
+    const c = new LlmClient(cfg(server, { apiKey: key, maxRetries: 0 }));
+    server.inject({
+      type: 'status',
+      status: 500,
+      message: `bad key ${key}; header Bearer ${key}; proxy http://user:hunter2@proxy.local/v1`,
+    });
+    const e = await rejects(c.chat({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] }));
+    assert.ok(!e.message.includes(key), e.message);
+    assert.ok(!e.message.includes('hunter2'), e.message);
+    assert.match(e.message, /\[redacted\]/);
+    server.inject({ type: 'status', status: 400, message: `echo ${key}` });
+    const s = await rejects(c.streamText({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] }));
+    assert.ok(!s.message.includes(key), s.message);
+    // Once a client used the key, every redact() call knows it (the CLI's stderr, the extension's log).
+    assert.equal(redact(`said ${key}`), 'said [redacted]');
+    assert.equal(redact('see https://bob:pa55@example.com/x'), 'see https://bob:[redacted]@example.com/x');
+  });
+});
