@@ -45,7 +45,7 @@ try {
   );
   if (process.env.PARROT_START_SMOKE === '1') {
     // CI: the README's first command on a fresh clone, up to a served workbench, then stop.
-    const res = await fetch(server.url(examples));
+    const res = await globalThis.fetch(server.url(examples));
     const html = await res.text();
     await cs.runCleanups();
     if (res.status !== 200 || !html.includes('workbench')) {
