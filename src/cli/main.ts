@@ -1,3 +1,4 @@
+import { askerDataCommand } from './commands/askerData';
 import { extendCommand } from './commands/extend';
 import { capoCommand } from './commands/capo';
 import { batchCommand } from './commands/batch';
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, Command> = {
   capo: capoCommand,
   batch: batchCommand,
   ask: askCommand,
+  'asker-data': askerDataCommand,
   convert: convertCommand,
   stats: statsCommand,
   validate: validateCommand,

@@ -22,10 +22,18 @@ export function askTemplate(mode: AskMode, overrideFile?: string): Template {
   return loadTemplate(mode === 'parrot-ask' ? 'ask-reversed-system' : 'ask-instruct', overrideFile);
 }
 
+/** The assistant's system prompt: `d.system` and any system turns (OpenAI-style files keep it as a message). */
+function assistantSystem(d: Dialogue): string {
+  const parts = [
+    d.system ?? '',
+    ...d.turns.filter((t) => t.role === 'system').map((t) => contentText(t.content)),
+  ];
+  return parts.filter((p) => p.trim() !== '').join('\n\n');
+}
+
 function systemBlock(d: Dialogue): string {
-  return d.system
-    ? `The assistant was set up with this system prompt:\n<system>\n${d.system}\n</system>`
-    : '';
+  const sys = assistantSystem(d);
+  return sys ? `The assistant was set up with this system prompt:\n<system>\n${sys}\n</system>` : '';
 }
 
 /**
@@ -41,7 +49,7 @@ export function buildAskRequest(d: Dialogue, s: AskSettings): ChatRequest {
   if (lastRole(d) === 'user')
     throw new Error('the dialogue ends with a user question — answer it before asking the next one');
   const template = s.template ?? askTemplate(s.mode);
-  const vars = { system_block: systemBlock(d), transcript: transcript(d.turns), system: d.system ?? '' };
+  const vars = { system_block: systemBlock(d), transcript: transcript(d.turns), system: assistantSystem(d) };
   const messages =
     s.mode === 'parrot-ask'
       ? dialogueMessages({ turns: d.turns }, { swapRoles: true, system: render(template, vars) })
