@@ -218,12 +218,13 @@ export interface AskerExportResult {
 }
 
 /**
- * Reads every record of `file` and writes the training set to `out` atomically (temporary file,
+ * Reads every record of `source` (a file, or the lines of an open document with their 1-based
+ * numbers) and writes the training set to `out` atomically (temporary file,
  * fsync, rename): a failure leaves `out` as it was. Records that are not dialogues, or give no
  * sample, are returned in `skipped` with their line and reason.
  */
 export async function exportAskerData(
-  file: string,
+  source: string | AsyncIterable<{ line: number; text: string }>,
   out: string,
   format: AskerFormat,
   o: AskerDataOptions,
@@ -238,7 +239,7 @@ export async function exportAskerData(
       buf = [];
       size = 0;
     };
-    for await (const l of readFileLines(file)) {
+    for await (const l of typeof source === 'string' ? readFileLines(source) : source) {
       if (l.text.trim() === '') continue;
       if (signal?.aborted) throw new Error('cancelled');
       const p = parseRecord(l.text);
