@@ -1,5 +1,6 @@
 import { askerDataCommand } from './commands/askerData';
 import { extendCommand } from './commands/extend';
+import { filterCommand } from './commands/filter';
 import { capoCommand } from './commands/capo';
 import { batchCommand } from './commands/batch';
 import { askCommand } from './commands/ask';
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, Command> = {
   batch: batchCommand,
   ask: askCommand,
   'asker-data': askerDataCommand,
+  filter: filterCommand,
   convert: convertCommand,
   stats: statsCommand,
   validate: validateCommand,

@@ -9,3 +9,4 @@ export * from './text';
 export * from './writers';
 export * from './preview';
 export * from './askerData';
+export * from './filter';

@@ -1,0 +1,149 @@
+import { readFileSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { parseRecord, recordToLine } from '../../core/formats';
+import {
+  DEFAULT_QUESTION_FILTER,
+  cutBeforeQuestion,
+  dialogueRejections,
+  parseWordList,
+  type QuestionFilter,
+} from '../../core/parrot';
+import { readFileLines } from '../../core/stats';
+import { atomicWrite } from '../../core/store/save';
+import { parseCommandArgs, usageError } from '../args';
+import type { CliIO } from '../io';
+
+const HELP = `Usage: parrot filter FILE -o OUT [--min-words N] [--max-overlap X] [--words FILE] [options]
+
+Applies the Parrot-40K question filters to every dialogue of FILE. A rejected question is reported
+as FILE:LINE: rejected: question K: reason, and the dialogue is cut just before it (its earlier
+exchanges are kept); a dialogue whose first question is rejected is left out. Dialogues that pass,
+and records that are not dialogues, are copied byte for byte. OUT is written atomically.
+
+Filters (each rejection names the one that fired):
+  too short      fewer than --min-words words (default ${DEFAULT_QUESTION_FILTER.minWords})
+  repetitive     word-bigram overlap >= --max-overlap (default ${DEFAULT_QUESTION_FILTER.maxOverlap}) with an earlier
+                 question of the dialogue, or with the question's own answer
+  sensitive      contains a word or phrase of --words FILE (one a line, # comments)
+  context-free   with --require-context: a question after the first that does not refer to the
+                 earlier conversation (offline detector)
+
+Options:
+  -o, --output OUT       the filtered dataset
+  --min-words N          see above
+  --max-overlap X        see above (0 < X <= 1)
+  --words FILE           sensitive word list
+  --require-context      see above
+  --drop                 leave out a dialogue with any rejected question instead of cutting it
+  --rejected FILE        also write the original lines of cut or left-out records to FILE
+  -h, --help             show this help
+
+Exit status: 0 nothing rejected, 1 some questions rejected or lines invalid, 2 usage or I/O error.
+`;
+
+export async function filterCommand(args: string[], io: CliIO): Promise<number> {
+  const p = parseCommandArgs(
+    'filter',
+    args,
+    {
+      output: { type: 'string', short: 'o' },
+      'min-words': { type: 'string' },
+      'max-overlap': { type: 'string' },
+      words: { type: 'string' },
+      'require-context': { type: 'boolean' },
+      drop: { type: 'boolean' },
+      rejected: { type: 'string' },
+    } as const,
+    HELP,
+    io,
+  );
+  if (typeof p === 'number') return p;
+  const v = p.values;
+  if (p.positionals.length !== 1) return usageError('filter', 'exactly one FILE is needed', io);
+  if (!v.output) return usageError('filter', '-o OUT is required', io);
+  const file = p.positionals[0];
+  const f: QuestionFilter = { ...DEFAULT_QUESTION_FILTER, requireContext: v['require-context'] === true };
+  if (v['min-words'] !== undefined) {
+    const n = Number(v['min-words']);
+    if (!Number.isInteger(n) || n < 0)
+      return usageError('filter', `--min-words must be a whole number >= 0 (got '${v['min-words']}')`, io);
+    f.minWords = n;
+  }
+  if (v['max-overlap'] !== undefined) {
+    const x = Number(v['max-overlap']);
+    if (!Number.isFinite(x) || x <= 0 || x > 1)
+      return usageError('filter', `--max-overlap must be a number in (0, 1] (got '${v['max-overlap']}')`, io);
+    f.maxOverlap = x;
+  }
+  if (v.words !== undefined) {
+    try {
+      f.words = parseWordList(readFileSync(v.words, 'utf8'));
+    } catch (e) {
+      return usageError(
+        'filter',
+        `cannot read --words ${v.words}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+        io,
+      );
+    }
+  }
+  const stats = { dialogues: 0, passed: 0, cut: 0, dropped: 0, rejected: 0, invalid: 0 };
+  const rejectedLines: string[] = [];
+  const write = async (fh: FileHandle): Promise<void> => {
+    let buf: string[] = [];
+    for await (const l of readFileLines(file)) {
+      if (l.text.trim() === '') continue;
+      const r = parseRecord(l.text);
+      let outLine: string | undefined = l.text;
+      if (!r.ok) {
+        stats.invalid++;
+        io.stderr.write(
+          `${file}:${l.line}:${r.error.column}: error: ${r.error.message} (copied unchanged)\n`,
+        );
+      } else if (r.sample.kind === 'dialogue') {
+        stats.dialogues++;
+        const rej = dialogueRejections(r.sample, f);
+        const first = rej[0];
+        if (!first) stats.passed++;
+        else {
+          stats.rejected += rej.length;
+          const keep = v.drop ? 0 : first.question - 1;
+          outLine =
+            keep > 0 ? recordToLine(cutBeforeQuestion(r.sample, first.question), r.layout) : undefined;
+          if (outLine === undefined) stats.dropped++;
+          else stats.cut++;
+          rejectedLines.push(l.text);
+          const fate =
+            outLine === undefined
+              ? 'dialogue left out'
+              : `dialogue cut to ${keep} question${keep === 1 ? '' : 's'}`;
+          for (const x of rej)
+            io.stderr.write(
+              `${file}:${l.line}: rejected: question ${x.question}: ${x.reason}${x === first ? ` (${fate})` : ''}\n`,
+            );
+        }
+      }
+      if (outLine !== undefined) buf.push(outLine, '\n');
+      if (buf.length > 4096) {
+        await fh.write(buf.join(''));
+        buf = [];
+      }
+    }
+    await fh.write(buf.join(''));
+  };
+  try {
+    await atomicWrite(v.output, undefined, undefined, write);
+    if (v.rejected !== undefined) {
+      const lines = rejectedLines;
+      await atomicWrite(v.rejected, undefined, undefined, async (fh) => {
+        await fh.write(lines.map((l) => `${l}\n`).join(''));
+      });
+    }
+  } catch (e) {
+    io.stderr.write(`parrot filter: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 2;
+  }
+  io.stderr.write(
+    `parrot filter: ${stats.dialogues} dialogues: ${stats.passed} passed, ${stats.cut} cut, ${stats.dropped} left out; ${stats.rejected} questions rejected${stats.invalid ? `; ${stats.invalid} invalid lines copied unchanged` : ''}\n`,
+  );
+  return stats.rejected > 0 || stats.invalid > 0 ? 1 : 0;
+}
