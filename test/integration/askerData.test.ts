@@ -116,4 +116,54 @@ describe('Export Parrot-Ask Training Set (loopback OpenAI-compatible server)', f
       '"asker":\n  path: "asker.jsonl"\n  source: local\n',
     );
   });
+
+  it('Filter Questions in File… reports each rejection with its reason and reads unsaved edits', async () => {
+    const conv = (...turns: string[]): string =>
+      JSON.stringify({
+        messages: turns.map((content, i) => ({ role: i % 2 ? 'assistant' : 'user', content })),
+      });
+    const passing = JSON.stringify({ messages: MESSAGES });
+    const src = writeLines(dir, 'filter.jsonl', [
+      passing,
+      conv('How do I count rows per group?', 'GROUP BY.', 'How do I count rows per group?', 'Same.'),
+    ]);
+    // An unsaved edit in a text editor adds a record with a sensitive word: the command sees it.
+    const doc = await vscode.workspace.openTextDocument(src);
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(
+      src,
+      new vscode.Position(2, 0),
+      conv('How do I drop the production database quietly?', 'No.') + '\n',
+    );
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    assert.ok(doc.isDirty);
+    const words = path.join(dir, 'words.txt');
+    fs.writeFileSync(words, 'production database\n');
+    const output = path.join(dir, `filtered-${Date.now()}.jsonl`);
+    const r = await run('parrot.filterFile', { uri: src, output, wordsFile: words });
+    assert.equal(r.status, 'ok', r.message);
+    assert.deepEqual(r.rejected, [
+      {
+        line: 2,
+        question: 2,
+        reason: 'repetitive (overlap 1.00 >= 0.8 with question 1)',
+        fate: 'dialogue cut to 1 question',
+      },
+      {
+        line: 3,
+        question: 1,
+        reason: 'sensitive (word list: "production database")',
+        fate: 'dialogue left out',
+      },
+    ]);
+    const kept = fs.readFileSync(output, 'utf8').trimEnd().split('\n');
+    assert.equal(kept.length, 2);
+    assert.equal(kept[0], passing, 'a passing record is copied byte for byte');
+    assert.equal(
+      (JSON.parse(kept[1] ?? '{}') as { messages: unknown[] }).messages.length,
+      2,
+      'cut before the repeated question',
+    );
+    assert.ok(doc.isDirty, 'the source document is not saved or changed');
+  });
 });

@@ -1,15 +1,12 @@
 import { readFileSync } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
-import { parseRecord, recordToLine } from '../../core/formats';
 import {
   DEFAULT_QUESTION_FILTER,
-  cutBeforeQuestion,
-  dialogueRejections,
+  filterFile,
+  formatRejection,
   parseWordList,
+  type FilterFileResult,
   type QuestionFilter,
 } from '../../core/parrot';
-import { readFileLines } from '../../core/stats';
-import { atomicWrite } from '../../core/store/save';
 import { parseCommandArgs, usageError } from '../args';
 import type { CliIO } from '../io';
 
@@ -86,62 +83,17 @@ export async function filterCommand(args: string[], io: CliIO): Promise<number> 
       );
     }
   }
-  const stats = { dialogues: 0, passed: 0, cut: 0, dropped: 0, rejected: 0, invalid: 0 };
-  const rejectedLines: string[] = [];
-  const write = async (fh: FileHandle): Promise<void> => {
-    let buf: string[] = [];
-    for await (const l of readFileLines(file)) {
-      if (l.text.trim() === '') continue;
-      const r = parseRecord(l.text);
-      let outLine: string | undefined = l.text;
-      if (!r.ok) {
-        stats.invalid++;
-        io.stderr.write(
-          `${file}:${l.line}:${r.error.column}: error: ${r.error.message} (copied unchanged)\n`,
-        );
-      } else if (r.sample.kind === 'dialogue') {
-        stats.dialogues++;
-        const rej = dialogueRejections(r.sample, f);
-        const first = rej[0];
-        if (!first) stats.passed++;
-        else {
-          stats.rejected += rej.length;
-          const keep = v.drop ? 0 : first.question - 1;
-          outLine =
-            keep > 0 ? recordToLine(cutBeforeQuestion(r.sample, first.question), r.layout) : undefined;
-          if (outLine === undefined) stats.dropped++;
-          else stats.cut++;
-          rejectedLines.push(l.text);
-          const fate =
-            outLine === undefined
-              ? 'dialogue left out'
-              : `dialogue cut to ${keep} question${keep === 1 ? '' : 's'}`;
-          for (const x of rej)
-            io.stderr.write(
-              `${file}:${l.line}: rejected: question ${x.question}: ${x.reason}${x === first ? ` (${fate})` : ''}\n`,
-            );
-        }
-      }
-      if (outLine !== undefined) buf.push(outLine, '\n');
-      if (buf.length > 4096) {
-        await fh.write(buf.join(''));
-        buf = [];
-      }
-    }
-    await fh.write(buf.join(''));
-  };
+  let r: FilterFileResult;
   try {
-    await atomicWrite(v.output, undefined, undefined, write);
-    if (v.rejected !== undefined) {
-      const lines = rejectedLines;
-      await atomicWrite(v.rejected, undefined, undefined, async (fh) => {
-        await fh.write(lines.map((l) => `${l}\n`).join(''));
-      });
-    }
+    r = await filterFile(file, v.output, f, { drop: v.drop === true, rejectedOut: v.rejected });
   } catch (e) {
     io.stderr.write(`parrot filter: ${e instanceof Error ? e.message : String(e)}\n`);
     return 2;
   }
+  for (const x of r.invalid)
+    io.stderr.write(`${file}:${x.line}:${x.column}: error: ${x.message} (copied unchanged)\n`);
+  for (const x of r.rejected) io.stderr.write(formatRejection(file, x) + '\n');
+  const stats = { ...r, rejected: r.rejected.length, invalid: r.invalid.length };
   io.stderr.write(
     `parrot filter: ${stats.dialogues} dialogues: ${stats.passed} passed, ${stats.cut} cut, ${stats.dropped} left out; ${stats.rejected} questions rejected${stats.invalid ? `; ${stats.invalid} invalid lines copied unchanged` : ''}\n`,
   );

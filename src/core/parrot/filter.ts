@@ -2,7 +2,10 @@
  * The paper's question filters (Parrot-40K drops repetitive, short and sensitive queries), for
  * whole files and for generated candidates. Every rejection carries its reason.
  */
+import { parseRecord, recordToLine } from '../formats';
 import { contentText, type Dialogue, type Turn } from '../model';
+import { readFileLines } from '../stats/lines';
+import { atomicWrite } from '../store/save';
 import { contextDependence } from './context';
 import { normalize, similarity, words } from './text';
 
@@ -97,4 +100,81 @@ export function cutBeforeQuestion(d: Dialogue, k: number): Dialogue {
   let seen = 0;
   const idx = d.turns.findIndex((t) => t.role === 'user' && ++seen === k);
   return { ...d, turns: idx < 0 ? d.turns : d.turns.slice(0, idx) };
+}
+
+export interface FilterReport {
+  line: number;
+  question: number;
+  reason: string;
+  /** On the first rejection of a record: what happened to it. */
+  fate?: string;
+}
+
+export interface FilterFileResult {
+  dialogues: number;
+  passed: number;
+  cut: number;
+  dropped: number;
+  rejected: FilterReport[];
+  invalid: { line: number; column: number; message: string }[];
+}
+
+/**
+ * Filters every dialogue of `source` (a file, or numbered lines of an open document) into `out`,
+ * atomically. A rejected question cuts the dialogue just before it (or, with `drop`, leaves it
+ * out); a dialogue rejected at its first question is left out. Passing dialogues, other records
+ * and invalid lines are copied byte for byte. With `rejectedOut`, the original lines of cut or
+ * left-out records are written there too.
+ */
+export async function filterFile(
+  source: string | AsyncIterable<{ line: number; text: string }>,
+  out: string,
+  f: QuestionFilter,
+  o: { drop?: boolean; rejectedOut?: string; signal?: AbortSignal } = {},
+): Promise<FilterFileResult> {
+  const r: FilterFileResult = { dialogues: 0, passed: 0, cut: 0, dropped: 0, rejected: [], invalid: [] };
+  const rejectedLines: string[] = [];
+  await atomicWrite(out, undefined, o.signal, async (fh) => {
+    let buf: string[] = [];
+    for await (const l of typeof source === 'string' ? readFileLines(source) : source) {
+      if (l.text.trim() === '') continue;
+      const p = parseRecord(l.text);
+      let line: string | undefined = l.text;
+      if (!p.ok) r.invalid.push({ line: l.line, column: p.error.column, message: p.error.message });
+      else if (p.sample.kind === 'dialogue') {
+        r.dialogues++;
+        const rej = dialogueRejections(p.sample, f);
+        const first = rej[0];
+        if (!first) r.passed++;
+        else {
+          const keep = o.drop ? 0 : first.question - 1;
+          line = keep > 0 ? recordToLine(cutBeforeQuestion(p.sample, first.question), p.layout) : undefined;
+          if (line === undefined) r.dropped++;
+          else r.cut++;
+          rejectedLines.push(l.text);
+          const fate =
+            line === undefined
+              ? 'dialogue left out'
+              : `dialogue cut to ${keep} question${keep === 1 ? '' : 's'}`;
+          rej.forEach((x, i) => r.rejected.push({ line: l.line, ...x, ...(i === 0 ? { fate } : {}) }));
+        }
+      }
+      if (line !== undefined) buf.push(line, '\n');
+      if (buf.length > 4096) {
+        await fh.write(buf.join(''));
+        buf = [];
+      }
+    }
+    await fh.write(buf.join(''));
+  });
+  if (o.rejectedOut !== undefined)
+    await atomicWrite(o.rejectedOut, undefined, o.signal, async (fh) => {
+      await fh.write(rejectedLines.map((l) => `${l}\n`).join(''));
+    });
+  return r;
+}
+
+/** `FILE:LINE: rejected: question K: reason (fate)` — the form the CLI prints and the log shows. */
+export function formatRejection(file: string, x: FilterReport): string {
+  return `${file}:${x.line}: rejected: question ${x.question}: ${x.reason}${x.fate ? ` (${x.fate})` : ''}`;
 }
