@@ -1,6 +1,7 @@
 import type { ChatRequest, LlmClient, Usage } from '../llm/client';
 import type { Dialogue } from '../model';
 import { contentText } from '../model';
+import { sensitiveHit } from './filter';
 import { dialogueMessages, lastRole, transcript } from './messages';
 import { loadTemplate, render, type Template } from './templates';
 import { normalize, similarity, words } from './text';
@@ -59,7 +60,8 @@ export function buildAskRequest(d: Dialogue, s: AskSettings): ChatRequest {
   return req;
 }
 
-export type RejectReason = 'empty' | 'too-short' | 'duplicate' | 'repeats-history' | 'answer-not-question';
+export type RejectReason =
+  'empty' | 'too-short' | 'duplicate' | 'repeats-history' | 'answer-not-question' | 'sensitive';
 
 export interface FilterOptions {
   minChars: number;
@@ -68,6 +70,8 @@ export interface FilterOptions {
   repeatThreshold: number;
   /** Words above which text without question intent counts as an answer. */
   answerWords: number;
+  /** Sensitive words and phrases (see `parseWordList`): a candidate containing one is rejected. */
+  words?: readonly string[];
 }
 
 export const DEFAULT_FILTER: FilterOptions = {
@@ -138,6 +142,7 @@ export function filterCandidates(
     else if (earlier.some((q) => normalize(q) === norm || similarity(q, text) >= o.repeatThreshold))
       reason = 'repeats-history';
     else if (looksLikeAnswer(text, o.answerWords)) reason = 'answer-not-question';
+    else if (sensitiveHit(text, o.words ?? []) !== undefined) reason = 'sensitive';
     if (norm !== '') seen.add(norm);
     if (reason) out.rejected.push({ text: r, reason });
     else out.kept.push(text);

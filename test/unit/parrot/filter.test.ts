@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { datasetsIn } from '../../support/fixtures';
+import { startOpenAIServer } from '../../support/openai-server';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -133,5 +134,35 @@ describe('cli: filter (the Parrot-40K question filters)', () => {
       r.err,
       /in\.jsonl:1: rejected: question 2: repetitive \(overlap 1\.00 >= 0\.95 with its own answer\)/,
     );
+  });
+
+  it('generated candidates go through the word list too (parrot ask --words)', async () => {
+    const server = await startOpenAIServer({
+      responder: ({ choice }) =>
+        choice === 0 ? 'How would that work on the production database?' : 'How would that work on a laptop?',
+    });
+    try {
+      const words = path.join(dir, 'words.txt');
+      writeFileSync(words, 'production database\n');
+      const input = path.join(dir, 'in.jsonl');
+      writeFileSync(input, conv('How do I back up a folder?', 'Use rsync -a src/ dst/.') + '\n');
+      const args = ['ask', '--base-url', server.baseUrl, '--retries', '0', '--candidates', '2', input];
+      const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+        const child = spawn(process.execPath, [CLI, ...args, '--words', words], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+        child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+        child.on('close', (code) => resolve({ code, out, err }));
+      });
+      assert.equal(r.code, 0, r.err);
+      assert.equal(r.out, 'How would that work on a laptop?\n');
+      assert.match(r.err, /rejected \(sensitive\): How would that work on the production database\?/);
+      assert.equal(server.chatRequests.length, 1);
+    } finally {
+      await server.close();
+    }
   });
 });
