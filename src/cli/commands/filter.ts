@@ -7,7 +7,9 @@ import {
   type FilterFileResult,
   type QuestionFilter,
 } from '../../core/parrot';
+import type { LlmClient } from '../../core/llm';
 import { parseCommandArgs, usageError } from '../args';
+import { clientFor, configFrom } from './ask';
 import type { CliIO } from '../io';
 
 const HELP = `Usage: parrot filter FILE -o OUT [--min-words N] [--max-overlap X] [--words FILE] [options]
@@ -33,6 +35,10 @@ Options:
   --require-context      see above
   --drop                 leave out a dialogue with any rejected question instead of cutting it
   --rejected FILE        also write the original lines of cut or left-out records to FILE
+  --moderation           also ask the endpoint's /v1/moderations (one request per dialogue); a
+                         flagged question is sensitive. An endpoint without that route is an error.
+  --base-url URL         endpoint for --moderation (default as for parrot ask, or PARROT_BASE_URL)
+  --api-key-env NAME     environment variable holding its key (as for parrot ask)
   -h, --help             show this help
 
 Exit status: 0 nothing rejected, 1 some questions rejected or lines invalid, 2 usage or I/O error.
@@ -50,6 +56,9 @@ export async function filterCommand(args: string[], io: CliIO): Promise<number> 
       'require-context': { type: 'boolean' },
       drop: { type: 'boolean' },
       rejected: { type: 'string' },
+      moderation: { type: 'boolean' },
+      'base-url': { type: 'string' },
+      'api-key-env': { type: 'string' },
     } as const,
     HELP,
     io,
@@ -83,9 +92,26 @@ export async function filterCommand(args: string[], io: CliIO): Promise<number> 
       );
     }
   }
+  let moderate: ((qs: string[]) => Promise<string[][]>) | undefined;
+  if (v.moderation) {
+    let client: LlmClient;
+    try {
+      client = clientFor(
+        configFrom({ 'base-url': v['base-url'], 'api-key-env': v['api-key-env'] }).config,
+        io,
+      );
+    } catch (e) {
+      return usageError('filter', e instanceof Error ? e.message : String(e), io);
+    }
+    moderate = async (qs) => {
+      const r = await client.moderate(qs);
+      if (!r) throw new Error(`the endpoint has no /v1/moderations route; run without --moderation`);
+      return r;
+    };
+  }
   let r: FilterFileResult;
   try {
-    r = await filterFile(file, v.output, f, { drop: v.drop === true, rejectedOut: v.rejected });
+    r = await filterFile(file, v.output, f, { drop: v.drop === true, rejectedOut: v.rejected, moderate });
   } catch (e) {
     io.stderr.write(`parrot filter: ${e instanceof Error ? e.message : String(e)}\n`);
     return 2;

@@ -130,7 +130,13 @@ export async function filterFile(
   source: string | AsyncIterable<{ line: number; text: string }>,
   out: string,
   f: QuestionFilter,
-  o: { drop?: boolean; rejectedOut?: string; signal?: AbortSignal } = {},
+  o: {
+    drop?: boolean;
+    rejectedOut?: string;
+    signal?: AbortSignal;
+    /** The endpoint's moderation: flagged categories per question (empty: not flagged). */
+    moderate?: (questions: string[]) => Promise<string[][]>;
+  } = {},
 ): Promise<FilterFileResult> {
   const r: FilterFileResult = { dialogues: 0, passed: 0, cut: 0, dropped: 0, rejected: [], invalid: [] };
   const rejectedLines: string[] = [];
@@ -143,7 +149,17 @@ export async function filterFile(
       if (!p.ok) r.invalid.push({ line: l.line, column: p.error.column, message: p.error.message });
       else if (p.sample.kind === 'dialogue') {
         r.dialogues++;
-        const rej = dialogueRejections(p.sample, f);
+        let rej = dialogueRejections(p.sample, f);
+        if (o.moderate) {
+          const qs = p.sample.turns.filter((t) => t.role === 'user').map((t) => contentText(t.content));
+          const verdicts = qs.length ? await o.moderate(qs) : [];
+          const seen = new Set(rej.map((x) => x.question));
+          verdicts.forEach((cats, i) => {
+            if (cats.length && !seen.has(i + 1))
+              rej.push({ question: i + 1, reason: `sensitive (moderation: ${cats.join(', ')})` });
+          });
+          rej = rej.sort((a, b) => a.question - b.question);
+        }
         const first = rej[0];
         if (!first) r.passed++;
         else {

@@ -165,4 +165,48 @@ describe('cli: filter (the Parrot-40K question filters)', () => {
       await server.close();
     }
   });
+
+  it("--moderation asks the endpoint's /v1/moderations; without that route it stops and writes nothing", async () => {
+    const server = await startOpenAIServer({
+      moderation: (input) => (input.includes('hurt') ? ['violence'] : undefined),
+    });
+    try {
+      const input = path.join(dir, 'in.jsonl');
+      writeFileSync(
+        input,
+        [
+          conv('How do I hurt someone without leaving marks?', 'No.'),
+          conv(
+            'How do I bake sourdough bread at home?',
+            'Start with a levain.',
+            'How long should that levain rest?',
+            'Overnight.',
+          ),
+        ].join('\n') + '\n',
+      );
+      const out = path.join(dir, 'out.jsonl');
+      const r = await run(['filter', input, '-o', out, '--moderation', '--base-url', server.baseUrl]);
+      assert.equal(r.code, 1, r.err);
+      assert.match(
+        r.err,
+        /in\.jsonl:1: rejected: question 1: sensitive \(moderation: violence\) \(dialogue left out\)/,
+      );
+      const mods = server.requests.filter((q) => q.path === '/v1/moderations');
+      assert.equal(mods.length, 2, 'one request per dialogue');
+      assert.deepEqual((mods[1]?.body as { input: string[] }).input, [
+        'How do I bake sourdough bread at home?',
+        'How long should that levain rest?',
+      ]);
+      assert.equal(readFileSync(out, 'utf8').trimEnd().split('\n').length, 1);
+
+      server.options.moderation = undefined;
+      writeFileSync(out, 'previous\n');
+      const r2 = await run(['filter', input, '-o', out, '--moderation', '--base-url', server.baseUrl]);
+      assert.equal(r2.code, 2);
+      assert.match(r2.err, /the endpoint has no \/v1\/moderations route; run without --moderation/);
+      assert.equal(readFileSync(out, 'utf8'), 'previous\n', 'OUT is left as it was');
+    } finally {
+      await server.close();
+    }
+  });
 });
