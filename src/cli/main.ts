@@ -1,4 +1,6 @@
+import { askerDataCommand } from './commands/askerData';
 import { extendCommand } from './commands/extend';
+import { filterCommand } from './commands/filter';
 import { capoCommand } from './commands/capo';
 import { batchCommand } from './commands/batch';
 import { askCommand } from './commands/ask';
@@ -16,6 +18,8 @@ const COMMANDS: Record<string, Command> = {
   capo: capoCommand,
   batch: batchCommand,
   ask: askCommand,
+  'asker-data': askerDataCommand,
+  filter: filterCommand,
   convert: convertCommand,
   stats: statsCommand,
   validate: validateCommand,

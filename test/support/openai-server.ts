@@ -60,6 +60,11 @@ export interface ServerOptions {
   /** Characters per stream chunk. */
   chunkChars?: number;
   models?: string[];
+  /**
+   * Serves `POST /v1/moderations`: the categories an input is flagged for (none or undefined: not
+   * flagged). Without it the route answers 404, like servers that have no moderation endpoint.
+   */
+  moderation?: (input: string) => string[] | undefined;
   /** When set, requests must carry `Authorization: Bearer <key>` (else 401). */
   requireKey?: string;
   /** Server that ignores `n` (always one choice), like some local servers. */
@@ -218,6 +223,24 @@ export class TestOpenAIServer {
       }
       if (req.method === 'POST' && path === '/v1/chat/completions')
         return await this.chat(body as ChatBody, res);
+      if (req.method === 'POST' && path === '/v1/moderations') {
+        const mod = this.options.moderation;
+        if (!mod) return sendJson(res, 404, { error: { message: 'Not found: /v1/moderations' } });
+        const input = (body as { input?: unknown }).input;
+        const inputs = Array.isArray(input) ? input.map(String) : [String(input)];
+        return sendJson(res, 200, {
+          id: 'modr-test',
+          model: 'omni-moderation-latest',
+          results: inputs.map((i) => {
+            const cats = mod(i) ?? [];
+            return {
+              flagged: cats.length > 0,
+              categories: Object.fromEntries(cats.map((c) => [c, true])),
+              category_scores: Object.fromEntries(cats.map((c) => [c, 0.99])),
+            };
+          }),
+        });
+      }
       if (req.method === 'GET' && path === '/v1/models') {
         return sendJson(res, 200, {
           object: 'list',

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseRecord, type RecordLayout } from '../../core/formats';
 import {
@@ -13,6 +13,7 @@ import type { Dialogue, Sample } from '../../core/model';
 import {
   ask,
   askTemplate,
+  parseWordList,
   previewRequest,
   type AskMode,
   type AskSettings,
@@ -170,6 +171,7 @@ Options:
   --record N             1-based line number of the dialogue (default: the first record)
   --preview              print the exact request body and send nothing
   --json                 print {kept, rejected} as JSON
+  --words FILE           reject candidates with a word or phrase of FILE (one a line; as parrot filter)
   -h, --help             show this help
 
 ${ENDPOINT_HELP}
@@ -185,6 +187,7 @@ export async function askCommand(args: string[], io: CliIO): Promise<number> {
       record: { type: 'string' },
       preview: { type: 'boolean' },
       json: { type: 'boolean' },
+      words: { type: 'string' },
     } as const,
     HELP,
     io,
@@ -233,7 +236,12 @@ export async function askCommand(args: string[], io: CliIO): Promise<number> {
     const onSig = (): void => ac.abort();
     process.once('SIGINT', onSig);
     try {
-      const r = await ask(clientFor(config, io), dialogue, settings.ask, { signal: ac.signal });
+      const words =
+        p.values.words !== undefined ? parseWordList(readFileSync(p.values.words, 'utf8')) : undefined;
+      const r = await ask(clientFor(config, io), dialogue, settings.ask, {
+        signal: ac.signal,
+        filter: { words },
+      });
       if (p.values.json) io.stdout.write(JSON.stringify({ kept: r.kept, rejected: r.rejected }) + '\n');
       else {
         for (const k of r.kept) io.stdout.write(`${k.replace(/\n/g, ' ')}\n`);

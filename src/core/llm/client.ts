@@ -207,6 +207,26 @@ export class LlmClient {
   }
 
   /**
+   * The endpoint's moderation verdict per input (`POST /moderations`): the categories each one is
+   * flagged for (empty: not flagged). Undefined when the endpoint has no moderation route (404).
+   */
+  async moderate(inputs: string[], opts: CallOptions = {}): Promise<string[][] | undefined> {
+    try {
+      const r = await this.withRetry(
+        undefined,
+        (signal) => this.sdk.moderations.create({ input: inputs }, { signal }),
+        opts,
+      );
+      return r.results.map((x) =>
+        x.flagged ? flaggedCategories(x.categories as unknown as Record<string, unknown>) : [],
+      );
+    } catch (e) {
+      if (e instanceof LlmError && e.details.status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  /**
    * Non-streaming chat completion. With `n > 1`, servers that ignore `n` (returning fewer
    * choices) are topped up with further single requests so that `texts.length === n`.
    */
@@ -395,4 +415,11 @@ export async function sameOriginFetch(input: string | URL | Request, init?: Requ
     }
     url = next;
   }
+}
+
+function flaggedCategories(categories: Record<string, unknown>): string[] {
+  const names = Object.entries(categories)
+    .filter(([, v]) => v === true)
+    .map(([k]) => k);
+  return names.length ? names : ['flagged'];
 }

@@ -1,6 +1,7 @@
 import type { ChatRequest, LlmClient, Usage } from '../llm/client';
 import type { Dialogue } from '../model';
 import { contentText } from '../model';
+import { sensitiveHit } from './filter';
 import { dialogueMessages, lastRole, transcript } from './messages';
 import { loadTemplate, render, type Template } from './templates';
 import { normalize, similarity, words } from './text';
@@ -22,10 +23,18 @@ export function askTemplate(mode: AskMode, overrideFile?: string): Template {
   return loadTemplate(mode === 'parrot-ask' ? 'ask-reversed-system' : 'ask-instruct', overrideFile);
 }
 
+/** The assistant's system prompt: `d.system` and any system turns (OpenAI-style files keep it as a message). */
+function assistantSystem(d: Dialogue): string {
+  const parts = [
+    d.system ?? '',
+    ...d.turns.filter((t) => t.role === 'system').map((t) => contentText(t.content)),
+  ];
+  return parts.filter((p) => p.trim() !== '').join('\n\n');
+}
+
 function systemBlock(d: Dialogue): string {
-  return d.system
-    ? `The assistant was set up with this system prompt:\n<system>\n${d.system}\n</system>`
-    : '';
+  const sys = assistantSystem(d);
+  return sys ? `The assistant was set up with this system prompt:\n<system>\n${sys}\n</system>` : '';
 }
 
 /**
@@ -41,7 +50,7 @@ export function buildAskRequest(d: Dialogue, s: AskSettings): ChatRequest {
   if (lastRole(d) === 'user')
     throw new Error('the dialogue ends with a user question — answer it before asking the next one');
   const template = s.template ?? askTemplate(s.mode);
-  const vars = { system_block: systemBlock(d), transcript: transcript(d.turns), system: d.system ?? '' };
+  const vars = { system_block: systemBlock(d), transcript: transcript(d.turns), system: assistantSystem(d) };
   const messages =
     s.mode === 'parrot-ask'
       ? dialogueMessages({ turns: d.turns }, { swapRoles: true, system: render(template, vars) })
@@ -51,7 +60,8 @@ export function buildAskRequest(d: Dialogue, s: AskSettings): ChatRequest {
   return req;
 }
 
-export type RejectReason = 'empty' | 'too-short' | 'duplicate' | 'repeats-history' | 'answer-not-question';
+export type RejectReason =
+  'empty' | 'too-short' | 'duplicate' | 'repeats-history' | 'answer-not-question' | 'sensitive';
 
 export interface FilterOptions {
   minChars: number;
@@ -60,6 +70,8 @@ export interface FilterOptions {
   repeatThreshold: number;
   /** Words above which text without question intent counts as an answer. */
   answerWords: number;
+  /** Sensitive words and phrases (see `parseWordList`): a candidate containing one is rejected. */
+  words?: readonly string[];
 }
 
 export const DEFAULT_FILTER: FilterOptions = {
@@ -130,6 +142,7 @@ export function filterCandidates(
     else if (earlier.some((q) => normalize(q) === norm || similarity(q, text) >= o.repeatThreshold))
       reason = 'repeats-history';
     else if (looksLikeAnswer(text, o.answerWords)) reason = 'answer-not-question';
+    else if (sensitiveHit(text, o.words ?? []) !== undefined) reason = 'sensitive';
     if (norm !== '') seen.add(norm);
     if (reason) out.rejected.push({ text: r, reason });
     else out.kept.push(text);

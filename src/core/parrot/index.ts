@@ -9,3 +9,5 @@ export * from './text';
 export * from './writers';
 export * from './preview';
 export * from './output';
+export * from './askerData';
+export * from './filter';

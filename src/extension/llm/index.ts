@@ -1,3 +1,5 @@
+import { exportAskerTrainingSet } from './askerData';
+import { filterQuestionsInFile } from './filter';
 import * as vscode from 'vscode';
 import { keyScopeFor } from '../../core/llm';
 import type { ActionKind } from '../../protocol';
@@ -161,6 +163,8 @@ export function registerLlm(context: vscode.ExtensionContext, editor: DialogueEd
     { id: 'parrot.buildCapoSet', needs: ['answerer'], network: true, run: (a) => buildCapoSet(ctx, a) },
     { id: 'parrot.previewRequest', needs: ['asker', 'answerer'], run: (a) => previewRequestCommand(ctx, a) },
     { id: 'parrot.batchExport', needs: ['asker', 'answerer'], run: (a) => batchExport(ctx, a) },
+    { id: 'parrot.exportAskerTrainingSet', needs: [], run: (a) => exportAskerTrainingSet(ctx, a) },
+    { id: 'parrot.filterFile', needs: [], run: (a) => filterQuestionsInFile(ctx, a) },
     { id: 'parrot.batchSubmit', needs: [], network: true, run: (a) => batchSubmit(ctx, a) },
     { id: 'parrot.batchImport', needs: [], network: true, run: (a) => batchImport(ctx, a) },
     { id: 'parrot.setApiKey', needs: [], run: (a) => setApiKey(a) },
