@@ -2,6 +2,7 @@ import { extendCommand } from './commands/extend';
 import { capoCommand } from './commands/capo';
 import { batchCommand } from './commands/batch';
 import { askCommand } from './commands/ask';
+import { evalCommand } from './commands/eval';
 import { convertCommand } from './commands/convert';
 import { statsCommand } from './commands/stats';
 import { validateCommand } from './commands/validate';
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, Command> = {
   capo: capoCommand,
   batch: batchCommand,
   ask: askCommand,
+  eval: evalCommand,
   convert: convertCommand,
   stats: statsCommand,
   validate: validateCommand,

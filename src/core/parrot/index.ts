@@ -8,3 +8,4 @@ export * from './templates';
 export * from './text';
 export * from './writers';
 export * from './preview';
+export * from './evaluate';
