@@ -5,11 +5,10 @@ import {
   estimateEval,
   evaluateSession,
   isMtBenchQuestion,
-  summarize,
+  summarizeFile,
   type EvalSettings,
   type EvalSummary,
   type MtBenchQuestion,
-  type SessionResult,
 } from '../../core/parrot';
 import { parseCommandArgs, usageError } from '../args';
 import { interruptible, OrderedWriter, readAllRecords, runPool } from '../generation';
@@ -79,14 +78,6 @@ async function readReferences(file: string): Promise<Map<string, string[]>> {
     refs.set(String(v.question_id), turns);
   }
   return refs;
-}
-
-/** The summary of every complete line of OUT (resumed runs included). */
-export async function summarizeFile(out: string): Promise<EvalSummary> {
-  const results: SessionResult[] = [];
-  const rl = createInterface({ input: createReadStream(out), crlfDelay: Infinity });
-  for await (const text of rl) if (text.trim()) results.push(JSON.parse(text) as SessionResult);
-  return summarize(results);
 }
 
 function fmt(x: number | null): string {

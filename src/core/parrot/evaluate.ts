@@ -4,6 +4,8 @@
  * single-answer grading; the verdict is written `Rating: [[N]]`). Nothing here guesses a score: a
  * verdict that does not parse is asked again, then recorded as missing.
  */
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
 import type { ChatMessage, ChatRequest, LlmClient } from '../llm/client';
 import { LlmError, isCancel } from '../llm/errors';
 import { countTokens } from '../tokens';
@@ -249,6 +251,14 @@ export function summarize(
   for (const [k, c] of [...byCat].sort((a, b) => a[0].localeCompare(b[0])))
     categories[k] = { mean: mean(c.sum, c.n), n: c.n, missing: c.missing };
   return { turns, categories, overall: mean(sum, n), n, missing, sessions, failed };
+}
+
+/** The summary of every non-blank line of a results file written by an evaluation run. */
+export async function summarizeFile(file: string): Promise<EvalSummary> {
+  const results: SessionResult[] = [];
+  const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  for await (const text of rl) if (text.trim()) results.push(JSON.parse(text) as SessionResult);
+  return summarize(results);
 }
 
 /** Requests and approximate prompt tokens a run will take (answers unknown: estimated at maxTokens/2). */

@@ -4,11 +4,11 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { OrderedWriter } from '../../cli/generation';
 import { completeLines } from '../../cli/commands/extend';
-import { summarizeFile } from '../../cli/commands/eval';
 import {
   estimateEval,
   evaluateSession,
   isMtBenchQuestion,
+  summarizeFile,
   type EvalSettings,
   type EvalSummary,
   type MtBenchQuestion,
