@@ -4,6 +4,7 @@ import { filterCommand } from './commands/filter';
 import { capoCommand } from './commands/capo';
 import { batchCommand } from './commands/batch';
 import { askCommand } from './commands/ask';
+import { evalCommand } from './commands/eval';
 import { convertCommand } from './commands/convert';
 import { statsCommand } from './commands/stats';
 import { validateCommand } from './commands/validate';
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, Command> = {
   ask: askCommand,
   'asker-data': askerDataCommand,
   filter: filterCommand,
+  eval: evalCommand,
   convert: convertCommand,
   stats: statsCommand,
   validate: validateCommand,

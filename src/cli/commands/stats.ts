@@ -1,12 +1,21 @@
 import { stat } from 'node:fs/promises';
 import { fileStats, type DatasetStats } from '../../core/stats';
+import {
+  SELF_ROUGE_SAMPLE,
+  SELF_ROUGE_SEED,
+  Table1Collector,
+  type Table1Stats,
+} from '../../core/stats/table1';
 import { parseCommandArgs, usageError } from '../args';
 import { progress, type CliIO } from '../io';
 
-const HELP = `Usage: parrot stats [--json] FILE
+const HELP = `Usage: parrot stats [--json] FILE...
 
 Streams a JSONL dataset and prints: records per format, invalid lines, turns per dialogue,
-turns / characters / tokens per role (o200k_base tokenizer), duplicate ids and duplicate samples.
+turns / characters / tokens per role (o200k_base tokenizer), duplicate ids and duplicate samples,
+and the Parrot paper's Table 1 measures: user turns per session, context-dependent queries per
+session (offline detector) and Self-ROUGE (100 x mean pairwise ROUGE-L F1 of a fixed-seed sample
+of ${SELF_ROUGE_SAMPLE} user queries; lower = more diverse). Several files: also side by side.
 
 Options:
   --json       print the figures as JSON
@@ -75,21 +84,61 @@ export function formatStats(file: string, s: DatasetStats): string {
 export async function statsCommand(args: string[], io: CliIO): Promise<number> {
   const parsed = parseCommandArgs('stats', args, { json: { type: 'boolean' } } as const, HELP, io);
   if (typeof parsed === 'number') return parsed;
-  if (parsed.positionals.length !== 1) return usageError('stats', 'exactly one FILE is needed', io);
-  const file = parsed.positionals[0];
-  const bar = progress(io);
-  let s: DatasetStats;
-  try {
-    const size = (await stat(file)).size;
-    s = await fileStats(file, (bytes) =>
-      bar.update(`${file}: ${size ? Math.round((bytes / size) * 100) : 100}%`),
-    );
-  } catch (e) {
+  if (parsed.positionals.length === 0) return usageError('stats', 'at least one FILE is needed', io);
+  const results: { file: string; s: DatasetStats; t1: Table1Stats }[] = [];
+  for (const file of parsed.positionals) {
+    const bar = progress(io);
+    const t1 = new Table1Collector();
+    let s: DatasetStats;
+    try {
+      const size = (await stat(file)).size;
+      s = await fileStats(file, (bytes, line) => {
+        t1.addLine(line.text);
+        bar.update(`${file}: ${size ? Math.round((bytes / size) * 100) : 100}%`);
+      });
+    } catch (e) {
+      bar.done();
+      io.stderr.write(`parrot stats: ${e instanceof Error ? e.message : String(e)}\n`);
+      return 2;
+    }
     bar.done();
-    io.stderr.write(`parrot stats: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 2;
+    results.push({ file, s, t1: t1.result() });
   }
-  bar.done();
-  io.stdout.write(parsed.values.json ? JSON.stringify({ file, ...s }, null, 2) + '\n' : formatStats(file, s));
-  return s.invalid.count > 0 ? 1 : 0;
+  if (parsed.values.json) {
+    const objs = results.map((r) => ({ file: r.file, ...r.s, table1: r.t1 }));
+    io.stdout.write(JSON.stringify(objs.length === 1 ? objs[0] : objs, null, 2) + '\n');
+  } else {
+    for (const r of results) io.stdout.write(formatStats(r.file, r.s) + formatTable1(r.t1));
+    if (results.length > 1) io.stdout.write(sideBySide(results.map((r) => ({ file: r.file, t: r.t1 }))));
+  }
+  return results.some((r) => r.s.invalid.count > 0) ? 1 : 0;
+}
+
+function fmt1(x: number | null, digits: number): string {
+  return x === null ? '-' : x.toFixed(digits);
+}
+
+/** The paper's Table 1 measures of one file. */
+export function formatTable1(t: Table1Stats): string {
+  return (
+    `table 1: ${fmt1(t.turnsPerSession, 2)} turn(s)/session, ${fmt1(t.contextDependentPerSession, 2)} context-dependent quer(y/ies)/session (offline detector), ` +
+    `Self-ROUGE ${fmt1(t.selfRouge, 2)} (${t.selfRougeSample} of ${t.queries} user queries, seed ${SELF_ROUGE_SEED}; lower = more diverse)\n`
+  );
+}
+
+function sideBySide(rows: { file: string; t: Table1Stats }[]): string {
+  return (
+    '\n' +
+    table([
+      ['file', 'sessions', 'turns/session', 'context-dep./session', 'Self-ROUGE'],
+      ...rows.map((r) => [
+        r.file,
+        String(r.t.sessions),
+        fmt1(r.t.turnsPerSession, 2),
+        fmt1(r.t.contextDependentPerSession, 2),
+        fmt1(r.t.selfRouge, 2),
+      ]),
+    ]) +
+    '\n'
+  );
 }

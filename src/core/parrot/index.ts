@@ -11,3 +11,4 @@ export * from './preview';
 export * from './output';
 export * from './askerData';
 export * from './filter';
+export * from './evaluate';

@@ -8,6 +8,7 @@ import { batchExport, batchImport, batchSubmit } from './batch';
 import { CAPO_SCHEME, CapoContentProvider, buildCapoSet, capoNegative } from './capo';
 import { GenerationCodeLensProvider } from './codeLens';
 import { isCancel, LlmContext, type CommandResult, type RecordEvent, type ReportedError } from './controller';
+import { evaluateFile } from './evaluate';
 import { answerTurn, askFollowUp, extendDialogue, extendFile, previewRequestCommand } from './generate';
 import { ENDPOINT_SETTINGS, readSettings, SETTING, type Role } from './settings';
 
@@ -160,6 +161,7 @@ export function registerLlm(context: vscode.ExtensionContext, editor: DialogueEd
       network: true,
       run: (a) => capoNegative(ctx, capoDocs, a),
     },
+    { id: 'parrot.evaluateMtBench', needs: [], network: true, run: (a) => evaluateFile(ctx, a) },
     { id: 'parrot.buildCapoSet', needs: ['answerer'], network: true, run: (a) => buildCapoSet(ctx, a) },
     { id: 'parrot.previewRequest', needs: ['asker', 'answerer'], run: (a) => previewRequestCommand(ctx, a) },
     { id: 'parrot.batchExport', needs: ['asker', 'answerer'], run: (a) => batchExport(ctx, a) },

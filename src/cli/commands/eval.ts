@@ -1,0 +1,232 @@
+import { createReadStream, existsSync, promises as fsp } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { LlmConfig } from '../../core/llm';
+import {
+  estimateEval,
+  evaluateSession,
+  isMtBenchQuestion,
+  summarizeFile,
+  type EvalSettings,
+  type EvalSummary,
+  type MtBenchQuestion,
+} from '../../core/parrot';
+import { parseCommandArgs, usageError } from '../args';
+import { interruptible, OrderedWriter, readAllRecords, runPool } from '../generation';
+import { progress, type CliIO } from '../io';
+import { clientFor, configFrom } from './ask';
+import { completeLines } from './extend';
+
+const HELP = `Usage: parrot eval QUESTIONS -o OUT --model NAME --judge-model NAME [options]
+
+MT-Bench++ scoring. QUESTIONS is an MT-Bench-style JSONL file (question_id, category, turns).
+The model under test answers every turn of a session in order, with its own earlier answers in
+the history; the judge grades each answer 1-10 (single-answer grading, "Rating: [[N]]"). A verdict
+that does not parse is asked again (--judge-retries), then recorded as missing - never guessed.
+MT-Bench's 2-turn questions are scored as they are; to score MT-Bench++ (8 turns), grow them
+first with 'parrot extend --turns 8' (it keeps question_id and category).
+OUT gets one line per session, in input order: every answer, score, judge request and reply.
+
+Options:
+  -o, --output OUT       results JSONL file (required)
+  --model NAME           model under test (required)
+  --judge-model NAME     judge model (required)
+  --references FILE      reference answers (MT-Bench's reference_answer/*.jsonl layout:
+                         question_id, choices[0].turns), used for math, reasoning and coding
+  --judge-retries N      extra judge requests for an unparseable verdict (default 2)
+  --resume               continue an interrupted run: keep OUT's complete lines, skip those sessions
+  --estimate             print the requests and approximate tokens it will take, and stop
+  --json                 print the summary as JSON: {"turns":[{"turn":1,"mean":..,"n":..},..],
+                         "categories":{..},"overall":..}
+  --base-url URL         endpoint incl. /v1 (or PARROT_BASE_URL)
+  --api-key-env NAME     environment variable holding the key (OPENAI_API_KEY is sent only to
+                         https://api.openai.com without it)
+  --temperature T        sampling temperature of the model under test (the judge uses 0)
+  --max-tokens N         completion limit of each answer
+  --concurrency N        sessions in flight at once
+  --timeout SECONDS      per-request timeout
+  --retries N            retries on 429/5xx/timeouts
+  -h, --help             show this help
+
+Ctrl+C stops: sessions already written stay, run again with --resume to continue.
+Exit status: 0 every turn scored, 1 some verdicts missing, a session failed or the run was
+cancelled, 2 usage or input error.
+`;
+
+/** Reference answers by question id: MT-Bench's `{question_id, choices: [{turns: [...]}]}` lines. */
+async function readReferences(file: string): Promise<Map<string, string[]>> {
+  const refs = new Map<string, string[]>();
+  const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  let line = 0;
+  for await (const text of rl) {
+    line++;
+    if (text.trim() === '') continue;
+    let v: { question_id?: unknown; choices?: { turns?: unknown }[] };
+    try {
+      v = JSON.parse(text) as typeof v;
+    } catch (e) {
+      throw new Error(`${file}:${line}:1: invalid JSON (${e instanceof Error ? e.message : String(e)})`);
+    }
+    const turns = v?.choices?.[0]?.turns;
+    if (
+      (typeof v?.question_id !== 'number' && typeof v?.question_id !== 'string') ||
+      !Array.isArray(turns) ||
+      !turns.every((t) => typeof t === 'string')
+    )
+      throw new Error(
+        `${file}:${line}:1: a reference answer needs question_id and choices[0].turns (strings)`,
+      );
+    refs.set(String(v.question_id), turns);
+  }
+  return refs;
+}
+
+function fmt(x: number | null): string {
+  return x === null ? '-' : x.toFixed(2);
+}
+
+export function summaryText(s: EvalSummary): string {
+  let t = 'turn  mean   n  missing\n';
+  for (const x of s.turns)
+    t += `${String(x.turn).padStart(4)}  ${fmt(x.mean).padStart(5)}  ${String(x.n).padStart(3)}  ${x.missing}\n`;
+  t += '\ncategory      mean   n  missing\n';
+  for (const [k, c] of Object.entries(s.categories))
+    t += `${k.padEnd(12)}  ${fmt(c.mean).padStart(5)}  ${String(c.n).padStart(3)}  ${c.missing}\n`;
+  t += `\noverall ${fmt(s.overall)} over ${s.n} scored turn(s) of ${s.sessions} session(s)${s.missing ? `, ${s.missing} verdict(s) missing` : ''}${s.failed ? `, ${s.failed} session(s) stopped by an error` : ''}\n`;
+  return t;
+}
+
+export async function evalCommand(args: string[], io: CliIO): Promise<number> {
+  const p = parseCommandArgs(
+    'eval',
+    args,
+    {
+      output: { type: 'string', short: 'o' },
+      model: { type: 'string' },
+      'judge-model': { type: 'string' },
+      references: { type: 'string' },
+      'judge-retries': { type: 'string' },
+      resume: { type: 'boolean' },
+      estimate: { type: 'boolean' },
+      json: { type: 'boolean' },
+      'base-url': { type: 'string' },
+      'api-key-env': { type: 'string' },
+      temperature: { type: 'string' },
+      'max-tokens': { type: 'string' },
+      concurrency: { type: 'string' },
+      timeout: { type: 'string' },
+      retries: { type: 'string' },
+    } as const,
+    HELP,
+    io,
+  );
+  if (typeof p === 'number') return p;
+  const v = p.values;
+  if (p.positionals.length !== 1) return usageError('eval', 'exactly one QUESTIONS file is needed', io);
+  const file = p.positionals[0];
+  if (!v.model) return usageError('eval', '--model NAME (the model under test) is required', io);
+  if (!v['judge-model']) return usageError('eval', '--judge-model NAME is required', io);
+  if (!v.output && !v.estimate) return usageError('eval', '-o OUT is required', io);
+  const judgeRetries = v['judge-retries'] === undefined ? 2 : Number(v['judge-retries']);
+  if (!Number.isInteger(judgeRetries) || judgeRetries < 0)
+    return usageError('eval', '--judge-retries must be a whole number >= 0', io);
+  let config: LlmConfig;
+  try {
+    const c = configFrom({
+      'base-url': v['base-url'],
+      'api-key-env': v['api-key-env'],
+      'answer-model': v.model,
+      'asker-model': v.model,
+      temperature: v.temperature,
+      'max-tokens': v['max-tokens'],
+      concurrency: v.concurrency,
+      timeout: v.timeout,
+      retries: v.retries,
+    });
+    config = c.config;
+    if (c.keyNote && !v.estimate) io.stderr.write(`parrot eval: note: ${c.keyNote}\n`);
+  } catch (e) {
+    return usageError('eval', e instanceof Error ? e.message : String(e), io);
+  }
+  const records = await readAllRecords('eval', file, io, (r) => {
+    if (!isMtBenchQuestion(r.value) || typeof r.value.category !== 'string')
+      throw new Error(`${file}:${r.line}:1: not an MT-Bench question (question_id, category, turns)`);
+    if (r.value.turns.length === 0) throw new Error(`${file}:${r.line}:1: no turns`);
+  });
+  if (typeof records === 'number') return records;
+  const questions = records.map((r) => r.value as MtBenchQuestion);
+  let references: Map<string, string[]> | undefined;
+  try {
+    if (v.references) references = await readReferences(v.references);
+  } catch (e) {
+    io.stderr.write(`parrot eval: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 2;
+  }
+  const settings: EvalSettings = {
+    model: v.model,
+    judgeModel: v['judge-model'],
+    temperature: config.temperature,
+    maxTokens: config.maxTokens,
+    judgeRetries,
+    references,
+  };
+  if (v.estimate) {
+    const e = estimateEval(questions, settings);
+    io.stdout.write(
+      `${e.sessions} session(s), ${e.turns} turn(s)\n${e.answerRequests + e.judgeRequests} request(s): ${e.answerRequests} answer (${settings.model}), ${e.judgeRequests} judge (${settings.judgeModel}), more if verdicts need retries\n~${e.promptTokens} prompt token(s) (o200k_base estimate, answers assumed ${Math.round(settings.maxTokens / 2)} tokens)\n`,
+    );
+    return 0;
+  }
+  const outFile = v.output as string;
+  let skip = 0;
+  if (v.resume) skip = await completeLines(outFile);
+  else if (existsSync(outFile))
+    return usageError('eval', `${outFile} exists — use --resume to continue it, or choose another -o`, io);
+  if (skip > questions.length) {
+    io.stderr.write(
+      `parrot eval: ${outFile} has ${skip} lines but ${file} has only ${questions.length} sessions — is it the right file?\n`,
+    );
+    return 2;
+  }
+  if (skip) io.stderr.write(`parrot eval: resuming after ${skip} session(s) already in ${outFile}\n`);
+
+  const client = clientFor(config, io);
+  const fh = await fsp.open(outFile, 'a');
+  const writer = new OrderedWriter(fh);
+  const stop = interruptible('eval', io);
+  const bar = progress(io);
+  const todo = questions.slice(skip);
+  const failures: string[] = [];
+  let cancelled = false;
+  let done = 0;
+  try {
+    await runPool(
+      todo.map((q, i) => ({ q, i })),
+      config.concurrency,
+      stop.signal,
+      async ({ q, i }) => {
+        const r = await evaluateSession(client, q, settings, stop.signal);
+        if (r.status === 'cancelled') {
+          cancelled = true; // not written: --resume redoes the whole session
+          return;
+        }
+        if (r.status === 'failed') failures.push(`${file}:${records[skip + i].line}: ${r.error ?? 'failed'}`);
+        await writer.put(i, [JSON.stringify(r)]);
+        done++;
+        bar.update(`eval: ${skip + done}/${questions.length} session(s)`);
+      },
+    );
+  } finally {
+    stop.dispose();
+    bar.done();
+    await fh.close();
+  }
+  cancelled = cancelled || stop.signal.aborted;
+  for (const f of failures) io.stderr.write(`parrot eval: ${f}\n`);
+  const written = skip + writer.written;
+  const summary = await summarizeFile(outFile);
+  io.stderr.write(
+    `parrot eval: ${written}/${questions.length} session(s) in ${outFile}${failures.length ? `, ${failures.length} stopped by an error (finished turns kept)` : ''}${cancelled ? ' — cancelled; run again with --resume' : ''}\n`,
+  );
+  io.stdout.write(v.json ? `${JSON.stringify(summary)}\n` : summaryText(summary));
+  return failures.length || cancelled || summary.missing || written < questions.length ? 1 : 0;
+}

@@ -1,0 +1,143 @@
+/**
+ * The Parrot paper's Table 1 measures for a dialogue dataset: turns per session, context-dependent
+ * queries per session and Self-ROUGE (query diversity). Streamed: one `add()` per line; Self-ROUGE
+ * works on a fixed-seed reservoir sample of user queries so it stays fast on any file size.
+ */
+import { parseRecord } from '../formats';
+import { contentText, type Dialogue } from '../model';
+import { contextDependence } from '../parrot/context';
+
+/** User queries sampled for Self-ROUGE (reservoir sampling, seed `SELF_ROUGE_SEED`). */
+export const SELF_ROUGE_SAMPLE = 300;
+export const SELF_ROUGE_SEED = 20231011;
+/** Tokens of a query used for ROUGE-L (longer queries are cut). */
+const MAX_TOKENS = 64;
+
+export interface Table1Stats {
+  sessions: number;
+  /** User queries per session (a "turn" is one user query and its answer). */
+  turnsPerSession: number | null;
+  /** Queries after the first flagged by the offline context detector, per session. */
+  contextDependentPerSession: number | null;
+  /** 100 x mean pairwise ROUGE-L F1 among the sampled user queries; lower = more diverse. */
+  selfRouge: number | null;
+  /** Queries that Self-ROUGE was computed on (all of them when fewer than the sample size). */
+  selfRougeSample: number;
+  queries: number;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Lower-cased word tokens (letters and digits in any script), at most MAX_TOKENS. */
+export function rougeTokens(text: string): string[] {
+  return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, MAX_TOKENS);
+}
+
+/** ROUGE-L F1 (beta = 1) of two token lists: LCS length over their lengths. */
+export function rougeL(a: readonly string[], b: readonly string[]): number {
+  const ids = new Map<string, number>();
+  const id = (t: string): number => {
+    let v = ids.get(t);
+    if (v === undefined) ids.set(t, (v = ids.size));
+    return v;
+  };
+  return rougeLIds(Int32Array.from(a, id), Int32Array.from(b, id), new Int32Array(b.length + 1));
+}
+
+/** ROUGE-L F1 of two interned token arrays; `row` is scratch space of at least b.length + 1. */
+function rougeLIds(a: Int32Array, b: Int32Array, row: Int32Array): number {
+  if (!a.length || !b.length) return 0;
+  row.fill(0, 0, b.length + 1);
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    let diag = 0; // row[j - 1] of the previous row
+    for (let j = 1; j <= b.length; j++) {
+      const up = row[j];
+      row[j] = x === b[j - 1] ? diag + 1 : up > row[j - 1] ? up : row[j - 1];
+      diag = up;
+    }
+  }
+  const lcs = row[b.length];
+  if (lcs === 0) return 0;
+  const p = lcs / b.length;
+  const r = lcs / a.length;
+  return (2 * p * r) / (p + r);
+}
+
+/** 100 x the mean ROUGE-L F1 over all pairs of `queries`; null with fewer than 2. */
+export function selfRouge(queries: readonly string[][]): number | null {
+  if (queries.length < 2) return null;
+  const ids = new Map<string, number>();
+  const arr = queries.map((q) =>
+    Int32Array.from(q, (t) => {
+      let v = ids.get(t);
+      if (v === undefined) ids.set(t, (v = ids.size));
+      return v;
+    }),
+  );
+  const row = new Int32Array(MAX_TOKENS + 1);
+  let sum = 0;
+  let pairs = 0;
+  for (let i = 0; i < arr.length; i++)
+    for (let j = i + 1; j < arr.length; j++) {
+      sum += rougeLIds(arr[i], arr[j], row);
+      pairs++;
+    }
+  return Math.round((sum / pairs) * 10000) / 100;
+}
+
+export class Table1Collector {
+  private sessions = 0;
+  private queries = 0;
+  private dependent = 0;
+  private readonly sample: string[][] = [];
+  private readonly random = mulberry32(SELF_ROUGE_SEED);
+
+  constructor(private readonly sampleSize = SELF_ROUGE_SAMPLE) {}
+
+  /** One line of the file; lines that are not dialogue records are ignored here. */
+  addLine(text: string): void {
+    if (text.trim() === '') return;
+    const r = parseRecord(text);
+    if (r.ok && r.sample.kind === 'dialogue') this.addDialogue(r.sample);
+  }
+
+  addDialogue(d: Dialogue): void {
+    const users = d.turns.map((t, i) => [t, i] as const).filter(([t]) => t.role === 'user');
+    if (users.length === 0) return;
+    this.sessions++;
+    for (const [k, [t, i]] of users.entries()) {
+      const text = contentText(t.content);
+      this.queries++;
+      if (k > 0 && contextDependence(text, d.turns.slice(0, i)).dependent) this.dependent++;
+      // Reservoir sampling (algorithm R): every query has the same chance to be in the sample.
+      if (this.sample.length < this.sampleSize) this.sample.push(rougeTokens(text));
+      else {
+        const j = Math.floor(this.random() * this.queries);
+        if (j < this.sampleSize) this.sample[j] = rougeTokens(text);
+      }
+    }
+  }
+
+  result(): Table1Stats {
+    const per = (x: number): number | null =>
+      this.sessions ? Math.round((x / this.sessions) * 100) / 100 : null;
+    return {
+      sessions: this.sessions,
+      turnsPerSession: per(this.queries),
+      contextDependentPerSession: per(this.dependent),
+      selfRouge: selfRouge(this.sample),
+      selfRougeSample: this.sample.length,
+      queries: this.queries,
+    };
+  }
+}

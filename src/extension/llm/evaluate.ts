@@ -1,0 +1,251 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { OrderedWriter } from '../../cli/generation';
+import { completeLines } from '../../cli/commands/extend';
+import {
+  estimateEval,
+  evaluateSession,
+  isMtBenchQuestion,
+  summarizeFile,
+  type EvalSettings,
+  type EvalSummary,
+  type MtBenchQuestion,
+} from '../../core/parrot';
+import { withProgress, type CommandResult, type LlmContext, type RecordArgs } from './controller';
+
+export interface EvaluateArgs extends RecordArgs {
+  /** Model under test (default: asked, proposing the answer model). */
+  model?: string;
+  /** Judge model (default: asked). */
+  judgeModel?: string;
+  /** Results file (default: `<questions>.eval-<model>.jsonl` beside the questions). */
+  output?: vscode.Uri | string;
+  /** What to do when the results file exists (default: asked). */
+  existing?: 'resume' | 'overwrite';
+  /** Skip the confirmation with the estimate. */
+  confirm?: false;
+}
+
+export interface EvaluateResult extends CommandResult {
+  output?: string;
+  summary?: EvalSummary;
+  /** The results view's HTML (tests read it). */
+  html?: string;
+}
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function fmt(x: number | null): string {
+  return x === null ? '–' : x.toFixed(2);
+}
+
+/**
+ * The results page: a table (the accessible view of the numbers) and an SVG bar chart of the mean
+ * score per turn drawn here, themed with VS Code's colours. No script runs in the page; the CSP
+ * allows only its own nonce'd style.
+ */
+export function resultsHtml(title: string, s: EvalSummary): string {
+  const nonce = randomBytes(18).toString('base64');
+  const w = 40;
+  const h = 160;
+  const bars = s.turns
+    .map((t, i) => {
+      const bh = t.mean === null ? 0 : (t.mean / 10) * h;
+      return `<g><rect x="${i * w + 30}" y="${h - bh + 10}" width="${w - 10}" height="${bh}" class="bar"></rect><text x="${i * w + 45}" y="${h + 26}" text-anchor="middle">${t.turn}</text><text x="${i * w + 45}" y="${h - bh + 5}" text-anchor="middle">${fmt(t.mean)}</text></g>`;
+    })
+    .join('');
+  const axis = [0, 5, 10]
+    .map((v) => `<text x="20" y="${h + 10 - (v / 10) * h + 4}" text-anchor="end">${v}</text>`)
+    .join('');
+  const rows = s.turns
+    .map(
+      (t) =>
+        `<tr><th scope="row">${t.turn}</th><td>${fmt(t.mean)}</td><td>${t.n}</td><td>${t.missing}</td></tr>`,
+    )
+    .join('');
+  const cats = Object.entries(s.categories)
+    .map(
+      ([k, c]) =>
+        `<tr><th scope="row">${esc(k)}</th><td>${fmt(c.mean)}</td><td>${c.n}</td><td>${c.missing}</td></tr>`,
+    )
+    .join('');
+  const t = (x: string): string => esc(x);
+  return `<!DOCTYPE html>
+<html lang="${esc(vscode.env.language)}"><head><meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'nonce-${nonce}'">
+<title>${esc(title)}</title>
+<style nonce="${nonce}">
+body{color:var(--vscode-foreground);background:var(--vscode-editor-background);font-family:var(--vscode-font-family)}
+table{border-collapse:collapse;margin:1em 0}th,td{padding:2px 10px;text-align:right;border-bottom:1px solid var(--vscode-panel-border)}
+svg text{fill:var(--vscode-descriptionForeground);font-size:11px}.bar{fill:var(--vscode-charts-blue)}
+</style></head><body>
+<h1>${esc(title)}</h1>
+<p id="overall">${t(vscode.l10n.t('Overall {0} over {1} scored turn(s) of {2} session(s); {3} verdict(s) missing.', fmt(s.overall), s.n, s.sessions, s.missing))}</p>
+<svg role="img" aria-label="${t(vscode.l10n.t('Mean score per turn (the table below has the same numbers)'))}" width="${s.turns.length * w + 40}" height="${h + 40}">${axis}${bars}</svg>
+<table id="turns"><caption>${t(vscode.l10n.t('Mean score per turn'))}</caption><thead><tr><th scope="col">${t(vscode.l10n.t('Turn'))}</th><th scope="col">${t(vscode.l10n.t('Mean'))}</th><th scope="col">${t(vscode.l10n.t('Scored'))}</th><th scope="col">${t(vscode.l10n.t('Missing'))}</th></tr></thead><tbody>${rows}</tbody></table>
+<table id="categories"><caption>${t(vscode.l10n.t('Mean score per category'))}</caption><thead><tr><th scope="col">${t(vscode.l10n.t('Category'))}</th><th scope="col">${t(vscode.l10n.t('Mean'))}</th><th scope="col">${t(vscode.l10n.t('Scored'))}</th><th scope="col">${t(vscode.l10n.t('Missing'))}</th></tr></thead><tbody>${cats}</tbody></table>
+</body></html>`;
+}
+
+async function pick(value: string | undefined, prompt: string, def: string): Promise<string | undefined> {
+  if (value) return value;
+  const v = await vscode.window.showInputBox({ prompt, value: def, ignoreFocusOut: true });
+  return v?.trim() || undefined;
+}
+
+/** Parrot: Evaluate on MT-Bench++… — scores a model on an MT-Bench-style questions file. */
+export async function evaluateFile(ctx: LlmContext, args: EvaluateArgs = {}): Promise<EvaluateResult> {
+  const { uri } = ctx.locate(args, false);
+  const name = path.basename(uri.fsPath);
+  const text = await fsp.readFile(uri.fsPath, 'utf8');
+  const questions: MtBenchQuestion[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch (e) {
+      throw new Error(`${name}:${i + 1}:1: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (!isMtBenchQuestion(v) || typeof v.category !== 'string' || v.turns.length === 0)
+      throw new Error(
+        vscode.l10n.t('{0}:{1}:1: not an MT-Bench question (question_id, category, turns)', name, i + 1),
+      );
+    questions.push(v);
+  });
+  if (questions.length === 0) throw new Error(vscode.l10n.t('{0} has no MT-Bench question.', name));
+  const s = ctx.settings();
+  const model = await pick(args.model, vscode.l10n.t('Model under test'), s.models.answerer);
+  if (!model) return { status: 'cancelled' };
+  const judgeModel = await pick(args.judgeModel, vscode.l10n.t('Judge model (grades every turn 1–10)'), '');
+  if (!judgeModel) return { status: 'cancelled' };
+  const out =
+    args.output !== undefined
+      ? typeof args.output === 'string'
+        ? args.output
+        : args.output.fsPath
+      : path.join(
+          path.dirname(uri.fsPath),
+          `${path.basename(name, path.extname(name))}.eval-${model.replace(/[^\w.-]+/g, '_')}.jsonl`,
+        );
+  let skip = 0;
+  if (existsSync(out)) {
+    const resume = vscode.l10n.t('Resume');
+    const over = vscode.l10n.t('Start Over');
+    const choice =
+      args.existing === 'resume'
+        ? resume
+        : args.existing === 'overwrite'
+          ? over
+          : await vscode.window.showWarningMessage(
+              vscode.l10n.t(
+                '{0} exists. Resume it (finished sessions are kept) or start over?',
+                path.basename(out),
+              ),
+              { modal: true },
+              resume,
+              over,
+            );
+    if (choice === resume) skip = await completeLines(out);
+    else if (choice === over) await fsp.truncate(out, 0);
+    else return { status: 'cancelled' };
+    if (skip > questions.length)
+      throw new Error(vscode.l10n.t('{0} has more lines than {1} has questions.', path.basename(out), name));
+  }
+  const settings: EvalSettings = {
+    model,
+    judgeModel,
+    temperature: s.temperature,
+    maxTokens: s.maxTokens,
+    judgeRetries: 2,
+  };
+  const todo = questions.slice(skip);
+  const est = estimateEval(todo, settings);
+  if (args.confirm !== false) {
+    const go = vscode.l10n.t('Evaluate');
+    const answer = await vscode.window.showInformationMessage(
+      vscode.l10n.t(
+        'Evaluate {0} on {1} session(s) of {2}, judged by {3}?',
+        model,
+        todo.length,
+        name,
+        judgeModel,
+      ),
+      {
+        modal: true,
+        detail: vscode.l10n.t(
+          'About {0} requests ({1} answer, {2} judge; more if verdicts need retries) to {3}, ~{4} prompt tokens (o200k estimate). {5} session(s) already done.',
+          est.answerRequests + est.judgeRequests,
+          est.answerRequests,
+          est.judgeRequests,
+          ctx.host(s),
+          est.promptTokens.toLocaleString(),
+          skip,
+        ),
+      },
+      go,
+    );
+    if (answer !== go) return { status: 'cancelled' };
+  }
+  const client = await ctx.client(s);
+  const fh = await fsp.open(out, 'a');
+  const writer = new OrderedWriter(fh);
+  let failed = 0;
+  let cancelled = false;
+  try {
+    await withProgress(
+      vscode.l10n.t('Evaluating {0} on {1}', model, name),
+      args.token,
+      async (progress, signal) => {
+        let finished = 0;
+        const queue = todo.map((q, i) => ({ q, i }));
+        const worker = async (): Promise<void> => {
+          for (let it = queue.shift(); it && !signal.aborted; it = queue.shift()) {
+            const r = await evaluateSession(client, it.q, settings, signal);
+            if (r.status === 'cancelled') {
+              cancelled = true;
+              return;
+            }
+            if (r.status === 'failed') {
+              failed++;
+              ctx.logger.warn(`${name}: question ${String(it.q.question_id)}: ${r.error ?? 'failed'}`);
+            }
+            await writer.put(it.i, [JSON.stringify(r)]);
+            finished++;
+            progress.report({
+              increment: 100 / todo.length,
+              message: vscode.l10n.t('{0}/{1} session(s)', finished, todo.length),
+            });
+          }
+        };
+        await Promise.all(Array.from({ length: Math.max(1, s.concurrency) }, worker));
+        if (signal.aborted) cancelled = true;
+      },
+    );
+  } finally {
+    await fh.close();
+  }
+  const summary = await summarizeFile(out);
+  const title = vscode.l10n.t('MT-Bench++: {0} (judge {1})', model, judgeModel);
+  const panel = vscode.window.createWebviewPanel('parrot.evalResults', title, vscode.ViewColumn.Active, {
+    enableScripts: false,
+  });
+  panel.webview.html = resultsHtml(title, summary);
+  const message = vscode.l10n.t(
+    '{0}: {1}/{2} session(s) scored in {3}, overall {4}; {5} verdict(s) missing, {6} session(s) stopped by an error.{7}',
+    name,
+    skip + writer.written,
+    questions.length,
+    path.basename(out),
+    fmt(summary.overall),
+    summary.missing,
+    failed,
+    cancelled ? ` ${vscode.l10n.t('Cancelled: run it again and choose Resume.')}` : '',
+  );
+  void vscode.window.showInformationMessage(message);
+  return { status: cancelled ? 'cancelled' : 'ok', output: out, summary, html: panel.webview.html, message };
+}

@@ -1,0 +1,85 @@
+// Parrot: Evaluate on MT-Bench++… inside the real VS Code extension host, against the loopback
+// OpenAI-compatible server: real MT-Bench questions grown to 8 turns, a judge that replies in the
+// `[[N]]` form (one unparseable verdict), the results file, the summary and the results view.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { EvalSummary } from '../../src/core/parrot';
+import type { ChatCall, TestOpenAIServer } from '../support/openai-server';
+import { datasetsIn } from '../support/fixtures';
+import { ANSWERER, ASKER, startLoopback, stopLoopback, writeLines } from './support/llm';
+
+const SETTINGS = ['parrot.endpoint.baseUrl', 'parrot.models.asker', 'parrot.models.answerer'];
+const JUDGE = ASKER;
+
+/** The judge grades turn k with k; turn 2 of every session first gets "8/10" (no [[N]]). */
+function responder({ body }: ChatCall): string {
+  const msgs = body.messages.map((m) => String(m.content));
+  if (body.model === JUDGE) {
+    const k = Number(/Grade the assistant's answer to turn (\d+) only/.exec(msgs[1])?.[1]);
+    const key = `${msgs[1].slice(0, 200)}:${k}`;
+    const n = tries.get(key) ?? 0;
+    tries.set(key, n + 1);
+    return k === 2 && n === 0 ? 'Fine. Rating: 8/10' : `Reasons.\nRating: [[${k}]]`;
+  }
+  return `Answer to turn ${body.messages.filter((m) => m.role === 'user').length}.`;
+}
+const tries = new Map<string, number>();
+
+describe('Evaluate on MT-Bench++ (loopback OpenAI-compatible server)', function () {
+  this.timeout(90_000);
+  let server: TestOpenAIServer;
+  let dir: string;
+
+  before(async () => {
+    ({ server, dir } = await startLoopback(responder, 'eval-tests', {}));
+  });
+  after(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await stopLoopback(server, SETTINGS);
+  });
+
+  it('scores every turn of 3 sessions, retries the unparseable verdict, writes results and shows the view', async () => {
+    const root = path.resolve(__dirname, '..', '..', '..');
+    const src = fs
+      .readFileSync(path.join(datasetsIn(root), 'mt_bench_questions.jsonl'), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .slice(0, 3)
+      .map((l) => {
+        const q = JSON.parse(l) as { turns: string[] };
+        q.turns = [...q.turns, ...Array.from({ length: 6 }, (_, i) => `And what about point ${i + 3}?`)];
+        return JSON.stringify(q);
+      });
+    const uri = writeLines(dir, 'mtbench++.jsonl', src);
+    const output = uri.fsPath.replace(/\.jsonl$/, '.results.jsonl');
+    const r = await vscode.commands.executeCommand<{
+      status: string;
+      summary?: EvalSummary;
+      html?: string;
+      output?: string;
+    }>('parrot.evaluateMtBench', { uri, model: ANSWERER, judgeModel: JUDGE, output, confirm: false });
+    assert.ok(r, 'command returned nothing');
+    assert.equal(r.status, 'ok');
+    const s = r.summary;
+    assert.ok(s);
+    assert.deepEqual(
+      s.turns.map((t) => [t.turn, t.mean, t.n, t.missing]),
+      [1, 2, 3, 4, 5, 6, 7, 8].map((k) => [k, k, 3, 0]),
+    );
+    assert.equal(s.overall, 4.5);
+    assert.equal(server.chatRequests.filter((c) => c.body.model === ANSWERER).length, 24);
+    assert.equal(server.chatRequests.filter((c) => c.body.model === JUDGE).length, 24 + 3);
+    const lines = fs.readFileSync(output, 'utf8').trimEnd().split('\n');
+    assert.equal(lines.length, 3);
+    const first = JSON.parse(lines[0]) as { turns: { attempts: { error?: string }[] }[] };
+    assert.match(first.turns[1].attempts[0].error ?? '', /no "\[\[N\]\]" verdict/);
+    // The results view: a table per turn and a chart, strict CSP, no script.
+    const html = r.html ?? '';
+    assert.match(html, /Content-Security-Policy" content="default-src 'none'; style-src 'nonce-/);
+    assert.ok(!/<script/i.test(html));
+    assert.equal((html.match(/<rect /g) ?? []).length, 8);
+    assert.match(html, /<tr><th scope="row">8<\/th><td>8\.00<\/td><td>3<\/td><td>0<\/td><\/tr>/);
+  });
+});
