@@ -5,7 +5,7 @@
 import { isAscii } from 'node:buffer';
 import type { ValidateFunction } from 'ajv/dist/2020';
 import { detectRecordFormat } from '../formats/detect';
-import { encodingProblem } from '../encoding';
+import { encodingProblem, MISPLACED_BOM } from '../encoding';
 import type { FormatId } from '../model';
 import type { RawLine } from './lines';
 import { NumberMap } from './column';
@@ -632,6 +632,8 @@ export class RecordChecker {
 
   /** Checks one line (0-based number, text without its line ending). */
   check(raw: string, line: number): LineResult {
+    if (line > 0 && raw.charCodeAt(0) === 0xfeff)
+      return this.withEncodingProblem(raw, line, 0, MISPLACED_BOM);
     return this.run(raw, line, false) as LineResult;
   }
 
