@@ -6,6 +6,7 @@ import { isAscii } from 'node:buffer';
 import type { ValidateFunction } from 'ajv/dist/2020';
 import { detectRecordFormat } from '../formats/detect';
 import { encodingProblem, MISPLACED_BOM } from '../encoding';
+import { isBlankLine } from '../stats/lines';
 import type { FormatId } from '../model';
 import type { RawLine } from './lines';
 import { NumberMap } from './column';
@@ -243,19 +244,6 @@ function isBlank(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (!(c <= 32 || c === 0xa0 || c === 0x3000 || (c >= 0x2000 && c <= 0x200b))) return false;
-  }
-  return true;
-}
-
-/**
- * A line that JSONL loaders skip or fail on as empty: nothing but JSON whitespace (space, tab, CR).
- * Other invisible characters (NUL, control characters, U+00A0, U+3000…) are not JSON: such a line
- * is a syntax error.
- */
-function isJsonBlank(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c !== 32 && c !== 9 && c !== 13) return false;
   }
   return true;
 }
@@ -645,7 +633,7 @@ export class RecordChecker {
     const text = normaliseLine(raw, line);
     const diagnostics: Diagnostic[] = [];
     const sev = this.sev;
-    if (isJsonBlank(text)) {
+    if (isBlankLine(text)) {
       const s = sev.get('json/blank-line');
       if (s !== 'off') {
         diagnostics.push(
