@@ -14,6 +14,9 @@ export interface EncodingProblem {
   wholeFile?: boolean;
 }
 
+export const MISPLACED_BOM =
+  'a byte order mark (U+FEFF) in the middle of the file: loaders read it as a character before the record; remove it';
+
 const BOMS: [number[], string][] = [
   [[0xff, 0xfe, 0x00, 0x00], 'UTF-32 LE'],
   [[0x00, 0x00, 0xfe, 0xff], 'UTF-32 BE'],
@@ -98,8 +101,7 @@ export function encodingProblem(
     return {
       column: 0,
       byte: 0,
-      message:
-        'a byte order mark (U+FEFF) in the middle of the file: loaders read it as a character before the record; remove it',
+      message: MISPLACED_BOM,
     };
   }
   const i = firstInvalidUtf8(b, start, end);

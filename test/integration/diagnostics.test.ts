@@ -123,6 +123,28 @@ describe('diagnostics', function () {
     );
   });
 
+  it('invalid UTF-8 in a text-editor dataset is an error at the first bad byte (the text only shows U+FFFD)', async () => {
+    const file = path.join(workspaceDir(), 'diag-utf8.jsonl');
+    const prefix = '{"id": "u", "conversations": [{"from": "human", "value": "caf\u00e9 ';
+    fs.writeFileSync(
+      file,
+      Buffer.concat([
+        Buffer.from(goodLine + '\n' + prefix),
+        Buffer.from([0xc3, 0x28]), // a 2-byte lead followed by '('
+        Buffer.from('"}, {"from": "gpt", "value": "ok"}]}\n'),
+      ]),
+    );
+    created.push(file);
+    const uri = vscode.Uri.file(file);
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    const ds = await waitForDiagnostics(uri, (d) => byCode(d, 'json/encoding').length > 0, 'json/encoding');
+    const [enc] = byCode(ds, 'json/encoding');
+    assert.equal(enc.range.start.line, 1);
+    assert.equal(enc.range.start.character, prefix.length, 'at the first bad byte, in UTF-16 columns');
+    assert.equal(enc.severity, vscode.DiagnosticSeverity.Error);
+    assert.match(enc.message, /invalid UTF-8: byte 0xC3/);
+  });
+
   it('validates again on save and follows the rule settings', async () => {
     const uri = writeDataset('diag-save.jsonl', [goodLine, emptyLine]);
     const doc = await vscode.workspace.openTextDocument(uri);

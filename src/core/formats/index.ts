@@ -6,7 +6,15 @@ import type { FormatId, Sample } from '../model';
 import { ADAPTERS, FormatError, type RecordLayout } from './adapters';
 import { FORMATS, FORMAT_IDS } from './catalog';
 import { detectRecordFormat } from './detect';
-import { COMPACT_STYLE, detectStyle, locateJsonError, serializeLike, type LineStyle } from './json';
+import {
+  COMPACT_STYLE,
+  detectStyle,
+  JsonTooDeepError,
+  locateJsonError,
+  MAX_JSON_DEPTH,
+  serializeLike,
+  type LineStyle,
+} from './json';
 import { isObject } from './messages';
 
 export type { RecordLayout } from './adapters';
@@ -16,7 +24,7 @@ export { FormatError } from './adapters';
 export { convertSample } from './convert';
 export { detectRecordFormat } from './detect';
 export { FORMATS, FORMAT_IDS } from './catalog';
-export { COMPACT_STYLE, detectStyle, locateJsonError, serializeLike };
+export { COMPACT_STYLE, detectStyle, JsonTooDeepError, locateJsonError, MAX_JSON_DEPTH, serializeLike };
 
 export type ParseResult =
   | { ok: true; sample: Sample; layout: RecordLayout; value: unknown }
@@ -60,9 +68,18 @@ export function parseRecord(line: string, format?: FormatId): ParseResult {
         : { message: `invalid JSON: ${e instanceof Error ? e.message : String(e)}`, column: 1 },
     };
   }
+  // The style pass also checks the nesting, before anything else walks the value (readers and
+  // writers recurse).
+  let style: LineStyle;
+  try {
+    style = detectStyle(text);
+  } catch (e) {
+    if (!(e instanceof JsonTooDeepError)) throw e;
+    return { ok: false, error: { message: e.message, column: e.column + shift }, value };
+  }
   const r = readRecord(value, format);
   if ('error' in r) return { ok: false, error: { message: r.error, column: 1 }, value };
-  return { ok: true, sample: r.sample, layout: { ...r.layout, style: detectStyle(text) }, value };
+  return { ok: true, sample: r.sample, layout: { ...r.layout, style }, value };
 }
 
 /** The record's JSON value in its layout's format. Throws FormatError when the sample does not fit the format. */

@@ -51,10 +51,18 @@ class SyntaxFault extends Error {
   constructor(
     readonly index: number,
     message: string,
+    /** Valid JSON, but nested deeper than MAX_JSON_DEPTH. */
+    readonly tooDeep = false,
   ) {
     super(message);
   }
 }
+
+/**
+ * The deepest nesting of objects and arrays a record may have. Python's json stops at its
+ * recursion limit (1000) and our writers recurse: a deeper record is reported, not read.
+ */
+export const MAX_JSON_DEPTH = 900;
 
 /**
  * A single pass over JSON text that visits every token, tracking the path of each value.
@@ -109,8 +117,17 @@ class Scanner {
     else this.commaSpace ??= space;
   }
 
+  depth = 0;
+
   /** Steps into an object or array; true when it closes at once (`close` is its closing char code). */
   private openEmpty(close: number): boolean {
+    if (++this.depth > MAX_JSON_DEPTH) {
+      throw new SyntaxFault(
+        this.i,
+        `nested deeper than ${MAX_JSON_DEPTH} levels (loaders such as Python's json fail on it)`,
+        true,
+      );
+    }
     this.i++;
     this.ws();
     if (this.text.charCodeAt(this.i) !== close) return false;
@@ -140,6 +157,11 @@ class Scanner {
   }
 
   object(): void {
+    this.members();
+    this.depth--;
+  }
+
+  private members(): void {
     if (this.openEmpty(0x7d)) return;
     for (;;) {
       if (this.text.charCodeAt(this.i) !== 0x22)
@@ -162,6 +184,11 @@ class Scanner {
   }
 
   array(): void {
+    this.elements();
+    this.depth--;
+  }
+
+  private elements(): void {
     if (this.openEmpty(0x5d)) return;
     for (let index = 0; ; index++) {
       this.path.push(index);
@@ -219,6 +246,17 @@ class Scanner {
   }
 }
 
+/** Thrown by detectStyle for valid JSON nested deeper than MAX_JSON_DEPTH. */
+export class JsonTooDeepError extends Error {
+  constructor(
+    /** 1-based column of the bracket that goes too deep. */
+    readonly column: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Where the JSON syntax error in `text` is, or undefined when `text` is valid JSON. */
 export function locateJsonError(text: string): JsonErrorLocation | undefined {
   const s = new Scanner(text);
@@ -232,7 +270,8 @@ export function locateJsonError(text: string): JsonErrorLocation | undefined {
 }
 
 /**
- * The serialisation style of one valid JSON line. Where the line gives no evidence (no separator,
+ * The serialisation style of one valid JSON line (throws JsonTooDeepError when it is nested deeper
+ * than MAX_JSON_DEPTH). Where the line gives no evidence (no separator,
  * no non-ASCII text) `fallback` decides (e.g. the style of a neighbouring line), else compact/raw.
  */
 export function detectStyle(line: string, fallback: LineStyle = COMPACT_STYLE): LineStyle {
@@ -240,6 +279,7 @@ export function detectStyle(line: string, fallback: LineStyle = COMPACT_STYLE): 
   try {
     s.document();
   } catch (e) {
+    if (e instanceof SyntaxFault && e.tooDeep) throw new JsonTooDeepError(e.index + 1, e.message);
     if (e instanceof SyntaxFault) return { ...fallback };
     throw e;
   }

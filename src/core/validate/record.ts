@@ -5,7 +5,8 @@
 import { isAscii } from 'node:buffer';
 import type { ValidateFunction } from 'ajv/dist/2020';
 import { detectRecordFormat } from '../formats/detect';
-import { encodingProblem } from '../encoding';
+import { encodingProblem, MISPLACED_BOM } from '../encoding';
+import { isBlankLine } from '../stats/lines';
 import type { FormatId } from '../model';
 import type { RawLine } from './lines';
 import { NumberMap } from './column';
@@ -243,19 +244,6 @@ function isBlank(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (!(c <= 32 || c === 0xa0 || c === 0x3000 || (c >= 0x2000 && c <= 0x200b))) return false;
-  }
-  return true;
-}
-
-/**
- * A line that JSONL loaders skip or fail on as empty: nothing but JSON whitespace (space, tab, CR).
- * Other invisible characters (NUL, control characters, U+00A0, U+3000…) are not JSON: such a line
- * is a syntax error.
- */
-function isJsonBlank(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c !== 32 && c !== 9 && c !== 13) return false;
   }
   return true;
 }
@@ -632,6 +620,8 @@ export class RecordChecker {
 
   /** Checks one line (0-based number, text without its line ending). */
   check(raw: string, line: number): LineResult {
+    if (line > 0 && raw.charCodeAt(0) === 0xfeff)
+      return this.withEncodingProblem(raw, line, 0, MISPLACED_BOM);
     return this.run(raw, line, false) as LineResult;
   }
 
@@ -643,7 +633,7 @@ export class RecordChecker {
     const text = normaliseLine(raw, line);
     const diagnostics: Diagnostic[] = [];
     const sev = this.sev;
-    if (isJsonBlank(text)) {
+    if (isBlankLine(text)) {
       const s = sev.get('json/blank-line');
       if (s !== 'off') {
         diagnostics.push(

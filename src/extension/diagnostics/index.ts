@@ -1,5 +1,7 @@
+import { closeSync, openSync, readSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { foreignBom } from '../../core/encoding';
 import { matchesGlob } from '../../core/glob';
 import {
   DEFAULT_MAX_DIAGNOSTICS,
@@ -79,6 +81,21 @@ function summaryEntry(hidden: number, max: number): vscode.Diagnostic {
   d.source = 'parrot';
   d.code = 'summary/truncated';
   return d;
+}
+
+/** Whether the file starts with a UTF-16/32 byte order mark. */
+function startsForeign(file: string): boolean {
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      const head = Buffer.alloc(4);
+      return foreignBom(head, 0, readSync(fd, head, 0, 4, 0)) !== undefined;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
 }
 
 /** Diagnostics of the dataset files: text editor saves, the dialogue editor, large files on disk. */
@@ -167,8 +184,19 @@ class DatasetDiagnostics implements vscode.Disposable, DiagnosticsApi {
   private onTextDocument(doc: vscode.TextDocument): void {
     if (!isDatasetUri(doc.uri)) return;
     if (!this.enabled()) return this.clear(doc.uri);
+    const text = doc.getText();
+    // VS Code's text has replaced bad bytes by U+FFFD (or decoded a UTF-16 file): the file's own
+    // bytes tell whether it is UTF-8, so a clean document is validated from the file.
+    if (
+      !doc.isDirty &&
+      doc.uri.scheme === 'file' &&
+      (text.includes('\uFFFD') || startsForeign(doc.uri.fsPath))
+    ) {
+      this.schedule(doc.uri);
+      return;
+    }
     try {
-      const diagnostics = validateText(doc.getText(), this.optionsFor(doc.uri));
+      const diagnostics = validateText(text, this.optionsFor(doc.uri));
       this.publish(doc.uri, diagnostics, diagnostics.length);
     } catch (e) {
       this.reportFailure(doc.uri, e);

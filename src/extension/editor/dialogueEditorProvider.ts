@@ -23,7 +23,7 @@ import { actionCommand } from './actions';
 import { SaveGuard } from './autoSave';
 import { DialogueDocument, type DocumentChange } from './dialogueDocument';
 import { webviewHtml } from './html';
-import { editedLine, errorText, IntentError, newRecordLine, summarize, toRecordView } from './records';
+import { editedLine, errorText, IntentError, newRecordLine, summarizeStored, toRecordView } from './records';
 import { runQuery } from './search';
 import { webviewStrings } from './strings';
 
@@ -278,7 +278,7 @@ export class EditorSession extends Disposable {
           while (j + 1 < lines.length && (lines[j + 1] ?? 0) - (lines[j] ?? 0) === 1) j++;
           const start = lines[i] ?? 0;
           const texts = await store.readLines(start, j - i + 1);
-          texts.forEach((t, k) => rows.push(summarize(start + k, t)));
+          for (const [k, t] of texts.entries()) rows.push(await summarizeStored(store, start + k, t));
           i = j + 1;
         }
         this.post({ type: 'rows', rows });

@@ -2,8 +2,10 @@
  * Record-level work of the dialogue editor that needs no `vscode`: summaries for the list, views
  * for the dialogue pane, and the edit intents applied to the canonical model.
  */
+import { encodingProblem, MISPLACED_BOM } from '../../core/encoding';
 import { newLayout, parseRecord, readRecord, recordToLine, type ParseResult } from '../../core/formats';
 import { contentText, type FormatId, type Part, type Role, type Sample, type Turn } from '../../core/model';
+import type { DatasetStore } from '../../core/store';
 import type { EditIntent, RecordView, RowSummary, Section, TurnView } from '../../protocol';
 
 const TITLE_LENGTH = 160;
@@ -95,6 +97,33 @@ export function summarize(line: number, text: string, parsed: ParseResult = quic
   row.format = formatOf(parsed);
   if (sample.id !== undefined) row.id = String(sample.id);
   return row;
+}
+
+/**
+ * The summary of line `line` of `store` (its text `text`): a line whose bytes are not UTF-8, or
+ * that starts with a BOM after the first line, is not a valid record whatever its decoded text
+ * reads as (loaders refuse it); the error gives the column of the first bad byte. Only lines the
+ * store flags as invalid UTF-8 are read again as bytes.
+ */
+export async function summarizeStored(
+  store: Pick<DatasetStore, 'lineInfo' | 'readLineBytes'>,
+  line: number,
+  text: string,
+): Promise<RowSummary> {
+  let problem: { column: number; message: string } | undefined;
+  if (line > 0 && text.charCodeAt(0) === 0xfeff) problem = { column: 0, message: MISPLACED_BOM };
+  else if (store.lineInfo(line).invalidUtf8) {
+    const bytes = await store.readLineBytes(line);
+    problem = encodingProblem(bytes, 0, bytes.length, line === 0);
+  }
+  if (!problem) return summarize(line, text);
+  return {
+    line,
+    ok: false,
+    title: oneLine(text),
+    turns: 0,
+    error: errorText({ message: problem.message, column: problem.column + 1 }),
+  };
 }
 
 function pretty(v: unknown): string {
