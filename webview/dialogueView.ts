@@ -11,6 +11,7 @@
 import type { ActionKind, RecordView } from '../src/protocol';
 import type { DetailContext, DetailOptions, Editing, TextMode } from './detailContext';
 import { el } from './dom';
+import { markMatches } from './highlight';
 import { GenerationActions, type ActionStateMessage, type ReviewMessage } from './generationActions';
 import { renderJson, renderMalformed } from './jsonView';
 import { renderHead } from './recordHead';
@@ -30,6 +31,8 @@ export class DetailView implements DetailContext {
   showDiff = true;
   mode: TextMode = 'rendered';
   afterRender: string | undefined;
+  /** The search's matches are marked in the turns' text. */
+  private highlight: RegExp | undefined;
   private readonly gen: GenerationActions;
   private readonly turns: TurnRenderer;
 
@@ -138,7 +141,15 @@ export class DetailView implements DetailContext {
     if (this.record && !this.editing) this.show(this.record);
   }
 
+  /**
+   * Builds the pane from the shown record. Any text being edited is dropped with the DOM it lived
+   * in (the toggles call this directly): leaving the flag set would hide every later version of the
+   * record, so a version that waited for the edit is shown now.
+   */
   render(): void {
+    this.editing = undefined;
+    if (this.pending) this.record = this.pending;
+    this.pending = undefined;
     const r = this.record;
     if (!r) return;
     this.head.replaceChildren();
@@ -146,7 +157,18 @@ export class DetailView implements DetailContext {
     renderHead(this, this.gen, this.head, r);
     if (!r.ok) renderMalformed(this, r);
     else if (this.jsonMode) renderJson(this, r);
-    else this.turns.renderDialogue(r);
+    else {
+      this.turns.renderDialogue(r);
+      if (this.highlight)
+        for (const body of this.body.querySelectorAll('.turn-body')) markMatches(body, this.highlight);
+    }
+  }
+
+  /** Marks the matches of `re` (the search) in the shown record; undefined removes the marks. */
+  setHighlight(re: RegExp | undefined): void {
+    if (String(re) === String(this.highlight)) return;
+    this.highlight = re;
+    this.refresh();
   }
 
   /** Called by the app after `show` for the same line. */

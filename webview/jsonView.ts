@@ -5,17 +5,24 @@ import type { DetailContext } from './detailContext';
 import { el } from './dom';
 import { t } from './strings';
 
-/** Line and column (1-based) of a JSON.parse error in `text`, when the engine reports a position. */
+/**
+ * A JSON.parse error with its line and column (1-based), said once: the engine's own position
+ * ("at position 12 (line 1 column 13)") is replaced by ours.
+ */
 export function jsonErrorAt(text: string, message: string): string {
   const lc = /line (\d+) column (\d+)/.exec(message);
-  if (lc) return t('jsonErrorAt', message, lc[1] ?? '', lc[2] ?? '');
   const pos = /position (\d+)/.exec(message);
+  const bare = message
+    .replace(/\s*(?:in JSON\s*)?at position \d+/, '')
+    .replace(/\s*\(line \d+ column \d+\)/, '')
+    .trim();
+  if (lc) return t('jsonErrorAt', bare, lc[1] ?? '', lc[2] ?? '');
   if (pos) {
     const p = Number(pos[1]);
     const before = text.slice(0, p).split('\n');
     return t(
       'jsonErrorAt',
-      message,
+      bare,
       String(before.length),
       String((before[before.length - 1] ?? '').length + 1),
     );
