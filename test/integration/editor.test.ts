@@ -257,6 +257,33 @@ describe('dialogue editor', function () {
     );
   });
 
+  it('gives duplicated and added dialogues fresh ids, changing nothing else', async () => {
+    const uri = copyOf('fastchat_dummy_conversation.jsonl');
+    await openEditor(uri);
+    const idAt = async (line: number): Promise<string | undefined> => {
+      const opened = recordFor(uri, line);
+      await send(uri, { type: 'openRecord', line });
+      const r = (await opened).record;
+      return r.ok ? r.id : undefined;
+    };
+    const original = await idAt(0);
+    assert.equal(original, 'identity_0');
+    await send(uri, { type: 'duplicateDialogue', line: 0 });
+    const copy = await idAt(1);
+    assert.ok(copy && copy !== original && copy.startsWith('identity_0-'), `duplicate id ${copy}`);
+    const first = recordFor(uri, 0);
+    await send(uri, { type: 'openRecord', line: 0 });
+    const second = recordFor(uri, 1);
+    await send(uri, { type: 'openRecord', line: 1 });
+    const [a, b] = [(await first).record, (await second).record];
+    assert.ok(a.ok && b.ok);
+    assert.equal(b.raw.replace(copy, 'identity_0'), a.raw, 'only the id differs');
+    await send(uri, { type: 'addDialogue', after: 1 });
+    const added = await idAt(2);
+    assert.ok(added && added !== original && added !== copy, `new dialogue id ${added}`);
+    await onEditor('workbench.action.revertAndCloseActiveEditor');
+  });
+
   it('refuses invalid messages from the webview', async () => {
     const uri = copyOf('mt_bench_questions.jsonl');
     await openEditor(uri);
