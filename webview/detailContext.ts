@@ -41,8 +41,11 @@ export interface DetailContext {
   editing: Editing | undefined;
   pending: RecordView | undefined;
   jsonMode: boolean;
-  /** Turn to focus once the record comes back after a move. */
-  afterRender: string | undefined;
+  /**
+   * Turn to focus once record `line` comes back after an edit (a move, an added turn or dialogue);
+   * `edit` opens its text box (new turns and dialogues: the new text is typed at once).
+   */
+  afterRender: { line: number; key: string; edit?: boolean } | undefined;
   /** Renders the shown record again from scratch. */
   render(): void;
   show(record: RecordView, focusKey?: string): void;

@@ -30,7 +30,7 @@ export class DetailView implements DetailContext {
   jsonMode = false;
   showDiff = true;
   mode: TextMode = 'rendered';
-  afterRender: string | undefined;
+  afterRender: DetailContext['afterRender'];
   /** The search's matches are marked in the turns' text. */
   private highlight: RegExp | undefined;
   private readonly gen: GenerationActions;
@@ -173,8 +173,10 @@ export class DetailView implements DetailContext {
 
   /** Called by the app after `show` for the same line. */
   restoreAfterEdit(): void {
-    if (this.afterRender) this.focusKey(this.afterRender);
+    const after = this.afterRender;
+    if (!after || after.line !== this.record?.line) return;
     this.afterRender = undefined;
+    if (this.focusKey(after.key) && after.edit) this.turns.startEdit(after.key);
   }
 
   // ---- keyboard ----------------------------------------------------------------------------

@@ -52,7 +52,16 @@ export function renderHead(
   }
   const send = (intent: EditIntent): void => ctx.opts.send(intent);
   actions.append(
-    textButton(t('addDialogue'), () => send({ type: 'addDialogue', after: r.line }), 'add'),
+    textButton(
+      t('addDialogue'),
+      () => {
+        send({ type: 'addDialogue', after: r.line });
+        // The new dialogue comes back as the next record: its first turn opens for typing.
+        const key = r.ok && r.kind === 'preference' ? 'prompt:0' : 'turns:0';
+        ctx.afterRender = { line: r.line + 1, key, edit: true };
+      },
+      'add',
+    ),
     textButton(t('duplicateDialogue'), () => send({ type: 'duplicateDialogue', line: r.line }), 'copy'),
     textButton(t('deleteDialogue'), () => send({ type: 'deleteDialogue', line: r.line }), 'trash'),
   );

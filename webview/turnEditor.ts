@@ -49,6 +49,9 @@ export function editText(
   });
   area.addEventListener('input', () => autosize(area));
   area.focus();
+  // A long text opens at its start (focus would put the caret, and the scroll, at its end).
+  area.setSelectionRange(0, 0);
   autosize(area);
+  area.scrollTop = 0;
   ctx.opts.onStateChange();
 }

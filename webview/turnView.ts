@@ -11,6 +11,9 @@ import { editText } from './turnEditor';
 import { fillDiff, fillText } from './turnText';
 
 export class TurnRenderer {
+  /** The edit action of each turn block shown, by key. */
+  private readonly edits = new Map<string, () => void>();
+
   constructor(
     private readonly ctx: DetailContext,
     private readonly gen: GenerationActions,
@@ -18,6 +21,7 @@ export class TurnRenderer {
 
   /** A record's text: system prompt, tools, then its turns (or its preference pair). */
   renderDialogue(r: RecordOk): void {
+    this.edits.clear();
     const body = this.ctx.body;
     // Formats that keep the system prompt as a turn show it as that turn.
     const systemTurn = [...r.turns, ...r.prompt].some((x) => x.role === 'system');
@@ -81,6 +85,7 @@ export class TurnRenderer {
           after: turns.length - 1,
           role: nextRole(last?.role),
         });
+        this.ctx.afterRender = { line: r.line, key: `${section}:${turns.length}`, edit: true };
       },
       'add',
     );
@@ -140,11 +145,14 @@ export class TurnRenderer {
     const actions = el('div', 'turn-actions');
     const edit = (): void =>
       editText(ctx, block, turn.text, (text) => ({ type: 'editTurn', line: r.line, section, turn: i, text }));
+    this.edits.set(`${section}:${i}`, edit);
+    const addAfter = (): void => {
+      send({ type: 'addTurn', line: r.line, section, after: i, role: nextRole(turn.role) });
+      ctx.afterRender = { line: r.line, key: `${section}:${i + 1}`, edit: true };
+    };
     actions.append(
       iconButton('edit', t('edit'), edit),
-      iconButton('add', t('addTurnAfter'), () =>
-        send({ type: 'addTurn', line: r.line, section, after: i, role: nextRole(turn.role) }),
-      ),
+      iconButton('add', t('addTurnAfter'), addAfter),
       iconButton('copy', t('duplicateTurn'), () =>
         send({ type: 'duplicateTurn', line: r.line, section, turn: i }),
       ),
@@ -175,14 +183,13 @@ export class TurnRenderer {
       const move = (delta: -1 | 1): void => {
         if (i + delta < 0 || i + delta >= turns.length) return;
         send({ type: 'moveTurn', line: r.line, section, turn: i, delta });
-        ctx.afterRender = `${section}:${i + delta}`;
+        ctx.afterRender = { line: r.line, key: `${section}:${i + delta}` };
       };
       if (e.key === 'Enter') edit();
       else if (e.altKey && e.key === 'ArrowUp') move(-1);
       else if (e.altKey && e.key === 'ArrowDown') move(1);
       else if (e.key === 'Delete') send({ type: 'deleteTurn', line: r.line, section, turn: i });
-      else if (e.key === 'a')
-        send({ type: 'addTurn', line: r.line, section, after: i, role: nextRole(turn.role) });
+      else if (e.key === 'a') addAfter();
       else if (e.key === 'd') send({ type: 'duplicateTurn', line: r.line, section, turn: i });
       else if (e.key === 'r') select.focus();
       else return;
@@ -190,6 +197,11 @@ export class TurnRenderer {
       e.stopPropagation();
     });
     return block;
+  }
+
+  /** Opens the text box of the turn `key` of the shown record, if it is there. */
+  startEdit(key: string): void {
+    this.edits.get(key)?.();
   }
 }
 

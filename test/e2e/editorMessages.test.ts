@@ -9,6 +9,10 @@ import { findWebviewFrame, openFile, runCommand, startWorkbench } from './suppor
 
 const FILE = 'editor-messages.jsonl';
 
+/** A turn far taller than its edit box. */
+const LONG =
+  'Up to 5.5 m.\n\n' + Array.from({ length: 300 }, (_, i) => `Line ${i + 1} of a long answer.`).join('\n\n');
+
 function dataset(): string {
   const rows = [
     {
@@ -22,7 +26,7 @@ function dataset(): string {
       id: 'm2',
       messages: [
         { role: 'user', content: 'How tall is a giraffe?' },
-        { role: 'assistant', content: 'Up to 5.5 m.' },
+        { role: 'assistant', content: LONG },
       ],
     },
     {
@@ -148,5 +152,55 @@ describe('dialogue editor: pane and messages (UI)', () => {
     assert.ok(!/position \d+/.test(status), status);
     await frame.page().keyboard.press('Escape');
     await frame.locator('textarea.editor-json').waitFor({ state: 'detached', timeout: 10_000 });
+  });
+
+  it("opens a long turn's edit box at its start", async () => {
+    const page = frame.page();
+    await goTo('2');
+    await frame.locator('.detail-title', { hasText: 'Record 2' }).waitFor({ timeout: 15_000 });
+    await frame.locator('.turn[data-key="turns:1"]').focus();
+    await page.keyboard.press('Enter');
+    const area = frame.locator('textarea.editor');
+    await area.waitFor({ timeout: 10_000 });
+    const at = await area.evaluate((e) => {
+      const a = e as unknown as {
+        scrollTop: number;
+        scrollHeight: number;
+        clientHeight: number;
+        selectionStart: number;
+      };
+      return { top: a.scrollTop, tall: a.scrollHeight > a.clientHeight, caret: a.selectionStart };
+    });
+    assert.ok(at.tall, 'the text is taller than its box');
+    assert.deepEqual({ top: at.top, caret: at.caret }, { top: 0, caret: 0 });
+    await page.keyboard.press('Escape');
+    await area.waitFor({ state: 'detached', timeout: 10_000 });
+  });
+
+  it('Add turn and Add dialogue open the new text for typing', async () => {
+    const page = frame.page();
+    await frame.getByRole('button', { name: 'Add turn', exact: true }).click();
+    const area = frame.locator('.turn[data-key="turns:2"] textarea.editor');
+    await area.waitFor({ timeout: 15_000 });
+    assert.equal(
+      await area.evaluate((e) => e.ownerDocument.activeElement === e),
+      true,
+      'the new turn has focus',
+    );
+    await page.keyboard.type('A typed follow-up');
+    await page.keyboard.press('Control+Enter');
+    await frame.locator('.turn-body', { hasText: 'A typed follow-up' }).waitFor({ timeout: 15_000 });
+    await frame.getByRole('button', { name: 'Add dialogue', exact: true }).click();
+    await frame.locator('.detail-title', { hasText: 'Record 3' }).waitFor({ timeout: 15_000 });
+    const first = frame.locator('.turn[data-key="turns:0"] textarea.editor');
+    await first.waitFor({ timeout: 15_000 });
+    assert.equal(
+      await first.evaluate((e) => e.ownerDocument.activeElement === e),
+      true,
+      'the new dialogue has focus',
+    );
+    await page.keyboard.press('Escape');
+    await runCommand('File: Revert File');
+    await frame.locator('.status-text', { hasText: '3 records' }).waitFor({ timeout: 15_000 });
   });
 });
