@@ -183,7 +183,10 @@ describe('dialogue editor: pane and messages (UI)', () => {
     const area = frame.locator('.turn[data-key="turns:2"] textarea.editor');
     await area.waitFor({ timeout: 15_000 });
     assert.equal(
-      await area.evaluate((e) => e.ownerDocument.activeElement === e),
+      await area.evaluate(
+        (e) =>
+          (e as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement === e,
+      ),
       true,
       'the new turn has focus',
     );
@@ -195,7 +198,10 @@ describe('dialogue editor: pane and messages (UI)', () => {
     const first = frame.locator('.turn[data-key="turns:0"] textarea.editor');
     await first.waitFor({ timeout: 15_000 });
     assert.equal(
-      await first.evaluate((e) => e.ownerDocument.activeElement === e),
+      await first.evaluate(
+        (e) =>
+          (e as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement === e,
+      ),
       true,
       'the new dialogue has focus',
     );
