@@ -284,6 +284,28 @@ describe('dialogue editor', function () {
     await onEditor('workbench.action.revertAndCloseActiveEditor');
   });
 
+  it('Open in Dialogue Editor and Reopen as Text replace the tab of the file, not add one', async () => {
+    const uri = copyOf('fastchat_dummy_conversation.jsonl');
+    const tabs = (): { text: number; dialogue: number } => {
+      const all = vscode.window.tabGroups.all
+        .flatMap((g) => g.tabs)
+        .filter((t) => (t.input as { uri?: vscode.Uri }).uri?.toString() === uri.toString());
+      return {
+        text: all.filter((t) => t.input instanceof vscode.TabInputText).length,
+        dialogue: all.filter((t) => t.input instanceof vscode.TabInputCustom).length,
+      };
+    };
+    await vscode.window.showTextDocument(uri);
+    assert.deepEqual(tabs(), { text: 1, dialogue: 0 });
+    const first = recordFor(uri, 0);
+    await vscode.commands.executeCommand('parrot.openInDialogueEditor', uri);
+    await first;
+    assert.deepEqual(tabs(), { text: 0, dialogue: 1 });
+    await vscode.commands.executeCommand('parrot.openAsText', uri);
+    assert.deepEqual(tabs(), { text: 1, dialogue: 0 });
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
   it('refuses invalid messages from the webview', async () => {
     const uri = copyOf('mt_bench_questions.jsonl');
     await openEditor(uri);
