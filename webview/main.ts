@@ -11,6 +11,7 @@ import type { FormatId, Role } from '../src/core/model';
 import { MAX_ROWS_PER_REQUEST, type HostMessage, type Query, type RowSummary } from '../src/protocol';
 import { DetailView } from './dialogueView';
 import { el } from './dom';
+import { markMatches, matcherFor } from './highlight';
 import css from './styles.css';
 import { setStrings, t } from './strings';
 import { VirtualList } from './virtualList';
@@ -185,8 +186,10 @@ class App {
     this.goTo.addEventListener('keydown', (e) => {
       e.stopPropagation();
       if (e.key !== 'Enter') return;
-      const n = parseInt(this.goTo.value, 10);
-      if (Number.isFinite(n) && n >= 1) this.jumpTo(n - 1);
+      const value = this.goTo.value.trim();
+      const n = /^\d+$/.test(value) ? Number(value) : NaN;
+      if (Number.isSafeInteger(n) && n >= 1) this.jumpTo(n - 1);
+      else this.showError(t('goToInvalid', this.lineCount.toLocaleString()));
     });
     this.plain.addEventListener('change', () => {
       this.detail.setMode(this.plain.checked ? 'plain' : 'rendered');
@@ -308,6 +311,8 @@ class App {
     const snippet = this.snippets.get(line);
     title.textContent = snippet ?? (data.ok ? data.title || t('emptyTurn') : (data.error ?? ''));
     title.classList.toggle('error', !data.ok);
+    const re = snippet !== undefined ? matcherFor(this.query) : undefined;
+    if (re) markMatches(title, re, 20);
     row.setAttribute(
       'aria-label',
       `${t('recordN', String(line + 1))}${data.id ? ', ' + data.id : ''}, ${data.ok ? t('nTurns', String(data.turns)) : t('badgeInvalid')}: ${title.textContent}`,
@@ -348,6 +353,7 @@ class App {
       this.showError(t('noSuchRecord', String(line + 1), this.lineCount.toLocaleString()));
       return;
     }
+    this.hideError();
     if (this.matches && this.posOf(line) < 0) this.clearQuery();
     this.list.select(this.posOf(line));
     this.list.element.focus();
@@ -376,6 +382,7 @@ class App {
   private clearQuery(): void {
     if (this.querying) post({ type: 'cancelQuery', id: this.queryId });
     this.query = undefined;
+    this.detail.setHighlight(undefined);
     this.matches = undefined;
     this.snippets.clear();
     this.querying = false;
@@ -392,9 +399,12 @@ class App {
 
   private runQuery(): void {
     const q = this.readQuery();
+    // A message about the previous search (an invalid regular expression) no longer holds.
+    this.hideError();
     if (this.querying) post({ type: 'cancelQuery', id: this.queryId });
     this.queryId++;
     this.query = q;
+    this.detail.setHighlight(matcherFor(q));
     this.snippets.clear();
     this.querying = false;
     if (!q) {
@@ -480,6 +490,11 @@ class App {
         this.queryScanned = m.scanned;
         if (m.error) this.showError(m.error);
         if (this.matches && this.list.selectedPos < 0 && this.matches.length) this.list.select(0);
+        // Nothing matched: say so, and do not leave a record that does not match in the pane.
+        if (this.matches?.length === 0 && !m.cancelled) {
+          this.selectedLine = -1;
+          this.detail.showEmpty(m.error ?? t('noMatches'));
+        }
         this.updateStatus(m.cancelled);
         return;
       case 'reveal':
@@ -529,12 +544,18 @@ class App {
       const n = this.matches.length.toLocaleString();
       if (this.querying)
         parts.push(t('searching', this.queryScanned.toLocaleString(), this.queryTotal.toLocaleString(), n));
-      else parts.push(cancelled ? t('searchCancelled', n) : t('matches', n));
+      else if (cancelled) parts.push(t('searchCancelled', n));
+      else parts.push(this.matches.length === 1 ? t('oneMatch') : t('matches', n));
     }
     if (this.dirty) parts.push(t('unsaved'));
     this.statusText.textContent = parts.join(' · ');
     this.cancelButton.hidden = !this.querying;
     document.title = this.fileName;
+  }
+
+  private hideError(): void {
+    clearTimeout(this.errorTimer);
+    this.errorBox.hidden = true;
   }
 
   private showError(message: string): void {

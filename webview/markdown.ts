@@ -92,6 +92,29 @@ export function inline(text: string, parent: Node, links = true): void {
       i += marker.length;
       continue;
     }
+    if (c === '!' && text[i + 1] === '[' && links) {
+      // An image is never fetched: it shows as its alt text, linked to its address when that is http(s).
+      const close = text.indexOf('](', i + 2);
+      const end = close > 0 ? text.indexOf(')', close + 2) : -1;
+      if (close > 0 && end > 0 && !text.slice(i + 2, close).includes('\n')) {
+        flush();
+        const alt = text.slice(i + 2, close) || 'image';
+        const span = el('span');
+        span.className = 'md-image';
+        span.appendChild(
+          link(
+            `[image: ${alt}]`,
+            text
+              .slice(close + 2, end)
+              .trim()
+              .split(/\s+/)[0] ?? '',
+          ),
+        );
+        parent.appendChild(span);
+        i = end + 1;
+        continue;
+      }
+    }
     if (c === '[' && links) {
       const close = text.indexOf('](', i + 1);
       const end = close > 0 ? text.indexOf(')', close + 2) : -1;
@@ -121,6 +144,32 @@ export function inline(text: string, parent: Node, links = true): void {
 const FENCE = /^ {0,3}(`{3,}|~{3,})\s*([\w+#.-]*)/;
 const HEADING = /^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$/;
 const RULE = /^ {0,3}([-*_])(\s*\1){2,}\s*$/;
+/** The second line of a GitHub table: `| --- | :-: |` (the outer pipes are optional). */
+const TABLE_DELIMITER = /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
+
+/** Cells of a table row: split at `|` not escaped and not inside backticks. */
+function cells(row: string): string[] {
+  const out: string[] = [];
+  let cell = '';
+  let code = false;
+  const s = row.trim().replace(/^\|/, '');
+  for (let k = 0; k < s.length; k++) {
+    const c = s[k] ?? '';
+    if (c === '\\' && s[k + 1] === '|') {
+      cell += '|';
+      k++;
+    } else if (c === '`') {
+      code = !code;
+      cell += c;
+    } else if (c === '|' && !code) {
+      out.push(cell.trim());
+      cell = '';
+    } else cell += c;
+  }
+  if (cell.trim() !== '' || !s.endsWith('|')) out.push(cell.trim());
+  return out;
+}
+
 const BULLET = /^(\s*)([-*+]|\d{1,9}[.)])\s+(.*)$/;
 const QUOTE = /^ {0,3}>\s?(.*)$/;
 
@@ -198,6 +247,37 @@ export function renderMarkdown(text: string, depth = 0): DocumentFragment {
       out.appendChild(bq);
       continue;
     }
+    if (
+      line.includes('|') &&
+      (lines[i + 1] ?? '').includes('|') &&
+      TABLE_DELIMITER.test(lines[i + 1] ?? '')
+    ) {
+      endPara();
+      const aligns = cells(lines[i + 1] ?? '').map((c) =>
+        c.endsWith(':') ? (c.startsWith(':') ? 'center' : 'right') : c.startsWith(':') ? 'left' : '',
+      );
+      const table = el('table');
+      const head = el('thead');
+      const row = (text: string, tag: 'th' | 'td'): HTMLTableRowElement => {
+        const tr = el('tr');
+        aligns.forEach((align, k) => {
+          const cell = el(tag);
+          if (align) cell.setAttribute('align', align);
+          inline(cells(text)[k] ?? '', cell);
+          tr.appendChild(cell);
+        });
+        return tr;
+      };
+      head.appendChild(row(line, 'th'));
+      table.appendChild(head);
+      const body = el('tbody');
+      i += 2;
+      while (i < lines.length && (lines[i] ?? '').includes('|') && (lines[i] ?? '').trim() !== '')
+        body.appendChild(row(lines[i++] ?? '', 'td'));
+      if (body.childElementCount) table.appendChild(body);
+      out.appendChild(table);
+      continue;
+    }
     const bullet = BULLET.exec(line);
     if (bullet) {
       endPara();
@@ -221,6 +301,18 @@ export function renderMarkdown(text: string, depth = 0): DocumentFragment {
           i++;
         }
         const li = el('li');
+        // GitHub task list items: a checkbox that shows the state (read-only).
+        const task = /^\[([ xX])\]\s+/.exec(item[0] ?? '');
+        if (task) {
+          item[0] = (item[0] ?? '').slice(task[0].length);
+          const box = el('input');
+          box.type = 'checkbox';
+          box.disabled = true;
+          box.checked = task[1] !== ' ';
+          box.className = 'task';
+          li.className = 'task-item';
+          li.appendChild(box);
+        }
         if (item.length === 1 || depth >= 8) inline(item.join(' '), li);
         else li.appendChild(renderMarkdown(item.join('\n'), depth + 1));
         list.appendChild(li);

@@ -27,7 +27,8 @@ function payloadFile(): string {
         {
           role: 'user',
           content:
-            '## Markdown check\n\n- a **bold** item\n- `inline code`\n\n```js\nconsole.log(1)\n```\n\nSee https://example.com/docs.',
+            '## Markdown check\n\n- a **bold** item\n- `inline code`\n\n```js\nconsole.log(1)\n```\n\nSee https://example.com/docs.\n\n' +
+            '| name | size |\n| :--- | ---: |\n| `a\\|b` | 2 |\n\n- [x] done task\n- [ ] open task\n\n![a parrot](https://example.com/parrot.png)',
         },
         { role: 'assistant', content: PAYLOADS[1] ?? '' },
       ],
@@ -135,6 +136,22 @@ describe('dialogue editor (UI)', () => {
     assert.equal(await frame.locator('.detail-body li strong', { hasText: 'bold' }).count(), 1);
     assert.equal(await frame.locator('.detail-body pre code', { hasText: 'console.log(1)' }).count(), 1);
     assert.equal(await frame.locator('.detail-body a[href="https://example.com/docs"]').count(), 1);
+    // GitHub tables, task lists, and images shown as a link with their alt text (never fetched).
+    assert.deepEqual(await frame.locator('.detail-body table th').allInnerTexts(), ['name', 'size']);
+    assert.deepEqual(await frame.locator('.detail-body table td').allInnerTexts(), ['a|b', '2']);
+    assert.equal(await frame.locator('.detail-body table td').nth(1).getAttribute('align'), 'right');
+    assert.equal(
+      await frame.locator('.detail-body li.task-item input[type=checkbox][disabled]:checked').count(),
+      1,
+    );
+    assert.equal(
+      await frame.locator('.detail-body li.task-item input[type=checkbox]:not(:checked)').count(),
+      1,
+    );
+    assert.equal(
+      await frame.locator('.detail-body .md-image a[href="https://example.com/parrot.png"]').innerText(),
+      '[image: a parrot]',
+    );
     // The payload is shown as text.
     const assistant = await frame.locator('.turn.role-assistant .turn-body').first().innerText();
     assert.ok(assistant.includes('<img src=x onerror='), assistant);

@@ -260,6 +260,55 @@ describe('dialogue editor', function () {
     );
   });
 
+  it('gives duplicated and added dialogues fresh ids, changing nothing else', async () => {
+    const uri = copyOf('fastchat_dummy_conversation.jsonl');
+    await openEditor(uri);
+    const idAt = async (line: number): Promise<string | undefined> => {
+      const opened = recordFor(uri, line);
+      await send(uri, { type: 'openRecord', line });
+      const r = (await opened).record;
+      return r.ok ? r.id : undefined;
+    };
+    const original = await idAt(0);
+    assert.equal(original, 'identity_0');
+    await send(uri, { type: 'duplicateDialogue', line: 0 });
+    const copy = await idAt(1);
+    assert.ok(copy && copy !== original && copy.startsWith('identity_0-'), `duplicate id ${copy}`);
+    const first = recordFor(uri, 0);
+    await send(uri, { type: 'openRecord', line: 0 });
+    const second = recordFor(uri, 1);
+    await send(uri, { type: 'openRecord', line: 1 });
+    const [a, b] = [(await first).record, (await second).record];
+    assert.ok(a.ok && b.ok);
+    assert.equal(b.raw.replace(copy, 'identity_0'), a.raw, 'only the id differs');
+    await send(uri, { type: 'addDialogue', after: 1 });
+    const added = await idAt(2);
+    assert.ok(added && added !== original && added !== copy, `new dialogue id ${added}`);
+    await onEditor('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  it('Open in Dialogue Editor and Reopen as Text replace the tab of the file, not add one', async () => {
+    const uri = copyOf('fastchat_dummy_conversation.jsonl');
+    const tabs = (): { text: number; dialogue: number } => {
+      const all = vscode.window.tabGroups.all
+        .flatMap((g) => g.tabs)
+        .filter((t) => (t.input as { uri?: vscode.Uri }).uri?.toString() === uri.toString());
+      return {
+        text: all.filter((t) => t.input instanceof vscode.TabInputText).length,
+        dialogue: all.filter((t) => t.input instanceof vscode.TabInputCustom).length,
+      };
+    };
+    await vscode.window.showTextDocument(uri);
+    assert.deepEqual(tabs(), { text: 1, dialogue: 0 });
+    const first = recordFor(uri, 0);
+    await vscode.commands.executeCommand('parrot.openInDialogueEditor', uri);
+    await first;
+    assert.deepEqual(tabs(), { text: 0, dialogue: 1 });
+    await vscode.commands.executeCommand('parrot.openAsText', uri);
+    assert.deepEqual(tabs(), { text: 1, dialogue: 0 });
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
   it('refuses invalid messages from the webview', async () => {
     const uri = copyOf('mt_bench_questions.jsonl');
     await openEditor(uri);

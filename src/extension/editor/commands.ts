@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { detectRecordFormat } from '../../core/formats/detect';
 import { VIEW_TYPE } from './dialogueEditorProvider';
@@ -84,6 +85,14 @@ async function syncEditorAssociation(): Promise<void> {
   }
 }
 
+/** The open tabs of `uri` that satisfy `test`. */
+function tabsOf(uri: vscode.Uri, test: (tab: vscode.Tab) => boolean): vscode.Tab[] {
+  const key = uri.toString();
+  return vscode.window.tabGroups.all
+    .flatMap((g) => g.tabs)
+    .filter((t) => test(t) && (t.input as { uri?: vscode.Uri }).uri?.toString() === key);
+}
+
 export function registerEditorCommands(context: vscode.ExtensionContext): void {
   const lenses = new DatasetCodeLensProvider();
   context.subscriptions.push(
@@ -95,11 +104,48 @@ export function registerEditorCommands(context: vscode.ExtensionContext): void {
         void vscode.window.showInformationMessage(vscode.l10n.t('Open a .jsonl file first.'));
         return;
       }
-      await vscode.commands.executeCommand('vscode.openWith', uri, VIEW_TYPE);
+      // The dialogue editor takes the place of a clean text tab of the file (one tab per file).
+      const text = tabsOf(uri, (t) => t.input instanceof vscode.TabInputText);
+      await vscode.commands.executeCommand('vscode.openWith', uri, VIEW_TYPE, text[0]?.group.viewColumn);
+      await vscode.window.tabGroups.close(text.filter((t) => !t.isDirty));
     }),
     vscode.commands.registerCommand('parrot.openAsText', async (arg: unknown) => {
       const uri = targetUri(arg);
-      if (uri) await vscode.commands.executeCommand('vscode.openWith', uri, 'default');
+      if (!uri) return;
+      const dialogue = tabsOf(
+        uri,
+        (t) => t.input instanceof vscode.TabInputCustom && t.input.viewType === VIEW_TYPE,
+      );
+      if (dialogue.some((t) => t.isDirty)) {
+        // The text editor shows the file on disk: unsaved dialogue edits would be out of sight.
+        const save = vscode.l10n.t('Save');
+        const discard = vscode.l10n.t("Don't Save");
+        const choice = await vscode.window.showWarningMessage(
+          vscode.l10n.t(
+            '{0} has unsaved changes in the dialogue editor. Save them before reopening it as text?',
+            path.basename(uri.fsPath),
+          ),
+          { modal: true },
+          save,
+          discard,
+        );
+        if (choice === undefined) return;
+        await vscode.commands.executeCommand(
+          'vscode.openWith',
+          uri,
+          VIEW_TYPE,
+          dialogue[0]?.group.viewColumn,
+        );
+        await vscode.commands.executeCommand(
+          choice === save ? 'workbench.action.files.save' : 'workbench.action.files.revert',
+        );
+      }
+      await vscode.commands.executeCommand('vscode.openWith', uri, 'default', dialogue[0]?.group.viewColumn);
+      const left = tabsOf(
+        uri,
+        (t) => t.input instanceof vscode.TabInputCustom && t.input.viewType === VIEW_TYPE,
+      );
+      await vscode.window.tabGroups.close(left.filter((t) => !t.isDirty));
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(CODE_LENS)) lenses.refresh();

@@ -23,7 +23,15 @@ import { actionCommand } from './actions';
 import { SaveGuard } from './autoSave';
 import { DialogueDocument, type DocumentChange } from './dialogueDocument';
 import { webviewHtml } from './html';
-import { editedLine, errorText, IntentError, newRecordLine, summarizeStored, toRecordView } from './records';
+import {
+  editedLine,
+  errorText,
+  IntentError,
+  newRecordLine,
+  summarizeStored,
+  withFreshId,
+  toRecordView,
+} from './records';
 import { runQuery } from './search';
 import { webviewStrings } from './strings';
 
@@ -477,7 +485,7 @@ export class EditorSession extends Disposable {
         const text = await store.readLine(m.line);
         doc.applyEdit(
           vscode.l10n.t('Duplicate dialogue'),
-          { kind: 'insert', index: m.line + 1, texts: [text] },
+          { kind: 'insert', index: m.line + 1, texts: [withFreshId(text)] },
           { lines: [m.line + 1], structural: true },
         );
         this.post({ type: 'reveal', line: m.line + 1 });

@@ -2,6 +2,7 @@
  * Record-level work of the dialogue editor that needs no `vscode`: summaries for the list, views
  * for the dialogue pane, and the edit intents applied to the canonical model.
  */
+import { randomUUID } from 'node:crypto';
 import { encodingProblem, MISPLACED_BOM } from '../../core/encoding';
 import { newLayout, parseRecord, readRecord, recordToLine, type ParseResult } from '../../core/formats';
 import { contentText, type FormatId, type Part, type Role, type Sample, type Turn } from '../../core/model';
@@ -312,6 +313,8 @@ export function newRecordLine(template: string | undefined): string {
           };
     const copy = structuredClone(s);
     delete copy.id;
+    // Records with ids get a new one, so that ids do not repeat.
+    if (typeof s.id === 'string') bare.id = copy.id = randomUUID();
     if (copy.system !== undefined) copy.system = '';
     if (copy.kind === 'dialogue') copy.turns = emptied(copy.turns);
     else {
@@ -337,4 +340,19 @@ export function newRecordLine(template: string | undefined): string {
       { role: 'assistant', content: '' },
     ],
   });
+}
+
+/**
+ * `line` with a fresh string id (the old id plus a random suffix) when it has one, for a duplicated
+ * record; otherwise `line` unchanged. Only the id changes: the record is written back in its layout.
+ */
+export function withFreshId(line: string): string {
+  const parsed = parseRecord(line);
+  if (!parsed.ok || typeof parsed.sample.id !== 'string') return line;
+  const sample = { ...parsed.sample, id: `${parsed.sample.id}-${randomUUID().slice(0, 8)}` };
+  try {
+    return recordToLine(sample, parsed.layout);
+  } catch {
+    return line;
+  }
 }

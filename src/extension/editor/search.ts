@@ -40,7 +40,9 @@ export function compileText(q: Query): TextTest | undefined {
     try {
       re = new RegExp(text, q.caseSensitive ? 'u' : 'iu');
     } catch (err) {
-      throw new Error(editorMessages.invalidRegex(err instanceof Error ? err.message : String(err)));
+      const message = err instanceof Error ? err.message : String(err);
+      // V8 starts its message with the same words as ours: say them once.
+      throw new Error(editorMessages.invalidRegex(message.replace(/^Invalid regular expression:\s*/i, '')));
     }
     return (s) => {
       const m = re.exec(s);
