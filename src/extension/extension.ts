@@ -3,7 +3,7 @@ import { registerDialogueEditor, type DialogueEditorApi } from './editor';
 import { registerDiagnostics, type DiagnosticsApi } from './diagnostics';
 import { registerLlm, type LlmApi } from './llm';
 import { registerLog } from './log';
-import { registerStatusBar, setProblemCount } from './statusBar';
+import { registerStatusBar, setProblemCount, statusBarText } from './statusBar';
 import { registerWalkthrough } from './walkthrough';
 
 /** The extension's exports (`vscode.extensions.getExtension(...).exports`). */
@@ -12,6 +12,8 @@ export interface ParrotApi {
   diagnostics: DiagnosticsApi;
   /** Sets the problem count shown in the status bar for a dataset. */
   setProblemCount: typeof setProblemCount;
+  /** The dataset status bar item's text (for tests). */
+  statusBarText: typeof statusBarText;
   llm: LlmApi;
 }
 
@@ -21,7 +23,7 @@ export function activate(context: vscode.ExtensionContext): ParrotApi {
   const editor = registerDialogueEditor(context);
   const diagnostics = registerDiagnostics(context);
   registerWalkthrough(context);
-  return { editor, diagnostics, setProblemCount, llm: registerLlm(context, editor) };
+  return { editor, diagnostics, setProblemCount, statusBarText, llm: registerLlm(context, editor) };
 }
 
 export function deactivate(): void {

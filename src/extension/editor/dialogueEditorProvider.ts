@@ -234,10 +234,11 @@ export class EditorSession extends Disposable {
   }
 
   private onContentChange(change: DocumentChange): void {
+    // The status bar follows indexing even before the webview has loaded (it may finish first).
+    if (this.panel.active) setActiveDataset(this.document);
     if (!this.ready) return;
     this.post(this.statusMessage(change));
     for (const line of change.lines) void this.sendRecord(line);
-    if (this.panel.active) setActiveDataset(this.document);
   }
 
   private async sendRecord(line: number): Promise<void> {
