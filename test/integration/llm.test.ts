@@ -475,6 +475,7 @@ describe('generation commands (loopback OpenAI-compatible server)', function () 
     assert.equal(r.status, 'ok', r.message);
     assert.deepEqual(r.models, [ASKER, ANSWERER]);
     assert.equal(vscode.workspace.getConfiguration().get('parrot.models.answerer'), ANSWERER);
+    assert.equal(r.message, `parrot.models.answerer is now "${ANSWERER}" (workspace settings).`);
     const bad = await run('parrot.selectModel', { role: 'answerer', model: 'nope' });
     assert.equal(bad.status, 'error');
     assert.match(String(bad.message), /available: parrot-ask, gpt-test/);

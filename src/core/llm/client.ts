@@ -106,7 +106,15 @@ export class LlmClient {
   }
 
   private ctx(model?: string, partial?: string): Parameters<typeof mapError>[1] {
-    return { host: this.host, model, keyHint: this.keyHint, timeoutMs: this.config.timeoutMs, partial };
+    const sentKey = typeof this.config.apiKey === 'string' && this.config.apiKey.length > 0;
+    return {
+      host: this.host,
+      model,
+      keyHint: this.keyHint,
+      timeoutMs: this.config.timeoutMs,
+      partial,
+      sentKey,
+    };
   }
 
   /** The error with its message redacted (a server may echo the key back). */

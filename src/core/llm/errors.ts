@@ -73,6 +73,8 @@ export interface MapContext {
   keyHint: string;
   timeoutMs: number;
   partial?: string;
+  /** Whether the request carried a key: a 401/403 without one means a key is needed, not a wrong one. */
+  sentKey?: boolean;
 }
 
 /** Turns any SDK / network error into an `LlmError` with an actionable message. */
@@ -135,7 +137,11 @@ function fromStatus(
     const serverMsg =
       typeof err.error === 'object' && err.error && 'message' in err.error ? String(err.error.message) : '';
     if (status === 401 || status === 403) {
-      return new LlmError('auth', `the key was rejected by ${host} — ${ctx.keyHint}`, host, {
+      const what =
+        ctx.sentKey === false
+          ? `${host} needs an API key and none is set (HTTP ${status})`
+          : `the key was rejected by ${host}`;
+      return new LlmError('auth', `${what} — ${ctx.keyHint}`, host, {
         status,
         cause: err,
       });

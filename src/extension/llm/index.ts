@@ -142,7 +142,16 @@ export function registerLlm(context: vscode.ExtensionContext, editor: DialogueEd
         ? vscode.ConfigurationTarget.Workspace
         : vscode.ConfigurationTarget.Global;
     await vscode.workspace.getConfiguration().update(key, model, target);
-    return { status: 'ok', model, models };
+    // Say what was written where: a silent settings change is easy to miss (and to undo by accident).
+    const message =
+      target === vscode.ConfigurationTarget.Workspace
+        ? vscode.l10n.t('{0} is now "{1}" (workspace settings).', key, model)
+        : vscode.l10n.t('{0} is now "{1}" (user settings).', key, model);
+    const open = vscode.l10n.t('Open Setting');
+    void vscode.window.showInformationMessage(message, open).then((c) => {
+      if (c === open) void vscode.commands.executeCommand('workbench.action.openSettings', key);
+    });
+    return { status: 'ok', model, models, message };
   };
 
   const table: CommandSpec[] = [

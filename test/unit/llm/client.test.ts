@@ -87,6 +87,17 @@ describe('llm client (real SDK against the loopback server)', () => {
     assert.equal(server.chatRequests.length, 1, 'auth errors are not retried');
   });
 
+  it('401 with no key set -> says a key is needed, not that it was rejected', async () => {
+    server.options.requireKey = 'right';
+    const c = new LlmClient(cfg(server), { keyHint: 'run Parrot: Set API Key' });
+    const e = await rejects(c.chat({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] }));
+    assert.equal(e.kind, 'auth');
+    assert.equal(
+      e.message,
+      `${new URL(server.baseUrl).host} needs an API key and none is set (HTTP 401) — run Parrot: Set API Key`,
+    );
+  });
+
   it('sends Authorization only when a key is configured (never the environment key)', async () => {
     const prev = process.env.OPENAI_API_KEY;
     process.env.OPENAI_API_KEY = 'sk-from-environment-should-not-leak';
