@@ -367,7 +367,7 @@ describe('generation workflow (loopback OpenAI-compatible server)', function () 
     assert.equal(server.received, before, 'no request was made');
   });
 
-  it('CodeLens: per record line, follow-up / answer and negative lenses that name that line; off by setting', async () => {
+  it('CodeLens: on the records under the selection, follow-up / answer and negative lenses that name that line; off by setting', async () => {
     const lines = [
       sharegpt(['What is a mutex?', 'A lock that one thread holds at a time.'], 'l0'),
       sharegpt(
@@ -385,13 +385,25 @@ describe('generation workflow (loopback OpenAI-compatible server)', function () 
     ];
     const uri = file('lens.jsonl', lines);
     const doc = await vscode.workspace.openTextDocument(uri);
-    await vscode.window.showTextDocument(doc);
+    const editor = await vscode.window.showTextDocument(doc);
     type Lens = { range: vscode.Range; command?: vscode.Command };
     const generation = ['parrot.askFollowUp', 'parrot.answerTurn', 'parrot.capoNegative'];
+    // Every lens runs something: no label-only lens that looks clickable.
     const ours = (lenses: Lens[]): Lens[] =>
-      lenses.filter(
-        (l) => generation.includes(l.command?.command ?? '') || l.command?.title === 'Negatives:',
-      );
+      lenses.filter((l) => generation.includes(l.command?.command ?? '') || l.command?.command === '');
+    const lensLines = async (): Promise<number[]> => [
+      ...new Set(
+        ours(
+          (await vscode.commands.executeCommand<Lens[]>('vscode.executeCodeLensProvider', uri, 100)) ?? [],
+        ).map((l) => l.range.start.line),
+      ),
+    ];
+    // The cursor on one record: only that record has lenses (a lens line above every record would
+    // double the editor's height).
+    editor.selection = new vscode.Selection(2, 3, 2, 3);
+    assert.deepEqual(await lensLines(), [2]);
+    // A selection over the file: every record in it.
+    editor.selection = new vscode.Selection(0, 0, 4, 0);
     const lenses = ours(
       (await vscode.commands.executeCommand<Lens[]>('vscode.executeCodeLensProvider', uri, 100)) ?? [],
     );
@@ -415,11 +427,12 @@ describe('generation workflow (loopback OpenAI-compatible server)', function () 
     assert.deepEqual(commands(4).length, 4);
     for (const [line, group] of byLine) {
       for (const l of group) {
-        if (!l.command?.command) continue;
+        assert.ok(l.command?.command, `a lens that runs nothing on line ${line + 1}: ${l.command?.title}`);
         const arg = l.command.arguments?.[0] as { uri: vscode.Uri; record: number; strategy?: string };
         assert.equal(arg.record, line, `${l.command.command} on line ${line + 1}`);
         assert.equal(arg.uri.toString(), uri.toString());
         if (l.command.command === 'parrot.capoNegative') {
+          assert.match(l.command.title, /^Negative: (neglect|hallucinate|misread)$/);
           assert.equal((arg as { turn?: number }).turn, 3, 'the last answer');
           assert.ok(['neglect', 'hallucinate', 'misread'].includes(arg.strategy ?? ''));
         }

@@ -1,19 +1,22 @@
 import * as vscode from 'vscode';
 import { parseRecord } from '../../core/formats';
+import { contentText } from '../../core/model';
 import { lastRole } from '../../core/parrot';
 import { SETTING } from './settings';
 
 /** Files bigger than this get no per-record lenses (parsing every visible line costs). */
 export const CODELENS_MAX_CHARS = 8 * 1024 * 1024;
-/** Lines parsed around the visible ranges. */
-const MARGIN = 50;
+/** Records with lenses in one selection, at most. */
+const MAX_LINES = 200;
 /** Lines parsed when no editor shows the document. */
 const FIRST_LINES = 200;
 
 /**
- * Per-record lenses in the TEXT editor of a `.jsonl` dialogue dataset: "Ask follow-up" and, for a
- * record that ends with an answer, the three CaPO negatives. Only lines in (or near) the visible
- * ranges are parsed; the lenses follow scrolling.
+ * Per-record lenses in the TEXT editor of a `.jsonl` dialogue dataset: "Ask follow-up" (or
+ * "Answer") and, for a record that ends with an answer, the three CaPO negatives. A lens takes a
+ * line of its own above its record, so they are shown only on the records under the cursor or the
+ * selection (a lens on every line would double the editor's height); they follow the selection.
+ * Without an editor showing the document, the first lines get them.
  */
 export class GenerationCodeLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly _onDidChange = new vscode.EventEmitter<void>();
@@ -23,7 +26,7 @@ export class GenerationCodeLensProvider implements vscode.CodeLensProvider, vsco
 
   constructor() {
     this.subs.push(
-      vscode.window.onDidChangeTextEditorVisibleRanges((e) => {
+      vscode.window.onDidChangeTextEditorSelection((e) => {
         if (!e.textEditor.document.fileName.endsWith('.jsonl')) return;
         if (this.timer) clearTimeout(this.timer);
         this.timer = setTimeout(() => this._onDidChange.fire(), 150);
@@ -39,7 +42,10 @@ export class GenerationCodeLensProvider implements vscode.CodeLensProvider, vsco
     const shown = vscode.window.visibleTextEditors.filter((e) => e.document === document);
     const raw: [number, number][] = shown.length
       ? shown.flatMap((e) =>
-          e.visibleRanges.map((r): [number, number] => [r.start.line - MARGIN, r.end.line + MARGIN]),
+          e.selections.map((r): [number, number] => [
+            r.start.line,
+            Math.min(r.end.line, r.start.line + MAX_LINES),
+          ]),
         )
       : [[0, FIRST_LINES]];
     const clipped = raw
@@ -88,13 +94,14 @@ export class GenerationCodeLensProvider implements vscode.CodeLensProvider, vsco
         }
         const turns = p.sample.turns;
         const last = turns.length - 1;
-        if (turns[last]?.role === 'assistant' && turns[last - 1]?.role === 'user' && last >= 3) {
+        const answered =
+          turns[last]?.role === 'assistant' && contentText(turns[last]?.content ?? '').trim() !== '';
+        if (answered && turns[last - 1]?.role === 'user' && last >= 3) {
           lenses.push(
-            new vscode.CodeLens(range, { title: vscode.l10n.t('Negatives:'), command: '' }),
             ...(['neglect', 'hallucinate', 'misread'] as const).map(
               (strategy) =>
                 new vscode.CodeLens(range, {
-                  title: strategy,
+                  title: vscode.l10n.t('Negative: {0}', strategy),
                   tooltip: vscode.l10n.t(
                     'CaPO: a {0} answer to the last user turn, as the rejected side of a pair',
                     strategy,
