@@ -15,6 +15,10 @@ export interface DetailOptions {
   run(action: ActionRequest): number;
   /** Keep or discard a reviewed pair. */
   decide(id: number, decision: 'keep' | 'discard'): void;
+  /** Stops a running action. */
+  cancel(id: number): void;
+  /** The records with an action running or waiting for review changed. */
+  onBusyChange(lines: ReadonlySet<number>): void;
   /** Keyboard focus goes back to the list. */
   onLeave(): void;
   onStateChange(): void;

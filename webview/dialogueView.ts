@@ -30,6 +30,8 @@ export class DetailView implements DetailContext {
   showDiff = true;
   mode: TextMode = 'rendered';
   afterRender: string | undefined;
+  /** Line of the record the body shows now (its scroll position is kept on a re-render). */
+  private renderedLine: number | undefined;
   private readonly gen: GenerationActions;
   private readonly turns: TurnRenderer;
 
@@ -65,6 +67,7 @@ export class DetailView implements DetailContext {
   showEmpty(message: string): void {
     this.record = undefined;
     this.editing = undefined;
+    this.renderedLine = undefined;
     this.head.replaceChildren();
     this.body.replaceChildren(el('p', 'empty', message));
   }
@@ -141,12 +144,16 @@ export class DetailView implements DetailContext {
   render(): void {
     const r = this.record;
     if (!r) return;
+    // A new rendering of the same record keeps the pane where it was (Keep, a status change, an edit).
+    const scrollTop = this.renderedLine === r.line ? this.body.scrollTop : 0;
     this.head.replaceChildren();
     this.body.replaceChildren();
     renderHead(this, this.gen, this.head, r);
     if (!r.ok) renderMalformed(this, r);
     else if (this.jsonMode) renderJson(this, r);
     else this.turns.renderDialogue(r);
+    this.body.scrollTop = scrollTop;
+    this.renderedLine = r.line;
   }
 
   /** Called by the app after `show` for the same line. */

@@ -379,4 +379,185 @@ describe('CaPO flows: estimate, nothing to pair, continue after failures, progre
     assert.equal(sources[2]?.unsaved, undefined);
     assert.equal(fs.readFileSync(uri.fsPath, 'utf8').split('\n')[1], line, 'saved as it was paired');
   });
+
+  describe('from the dialogue editor webview', () => {
+    type ActionState = Extract<HostMessage, { type: 'actionState' }>;
+    type Review = Extract<HostMessage, { type: 'review' }>;
+    let nextId = 1000;
+
+    async function openEditor(uri: vscode.Uri): Promise<void> {
+      const first = waitForPost(
+        api,
+        uri,
+        (m): m is Extract<HostMessage, { type: 'record' }> => m.type === 'record' && m.record.line === 0,
+        'record 1',
+        30_000,
+      );
+      await vscode.commands.executeCommand('vscode.openWith', uri, api.editor.viewType, { preview: false });
+      await first;
+    }
+
+    function ended(uri: vscode.Uri, id: number): Promise<ActionState> {
+      return waitForPost(
+        api,
+        uri,
+        (m): m is ActionState =>
+          m.type === 'actionState' && m.id === id && !['running', 'review'].includes(m.state),
+        `the end of action ${id}`,
+        30_000,
+      );
+    }
+
+    async function send(uri: vscode.Uri, message: object): Promise<void> {
+      assert.equal(await api.editor.sendFromWebview(uri, message), true, JSON.stringify(message));
+    }
+
+    it('a running action has its own Cancel: cancelAction stops it and nothing is written', async () => {
+      const out = path.join(dir, `cancel-${Date.now()}.jsonl`);
+      await set('parrot.capo.outputFile', out);
+      const uri = writeLines(dir, 'cancel.jsonl', [sharegpt(BAKERY_TURNS, 'c')]);
+      await openEditor(uri);
+      server.options.latencyMs = 20_000;
+      const id = nextId++;
+      const running = waitForPost(
+        api,
+        uri,
+        (m): m is ActionState => m.type === 'actionState' && m.id === id && m.state === 'running',
+        'running',
+      );
+      const end = ended(uri, id);
+      await send(uri, {
+        type: 'runAction',
+        id,
+        action: 'capoNegative',
+        line: 0,
+        turn: 5,
+        strategy: 'neglect',
+      });
+      await running;
+      const started = Date.now();
+      await send(uri, { type: 'cancelAction', id });
+      const last = await end;
+      assert.equal(last.state, 'cancelled', last.message);
+      assert.ok(Date.now() - started < 10_000, 'stopped at once, not after the answer came');
+      assert.equal(fs.existsSync(out), false);
+      // Cancelling what no longer runs is refused with a message, not an exception.
+      const error = waitForPost(
+        api,
+        uri,
+        (m): m is Extract<HostMessage, { type: 'error' }> => m.type === 'error',
+        'error',
+      );
+      await send(uri, { type: 'cancelAction', id });
+      assert.match((await error).message, /no longer running/);
+    });
+
+    it('a pair waiting for review is discarded by Cancel', async () => {
+      const out = path.join(dir, `cancel-review-${Date.now()}.jsonl`);
+      await set('parrot.capo.outputFile', out);
+      const uri = writeLines(dir, 'cancel-review.jsonl', [sharegpt(BAKERY_TURNS, 'cr')]);
+      await openEditor(uri);
+      const id = nextId++;
+      const review = waitForPost(api, uri, (m): m is Review => m.type === 'review' && m.id === id, 'review');
+      const end = ended(uri, id);
+      await send(uri, {
+        type: 'runAction',
+        id,
+        action: 'capoNegative',
+        line: 0,
+        turn: 3,
+        strategy: 'neglect',
+      });
+      await review;
+      await send(uri, { type: 'cancelAction', id });
+      assert.equal((await end).state, 'discarded');
+      assert.equal(fs.existsSync(out), false);
+    });
+
+    it('no Negative on an answer that is only a tool call, nor on empty turns; the command refuses them too', async () => {
+      const uri = writeLines(dir, 'tools.jsonl', [
+        JSON.stringify({
+          messages: [
+            { role: 'user', content: 'What is the weather in Paris?' },
+            {
+              role: 'assistant',
+              content: null,
+              tool_calls: [
+                { id: 'c1', type: 'function', function: { name: 'weather', arguments: '{"city":"Paris"}' } },
+              ],
+            },
+            { role: 'tool', tool_call_id: 'c1', content: '18 C' },
+            { role: 'assistant', content: 'It is 18 C.' },
+            { role: 'user', content: 'And tomorrow there?' },
+            {
+              role: 'assistant',
+              content: null,
+              tool_calls: [
+                { id: 'c2', type: 'function', function: { name: 'weather', arguments: '{"day":1}' } },
+              ],
+            },
+          ],
+        }),
+        JSON.stringify({
+          conversations: [
+            { from: 'human', value: '' },
+            { from: 'gpt', value: '' },
+          ],
+        }),
+      ]);
+      await openEditor(uri);
+      const cases: [object, RegExp][] = [
+        [
+          { line: 0, turn: 5 },
+          /Turn 6 of record 1 has no text to pair \(an empty turn or a tool call only\)/,
+        ],
+        [{ line: 1, turn: 1 }, /Turn 2 of record 2 has no text to pair/],
+      ];
+      for (const [at, expected] of cases) {
+        const id = nextId++;
+        const end = ended(uri, id);
+        await send(uri, { type: 'runAction', id, action: 'capoNegative', strategy: 'neglect', ...at });
+        const last = await end;
+        assert.equal(last.state, 'failed');
+        assert.match(last.message ?? '', expected);
+      }
+      const r = await run('parrot.capoNegative', {
+        uri,
+        record: 0,
+        turn: 5,
+        strategy: 'neglect',
+        decision: 'keep',
+        show: false,
+      });
+      assert.equal(r.status, 'error');
+      assert.match(r.message ?? '', /has no text to pair/);
+      assert.equal(server.chatRequests.length, 0, 'no request for a turn without text');
+    });
+
+    it('Keep of a pair from unsaved turns: the webview hears why the pair is marked', async () => {
+      const out = path.join(dir, `unsaved-webview-${Date.now()}.jsonl`);
+      await set('parrot.capo.outputFile', out);
+      const uri = writeLines(dir, 'unsaved-webview.jsonl', [sharegpt(BAKERY_TURNS.slice(0, 5), 'u')]);
+      await openEditor(uri);
+      assert.equal((await run('parrot.answerTurn', { uri, record: 0, turn: 4 })).status, 'ok');
+      const id = nextId++;
+      const review = waitForPost(api, uri, (m): m is Review => m.type === 'review' && m.id === id, 'review');
+      const end = ended(uri, id);
+      await send(uri, {
+        type: 'runAction',
+        id,
+        action: 'capoNegative',
+        line: 0,
+        turn: 5,
+        strategy: 'neglect',
+      });
+      await review;
+      await send(uri, { type: 'reviewDecision', id, decision: 'keep' });
+      const last = await end;
+      assert.equal(last.state, 'done');
+      assert.match(last.message ?? '', /The neglect pair was kept\. Record 1 has unsaved changes/);
+      const pair = readJsonl(out)[0] as { source: { unsaved?: boolean } };
+      assert.equal(pair.source.unsaved, true);
+    });
+  });
 });

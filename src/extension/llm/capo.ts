@@ -186,7 +186,16 @@ export async function capoNegative(
   const d = ctx.dialogueOf(r);
   let turn = args.turn ?? lastAnswerIndex(d);
   if (d.turns[turn]?.role === 'user' && d.turns[turn + 1]?.role === 'assistant') turn++;
-  userIndexFor(d, turn);
+  const ui = userIndexFor(d, turn);
+  for (const i of [ui, turn])
+    if (contentText(d.turns[i]?.content ?? '').trim() === '')
+      throw new Error(
+        vscode.l10n.t(
+          'Turn {0} of record {1} has no text to pair (an empty turn or a tool call only).',
+          i + 1,
+          r.index + 1,
+        ),
+      );
   let strategy = args.strategy !== undefined ? checkStrategy(args.strategy) : undefined;
   if (!strategy) {
     strategy = (
