@@ -52,7 +52,8 @@ export interface DetailContext {
   show(record: RecordView, focusKey?: string): void;
   /** Re-renders the shown record (not while a turn is being edited). */
   refresh(): void;
-  focusKey(key: string): boolean;
-  focusById(id: string): boolean;
+  /** Focuses a block; `preventScroll` keeps the pane where it is. */
+  focusKey(key: string, preventScroll?: boolean): boolean;
+  focusById(id: string, preventScroll?: boolean): boolean;
   focusFirst(): void;
 }

@@ -90,16 +90,27 @@ export class DetailView implements DetailContext {
     this.pending = undefined;
     this.editing = undefined;
     this.render();
-    if (focusId && this.focusById(focusId)) return;
-    if (keep) this.focusKey(keep);
+    // The same record keeps its scroll position (render): focus must not move it.
+    if (focusId && this.focusById(focusId, sameLine)) return;
+    if (keep) this.focusKey(keep, sameLine && focusKey === undefined);
   }
 
-  focusById(id: string): boolean {
+  focusById(id: string, preventScroll = false): boolean {
     const target = [...this.element.querySelectorAll<HTMLElement>('[data-focus-id]')].find(
       (x) => x.dataset.focusId === id,
     );
-    target?.focus();
+    this.focusWithout(target, preventScroll);
     return Boolean(target);
+  }
+
+  /**
+   * Focuses `target`; with `preventScroll` the pane stays where it is (web components that delegate
+   * focus to an inner element ignore the option, so the position is put back too).
+   */
+  private focusWithout(target: HTMLElement | undefined, preventScroll: boolean): void {
+    const top = this.body.scrollTop;
+    target?.focus({ preventScroll });
+    if (preventScroll) this.body.scrollTop = top;
   }
 
   refresh(): void {
@@ -128,11 +139,11 @@ export class DetailView implements DetailContext {
     first?.focus();
   }
 
-  focusKey(key: string): boolean {
+  focusKey(key: string, preventScroll = false): boolean {
     const target = [...this.body.querySelectorAll<HTMLElement>('[data-key]')].find(
       (x) => x.dataset.key === key,
     );
-    target?.focus();
+    this.focusWithout(target, preventScroll);
     return Boolean(target);
   }
 

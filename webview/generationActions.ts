@@ -128,11 +128,22 @@ export class GenerationActions {
     this.busyChanged();
     if (m.line !== this.ctx.record?.line) return;
     this.ctx.refresh();
-    // The review of a lower turn would open below the visible area: bring it into view.
-    this.ctx.body
-      .querySelector<HTMLElement>(`section.review[data-review-id="${m.id}"]`)
-      ?.scrollIntoView({ block: 'nearest' });
-    if (hadFocus) this.ctx.focusById(`review:${m.id}:keep`);
+    // The review of a lower turn would open below the visible area: bring it into view (its top
+    // first when it is taller than the pane).
+    const reveal = (): void => {
+      const panel = this.ctx.body.querySelector<HTMLElement>(`section.review[data-review-id="${m.id}"]`);
+      if (!panel) return;
+      const view = this.ctx.body.getBoundingClientRect();
+      const box = panel.getBoundingClientRect();
+      if (box.top < view.top || box.height > view.height - 16)
+        this.ctx.body.scrollTop += box.top - view.top - 8;
+      else if (box.bottom > view.bottom) this.ctx.body.scrollTop += box.bottom - view.bottom + 8;
+    };
+    // Keep gets the focus without scrolling the review's top (its answers) out of view again.
+    if (hadFocus) this.ctx.focusById(`review:${m.id}:keep`, true);
+    // After layout and focus (a focused web component may scroll itself into view).
+    reveal();
+    requestAnimationFrame(reveal);
   }
 
   private actionName(a: { action: ActionKind; strategy?: CapoStrategy }): string {
@@ -311,7 +322,8 @@ export class GenerationActions {
       const entry = this.actions.get(m.id);
       if (entry) entry.state = 'running';
       this.ctx.refresh();
-      this.ctx.focusKey(`turns:${m.turn}`);
+      // Focus goes back to the turn without moving the pane.
+      this.ctx.focusKey(`turns:${m.turn}`, true);
     };
     const buttons = el('div', 'review-actions');
     const keep = textButton(t('reviewKeep'), () => decide('keep'), 'check');
