@@ -3,7 +3,7 @@ import { keyScopeFor } from '../../core/llm';
 import type { ActionKind } from '../../protocol';
 import type { DialogueEditorApi } from '../editor';
 import { batchExport, batchImport, batchSubmit } from './batch';
-import { CAPO_SCHEME, CapoContentProvider, buildCapoSet, capoNegative } from './capo';
+import { CAPO_SCHEME, CapoContentProvider, PREVIEW_SCHEME, buildCapoSet, capoNegative } from './capo';
 import { GenerationCodeLensProvider } from './codeLens';
 import { isCancel, LlmContext, type CommandResult, type RecordEvent, type ReportedError } from './controller';
 import { answerTurn, askFollowUp, extendDialogue, extendFile, previewRequestCommand } from './generate';
@@ -54,6 +54,7 @@ interface SelectModelArgs {
 export function registerLlm(context: vscode.ExtensionContext, editor: DialogueEditorApi): LlmApi {
   const ctx = new LlmContext(context, editor);
   const capoDocs = new CapoContentProvider();
+  const previewDocs = new CapoContentProvider(PREVIEW_SCHEME);
   const lenses = new GenerationCodeLensProvider();
 
   const setApiKey = async (args: KeyArgs = {}): Promise<CommandResult> => {
@@ -159,7 +160,11 @@ export function registerLlm(context: vscode.ExtensionContext, editor: DialogueEd
       run: (a) => capoNegative(ctx, capoDocs, a),
     },
     { id: 'parrot.buildCapoSet', needs: ['answerer'], network: true, run: (a) => buildCapoSet(ctx, a) },
-    { id: 'parrot.previewRequest', needs: ['asker', 'answerer'], run: (a) => previewRequestCommand(ctx, a) },
+    {
+      id: 'parrot.previewRequest',
+      needs: ['asker', 'answerer'],
+      run: (a) => previewRequestCommand(ctx, previewDocs, a),
+    },
     { id: 'parrot.batchExport', needs: ['asker', 'answerer'], run: (a) => batchExport(ctx, a) },
     { id: 'parrot.batchSubmit', needs: [], network: true, run: (a) => batchSubmit(ctx, a) },
     { id: 'parrot.batchImport', needs: [], network: true, run: (a) => batchImport(ctx, a) },
@@ -219,6 +224,7 @@ export function registerLlm(context: vscode.ExtensionContext, editor: DialogueEd
   context.subscriptions.push(
     lenses,
     capoDocs.register(),
+    previewDocs.register(),
     vscode.languages.registerCodeLensProvider({ scheme: 'file', pattern: '**/*.jsonl' }, lenses),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (ENDPOINT_SETTINGS.some((k) => e.affectsConfiguration(k))) updateContext();
