@@ -83,6 +83,18 @@ async function closeAll(): Promise<void> {
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
 }
 
+/** A new CaPO set (neglect) of `uri` into `out` whose first request is refused (400 is not retried). */
+function runWithFirstRequestRefused(uri: vscode.Uri, out: string): Promise<Result> {
+  server.inject({ type: 'status', status: 400, message: 'context length exceeded' }, 1);
+  return run('parrot.buildCapoSet', {
+    uri,
+    output: out,
+    strategies: ['neglect'],
+    confirm: false,
+    resume: false,
+  });
+}
+
 describe('CaPO flows: estimate, nothing to pair, continue after failures, progress, preview, unsaved Keep', function () {
   this.timeout(90_000);
 
@@ -163,15 +175,7 @@ describe('CaPO flows: estimate, nothing to pair, continue after failures, progre
     );
     const out = path.join(dir, `failures-${Date.now()}.jsonl`);
     await set('parrot.generation.concurrency', 1);
-    // The first request is refused (400 is not retried).
-    server.inject({ type: 'status', status: 400, message: 'context length exceeded' }, 1);
-    const first = await run('parrot.buildCapoSet', {
-      uri,
-      output: out,
-      strategies: ['neglect'],
-      confirm: false,
-      resume: false,
-    });
+    const first = await runWithFirstRequestRefused(uri, out);
     assert.equal(first.status, 'ok', first.message);
     assert.equal(first.finished, 2);
     assert.equal(first.pairs, 2);
@@ -214,8 +218,52 @@ describe('CaPO flows: estimate, nothing to pair, continue after failures, progre
     assert.deepEqual(server.chatRequests[0]?.body.messages, failedBody.messages);
     const pairs = readJsonl(out);
     assert.deepEqual(pairs.map(key).sort(), ['1:4:neglect', '1:6:neglect', '2:4:neglect']);
+    assert.deepEqual(
+      pairs.map((p) => (p.source as { record: number }).record),
+      [1, 1, 2],
+      'the retried pair is written with its record, in input order',
+    );
     assert.equal(fs.existsSync(`${out}.progress.json`), false, 'complete: the progress file is gone');
     await set('parrot.generation.concurrency', 2);
+  });
+
+  it('CaPO set: a failed request whose record changed since is not sent again; the pairs written stay', async () => {
+    const lines = DEPENDENT.map((t, i) => sharegpt(t, `c${i}`));
+    const uri = writeLines(dir, 'changed.jsonl', lines);
+    const out = path.join(dir, `changed-${Date.now()}.jsonl`);
+    await set('parrot.generation.concurrency', 1);
+    try {
+      const first = await runWithFirstRequestRefused(uri, out);
+      assert.equal(first.status, 'ok', first.message);
+      assert.equal(first.pairs, 2);
+      const written = fs.readFileSync(out, 'utf8');
+      // The record whose request failed is edited (and saved) before the run is continued.
+      const doc = await vscode.workspace.openTextDocument(uri);
+      const edit = new vscode.WorkspaceEdit();
+      edit.replace(uri, doc.lineAt(0).range, sharegpt(DEPENDENT[0] ?? [], 'c0-edited'));
+      assert.ok(await vscode.workspace.applyEdit(edit));
+      assert.ok(await doc.save());
+      assert.equal(
+        fs.readFileSync(uri.fsPath, 'utf8').split('\n')[0],
+        sharegpt(DEPENDENT[0] ?? [], 'c0-edited'),
+      );
+      server.reset();
+      const second = await run('parrot.buildCapoSet', {
+        uri,
+        output: out,
+        strategies: ['neglect'],
+        confirm: false,
+        resume: true,
+      });
+      assert.equal(second.status, 'ok', second.message);
+      assert.equal(server.chatRequests.length, 0, 'the changed record gets no request');
+      assert.equal(second.retried, 0);
+      assert.match((second.skipped as string[]).join('\n'), /changed since the failed request/);
+      assert.equal(fs.readFileSync(out, 'utf8'), written, 'the pairs already written stay, byte for byte');
+      assert.equal(fs.existsSync(`${out}.progress.json`), false, 'nothing is left to retry');
+    } finally {
+      await set('parrot.generation.concurrency', 2);
+    }
   });
 
   it('CaPO set progress: requests in flight, tokens and elapsed time are reported while records run', async () => {
