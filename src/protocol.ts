@@ -119,6 +119,7 @@ export const WEBVIEW_STRING_KEYS = [
   'addTurnAfter',
   'actionAnswer',
   'actionAskFollowUp',
+  'actionCancel',
   'actionCancelled',
   'actionDismiss',
   'actionExtend',
@@ -128,10 +129,12 @@ export const WEBVIEW_STRING_KEYS = [
   'actionRunning',
   'actionsNotReady',
   'reviewDiscard',
+  'reviewDiscarded',
   'reviewKeep',
   'reviewKept',
   'reviewRegion',
   'reviewTitle',
+  'rowBusy',
   'anyFormat',
   'anyRole',
   'apply',
@@ -334,6 +337,8 @@ export type WebviewMessage =
   | RunAction
   /** Keep (append to the preference file) or discard the pair of a `review`. */
   | { type: 'reviewDecision'; id: number; decision: 'keep' | 'discard' }
+  /** Stops a running generation action (its pair, if one waits, is discarded). */
+  | { type: 'cancelAction'; id: number }
   | { type: 'requestRows'; lines: number[] }
   | { type: 'openRecord'; line: number }
   | { type: 'query'; id: number; query: Query }
@@ -500,6 +505,8 @@ export function parseWebviewMessage(v: unknown): WebviewMessage | undefined {
       return isIndex(m.id) && (m.decision === 'keep' || m.decision === 'discard')
         ? { type: 'reviewDecision', id: m.id, decision: m.decision }
         : undefined;
+    case 'cancelAction':
+      return isIndex(m.id) ? { type: 'cancelAction', id: m.id } : undefined;
     case 'addDialogue':
       return isIndex(m.after, -1) ? { type: 'addDialogue', after: m.after } : undefined;
     case 'duplicateDialogue':

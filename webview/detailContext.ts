@@ -15,6 +15,10 @@ export interface DetailOptions {
   run(action: ActionRequest): number;
   /** Keep or discard a reviewed pair. */
   decide(id: number, decision: 'keep' | 'discard'): void;
+  /** Stops a running action. */
+  cancel(id: number): void;
+  /** The records with an action running or waiting for review changed. */
+  onBusyChange(lines: ReadonlySet<number>): void;
   /** Keyboard focus goes back to the list. */
   onLeave(): void;
   onStateChange(): void;
@@ -51,7 +55,8 @@ export interface DetailContext {
   show(record: RecordView, focusKey?: string): void;
   /** Re-renders the shown record (not while a turn is being edited). */
   refresh(): void;
-  focusKey(key: string): boolean;
-  focusById(id: string): boolean;
+  /** Focuses a block; `preventScroll` keeps the pane where it is. */
+  focusKey(key: string, preventScroll?: boolean): boolean;
+  focusById(id: string, preventScroll?: boolean): boolean;
   focusFirst(): void;
 }

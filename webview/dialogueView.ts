@@ -33,6 +33,8 @@ export class DetailView implements DetailContext {
   afterRender: DetailContext['afterRender'];
   /** The search's matches are marked in the turns' text. */
   private highlight: RegExp | undefined;
+  /** Line of the record the body shows now (its scroll position is kept on a re-render). */
+  private renderedLine: number | undefined;
   private readonly gen: GenerationActions;
   private readonly turns: TurnRenderer;
 
@@ -68,6 +70,7 @@ export class DetailView implements DetailContext {
   showEmpty(message: string): void {
     this.record = undefined;
     this.editing = undefined;
+    this.renderedLine = undefined;
     this.head.replaceChildren();
     this.body.replaceChildren(el('p', 'empty', message));
   }
@@ -90,16 +93,27 @@ export class DetailView implements DetailContext {
     this.pending = undefined;
     this.editing = undefined;
     this.render();
-    if (focusId && this.focusById(focusId)) return;
-    if (keep) this.focusKey(keep);
+    // The same record keeps its scroll position (render): focus must not move it.
+    if (focusId && this.focusById(focusId, sameLine)) return;
+    if (keep) this.focusKey(keep, sameLine && focusKey === undefined);
   }
 
-  focusById(id: string): boolean {
+  focusById(id: string, preventScroll = false): boolean {
     const target = [...this.element.querySelectorAll<HTMLElement>('[data-focus-id]')].find(
       (x) => x.dataset.focusId === id,
     );
-    target?.focus();
+    this.focusWithout(target, preventScroll);
     return Boolean(target);
+  }
+
+  /**
+   * Focuses `target`; with `preventScroll` the pane stays where it is (web components that delegate
+   * focus to an inner element ignore the option, so the position is put back too).
+   */
+  private focusWithout(target: HTMLElement | undefined, preventScroll: boolean): void {
+    const top = this.body.scrollTop;
+    target?.focus({ preventScroll });
+    if (preventScroll) this.body.scrollTop = top;
   }
 
   refresh(): void {
@@ -128,11 +142,11 @@ export class DetailView implements DetailContext {
     first?.focus();
   }
 
-  focusKey(key: string): boolean {
+  focusKey(key: string, preventScroll = false): boolean {
     const target = [...this.body.querySelectorAll<HTMLElement>('[data-key]')].find(
       (x) => x.dataset.key === key,
     );
-    target?.focus();
+    this.focusWithout(target, preventScroll);
     return Boolean(target);
   }
 
@@ -152,6 +166,8 @@ export class DetailView implements DetailContext {
     this.pending = undefined;
     const r = this.record;
     if (!r) return;
+    // A new rendering of the same record keeps the pane where it was (Keep, a status change, an edit).
+    const scrollTop = this.renderedLine === r.line ? this.body.scrollTop : 0;
     this.head.replaceChildren();
     this.body.replaceChildren();
     renderHead(this, this.gen, this.head, r);
@@ -162,6 +178,8 @@ export class DetailView implements DetailContext {
       if (this.highlight)
         for (const body of this.body.querySelectorAll('.turn-body')) markMatches(body, this.highlight);
     }
+    this.body.scrollTop = scrollTop;
+    this.renderedLine = r.line;
   }
 
   /** Marks the matches of `re` (the search) in the shown record; undefined removes the marks. */

@@ -42,8 +42,21 @@ export class GenerationActions {
   private readonly actions = new Map<number, ActionEntry>();
   private readonly reviews = new Map<number, ReviewMessage>();
   private readonly actionTimers = new Map<number, ReturnType<typeof setTimeout>>();
+  /** Actions whose Cancel was pressed (until the host says how they ended). */
+  private readonly cancelling = new Set<number>();
 
   constructor(private readonly ctx: DetailContext) {}
+
+  /** Records with an action running or waiting for review. */
+  busyLines(): Set<number> {
+    const out = new Set<number>();
+    for (const a of this.actions.values()) if (isActive(a.state)) out.add(a.line);
+    return out;
+  }
+
+  private busyChanged(): void {
+    this.ctx.opts.onBusyChange(this.busyLines());
+  }
 
   setGeneration(missing: Record<ActionKind, string[]>): void {
     this.generation = missing;
@@ -63,21 +76,25 @@ export class GenerationActions {
       if (a.line === request.line && a.turn === request.turn && !isActive(a.state)) this.dropAction(id);
     const id = this.ctx.opts.run(request);
     this.actions.set(id, { id, ...request, state: 'running' });
+    this.busyChanged();
     this.ctx.refresh();
   }
 
   private dropAction(id: number): void {
     this.actions.delete(id);
+    this.cancelling.delete(id);
     this.reviews.delete(id);
     clearTimeout(this.actionTimers.get(id));
     this.actionTimers.delete(id);
   }
 
   onActionState(m: ActionStateMessage): void {
+    const wasActive = isActive(this.actions.get(m.id)?.state ?? 'done');
     const entry = this.actions.get(m.id) ?? { id: m.id, line: m.line, turn: m.turn, action: m.action };
     const next: ActionEntry = { ...entry, state: m.state, message: m.message, partial: m.partial };
     this.actions.set(m.id, next);
     if (m.state !== 'review') this.reviews.delete(m.id);
+    if (wasActive !== isActive(m.state)) this.busyChanged();
     if (m.state === 'done' || m.state === 'discarded' || m.state === 'cancelled') {
       // Notes go away by themselves; errors stay until dismissed or replaced.
       clearTimeout(this.actionTimers.get(m.id));
@@ -108,9 +125,25 @@ export class GenerationActions {
         strategy: m.strategy,
         state: 'review',
       });
+    this.busyChanged();
     if (m.line !== this.ctx.record?.line) return;
     this.ctx.refresh();
-    if (hadFocus) this.ctx.focusById(`review:${m.id}:keep`);
+    // The review of a lower turn would open below the visible area: bring it into view (its top
+    // first when it is taller than the pane).
+    const reveal = (): void => {
+      const panel = this.ctx.body.querySelector<HTMLElement>(`section.review[data-review-id="${m.id}"]`);
+      if (!panel) return;
+      const view = this.ctx.body.getBoundingClientRect();
+      const box = panel.getBoundingClientRect();
+      if (box.top < view.top || box.height > view.height - 16)
+        this.ctx.body.scrollTop += box.top - view.top - 8;
+      else if (box.bottom > view.bottom) this.ctx.body.scrollTop += box.bottom - view.bottom + 8;
+    };
+    // Keep gets the focus without scrolling the review's top (its answers) out of view again.
+    if (hadFocus) this.ctx.focusById(`review:${m.id}:keep`, true);
+    // After layout and focus (a focused web component may scroll itself into view).
+    reveal();
+    requestAnimationFrame(reveal);
   }
 
   private actionName(a: { action: ActionKind; strategy?: CapoStrategy }): string {
@@ -154,7 +187,10 @@ export class GenerationActions {
     group.setAttribute('role', 'group');
     const why = (action: ActionKind): string | undefined =>
       this.unavailable(action) ?? (busy ? t('actionRunning', this.actionName({ action })) : undefined);
+    // Nothing to generate from an empty turn (a new dialogue) or an answer that is only a tool call.
+    const hasText = (x: TurnView | undefined): boolean => x !== undefined && x.text.trim() !== '';
     if (turn.role === 'assistant' && turns[i - 1]?.role === 'user') {
+      if (!hasText(turn) || !hasText(turns[i - 1])) return undefined;
       group.setAttribute('aria-label', t('actionNegativeGroup'));
       for (const { strategy, icon } of STRATEGIES) {
         const name = t('actionNegative', strategy);
@@ -166,7 +202,7 @@ export class GenerationActions {
       }
       return group;
     }
-    if (turn.role !== 'user') return undefined;
+    if (turn.role !== 'user' || !hasText(turn)) return undefined;
     if (turns[i + 1]?.role === 'assistant') {
       group.setAttribute('aria-label', t('actionAskFollowUp'));
       group.appendChild(
@@ -217,16 +253,30 @@ export class GenerationActions {
         text = t('actionCancelled', name);
       } else if (a.state === 'done') {
         icon = 'check';
-        text = a.action === 'capoNegative' ? t('reviewKept', a.strategy ?? '') : name;
+        text = a.action === 'capoNegative' ? (a.message ?? t('reviewKept', a.strategy ?? '')) : name;
       } else if (a.state === 'discarded') {
         icon = 'close';
-        text = `${name}: ${t('reviewDiscard')}`;
+        text = t('reviewDiscarded', a.strategy ?? '');
       } else if (a.state === 'review') {
         text = t('actionRunning', name);
       }
       const span = el('span', `codicon codicon-${icon}`);
       span.setAttribute('aria-hidden', 'true');
       line.append(span, el('span', 'action-text', text));
+      if (a.state === 'running' && !this.cancelling.has(a.id)) {
+        // Each running action has its own Cancel (the notification's Cancel stops it too).
+        const cancel = textButton(
+          t('actionCancel', name),
+          () => {
+            this.cancelling.add(a.id);
+            this.ctx.opts.cancel(a.id);
+            this.ctx.refresh();
+          },
+          'debug-stop',
+        );
+        cancel.dataset.focusId = `cancel:${a.id}`;
+        line.appendChild(cancel);
+      }
       if (!isActive(a.state)) {
         const dismiss = iconButton(
           'close',
@@ -250,6 +300,7 @@ export class GenerationActions {
   /** A generated pair: the record's answer and the rejected one side by side, Keep or Discard. */
   private reviewPanel(m: ReviewMessage): HTMLElement {
     const panel = el('section', 'review');
+    panel.dataset.reviewId = String(m.id);
     panel.setAttribute('role', 'region');
     panel.setAttribute('aria-label', t('reviewRegion', m.strategy, String(m.turn + 1)));
     panel.appendChild(el('h3', 'section-title', t('reviewTitle', m.strategy)));
@@ -271,7 +322,8 @@ export class GenerationActions {
       const entry = this.actions.get(m.id);
       if (entry) entry.state = 'running';
       this.ctx.refresh();
-      this.ctx.focusKey(`turns:${m.turn}`);
+      // Focus goes back to the turn without moving the pane.
+      this.ctx.focusKey(`turns:${m.turn}`, true);
     };
     const buttons = el('div', 'review-actions');
     const keep = textButton(t('reviewKeep'), () => decide('keep'), 'check');

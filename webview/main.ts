@@ -57,6 +57,8 @@ class App {
   private dirty = false;
   private version = -1;
   private readonly rows = new Map<number, RowSummary>();
+  /** Records with a generation action running or waiting for review (marked in the list). */
+  private busy: ReadonlySet<number> = new Set();
   private readonly requested = new Set<number>();
   private selectedLine = -1;
   private restoring: Partial<ViewState>;
@@ -113,6 +115,11 @@ class App {
         return id;
       },
       decide: (id, decision) => post({ type: 'reviewDecision', id, decision }),
+      cancel: (id) => post({ type: 'cancelAction', id }),
+      onBusyChange: (lines) => {
+        this.busy = new Set(lines);
+        this.list.refresh();
+      },
       onLeave: () => this.list.element.focus(),
       onStateChange: () => this.persist(),
     });
@@ -286,6 +293,15 @@ class App {
     const [num, rid, turns, badge] = [...top.children] as HTMLElement[];
     const title = row.lastElementChild as HTMLElement;
     if (num) num.textContent = `#${(line + 1).toLocaleString()}`;
+    const busy = this.busy.has(line);
+    row.classList.toggle('busy', busy);
+    let mark = top.querySelector<HTMLElement>('.busy-mark');
+    if (busy && !mark) {
+      mark = el('span', 'busy-mark codicon codicon-loading codicon-modifier-spin');
+      mark.title = t('rowBusy');
+      mark.setAttribute('aria-hidden', 'true');
+      top.appendChild(mark);
+    } else if (!busy) mark?.remove();
     if (!data) {
       if (rid) rid.textContent = '';
       if (turns) turns.textContent = '';
@@ -315,7 +331,7 @@ class App {
     if (re) markMatches(title, re, 20);
     row.setAttribute(
       'aria-label',
-      `${t('recordN', String(line + 1))}${data.id ? ', ' + data.id : ''}, ${data.ok ? t('nTurns', String(data.turns)) : t('badgeInvalid')}: ${title.textContent}`,
+      `${t('recordN', String(line + 1))}${data.id ? ', ' + data.id : ''}, ${data.ok ? t('nTurns', String(data.turns)) : t('badgeInvalid')}${busy ? ', ' + t('rowBusy') : ''}: ${title.textContent}`,
     );
   }
 

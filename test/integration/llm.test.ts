@@ -359,7 +359,13 @@ describe('generation commands (loopback OpenAI-compatible server)', function () 
       sharegpt(['What is the capital of France?', 'Paris.'], 's2'),
     ]);
     const out = path.join(dir, `set-${Date.now()}.jsonl`);
-    const r = await run('parrot.buildCapoSet', { uri, output: out, strategies: ['neglect'], resume: false });
+    const r = await run('parrot.buildCapoSet', {
+      uri,
+      output: out,
+      strategies: ['neglect'],
+      resume: false,
+      confirm: false,
+    });
     assert.equal(r.status, 'ok', r.message);
     assert.equal(r.finished, 2);
     const pairs = fs.readFileSync(out, 'utf8').trim().split('\n').filter(Boolean);

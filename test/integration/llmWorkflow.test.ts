@@ -271,6 +271,7 @@ describe('generation workflow (loopback OpenAI-compatible server)', function () 
         output: out,
         strategies,
         resume: false,
+        confirm: false,
         token: cts.token,
       });
     } finally {
@@ -294,7 +295,13 @@ describe('generation workflow (loopback OpenAI-compatible server)', function () 
 
     server.reset();
     server.options.latencyMs = 0;
-    const second = await run('parrot.buildCapoSet', { uri, output: out, strategies, resume: true });
+    const second = await run('parrot.buildCapoSet', {
+      uri,
+      output: out,
+      strategies,
+      resume: true,
+      confirm: false,
+    });
     assert.equal(second.status, 'ok', second.message);
     assert.equal(second.finished, 4);
     assert.equal(second.pairs, 4, 'pairs written by the resumed run');

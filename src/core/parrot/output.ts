@@ -24,6 +24,8 @@ export interface FailedSlot {
   line: number;
   lines: number;
   error: string;
+  /** What the caller needs to retry only what failed (e.g. the failed requests), kept as given. */
+  detail?: unknown;
 }
 
 interface Extent {
@@ -50,6 +52,8 @@ export interface SlotResult {
   side?: readonly string[];
   /** Set when the slot finished short: a resume retries it. */
   error?: string;
+  /** With `error`: kept in the progress file with the failed slot (see `FailedSlot.detail`). */
+  detail?: unknown;
 }
 
 export interface OpenOptions {
@@ -277,7 +281,13 @@ export class RunOutput {
       const r = this.pending.get(slot) as SlotResult;
       this.pending.delete(slot);
       if (r.error !== undefined)
-        this.state.failed.push({ slot, line: this.state.lines, lines: r.lines.length, error: r.error });
+        this.state.failed.push({
+          slot,
+          line: this.state.lines,
+          lines: r.lines.length,
+          error: r.error,
+          detail: r.detail,
+        });
       for (const l of r.lines) out += `${l}\n`;
       for (const l of r.side ?? []) side += `${l}\n`;
       this.state.lines += r.lines.length;
@@ -305,16 +315,19 @@ export class RunOutput {
   }
 
   /**
-   * The output lines of the failed slots (to continue a short record from what it kept), by slot.
+   * The output lines of the failed slots (to continue a short record from what it kept), by slot;
+   * with `side`, their side-file lines.
    */
-  async failedLines(): Promise<Map<number, string[]>> {
+  async failedLines(side = false): Promise<Map<number, string[]>> {
+    const file = side ? this.o.sidecar : this.o.out;
     const want = new Map<number, FailedSlot>();
     for (const f of this.state.failed) for (let i = 0; i < f.lines; i++) want.set(f.line + i, f);
     const got = new Map<number, string[]>();
     for (const f of this.state.failed) got.set(f.slot, []);
     if (!want.size) return got;
     let n = 0;
-    for await (const l of rawLines(this.o.out)) {
+    if (!file) return got;
+    for await (const l of rawLines(file)) {
       const f = want.get(n++);
       if (f) got.get(f.slot)?.push(l.toString('utf8').replace(/\r?\n$/, ''));
     }
@@ -401,7 +414,7 @@ async function copyRepaired(
         continue;
       }
       if (r.error !== undefined)
-        failed.push({ slot: f.slot, line: outLine, lines: r.lines.length, error: r.error });
+        failed.push({ slot: f.slot, line: outLine, lines: r.lines.length, error: r.error, detail: r.detail });
       for (const l of linesOf(r)) await write(Buffer.from(`${l}\n`));
       outLine += r.lines.length;
       skip += f.lines;

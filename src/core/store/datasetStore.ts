@@ -425,7 +425,8 @@ export class DatasetStore {
     return {
       eol: own === 'none' && !last ? this.dominantEol : own,
       invalidUtf8: (flag & FLAG_INVALID_UTF8) !== 0,
-      edited: false,
+      // A line of an earlier version (brought back by undo after a save) is not on disk any more.
+      edited: src.base !== this.base,
       byteLength: index.contentEnd(src.line) - index.start(src.line),
     };
   }

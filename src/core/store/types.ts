@@ -143,7 +143,10 @@ export interface SaveAsOptions extends SaveOptions {
 export interface LineInfo {
   eol: Eol;
   invalidUtf8: boolean;
-  /** True for lines that are not an original line of the file (inserted or replaced text). */
+  /**
+   * True for lines that are not a line of the file as it is on disk: inserted or replaced text, or a
+   * line of an earlier version of the file brought back by undo after a save.
+   */
   edited: boolean;
   /** Bytes of the line without its line ending (original lines only). */
   byteLength?: number;

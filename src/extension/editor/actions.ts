@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { parseRecord } from '../../core/formats';
-import type { Turn } from '../../core/model';
+import { contentText, type Turn } from '../../core/model';
 import type { ActionKind, RunAction } from '../../protocol';
 import { IntentError } from './records';
 
@@ -8,6 +8,11 @@ import { IntentError } from './records';
 export interface ActionCommand {
   command: `parrot.${ActionKind}`;
   args: { record: number; turn?: number; afterTurn?: number; strategy?: string };
+}
+
+/** True when a turn has text (not empty, not a tool call only). */
+function hasText(t: Turn | undefined): boolean {
+  return t !== undefined && contentText(t.content).trim() !== '';
 }
 
 function refuse(message: string): never {
@@ -50,6 +55,14 @@ export function actionCommand(m: RunAction, text: string): ActionCommand {
         refuse(
           vscode.l10n.t(
             'Turn {0} of record {1} is not an assistant answer to a user turn.',
+            i + 1,
+            m.line + 1,
+          ),
+        );
+      if (!hasText(at(i)) || !hasText(at(i - 1)))
+        refuse(
+          vscode.l10n.t(
+            'Turn {0} of record {1} has no text to pair (an empty turn or a tool call only).',
             i + 1,
             m.line + 1,
           ),

@@ -269,6 +269,15 @@ export class EditorSession extends Disposable {
       case 'runAction':
         await this.startAction(m);
         return;
+      case 'cancelAction': {
+        const cts = this.actions.get(m.id);
+        if (!cts) throw new IntentError(vscode.l10n.t('This action is no longer running.'));
+        cts.cancel();
+        // A pair waiting for review is discarded: the command then ends as cancelled.
+        this.reviews.get(m.id)?.('discard');
+        this.reviews.delete(m.id);
+        return;
+      }
       case 'reviewDecision': {
         const resolve = this.reviews.get(m.id);
         if (!resolve) throw new IntentError(vscode.l10n.t('This pair is no longer waiting for a decision.'));
@@ -335,7 +344,12 @@ export class EditorSession extends Disposable {
       if (partial !== undefined) msg.partial = partial;
       if (phase === 'running') this.replay.set(m.id, [msg]);
       else if (phase === 'review') this.replay.get(m.id)?.push(msg);
-      else this.replay.delete(m.id);
+      else {
+        // Ended: from now on the action cannot be cancelled or decided any more.
+        this.replay.delete(m.id);
+        this.actions.delete(m.id);
+        this.reviews.delete(m.id);
+      }
       this.post(msg);
     };
     if (this.actions.has(m.id)) throw new IntentError(vscode.l10n.t('Action {0} is already running.', m.id));
@@ -370,7 +384,7 @@ export class EditorSession extends Disposable {
         (result) => {
           switch (result?.status) {
             case 'ok':
-              return state('done');
+              return state('done', result.message);
             case 'discarded':
               return state('discarded');
             case 'cancelled':

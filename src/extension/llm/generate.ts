@@ -11,6 +11,7 @@ import {
   extend,
   extendMtBench,
   lastRole,
+  loadTemplate,
   previewRequest,
   type Estimate,
   type ExtendResult,
@@ -544,10 +545,13 @@ export async function extendFile(ctx: LlmContext, args: ExtendFileArgs = {}): Pr
   return result;
 }
 
+export type PreviewTaskName = 'ask' | 'answer' | 'capo' | 'judge';
+
 export interface PreviewArgs extends RecordArgs {
-  task?: 'ask' | 'answer' | 'capo';
+  /** Omitted: a Quick Pick of the requests this record allows (with `open: false`: ask or answer). */
+  task?: PreviewTaskName;
   strategy?: CapoStrategy;
-  /** 0-based index of the assistant turn (CaPO). */
+  /** 0-based index of the assistant turn (CaPO and judge; default the last answer). */
   turn?: number;
   /** Return the body without opening a document. */
   open?: false;
@@ -555,30 +559,132 @@ export interface PreviewArgs extends RecordArgs {
 
 export interface PreviewResult extends CommandResult {
   body?: ChatRequest;
+  /** The read-only document the body was shown in. */
+  document?: string;
+  task?: PreviewTaskName;
+  strategy?: CapoStrategy;
 }
 
-export async function previewRequestCommand(ctx: LlmContext, args: PreviewArgs = {}): Promise<PreviewResult> {
+/** Where previews are shown: read-only documents that never ask to be saved. */
+export interface PreviewDocuments {
+  add(name: string, text: string): vscode.Uri;
+}
+
+interface PreviewChoice {
+  task: PreviewTaskName;
+  strategy?: CapoStrategy;
+  label: string;
+  detail: string;
+}
+
+function previewChoices(d: Dialogue): PreviewChoice[] {
+  const out: PreviewChoice[] = [
+    { task: 'ask', label: vscode.l10n.t('Ask'), detail: vscode.l10n.t('The next user question (asker)') },
+  ];
+  if (lastRole(d) === 'user')
+    out.unshift({
+      task: 'answer',
+      label: vscode.l10n.t('Answer'),
+      detail: vscode.l10n.t('The answer to the last user turn (answerer)'),
+    });
+  let answered = true;
+  try {
+    lastAnswerIndex(d);
+  } catch {
+    answered = false;
+  }
+  if (answered) {
+    for (const strategy of CAPO_STRATEGIES)
+      out.push({
+        task: 'capo',
+        strategy,
+        label: vscode.l10n.t('CaPO {0}', strategy),
+        detail: vscode.l10n.t('The rejected answer for the last answer, context broken by {0}', strategy),
+      });
+    out.push({
+      task: 'judge',
+      label: vscode.l10n.t('Context judge'),
+      detail: vscode.l10n.t('Asks whether the last answered user turn depends on the earlier turns'),
+    });
+  }
+  return out;
+}
+
+export async function previewRequestCommand(
+  ctx: LlmContext,
+  docs: PreviewDocuments,
+  args: PreviewArgs = {},
+): Promise<PreviewResult> {
   const r = await ctx.record(args);
   const d = ctx.dialogueOf(r);
   const s = ctx.settings();
-  const task = args.task ?? (lastRole(d) === 'user' ? 'answer' : 'ask');
-  let body: ChatRequest;
-  if (task === 'capo') {
-    const strategy = args.strategy ?? 'neglect';
-    if (!CAPO_STRATEGIES.includes(strategy))
-      throw new Error(vscode.l10n.t('Unknown strategy "{0}".', String(strategy)));
-    const turn = args.turn ?? lastAnswerIndex(d);
-    body = previewRequest({ task, dialogue: d, strategy, assistantIndex: turn, settings: capoSettings(s) });
-  } else if (task === 'ask') body = previewRequest({ task, dialogue: d, settings: extendSettings(s).ask });
-  else body = previewRequest({ task, dialogue: d, settings: extendSettings(s).answer });
-  if (args.open !== false) {
-    const doc = await vscode.workspace.openTextDocument({
-      language: 'json',
-      content: JSON.stringify(body, null, 2) + '\n',
-    });
-    await vscode.window.showTextDocument(doc, { preview: true });
+  let task = args.task;
+  let strategy = args.strategy;
+  if (task === undefined) {
+    if (args.open === false) task = lastRole(d) === 'user' ? 'answer' : 'ask';
+    else {
+      const picked = await vscode.window.showQuickPick(previewChoices(d), {
+        title: vscode.l10n.t('Preview which request of record {0}?', r.index + 1),
+      });
+      if (!picked) return { status: 'cancelled' };
+      task = picked.task;
+      strategy = picked.strategy;
+    }
   }
-  return { status: 'ok', body };
+  let body: ChatRequest;
+  let name: string;
+  switch (task) {
+    case 'capo':
+    case 'judge': {
+      const turn = args.turn === undefined ? lastAnswerIndex(d) : turnIndex(d, 'turn', args.turn, 0);
+      if (task === 'capo') {
+        strategy ??= 'neglect';
+        if (!CAPO_STRATEGIES.includes(strategy))
+          throw new Error(vscode.l10n.t('Unknown strategy "{0}".', String(strategy)));
+        body = previewRequest({
+          task,
+          dialogue: d,
+          strategy,
+          assistantIndex: turn,
+          settings: capoSettings(s),
+        });
+        name = `capo-${strategy}`;
+      } else {
+        body = previewRequest({
+          task,
+          dialogue: d,
+          assistantIndex: turn,
+          model: s.models.answerer,
+          template: loadTemplate('capo-judge', s.templates['capo-judge']),
+        });
+        name = 'judge';
+      }
+      name += ` (record ${r.index + 1}, turn ${turn + 1})`;
+      break;
+    }
+    case 'ask':
+      body = previewRequest({ task, dialogue: d, settings: extendSettings(s).ask });
+      name = `ask (record ${r.index + 1})`;
+      break;
+    case 'answer':
+      body = previewRequest({ task, dialogue: d, settings: extendSettings(s).answer });
+      name = `answer (record ${r.index + 1})`;
+      break;
+    default:
+      throw new Error(
+        vscode.l10n.t('"task" must be one of ask, answer, capo, judge (got {0}).', String(task)),
+      );
+  }
+  const result: PreviewResult = { status: 'ok', body, task };
+  if (task === 'capo') result.strategy = strategy;
+  if (args.open !== false) {
+    const uri = docs.add(`${name}.json`, JSON.stringify(body, null, 2) + '\n');
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.languages.setTextDocumentLanguage(doc, 'json');
+    await vscode.window.showTextDocument(doc, { preview: true });
+    result.document = uri.toString();
+  }
+  return result;
 }
 
 /** Index of the last assistant turn that answers a user turn. */

@@ -5,7 +5,7 @@ import { keyScopeFor } from '../../core/llm';
 import type { ActionKind } from '../../protocol';
 import type { DialogueEditorApi } from '../editor';
 import { batchExport, batchImport, batchSubmit } from './batch';
-import { CAPO_SCHEME, CapoContentProvider, buildCapoSet, capoNegative } from './capo';
+import { CAPO_SCHEME, CapoContentProvider, PREVIEW_SCHEME, buildCapoSet, capoNegative } from './capo';
 import { GenerationCodeLensProvider } from './codeLens';
 import { isCancel, LlmContext, type CommandResult, type RecordEvent, type ReportedError } from './controller';
 import { evaluateFile } from './evaluate';
@@ -57,6 +57,7 @@ interface SelectModelArgs {
 export function registerLlm(context: vscode.ExtensionContext, editor: DialogueEditorApi): LlmApi {
   const ctx = new LlmContext(context, editor);
   const capoDocs = new CapoContentProvider();
+  const previewDocs = new CapoContentProvider(PREVIEW_SCHEME);
   const lenses = new GenerationCodeLensProvider();
 
   const setApiKey = async (args: KeyArgs = {}): Promise<CommandResult> => {
@@ -172,7 +173,11 @@ export function registerLlm(context: vscode.ExtensionContext, editor: DialogueEd
     },
     { id: 'parrot.evaluateMtBench', needs: [], network: true, run: (a) => evaluateFile(ctx, a) },
     { id: 'parrot.buildCapoSet', needs: ['answerer'], network: true, run: (a) => buildCapoSet(ctx, a) },
-    { id: 'parrot.previewRequest', needs: ['asker', 'answerer'], run: (a) => previewRequestCommand(ctx, a) },
+    {
+      id: 'parrot.previewRequest',
+      needs: ['asker', 'answerer'],
+      run: (a) => previewRequestCommand(ctx, previewDocs, a),
+    },
     { id: 'parrot.batchExport', needs: ['asker', 'answerer'], run: (a) => batchExport(ctx, a) },
     { id: 'parrot.exportAskerTrainingSet', needs: [], run: (a) => exportAskerTrainingSet(ctx, a) },
     { id: 'parrot.filterFile', needs: [], run: (a) => filterQuestionsInFile(ctx, a) },
@@ -234,6 +239,7 @@ export function registerLlm(context: vscode.ExtensionContext, editor: DialogueEd
   context.subscriptions.push(
     lenses,
     capoDocs.register(),
+    previewDocs.register(),
     vscode.languages.registerCodeLensProvider({ scheme: 'file', pattern: '**/*.jsonl' }, lenses),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (ENDPOINT_SETTINGS.some((k) => e.affectsConfiguration(k))) updateContext();

@@ -28,6 +28,8 @@ export interface RecordTarget {
   readonly kind: 'dialogue-editor' | 'text';
   lineCount(): Promise<number>;
   readLine(index: number): Promise<string>;
+  /** True when line `index` differs from the file on disk (an edit not saved yet). */
+  unsaved(index: number): Promise<boolean>;
   /** Applies every change as one undo step; a line that no longer reads `before` is skipped. */
   replaceLines(label: string, changes: readonly LineChange[]): Promise<ApplyResult>;
 }
@@ -44,6 +46,9 @@ class DialogueTarget implements RecordTarget {
   }
   readLine(index: number): Promise<string> {
     return this.doc.store.readLine(index);
+  }
+  unsaved(index: number): Promise<boolean> {
+    return Promise.resolve(this.doc.isDirty && this.doc.store.lineInfo(index).edited);
   }
   replaceLines(label: string, changes: readonly LineChange[]): Promise<ApplyResult> {
     return this.doc.enqueue(async () => {
@@ -108,6 +113,14 @@ class TextTarget implements RecordTarget {
     if (index >= this.doc.lineCount)
       return Promise.reject(new Error(vscode.l10n.t('Record {0} does not exist.', index + 1)));
     return Promise.resolve(this.doc.lineAt(index).text);
+  }
+  async unsaved(index: number): Promise<boolean> {
+    if (!this.doc.isDirty) return false;
+    if (this.doc.isUntitled) return true;
+    // A text document is small enough (VS Code opens files under 50 MB) to read again.
+    const disk = new TextDecoder().decode(await vscode.workspace.fs.readFile(this.doc.uri));
+    const lines = disk.split('\n');
+    return (lines[index] ?? '').replace(/\r$/, '') !== this.doc.lineAt(index).text;
   }
   async replaceLines(label: string, changes: readonly LineChange[]): Promise<ApplyResult> {
     const result: ApplyResult = { applied: [], stale: [], undoSteps: 0 };

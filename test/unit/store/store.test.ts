@@ -76,6 +76,18 @@ describe('store: DatasetStore', () => {
     assert.equal(await readFile(p, 'latin1'), 'a\r\nb\nC\r\nd\r\n');
   });
 
+  it('marks as edited a line that undo brings back from before a save (it is no longer on disk)', async () => {
+    const p = await fileWith('u.jsonl', 'a\nb\n');
+    const s = await openIndexed(p);
+    const inverse = s.apply({ kind: 'replace', index: 1, texts: ['B'] });
+    await s.save();
+    assert.deepEqual([s.lineInfo(0).edited, s.lineInfo(1).edited], [false, false], 'saved: both on disk');
+    s.apply(inverse);
+    assert.equal(await s.readLine(1), 'b');
+    assert.equal(s.lineInfo(1).edited, true, 'the old "b" is not what the file holds');
+    assert.equal(s.lineInfo(0).edited, false);
+  });
+
   it('strips a UTF-8 BOM from line 0 and keeps it on save', async () => {
     const bom = Buffer.from([0xef, 0xbb, 0xbf]);
     const p = await fileWith('b.jsonl', Buffer.concat([bom, Buffer.from('{"x":"é"}\nz\n')]));
