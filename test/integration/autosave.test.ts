@@ -25,12 +25,19 @@ describe('auto-save', function () {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'parrot-autosave-'));
   });
 
+  // The user settings as the profile wrote them, put back afterwards (removing a key would bring
+  // back code-server's own default, auto-save on, for every later test).
+  const saved: [string, string, unknown][] = [];
+  async function setGlobal(section: string, key: string, value: unknown): Promise<void> {
+    const config = vscode.workspace.getConfiguration(section);
+    if (!saved.some(([s, k]) => s === section && k === key))
+      saved.push([section, key, config.inspect(key)?.globalValue]);
+    await config.update(key, value, vscode.ConfigurationTarget.Global);
+  }
+
   after(async () => {
-    await files().update('autoSave', undefined, vscode.ConfigurationTarget.Global);
-    await files().update('autoSaveDelay', undefined, vscode.ConfigurationTarget.Global);
-    await vscode.workspace
-      .getConfiguration()
-      .update('parrot.editor.autoSaveMaxSizeMB', undefined, vscode.ConfigurationTarget.Global);
+    for (const [section, key, value] of saved.reverse())
+      await vscode.workspace.getConfiguration(section).update(key, value, vscode.ConfigurationTarget.Global);
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
     fs.rmSync(tmp, { recursive: true, force: true });
   });
@@ -83,11 +90,9 @@ describe('auto-save', function () {
   }
 
   async function autoSaveOn(maxMb: number): Promise<void> {
-    await files().update('autoSave', 'afterDelay', vscode.ConfigurationTarget.Global);
-    await files().update('autoSaveDelay', 200, vscode.ConfigurationTarget.Global);
-    await vscode.workspace
-      .getConfiguration()
-      .update('parrot.editor.autoSaveMaxSizeMB', maxMb, vscode.ConfigurationTarget.Global);
+    await setGlobal('files', 'autoSave', 'afterDelay');
+    await setGlobal('files', 'autoSaveDelay', 200);
+    await setGlobal('parrot.editor', 'autoSaveMaxSizeMB', maxMb);
   }
 
   it('holds the auto-save of a dataset over the size limit; Parrot: Save Dataset saves it', async () => {
