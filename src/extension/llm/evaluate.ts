@@ -170,22 +170,19 @@ export async function evaluateFile(ctx: LlmContext, args: EvaluateArgs = {}): Pr
     if (choice === cont) resume = true;
     else if (choice !== over) return { status: 'cancelled' };
   }
-  // Ordering, progress and resume: the same mechanism as the CLI (core RunOutput).
-  const output = await RunOutput.open({
-    out,
-    input: source,
-    keep: evalKeep(settings),
-    resume,
-    overwrite: !resume,
-  });
-  if (output.records > questions.length) {
-    await output.close();
+  // Ordering, progress and resume: the same mechanism as the CLI (core RunOutput). A resume is
+  // checked (input, model, judge) before the confirmation; a fresh run replaces the file only after it.
+  const open = (): Promise<RunOutput> =>
+    RunOutput.open({ out, input: source, keep: evalKeep(settings), resume, overwrite: !resume });
+  const resumed = resume ? await open() : undefined;
+  if (resumed && resumed.records > questions.length) {
+    await resumed.close();
     throw new Error(
       vscode.l10n.t('{0} holds more sessions than {1} has questions.', path.basename(out), name),
     );
   }
-  const skip = output.records;
-  const retry = [...output.failed];
+  const skip = resumed?.records ?? 0;
+  const retry = [...(resumed?.failed ?? [])];
   const todo = [...retry.map((f) => f.slot), ...questions.map((_, i) => i).slice(skip)];
   const est = estimateEval(
     todo.map((i) => questions[i]),
@@ -216,10 +213,11 @@ export async function evaluateFile(ctx: LlmContext, args: EvaluateArgs = {}): Pr
       go,
     );
     if (answer !== go) {
-      await output.close();
+      await resumed?.close();
       return { status: 'cancelled' };
     }
   }
+  const output = resumed ?? (await open());
   let cancelled = false;
   try {
     const client = await ctx.client(s);
