@@ -10,11 +10,17 @@ import type { ChatCall, TestOpenAIServer } from '../support/openai-server';
 import { datasetsIn } from '../support/fixtures';
 import { ANSWERER, ASKER, startLoopback, stopLoopback, writeLines } from './support/llm';
 
-const SETTINGS = ['parrot.endpoint.baseUrl', 'parrot.models.asker', 'parrot.models.answerer'];
+const SETTINGS = [
+  'parrot.endpoint.baseUrl',
+  'parrot.models.asker',
+  'parrot.models.answerer',
+  'parrot.generation.concurrency',
+];
 const JUDGE = ASKER;
 
 /** The judge grades turn k with k; turn 2 of every session first gets "8/10" (no [[N]]). */
 function responder({ body }: ChatCall): string {
+  onRequest?.();
   const msgs = body.messages.map((m) => String(m.content));
   if (body.model === JUDGE) {
     const k = Number(/Grade the assistant's answer to turn (\d+) only/.exec(msgs[1])?.[1]);
@@ -26,6 +32,8 @@ function responder({ body }: ChatCall): string {
   return `Answer to turn ${body.messages.filter((m) => m.role === 'user').length}.`;
 }
 const tries = new Map<string, number>();
+/** Called on every chat request (a test cancels the run from it). */
+let onRequest: (() => void) | undefined;
 
 describe('Evaluate on MT-Bench++ (loopback OpenAI-compatible server)', function () {
   this.timeout(90_000);
@@ -40,7 +48,8 @@ describe('Evaluate on MT-Bench++ (loopback OpenAI-compatible server)', function 
     await stopLoopback(server, SETTINGS);
   });
 
-  it('scores every turn of 3 sessions, retries the unparseable verdict, writes results and shows the view', async () => {
+  /** The first 3 MT-Bench questions grown to 8 turns. */
+  function questionsFile(name: string): vscode.Uri {
     const root = path.resolve(__dirname, '..', '..', '..');
     const src = fs
       .readFileSync(path.join(datasetsIn(root), 'mt_bench_questions.jsonl'), 'utf8')
@@ -52,7 +61,11 @@ describe('Evaluate on MT-Bench++ (loopback OpenAI-compatible server)', function 
         q.turns = [...q.turns, ...Array.from({ length: 6 }, (_, i) => `And what about point ${i + 3}?`)];
         return JSON.stringify(q);
       });
-    const uri = writeLines(dir, 'mtbench++.jsonl', src);
+    return writeLines(dir, name, src);
+  }
+
+  it('scores every turn of 3 sessions, retries the unparseable verdict, writes results and shows the view', async () => {
+    const uri = questionsFile('mtbench++.jsonl');
     const output = uri.fsPath.replace(/\.jsonl$/, '.results.jsonl');
     const r = await vscode.commands.executeCommand<{
       status: string;
@@ -81,5 +94,91 @@ describe('Evaluate on MT-Bench++ (loopback OpenAI-compatible server)', function 
     assert.ok(!/<script/i.test(html));
     assert.equal((html.match(/<rect /g) ?? []).length, 8);
     assert.match(html, /<tr><th scope="row">8<\/th><td>8\.00<\/td><td>3<\/td><td>0<\/td><\/tr>/);
+  });
+
+  it('cancelled mid-run keeps the finished sessions; Resume does the rest once, in order; a finished run is not resumed', async () => {
+    const uri = questionsFile('mtbench++-resume.jsonl');
+    const output = uri.fsPath.replace(/\.jsonl$/, '.results.jsonl');
+    const ids = fs
+      .readFileSync(uri.fsPath, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { question_id: number }).question_id);
+    await vscode.workspace
+      .getConfiguration('parrot')
+      .update('generation.concurrency', 1, vscode.ConfigurationTarget.Global);
+    type Result = { status: string; summary?: EvalSummary; message?: string };
+    tries.clear();
+    server.reset();
+    const cts = new vscode.CancellationTokenSource();
+    // A session takes 8 answers + 9 judgements: cancel during the second one.
+    onRequest = () => {
+      if (server.chatRequests.length >= 20) cts.cancel();
+    };
+    let first: Result;
+    try {
+      first = await vscode.commands.executeCommand<Result>('parrot.evaluateMtBench', {
+        uri,
+        model: ANSWERER,
+        judgeModel: JUDGE,
+        output,
+        existing: 'overwrite',
+        confirm: false,
+        token: cts.token,
+      });
+    } finally {
+      onRequest = undefined;
+      cts.dispose();
+    }
+    assert.equal(first.status, 'cancelled', first.message);
+    const kept = fs.readFileSync(output, 'utf8').trimEnd().split('\n');
+    assert.deepEqual(
+      kept.map((l) => (JSON.parse(l) as { question_id: number }).question_id),
+      ids.slice(0, 1),
+      'the finished session is kept, the cancelled one not written',
+    );
+    const resumeWith = (judgeModel: string): Thenable<Result> =>
+      vscode.commands.executeCommand<Result>('parrot.evaluateMtBench', {
+        uri,
+        model: ANSWERER,
+        judgeModel,
+        output,
+        existing: 'resume',
+        confirm: false,
+      });
+    const progress = JSON.parse(fs.readFileSync(`${output}.progress.json`, 'utf8')) as { records: number };
+    assert.equal(progress.records, 1);
+
+    // Another judge may not continue these scores.
+    const other = await resumeWith(ANSWERER);
+    assert.equal(other.status, 'error');
+    assert.match(other.message ?? '', /written with judge model/);
+
+    tries.clear();
+    server.reset();
+    const second = await resumeWith(JUDGE);
+    assert.equal(second.status, 'ok', second.message);
+    assert.equal(
+      server.chatRequests.filter((c) => c.body.model === ANSWERER).length,
+      16,
+      'sessions 2-3 only',
+    );
+    const lines = fs.readFileSync(output, 'utf8').trimEnd().split('\n');
+    assert.equal(lines[0], kept[0], 'the finished session is untouched');
+    assert.deepEqual(
+      lines.map((l) => (JSON.parse(l) as { question_id: number }).question_id),
+      ids,
+    );
+    assert.equal(second.summary?.overall, 4.5);
+    assert.equal(second.summary?.sessions, 3);
+    assert.ok(!fs.existsSync(`${output}.progress.json`), 'a complete run removes its progress file');
+
+    // A finished run has nothing to resume: an error, no request, the results untouched.
+    server.reset();
+    const third = await resumeWith(JUDGE);
+    assert.equal(third.status, 'error');
+    assert.match(third.message ?? '', /cannot resume: .*the run finished/);
+    assert.equal(server.chatRequests.length, 0);
+    assert.deepEqual(fs.readFileSync(output, 'utf8').trimEnd().split('\n'), lines);
   });
 });

@@ -1,20 +1,24 @@
-import { createReadStream, existsSync, promises as fsp } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
+import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import type { LlmConfig } from '../../core/llm';
+import { redact, type LlmConfig } from '../../core/llm';
 import {
   estimateEval,
+  evalKeep,
   evaluateSession,
   isMtBenchQuestion,
+  RunOutput,
+  sessionSlot,
   summarizeFile,
   type EvalSettings,
   type EvalSummary,
   type MtBenchQuestion,
+  type SlotResult,
 } from '../../core/parrot';
 import { parseCommandArgs, usageError } from '../args';
-import { interruptible, OrderedWriter, readAllRecords, runPool } from '../generation';
+import { interruptible, readAllRecords, runPool } from '../generation';
 import { progress, type CliIO } from '../io';
 import { clientFor, configFrom } from './ask';
-import { completeLines } from './extend';
 
 const HELP = `Usage: parrot eval QUESTIONS -o OUT --model NAME --judge-model NAME [options]
 
@@ -33,7 +37,9 @@ Options:
   --references FILE      reference answers (MT-Bench's reference_answer/*.jsonl layout:
                          question_id, choices[0].turns), used for math, reasoning and coding
   --judge-retries N      extra judge requests for an unparseable verdict (default 2)
-  --resume               continue an interrupted run: keep OUT's complete lines, skip those sessions
+  --resume               continue an interrupted run (progress in OUT.progress.json): keep OUT's
+                         finished sessions, redo those stopped by an error, do the rest; the
+                         model and judge model must be the same
   --estimate             print the requests and approximate tokens it will take, and stop
   --json                 print the summary as JSON: {"turns":[{"turn":1,"mean":..,"n":..},..],
                          "categories":{..},"overall":..}
@@ -177,56 +183,77 @@ export async function evalCommand(args: string[], io: CliIO): Promise<number> {
     return 0;
   }
   const outFile = v.output as string;
-  let skip = 0;
-  if (v.resume) skip = await completeLines(outFile);
-  else if (existsSync(outFile))
+  if (!v.resume && existsSync(outFile))
     return usageError('eval', `${outFile} exists — use --resume to continue it, or choose another -o`, io);
-  if (skip > questions.length) {
-    io.stderr.write(
-      `parrot eval: ${outFile} has ${skip} lines but ${file} has only ${questions.length} sessions — is it the right file?\n`,
+  const say = (m: string): boolean => io.stderr.write(`parrot eval: ${redact(m, [config.apiKey])}\n`);
+  let output: RunOutput;
+  try {
+    output = await RunOutput.open({
+      out: outFile,
+      input: path.resolve(file),
+      keep: evalKeep(settings),
+      resume: v.resume === true,
+    });
+  } catch (e) {
+    say(e instanceof Error ? e.message : String(e));
+    return 2;
+  }
+  if (output.records > questions.length) {
+    await output.close();
+    say(
+      `${outFile} holds ${output.records} session(s) but ${file} has only ${questions.length} — is it the right file?`,
     );
     return 2;
   }
-  if (skip) io.stderr.write(`parrot eval: resuming after ${skip} session(s) already in ${outFile}\n`);
+  const retry = [...output.failed];
+  if (output.records)
+    say(
+      `resuming after ${output.records} session(s) already in ${outFile}${retry.length ? `; redoing ${retry.length} stopped by an error` : ''}`,
+    );
 
   const client = clientFor(config, io);
-  const fh = await fsp.open(outFile, 'a');
-  const writer = new OrderedWriter(fh);
   const stop = interruptible('eval', io);
   const bar = progress(io);
-  const todo = questions.slice(skip);
-  const failures: string[] = [];
+  const total = questions.length - output.records + retry.length;
   let cancelled = false;
   let done = 0;
+  /** One session, from its first turn; undefined when cancelled (not written: a resume redoes it). */
+  const work = async (slot: number): Promise<SlotResult | undefined> => {
+    const r = await evaluateSession(client, questions[slot], settings, stop.signal);
+    if (r.status === 'cancelled') {
+      cancelled = true;
+      return undefined;
+    }
+    done++;
+    bar.update(`eval: ${done}/${total} session(s)`);
+    return sessionSlot(r);
+  };
   try {
-    await runPool(
-      todo.map((q, i) => ({ q, i })),
-      config.concurrency,
-      stop.signal,
-      async ({ q, i }) => {
-        const r = await evaluateSession(client, q, settings, stop.signal);
-        if (r.status === 'cancelled') {
-          cancelled = true; // not written: --resume redoes the whole session
-          return;
-        }
-        if (r.status === 'failed') failures.push(`${file}:${records[skip + i].line}: ${r.error ?? 'failed'}`);
-        await writer.put(i, [JSON.stringify(r)]);
-        done++;
-        bar.update(`eval: ${skip + done}/${questions.length} session(s)`);
-      },
-    );
+    if (retry.length) {
+      const redone = new Map<number, SlotResult>();
+      await runPool(retry, config.concurrency, stop.signal, async (f) => {
+        const res = await work(f.slot);
+        if (res) redone.set(f.slot, res);
+      });
+      await output.repair(redone);
+    }
+    const todo = questions.map((_, i) => i).slice(output.records);
+    await runPool(todo, config.concurrency, stop.signal, async (slot) => {
+      const res = await work(slot);
+      if (res) await output.put(slot, res);
+    });
   } finally {
     stop.dispose();
     bar.done();
-    await fh.close();
+    await output.close(output.records === questions.length && !cancelled && !stop.signal.aborted);
   }
   cancelled = cancelled || stop.signal.aborted;
-  for (const f of failures) io.stderr.write(`parrot eval: ${f}\n`);
-  const written = skip + writer.written;
+  for (const f of output.failed) say(`${file}:${records[f.slot]?.line ?? f.slot + 1}: ${f.error}`);
+  const short = output.failed.length;
   const summary = await summarizeFile(outFile);
-  io.stderr.write(
-    `parrot eval: ${written}/${questions.length} session(s) in ${outFile}${failures.length ? `, ${failures.length} stopped by an error (finished turns kept)` : ''}${cancelled ? ' — cancelled; run again with --resume' : ''}\n`,
+  say(
+    `${output.records}/${questions.length} session(s) in ${outFile}${short ? `, ${short} stopped by an error (finished turns kept; --resume redoes them)` : ''}${cancelled ? ' — cancelled; run again with --resume' : ''}`,
   );
   io.stdout.write(v.json ? `${JSON.stringify(summary)}\n` : summaryText(summary));
-  return failures.length || cancelled || summary.missing || written < questions.length ? 1 : 0;
+  return short || cancelled || summary.missing || output.records < questions.length ? 1 : 0;
 }

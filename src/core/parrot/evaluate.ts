@@ -10,6 +10,7 @@ import type { ChatMessage, ChatRequest, LlmClient } from '../llm/client';
 import { LlmError, isCancel } from '../llm/errors';
 import { countTokens } from '../tokens';
 import type { MtBenchQuestion } from './mtbench';
+import type { SlotResult } from './output';
 
 /** Categories whose turns are graded against a reference answer when one is given (as MT-Bench). */
 export const REFERENCE_CATEGORIES: readonly string[] = ['math', 'reasoning', 'coding'];
@@ -280,4 +281,20 @@ export function estimateEval(
     }
   }
   return { sessions: questions.length, turns, answerRequests: turns, judgeRequests: turns, promptTokens };
+}
+
+/** Settings a resumed evaluation must keep: its sessions are scored by one model and one judge. */
+export function evalKeep(s: Pick<EvalSettings, 'model' | 'judgeModel'>): Record<string, string> {
+  return { model: s.model, 'judge model': s.judgeModel };
+}
+
+/**
+ * A session as a slot of the run's output (one line): a session stopped by an error is a short slot
+ * (its finished turns kept) that a resume redoes from its first turn.
+ */
+export function sessionSlot(r: SessionResult): SlotResult {
+  return {
+    lines: [JSON.stringify(r)],
+    error: r.status === 'failed' ? (r.error ?? 'failed') : undefined,
+  };
 }

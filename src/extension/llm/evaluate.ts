@@ -2,18 +2,22 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { OrderedWriter } from '../../cli/generation';
-import { completeLines } from '../../cli/commands/extend';
 import {
   estimateEval,
+  evalKeep,
   evaluateSession,
   isMtBenchQuestion,
+  readRunProgress,
+  RunOutput,
+  sessionSlot,
   summarizeFile,
   type EvalSettings,
+  type SlotResult,
   type EvalSummary,
   type MtBenchQuestion,
 } from '../../core/parrot';
 import { withProgress, type CommandResult, type LlmContext, type RecordArgs } from './controller';
+import { pool } from './generate';
 
 export interface EvaluateArgs extends RecordArgs {
   /** Model under test (default: asked, proposing the answer model). */
@@ -132,30 +136,6 @@ export async function evaluateFile(ctx: LlmContext, args: EvaluateArgs = {}): Pr
           path.dirname(uri.fsPath),
           `${path.basename(name, path.extname(name))}.eval-${model.replace(/[^\w.-]+/g, '_')}.jsonl`,
         );
-  let skip = 0;
-  if (existsSync(out)) {
-    const resume = vscode.l10n.t('Resume');
-    const over = vscode.l10n.t('Start Over');
-    const choice =
-      args.existing === 'resume'
-        ? resume
-        : args.existing === 'overwrite'
-          ? over
-          : await vscode.window.showWarningMessage(
-              vscode.l10n.t(
-                '{0} exists. Resume it (finished sessions are kept) or start over?',
-                path.basename(out),
-              ),
-              { modal: true },
-              resume,
-              over,
-            );
-    if (choice === resume) skip = await completeLines(out);
-    else if (choice === over) await fsp.truncate(out, 0);
-    else return { status: 'cancelled' };
-    if (skip > questions.length)
-      throw new Error(vscode.l10n.t('{0} has more lines than {1} has questions.', path.basename(out), name));
-  }
   const settings: EvalSettings = {
     model,
     judgeModel,
@@ -163,8 +143,51 @@ export async function evaluateFile(ctx: LlmContext, args: EvaluateArgs = {}): Pr
     maxTokens: s.maxTokens,
     judgeRetries: 2,
   };
-  const todo = questions.slice(skip);
-  const est = estimateEval(todo, settings);
+  const source = ctx.sourceName(uri);
+  let resume = false;
+  if (existsSync(out)) {
+    // An unreadable progress file is an error, never "start over".
+    const previous = await readRunProgress(out);
+    const cont = vscode.l10n.t('Resume');
+    const over = vscode.l10n.t('Start Over');
+    const choice =
+      args.existing === 'resume'
+        ? cont
+        : args.existing === 'overwrite'
+          ? over
+          : await vscode.window.showWarningMessage(
+              previous
+                ? vscode.l10n.t(
+                    '{0} holds an interrupted run ({1} of {2} sessions done). Resume it or start over?',
+                    path.basename(out),
+                    previous.records,
+                    questions.length,
+                  )
+                : vscode.l10n.t('{0} exists (a finished run). Start over?', path.basename(out)),
+              { modal: true },
+              ...(previous ? [cont, over] : [over]),
+            );
+    if (choice === cont) resume = true;
+    else if (choice !== over) return { status: 'cancelled' };
+  }
+  // Ordering, progress and resume: the same mechanism as the CLI (core RunOutput). A resume is
+  // checked (input, model, judge) before the confirmation; a fresh run replaces the file only after it.
+  const open = (): Promise<RunOutput> =>
+    RunOutput.open({ out, input: source, keep: evalKeep(settings), resume, overwrite: !resume });
+  const resumed = resume ? await open() : undefined;
+  if (resumed && resumed.records > questions.length) {
+    await resumed.close();
+    throw new Error(
+      vscode.l10n.t('{0} holds more sessions than {1} has questions.', path.basename(out), name),
+    );
+  }
+  const skip = resumed?.records ?? 0;
+  const retry = [...(resumed?.failed ?? [])];
+  const todo = [...retry.map((f) => f.slot), ...questions.map((_, i) => i).slice(skip)];
+  const est = estimateEval(
+    todo.map((i) => questions[i]),
+    settings,
+  );
   if (args.confirm !== false) {
     const go = vscode.l10n.t('Evaluate');
     const answer = await vscode.window.showInformationMessage(
@@ -184,51 +207,66 @@ export async function evaluateFile(ctx: LlmContext, args: EvaluateArgs = {}): Pr
           est.judgeRequests,
           ctx.host(s),
           est.promptTokens.toLocaleString(),
-          skip,
+          skip - retry.length,
         ),
       },
       go,
     );
-    if (answer !== go) return { status: 'cancelled' };
+    if (answer !== go) {
+      await resumed?.close();
+      return { status: 'cancelled' };
+    }
   }
-  const client = await ctx.client(s);
-  const fh = await fsp.open(out, 'a');
-  const writer = new OrderedWriter(fh);
-  let failed = 0;
+  const output = resumed ?? (await open());
   let cancelled = false;
   try {
+    const client = await ctx.client(s);
     await withProgress(
       vscode.l10n.t('Evaluating {0} on {1}', model, name),
       args.token,
       async (progress, signal) => {
         let finished = 0;
-        const queue = todo.map((q, i) => ({ q, i }));
-        const worker = async (): Promise<void> => {
-          for (let it = queue.shift(); it && !signal.aborted; it = queue.shift()) {
-            const r = await evaluateSession(client, it.q, settings, signal);
-            if (r.status === 'cancelled') {
-              cancelled = true;
-              return;
-            }
-            if (r.status === 'failed') {
-              failed++;
-              ctx.logger.warn(`${name}: question ${String(it.q.question_id)}: ${r.error ?? 'failed'}`);
-            }
-            await writer.put(it.i, [JSON.stringify(r)]);
-            finished++;
-            progress.report({
-              increment: 100 / todo.length,
-              message: vscode.l10n.t('{0}/{1} session(s)', finished, todo.length),
-            });
+        /** One session from its first turn; undefined when cancelled (not written: a resume redoes it). */
+        const work = async (slot: number): Promise<SlotResult | undefined> => {
+          const q = questions[slot];
+          const r = await evaluateSession(client, q, settings, signal);
+          if (r.status === 'cancelled') {
+            cancelled = true;
+            return undefined;
           }
+          if (r.status === 'failed')
+            ctx.logger.warn(`${name}: question ${String(q.question_id)}: ${r.error ?? 'failed'}`);
+          finished++;
+          progress.report({
+            increment: 100 / todo.length,
+            message: vscode.l10n.t('{0}/{1} session(s)', finished, todo.length),
+          });
+          return sessionSlot(r);
         };
-        await Promise.all(Array.from({ length: Math.max(1, s.concurrency) }, worker));
+        if (retry.length) {
+          const redone = new Map<number, SlotResult>();
+          await pool(retry, Math.max(1, s.concurrency), signal, async (f) => {
+            const res = await work(f.slot);
+            if (res) redone.set(f.slot, res);
+          });
+          await output.repair(redone);
+        }
+        await pool(
+          questions.map((_, i) => i).slice(skip),
+          Math.max(1, s.concurrency),
+          signal,
+          async (slot) => {
+            const res = await work(slot);
+            if (res) await output.put(slot, res);
+          },
+        );
         if (signal.aborted) cancelled = true;
       },
     );
   } finally {
-    await fh.close();
+    await output.close(output.records === questions.length && !cancelled);
   }
+  const failed = output.failed.length;
   const summary = await summarizeFile(out);
   const title = vscode.l10n.t('MT-Bench++: {0} (judge {1})', model, judgeModel);
   const panel = vscode.window.createWebviewPanel('parrot.evalResults', title, vscode.ViewColumn.Active, {
@@ -238,7 +276,7 @@ export async function evaluateFile(ctx: LlmContext, args: EvaluateArgs = {}): Pr
   const message = vscode.l10n.t(
     '{0}: {1}/{2} session(s) scored in {3}, overall {4}; {5} verdict(s) missing, {6} session(s) stopped by an error.{7}',
     name,
-    skip + writer.written,
+    output.records,
     questions.length,
     path.basename(out),
     fmt(summary.overall),

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseVerdict } from '../../../src/core/parrot/evaluate';
@@ -11,14 +11,26 @@ const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 const DATASETS = datasetsIn(ROOT);
 
-function runCli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+/** Runs the CLI; with `killWhen`, sends SIGKILL as soon as it is true (checked every few ms). */
+function runCli(
+  args: string[],
+  killWhen?: () => boolean,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('close', (code) => resolve({ code, out, err }));
+    const poll = killWhen
+      ? setInterval(() => {
+          if (killWhen()) child.kill('SIGKILL');
+        }, 2)
+      : undefined;
+    child.on('close', (code, signal) => {
+      if (poll) clearInterval(poll);
+      resolve({ code, signal, out, err });
+    });
   });
 }
 
@@ -190,20 +202,101 @@ describe('cli: eval (MT-Bench++)', () => {
     assert.equal(w.turns[0].reference, false);
     assert.ok(!w.turns[0].judgeRequest.messages[1].content.includes('reference answer'));
 
-    // Resume: a finished file makes no request and reports the same summary.
+    // Resume of a finished run (its progress file removed): refused as extend does, no request.
+    assert.ok(!existsSync(`${out}.progress.json`));
     const before = server.chatRequests.length;
     const again = await runCli([...args, '--resume']);
+    assert.equal(again.code, 2, again.err);
+    assert.match(again.err, /cannot resume: .*progress\.json is missing \(the run finished/);
     assert.equal(server.chatRequests.length, before);
-    assert.deepEqual(JSON.parse(again.out), summary);
-    // Resume after a torn last line redoes exactly that session.
-    writeFileSync(out, lines[0] + '\n' + lines[1].slice(0, 50));
+    assert.equal(readFileSync(out, 'utf8').trimEnd().split('\n').length, 2, 'results untouched');
+
+    // Killed (SIGKILL) in the middle of the second session, then resumed: each session exactly
+    // once, in input order, the same scores; a resume with another judge is refused.
+    rmSync(out);
+    rmSync(`${out}.progress.json`, { force: true });
     judgeTries.clear();
-    const third = await runCli([...args, '--resume']);
-    assert.equal(server.chatRequests.length - before, 8 + 8 + 1, third.err);
+    const serial = args.map((a, i) => (args[i - 1] === '--concurrency' ? '1' : a));
+    const start = server.chatRequests.length;
+    // Session 81 takes 8 answers + 10 judgements; kill during session 111.
+    const killed = await runCli(serial, () => server.chatRequests.length - start >= 21);
+    assert.equal(killed.signal, 'SIGKILL', killed.err);
+    assert.ok(existsSync(`${out}.progress.json`));
+    const otherJudge = await runCli(serial.map((a) => (a === 'judge' ? 'judge2' : a)).concat('--resume'));
+    assert.equal(otherJudge.code, 2);
+    assert.match(otherJudge.err, /written with judge model judge; resume it with that judge model/);
+    const otherModel = await runCli(serial.map((a) => (a === 'mut' ? 'mut2' : a)).concat('--resume'));
+    assert.equal(otherModel.code, 2);
+    assert.match(otherModel.err, /written with model mut; resume it with that model/);
+    judgeTries.clear();
+    const mid = server.chatRequests.length;
+    const third = await runCli([...serial, '--resume']);
+    assert.equal(third.code, 1, third.err); // the same verdict still missing
+    assert.match(third.err, /resuming after 1 session\(s\)/);
+    assert.equal(server.chatRequests.length - mid, 8 + 8 + 1, third.err);
     assert.ok(
-      server.chatRequests.slice(before).every((c) => !String(c.body.messages[0].content).includes('Hawaii')),
+      server.chatRequests.slice(mid).every((c) => !String(c.body.messages[0].content).includes('Hawaii')),
     );
     assert.deepEqual(JSON.parse(third.out), summary);
+    const resumed = readFileSync(out, 'utf8').trimEnd().split('\n');
+    assert.deepEqual(
+      resumed.map((l) => (JSON.parse(l) as { question_id: number }).question_id),
+      questions.map((q) => q.question_id),
+    );
+    assert.ok(!existsSync(`${out}.progress.json`), 'a complete run removes its progress file');
+  });
+
+  it('a session stopped by an error is kept short, exit 1, and --resume redoes exactly it', async () => {
+    const { file, questions } = mtBenchPlusPlus(dir);
+    const out = path.join(dir, 'results.jsonl');
+    const args = [
+      'eval',
+      file,
+      '-o',
+      out,
+      '--model',
+      'mut',
+      '--judge-model',
+      'judge',
+      '--base-url',
+      server.baseUrl,
+      '--retries',
+      '0',
+      '--concurrency',
+      '1',
+      '--json',
+    ];
+    server.inject({ type: 'status', status: 500 }, 1); // the first answer of question 81
+    const r = await runCli(args);
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.err, /2\/2 session\(s\) in .*, 1 stopped by an error/);
+    const first = readFileSync(out, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { status: string });
+    assert.deepEqual(
+      first.map((x) => x.status),
+      ['failed', 'done'],
+    );
+    assert.ok(existsSync(`${out}.progress.json`), 'a short session keeps the run resumable');
+    judgeTries.clear();
+    const before = server.chatRequests.length;
+    const again = await runCli([...args, '--resume']);
+    assert.equal(again.code, 1, again.err); // question 81 turn 5 has no parseable verdict
+    assert.match(again.err, /redoing 1 stopped by an error/);
+    const redone = server.chatRequests.slice(before);
+    assert.equal(redone.length, 8 + 8 + 2);
+    assert.ok(redone.every((c) => !String(c.body.messages[0].content).includes('triangle')));
+    const lines = readFileSync(out, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(
+      lines.map((x) => [x.question_id, x.status]),
+      questions.map((q) => [q.question_id, 'done']),
+    );
+    assert.equal((JSON.parse(again.out) as { failed: number }).failed, 0);
+    assert.ok(!existsSync(`${out}.progress.json`));
   });
 
   it('--estimate counts requests and sends none; bad input exits 2 with its position', async () => {
