@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { EvalSummary } from '../../src/core/parrot';
 import type { ChatCall, TestOpenAIServer } from '../support/openai-server';
 import { datasetsIn } from '../support/fixtures';
-import { ANSWERER, ASKER, startLoopback, stopLoopback, writeLines } from './support/llm';
+import { ANSWERER, ASKER, setSetting, startLoopback, stopLoopback, writeLines } from './support/llm';
 
 const SETTINGS = [
   'parrot.endpoint.baseUrl',
@@ -104,9 +104,8 @@ describe('Evaluate on MT-Bench++ (loopback OpenAI-compatible server)', function 
       .trimEnd()
       .split('\n')
       .map((l) => (JSON.parse(l) as { question_id: number }).question_id);
-    await vscode.workspace
-      .getConfiguration('parrot')
-      .update('generation.concurrency', 1, vscode.ConfigurationTarget.Global);
+    // Workspace level (cleared with the suite's other settings): a user-level value would outlive it.
+    await setSetting('parrot.generation.concurrency', 1);
     type Result = { status: string; summary?: EvalSummary; message?: string };
     tries.clear();
     server.reset();

@@ -28,6 +28,19 @@ export interface Base {
  * unchanged content without reading it (the "racy git" rule).
  */
 const QUIET_MS = 2000;
+/**
+ * The same, for a file system whose times have sub-millisecond parts (ext4, xfs, btrfs, APFS, NTFS):
+ * its clock ticks every few milliseconds at most (Linux: 1–10 ms), so a change 100 ms after the last
+ * one always shows in the times. Waiting the coarse 2 s there would make a save right after the file
+ * was written read all of it again.
+ */
+const QUIET_FINE_MS = 100;
+
+/** How long after `ident`'s last change unchanged times prove unchanged bytes. */
+function quietMs(ident: FileIdentity): number {
+  const fine = ident.ctimeMs % 1 !== 0 || ident.mtimeMs % 1 !== 0;
+  return fine ? QUIET_FINE_MS : QUIET_MS;
+}
 
 /** The identity of a file version: which inode it is, and its size and times when we read it. */
 export interface FileIdentity {
@@ -86,14 +99,14 @@ export class FileBase implements Base {
   provideSums(sums: Promise<Uint32Array | undefined>, readStartedMs: number, ownWrite = false): void {
     // A file we just wrote has a ctime of now: its times prove it unchanged once they are quiet
     // (a write by another program within the clock tick of our own last write is not seen).
-    this.quietAfterMs = ownWrite ? this.ident.ctimeMs + QUIET_MS : undefined;
+    this.quietAfterMs = ownWrite ? this.ident.ctimeMs + quietMs(this.ident) : undefined;
     this.sums = sums
       .then(
         async (s) => {
           // Writes during the read would make the checksums describe neither version: drop them.
           const st = await this.fh.stat();
           if (!sameTimes(identityOf(st), this.ident)) return undefined;
-          this.quiet = this.ident.ctimeMs + QUIET_MS < readStartedMs;
+          this.quiet = this.ident.ctimeMs + quietMs(this.ident) < readStartedMs;
           return s;
         },
         () => undefined,
@@ -151,7 +164,7 @@ export class FileBase implements Base {
       // Only the times changed: adopt them, so that the next check can be quick again.
       this.ident = now;
       this.fp.mtimeMs = now.mtimeMs;
-      this.quiet = now.ctimeMs + QUIET_MS < startedMs;
+      this.quiet = now.ctimeMs + quietMs(now) < startedMs;
       this.quietAfterMs = undefined;
     }
     return { size: st.size, changed, touched, stat: st };
