@@ -27,16 +27,16 @@ describe('auto-save', function () {
 
   // The user settings as the profile wrote them, put back afterwards (removing a key would bring
   // back code-server's own default, auto-save on, for every later test).
-  const saved: [string, string, unknown][] = [];
+  const profile: [string, string, unknown][] = [];
   async function setGlobal(section: string, key: string, value: unknown): Promise<void> {
     const config = vscode.workspace.getConfiguration(section);
-    if (!saved.some(([s, k]) => s === section && k === key))
-      saved.push([section, key, config.inspect(key)?.globalValue]);
+    if (!profile.some(([s, k]) => s === section && k === key))
+      profile.push([section, key, config.inspect(key)?.globalValue]);
     await config.update(key, value, vscode.ConfigurationTarget.Global);
   }
 
   after(async () => {
-    for (const [section, key, value] of saved.reverse())
+    for (const [section, key, value] of profile.reverse())
       await vscode.workspace.getConfiguration(section).update(key, value, vscode.ConfigurationTarget.Global);
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
     fs.rmSync(tmp, { recursive: true, force: true });
