@@ -1,6 +1,6 @@
 // What a .vsix may contain, and a minimal reader of a zip's file list (central directory).
 
-export const MAX_VSIX_BYTES = 2 * 1024 * 1024;
+export const MAX_VSIX_BYTES = 4 * 1024 * 1024;
 
 /** File names in a zip archive, read from its central directory. */
 export function listZip(buf) {
