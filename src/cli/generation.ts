@@ -4,6 +4,7 @@
  * writing results in input order although they finish in any order.
  */
 import { setMaxListeners } from 'node:events';
+import type { RunOutput, SlotResult } from '../core/parrot';
 import { readRecords, type InputRecord } from './commands/ask';
 import type { CliIO } from './io';
 
@@ -61,4 +62,47 @@ export async function runPool<T>(
     for (let it = queue.shift(); it !== undefined && !signal.aborted; it = queue.shift()) await work(it);
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+/**
+ * Drives a resumable run over `total` slots (input records) through its output: first the slots an
+ * earlier run left short, made again and written in place (`work` gets the lines each kept), then
+ * every slot after the finished ones, `concurrency` at a time, written in order. A slot whose work
+ * returns `undefined` (cancelled) is not written, and a resume redoes it. The output is closed at
+ * the end, as complete when every slot was written.
+ */
+export async function runSlots(
+  output: RunOutput,
+  total: number,
+  o: {
+    concurrency: number;
+    signal: AbortSignal;
+    work: (slot: number, kept?: readonly string[]) => Promise<SlotResult | undefined>;
+  },
+): Promise<void> {
+  let skipped = false;
+  const run = async (slot: number, kept?: readonly string[]): Promise<SlotResult | undefined> => {
+    const r = await o.work(slot, kept);
+    if (!r) skipped = true;
+    return r;
+  };
+  try {
+    const retry = [...output.failed];
+    if (retry.length) {
+      const kept = await output.failedLines();
+      const redone = new Map<number, SlotResult>();
+      await runPool(retry, o.concurrency, o.signal, async (f) => {
+        const res = await run(f.slot, kept.get(f.slot));
+        if (res) redone.set(f.slot, res);
+      });
+      await output.repair(redone);
+    }
+    const todo = Array.from({ length: Math.max(0, total - output.records) }, (_, i) => output.records + i);
+    await runPool(todo, o.concurrency, o.signal, async (slot) => {
+      const res = await run(slot);
+      if (res) await output.put(slot, res);
+    });
+  } finally {
+    await output.close(output.records === total && !skipped && !o.signal.aborted);
+  }
 }

@@ -16,7 +16,7 @@ import {
   type PairFormat,
 } from '../../core/parrot';
 import { parseCommandArgs, usageError } from '../args';
-import { interruptible, readAllRecords, runPool } from '../generation';
+import { interruptible, readAllRecords, runSlots } from '../generation';
 import { progress, type CliIO } from '../io';
 import { asDialogue, clientFor, configFrom, ENDPOINT_HELP, ENDPOINT_OPTIONS } from './ask';
 
@@ -178,24 +178,14 @@ export async function capoCommand(args: string[], io: CliIO): Promise<number> {
     };
   };
   try {
-    if (retry.length) {
-      // Records an earlier run wrote short: made again, their lines replaced in place.
-      const redone = new Map<number, SlotResult>();
-      await runPool(retry, config.concurrency, stop.signal, async (f) => {
-        const res = await work(f.slot);
-        if (res) redone.set(f.slot, res);
-      });
-      await output.repair(redone);
-    }
-    const todo = records.map((_, i) => i).slice(output.records);
-    await runPool(todo, config.concurrency, stop.signal, async (slot) => {
-      const res = await work(slot);
-      if (res) await output.put(slot, res);
+    await runSlots(output, records.length, {
+      concurrency: config.concurrency,
+      signal: stop.signal,
+      work: (slot) => work(slot),
     });
   } finally {
     stop.dispose();
     bar.done();
-    await output.close(output.records === records.length && !cancelled && !stop.signal.aborted);
   }
   cancelled = cancelled || stop.signal.aborted;
   for (const m of problems) say(m);

@@ -16,7 +16,7 @@ import {
   type SlotResult,
 } from '../../core/parrot';
 import { parseCommandArgs, usageError } from '../args';
-import { interruptible, readAllRecords, runPool } from '../generation';
+import { interruptible, readAllRecords, runSlots } from '../generation';
 import { progress, type CliIO } from '../io';
 import { clientFor, configFrom } from './ask';
 
@@ -229,23 +229,14 @@ export async function evalCommand(args: string[], io: CliIO): Promise<number> {
     return sessionSlot(r);
   };
   try {
-    if (retry.length) {
-      const redone = new Map<number, SlotResult>();
-      await runPool(retry, config.concurrency, stop.signal, async (f) => {
-        const res = await work(f.slot);
-        if (res) redone.set(f.slot, res);
-      });
-      await output.repair(redone);
-    }
-    const todo = questions.map((_, i) => i).slice(output.records);
-    await runPool(todo, config.concurrency, stop.signal, async (slot) => {
-      const res = await work(slot);
-      if (res) await output.put(slot, res);
+    await runSlots(output, questions.length, {
+      concurrency: config.concurrency,
+      signal: stop.signal,
+      work: (slot) => work(slot),
     });
   } finally {
     stop.dispose();
     bar.done();
-    await output.close(output.records === questions.length && !cancelled && !stop.signal.aborted);
   }
   cancelled = cancelled || stop.signal.aborted;
   for (const f of output.failed) say(`${file}:${records[f.slot]?.line ?? f.slot + 1}: ${f.error}`);

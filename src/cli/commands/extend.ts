@@ -14,7 +14,7 @@ import {
   type SlotResult,
 } from '../../core/parrot';
 import { parseCommandArgs, usageError } from '../args';
-import { interruptible, readAllRecords, runPool } from '../generation';
+import { interruptible, readAllRecords, runSlots } from '../generation';
 import { progress, type CliIO } from '../io';
 import {
   asDialogue,
@@ -172,28 +172,18 @@ export async function extendCommand(args: string[], io: CliIO): Promise<number> 
     };
   };
   try {
-    if (retry.length) {
-      // Records an earlier run wrote short: continue each from what it kept.
-      const kept = await output.failedLines();
-      const redone = new Map<number, SlotResult>();
-      await runPool(retry, config.concurrency, stop.signal, async (f) => {
-        const line = kept.get(f.slot)?.[0];
-        const prev = line !== undefined ? parseRecord(line) : undefined;
-        const from = prev?.ok && prev.sample.kind === 'dialogue' ? prev.sample : undefined;
-        const res = await work(f.slot, from);
-        if (res) redone.set(f.slot, res);
-      });
-      await output.repair(redone);
-    }
-    const todo = records.map((_, i) => i).slice(output.records);
-    await runPool(todo, config.concurrency, stop.signal, async (slot) => {
-      const res = await work(slot);
-      if (res) await output.put(slot, res);
+    // Records an earlier run wrote short are continued from what they kept.
+    await runSlots(output, records.length, {
+      concurrency: config.concurrency,
+      signal: stop.signal,
+      work: (slot, kept) => {
+        const prev = kept?.[0] !== undefined ? parseRecord(kept[0]) : undefined;
+        return work(slot, prev?.ok && prev.sample.kind === 'dialogue' ? prev.sample : undefined);
+      },
     });
   } finally {
     stop.dispose();
     bar.done();
-    await output.close(output.records === records.length && !cancelled && !stop.signal.aborted);
   }
   cancelled = cancelled || stop.signal.aborted;
   for (const f of output.failed) say(`${file}:${records[f.slot]?.line ?? f.slot + 1}: ${f.error}`);
