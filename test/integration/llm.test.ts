@@ -347,6 +347,25 @@ describe('generation commands (loopback OpenAI-compatible server)', function () 
     });
     assert.equal(d.status, 'discarded');
     assert.equal(fs.readFileSync(out, 'utf8'), before);
+
+    // Discard after the diff was shown closes the diff's tab (a discarded pair leaves nothing open).
+    const isDiff = (t: vscode.Tab) => t.input instanceof vscode.TabInputTextDiff;
+    const shown = await run('parrot.capoNegative', {
+      uri,
+      record: 0,
+      strategy: 'neglect',
+      decision: 'discard',
+      output: out,
+      show: true,
+    });
+    assert.equal(shown.status, 'discarded');
+    const rejected = (shown.diff as { rejected: string } | undefined)?.rejected;
+    assert.ok(rejected, 'the diff was shown');
+    const open = vscode.window.tabGroups.all
+      .flatMap((g) => g.tabs)
+      .filter((t) => isDiff(t) && (t.input as vscode.TabInputTextDiff).modified.toString() === rejected);
+    assert.deepEqual(open, [], 'no diff tab of the discarded pair is left open');
+    assert.equal(fs.readFileSync(out, 'utf8'), before);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 

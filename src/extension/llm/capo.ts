@@ -264,7 +264,11 @@ export async function capoNegative(
     );
     decision = pick === keep ? 'keep' : 'discard';
   }
-  if (decision === 'discard') return { status: 'discarded', strategy, rejected: text, pair, diff };
+  if (decision === 'discard') {
+    // The diff showed a pair that is gone: close it rather than leave a tab of something discarded.
+    if (diff) await closeDiff(diff.rejected);
+    return { status: 'discarded', strategy, rejected: text, pair, diff };
+  }
   const out = await outputFile(ctx, args.output, r.target.uri);
   if (!out) return { status: 'cancelled', strategy, rejected: text, pair, diff };
   // A pair must describe a dialogue that exists: built from a record that is not on disk as it was
@@ -283,6 +287,14 @@ export async function capoNegative(
       )
     : undefined;
   return { status: 'ok', strategy, rejected: text, pair, output: out, diff, unsaved, message };
+}
+
+/** Closes the diff tabs whose right side is `rejected` (a virtual document of this command). */
+async function closeDiff(rejected: string): Promise<void> {
+  const tabs = vscode.window.tabGroups.all
+    .flatMap((g) => g.tabs)
+    .filter((t) => t.input instanceof vscode.TabInputTextDiff && t.input.modified.toString() === rejected);
+  if (tabs.length) await vscode.window.tabGroups.close(tabs);
 }
 
 export interface CapoSetArgs extends RecordArgs {
