@@ -107,11 +107,34 @@ export class FileBase implements Base {
           const st = await this.fh.stat();
           if (!sameTimes(identityOf(st), this.ident)) return undefined;
           this.quiet = this.ident.ctimeMs + quietMs(this.ident) < readStartedMs;
+          if (!this.quiet && !ownWrite) this.confirmQuietLater();
           return s;
         },
         () => undefined,
       )
       .catch(() => undefined); // closed meanwhile
+  }
+
+  /**
+   * A file read too soon after its last change (not quiet) would need a full content check at every
+   * save. Instead, once its quiet time has passed, its blocks are compared with the checksums once in
+   * the background (as git re-hashes "racily clean" files): the same bytes then, with unchanged
+   * times, prove it unchanged from then on, since any later write moves its times.
+   */
+  private confirmQuietLater(): void {
+    const wait = Math.max(0, this.ident.ctimeMs + quietMs(this.ident) - Date.now()) + 10;
+    const timer = setTimeout(() => {
+      const startedMs = Date.now();
+      const before = this.ident;
+      this.checkContent()
+        .then((c) => {
+          const unchanged = c.changed.length === 0 && c.size === this.fp.size && !c.touched;
+          const timesHeld = sameTimes(identityOf(c.stat), before) && before === this.ident;
+          if (unchanged && timesHeld && before.ctimeMs + quietMs(before) < startedMs) this.quiet = true;
+        })
+        .catch(() => undefined); // closed meanwhile: nothing to confirm
+    }, wait);
+    timer.unref?.();
   }
 
   get describe(): string {
