@@ -4,7 +4,7 @@
  * writing results in input order although they finish in any order.
  */
 import { setMaxListeners } from 'node:events';
-import type { RunOutput, SlotResult } from '../core/parrot';
+import { RunOutput, type OpenOptions as RunOpenOptions, type SlotResult } from '../core/parrot';
 import { readRecords, type InputRecord } from './commands/ask';
 import type { CliIO } from './io';
 
@@ -62,6 +62,39 @@ export async function runPool<T>(
     for (let it = queue.shift(); it !== undefined && !signal.aborted; it = queue.shift()) await work(it);
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+/**
+ * Opens a resumable run's output for `total` input records (`unit` names them in messages, `redo`
+ * says what a resume does with the short ones) and says where a resume starts. Prints why and
+ * returns undefined when the output cannot be opened, or holds more records than the input has.
+ */
+export async function openRun(
+  o: RunOpenOptions,
+  total: number,
+  say: (m: string) => void,
+  words: { unit: string; input: string; redo: string },
+): Promise<RunOutput | undefined> {
+  let output: RunOutput;
+  try {
+    output = await RunOutput.open(o);
+  } catch (e) {
+    say(e instanceof Error ? e.message : String(e));
+    return undefined;
+  }
+  if (output.records > total) {
+    await output.close();
+    say(
+      `${o.out} holds ${output.records} ${words.unit} but ${words.input} has only ${total} — is it the right file?`,
+    );
+    return undefined;
+  }
+  const short = output.failed.length;
+  if (output.records)
+    say(
+      `resuming after ${output.records} ${words.unit} already in ${o.out}${short ? `; ${words.redo.replace('{n}', String(short))}` : ''}`,
+    );
+  return output;
 }
 
 /**

@@ -9,14 +9,13 @@ import {
   needsSidecar,
   PAIR_FORMATS,
   pairLines,
-  RunOutput,
   sidecarPath,
   type SlotResult,
   type CapoSettings,
   type PairFormat,
 } from '../../core/parrot';
 import { parseCommandArgs, usageError } from '../args';
-import { interruptible, readAllRecords, runSlots } from '../generation';
+import { interruptible, openRun, readAllRecords, runSlots } from '../generation';
 import { progress, type CliIO } from '../io';
 import { asDialogue, clientFor, configFrom, ENDPOINT_HELP, ENDPOINT_OPTIONS } from './ask';
 
@@ -108,31 +107,19 @@ export async function capoCommand(args: string[], io: CliIO): Promise<number> {
   if (!p.values.resume && existsSync(out))
     return usageError('capo', `${out} exists — use --resume to continue it, or choose another -o`, io);
   const say = (m: string): boolean => io.stderr.write(`parrot capo: ${redact(m, [config.apiKey])}\n`);
-  let output: RunOutput;
-  try {
-    output = await RunOutput.open({
+  const output = await openRun(
+    {
       out,
       sidecar: needsSidecar(format) ? sidecarPath(out) : undefined,
       input: path.resolve(file),
       keep: { format, strategies: strategies.join(','), turns: which },
       resume: p.values.resume === true,
-    });
-  } catch (e) {
-    say(e instanceof Error ? e.message : String(e));
-    return 2;
-  }
-  if (output.records > records.length) {
-    await output.close();
-    say(
-      `${out} holds ${output.records} records but ${file} has only ${records.length} — is it the right file?`,
-    );
-    return 2;
-  }
-  const retry = [...output.failed];
-  if (output.records)
-    say(
-      `resuming after ${output.records} record(s)${retry.length ? `; retrying ${retry.length} that were short` : ''}`,
-    );
+    },
+    records.length,
+    say,
+    { unit: 'record(s)', input: file, redo: 'retrying {n} that were short' },
+  );
+  if (!output) return 2;
   // Provenance names the source relative to the output's folder: no absolute local path leaks.
   const sourceName = relativeSource(file, out);
   const client = clientFor(config, io);

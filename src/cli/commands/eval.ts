@@ -7,7 +7,6 @@ import {
   evalKeep,
   evaluateSession,
   isMtBenchQuestion,
-  RunOutput,
   sessionSlot,
   summarizeFile,
   type EvalSettings,
@@ -16,7 +15,7 @@ import {
   type SlotResult,
 } from '../../core/parrot';
 import { parseCommandArgs, usageError } from '../args';
-import { interruptible, readAllRecords, runSlots } from '../generation';
+import { interruptible, openRun, readAllRecords, runSlots } from '../generation';
 import { progress, type CliIO } from '../io';
 import { clientFor, configFrom } from './ask';
 
@@ -186,30 +185,19 @@ export async function evalCommand(args: string[], io: CliIO): Promise<number> {
   if (!v.resume && existsSync(outFile))
     return usageError('eval', `${outFile} exists — use --resume to continue it, or choose another -o`, io);
   const say = (m: string): boolean => io.stderr.write(`parrot eval: ${redact(m, [config.apiKey])}\n`);
-  let output: RunOutput;
-  try {
-    output = await RunOutput.open({
+  const output = await openRun(
+    {
       out: outFile,
       input: path.resolve(file),
       keep: evalKeep(settings),
       resume: v.resume === true,
-    });
-  } catch (e) {
-    say(e instanceof Error ? e.message : String(e));
-    return 2;
-  }
-  if (output.records > questions.length) {
-    await output.close();
-    say(
-      `${outFile} holds ${output.records} session(s) but ${file} has only ${questions.length} — is it the right file?`,
-    );
-    return 2;
-  }
+    },
+    questions.length,
+    say,
+    { unit: 'session(s)', input: file, redo: 'redoing {n} stopped by an error' },
+  );
+  if (!output) return 2;
   const retry = [...output.failed];
-  if (output.records)
-    say(
-      `resuming after ${output.records} session(s) already in ${outFile}${retry.length ? `; redoing ${retry.length} stopped by an error` : ''}`,
-    );
 
   const client = clientFor(config, io);
   const stop = interruptible('eval', io);

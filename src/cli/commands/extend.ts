@@ -8,13 +8,12 @@ import {
   extend,
   extendMtBench,
   newEstimate,
-  RunOutput,
   type ExtendResult,
   type ExtendSettings,
   type SlotResult,
 } from '../../core/parrot';
 import { parseCommandArgs, usageError } from '../args';
-import { interruptible, readAllRecords, runSlots } from '../generation';
+import { interruptible, openRun, readAllRecords, runSlots } from '../generation';
 import { progress, type CliIO } from '../io';
 import {
   asDialogue,
@@ -110,30 +109,19 @@ export async function extendCommand(args: string[], io: CliIO): Promise<number> 
   if (!p.values.resume && existsSync(outFile))
     return usageError('extend', `${outFile} exists — use --resume to continue it, or choose another -o`, io);
   const say = (m: string): boolean => io.stderr.write(`parrot extend: ${redact(m, [config.apiKey])}\n`);
-  let output: RunOutput;
-  try {
-    output = await RunOutput.open({
+  const output = await openRun(
+    {
       out: outFile,
       input: path.resolve(file),
       keep: { turns: String(turns) },
       resume: p.values.resume === true,
-    });
-  } catch (e) {
-    say(e instanceof Error ? e.message : String(e));
-    return 2;
-  }
-  if (output.records > records.length) {
-    await output.close();
-    say(
-      `${outFile} holds ${output.records} records but ${file} has only ${records.length} — is it the right file?`,
-    );
-    return 2;
-  }
+    },
+    records.length,
+    say,
+    { unit: 'record(s)', input: file, redo: 'retrying {n} that were short' },
+  );
+  if (!output) return 2;
   const retry = [...output.failed];
-  if (output.records)
-    say(
-      `resuming after ${output.records} record(s) already in ${outFile}${retry.length ? `; retrying ${retry.length} that were short` : ''}`,
-    );
 
   const client = clientFor(config, io);
   const stop = interruptible('extend', io);
