@@ -11,6 +11,7 @@ import {
   measureLargeFile,
   median,
   parrotApi,
+  saveRatio,
   type LargeFileFigures,
 } from '../../bench/editorPerf';
 import { report } from './support/report';
@@ -25,7 +26,7 @@ describe('dialogue editor on a 1 GiB file', function () {
   before(async () => {
     const api = await parrotApi();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parrot-large-'));
-    figures = await measureLargeFile(api, { bytes: GiB, dir, jumps: 10, saveRounds: 1 });
+    figures = await measureLargeFile(api, { bytes: GiB, dir, jumps: 10, saveRounds: 3 });
     for (const line of describeFigures(figures)) report(`      ${line}`);
   });
 
@@ -75,14 +76,16 @@ describe('dialogue editor on a 1 GiB file', function () {
   });
 
   it('saves one edit in the 1 GiB file within 3x a copy of it (with fsync)', () => {
-    const s = figures.saves[0];
-    assert.ok(s);
+    assert.equal(figures.saves.length, 3);
     // A save is atomic and durable (temp file, fsync, rename), so a copy with fsync is the fair
-    // baseline. The store's own benchmark holds the 1.5x target on a quiet machine; a CI runner
-    // shared with other jobs swings by 2x between two runs, hence 3x here.
+    // baseline. Each save is timed between two copies, each from a clean state (sync); the
+    // minimum of these interleaved runs is the figure least disturbed by a disk shared with other
+    // jobs. An edit in the middle copies the file and rewrites its second half, so about 1.5x is
+    // expected; 3x leaves room for a busy CI runner.
+    const ratio = saveRatio(figures.saves);
     assert.ok(
-      s.saveMs <= 3 * s.copySyncMs,
-      `save ${s.saveMs.toFixed(0)} ms, copyFile+fsync ${s.copySyncMs.toFixed(0)} ms, copyFile ${s.copyMs.toFixed(0)} ms`,
+      ratio <= 3,
+      `${ratio.toFixed(2)}x: saves ${figures.saves.map((s) => s.saveMs.toFixed(0)).join(', ')} ms; copies ${figures.saves.map((s) => `${s.copySyncMs.toFixed(0)}/${s.copySyncAfterMs.toFixed(0)}`).join(', ')} ms`,
     );
   });
 });

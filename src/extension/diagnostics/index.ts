@@ -37,6 +37,8 @@ export interface ValidationSummary {
 export interface DiagnosticsApi {
   /** Validates a dataset file on disk (streaming, all cores) and publishes the diagnostics. */
   validateUri(uri: vscode.Uri, token?: vscode.CancellationToken): Promise<ValidationSummary | undefined>;
+  /** Resolves once no validation of `uri` is scheduled or running. */
+  settled(uri: vscode.Uri): Promise<void>;
 }
 
 interface SchemaAssociation {
@@ -102,7 +104,7 @@ function startsForeign(file: string): boolean {
 class DatasetDiagnostics implements vscode.Disposable, DiagnosticsApi {
   private readonly collection = vscode.languages.createDiagnosticCollection('parrot');
   private readonly disposables: vscode.Disposable[] = [this.collection];
-  private readonly running = new Map<string, AbortController>();
+  private readonly running = new Map<string, { controller: AbortController; done: Promise<unknown> }>();
   /** File watchers; `pinned` ones (files validated by the command) outlive their tabs. */
   private readonly watchers = new Map<string, { watcher: vscode.Disposable; pinned: boolean }>();
   private readonly pending = new Map<string, ReturnType<typeof setTimeout>>();
@@ -126,7 +128,7 @@ class DatasetDiagnostics implements vscode.Disposable, DiagnosticsApi {
 
   dispose(): void {
     for (const t of this.pending.values()) clearTimeout(t);
-    for (const c of this.running.values()) c.abort();
+    for (const r of this.running.values()) r.controller.abort();
     for (const w of this.watchers.values()) w.watcher.dispose();
     for (const d of this.disposables) d.dispose();
   }
@@ -211,16 +213,28 @@ class DatasetDiagnostics implements vscode.Disposable, DiagnosticsApi {
     );
   }
 
-  async validateUri(
+  validateUri(
     uri: vscode.Uri,
     token?: vscode.CancellationToken,
     onProgress?: (done: number, total: number) => void,
     background = false,
   ): Promise<ValidationSummary | undefined> {
     const key = uri.toString();
-    this.running.get(key)?.abort();
+    this.running.get(key)?.controller.abort();
     const controller = new AbortController();
-    this.running.set(key, controller);
+    const done = this.runValidation(uri, controller, token, onProgress, background);
+    this.running.set(key, { controller, done: done.catch(() => undefined) });
+    return done;
+  }
+
+  private async runValidation(
+    uri: vscode.Uri,
+    controller: AbortController,
+    token: vscode.CancellationToken | undefined,
+    onProgress: ((done: number, total: number) => void) | undefined,
+    background: boolean,
+  ): Promise<ValidationSummary | undefined> {
+    const key = uri.toString();
     const sub = token?.onCancellationRequested(() => controller.abort());
     try {
       const result = await validateFile(uri.fsPath, {
@@ -245,7 +259,17 @@ class DatasetDiagnostics implements vscode.Disposable, DiagnosticsApi {
       throw e;
     } finally {
       sub?.dispose();
-      if (this.running.get(key) === controller) this.running.delete(key);
+      if (this.running.get(key)?.controller === controller) this.running.delete(key);
+    }
+  }
+
+  async settled(uri: vscode.Uri): Promise<void> {
+    const key = uri.toString();
+    for (;;) {
+      const r = this.running.get(key);
+      if (r) await r.done;
+      else if (this.pending.has(key)) await new Promise((resolve) => setTimeout(resolve, DEBOUNCE_MS));
+      else return;
     }
   }
 
