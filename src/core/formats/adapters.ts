@@ -8,6 +8,7 @@ import { contentText } from '../model';
 import type { LineStyle } from './json';
 import {
   isObject,
+  setOwn,
   LF_V1_SPEC,
   OPENAI_SPEC,
   orderKeys,
@@ -52,7 +53,7 @@ function splitTop(
   known: readonly string[],
 ): { meta: Record<string, unknown>; keys: string[] } {
   const meta: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) if (!known.includes(k)) meta[k] = x;
+  for (const [k, x] of Object.entries(v)) if (!known.includes(k)) setOwn(meta, k, x);
   return { meta, keys: Object.keys(v) };
 }
 
@@ -462,7 +463,7 @@ const openaiPreference = {
     const p = pair(m.turns, c.turns, j.turns, top.meta);
     if ('tools' in inp) p.tools = inp.tools;
     const inputExtra: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(inp)) if (k !== 'messages' && k !== 'tools') inputExtra[k] = x;
+    for (const [k, x] of Object.entries(inp)) if (k !== 'messages' && k !== 'tools') setOwn(inputExtra, k, x);
     return {
       sample: p,
       layout: {

@@ -79,7 +79,8 @@ export function parseRecord(line: string, format?: FormatId): ParseResult {
   }
   const r = readRecord(value, format);
   if ('error' in r) return { ok: false, error: { message: r.error, column: 1 }, value };
-  return { ok: true, sample: r.sample, layout: { ...r.layout, style }, value };
+  // The line itself: what an edit does not change is written back with its original bytes.
+  return { ok: true, sample: r.sample, layout: { ...r.layout, style: { ...style, source: text } }, value };
 }
 
 /** The record's JSON value in its layout's format. Throws FormatError when the sample does not fit the format. */

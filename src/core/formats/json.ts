@@ -3,6 +3,8 @@
  * line was written in, and writing a value back in that style.
  */
 
+import { writeOver } from './jsonKeep';
+
 /** How a line was serialised, so that a rewritten line looks like its neighbours. */
 export interface LineStyle {
   /** `': '` (Python `json.dumps` default) or `':'` (compact, `JSON.stringify`). */
@@ -18,6 +20,11 @@ export interface LineStyle {
    * their path (`JSON.stringify` of the key/index list). Reused when the value is unchanged.
    */
   numbers?: Record<string, string>;
+  /**
+   * The original JSON text the value was read from: parts of the value that did not change are
+   * written with their original bytes (see jsonKeep.ts).
+   */
+  source?: string;
 }
 
 export const COMPACT_STYLE: LineStyle = { colon: ':', comma: ',', ascii: false, upperHex: false };
@@ -308,6 +315,16 @@ function quote(s: string, style: LineStyle): string {
  * left out as `JSON.stringify` does.
  */
 export function serializeLike(value: unknown, style: LineStyle = COMPACT_STYLE): string {
+  if (style.source !== undefined) {
+    const plain: LineStyle = { ...style, source: undefined, numbers: undefined };
+    const kept = writeOver(style.source, value, {
+      key: (k) => quote(k, plain),
+      value: (v) => serializeLike(v, plain),
+      colon: style.colon,
+      comma: style.comma,
+    });
+    if (kept !== undefined) return kept;
+  }
   const parts: string[] = [];
   const path: (string | number)[] = [];
   const numbers = style.numbers;

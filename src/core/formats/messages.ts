@@ -83,6 +83,14 @@ export const LF_V1_SPEC: MessageSpec = {
   toRaw: { user: 'user', assistant: 'assistant', system: 'system', tool: 'tool', observation: 'tool' },
 };
 
+/**
+ * Sets an own property, also for keys like `__proto__` (a plain assignment would set the object's
+ * prototype instead, and the key would be lost on writing).
+ */
+export function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
+  Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+}
+
 export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -90,14 +98,14 @@ export function isObject(v: unknown): v is Record<string, unknown> {
 function readLfPart(p: Record<string, unknown>): Part {
   const out: Record<string, unknown> = {};
   const renameValue = p.type === 'text' && typeof p.value === 'string' && !('text' in p);
-  for (const [k, v] of Object.entries(p)) out[renameValue && k === 'value' ? 'text' : k] = v;
+  for (const [k, v] of Object.entries(p)) setOwn(out, renameValue && k === 'value' ? 'text' : k, v);
   return out as Part;
 }
 
 function writeLfPart(p: Part): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const rename = typeof p.text === 'string' && !('value' in p);
-  for (const [k, v] of Object.entries(p)) out[rename && k === 'text' ? 'value' : k] = v;
+  for (const [k, v] of Object.entries(p)) setOwn(out, rename && k === 'text' ? 'value' : k, v);
   return out;
 }
 
@@ -147,7 +155,7 @@ export function readMessage(
     else if (spec.openaiFields && k === 'name' && typeof v === 'string') turn.name = v;
     else if (spec.openaiFields && k === 'tool_calls' && v !== undefined) turn.toolCalls = v;
     else if (spec.openaiFields && k === 'tool_call_id' && typeof v === 'string') turn.toolCallId = v;
-    else (meta ??= {})[k] = v;
+    else setOwn((meta ??= {}), k, v);
   }
   if (meta) turn.meta = meta;
   return { turn, layout: { keys: Object.keys(m), role: rawRole, shape } };
@@ -161,7 +169,7 @@ export function orderKeys(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const list of [preferred ?? [], defaults, [...entries.keys()]])
-    for (const k of list) if (entries.has(k) && !(k in out)) out[k] = entries.get(k);
+    for (const k of list) if (entries.has(k) && !Object.hasOwn(out, k)) setOwn(out, k, entries.get(k));
   return out;
 }
 
