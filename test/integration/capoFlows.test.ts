@@ -32,6 +32,7 @@ const SETTINGS = [
   'parrot.models.answerer',
   'parrot.generation.concurrency',
   'parrot.capo.outputFile',
+  'parrot.capo.judgeModel',
 ];
 
 let api: ParrotApi;
@@ -39,6 +40,10 @@ let server: TestOpenAIServer;
 let dir: string;
 
 function responder(call: ChatCall): string {
+  const prompt = JSON.stringify(call.body.messages);
+  // The context judge (its template asks for one word): record 2's follow-up is called independent.
+  if (prompt.includes('DEPENDENT') && prompt.includes('INDEPENDENT'))
+    return prompt.includes('Why is that so?') ? 'INDEPENDENT' : 'DEPENDENT';
   if (call.body.stream) return `Streamed answer ${call.seq}: the second name, shorter.`;
   return `Rejected answer ${call.seq}: a generic reply that ignores what was said before.`;
 }
@@ -165,6 +170,39 @@ describe('CaPO flows: estimate, nothing to pair, continue after failures, progre
     assert.equal(est.requests, server.chatRequests.length);
     assert.ok(est.promptTokens > 0 && est.completionTokens > 0, JSON.stringify(est));
     assert.equal(readJsonl(out).length, 6);
+  });
+
+  it('CaPO set with the context judge: its requests are in the estimate; turns it does not confirm get no pairs', async () => {
+    await set('parrot.capo.judgeModel', ANSWERER);
+    try {
+      const uri = writeLines(
+        dir,
+        'judged.jsonl',
+        DEPENDENT.map((t, i) => sharegpt(t, `j${i}`)),
+      );
+      const out = path.join(dir, `judged-${Date.now()}.jsonl`);
+      const r = await run('parrot.buildCapoSet', {
+        uri,
+        output: out,
+        strategies: ['neglect'],
+        confirm: false,
+        resume: false,
+      });
+      assert.equal(r.status, 'ok', r.message);
+      const est = r.estimate as { requests: number; judgeRequests: number; turns: number };
+      assert.equal(est.turns, 3);
+      assert.equal(est.judgeRequests, 3, 'one judge request per detector hit');
+      assert.equal(est.requests, 6, '3 judge + 3 answer requests at most');
+      const judged = server.chatRequests.filter((q) =>
+        JSON.stringify(q.body.messages).includes('INDEPENDENT'),
+      );
+      assert.equal(judged.length, 3);
+      assert.equal(server.chatRequests.length, 5, 'no answer request for the turn the judge kept out');
+      const pairs = readJsonl(out).map(key);
+      assert.deepEqual(pairs, ['1:4:neglect', '1:6:neglect']);
+    } finally {
+      await set('parrot.capo.judgeModel', undefined);
+    }
   });
 
   it('CaPO set after failed requests: the progress stays, a re-run to the remembered file sends only those again', async () => {

@@ -5,12 +5,14 @@ import type { CapoStrategy, Dialogue } from '../../core/model';
 import {
   CAPO_STRATEGIES,
   capo,
+  dependentTurns,
   loadTemplate,
   needsSidecar,
   PAIR_FORMATS,
   pairLines,
   sidecarPath,
   type SlotResult,
+  type CapoJudge,
   type CapoSettings,
   type PairFormat,
 } from '../../core/parrot';
@@ -35,6 +37,12 @@ Options:
                          (openai-preference rejects extra keys: provenance goes to OUT.provenance.jsonl)
   --turns WHICH          dependent (default) | all
   --threshold X          context-dependence score needed, 0..1 (default 0.5)
+  --judge                confirm each selected turn with an LLM context judge first (the paper's
+                         second stage): only turns it calls DEPENDENT get pairs; an unparseable
+                         verdict is asked again (--judge-retries, default 1), then the turn is short
+  --judge-model NAME     the judge model (default: the answer model)
+  --judge-template FILE  your own judge template (default: capo-judge)
+  --estimate             print the requests (judge requests included) and stop
   --hallucinate-template FILE, --misread-template FILE   your own templates
   -o, --output OUT       output JSONL (required)
   --resume               continue an interrupted run (progress in OUT.progress.json); records
@@ -57,6 +65,11 @@ export async function capoCommand(args: string[], io: CliIO): Promise<number> {
       threshold: { type: 'string' },
       'hallucinate-template': { type: 'string' },
       'misread-template': { type: 'string' },
+      judge: { type: 'boolean' },
+      'judge-model': { type: 'string' },
+      'judge-retries': { type: 'string' },
+      'judge-template': { type: 'string' },
+      estimate: { type: 'boolean' },
       output: { type: 'string', short: 'o' },
       resume: { type: 'boolean' },
     } as const,
@@ -84,8 +97,12 @@ export async function capoCommand(args: string[], io: CliIO): Promise<number> {
   const threshold = p.values.threshold !== undefined ? Number(p.values.threshold) : 0.5;
   if (!(threshold >= 0 && threshold <= 1))
     return usageError('capo', '--threshold must be between 0 and 1', io);
+  const judgeRetries = p.values['judge-retries'] !== undefined ? Number(p.values['judge-retries']) : 1;
+  if (!Number.isInteger(judgeRetries) || judgeRetries < 0)
+    return usageError('capo', '--judge-retries must be a whole number >= 0', io);
   let config: LlmConfig;
   let settings: CapoSettings;
+  let judge: CapoJudge | undefined;
   try {
     const c = configFrom(p.values);
     config = c.config;
@@ -99,11 +116,32 @@ export async function capoCommand(args: string[], io: CliIO): Promise<number> {
         misread: loadTemplate('capo-misread', p.values['misread-template']),
       },
     };
+    if (p.values.judge || p.values['judge-model'] !== undefined)
+      judge = {
+        model: p.values['judge-model'] ?? config.models.answerer,
+        retries: judgeRetries,
+        template: loadTemplate('capo-judge', p.values['judge-template']),
+      };
   } catch (e) {
     return usageError('capo', e instanceof Error ? e.message : String(e), io);
   }
   const records = await readAllRecords('capo', file, io, (r) => asDialogue(r, file, 'capo'));
   if (typeof records === 'number') return records;
+  const turnsOf = (d: Dialogue): number[] =>
+    which === 'all'
+      ? d.turns.flatMap((t, i) =>
+          t.role === 'assistant' && i > 0 && d.turns[i - 1]?.role === 'user' ? [i] : [],
+        )
+      : dependentTurns(d, threshold).map((t) => t.index);
+  if (p.values.estimate) {
+    let turns = 0;
+    for (const r of records) turns += turnsOf(r.sample as Dialogue).length;
+    const judged = judge ? turns : 0;
+    io.stdout.write(
+      `${records.length} record(s), ${turns} selected turn(s): ${judged} judge request(s)${judge ? ' (more for unparseable verdicts)' : ''} + up to ${turns * strategies.length} answer request(s) (${strategies.length} strategies${judge ? ', only for the turns the judge confirms' : ''})\n`,
+    );
+    return 0;
+  }
   if (!p.values.resume && existsSync(out))
     return usageError('capo', `${out} exists — use --resume to continue it, or choose another -o`, io);
   const say = (m: string): boolean => io.stderr.write(`parrot capo: ${redact(m, [config.apiKey])}\n`);
@@ -112,7 +150,7 @@ export async function capoCommand(args: string[], io: CliIO): Promise<number> {
       out,
       sidecar: needsSidecar(format) ? sidecarPath(out) : undefined,
       input: path.resolve(file),
-      keep: { format, strategies: strategies.join(','), turns: which },
+      keep: { format, strategies: strategies.join(','), turns: which, judge: judge?.model ?? '' },
       resume: p.values.resume === true,
     },
     records.length,
@@ -132,16 +170,11 @@ export async function capoCommand(args: string[], io: CliIO): Promise<number> {
   const work = async (slot: number): Promise<SlotResult | undefined> => {
     const r = records[slot];
     const d = r.sample as Dialogue;
-    const turns =
-      which === 'all'
-        ? d.turns.flatMap((t, i) =>
-            t.role === 'assistant' && i > 0 && d.turns[i - 1]?.role === 'user' ? [i] : [],
-          )
-        : undefined;
     const res = await capo(client, d, settings, {
       strategies: strategies as CapoStrategy[],
-      turns,
+      turns: turnsOf(d),
       threshold,
+      judge,
       source: { file: sourceName, record: r.line },
       signal: stop.signal,
     });
@@ -152,7 +185,7 @@ export async function capoCommand(args: string[], io: CliIO): Promise<number> {
       return undefined; // not written: --resume redoes the record
     }
     for (const s of res.skipped.filter((x) => !x.failed))
-      problems.push(`${file}:${r.line}: turn ${s.turn} ${s.strategy}: ${s.reason}`);
+      problems.push(`${file}:${r.line}: turn ${s.turn}${s.strategy ? ` ${s.strategy}` : ''}: ${s.reason}`);
     const failed = res.skipped.filter((x) => x.failed);
     const lines = res.pairs.map((pair) => pairLines(pair, format));
     pairs += lines.length;
@@ -160,7 +193,7 @@ export async function capoCommand(args: string[], io: CliIO): Promise<number> {
       lines: lines.map((l) => l.line),
       side: lines.flatMap((l) => (l.sidecar ? [l.sidecar] : [])),
       error: failed.length
-        ? failed.map((x) => `turn ${x.turn} ${x.strategy}: ${x.reason}`).join('; ')
+        ? failed.map((x) => `turn ${x.turn}${x.strategy ? ` ${x.strategy}` : ''}: ${x.reason}`).join('; ')
         : undefined,
     };
   };

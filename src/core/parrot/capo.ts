@@ -1,7 +1,7 @@
 import type { ChatMessage, ChatRequest, LlmClient } from '../llm/client';
 import { isCancel } from '../llm/errors';
 import { contentText, type CapoStrategy, type Dialogue, type PreferencePair, type Turn } from '../model';
-import { contextDependence } from './context';
+import { buildJudgeRequest, contextDependence, parseJudgeReply } from './context';
 import { dialogueMessages, turnText } from './messages';
 import { loadTemplate, render, type Template } from './templates';
 import { overlap, similarity } from './text';
@@ -201,11 +201,86 @@ export function makePair(
   return pair;
 }
 
+/**
+ * The paper's second selection stage: an LLM judge confirms each detector hit (its user turn needs
+ * the history to be understood). A reply that is neither DEPENDENT nor INDEPENDENT is asked again
+ * `retries` times, then the turn is left out with a reason (never guessed).
+ */
+export interface CapoJudge {
+  model: string;
+  retries?: number;
+  template?: Template;
+}
+
+export interface JudgedTurns {
+  confirmed: number[];
+  /** Detector hits the judge did not confirm, or could not judge. */
+  rejected: { turn: number; reason: string; failed?: boolean }[];
+  requests: number;
+}
+
+/** Asks the judge about each assistant turn's user turn; keeps the confirmed ones (in order). */
+export async function judgeTurns(
+  client: LlmClient,
+  d: Dialogue,
+  turns: readonly number[],
+  judge: CapoJudge,
+  signal?: AbortSignal,
+): Promise<JudgedTurns> {
+  const out: JudgedTurns = { confirmed: [], rejected: [], requests: 0 };
+  const verdicts = await Promise.all(
+    turns.map(async (idx) => {
+      const ui = userIndexFor(d, idx);
+      const history = d.turns.slice(0, ui).filter((t) => t.role !== 'system');
+      const req = buildJudgeRequest(
+        contentText(d.turns[ui]?.content ?? ''),
+        history,
+        judge.model,
+        judge.template,
+      );
+      let last = '';
+      for (let attempt = 0; attempt <= (judge.retries ?? 1); attempt++) {
+        out.requests++;
+        try {
+          last = (await client.chat(req, { signal })).texts[0] ?? '';
+        } catch (e) {
+          if (isCancel(e)) throw e;
+          return {
+            idx,
+            reason: `judge request failed: ${e instanceof Error ? e.message : String(e)}`,
+            failed: true,
+          };
+        }
+        const v = parseJudgeReply(last);
+        if (v !== undefined) return { idx, dependent: v };
+      }
+      return {
+        idx,
+        reason: `judge reply not understood: ${JSON.stringify(last.slice(0, 40))}`,
+        failed: true,
+      };
+    }),
+  );
+  for (const v of verdicts) {
+    if ('dependent' in v) {
+      if (v.dependent) out.confirmed.push(v.idx);
+      else
+        out.rejected.push({
+          turn: v.idx + 1,
+          reason: 'the judge found the question independent of the context',
+        });
+    } else out.rejected.push({ turn: v.idx + 1, reason: v.reason, failed: v.failed });
+  }
+  return out;
+}
+
 export interface CapoOptions {
   strategies: readonly CapoStrategy[];
   /** Assistant turn indexes (0-based) to use; default: the context-dependent ones. */
   turns?: number[];
   threshold?: number;
+  /** Confirm the selected turns (the detector's hits, or `turns`) with an LLM judge first. */
+  judge?: CapoJudge;
   source: CapoSource;
   signal?: AbortSignal;
 }
@@ -216,8 +291,10 @@ export interface CapoResult {
    * Pairs not made. `failed` marks a request that failed or came back empty (worth retrying);
    * without it the turn cannot have that pair (e.g. nothing earlier to misread).
    */
-  skipped: { turn: number; strategy: CapoStrategy; reason: string; failed?: boolean }[];
+  skipped: { turn: number; strategy?: CapoStrategy; reason: string; failed?: boolean }[];
   cancelled: boolean;
+  /** Requests sent to the context judge. */
+  judgeRequests: number;
 }
 
 /** Generates rejected answers for the chosen turns and strategies of one dialogue. */
@@ -227,8 +304,22 @@ export async function capo(
   s: CapoSettings,
   o: CapoOptions,
 ): Promise<CapoResult> {
-  const res: CapoResult = { pairs: [], skipped: [], cancelled: false };
-  const turns = o.turns ?? dependentTurns(d, o.threshold).map((t) => t.index);
+  const res: CapoResult = { pairs: [], skipped: [], cancelled: false, judgeRequests: 0 };
+  let turns = o.turns ?? dependentTurns(d, o.threshold).map((t) => t.index);
+  if (o.judge && turns.length > 0) {
+    let judged: JudgedTurns;
+    try {
+      judged = await judgeTurns(client, d, turns, o.judge, o.signal);
+    } catch (e) {
+      if (!isCancel(e)) throw e;
+      res.cancelled = true;
+      return res;
+    }
+    res.judgeRequests = judged.requests;
+    // One entry per turn the judge kept out (no strategy: none of them was tried).
+    res.skipped.push(...judged.rejected);
+    turns = judged.confirmed;
+  }
   const jobs: Promise<void>[] = [];
   for (const idx of turns) {
     for (const strategy of o.strategies) {

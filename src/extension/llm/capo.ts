@@ -20,6 +20,7 @@ import {
   userIndexFor,
   type CapoRequest,
   type CapoResult,
+  type CapoJudge,
   type CapoSettings,
   type PairFormat,
   type RunProgress,
@@ -35,7 +36,7 @@ import {
   type RecordArgs,
 } from './controller';
 import { lastAnswerIndex, pool } from './generate';
-import { capoSettings } from './settings';
+import { capoJudge, capoSettings } from './settings';
 import { records, targetFor } from './targets';
 
 export const CAPO_SCHEME = 'parrot-capo';
@@ -328,6 +329,8 @@ export interface CapoSetEstimate {
   unbuildable: number;
   /** Preference records (not dialogues) skipped. */
   preferenceRecords: number;
+  /** Of `requests`: those to the context judge (one per dependent turn, when a judge is set). */
+  judgeRequests: number;
 }
 
 /** What a running set shows besides its record count. */
@@ -366,7 +369,8 @@ interface FailedJob {
   record: number;
   /** 0-based index of the assistant turn. */
   turn: number;
-  strategy: CapoStrategy;
+  /** Undefined: the context judge could not judge the turn (judged again, then every strategy). */
+  strategy?: CapoStrategy;
   reason: string;
 }
 
@@ -388,7 +392,7 @@ function failedDetail(x: unknown): FailedDetail | undefined {
       !!j &&
       Number.isInteger(j.record) &&
       Number.isInteger(j.turn) &&
-      (CAPO_STRATEGIES as readonly string[]).includes(j.strategy) &&
+      (j.strategy === undefined || (CAPO_STRATEGIES as readonly string[]).includes(j.strategy)) &&
       typeof j.reason === 'string',
   );
   return ok ? d : undefined;
@@ -417,8 +421,10 @@ function capoEstimate(
   settings: CapoSettings,
   threshold: number | undefined,
   preferenceRecords: number,
+  judge?: CapoJudge,
 ): CapoSetEstimate {
   const e: CapoSetEstimate = {
+    judgeRequests: 0,
     dialogues: items.length,
     dependentDialogues: 0,
     turns: 0,
@@ -433,6 +439,10 @@ function capoEstimate(
     if (turns.length) e.dependentDialogues++;
     for (const t of turns) {
       e.turns++;
+      if (judge) {
+        e.judgeRequests++;
+        e.requests++;
+      }
       const answer = countTokens(contentText(it.dialogue.turns[t.index]?.content ?? ''));
       for (const strategy of strategies) {
         let req: CapoRequest;
@@ -547,6 +557,7 @@ export async function buildCapoSet(ctx: LlmContext, args: CapoSetArgs = {}): Pro
   }
   if (!strategies.length) throw new Error(vscode.l10n.t('Choose at least one strategy.'));
   const settings = capoSettings(s);
+  const judge = capoJudge(s);
   const items: SetItem[] = [];
   let preferenceRecords = 0;
   for await (const [index, text] of records(target)) {
@@ -555,7 +566,7 @@ export async function buildCapoSet(ctx: LlmContext, args: CapoSetArgs = {}): Pro
     if (p.sample.kind === 'dialogue') items.push({ index, text, dialogue: p.sample });
     else preferenceRecords++;
   }
-  const whole = capoEstimate(items, strategies, settings, args.threshold, preferenceRecords);
+  const whole = capoEstimate(items, strategies, settings, args.threshold, preferenceRecords, judge);
 
   // The output: the argument, else the file an unfinished run of this source writes to, else asked.
   // An unreadable progress file is an error, never "start over" (core `readRunProgress`).
@@ -626,6 +637,7 @@ export async function buildCapoSet(ctx: LlmContext, args: CapoSetArgs = {}): Pro
     settings,
     args.threshold,
     preferenceRecords,
+    judge,
   );
   est.requests += retrying;
 
@@ -648,10 +660,18 @@ export async function buildCapoSet(ctx: LlmContext, args: CapoSetArgs = {}): Pro
           ctx.host(s),
           est.promptTokens.toLocaleString(),
           est.completionTokens.toLocaleString(),
-          previous
+          (judge
             ? ' ' +
+              vscode.l10n.t(
+                '{0} of them to the context judge {1}; turns it does not confirm get no pairs (fewer requests).',
+                est.judgeRequests,
+                judge.model,
+              )
+            : '') +
+            (previous
+              ? ' ' +
                 vscode.l10n.t('{0} record(s) are done; {1} failed request(s) are sent again.', skip, retrying)
-            : '',
+              : ''),
         ),
       },
       go,
@@ -718,7 +738,9 @@ export async function buildCapoSet(ctx: LlmContext, args: CapoSetArgs = {}): Pro
       result.pairs = (result.pairs ?? 0) + lines.length;
       const failed: FailedJob[] = [];
       for (const x of res.skipped) {
-        result.skipped?.push(`${name}:${it.index + 1}: turn ${x.turn} ${x.strategy}: ${x.reason}`);
+        result.skipped?.push(
+          `${name}:${it.index + 1}: turn ${x.turn}${x.strategy ? ` ${x.strategy}` : ''}: ${x.reason}`,
+        );
         if (x.failed)
           failed.push({ record: it.index, turn: x.turn - 1, strategy: x.strategy, reason: x.reason });
       }
@@ -728,7 +750,9 @@ export async function buildCapoSet(ctx: LlmContext, args: CapoSetArgs = {}): Pro
         lines: [...(kept?.lines ?? []), ...lines.map((l) => l.line)],
         side: [...(kept?.side ?? []), ...lines.map((l) => l.sidecar ?? '{}')],
         error: failed.length
-          ? failed.map((x) => `turn ${x.turn + 1} ${x.strategy}: ${x.reason}`).join('; ')
+          ? failed
+              .map((x) => `turn ${x.turn + 1}${x.strategy ? ` ${x.strategy}` : ''}: ${x.reason}`)
+              .join('; ')
           : undefined,
         detail: failed.length ? detail : undefined,
       };
@@ -767,9 +791,13 @@ export async function buildCapoSet(ctx: LlmContext, args: CapoSetArgs = {}): Pro
               // Each failed request alone (never other turn × strategy combinations); without the
               // list (an older progress file), the whole record is made again.
               const jobs = detail
-                ? detail.requests.map((j) => ({ strategies: [j.strategy], turns: [j.turn] }))
-                : [{ strategies, turns: undefined, threshold: args.threshold }];
-              const res: CapoResult = { pairs: [], skipped: [], cancelled: false };
+                ? detail.requests.map((j) =>
+                    j.strategy
+                      ? { strategies: [j.strategy], turns: [j.turn] }
+                      : { strategies, turns: [j.turn], judge },
+                  )
+                : [{ strategies, turns: undefined, threshold: args.threshold, judge }];
+              const res: CapoResult = { pairs: [], skipped: [], cancelled: false, judgeRequests: 0 };
               for (const job of jobs) {
                 const r = await capo(client, it.dialogue, settings, {
                   ...job,
@@ -797,6 +825,7 @@ export async function buildCapoSet(ctx: LlmContext, args: CapoSetArgs = {}): Pro
             const res = await capo(client, it.dialogue, settings, {
               strategies,
               threshold: args.threshold,
+              judge,
               source: { file: source, record: it.index + 1 },
               signal,
             });

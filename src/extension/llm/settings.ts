@@ -9,6 +9,7 @@ import {
   type AskMode,
   type AskSettings,
   type BuiltinTemplate,
+  type CapoJudge,
   type CapoSettings,
   type ExtendSettings,
   type PairFormat,
@@ -30,6 +31,7 @@ export const SETTING = {
   capoFormat: 'parrot.capo.format',
   capoStrategies: 'parrot.capo.strategies',
   capoOutput: 'parrot.capo.outputFile',
+  capoJudgeModel: 'parrot.capo.judgeModel',
 } as const;
 
 /** Settings whose workspace values an untrusted workspace may not set (see `trust.ts`). */
@@ -42,6 +44,7 @@ export const RESTRICTED = [
   SETTING.concurrency,
   SETTING.templates,
   SETTING.capoOutput,
+  SETTING.capoJudgeModel,
 ] as const;
 
 /** Most follow-up candidates one ask requests (`n`), whatever the settings say. */
@@ -75,6 +78,8 @@ export interface GenerationSettings {
   capoFormat: PairFormat;
   capoStrategies: CapoStrategy[];
   capoOutput: string | undefined;
+  /** The CaPO context judge's model; empty: no judge. */
+  capoJudgeModel: string;
 }
 
 /** A restricted setting's value, honouring workspace trust. */
@@ -132,6 +137,7 @@ export function readSettings(trusted = vscode.workspace.isTrusted): GenerationSe
     capoFormat: (PAIR_FORMATS as readonly string[]).includes(format) ? (format as PairFormat) : 'trl',
     capoStrategies: strategies.length ? strategies : [...CAPO_STRATEGIES],
     capoOutput: out && out.trim() !== '' ? settingPath(out.trim()) : undefined,
+    capoJudgeModel: (restricted<string>(SETTING.capoJudgeModel, trusted) ?? '').trim(),
   };
 }
 
@@ -183,6 +189,13 @@ export function extendSettings(s: GenerationSettings): ExtendSettings {
     ask,
     answer: { model: s.models.answerer, temperature: s.temperature, maxTokens: s.maxTokens },
   };
+}
+
+/** The CaPO context judge the settings ask for, if any. */
+export function capoJudge(s: GenerationSettings): CapoJudge | undefined {
+  return s.capoJudgeModel
+    ? { model: s.capoJudgeModel, retries: 1, template: loadTemplate('capo-judge', s.templates['capo-judge']) }
+    : undefined;
 }
 
 export function capoSettings(s: GenerationSettings): CapoSettings {

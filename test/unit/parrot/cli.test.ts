@@ -234,6 +234,67 @@ describe('cli: ask, extend, capo, batch', () => {
     }
   });
 
+  it('capo --judge: only turns the judge confirms get pairs; an unparseable verdict is asked again', async () => {
+    await server.close();
+    const asked = new Map<string, number>();
+    server = await startOpenAIServer({
+      models: ['parrot-ask', 'gpt-test', 'judge-x'],
+      responder: ({ body }) => {
+        if (body.model !== 'judge-x') return 'A context-broken answer.';
+        const prompt = String(body.messages[0]?.content ?? '');
+        const key = ['museums', 'Which of them', 'Make it shorter'].find((k) => prompt.includes(k)) ?? '?';
+        asked.set(key, (asked.get(key) ?? 0) + 1);
+        if (key === 'Which of them') return 'INDEPENDENT';
+        if (key === 'Make it shorter' && asked.get(key) === 1) return 'Hard to say.';
+        return 'DEPENDENT';
+      },
+    });
+    ep[1] = server.baseUrl;
+    const dlg = path.join(dir, 'judge.jsonl');
+    const rec = (q1: string, q2: string) =>
+      JSON.stringify({
+        messages: [
+          { role: 'user', content: q1 },
+          { role: 'assistant', content: 'First answer.' },
+          { role: 'user', content: q2 },
+          { role: 'assistant', content: 'Second answer.' },
+        ],
+      });
+    writeFileSync(
+      dlg,
+      [
+        rec('Tell me about Paris.', 'What about its museums?'),
+        rec('Name a fruit.', 'Which of them is the oldest?'),
+        rec('Write a poem about the sea.', 'Make it shorter.'),
+      ].join('\n') + '\n',
+    );
+    const est = capture();
+    assert.equal(
+      await capoCommand([...ep, '--judge-model', 'judge-x', '--estimate', '-o', 'x', dlg], est),
+      0,
+    );
+    assert.match(est.out(), /3 selected turn\(s\): 3 judge request\(s\)/);
+    assert.equal(server.chatRequests.length, 0, 'the estimate sends nothing');
+
+    const out = path.join(dir, 'judged.jsonl');
+    const io = capture();
+    const code = await capoCommand([...ep, '--judge', '--judge-model', 'judge-x', '-o', out, dlg], io);
+    assert.equal(code, 0, io.err());
+    const judged = server.chatRequests.filter((r) => r.body.model === 'judge-x');
+    assert.equal(judged.length, 4, 'one request per turn, one more for the unparseable verdict');
+    assert.deepEqual(Object.fromEntries(asked), { museums: 1, 'Which of them': 1, 'Make it shorter': 2 });
+    const records = readFileSync(out, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { source: { record: number } }).source.record);
+    assert.deepEqual(records, [1, 1, 1, 3, 3, 3], 'record 2 was judged independent: no pairs');
+    assert.match(io.err(), /judge\.jsonl:2: turn 4: the judge found the question independent/);
+    // No answer requests for the turn the judge kept out.
+    const answers = server.chatRequests.filter((r) => r.body.model !== 'judge-x');
+    assert.equal(answers.length, 6);
+    assert.ok(answers.every((r) => !JSON.stringify(r.body).includes('Which of them')));
+  });
+
   it('batch export + run writes the extended records', async () => {
     const input = head(path.join(DATASETS, 'fastchat_dummy_conversation.jsonl'), 3, dir);
     const job = path.join(dir, 'job');
