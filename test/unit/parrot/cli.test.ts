@@ -241,7 +241,7 @@ describe('cli: ask, extend, capo, batch', () => {
       models: ['parrot-ask', 'gpt-test', 'judge-x'],
       responder: ({ body }) => {
         if (body.model !== 'judge-x') return 'A context-broken answer.';
-        const prompt = String(body.messages[0]?.content ?? '');
+        const prompt = JSON.stringify(body.messages);
         const key = ['museums', 'Which of them', 'Make it shorter'].find((k) => prompt.includes(k)) ?? '?';
         asked.set(key, (asked.get(key) ?? 0) + 1);
         if (key === 'Which of them') return 'INDEPENDENT';
