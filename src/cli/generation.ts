@@ -18,10 +18,11 @@ export async function readAllRecords(
   file: string,
   io: CliIO,
   check: (r: InputRecord) => void,
+  source: AsyncIterable<InputRecord> = readRecords(file),
 ): Promise<InputRecord[] | number> {
   const records: InputRecord[] = [];
   try {
-    for await (const r of readRecords(file)) {
+    for await (const r of source) {
       check(r);
       records.push(r);
     }

@@ -224,6 +224,53 @@ describe('generation commands (loopback OpenAI-compatible server)', function () 
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 
+  it('grow from seeds: a .txt of questions becomes new dialogues; a dataset restarts from its first questions', async () => {
+    const seeds = vscode.Uri.file(path.join(dir, `seeds-${Date.now()}.txt`));
+    fs.writeFileSync(seeds.fsPath, 'What is a B-tree?\n\nHow do I reverse a list in Python?\n');
+    const out = seeds.fsPath.replace(/\.txt$/, '.jsonl');
+    const r = await run('parrot.growFromSeeds', {
+      uri: seeds,
+      output: out,
+      format: 'openai',
+      turns: 2,
+      confirm: false,
+    });
+    assert.equal(r.status, 'ok', r.message);
+    assert.equal(r.done, 2);
+    const grown = api.editor.document(vscode.Uri.file(out));
+    assert.ok(grown, 'the new dataset is open in the dialogue editor');
+    const texts = [await grown.store.readLine(0), await grown.store.readLine(1)];
+    const msgs = texts.map(
+      (t) => (JSON.parse(t) as { messages: { role: string; content: string }[] }).messages,
+    );
+    assert.deepEqual(
+      msgs.map((m) => m[0]?.content),
+      ['What is a B-tree?', 'How do I reverse a list in Python?'],
+    );
+    assert.ok(
+      msgs.every((m) => m.length === 4 && m.map((x) => x.role).join() === 'user,assistant,user,assistant'),
+    );
+    assert.equal(server.chatRequests.length, 2 * 3, 'answer, ask, answer per seed');
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+
+    server.reset();
+    const uri = file('reseed.jsonl', [
+      sharegpt(['First question here?', 'First answer.', 'Old follow-up?', 'Old answer.'], 's0'),
+    ]);
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    const r2 = await run('parrot.growFromSeeds', { uri, turns: 2, confirm: false });
+    assert.equal(r2.status, 'ok', r2.message);
+    const d = dialogue(doc.lineAt(0).text);
+    assert.equal(d.id, 's0');
+    assert.equal(d.turns[0]?.content, 'First question here?');
+    assert.equal(d.turns.length, 4);
+    assert.ok(!doc.lineAt(0).text.includes('Old'), 'what followed the first question was replaced');
+    await vscode.commands.executeCommand('undo');
+    assert.ok(doc.lineAt(0).text.includes('Old follow-up?'), 'one undo brings the record back');
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
   it('extend file: cancelling mid-run keeps the records already finished', async () => {
     const lines = Array.from({ length: 5 }, (_, i) =>
       sharegpt([`How do I parse dates number ${i}?`, `Use datetime.strptime, case ${i}.`], `c${i}`),

@@ -1,13 +1,19 @@
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseRecord, recordToLine } from '../../core/formats';
+import { createInterface } from 'node:readline';
+import { newLayout, parseRecord, recordToLine } from '../../core/formats';
 import { redact, type LlmConfig } from '../../core/llm';
 import type { Dialogue } from '../../core/model';
 import {
   addToEstimate,
   extend,
   extendMtBench,
+  isPlainSeedFile,
   newEstimate,
+  SEED_FORMATS,
+  seedFromSample,
+  seedFromText,
+  type SeedFormat,
   type ExtendResult,
   type ExtendSettings,
   type SlotResult,
@@ -27,11 +33,16 @@ import {
 } from './ask';
 
 const HELP = `Usage: parrot extend --turns N -o OUT [options] FILE
+       parrot extend --seeds --turns N -o OUT [--format F] SEEDS
 
 Grows every dialogue of FILE to N user questions (each answered): ask -> answer -> ask ...
 "Turns" counts user questions (exchanges). MT-Bench question records (question_id/category/turns)
 are extended to N questions (MT-Bench++ uses 8); answers are generated for context only.
 Records are written to OUT in input order as they complete, in their own format.
+
+With --seeds (implied for a .txt file), each record is a seed question that grows into a new
+N-question dialogue: a line of a .txt file (one question per line), the first question of an
+MT-Bench record, or the first user turn of a record of any format (with its system prompt and id).
 
 Options:
   --turns N              target number of user questions per record (required)
@@ -39,6 +50,9 @@ Options:
   --resume               continue an interrupted run (progress in OUT.progress.json): keep OUT's
                          finished records, retry those that were short, do the rest
   --estimate             print the requests and approximate tokens it will take, and stop
+  --seeds                start each dialogue from the record's first user question only
+  --format F             the new dialogues' format with --seeds: sharegpt (default), openai,
+                         llamafactory-v1
   -h, --help             show this help
 
 ${ENDPOINT_HELP}
@@ -56,6 +70,8 @@ export async function extendCommand(args: string[], io: CliIO): Promise<number> 
       output: { type: 'string', short: 'o' },
       resume: { type: 'boolean' },
       estimate: { type: 'boolean' },
+      seeds: { type: 'boolean' },
+      format: { type: 'string' },
     } as const,
     HELP,
     io,
@@ -68,6 +84,14 @@ export async function extendCommand(args: string[], io: CliIO): Promise<number> 
     return usageError('extend', '--turns N (a whole number >= 1) is required', io);
   const out = p.values.output;
   if (!out && !p.values.estimate) return usageError('extend', '-o OUT is required', io);
+  const seeds = p.values.seeds === true || isPlainSeedFile(file);
+  const seedFormat = (p.values.format ?? 'sharegpt') as SeedFormat;
+  if (p.values.format !== undefined && !seeds)
+    return usageError('extend', '--format is for --seeds (records are written in their own format)', io);
+  if (!(SEED_FORMATS as readonly string[]).includes(seedFormat))
+    return usageError('extend', `--format must be one of ${SEED_FORMATS.join(', ')}`, io);
+  const source = (): AsyncIterable<InputRecord> =>
+    seeds ? seedRecords(file, seedFormat) : readRecords(file);
   let config: LlmConfig;
   let settings: ExtendSettings;
   try {
@@ -90,7 +114,7 @@ export async function extendCommand(args: string[], io: CliIO): Promise<number> 
     // Streamed: a file of any size is estimated in constant memory.
     const e = newEstimate();
     try {
-      for await (const r of readRecords(file)) {
+      for await (const r of source()) {
         check(r);
         addToEstimate(e, forEstimate(r), turns, settings);
       }
@@ -103,7 +127,7 @@ export async function extendCommand(args: string[], io: CliIO): Promise<number> 
     );
     return 0;
   }
-  const records = await readAllRecords('extend', file, io, check);
+  const records = await readAllRecords('extend', file, io, check, source());
   if (typeof records === 'number') return records;
   const outFile = out as string;
   if (!p.values.resume && existsSync(outFile))
@@ -113,7 +137,7 @@ export async function extendCommand(args: string[], io: CliIO): Promise<number> 
     {
       out: outFile,
       input: path.resolve(file),
-      keep: { turns: String(turns) },
+      keep: { turns: String(turns), seeds: seeds ? seedFormat : '' },
       resume: p.values.resume === true,
     },
     records.length,
@@ -194,4 +218,24 @@ function mtDialogueTurns(d: Dialogue): Dialogue['turns'] {
     { role: 'user' as const, content: q },
     { role: 'assistant' as const, content: '' },
   ]);
+}
+
+/** The seeds of `file` as new one-question dialogues in `format` (see core `seeds.ts`). */
+async function* seedRecords(file: string, format: SeedFormat): AsyncGenerator<InputRecord> {
+  const layout = newLayout(format);
+  if (isPlainSeedFile(file)) {
+    const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+    let line = 0;
+    for await (const text of rl) {
+      line++;
+      const d = seedFromText(line === 1 ? text.replace(/^\uFEFF/, '') : text);
+      if (d) yield { line, sample: d, layout, value: undefined };
+    }
+    return;
+  }
+  for await (const r of readRecords(file)) {
+    const d = seedFromSample(r.sample);
+    if (!d) throw new Error(`${file}:${r.line}:1: the record has no user question to start from`);
+    yield { line: r.line, sample: d, layout, value: undefined };
+  }
 }

@@ -12,3 +12,4 @@ export * from './output';
 export * from './askerData';
 export * from './filter';
 export * from './evaluate';
+export * from './seeds';

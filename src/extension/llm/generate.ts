@@ -13,6 +13,7 @@ import {
   lastRole,
   loadTemplate,
   previewRequest,
+  seedFromSample,
   type Estimate,
   type ExtendResult,
   type ExtendSettings,
@@ -339,6 +340,11 @@ export async function extendDialogue(ctx: LlmContext, args: ExtendArgs = {}): Pr
 export interface ExtendFileArgs extends ExtendArgs {
   /** 0-based line indexes of the records to extend (default: the selection, else the whole file). */
   records?: number[];
+  /**
+   * Start each dialogue over from its seed: its first user question (with its system prompt and
+   * id); the rest of the record is replaced by what is generated (one undo step, as always).
+   */
+  seeds?: boolean;
   /** Skip the confirmation (the estimate is still computed and returned). */
   confirm?: false;
 }
@@ -445,7 +451,12 @@ export async function extendFile(ctx: LlmContext, args: ExtendFileArgs = {}): Pr
       skipped++;
       continue;
     }
-    items.push({ index, text, format: p.layout.format, sample: p.sample, value: p.value, layout: p.layout });
+    const sample = args.seeds ? seedFromSample(p.sample) : p.sample;
+    if (!sample) {
+      skipped++;
+      continue;
+    }
+    items.push({ index, text, format: p.layout.format, sample, value: p.value, layout: p.layout });
   }
   if (items.length === 0) throw new Error(vscode.l10n.t('{0} has no dialogue to extend.', name));
   const s = ctx.settings();
@@ -454,7 +465,14 @@ export async function extendFile(ctx: LlmContext, args: ExtendFileArgs = {}): Pr
   if (args.confirm !== false) {
     const go = vscode.l10n.t('Extend');
     const pick = await vscode.window.showInformationMessage(
-      vscode.l10n.t('Extend {0} record(s) of {1} to {2} user turns?', items.length, name, turns),
+      args.seeds
+        ? vscode.l10n.t(
+            'Grow {0} record(s) of {1} from their first question to {2} user turns? What follows each first question is replaced (one undo step).',
+            items.length,
+            name,
+            turns,
+          )
+        : vscode.l10n.t('Extend {0} record(s) of {1} to {2} user turns?', items.length, name, turns),
       {
         modal: true,
         detail: vscode.l10n.t(

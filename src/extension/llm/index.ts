@@ -10,6 +10,7 @@ import { GenerationCodeLensProvider } from './codeLens';
 import { isCancel, LlmContext, type CommandResult, type RecordEvent, type ReportedError } from './controller';
 import { evaluateFile } from './evaluate';
 import { answerTurn, askFollowUp, extendDialogue, extendFile, previewRequestCommand } from './generate';
+import { growFromSeeds } from './seeds';
 import { ENDPOINT_SETTINGS, readSettings, SETTING, type Role } from './settings';
 
 export type { RecordArgs, CommandResult, ReportedError, RecordEvent } from './controller';
@@ -165,6 +166,12 @@ export function registerLlm(context: vscode.ExtensionContext, editor: DialogueEd
       run: (a) => extendDialogue(ctx, a),
     },
     { id: 'parrot.extendFile', needs: ['asker', 'answerer'], network: true, run: (a) => extendFile(ctx, a) },
+    {
+      id: 'parrot.growFromSeeds',
+      needs: ['asker', 'answerer'],
+      network: true,
+      run: (a) => growFromSeeds(ctx, a),
+    },
     {
       id: 'parrot.capoNegative',
       needs: ['answerer'],

@@ -295,6 +295,86 @@ describe('cli: ask, extend, capo, batch', () => {
     assert.ok(answers.every((r) => !JSON.stringify(r.body).includes('Which of them')));
   });
 
+  it('extend --seeds: plain lines, MT-Bench first questions and first user turns grow into new dialogues', async () => {
+    const txt = path.join(dir, 'seeds.txt');
+    writeFileSync(txt, 'What is a monad?\n\n  How do tides work?  \nName three prime numbers.\n');
+    const out = path.join(dir, 'grown.jsonl');
+    const io = capture();
+    assert.equal(await extendCommand([...ep, '--turns', '2', '-o', out, txt], io), 0, io.err());
+    const grown = readFileSync(out, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { conversations: { from: string; value: string }[] });
+    assert.deepEqual(
+      grown.map((g) => g.conversations[0]?.value),
+      ['What is a monad?', 'How do tides work?', 'Name three prime numbers.'],
+    );
+    for (const g of grown) {
+      assert.deepEqual(
+        g.conversations.map((c) => c.from),
+        ['human', 'gpt', 'human', 'gpt'],
+        'ShareGPT, 2 answered questions',
+      );
+      assert.match(g.conversations[2]?.value ?? '', /^Follow-up/);
+    }
+
+    // MT-Bench questions: only the first question seeds the dialogue; --format openai.
+    const mt = head(path.join(DATASETS, 'mt_bench_questions.jsonl'), 2, dir);
+    const out2 = path.join(dir, 'grown-mt.jsonl');
+    const io2 = capture();
+    assert.equal(
+      await extendCommand([...ep, '--seeds', '--format', 'openai', '--turns', '2', '-o', out2, mt], io2),
+      0,
+      io2.err(),
+    );
+    const firsts = readFileSync(mt, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { turns: string[] }).turns[0]);
+    const grown2 = readFileSync(out2, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { messages: { role: string; content: string }[] });
+    assert.deepEqual(
+      grown2.map((g) => g.messages[0]?.content),
+      firsts,
+    );
+    assert.ok(grown2.every((g) => g.messages.length === 4 && g.messages[2]?.content.startsWith('Follow-up')));
+
+    // Records of any format: the first user turn, with the record's system prompt and id.
+    const sg = path.join(dir, 'sg.jsonl');
+    writeFileSync(
+      sg,
+      JSON.stringify({
+        id: 'rec-1',
+        system: 'Be brief.',
+        conversations: [
+          { from: 'human', value: 'Seed question?' },
+          { from: 'gpt', value: 'Old answer.' },
+          { from: 'human', value: 'Old follow-up.' },
+          { from: 'gpt', value: 'Old answer 2.' },
+        ],
+      }) + '\n',
+    );
+    const out3 = path.join(dir, 'grown-sg.jsonl');
+    const io3 = capture();
+    assert.equal(await extendCommand([...ep, '--seeds', '--turns', '2', '-o', out3, sg], io3), 0, io3.err());
+    const g3 = JSON.parse(readFileSync(out3, 'utf8')) as {
+      id: string;
+      system: string;
+      conversations: { value: string }[];
+    };
+    assert.equal(g3.id, 'rec-1');
+    assert.equal(g3.system, 'Be brief.');
+    assert.equal(g3.conversations[0]?.value, 'Seed question?');
+    assert.ok(!JSON.stringify(g3).includes('Old'), 'nothing after the seed is kept');
+    assert.equal(g3.conversations.length, 4);
+
+    const bad = capture();
+    assert.equal(await extendCommand([...ep, '--format', 'openai', '--turns', '2', '-o', 'x', sg], bad), 2);
+    assert.match(bad.err(), /--format is for --seeds/);
+  });
+
   it('batch export + run writes the extended records', async () => {
     const input = head(path.join(DATASETS, 'fastchat_dummy_conversation.jsonl'), 3, dir);
     const job = path.join(dir, 'job');
