@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { redact, type LlmConfig } from '../../core/llm';
 import type { CapoStrategy, Dialogue } from '../../core/model';
@@ -42,6 +42,10 @@ Options:
                          verdict is asked again (--judge-retries, default 1), then the turn is short
   --judge-model NAME     the judge model (default: the answer model)
   --judge-template FILE  your own judge template (default: capo-judge)
+  --regenerate-chosen    the chosen answer comes from the answer model (full context), not the
+                         record: one more request per turn; provenance names the model
+  --dataset-name NAME    with --format sharegpt-preference: the name of the LLaMA-Factory
+                         dataset_info.json entry (default: OUT's name)
   --estimate             print the requests (judge requests included) and stop
   --hallucinate-template FILE, --misread-template FILE   your own templates
   -o, --output OUT       output JSONL (required)
@@ -70,6 +74,8 @@ export async function capoCommand(args: string[], io: CliIO): Promise<number> {
       'judge-retries': { type: 'string' },
       'judge-template': { type: 'string' },
       estimate: { type: 'boolean' },
+      'regenerate-chosen': { type: 'boolean' },
+      'dataset-name': { type: 'string' },
       output: { type: 'string', short: 'o' },
       resume: { type: 'boolean' },
     } as const,
@@ -137,8 +143,9 @@ export async function capoCommand(args: string[], io: CliIO): Promise<number> {
     let turns = 0;
     for (const r of records) turns += turnsOf(r.sample as Dialogue).length;
     const judged = judge ? turns : 0;
+    const regen = p.values['regenerate-chosen'] ? turns : 0;
     io.stdout.write(
-      `${records.length} record(s), ${turns} selected turn(s): ${judged} judge request(s)${judge ? ' (more for unparseable verdicts)' : ''} + up to ${turns * strategies.length} answer request(s) (${strategies.length} strategies${judge ? ', only for the turns the judge confirms' : ''})\n`,
+      `${records.length} record(s), ${turns} selected turn(s): ${judged} judge request(s)${judge ? ' (more for unparseable verdicts)' : ''} + up to ${turns * strategies.length + regen} answer request(s) (${strategies.length} strategies${regen ? ', one chosen answer per turn' : ''}${judge ? ', only for the turns the judge confirms' : ''})\n`,
     );
     return 0;
   }
@@ -150,7 +157,13 @@ export async function capoCommand(args: string[], io: CliIO): Promise<number> {
       out,
       sidecar: needsSidecar(format) ? sidecarPath(out) : undefined,
       input: path.resolve(file),
-      keep: { format, strategies: strategies.join(','), turns: which, judge: judge?.model ?? '' },
+      keep: {
+        format,
+        strategies: strategies.join(','),
+        turns: which,
+        judge: judge?.model ?? '',
+        chosen: p.values['regenerate-chosen'] ? 'regenerated' : 'record',
+      },
       resume: p.values.resume === true,
     },
     records.length,
@@ -175,6 +188,7 @@ export async function capoCommand(args: string[], io: CliIO): Promise<number> {
       turns: turnsOf(d),
       threshold,
       judge,
+      regenerateChosen: p.values['regenerate-chosen'] === true,
       source: { file: sourceName, record: r.line },
       signal: stop.signal,
     });
@@ -214,7 +228,36 @@ export async function capoCommand(args: string[], io: CliIO): Promise<number> {
   say(
     `${output.lines} pair(s) from ${output.records}/${records.length} record(s) in ${out}${needsSidecar(format) ? ` (provenance: ${sidecarPath(out)})` : ''}${short ? `; ${short} record(s) short — --resume retries them` : ''}${cancelled ? ' — cancelled; run again with --resume' : ''}`,
   );
+  if (format === 'sharegpt-preference') declareRanking(out, p.values['dataset-name'], say);
   return short || cancelled || output.records < records.length ? 1 : 0;
+}
+
+/**
+ * LLaMA-Factory reads ShareGPT preference pairs through a `dataset_info.json` entry with
+ * `ranking: true`: written beside OUT when there is none, else printed to add by hand (an existing
+ * file is never rewritten here).
+ */
+function declareRanking(out: string, name: string | undefined, say: (m: string) => boolean): void {
+  const info = path.join(path.dirname(out), 'dataset_info.json');
+  const entry = {
+    [name ?? path.basename(out).replace(/\.jsonl?$/i, '')]: sharegptRankingEntry(path.basename(out)),
+  };
+  const text = JSON.stringify(entry, null, 2);
+  if (existsSync(info)) say(`${info} exists and is left as it is; add this entry:\n${text.slice(2, -2)}`);
+  else {
+    writeFileSync(info, text + '\n');
+    say(`LLaMA-Factory entry written to ${info}`);
+  }
+}
+
+/** The `dataset_info.json` entry of a ShareGPT preference file (`ranking: true`). */
+export function sharegptRankingEntry(fileName: string): Record<string, unknown> {
+  return {
+    file_name: fileName,
+    formatting: 'sharegpt',
+    ranking: true,
+    columns: { messages: 'conversations', chosen: 'chosen', rejected: 'rejected', system: 'system' },
+  };
 }
 
 /** `file` as provenance names it: relative to the output's folder, with `/` separators. */

@@ -2,6 +2,7 @@ import type { ChatMessage, ChatRequest, LlmClient } from '../llm/client';
 import { isCancel } from '../llm/errors';
 import { contentText, type CapoStrategy, type Dialogue, type PreferencePair, type Turn } from '../model';
 import { buildJudgeRequest, contextDependence, parseJudgeReply } from './context';
+import { buildAnswerRequest } from './extend';
 import { dialogueMessages, turnText } from './messages';
 import { loadTemplate, render, type Template } from './templates';
 import { overlap, similarity } from './text';
@@ -281,6 +282,11 @@ export interface CapoOptions {
   threshold?: number;
   /** Confirm the selected turns (the detector's hits, or `turns`) with an LLM judge first. */
   judge?: CapoJudge;
+  /**
+   * Regenerate the chosen answer with the answer model (full context) instead of keeping the
+   * record's own: one more request per turn; its provenance names the model.
+   */
+  regenerateChosen?: boolean;
   source: CapoSource;
   signal?: AbortSignal;
 }
@@ -320,8 +326,41 @@ export async function capo(
     res.skipped.push(...judged.rejected);
     turns = judged.confirmed;
   }
+  // With `regenerateChosen`, each turn's chosen answer is asked for first (full context).
+  const base = new Map<number, Dialogue>();
+  if (o.regenerateChosen) {
+    const kept: number[] = [];
+    await Promise.all(
+      turns.map(async (idx) => {
+        const ui = userIndexFor(d, idx);
+        try {
+          const r = await client.chat(buildAnswerRequest({ ...d, turns: d.turns.slice(0, ui + 1) }, s), {
+            signal: o.signal,
+          });
+          const text = r.texts[0] ?? '';
+          if (text.trim() === '') throw new Error('empty answer');
+          base.set(idx, {
+            ...d,
+            turns: d.turns.map((t, i) => (i === idx ? { role: 'assistant', content: text } : t)),
+          });
+          kept.push(idx);
+        } catch (e) {
+          if (isCancel(e)) res.cancelled = true;
+          else
+            res.skipped.push({
+              turn: idx + 1,
+              reason: `chosen answer: ${e instanceof Error ? e.message : String(e)}`,
+              failed: true,
+            });
+        }
+      }),
+    );
+    if (res.cancelled) return res;
+    turns = turns.filter((t) => kept.includes(t));
+  }
   const jobs: Promise<void>[] = [];
   for (const idx of turns) {
+    const chosenFrom = base.get(idx);
     for (const strategy of o.strategies) {
       let req: CapoRequest;
       try {
@@ -336,7 +375,11 @@ export async function capo(
             const text = r.texts[0] ?? '';
             if (text.trim() === '')
               res.skipped.push({ turn: idx + 1, strategy, reason: 'empty answer', failed: true });
-            else res.pairs.push(makePair(d, idx, req, text, o.source));
+            else {
+              const pair = makePair(chosenFrom ?? d, idx, req, text, o.source);
+              if (chosenFrom) (pair.meta as unknown as CapoProvenance).models.chosen = s.model;
+              res.pairs.push(pair);
+            }
           },
           (e: unknown) => {
             if (isCancel(e)) res.cancelled = true;

@@ -375,6 +375,86 @@ describe('cli: ask, extend, capo, batch', () => {
     assert.match(bad.err(), /--format is for --seeds/);
   });
 
+  it('capo --regenerate-chosen --format sharegpt-preference: chosen from the answer model, LLaMA-Factory entry written', async () => {
+    const dlg = path.join(dir, 'regen.jsonl');
+    writeFileSync(
+      dlg,
+      JSON.stringify({
+        conversations: [
+          { from: 'human', value: 'Write a haiku about rain.' },
+          { from: 'gpt', value: 'Original haiku.' },
+          { from: 'human', value: 'Make it shorter.' },
+          { from: 'gpt', value: 'Original short haiku.' },
+        ],
+      }) + '\n',
+    );
+    const out = path.join(dir, 'regen-pairs.jsonl');
+    const io = capture();
+    const code = await capoCommand(
+      [
+        ...ep,
+        '--format',
+        'sharegpt-preference',
+        '--regenerate-chosen',
+        '--strategies',
+        'neglect,misread',
+        '-o',
+        out,
+        dlg,
+      ],
+      io,
+    );
+    assert.equal(code, 0, io.err());
+    const pairs = readFileSync(out, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            conversations: { value: string }[];
+            chosen: { from: string; value: string };
+            rejected: { value: string };
+            models: { chosen: string };
+          },
+      );
+    assert.equal(pairs.length, 2);
+    // One chosen request (full context, ending with the follow-up), then one per strategy.
+    const chosenReq = server.chatRequests.find((r) => {
+      const m = r.body.messages;
+      return (
+        m.length === 3 &&
+        String(m[2]?.content) === 'Make it shorter.' &&
+        String(m[1]?.content) === 'Original haiku.'
+      );
+    });
+    assert.ok(chosenReq, 'the chosen answer was asked with the full context');
+    assert.equal(server.chatRequests.length, 3);
+    for (const pr of pairs) {
+      assert.match(pr.chosen.value, /^Answer \d+\.$/, 'chosen comes from the model');
+      assert.notEqual(pr.chosen.value, 'Original short haiku.');
+      assert.equal(pr.chosen.from, 'gpt');
+      assert.equal(pr.models.chosen, 'gpt-test');
+      assert.deepEqual(
+        pr.conversations.map((c) => c.value),
+        ['Write a haiku about rain.', 'Original haiku.', 'Make it shorter.'],
+        'the full history is the prompt',
+      );
+    }
+    assert.equal(pairs[0]?.chosen.value, pairs[1]?.chosen.value, 'one chosen answer per turn');
+    const info = JSON.parse(readFileSync(path.join(dir, 'dataset_info.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    assert.deepEqual(info, {
+      'regen-pairs': {
+        file_name: 'regen-pairs.jsonl',
+        formatting: 'sharegpt',
+        ranking: true,
+        columns: { messages: 'conversations', chosen: 'chosen', rejected: 'rejected', system: 'system' },
+      },
+    });
+  });
+
   it('batch export + run writes the extended records', async () => {
     const input = head(path.join(DATASETS, 'fastchat_dummy_conversation.jsonl'), 3, dir);
     const job = path.join(dir, 'job');
