@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TestOpenAIServer } from '../support/openai-server';
-import { distinctQuestion, run, startLoopback, stopLoopback, writeLines } from './support/llm';
+import { distinctQuestion, run, setSetting, startLoopback, stopLoopback, writeLines } from './support/llm';
 
 const SETTINGS = [
   'parrot.endpoint.baseUrl',
@@ -14,6 +14,8 @@ const SETTINGS = [
   'parrot.models.answerer',
   'parrot.generation.askerMode',
   'parrot.generation.candidates',
+  'parrot.filter.wordsFile',
+  'parrot.filter.moderation',
 ];
 
 const MESSAGES = [
@@ -165,5 +167,46 @@ describe('Export Parrot-Ask Training Set (loopback OpenAI-compatible server)', f
       'cut before the repeated question',
     );
     assert.ok(doc.isDirty, 'the source document is not saved or changed');
+  });
+
+  it('Filter Questions in File: the word list and the moderation route come from the settings', async () => {
+    const ws = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
+    fs.writeFileSync(path.join(dir, 'sensitive.txt'), '# one a line\nsecret recipe\n');
+    await setSetting('parrot.filter.wordsFile', path.relative(ws, path.join(dir, 'sensitive.txt')));
+    await setSetting('parrot.filter.moderation', true);
+    server.options.moderation = (input) => (input.includes('explosives') ? ['violence'] : []);
+    server.reset();
+    try {
+      const src = writeLines(dir, 'moderated.jsonl', [
+        JSON.stringify({ messages: MESSAGES }),
+        JSON.stringify({
+          messages: [
+            { role: 'user', content: 'How are explosives made at home?' },
+            { role: 'assistant', content: 'I cannot help with that.' },
+          ],
+        }),
+        JSON.stringify({
+          messages: [
+            { role: 'user', content: 'Tell me the secret recipe of the cola company.' },
+            { role: 'assistant', content: 'Nobody knows it.' },
+          ],
+        }),
+      ]);
+      const output = path.join(dir, `moderated-${Date.now()}.jsonl`);
+      const r = await run('parrot.filterFile', { uri: src, output });
+      assert.equal(r.status, 'ok', r.message);
+      const reasons = (r.rejected as { line: number; reason: string }[]).map((x) => `${x.line}: ${x.reason}`);
+      assert.deepEqual(reasons, [
+        '2: sensitive (moderation: violence)',
+        '3: sensitive (word list: "secret recipe")',
+      ]);
+      assert.ok(
+        server.requests.some((q) => q.path === '/v1/moderations'),
+        'the moderation route was asked',
+      );
+      assert.equal(fs.readFileSync(output, 'utf8').trimEnd().split('\n').length, 1);
+    } finally {
+      server.options.moderation = undefined;
+    }
   });
 });

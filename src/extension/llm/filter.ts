@@ -9,7 +9,13 @@ import {
   type QuestionFilter,
 } from '../../core/parrot';
 import type { CommandResult, LlmContext, RecordArgs } from './controller';
+import { restricted, settingPath } from './settings';
 import { records, targetFor } from './targets';
+
+/** A word-list file for the sensitive-question filter (one word or phrase a line). */
+export const FILTER_WORDS = 'parrot.filter.wordsFile';
+/** Also ask the endpoint's moderation route (spends requests: restricted in untrusted workspaces). */
+export const FILTER_MODERATION = 'parrot.filter.moderation';
 
 export interface FilterArgs extends RecordArgs {
   /** Where to write (a path or URI); asked for when missing. */
@@ -20,6 +26,8 @@ export interface FilterArgs extends RecordArgs {
   wordsFile?: string;
   requireContext?: boolean;
   drop?: boolean;
+  /** Also ask the endpoint's `/v1/moderations` (default: the setting `parrot.filter.moderation`). */
+  moderation?: boolean;
 }
 
 export interface FilterResult extends CommandResult {
@@ -54,20 +62,53 @@ export async function filterQuestionsInFile(ctx: LlmContext, args: FilterArgs = 
     throw new Error(
       vscode.l10n.t('Write the filtered dataset to another file; the original stays as it is.'),
     );
+  // The word list and the moderation switch come from the settings unless the call gives them.
+  const c = vscode.workspace.getConfiguration();
+  const wordsFile = args.wordsFile ?? (c.get<string>(FILTER_WORDS, '').trim() || undefined);
+  const moderation = args.moderation ?? restricted<boolean>(FILTER_MODERATION) === true;
+  let words: string[] = [];
+  if (wordsFile) {
+    const wordsUri = wordsFile.includes('://')
+      ? vscode.Uri.parse(wordsFile)
+      : vscode.Uri.file(settingPath(wordsFile));
+    try {
+      words = parseWordList(new TextDecoder().decode(await vscode.workspace.fs.readFile(wordsUri)));
+    } catch (e) {
+      throw new Error(
+        vscode.l10n.t(
+          'Cannot read the word list {0}: {1}',
+          wordsUri.fsPath,
+          e instanceof Error ? e.message : String(e),
+        ),
+      );
+    }
+  }
   const f: QuestionFilter = {
     minWords: args.minWords ?? DEFAULT_QUESTION_FILTER.minWords,
     maxOverlap: args.maxOverlap ?? DEFAULT_QUESTION_FILTER.maxOverlap,
-    words: args.wordsFile
-      ? parseWordList(new TextDecoder().decode(await vscode.workspace.fs.readFile(asFileUri(args.wordsFile))))
-      : [],
+    words,
     requireContext: args.requireContext === true,
   };
+  let moderate: ((qs: string[]) => Promise<string[][]>) | undefined;
+  if (moderation) {
+    const s = ctx.settings();
+    if (!(await ctx.checkKey(s))) return { status: 'cancelled' };
+    const client = await ctx.client(s);
+    moderate = async (qs) => {
+      const r = await client.moderate(qs);
+      if (!r)
+        throw new Error(
+          vscode.l10n.t('{0} has no /v1/moderations route; turn off {1}.', ctx.host(s), FILTER_MODERATION),
+        );
+      return r;
+    };
+  }
   async function* lines(): AsyncGenerator<{ line: number; text: string }> {
     for await (const [index, text] of records(target)) yield { line: index + 1, text };
   }
   const r = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Filtering questions…') },
-    () => filterFile(lines(), out.fsPath, f, { drop: args.drop === true }),
+    () => filterFile(lines(), out.fsPath, f, { drop: args.drop === true, moderate }),
   );
   const name = path.basename(uri.fsPath);
   for (const x of r.invalid)
