@@ -1,6 +1,8 @@
 import { stat } from 'node:fs/promises';
+import { redact, type LlmClient } from '../../core/llm';
 import { fileStats, type DatasetStats } from '../../core/stats';
 import {
+  judgeTable1,
   SELF_ROUGE_SAMPLE,
   SELF_ROUGE_SEED,
   Table1Collector,
@@ -8,6 +10,7 @@ import {
 } from '../../core/stats/table1';
 import { parseCommandArgs, usageError } from '../args';
 import { progress, type CliIO } from '../io';
+import { clientFor, configFrom, ENDPOINT_OPTIONS } from './ask';
 
 const HELP = `Usage: parrot stats [--json] FILE...
 
@@ -19,7 +22,13 @@ of ${SELF_ROUGE_SAMPLE} user queries; lower = more diverse). Several files: also
 
 Options:
   --json       print the figures as JSON
+  --judge      also count context-dependent queries with an LLM judge, as the paper does (one
+               request per user query after the first, of a fixed-seed sample of sessions)
+  --judge-model NAME    the judge model (default: the answer model)
+  --judge-sample N      sessions judged per file (default 200; 0 = all)
   -h, --help   show this help
+
+With --judge, the endpoint options of parrot ask apply (--base-url, --api-key-env, ...).
 
 Exit status: 0 all lines valid, 1 some lines are invalid, 2 usage or I/O error.
 `;
@@ -82,13 +91,43 @@ export function formatStats(file: string, s: DatasetStats): string {
 }
 
 export async function statsCommand(args: string[], io: CliIO): Promise<number> {
-  const parsed = parseCommandArgs('stats', args, { json: { type: 'boolean' } } as const, HELP, io);
+  const parsed = parseCommandArgs(
+    'stats',
+    args,
+    {
+      ...ENDPOINT_OPTIONS,
+      json: { type: 'boolean' },
+      judge: { type: 'boolean' },
+      'judge-model': { type: 'string' },
+      'judge-sample': { type: 'string' },
+    } as const,
+    HELP,
+    io,
+  );
   if (typeof parsed === 'number') return parsed;
   if (parsed.positionals.length === 0) return usageError('stats', 'at least one FILE is needed', io);
+  const judging = parsed.values.judge === true || parsed.values['judge-model'] !== undefined;
+  const sample = parsed.values['judge-sample'] !== undefined ? Number(parsed.values['judge-sample']) : 200;
+  if (!Number.isInteger(sample) || sample < 0)
+    return usageError('stats', '--judge-sample must be a whole number >= 0', io);
+  let judge: { client: LlmClient; model: string; concurrency: number; key?: string } | undefined;
+  if (judging) {
+    try {
+      const { config } = configFrom(parsed.values);
+      judge = {
+        client: clientFor(config, io),
+        model: parsed.values['judge-model'] ?? config.models.answerer,
+        concurrency: config.concurrency,
+        key: config.apiKey,
+      };
+    } catch (e) {
+      return usageError('stats', e instanceof Error ? e.message : String(e), io);
+    }
+  }
   const results: { file: string; s: DatasetStats; t1: Table1Stats }[] = [];
   for (const file of parsed.positionals) {
     const bar = progress(io);
-    const t1 = new Table1Collector();
+    const t1 = new Table1Collector(undefined, judge ? sample || Number.MAX_SAFE_INTEGER : 0);
     let s: DatasetStats;
     try {
       const size = (await stat(file)).size;
@@ -102,7 +141,24 @@ export async function statsCommand(args: string[], io: CliIO): Promise<number> {
       return 2;
     }
     bar.done();
-    results.push({ file, s, t1: t1.result() });
+    const t = t1.result();
+    if (judge) {
+      const jbar = progress(io);
+      try {
+        t.judged = await judgeTable1(judge.client, t1.judgeSample, {
+          model: judge.model,
+          concurrency: judge.concurrency,
+          onProgress: (done, total) => jbar.update(`${file}: judged ${done}/${total} queries`),
+        });
+      } catch (e) {
+        jbar.done();
+        io.stderr.write(`parrot stats: ${redact(e instanceof Error ? e.message : String(e), [judge.key])}\n`);
+        return 1;
+      } finally {
+        jbar.done();
+      }
+    }
+    results.push({ file, s, t1: t });
   }
   if (parsed.values.json) {
     const objs = results.map((r) => ({ file: r.file, ...r.s, table1: r.t1 }));
@@ -122,7 +178,10 @@ function fmt1(x: number | null, digits: number): string {
 export function formatTable1(t: Table1Stats): string {
   return (
     `table 1: ${fmt1(t.turnsPerSession, 2)} turn(s)/session, ${fmt1(t.contextDependentPerSession, 2)} context-dependent quer(y/ies)/session (offline detector), ` +
-    `Self-ROUGE ${fmt1(t.selfRouge, 2)} (${t.selfRougeSample} of ${t.queries} user queries, seed ${SELF_ROUGE_SEED}; lower = more diverse)\n`
+    `Self-ROUGE ${fmt1(t.selfRouge, 2)} (${t.selfRougeSample} of ${t.queries} user queries, seed ${SELF_ROUGE_SEED}; lower = more diverse)\n` +
+    (t.judged
+      ? `table 1 (LLM judge ${t.judged.model}): ${fmt1(t.judged.contextDependentPerSession, 2)} context-dependent quer(y/ies)/session over ${t.judged.sessions} session(s) (${t.judged.queries} queries judged, ${t.judged.unreadable} unreadable verdict(s), ${t.judged.requests} request(s))\n`
+      : '')
   );
 }
 

@@ -4,8 +4,11 @@
  * works on a fixed-seed reservoir sample of user queries so it stays fast on any file size.
  */
 import { parseRecord } from '../formats';
+import type { LlmClient } from '../llm/client';
+import { isCancel } from '../llm/errors';
 import { contentText, type Dialogue } from '../model';
-import { contextDependence } from '../parrot/context';
+import { buildJudgeRequest, contextDependence, parseJudgeReply } from '../parrot/context';
+import type { Template } from '../parrot/templates';
 
 /** User queries sampled for Self-ROUGE (reservoir sampling, seed `SELF_ROUGE_SEED`). */
 export const SELF_ROUGE_SAMPLE = 300;
@@ -24,6 +27,20 @@ export interface Table1Stats {
   /** Queries that Self-ROUGE was computed on (all of them when fewer than the sample size). */
   selfRougeSample: number;
   queries: number;
+  /** With an LLM judge (`judgeTable1`): its figure and what it was computed on. */
+  judged?: JudgedDependence;
+}
+
+export interface JudgedDependence {
+  /** Queries after the first that the judge called DEPENDENT, per judged session. */
+  contextDependentPerSession: number | null;
+  model: string;
+  /** Sessions judged (a fixed-seed sample of all sessions, or all of them). */
+  sessions: number;
+  queries: number;
+  /** Queries whose verdict could not be read even after the retries (left out of the figure). */
+  unreadable: number;
+  requests: number;
 }
 
 function mulberry32(seed: number): () => number {
@@ -101,8 +118,14 @@ export class Table1Collector {
   private dependent = 0;
   private readonly sample: string[][] = [];
   private readonly random = mulberry32(SELF_ROUGE_SEED);
+  /** Sessions kept for an LLM judge (reservoir, its own seed), when asked for. */
+  readonly judgeSample: Dialogue[] = [];
+  private readonly judgeRandom = mulberry32(SELF_ROUGE_SEED + 1);
 
-  constructor(private readonly sampleSize = SELF_ROUGE_SAMPLE) {}
+  constructor(
+    private readonly sampleSize = SELF_ROUGE_SAMPLE,
+    private readonly judgeSampleSize = 0,
+  ) {}
 
   /** One line of the file; lines that are not dialogue records are ignored here. */
   addLine(text: string): void {
@@ -115,6 +138,13 @@ export class Table1Collector {
     const users = d.turns.map((t, i) => [t, i] as const).filter(([t]) => t.role === 'user');
     if (users.length === 0) return;
     this.sessions++;
+    if (this.judgeSampleSize > 0) {
+      if (this.judgeSample.length < this.judgeSampleSize) this.judgeSample.push(d);
+      else {
+        const j = Math.floor(this.judgeRandom() * this.sessions);
+        if (j < this.judgeSampleSize) this.judgeSample[j] = d;
+      }
+    }
     for (const [k, [t, i]] of users.entries()) {
       const text = contentText(t.content);
       this.queries++;
@@ -140,4 +170,73 @@ export class Table1Collector {
       queries: this.queries,
     };
   }
+}
+
+export interface Table1Judge {
+  model: string;
+  /** Extra requests for a verdict that is neither DEPENDENT nor INDEPENDENT (default 1). */
+  retries?: number;
+  template?: Template;
+  concurrency?: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Context-dependent queries per session as the paper measures them (judged by an LLM): every user
+ * query after the first of each session in `sessions` is judged with the history before it.
+ */
+export async function judgeTable1(
+  client: LlmClient,
+  sessions: readonly Dialogue[],
+  judge: Table1Judge,
+): Promise<JudgedDependence> {
+  const jobs: { d: Dialogue; at: number }[] = [];
+  for (const d of sessions) {
+    let k = 0;
+    d.turns.forEach((t, i) => {
+      if (t.role === 'user' && k++ > 0) jobs.push({ d, at: i });
+    });
+  }
+  const r: JudgedDependence = {
+    contextDependentPerSession: null,
+    model: judge.model,
+    sessions: sessions.length,
+    queries: jobs.length,
+    unreadable: 0,
+    requests: 0,
+  };
+  let dependent = 0;
+  let done = 0;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const job = jobs[next++];
+      const history = job.d.turns.slice(0, job.at).filter((t) => t.role !== 'system');
+      const req = buildJudgeRequest(
+        contentText(job.d.turns[job.at]?.content ?? ''),
+        history,
+        judge.model,
+        judge.template,
+      );
+      let verdict: boolean | undefined;
+      for (let attempt = 0; attempt <= (judge.retries ?? 1) && verdict === undefined; attempt++) {
+        r.requests++;
+        try {
+          verdict = parseJudgeReply((await client.chat(req, { signal: judge.signal })).texts[0] ?? '');
+        } catch (e) {
+          if (isCancel(e)) throw e;
+          break; // a failed request counts as unreadable, as a reply that does not parse
+        }
+      }
+      if (verdict === undefined) r.unreadable++;
+      else if (verdict) dependent++;
+      judge.onProgress?.(++done, jobs.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, judge.concurrency ?? 4) }, worker));
+  r.contextDependentPerSession = sessions.length
+    ? Math.round((dependent / sessions.length) * 100) / 100
+    : null;
+  return r;
 }

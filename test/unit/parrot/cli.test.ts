@@ -8,6 +8,7 @@ import { askCommand } from '../../../src/cli/commands/ask';
 import { batchCommand } from '../../../src/cli/commands/batch';
 import { capoCommand } from '../../../src/cli/commands/capo';
 import { extendCommand } from '../../../src/cli/commands/extend';
+import { statsCommand } from '../../../src/cli/commands/stats';
 import type { CliIO } from '../../../src/cli/io';
 import { startOpenAIServer, type ChatCall, type TestOpenAIServer } from '../../support/openai-server';
 import { datasetsIn } from '../../support/fixtures';
@@ -453,6 +454,57 @@ describe('cli: ask, extend, capo, batch', () => {
         columns: { messages: 'conversations', chosen: 'chosen', rejected: 'rejected', system: 'system' },
       },
     });
+  });
+
+  it('stats --judge: context-dependent queries per session counted by an LLM judge', async () => {
+    await server.close();
+    server = await startOpenAIServer({
+      models: ['parrot-ask', 'gpt-test', 'judge-x'],
+      responder: ({ body }) => {
+        const next =
+          /<next_message>\s*([\s\S]*?)\s*<\/next_message>/.exec(String(body.messages[0]?.content))?.[1] ?? '';
+        if (next.startsWith('Unclear')) return 'Perhaps.';
+        return /\b(it|its)\b/i.test(next) ? 'DEPENDENT' : 'INDEPENDENT';
+      },
+    });
+    ep[1] = server.baseUrl;
+    const f = path.join(dir, 'table1.jsonl');
+    const conv = (...qs: string[]) =>
+      JSON.stringify({
+        conversations: qs.flatMap((q) => [
+          { from: 'human', value: q },
+          { from: 'gpt', value: 'A.' },
+        ]),
+      });
+    writeFileSync(
+      f,
+      [
+        conv('Write a poem.', 'Make it shorter.'),
+        conv('What is the sun?', 'Tell me about the moon.', 'And its size?'),
+        conv('Only one question here.'),
+        conv('Hello there.', 'Unclear one.'),
+      ].join('\n') + '\n',
+    );
+    const io = capture();
+    assert.equal(
+      await statsCommand([...ep, '--judge-model', 'judge-x', '--judge-sample', '0', '--json', f], io),
+      0,
+      io.err(),
+    );
+    const t = (JSON.parse(io.out()) as { table1: { judged: Record<string, unknown> } }).table1.judged;
+    assert.deepEqual(t, {
+      contextDependentPerSession: 0.5,
+      model: 'judge-x',
+      sessions: 4,
+      queries: 4,
+      unreadable: 1,
+      requests: 5,
+    });
+    assert.equal(
+      server.chatRequests.length,
+      5,
+      'one request per later query, one retry for the unreadable verdict',
+    );
   });
 
   it('batch export + run writes the extended records', async () => {
