@@ -169,6 +169,11 @@ export class ParquetRowSource {
     return this.info.rows;
   }
 
+  /** The first row (0-based) of row group `g`. */
+  startOf(g: number): number | undefined {
+    return this.starts[g];
+  }
+
   /** The row group holding row `row` (0-based). */
   groupOf(row: number): number {
     let lo = 0;
@@ -522,6 +527,11 @@ function elements(name: string, s: Shape, out: SchemaElement[]): void {
       elements('element', s.of, out);
       return;
     case 'struct':
+      // Parquet has no empty groups: an object that never had a field is kept as JSON.
+      if (s.fields.size === 0) {
+        out.push({ name, type: 'BYTE_ARRAY', converted_type: 'JSON', repetition_type });
+        return;
+      }
       out.push({ name, repetition_type, num_children: s.fields.size });
       for (const [k, f] of s.fields) elements(k, f, out);
   }
@@ -541,6 +551,8 @@ export class ParquetSchemaBuilder {
 
   schema(): SchemaElement[] {
     const root = this.shape as Extract<Shape, { k: 'struct' }>;
+    if (root.fields.size === 0)
+      throw new Error('there are no records (or only empty ones) to write as Parquet');
     const out: SchemaElement[] = [{ name: 'schema', num_children: root.fields.size }];
     for (const [k, f] of root.fields) elements(k, f, out);
     return out;
