@@ -5,7 +5,7 @@
  * peak memory of it (bounded by a few row groups, not by the file).
  * Size: PARROT_BENCH_PARQUET_BYTES (default 1 GiB). Needs python3 with pyarrow to generate the big
  * file (pip install pyarrow); without it the benchmark says so and measures the small files only.
- * Each time is the best of 5 cold opens (a new source each time; the OS page cache stays warm).
+ * Each time is the best of 9 cold opens (a new source each time; the OS page cache stays warm).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -17,14 +17,17 @@ import { ParquetRowSource } from '../src/core/store/containers/parquet';
 import { repoRoot } from './synth';
 
 const FIRST = 50;
-const RUNS = 5;
+const RUNS = 9;
 const BYTES = Number(process.env.PARROT_BENCH_PARQUET_BYTES ?? 1024 ** 3);
 const ROW_GROUP = 10_000;
 
-/** Writes the big file with pyarrow: ShareGPT rows of seeded random words, row groups of 10k rows. */
+/**
+ * Writes a big file with pyarrow: ShareGPT rows of seeded random words, row groups of 10k rows, with
+ * or without a page index (pyarrow's `write_page_index`; our own writer always writes one).
+ */
 const GENERATE = `
 import random, sys, pyarrow as pa, pyarrow.parquet as pq
-out, target, group = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+out, target, group, page_index = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
 rnd = random.Random(42)
 words = ["".join(rnd.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rnd.randint(2, 9))) for _ in range(20000)]
 def text(n): return " ".join(rnd.choice(words) for _ in range(n))
@@ -37,7 +40,7 @@ for i in range(group):
   for t in range(rnd.choice([2, 4, 6, 8])):
     conv.append({"from": "human" if t % 2 == 0 else "gpt", "value": text(rnd.randint(5, 40) if t % 2 == 0 else rnd.randint(40, 300))})
   rows.append({"id": "", "conversations": conv})
-w = pq.ParquetWriter(out + ".partial", schema, compression="snappy")
+w = pq.ParquetWriter(out + ".partial", schema, compression="snappy", write_page_index=page_index)
 g = 0
 import os
 while True:
@@ -49,15 +52,19 @@ w.close()
 os.rename(out + ".partial", out)
 `;
 
-async function bigFile(): Promise<string | undefined> {
+async function bigFile(pageIndex: boolean): Promise<string | undefined> {
   const dir = join(repoRoot(), 'bench-data');
   await mkdir(dir, { recursive: true });
-  const file = join(dir, `synth-sharegpt-${BYTES}.parquet`);
+  const file = join(dir, `synth-sharegpt-${BYTES}${pageIndex ? '-page-index' : ''}.parquet`);
   if (existsSync(file)) return file;
-  const r = spawnSync('python3', ['-c', GENERATE, file, String(BYTES), String(ROW_GROUP)], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'inherit', 'pipe'],
-  });
+  const r = spawnSync(
+    'python3',
+    ['-c', GENERATE, file, String(BYTES), String(ROW_GROUP), pageIndex ? '1' : '0'],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'inherit', 'pipe'],
+    },
+  );
   if (r.status !== 0) {
     process.stdout.write(
       `skipped the ${(BYTES / 1024 ** 3).toFixed(2)} GiB file: python3 with pyarrow is needed to write it (pip install pyarrow)\n${r.stderr ?? ''}\n`,
@@ -100,7 +107,8 @@ async function main(): Promise<void> {
   const root = repoRoot();
   const smallPq = join(root, 'test/fixtures/datasets/containers/fastchat_dummy_conversation.parquet');
   const smallJl = join(root, 'test/fixtures/datasets/fastchat_dummy_conversation.jsonl');
-  const big = await bigFile();
+  const big = await bigFile(false);
+  const indexed = big ? await bigFile(true) : undefined;
   const tSmallJl = await best(() => jsonlFirst(smallJl));
   const tSmallPq = await best(() => parquetFirst(smallPq));
   process.stdout.write(`first ${FIRST} records, best of ${RUNS}:\n`);
@@ -120,6 +128,13 @@ async function main(): Promise<void> {
     `  ${(statSync(big).size / 1024 ** 3).toFixed(2)} GiB Parquet (${rowCount} rows, ${groups} row groups): ${tBig.toFixed(1)} ms ` +
       `(${(tBig / tSmallPq).toFixed(2)}x small Parquet, ${(tBig / tSmallJl).toFixed(2)}x small JSONL)\n`,
   );
+  if (indexed) {
+    const tIdx = await best(() => parquetFirst(indexed));
+    process.stdout.write(
+      `  the same with a page index (${(statSync(indexed).size / 1024 ** 3).toFixed(2)} GiB): ${tIdx.toFixed(1)} ms ` +
+        `(${(tIdx / tSmallPq).toFixed(2)}x small Parquet, ${(tIdx / tSmallJl).toFixed(2)}x small JSONL)\n`,
+    );
+  }
   // A full streaming read of the big file (what validate/stats/convert do), with its peak memory.
   const before = peakRssMiB();
   const t0 = performance.now();
