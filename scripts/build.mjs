@@ -33,7 +33,7 @@ const sharedTokenizer = {
 };
 
 // The Parquet libraries ship once, in dist/parquet.js, loaded on first use by the Parquet container
-// (its dynamic import of ./parquetLib becomes a require of that file), never on activation.
+// (its lazy require of ./parquetLib becomes a require of that file), never on activation.
 const PARQUET_LIB = 'src/core/store/containers/parquetLib.ts';
 const sharedParquet = {
   name: 'shared-parquet',

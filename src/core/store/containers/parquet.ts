@@ -26,10 +26,14 @@ import { atomicWrite } from '../save';
 
 type Lib = typeof import('./parquetLib');
 type WriterSchema = Parameters<Lib['parquetWriteRows']>[0]['schema'];
-let lib: Promise<Lib> | undefined;
+let lib: Lib | undefined;
 /** The Parquet libraries, loaded once, on first use. */
 function loadLib(): Promise<Lib> {
-  return (lib ??= import('./parquetLib'));
+  // A require() rather than an import keeps the load lazy in the bundles (esbuild, CommonJS), as
+  // for the tokenizer; the build points it at dist/parquet.js.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  lib ??= require('./parquetLib') as Lib;
+  return Promise.resolve(lib);
 }
 
 /** A record: one row as the JSON object a JSONL line of the same dataset would hold. */
