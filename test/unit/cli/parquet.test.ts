@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
@@ -167,7 +167,6 @@ describe('cli: Parquet input and output', () => {
   it('convert -o x.parquet leaves invalid lines out (Parquet cannot hold them) and says so', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'parrot-cli-pq-'));
     const input = path.join(dir, 'in.jsonl');
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(
       input,
       '{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]}\n{"messages": [\n',
@@ -186,5 +185,15 @@ describe('cli: Parquet input and output', () => {
       },
     ]);
     assert.deepEqual(readdirSync(dir).sort(), ['in.jsonl', 'out.parquet']);
+  });
+
+  it('a file named .parquet that is not Parquet: each command says so with the file and exits 2', () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'parrot-cli-pq-')), 'bad.parquet');
+    writeFileSync(file, '{"conversations": []}\n');
+    for (const args of [['validate'], ['stats'], ['convert', '--to', 'openai']]) {
+      const r = run(...args, file);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.ok(r.stderr.includes(`${file} is not a readable Parquet file`), r.stderr);
+    }
   });
 });

@@ -129,9 +129,16 @@ describe('store: Parquet container', () => {
       const conv = (first.conversations ?? first.messages) as { value?: string }[] | undefined;
       if (conv?.[0]?.value !== undefined) conv[0].value = 'edited: ' + conv[0].value;
       else first.id = 'edited';
-      const res = await writeParquet(out, edited, layoutOf(src));
+      const layout = layoutOf(src);
+      const res = await writeParquet(out, edited, layout);
       await src.close();
       assert.equal(res.rows, rows.length);
+      // A codec this process cannot compress with is written as snappy, and the result says so.
+      for (const [column, wanted] of Object.entries(layout.codecs ?? {})) {
+        const fellBack = res.codecFallbacks.some((f) => f.column === column && f.wanted === wanted);
+        assert.equal(fellBack, writableCodec(wanted) !== wanted, column);
+        assert.equal(res.codecs[column], writableCodec(wanted));
+      }
       const back = await readAll(out);
       assert.deepEqual(back[0], edited[0]);
       assert.notDeepEqual(back[0], rows[0]);
@@ -175,6 +182,24 @@ describe('store: Parquet container', () => {
     });
     assert.equal(readFileSync(out, 'utf8'), 'old');
     assert.deepEqual(readdirSync(dir), ['x.parquet']);
+  });
+
+  it('refuses a value the column type cannot hold (a fraction in an INT64 column), naming the row', async () => {
+    const src = await ParquetRowSource.open(path.join(CONTAINERS, 'pyarrow_snappy.parquet'));
+    const rows = await src.rows(0, 10);
+    const layout = layoutOf(src);
+    await src.close();
+    rows[6] = { ...rows[6], n: 1.5 };
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'parrot-parquet-')), 'x.parquet');
+    await assert.rejects(writeParquet(out, rows, layout), (e: unknown) => {
+      const cause = (e as Error).cause;
+      return (
+        cause instanceof ParquetRecordError &&
+        cause.row === 6 &&
+        /n must be a whole number/.test(cause.message)
+      );
+    });
+    assert.deepEqual(readdirSync(path.dirname(out)), []);
   });
 
   it('writes records without a schema yet as nested Parquet that pyarrow and we read back equal', async function () {

@@ -143,7 +143,9 @@ export class ParquetRowSource {
       try {
         metadata = await l.parquetMetadataAsync(file);
       } catch (e) {
-        throw new Error(`not a readable Parquet file: ${e instanceof Error ? e.message : String(e)}`);
+        throw new Error(
+          `${path} is not a readable Parquet file: ${e instanceof Error ? e.message : String(e)}`,
+        );
       }
       const columns = topLevelColumns(metadata.schema);
       const tree = l.parquetSchema(metadata);
