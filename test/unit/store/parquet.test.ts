@@ -108,6 +108,16 @@ describe('store: Parquet container', () => {
     } finally {
       await src.close();
     }
+    // A first window inside a group, then more of the same group: the same rows either way.
+    const again = await ParquetRowSource.open(file);
+    try {
+      assert.deepEqual(await again.rows(27, 30), want.slice(27, 30));
+      assert.deepEqual(await again.rows(31, 33), want.slice(31, 33));
+      assert.deepEqual(await again.rows(25, 50), want.slice(25, 50));
+      assert.deepEqual((await again.group(1)).length, 25);
+    } finally {
+      await again.close();
+    }
   });
 
   it('says plainly that a file which is not Parquet is not', async () => {

@@ -115,6 +115,8 @@ function topLevelColumns(schema: SchemaElement[]): string[] {
  */
 export class ParquetRowSource {
   private readonly cache = new Map<number, ParquetRecord[]>();
+  /** Groups already read once by a window (the next read of one decodes it whole). */
+  private readonly windowed = new Set<number>();
   private readonly starts: number[] = [];
 
   private constructor(
@@ -198,10 +200,17 @@ export class ParquetRowSource {
     end = Math.min(this.info.rows, end);
     const out: ParquetRecord[] = [];
     if (start >= end) return out;
-    // A window inside one group that is not cached yet: read just those rows (pages, with an
-    // offset index), which is what makes the first rows of a huge group appear at once.
+    // The first window inside a group not cached yet: just those rows (only their pages, with an
+    // offset index), so the first rows of a huge group appear at once; a second read of the same
+    // group decodes it whole and keeps it, so paging on through it does not decode it again.
     const g0 = this.groupOf(start);
-    if (!this.cache.has(g0) && this.groupOf(end - 1) === g0 && end - start < this.info.rowGroups[g0]) {
+    if (
+      !this.cache.has(g0) &&
+      !this.windowed.has(g0) &&
+      this.groupOf(end - 1) === g0 &&
+      end - start < this.info.rowGroups[g0]
+    ) {
+      this.windowed.add(g0);
       return this.read(start, end);
     }
     for (let g = g0; g < this.starts.length && this.starts[g] < end; g++) {
