@@ -32,6 +32,16 @@ const sharedTokenizer = {
   },
 };
 
+// The Parquet libraries ship once, in dist/parquet.js, loaded on first use by the Parquet container
+// (its lazy require of ./parquetLib becomes a require of that file), never on activation.
+const PARQUET_LIB = 'src/core/store/containers/parquetLib.ts';
+const sharedParquet = {
+  name: 'shared-parquet',
+  setup(build) {
+    build.onResolve({ filter: /\/parquetLib$/ }, () => ({ path: './parquet.js', external: true }));
+  },
+};
+
 const node = {
   bundle: true,
   platform: 'node',
@@ -49,15 +59,16 @@ const configs = [
     ...node,
     entryPoints: { extension: 'src/extension/extension.ts' },
     outdir: 'dist',
-    plugins: [sharedTokenizer],
+    plugins: [sharedTokenizer, sharedParquet],
   },
   {
     ...node,
     entryPoints: { cli: 'src/cli/main.ts' },
     outdir: 'dist',
     banner: { js: '#!/usr/bin/env node' },
-    plugins: [sharedTokenizer],
+    plugins: [sharedTokenizer, sharedParquet],
   },
+  { ...node, entryPoints: { parquet: PARQUET_LIB }, outdir: 'dist' },
   {
     ...node,
     stdin: { contents: `module.exports = require('${TOKENIZER}');`, resolveDir: root, loader: 'js' },
@@ -87,7 +98,7 @@ if (workers.length) {
       workers.map((w) => [relative(root, w).split('/').pop().replace(/\.ts$/, ''), w]),
     ),
     outdir: 'dist',
-    plugins: [sharedTokenizer],
+    plugins: [sharedTokenizer, sharedParquet],
   });
 }
 

@@ -12,7 +12,9 @@ import {
   serializeLike,
 } from '../../core/formats';
 import type { EncodingProblem } from '../../core/encoding';
-import { isBlankLine, readFileLines } from '../../core/stats';
+import { isBlankLine } from '../../core/stats';
+import { isParquetPath } from '../../core/store/containers/parquet';
+import { jsonlToParquet, positionOf, positionUnit, readRecords } from '../../core/store/recordSource';
 import { parseCommandArgs, usageError } from '../args';
 import { progress, type CliIO } from '../io';
 
@@ -20,13 +22,16 @@ const NEWLINE = Buffer.from('\n');
 
 const HELP = `Usage: parrot convert --to FORMAT [-o OUT] [options] FILE
 
-Converts a JSONL dataset to another format, record by record (each record's own format is detected).
-Writes to stdout, or atomically to OUT (temp file + rename). What the target format cannot hold is
-reported on stderr as FILE:LINE: lost: ..., followed by a summary.
+Converts a JSONL or Parquet dataset to another format, record by record (each record's own format is
+detected). Writes JSONL to stdout, or atomically to OUT (temp file + rename); an OUT ending in
+.parquet is written as Parquet (schema inferred from the records: objects as structs, arrays as
+lists). What the target format cannot hold is reported on stderr as FILE:LINE: lost: ... (FILE:row N
+for Parquet input), followed by a summary.
 
 Lines that are not valid records (bad JSON, unknown format, a dialogue where a preference pair is
 needed) are reported as FILE:LINE:COL: error: ... and copied to the output unchanged, so no line is
-lost and line numbers still match; use --skip-invalid to leave them out instead.
+lost and line numbers still match; use --skip-invalid to leave them out instead (a Parquet OUT
+cannot hold them: they are always left out there).
 Records already in the target format are copied byte for byte. Blank lines are left out.
 
 Options:
@@ -64,6 +69,10 @@ export async function convertCommand(args: string[], io: CliIO): Promise<number>
   if (positionals.length !== 1) return usageError('convert', 'exactly one input FILE is needed', io);
   const file = positionals[0];
   const out = values.output;
+  const unit = positionUnit(file);
+  // A Parquet output is staged as JSONL in the temp file, then written from it in one atomic save.
+  const toParquet = out !== undefined && isParquetPath(out);
+  const skipInvalid = values['skip-invalid'] === true || toParquet;
   const tmp = out ? path.join(path.dirname(out), `.${path.basename(out)}.${process.pid}.tmp`) : undefined;
   const file$ = tmp ? createWriteStream(tmp, { flags: 'wx' }) : undefined;
   const sink: NodeJS.WritableStream = file$ ?? io.stdout;
@@ -75,7 +84,7 @@ export async function convertCommand(args: string[], io: CliIO): Promise<number>
     io.stderr.write(s + '\n');
   };
   try {
-    for await (const l of readFileLines(file)) {
+    for await (const l of readRecords(file)) {
       if (sinkError) throw sinkError;
       bar.update(`${file}: line ${l.line}`);
       if (l.encoding?.wholeFile) throw new Error(`${file}:1:1: ${l.encoding.message}`);
@@ -89,10 +98,10 @@ export async function convertCommand(args: string[], io: CliIO): Promise<number>
         // Bad bytes are reported and copied as they are: never replaced by U+FFFD.
         stats.invalid++;
         const enc = l.encoding as EncodingProblem;
-        report(`${file}:${l.line}:${enc.column + 1}: error: ${enc.message}`);
+        report(`${positionOf(file, unit, l.line, enc.column + 1)}: error: ${enc.message}`);
       } else if (!r.ok) {
         stats.invalid++;
-        report(`${file}:${l.line}:${r.error.column}: error: ${r.error.message}`);
+        report(`${positionOf(file, unit, l.line, r.error.column)}: error: ${r.error.message}`);
       } else if (r.layout.format === to) {
         stats.records++;
         stats.copied++;
@@ -109,16 +118,17 @@ export async function convertCommand(args: string[], io: CliIO): Promise<number>
           if (c.losses.length) {
             stats.lossy++;
             stats.losses += c.losses.length;
-            if (!values.quiet) for (const loss of c.losses) report(`${file}:${l.line}: lost: ${loss}`);
+            if (!values.quiet)
+              for (const loss of c.losses) report(`${positionOf(file, unit, l.line)}: lost: ${loss}`);
           }
         } catch (e) {
           if (!(e instanceof FormatError)) throw e;
           stats.records--;
           stats.invalid++;
-          report(`${file}:${l.line}:1: error: ${e.message}`);
+          report(`${positionOf(file, unit, l.line, 1)}: error: ${e.message}`);
         }
       }
-      if (outLine === undefined && values['skip-invalid']) continue;
+      if (outLine === undefined && skipInvalid) continue;
       const written = outLine !== undefined ? outLine + '\n' : Buffer.concat([l.raw, NEWLINE]);
       if (!sink.write(written)) await once(sink, 'drain');
     }
@@ -126,7 +136,10 @@ export async function convertCommand(args: string[], io: CliIO): Promise<number>
       file$?.end();
       await once(sink, 'close');
       if (sinkError) throw sinkError;
-      await rename(tmp, out as string);
+      if (toParquet) {
+        await jsonlToParquet(tmp, out);
+        await rm(tmp, { force: true });
+      } else await rename(tmp, out as string);
     }
   } catch (e) {
     bar.done();
@@ -144,7 +157,7 @@ export async function convertCommand(args: string[], io: CliIO): Promise<number>
     `${stats.converted} converted`,
     `${stats.copied} already ${to}`,
     `${stats.lossy} with losses (${stats.losses} in all)`,
-    `${stats.invalid} invalid${values['skip-invalid'] ? ' (left out)' : ' (copied unchanged)'}`,
+    `${stats.invalid} invalid${skipInvalid ? ' (left out)' : ' (copied unchanged)'}`,
   ];
   if (stats.blank) parts.push(`${stats.blank} blank line(s) left out`);
   report(`${file}: ${parts.join(', ')}${out ? ` -> ${out}` : ''}`);

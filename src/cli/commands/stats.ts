@@ -9,12 +9,13 @@ import {
   type Table1Stats,
 } from '../../core/stats/table1';
 import { parseCommandArgs, usageError } from '../args';
+import { positionOf, positionUnit } from '../../core/store/recordSource';
 import { progress, type CliIO } from '../io';
 import { clientFor, configFrom, ENDPOINT_OPTIONS } from './ask';
 
 const HELP = `Usage: parrot stats [--json] FILE...
 
-Streams a JSONL dataset and prints: records per format, invalid lines, turns per dialogue,
+Streams a JSONL or Parquet dataset and prints: records per format, invalid lines, turns per dialogue,
 turns / characters / tokens per role (o200k_base tokenizer), duplicate ids and duplicate samples,
 and the Parrot paper's Table 1 measures: user turns per session, context-dependent queries per
 session (offline detector) and Self-ROUGE (100 x mean pairwise ROUGE-L F1 of a fixed-seed sample
@@ -45,8 +46,9 @@ function table(rows: string[][]): string {
 
 export function formatStats(file: string, s: DatasetStats): string {
   const out: string[] = [];
+  const unit = positionUnit(file);
   out.push(
-    `${file}: ${s.records} record(s) in ${s.lines} line(s) (${s.dialogues} dialogue(s), ${s.preferencePairs} preference pair(s))`,
+    `${file}: ${s.records} record(s) in ${s.lines} ${unit}(s) (${s.dialogues} dialogue(s), ${s.preferencePairs} preference pair(s))`,
   );
   out.push(
     `formats: ${
@@ -55,8 +57,9 @@ export function formatStats(file: string, s: DatasetStats): string {
         .join(', ') || 'none'
     }`,
   );
-  out.push(`invalid lines: ${s.invalid.count}${s.blankLines ? `; blank lines: ${s.blankLines}` : ''}`);
-  for (const e of s.invalid.examples.slice(0, 10)) out.push(`  ${file}:${e.line}:${e.column}: ${e.message}`);
+  out.push(`invalid ${unit}s: ${s.invalid.count}${s.blankLines ? `; blank lines: ${s.blankLines}` : ''}`);
+  for (const e of s.invalid.examples.slice(0, 10))
+    out.push(`  ${positionOf(file, unit, e.line, e.column)}: ${e.message}`);
   const hist = Object.entries(s.turnsHistogram)
     .map(([k, v]) => [Number(k), v] as const)
     .sort((a, b) => a[0] - b[0]);
@@ -86,7 +89,7 @@ export function formatStats(file: string, s: DatasetStats): string {
   }
   out.push(`duplicates: ${s.duplicates.ids} repeated id(s), ${s.duplicates.samples} repeated sample(s)`);
   for (const d of s.duplicates.idExamples.slice(0, 5))
-    out.push(`  id ${d.id}: line ${d.line} (first on line ${d.firstLine})`);
+    out.push(`  id ${d.id}: ${unit} ${d.line} (first on ${unit} ${d.firstLine})`);
   return out.join('\n') + '\n';
 }
 

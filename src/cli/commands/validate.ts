@@ -1,8 +1,10 @@
+import { statSync } from 'node:fs';
 import {
   FORMAT_IDS,
   RULES,
   isRuleCode,
   validateFile,
+  validateRecords,
   DEFAULT_MAX_DIAGNOSTICS,
   UnfinishedError,
   type Diagnostic,
@@ -10,12 +12,14 @@ import {
   type RuleSetting,
 } from '../../core/validate';
 import type { FormatId } from '../../core/model';
+import { positionOf, positionUnit, readRecords, type PositionUnit } from '../../core/store/recordSource';
 import type { CliIO } from '../io';
 
 const HELP = `Usage: parrot validate [options] FILE...
 
-Checks JSONL dialogue datasets against the JSON Schema of their format and lint rules.
-Prints FILE:LINE:COL: error|warning CODE: message (1-based), the form editors' problem matchers read.
+Checks JSONL and Parquet dialogue datasets against the JSON Schema of their format and lint rules.
+Prints FILE:LINE:COL: error|warning CODE: message (1-based), the form editors' problem matchers read;
+for Parquet (no lines) FILE:row N: error|warning CODE: message.
 
 Options:
   --format F            validate every record as format F (default: detected per record)
@@ -119,11 +123,12 @@ function parseArgs(args: string[]): Parsed {
   return p;
 }
 
-function line1(file: string, d: Diagnostic): string {
-  return `${file}:${d.line + 1}:${d.startCol + 1}: ${d.severity} ${d.code}: ${d.message}\n`;
+function line1(file: string, d: Diagnostic, unit: PositionUnit): string {
+  return `${positionOf(file, unit, d.line + 1, d.startCol + 1)}: ${d.severity} ${d.code}: ${d.message}\n`;
 }
 
-function jsonDiag(d: Diagnostic): Record<string, unknown> {
+function jsonDiag(d: Diagnostic, unit: PositionUnit): Record<string, unknown> {
+  if (unit === 'row') return { row: d.line + 1, severity: d.severity, code: d.code, message: d.message };
   return {
     line: d.line + 1,
     column: d.startCol + 1,
@@ -133,6 +138,21 @@ function jsonDiag(d: Diagnostic): Record<string, unknown> {
     code: d.code,
     message: d.message,
   };
+}
+
+/** Progress by bytes of the file's size (for record sources that report bytes read only). */
+function progressOf(
+  progress: ((done: number, total: number) => void) | undefined,
+  file: string,
+): ((done: number) => void) | undefined {
+  if (!progress) return undefined;
+  let size = 0;
+  try {
+    size = statSync(file).size;
+  } catch {
+    // the read itself reports a missing file
+  }
+  return (done) => progress(done, size);
 }
 
 /** `parrot validate`: returns the exit status. */
@@ -166,35 +186,37 @@ export async function validateCommand(args: string[], io: CliIO): Promise<number
           }
         }
       : undefined;
+    const unit = positionUnit(file);
     try {
-      const r = await validateFile(file, {
-        format: p.format,
-        schemaPath: p.schemaPath,
-        rules: p.rules,
-        maxDiagnostics: p.max,
-        workers: p.workers,
-        onProgress: progress,
-      });
+      const vopts = { format: p.format, schemaPath: p.schemaPath, rules: p.rules, maxDiagnostics: p.max };
+      const r =
+        unit === 'row'
+          ? await validateRecords(readRecords(file), {
+              ...vopts,
+              positionUnit: unit,
+              onProgress: progressOf(progress, file),
+            })
+          : await validateFile(file, { ...vopts, workers: p.workers, onProgress: progress });
       if (progress) io.stderr.write('\r\x1b[K');
       if (r.errors > 0 && status === 0) status = 1;
       if (p.json) {
         report.push({
           file,
-          lines: r.lines,
+          [unit === 'row' ? 'rows' : 'lines']: r.lines,
           format: r.format ?? null,
           total: r.total,
           errors: r.errors,
-          diagnostics: r.diagnostics.map(jsonDiag),
+          diagnostics: r.diagnostics.map((d) => jsonDiag(d, unit)),
         });
       } else {
         let out = '';
-        for (const d of r.diagnostics) out += line1(file, d);
+        for (const d of r.diagnostics) out += line1(file, d, unit);
         if (r.total > r.diagnostics.length)
           out += `${file}: ${r.total - r.diagnostics.length} more problems not shown (--max-errors ${p.max})\n`;
         io.stdout.write(out);
         const others = r.total - r.errors;
         io.stderr.write(
-          `${file}: ${r.lines} line${r.lines === 1 ? '' : 's'}, ${r.format ?? 'unknown format'}: ${r.errors} error${r.errors === 1 ? '' : 's'}, ${others} warning${others === 1 ? '' : 's'}\n`,
+          `${file}: ${r.lines} ${unit}${r.lines === 1 ? '' : 's'}, ${r.format ?? 'unknown format'}: ${r.errors} error${r.errors === 1 ? '' : 's'}, ${others} warning${others === 1 ? '' : 's'}\n`,
         );
       }
     } catch (e) {

@@ -8,7 +8,8 @@ import { parseRecord } from '../formats';
 import type { FormatId, Sample, Turn } from '../model';
 import { contentText } from '../model';
 import type { EncodingProblem } from '../encoding';
-import { isBlankLine, readFileLines, type FileLine } from './lines';
+import { readRecords } from '../store/recordSource';
+import { isBlankLine, type FileLine } from './lines';
 
 export { isBlankLine, readFileLines, type FileLine } from './lines';
 
@@ -160,13 +161,16 @@ function codePoints(s: string): number {
   return n;
 }
 
-/** Stats of a whole file, streamed. `onProgress` gets the bytes read so far. */
+/**
+ * Stats of a whole file (JSONL, or Parquet: one record per row, `lines` counting rows), streamed.
+ * `onProgress` gets the bytes read so far.
+ */
 export async function fileStats(
   path: string,
   onProgress?: (bytes: number, line: FileLine) => void,
 ): Promise<DatasetStats> {
   const c = new StatsCollector();
-  for await (const l of readFileLines(path)) {
+  for await (const l of readRecords(path)) {
     c.add(l.text, l.line, l.encoding);
     onProgress?.(l.bytes, l);
     // A UTF-16/32 file: its other lines are not text to count.

@@ -77,6 +77,8 @@ export class CrossState {
     private readonly keep: number,
     private readonly mixedFormats: boolean,
     private readonly signatures = false,
+    /** What messages call a record's position (`line N` of a JSONL file, `row N` of a Parquet file). */
+    private readonly unit: 'line' | 'row' = 'line',
   ) {}
 
   /** Counts a diagnostic of rule `code`; its severity, undefined when the rule is off. */
@@ -136,7 +138,15 @@ export class CrossState {
     if (!Number.isNaN(f.idHash) && this.sev.on('duplicate/id')) {
       const first = this.ids.get(f.idHash);
       if (first === undefined) this.ids.set(f.idHash, line);
-      else this.emit('duplicate/id', f, line, ref, 'id', `duplicate id: already used on line ${first + 1}`);
+      else
+        this.emit(
+          'duplicate/id',
+          f,
+          line,
+          ref,
+          'id',
+          `duplicate id: already used on ${this.unit} ${first + 1}`,
+        );
     }
     if (!Number.isNaN(f.dialogueKey)) {
       const first = this.dialogues.get(f.dialogueKey);
@@ -168,7 +178,7 @@ export class CrossState {
         const otherLine = here === KIND_STRING ? listLine : strLine;
         const hereWord = here === KIND_STRING ? 'a string' : 'a list of parts';
         const otherWord = here === KIND_STRING ? 'a list of parts' : 'a string';
-        const where = otherLine === line ? 'elsewhere in this record' : `on line ${otherLine + 1}`;
+        const where = otherLine === line ? 'elsewhere in this record' : `on ${this.unit} ${otherLine + 1}`;
         this.emit(
           'content/type-drift',
           f,
@@ -187,7 +197,7 @@ export class CrossState {
   }
 
   private duplicate(f: Marked, line: number, ref: number, firstLine: number): PendingDiagnostic | undefined {
-    const message = `duplicate dialogue: same content as line ${firstLine + 1}`;
+    const message = `duplicate dialogue: same content as ${this.unit} ${firstLine + 1}`;
     return this.make('duplicate/dialogue', f, line, ref, 'record', message);
   }
 
@@ -285,7 +295,7 @@ export class CrossState {
           endCol: r.recEnd,
           severity: s,
           code: 'format/mixed',
-          message: `record in format ${FORMAT_IDS[f]}, but most records of the file (${this.formatCount[major]}, first on line ${majorFirst + 1}) are ${FORMAT_IDS[major]}`,
+          message: `record in format ${FORMAT_IDS[f]}, but most records of the file (${this.formatCount[major]}, first on ${this.unit} ${majorFirst + 1}) are ${FORMAT_IDS[major]}`,
           target: 'record',
           format: f,
           ref: r.ref,

@@ -19,7 +19,7 @@ import { LineReader, lineAtOffset, splitOnLines, UnfinishedError } from './lines
 import { RecordChecker, resolveCrossSpan } from './record';
 import { FORMAT_IDS } from './schemas';
 import type { Diagnostic, ValidateOptions } from './types';
-import { byPosition, publicDiagnostic } from './validator';
+import { byPosition, majorFormatOf, publicDiagnostic } from './validator';
 
 export interface ValidateFileOptions extends ValidateOptions {
   /** Worker threads; 0 or 1 validates in this thread. Default: os.availableParallelism(). */
@@ -174,11 +174,7 @@ class Merger {
   }
 
   majorFormat(): FormatId | undefined {
-    let best = -1;
-    this.formatCounts.forEach((n, i) => {
-      if (n > 0 && (best < 0 || n > this.formatCounts[best])) best = i;
-    });
-    return best < 0 ? undefined : FORMAT_IDS[best];
+    return majorFormatOf(this.formatCounts);
   }
 }
 

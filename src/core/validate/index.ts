@@ -14,6 +14,7 @@ export {
   type ValidateFileOptions,
   type ValidateFileResult,
 } from './file';
+export { validateRecords } from './records';
 export { UnfinishedError, MAX_LINE_BYTES } from './lines';
 export { findSyntaxError, locate, parsePointer, toPointer, type Span, type SyntaxProblem } from './locate';
 export { BUILTIN_SCHEMAS, FORMAT_IDS, builtinValidator, customValidator } from './schemas';

@@ -90,4 +90,6 @@ export interface ValidateOptions {
   rules?: Partial<Record<RuleCode, RuleSetting>>;
   /** Keep at most this many diagnostics (counting goes on). Default: unlimited. */
   maxDiagnostics?: number;
+  /** What messages call a record's position: `line` (JSONL, the default) or `row` (Parquet). */
+  positionUnit?: 'line' | 'row';
 }

@@ -1,5 +1,7 @@
 import { CrossState, type PendingDiagnostic } from './cross';
 import { RecordChecker, resolveCrossSpan } from './record';
+import { FORMAT_IDS } from './schemas';
+import type { FormatId } from '../model';
 import type { Diagnostic, ValidateOptions } from './types';
 
 export function byPosition(a: Diagnostic, b: Diagnostic): number {
@@ -30,6 +32,7 @@ export function publicDiagnostic(p: PendingDiagnostic, span?: { start: number; e
 export class RecordValidator {
   private readonly checker: RecordChecker;
   private readonly cross: CrossState;
+  private readonly formatCounts = FORMAT_IDS.map(() => 0);
 
   constructor(opts: ValidateOptions) {
     this.checker = new RecordChecker(opts);
@@ -37,6 +40,8 @@ export class RecordValidator {
       this.checker.sev,
       opts.maxDiagnostics ?? Number.POSITIVE_INFINITY,
       opts.format === undefined,
+      false,
+      opts.positionUnit,
     );
   }
 
@@ -44,6 +49,7 @@ export class RecordValidator {
   validateLine(text: string, line: number): Diagnostic[] {
     const r = this.checker.check(text, line);
     if (r.facts) {
+      if (r.facts.format >= 0) this.formatCounts[r.facts.format]++;
       const before = this.cross.out.length;
       this.cross.add(line, r.facts, line);
       // Exact spans of new cross-record diagnostics, while the line's text is at hand.
@@ -69,6 +75,25 @@ export class RecordValidator {
   get crossTotal(): number {
     return this.cross.total;
   }
+
+  /** How many of the cross-record diagnostics were errors, including those past maxDiagnostics. */
+  get crossErrors(): number {
+    return this.cross.errors;
+  }
+
+  /** The format of most records validated so far. */
+  majorFormat(): FormatId | undefined {
+    return majorFormatOf(this.formatCounts);
+  }
+}
+
+/** The format with the most records, from counts indexed as FORMAT_IDS. */
+export function majorFormatOf(counts: readonly number[]): FormatId | undefined {
+  let best = -1;
+  counts.forEach((n, i) => {
+    if (n > 0 && (best < 0 || n > counts[best])) best = i;
+  });
+  return best < 0 ? undefined : FORMAT_IDS[best];
 }
 
 /** Validates a whole text (small files, editor buffers). */
