@@ -12,7 +12,7 @@ import {
   serializeLike,
 } from '../../core/formats';
 import type { EncodingProblem } from '../../core/encoding';
-import { isBlankLine, readFileLines } from '../../core/stats';
+import { isBlankLine, readFileLines, type FileLine } from '../../core/stats';
 import { parseCommandArgs, usageError } from '../args';
 import { progress, type CliIO } from '../io';
 
@@ -50,7 +50,15 @@ const OPTIONS = {
   quiet: { type: 'boolean', short: 'q' },
 } as const;
 
-export async function convertCommand(args: string[], io: CliIO): Promise<number> {
+/**
+ * `keep` (used by `parrot export`) leaves out the lines it returns false for, before anything is
+ * read of them; their reports and counts are the caller's.
+ */
+export async function convertCommand(
+  args: string[],
+  io: CliIO,
+  keep?: (line: FileLine) => boolean,
+): Promise<number> {
   const parsed = parseCommandArgs('convert', args, OPTIONS, HELP, io);
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
@@ -83,6 +91,7 @@ export async function convertCommand(args: string[], io: CliIO): Promise<number>
         stats.blank++;
         continue;
       }
+      if (keep && !keep(l)) continue;
       let outLine: string | undefined;
       const r = l.encoding ? undefined : parseRecord(l.text, from);
       if (!r) {
