@@ -69,9 +69,9 @@ export function parseDecision(text: string): Decision | string {
   if (o.note !== undefined && typeof o.note !== 'string') return '"note" must be a string';
   if (o.after !== undefined && !isTime(o.after)) return '"after" must be an ISO 8601 time';
   const d: Decision = { key: o.key, status: o.status, reviewer: o.reviewer, time: o.time, hash: o.hash };
-  if (o.turn !== undefined) d.turn = o.turn as number;
+  if (o.turn !== undefined) d.turn = o.turn;
   if (typeof o.note === 'string' && o.note !== '') d.note = o.note;
-  if (o.after !== undefined) d.after = o.after as string;
+  if (o.after !== undefined) d.after = o.after;
   return d;
 }
 
