@@ -5,3 +5,4 @@ export * from './sidecar';
 export * from './state';
 export * from './stats';
 export * from './reviewer';
+export * from './export';

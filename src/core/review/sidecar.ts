@@ -22,6 +22,7 @@ export function decisionLine(d: Decision): string {
   const o: Record<string, unknown> = {};
   const entries: [string, unknown][] = [
     ['after', d.after],
+    ['from', d.from],
     ['hash', d.hash],
     ['key', d.key],
     ['note', d.note === undefined || d.note === '' ? undefined : d.note.slice(0, MAX_NOTE)],
@@ -68,6 +69,7 @@ export function parseDecision(text: string): Decision | string {
     return '"turn" must be a turn index (0 or more)';
   if (o.note !== undefined && typeof o.note !== 'string') return '"note" must be a string';
   if (o.after !== undefined && !isTime(o.after)) return '"after" must be an ISO 8601 time';
+  if (o.from !== undefined && typeof o.from !== 'string') return '"from" must be a string';
   const d: Decision = { key: o.key, status: o.status, reviewer: o.reviewer, time: o.time, hash: o.hash };
   if (o.turn !== undefined) d.turn = o.turn;
   if (typeof o.note === 'string' && o.note !== '') d.note = o.note;

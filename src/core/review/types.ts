@@ -27,6 +27,11 @@ export interface Decision {
    * decision that did not see another reviewer's decision is a conflict (state.ts).
    */
   after?: string;
+  /**
+   * The key the decision was carried over from: a record without an id edited in the editor gets a
+   * new content key, and its decisions follow it (still marked changed since review by `hash`).
+   */
+  from?: string;
 }
 
 /** Where a generated record or turn came from (CaPO pair meta, a generated turn's provenance). */
