@@ -74,6 +74,7 @@ export function parseDecision(text: string): Decision | string {
   if (o.turn !== undefined) d.turn = o.turn;
   if (typeof o.note === 'string' && o.note !== '') d.note = o.note;
   if (o.after !== undefined) d.after = o.after;
+  if (typeof o.from === 'string') d.from = o.from;
   return d;
 }
 

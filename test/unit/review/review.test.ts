@@ -100,7 +100,13 @@ describe('review: sidecar', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'parrot-review-'));
     const file = sidecarPath(path.join(dir, 'data.jsonl'));
     assert.equal(path.basename(file), 'data.jsonl.review.jsonl');
-    const a = decision({ key: 'id:1', note: 'fine', turn: 2 });
+    const a = decision({
+      key: 'id:1',
+      note: 'fine',
+      turn: 2,
+      from: 'h:old',
+      after: '2025-12-31T00:00:00.000Z',
+    });
     await appendDecisions(file, [a]);
     await appendDecisions(file, [decision({ key: 'id:2', status: 'rejected' })]);
     const text = readFileSync(file, 'utf8');
