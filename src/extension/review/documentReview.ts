@@ -94,6 +94,8 @@ export class DocumentReview extends Disposable {
 
   /** Reads the sidecar again (it may have changed on disk). */
   async reload(): Promise<void> {
+    // Only a file on disk has a folder to keep its sidecar in.
+    if (this.document.uri.scheme !== 'file') return;
     const parsed = await readSidecar(this.sidecar);
     this.state = new ReviewState(parsed.decisions);
     this.problems = parsed.problems;
@@ -224,6 +226,10 @@ export class DocumentReview extends Disposable {
    */
   async decide(line: number, status: ReviewStatus, turn?: number, note?: string): Promise<Decision> {
     await this.loaded;
+    if (this.document.uri.scheme !== 'file')
+      throw new Error(
+        vscode.l10n.t('Reviews are kept beside a file on disk: save the dataset to a file first.'),
+      );
     const text = await this.document.enqueue(() => this.document.store.readLine(line));
     const id = recordIdentity(text);
     if (turn !== undefined && turn >= id.turnHashes.length)
