@@ -50,11 +50,12 @@ export class DocumentReview extends Disposable {
   readonly sidecar: string;
   state = new ReviewState();
   problems: SidecarProblem[] = [];
-  /** Key and hash of each line, and whether it holds generated data (filled by the scan). */
+  /** Key and hash of each line (filled by the scan, which runs once the file has a decision). */
   private keys: string[] = [];
   private hashes: string[] = [];
-  private generated = new Uint8Array(0);
   private scanned = false;
+  /** Keys of lines read lately (rows, the shown record), for edits before a scan has run. */
+  private readonly recent = new Map<number, string>();
   private scanRun = 0;
   private rescanTimer: ReturnType<typeof setTimeout> | undefined;
   private reviewer: Promise<string> | undefined;
@@ -85,7 +86,12 @@ export class DocumentReview extends Disposable {
         if (e.affectsConfiguration(REVIEW_SETTING.reviewer)) this.reviewer = undefined;
       }),
     );
-    void this.loaded.then(() => this.scan());
+    void this.loaded.then(() => this.scanIfReviewed());
+  }
+
+  /** A dataset without decisions needs no scan: every record is unreviewed. */
+  private scanIfReviewed(): void {
+    if (!this.scanned && this.state.keys().size > 0) void this.scan().catch((e: unknown) => this.logError(e));
   }
 
   private logError(e: unknown): void {
@@ -102,6 +108,7 @@ export class DocumentReview extends Disposable {
     for (const p of parsed.problems)
       getLog().warn(`${path.basename(this.sidecar)}:${p.line}: ${p.message} (line skipped)`);
     this._onDidChange.fire({});
+    this.scanIfReviewed();
   }
 
   get isScanning(): boolean {
@@ -115,7 +122,6 @@ export class DocumentReview extends Disposable {
     await store.indexed;
     const keys: string[] = [];
     const hashes: string[] = [];
-    const gen: number[] = [];
     for (let start = 0; start < store.lineCount; start += CHUNK) {
       if (run !== this.scanRun || this.isDisposed) return;
       const texts = await this.document.enqueue(() => store.readLines(start, CHUNK));
@@ -123,14 +129,12 @@ export class DocumentReview extends Disposable {
         const id = recordIdentity(t);
         keys.push(id.key);
         hashes.push(id.hash);
-        gen.push(id.provenance || id.generatedTurns.size ? 1 : 0);
       }
       await new Promise((r) => setImmediate(r));
     }
     if (run !== this.scanRun) return;
     this.keys = keys;
     this.hashes = hashes;
-    this.generated = Uint8Array.from(gen);
     this.scanned = true;
     this._onDidChange.fire({});
   }
@@ -138,8 +142,9 @@ export class DocumentReview extends Disposable {
   private onContentChange(c: DocumentChange): void {
     if (c.reloaded || c.structural) {
       this.scanned = false;
+      this.recent.clear();
       clearTimeout(this.rescanTimer);
-      this.rescanTimer = setTimeout(() => void this.scan().catch((e: unknown) => this.logError(e)), 200);
+      this.rescanTimer = setTimeout(() => this.scanIfReviewed(), 200);
       return;
     }
     void this.updateLines(c.lines).catch((e: unknown) => this.logError(e));
@@ -155,11 +160,11 @@ export class DocumentReview extends Disposable {
       if (line >= this.document.lineCount) continue;
       const text = await this.document.store.readLine(line);
       const id = recordIdentity(text);
-      const old = this.keys[line];
+      const old = this.scanned ? this.keys[line] : this.recent.get(line);
+      this.recent.set(line, id.key);
       if (this.scanned && line < this.keys.length) {
         this.keys[line] = id.key;
         this.hashes[line] = id.hash;
-        this.generated[line] = id.provenance || id.generatedTurns.size ? 1 : 0;
       }
       if (old === undefined || old === id.key || !old.startsWith('h:')) continue;
       const slots: (number | undefined)[] = [undefined, ...this.state.turnsOf(old)];
@@ -186,7 +191,11 @@ export class DocumentReview extends Disposable {
   progress(): { total: number; byStatus: StatusCounts; scanning: boolean } {
     const byStatus: StatusCounts = { unreviewed: 0, accepted: 0, rejected: 0, 'needs-work': 0 };
     const total = this.scanned ? this.keys.length : this.document.lineCount;
-    if (!this.scanned) return { total, byStatus: { ...byStatus, unreviewed: total }, scanning: true };
+    if (!this.scanned) {
+      // No decision yet: nothing to count (and no scan of the file).
+      const scanning = this.state.keys().size > 0;
+      return { total, byStatus: { ...byStatus, unreviewed: total }, scanning };
+    }
     for (let i = 0; i < this.keys.length; i++) {
       const d = this.state.latest(this.keys[i] ?? '');
       byStatus[d ? d.status : 'unreviewed']++;
@@ -194,13 +203,19 @@ export class DocumentReview extends Disposable {
     return { total, byStatus, scanning: false };
   }
 
+  private remember(line: number, id: RecordIdentity): RecordIdentity {
+    if (this.recent.size >= 10_000) this.recent.clear();
+    this.recent.set(line, id.key);
+    return id;
+  }
+
   async identityAt(line: number): Promise<RecordIdentity> {
-    return recordIdentity(await this.document.store.readLine(line));
+    return this.remember(line, recordIdentity(await this.document.store.readLine(line)));
   }
 
   /** The mark of a row, from its text. */
   markOf(line: number, text: string): ReviewMark {
-    const id = recordIdentity(text);
+    const id = this.remember(line, recordIdentity(text));
     const e = this.state.effective(id);
     const mark: ReviewMark = { line, status: e.status };
     if (e.changed) mark.changed = true;
@@ -247,6 +262,8 @@ export class DocumentReview extends Disposable {
     if (keptNote) d.note = keptNote;
     if (prev) d.after = prev.time;
     await this.append([d]);
+    this.remember(line, id);
+    this.scanIfReviewed();
     if (
       turn === undefined &&
       vscode.workspace.getConfiguration().get<boolean>(REVIEW_SETTING.writeToRecord, false)
