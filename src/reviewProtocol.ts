@@ -39,6 +39,7 @@ export const REVIEW_STRING_KEYS = [
   'reviewBar',
   'keysHint',
   'generated',
+  'bySource',
 ] as const;
 export type ReviewStringKey = (typeof REVIEW_STRING_KEYS)[number];
 export type ReviewStrings = Record<ReviewStringKey, string>;
@@ -68,7 +69,15 @@ export interface ReviewDecisionView {
 export type ReviewHostMessage =
   | { type: 'reviewInit'; strings: ReviewStrings }
   /** Records by status over the whole document (`scanning` while the first count runs). */
-  | { type: 'reviewProgress'; total: number; byStatus: StatusCounts; scanning: boolean }
+  | {
+      type: 'reviewProgress';
+      total: number;
+      byStatus: StatusCounts;
+      scanning: boolean;
+      /** Generated records (CaPO pairs) by strategy and by the model that wrote them. */
+      byStrategy: Record<string, StatusCounts>;
+      byModel: Record<string, StatusCounts>;
+    }
   | { type: 'reviewMarks'; marks: ReviewMark[] }
   /** The decisions on the record shown (sent after its `record`). */
   | {

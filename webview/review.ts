@@ -57,6 +57,8 @@ export class ReviewPanel {
   private readonly bar = el('div', 'review-progress');
   private readonly progressText = el('span', 'review-progress-text');
   private readonly current = el('span', 'review-current');
+  /** Generated records by strategy and model: "misread: 62% accepted (31/50)". */
+  private readonly sources = el('span', 'review-sources');
   private readonly noteBox: ValueElement;
   private readonly status: ValueElement;
   private readonly generated: CheckElement;
@@ -73,7 +75,7 @@ export class ReviewPanel {
     this.noteBox.className = 'review-note';
     this.noteBox.hidden = true;
     this.noteBox.addEventListener('keydown', (e) => this.onNoteKey(e));
-    this.element.append(this.bar, this.progressText, this.current, this.noteBox);
+    this.element.append(this.bar, this.progressText, this.sources, this.current, this.noteBox);
 
     this.status = document.createElement('vscode-single-select');
     this.status.className = 'review-filter';
@@ -103,6 +105,7 @@ export class ReviewPanel {
         return;
       case 'reviewProgress':
         this.showProgress(m.total, m.byStatus, m.scanning);
+        this.showSources(m.byStrategy, m.byModel);
         return;
       case 'reviewMarks':
         for (const mark of m.marks) this.marks.set(mark.line, mark);
@@ -157,6 +160,18 @@ export class ReviewPanel {
         return seg;
       }),
     );
+  }
+
+  private showSources(...tables: Record<string, Record<ReviewStatus, number>>[]): void {
+    const parts: string[] = [];
+    for (const table of tables)
+      for (const [name, c] of Object.entries(table).sort(([a], [b]) => (a < b ? -1 : 1))) {
+        const total = c.accepted + c.rejected + c['needs-work'] + c.unreviewed;
+        const pct = total ? Math.round((c.accepted / total) * 100) : 0;
+        parts.push(this.t('bySource', name, String(pct), String(c.accepted), String(total)));
+      }
+    this.sources.textContent = parts.join(' · ');
+    this.sources.hidden = parts.length === 0;
   }
 
   private describe(v: ReviewDecisionView): string {

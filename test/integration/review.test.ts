@@ -257,6 +257,70 @@ describe('review: decisions in the dialogue editor', function () {
     assert.notEqual(ds[1]?.key, ds[0]?.key);
   });
 
+  it('counts decisions on CaPO pairs by strategy and by model, and filters generated records', async () => {
+    const pair = (strategy: string, i: number): string =>
+      JSON.stringify({
+        prompt: [
+          { role: 'user', content: 'Name a bakery.' },
+          { role: 'assistant', content: 'Crumb Corner.' },
+          { role: 'user', content: `Why that one? (${i})` },
+        ],
+        chosen: [{ role: 'assistant', content: `Because it is short (${i}).` }],
+        rejected: [{ role: 'assistant', content: `Which one? (${i})` }],
+        strategy,
+        source: { file: 'd.jsonl', record: i, turn: 4 },
+        models: { chosen: 'source', rejected: 'judge-7b' },
+      });
+    const lines = [
+      pair('misread', 1),
+      pair('misread', 2),
+      pair('neglect', 3),
+      '{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}',
+    ];
+    const uri = copyOf('pairs.jsonl', lines.join('\n') + '\n');
+    await open(uri);
+    let counted = progress(uri, (m) => m.byStrategy.misread?.accepted === 1, 'misread accepted');
+    await send(uri, { type: 'reviewSet', line: 0, status: 'accepted' });
+    const p1 = await counted;
+    assert.deepEqual(p1.byStrategy.misread, { unreviewed: 1, accepted: 1, rejected: 0, 'needs-work': 0 });
+    assert.deepEqual(p1.byStrategy.neglect, { unreviewed: 1, accepted: 0, rejected: 0, 'needs-work': 0 });
+    assert.equal(p1.byModel['judge-7b']?.accepted, 1);
+    assert.equal(p1.byModel['judge-7b']?.unreviewed, 2);
+    counted = progress(uri, (m) => m.byStrategy.neglect?.rejected === 1, 'neglect rejected');
+    await send(uri, { type: 'reviewSet', line: 2, status: 'rejected' });
+    await counted;
+
+    // Generated only: the three pairs; with "unreviewed": the one left.
+    for (const [id, query, expected] of [
+      [21, { generated: true }, [0, 1, 2]],
+      [22, { generated: true, review: 'unreviewed' }, [1]],
+    ] as const) {
+      const hits: number[] = [];
+      const sub = api.editor.onDidPostMessage((e) => {
+        if (e.message.type === 'queryProgress' && e.message.id === id)
+          hits.push(...e.message.hits.map((h) => h.line));
+      });
+      const done = waitForPost(
+        api,
+        uri,
+        (m): m is Extract<HostMessage, { type: 'queryDone' }> => m.type === 'queryDone' && m.id === id,
+        `query ${id}`,
+      );
+      await send(uri, { type: 'query', id, query });
+      await done;
+      sub.dispose();
+      assert.deepEqual(hits, expected);
+    }
+    const revealed = waitForPost(
+      api,
+      uri,
+      (m): m is Extract<HostMessage, { type: 'reveal' }> => m.type === 'reveal',
+      'next unreviewed generated record',
+    );
+    await send(uri, { type: 'reviewNext', after: 1, generated: true });
+    assert.equal((await revealed).line, 1, 'wraps around, past the dialogue that is not generated');
+  });
+
   it('exports exactly the accepted records, and writes meta.review only when asked', async () => {
     const uri = copyOf('openai_chat_fastchat.jsonl');
     const text = fs.readFileSync(uri.fsPath, 'utf8').split('\n');

@@ -14,7 +14,9 @@ import {
   reviewerName,
   ReviewState,
   sidecarPath,
+  emptyCounts,
   type Decision,
+  type Provenance,
   type RecordIdentity,
   type ReviewStatus,
   type SidecarProblem,
@@ -53,6 +55,10 @@ export class DocumentReview extends Disposable {
   /** Key and hash of each line (filled by the scan, which runs once the file has a decision). */
   private keys: string[] = [];
   private hashes: string[] = [];
+  /** Per line: index into `provenances` of a generated record's provenance, or -1. */
+  private provenanceOf: number[] = [];
+  private readonly provenances: Provenance[] = [];
+  private readonly provenanceIds = new Map<string, number>();
   private scanned = false;
   /** Keys of lines read lately (rows, the shown record), for edits before a scan has run. */
   private readonly recent = new Map<number, string>();
@@ -122,6 +128,7 @@ export class DocumentReview extends Disposable {
     await store.indexed;
     const keys: string[] = [];
     const hashes: string[] = [];
+    const provenance: number[] = [];
     for (let start = 0; start < store.lineCount; start += CHUNK) {
       if (run !== this.scanRun || this.isDisposed) return;
       const texts = await this.document.enqueue(() => store.readLines(start, CHUNK));
@@ -129,11 +136,13 @@ export class DocumentReview extends Disposable {
         const id = recordIdentity(t);
         keys.push(id.key);
         hashes.push(id.hash);
+        provenance.push(this.provenanceId(id.provenance));
       }
       await new Promise((r) => setImmediate(r));
     }
     if (run !== this.scanRun) return;
     this.keys = keys;
+    this.provenanceOf = provenance;
     this.hashes = hashes;
     this.scanned = true;
     this._onDidChange.fire({});
@@ -165,6 +174,7 @@ export class DocumentReview extends Disposable {
       if (this.scanned && line < this.keys.length) {
         this.keys[line] = id.key;
         this.hashes[line] = id.hash;
+        this.provenanceOf[line] = this.provenanceId(id.provenance);
       }
       if (old === undefined || old === id.key || !old.startsWith('h:')) continue;
       const slots: (number | undefined)[] = [undefined, ...this.state.turnsOf(old)];
@@ -188,19 +198,42 @@ export class DocumentReview extends Disposable {
   }
 
   /** Records by status (from the scan). */
-  progress(): { total: number; byStatus: StatusCounts; scanning: boolean } {
+  private provenanceId(p: Provenance | undefined): number {
+    if (!p) return -1;
+    const k = `${p.strategy ?? ''}\u0000${p.model ?? ''}`;
+    let i = this.provenanceIds.get(k);
+    if (i === undefined) {
+      i = this.provenances.push(p) - 1;
+      this.provenanceIds.set(k, i);
+    }
+    return i;
+  }
+
+  progress(): {
+    total: number;
+    byStatus: StatusCounts;
+    scanning: boolean;
+    byStrategy: Record<string, StatusCounts>;
+    byModel: Record<string, StatusCounts>;
+  } {
+    const byStrategy: Record<string, StatusCounts> = {};
+    const byModel: Record<string, StatusCounts> = {};
     const byStatus: StatusCounts = { unreviewed: 0, accepted: 0, rejected: 0, 'needs-work': 0 };
     const total = this.scanned ? this.keys.length : this.document.lineCount;
     if (!this.scanned) {
       // No decision yet: nothing to count (and no scan of the file).
       const scanning = this.state.keys().size > 0;
-      return { total, byStatus: { ...byStatus, unreviewed: total }, scanning };
+      return { total, byStatus: { ...byStatus, unreviewed: total }, scanning, byStrategy, byModel };
     }
     for (let i = 0; i < this.keys.length; i++) {
       const d = this.state.latest(this.keys[i] ?? '');
-      byStatus[d ? d.status : 'unreviewed']++;
+      const status = d ? d.status : 'unreviewed';
+      byStatus[status]++;
+      const p = this.provenances[this.provenanceOf[i] ?? -1];
+      if (p?.strategy) (byStrategy[p.strategy] ??= emptyCounts())[status]++;
+      if (p?.model) (byModel[p.model] ??= emptyCounts())[status]++;
     }
-    return { total, byStatus, scanning: false };
+    return { total, byStatus, scanning: false, byStrategy, byModel };
   }
 
   private remember(line: number, id: RecordIdentity): RecordIdentity {

@@ -31,5 +31,6 @@ export function reviewStrings(): ReviewStrings {
       '1 accept · 2 reject · 3 needs work · 0 clear · n note · u next unreviewed (on a focused turn: that turn)',
     ),
     generated: vscode.l10n.t('generated'),
+    bySource: vscode.l10n.t('{0}: {1}% accepted ({2}/{3})'),
   };
 }
