@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,6 +9,7 @@ import {
   parseSidecar,
   readSidecar,
   recordIdentity,
+  reviewerName,
   ReviewState,
   ReviewStatsCollector,
   sidecarPath,
@@ -253,5 +255,17 @@ describe('review: merged state', () => {
     assert.equal(st.byModel.m1?.accepted, 1);
     assert.equal(st.orphaned, 1);
     assert.equal(st.changed, 1, 'the rejected decision was made on another hash');
+  });
+});
+
+describe('review: reviewer name', () => {
+  it('takes the configured name, else git config user.name of the folder', async function () {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'parrot-reviewer-'));
+    assert.equal(await reviewerName('  Ana  ', dir), 'Ana');
+    const git = (...args: string[]) => spawnSync('git', args, { cwd: dir, encoding: 'utf8' });
+    if (git('init', '-q').status !== 0) this.skip(); // no git on this machine
+    git('config', 'user.name', 'Bo Reviewer');
+    assert.equal(await reviewerName('', dir), 'Bo Reviewer');
+    assert.equal(await reviewerName(undefined, dir), 'Bo Reviewer');
   });
 });
