@@ -6,6 +6,13 @@
  * This file is shared by the host bundle and the webview bundle: it imports types only.
  */
 import type { CapoStrategy, FormatId, Role } from './core/model';
+import {
+  parseReviewMessage,
+  parseReviewQuery,
+  type ReviewHostMessage,
+  type ReviewStatus,
+  type ReviewWebviewMessage,
+} from './reviewProtocol';
 
 export const ROLE_IDS: readonly Role[] = [
   'system',
@@ -105,6 +112,10 @@ export interface Query {
   maxTurns?: number;
   role?: Role;
   format?: FormatId;
+  /** Records whose review status is this one (reviewProtocol.ts). */
+  review?: ReviewStatus;
+  /** Records with provenance (generated) only. */
+  generated?: boolean;
 }
 
 export interface QueryHit {
@@ -274,7 +285,8 @@ export type HostMessage =
       strategy: CapoStrategy;
       chosen: string;
       rejected: string;
-    };
+    }
+  | ReviewHostMessage;
 
 // ---------------------------------------------------------------------------------------------
 // Webview -> host
@@ -344,6 +356,7 @@ export type WebviewMessage =
   | { type: 'query'; id: number; query: Query }
   | { type: 'cancelQuery'; id: number }
   | { type: 'openLink'; href: string }
+  | ReviewWebviewMessage
   | EditIntent;
 
 export const EDIT_INTENT_TYPES = [
@@ -426,6 +439,9 @@ function parseQuery(v: unknown): Query | undefined {
   if (v.maxTurns !== undefined) q.maxTurns = v.maxTurns as number;
   if (v.role !== undefined) q.role = v.role as Role;
   if (v.format !== undefined) q.format = v.format as FormatId;
+  const review = parseReviewQuery(v);
+  if (!review) return undefined;
+  Object.assign(q, review);
   return q;
 }
 
@@ -513,6 +529,6 @@ export function parseWebviewMessage(v: unknown): WebviewMessage | undefined {
     case 'deleteDialogue':
       return isIndex(m.line) ? { type: m.type, line: m.line } : undefined;
     default:
-      return undefined;
+      return parseReviewMessage(m);
   }
 }

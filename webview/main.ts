@@ -10,6 +10,7 @@ import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { FormatId, Role } from '../src/core/model';
 import { MAX_ROWS_PER_REQUEST, type HostMessage, type Query, type RowSummary } from '../src/protocol';
 import { DetailView } from './dialogueView';
+import { ReviewPanel } from './review';
 import { el } from './dom';
 import { markMatches, matcherFor } from './highlight';
 import css from './styles.css';
@@ -76,6 +77,7 @@ class App {
 
   private readonly list: VirtualList;
   private readonly detail: DetailView;
+  private readonly review: ReviewPanel;
   private readonly statusText = el('span', 'status-text');
   private readonly cancelButton: HTMLElement;
   private readonly errorBox = el('div', 'error-box');
@@ -124,6 +126,12 @@ class App {
       onStateChange: () => this.persist(),
     });
     this.detail.mode = this.restoring.view ?? 'rendered';
+    this.review = new ReviewPanel({
+      post: (m) => post(m),
+      selectedLine: () => this.selectedLine,
+      onFilterChange: () => this.runQuery(),
+      onMarksChange: () => this.list.refresh(),
+    });
 
     // Toolbar: search and filters (run by the host over the whole file).
     const toolbar = el('div', 'toolbar');
@@ -165,7 +173,14 @@ class App {
     const row1 = el('div', 'toolbar-row');
     row1.append(this.search, this.regex, this.caseSensitive, this.goTo, this.plain);
     const row2 = el('div', 'toolbar-row');
-    row2.append(this.invalidOnly, this.minTurns, this.maxTurns, this.role, this.format);
+    row2.append(
+      this.invalidOnly,
+      this.minTurns,
+      this.maxTurns,
+      this.role,
+      this.format,
+      ...this.review.filters,
+    );
     toolbar.append(row1, row2);
 
     let debounce: ReturnType<typeof setTimeout> | undefined;
@@ -218,7 +233,7 @@ class App {
     listPane.setAttribute('aria-label', t('listLabel', fileName));
     listPane.appendChild(this.list.element);
     panes.append(listPane, this.detail.element);
-    root.replaceChildren(toolbar, status, this.errorBox, panes);
+    root.replaceChildren(toolbar, status, this.review.element, this.errorBox, panes);
 
     document.addEventListener('keydown', (e) => this.onGlobalKey(e));
     this.detail.element.addEventListener('click', (e) => {
@@ -239,6 +254,7 @@ class App {
       if (q.maxTurns !== undefined) this.maxTurns.value = String(q.maxTurns);
       if (q.role) this.role.value = q.role;
       if (q.format) this.format.value = q.format;
+      this.review.restore(q);
     }
     this.updateStatus();
   }
@@ -329,9 +345,10 @@ class App {
     title.classList.toggle('error', !data.ok);
     const re = snippet !== undefined ? matcherFor(this.query) : undefined;
     if (re) markMatches(title, re, 20);
+    const reviewWords = this.review.decorateRow(top, line);
     row.setAttribute(
       'aria-label',
-      `${t('recordN', String(line + 1))}${data.id ? ', ' + data.id : ''}, ${data.ok ? t('nTurns', String(data.turns)) : t('badgeInvalid')}${busy ? ', ' + t('rowBusy') : ''}: ${title.textContent}`,
+      `${t('recordN', String(line + 1))}${data.id ? ', ' + data.id : ''}, ${data.ok ? t('nTurns', String(data.turns)) : t('badgeInvalid')}${busy ? ', ' + t('rowBusy') : ''}${reviewWords ? ', ' + reviewWords : ''}: ${title.textContent}`,
     );
   }
 
@@ -392,6 +409,7 @@ class App {
     if (role) q.role = role;
     const format = this.format.value;
     if (format) q.format = format as FormatId;
+    Object.assign(q, this.review.queryPart());
     return Object.keys(q).length ? q : undefined;
   }
 
@@ -408,6 +426,7 @@ class App {
     this.maxTurns.value = '';
     this.role.value = '';
     this.format.value = '';
+    this.review.clearFilters();
     this.list.setLength(this.length);
     this.list.refresh();
     this.updateStatus();
@@ -455,6 +474,7 @@ class App {
         if (changed || m.reloaded) {
           this.rows.clear();
           this.requested.clear();
+          if (m.structural || m.reloaded) this.review.clearMarks();
         }
         this.version = m.version;
         if (this.query && (m.structural || m.reloaded)) this.runQuery();
@@ -482,6 +502,7 @@ class App {
           this.restoring.focusTurn = undefined;
           this.detail.show(m.record, focusKey);
           this.detail.restoreAfterEdit();
+          this.review.decorateTurns(this.detail.body);
         }
         return;
       case 'queryProgress':
@@ -532,6 +553,13 @@ class App {
         return;
       case 'review':
         this.detail.onReview(m);
+        return;
+      case 'reviewInit':
+      case 'reviewProgress':
+      case 'reviewMarks':
+      case 'reviewRecord':
+        this.review.handle(m);
+        if (m.type === 'reviewRecord') this.review.decorateTurns(this.detail.body);
         return;
     }
   }
@@ -603,6 +631,10 @@ class App {
       e.altKey
     )
       return;
+    if (this.review.onKey(e, this.detail.focusedKey)) {
+      e.preventDefault();
+      return;
+    }
     switch (e.key) {
       case 'j':
         this.list.select(this.list.selectedPos + 1);

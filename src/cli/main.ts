@@ -8,6 +8,8 @@ import { evalCommand } from './commands/eval';
 import { convertCommand } from './commands/convert';
 import { statsCommand } from './commands/stats';
 import { validateCommand } from './commands/validate';
+import { exportCommand } from './commands/export';
+import { reviewCommand } from './commands/review';
 import { redact } from '../core/llm/logger';
 import { processIO, type CliIO } from './io';
 
@@ -25,6 +27,8 @@ const COMMANDS: Record<string, Command> = {
   convert: convertCommand,
   stats: statsCommand,
   validate: validateCommand,
+  review: reviewCommand,
+  export: exportCommand,
 };
 
 function main(argv: string[]): Promise<number> {

@@ -12,7 +12,7 @@ import {
   serializeLike,
 } from '../../core/formats';
 import type { EncodingProblem } from '../../core/encoding';
-import { isBlankLine } from '../../core/stats';
+import { isBlankLine, type FileLine } from '../../core/stats';
 import { isParquetPath } from '../../core/store/containers/parquet';
 import { jsonlToParquet, positionOf, positionUnit, readRecords } from '../../core/store/recordSource';
 import { parseCommandArgs, usageError } from '../args';
@@ -55,7 +55,15 @@ const OPTIONS = {
   quiet: { type: 'boolean', short: 'q' },
 } as const;
 
-export async function convertCommand(args: string[], io: CliIO): Promise<number> {
+/**
+ * `keep` (used by `parrot export`) leaves out the lines it returns false for, before anything is
+ * read of them; their reports and counts are the caller's.
+ */
+export async function convertCommand(
+  args: string[],
+  io: CliIO,
+  keep?: (line: FileLine) => boolean,
+): Promise<number> {
   const parsed = parseCommandArgs('convert', args, OPTIONS, HELP, io);
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
@@ -92,6 +100,7 @@ export async function convertCommand(args: string[], io: CliIO): Promise<number>
         stats.blank++;
         continue;
       }
+      if (keep && !keep(l)) continue;
       let outLine: string | undefined;
       const r = l.encoding ? undefined : parseRecord(l.text, from);
       if (!r) {

@@ -34,6 +34,7 @@ import {
 } from './records';
 import { runQuery } from './search';
 import { webviewStrings } from './strings';
+import { SessionReview } from '../review/session';
 
 export const VIEW_TYPE = 'parrot.dialogueEditor';
 
@@ -171,6 +172,8 @@ export class EditorSession extends Disposable {
   private readonly reviews = new Map<number, (decision: 'keep' | 'discard') => void>();
   /** Last messages of the running actions, sent again to a reloaded webview. */
   private readonly replay = new Map<number, HostMessage[]>();
+  /** Review decisions on this document's records (src/extension/review). */
+  readonly review: SessionReview;
 
   constructor(
     readonly document: DialogueDocument,
@@ -178,6 +181,7 @@ export class EditorSession extends Disposable {
     private readonly provider: DialogueEditorProvider,
   ) {
     super();
+    this.review = this._register(new SessionReview(document, (m) => this.post(m)));
     this._register(panel.webview.onDidReceiveMessage((raw: unknown) => void this.receive(raw)));
     this._register(document.onDidChangeContent((c) => this.onContentChange(c)));
     this._register(
@@ -264,6 +268,7 @@ export class EditorSession extends Disposable {
         });
         this.post(this.statusMessage());
         this.postGeneration();
+        this.review.onReady();
         for (const messages of this.replay.values()) for (const x of messages) this.post(x);
         return;
       case 'runAction':
@@ -300,10 +305,16 @@ export class EditorSession extends Disposable {
           i = j + 1;
         }
         this.post({ type: 'rows', rows });
+        await this.review.postMarks(lines);
         return;
       }
       case 'openRecord':
         await this.sendRecord(m.line);
+        await this.review.postRecord(m.line);
+        return;
+      case 'reviewSet':
+      case 'reviewNext':
+        await this.review.handle(m);
         return;
       case 'query':
         this.startQuery(m.id, m.query);
@@ -416,7 +427,14 @@ export class EditorSession extends Disposable {
       },
       readLines: (start: number, count: number) => store.readLines(start, count),
     };
-    runQuery(source, query, ctl.signal, (p) => this.post({ type: 'queryProgress', id, ...p })).then(
+    runQuery(
+      source,
+      query,
+      ctl.signal,
+      (p) => this.post({ type: 'queryProgress', id, ...p }),
+      undefined,
+      this.review.keepFor(query),
+    ).then(
       (r) => this.post({ type: 'queryDone', id, ...r }),
       (err: unknown) =>
         this.post({

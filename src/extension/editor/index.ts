@@ -5,6 +5,7 @@ import { registerEditorCommands } from './commands';
 import { localizeEditorMessages } from './strings';
 import type { DialogueDocument } from './dialogueDocument';
 import { DialogueEditorProvider, VIEW_TYPE, type MessageEvent } from './dialogueEditorProvider';
+import { registerReviewCommands } from '../review/commands';
 
 export { VIEW_TYPE };
 
@@ -53,7 +54,7 @@ export function registerDialogueEditor(context: vscode.ExtensionContext): Dialog
       await vscode.workspace.save(input.uri);
     }),
   );
-  return {
+  const api: DialogueEditorApi = {
     viewType: VIEW_TYPE,
     onDidPostMessage: provider.onDidPostMessage,
     onDidReceiveMessage: provider.onDidReceiveMessage,
@@ -72,4 +73,6 @@ export function registerDialogueEditor(context: vscode.ExtensionContext): Dialog
         : undefined;
     },
   };
+  registerReviewCommands(context, provider, api);
+  return api;
 }

@@ -138,6 +138,8 @@ export async function runQuery(
   signal: AbortSignal,
   onProgress: (p: QueryProgress) => void,
   batchMs = 120,
+  /** A further test of each line (the review filters), before the query's own. */
+  keep?: (line: number, text: string) => boolean,
 ): Promise<QueryOutcome> {
   const test = compileText(q);
   const pre = rawPrefilter(q);
@@ -161,7 +163,8 @@ export async function runQuery(
     const count = Math.min(CHUNK_LINES, total - scanned);
     const lines = await source.readLines(scanned, count);
     for (let i = 0; i < lines.length; i++) {
-      const hit = matchLine(scanned + i, lines[i] ?? '', q, test, pre);
+      const text = lines[i] ?? '';
+      const hit = keep && !keep(scanned + i, text) ? undefined : matchLine(scanned + i, text, q, test, pre);
       if (hit) {
         if (matched >= MAX_SNIPPETS) delete hit.snippet;
         pending.push(hit);
