@@ -34,25 +34,57 @@ export function eolLength(flag: number): number {
 export class LineIndex {
   starts: Float64Array;
   flags: Uint8Array;
+  /**
+   * Records that are not whole lines (JSON array elements): where each record's own bytes end (the
+   * separator that follows it runs to the next start) and the 0-based file line it starts on.
+   * Undefined for line records, whose content ends before their line ending.
+   */
+  contentEnds: Float64Array | undefined;
+  startLines: Float64Array | undefined;
   count = 0;
   lfCount = 0;
   crlfCount = 0;
+  /**
+   * For element records: the offset just after the opening `[`, where the bytes after the last
+   * record (whitespace and `]`) start, and the 0-based line of that offset.
+   */
+  openEnd = 0;
+  postStart = 0;
+  postLine = 0;
 
   constructor(
     readonly bomLength: number,
     capacity = 1024,
+    ranged = false,
   ) {
     this.starts = new Float64Array(Math.max(2, capacity + 1));
     this.flags = new Uint8Array(Math.max(1, capacity));
+    if (ranged) {
+      this.contentEnds = new Float64Array(Math.max(1, capacity));
+      this.startLines = new Float64Array(Math.max(1, capacity));
+    }
     this.starts[0] = bomLength;
+    this.openEnd = bomLength;
+    this.postStart = bomLength;
   }
 
-  /** Records the end (exclusive, after the line ending) of the next line. */
-  push(end: number, flag: number): void {
+  get ranged(): boolean {
+    return this.contentEnds !== undefined;
+  }
+
+  /**
+   * Records the end (exclusive, after the line ending or separator) of the next record; element
+   * records also give where their own bytes end and the line they start on.
+   */
+  push(end: number, flag: number, contentEnd = end, startLine = 0): void {
     const n = this.count;
     if (n + 1 >= this.starts.length) this.grow();
     this.flags[n] = flag;
     this.starts[n + 1] = end;
+    if (this.contentEnds && this.startLines) {
+      this.contentEnds[n] = contentEnd;
+      this.startLines[n] = startLine;
+    }
     this.count = n + 1;
     const e = flag & EOL_MASK;
     if (e === EOL_LF) this.lfCount++;
@@ -63,7 +95,7 @@ export class LineIndex {
    * Appends lines `first .. last` of `src`, shifted by `delta` bytes. Their flags are copied in bulk;
    * only the offsets are touched one by one.
    */
-  pushRun(src: LineIndex, first: number, last: number, delta: number): void {
+  pushRun(src: LineIndex, first: number, last: number, delta: number, lineDelta = 0): void {
     const k = last - first + 1;
     if (k <= 0) return;
     while (this.count + k > this.flags.length) this.grow();
@@ -73,6 +105,12 @@ export class LineIndex {
     const from = src.starts;
     const to = this.starts;
     for (let i = 0; i < k; i++) to[n + 1 + i] = from[first + 1 + i] + delta;
+    if (this.contentEnds && this.startLines && src.contentEnds && src.startLines) {
+      for (let i = 0; i < k; i++) {
+        this.contentEnds[n + i] = src.contentEnds[first + i] + delta;
+        this.startLines[n + i] = src.startLines[first + i] + lineDelta;
+      }
+    }
     this.count = n + k;
     for (let i = 0; i < k; i++) {
       const e = flags[i] & EOL_MASK;
@@ -98,6 +136,14 @@ export class LineIndex {
     flags.set(this.flags);
     this.starts = starts;
     this.flags = flags;
+    if (this.contentEnds && this.startLines) {
+      const ends = new Float64Array(flags.length);
+      ends.set(this.contentEnds);
+      this.contentEnds = ends;
+      const lines = new Float64Array(flags.length);
+      lines.set(this.startLines);
+      this.startLines = lines;
+    }
   }
 
   start(i: number): number {
@@ -105,7 +151,7 @@ export class LineIndex {
   }
   /** End of the line's text (before its line ending). */
   contentEnd(i: number): number {
-    return this.starts[i + 1] - eolLength(this.flags[i]);
+    return this.contentEnds ? this.contentEnds[i] : this.starts[i + 1] - eolLength(this.flags[i]);
   }
   end(i: number): number {
     return this.starts[i + 1];
@@ -155,7 +201,7 @@ export interface ScanOptions {
 }
 
 /** Length of an incomplete UTF-8 sequence at the very end of `buf[0..n)` (0..3). */
-function incompleteTail(buf: Buffer, n: number): number {
+export function incompleteTail(buf: Buffer, n: number): number {
   for (let back = 1; back <= 3 && back <= n; back++) {
     const b = buf[n - back];
     if (b < 0x80) return 0;
