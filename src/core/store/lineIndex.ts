@@ -51,6 +51,13 @@ export class LineIndex {
   openEnd = 0;
   postStart = 0;
   postLine = 0;
+  /** Offset of the closing `]`. */
+  closeAt = 0;
+  /**
+   * How records of an array that became empty were laid out (opaque to the index), so that records
+   * added to it again get the same layout.
+   */
+  layoutHint: unknown;
 
   constructor(
     readonly bomLength: number,

@@ -267,6 +267,7 @@ export class JsonArrayScanner {
       index.postLine = this.openLine;
     }
     this.postAt = at;
+    index.closeAt = at;
     this.state = S_DONE;
   }
 
