@@ -12,22 +12,37 @@ import {
   serializeLike,
 } from '../../core/formats';
 import type { EncodingProblem } from '../../core/encoding';
-import { isBlankLine, readFileLines } from '../../core/stats';
+import { isBlankLine } from '../../core/stats';
+import { formatElement, type ElementStyle } from '../../core/store';
+import { jsonlText, readFileRecords, where } from '../../core/store/records';
 import { parseCommandArgs, usageError } from '../args';
 import { progress, type CliIO } from '../io';
 
 const NEWLINE = Buffer.from('\n');
 
+/** How `-o out.json` writes its array: as Python's json.dump(indent=2, ensure_ascii=False) does. */
+const ARRAY_STYLE: ElementStyle = {
+  indent: '  ',
+  base: '  ',
+  newline: '\n',
+  colon: ': ',
+  comma: ',',
+  ascii: false,
+};
+
 const HELP = `Usage: parrot convert --to FORMAT [-o OUT] [options] FILE
 
-Converts a JSONL dataset to another format, record by record (each record's own format is detected).
-Writes to stdout, or atomically to OUT (temp file + rename). What the target format cannot hold is
+Converts a dataset (JSONL, or a JSON array .json) to another format, record by record (each
+record's own format is detected). Writes JSONL to stdout, or atomically to OUT (temp file + rename):
+a JSON array when OUT ends in .json, JSONL otherwise. What the target format cannot hold is
 reported on stderr as FILE:LINE: lost: ..., followed by a summary.
 
 Lines that are not valid records (bad JSON, unknown format, a dialogue where a preference pair is
 needed) are reported as FILE:LINE:COL: error: ... and copied to the output unchanged, so no line is
 lost and line numbers still match; use --skip-invalid to leave them out instead.
-Records already in the target format are copied byte for byte. Blank lines are left out.
+Records already in the target format are copied byte for byte (from a JSON array to JSONL: with the
+whitespace between their tokens removed). Blank lines are left out. A JSON array cannot hold an
+invalid record: writing one, invalid records are left out (and reported).
 
 Options:
   --to FORMAT        target format: ${FORMAT_IDS.join(', ')}
@@ -74,8 +89,14 @@ export async function convertCommand(args: string[], io: CliIO): Promise<number>
   const report = (s: string): void => {
     io.stderr.write(s + '\n');
   };
+  const toArray = out !== undefined && path.extname(out).toLowerCase() === '.json';
+  let written$ = 0;
+  const put = async (text: string | Buffer): Promise<void> => {
+    if (!sink.write(text)) await once(sink, 'drain');
+  };
   try {
-    for await (const l of readFileLines(file)) {
+    if (toArray) await put('[');
+    for await (const l of readFileRecords(file)) {
       if (sinkError) throw sinkError;
       bar.update(`${file}: line ${l.line}`);
       if (l.encoding?.wholeFile) throw new Error(`${file}:1:1: ${l.encoding.message}`);
@@ -89,14 +110,14 @@ export async function convertCommand(args: string[], io: CliIO): Promise<number>
         // Bad bytes are reported and copied as they are: never replaced by U+FFFD.
         stats.invalid++;
         const enc = l.encoding as EncodingProblem;
-        report(`${file}:${l.line}:${enc.column + 1}: error: ${enc.message}`);
+        report(`${where(file, l, enc.column)}: error: ${enc.message}`);
       } else if (!r.ok) {
         stats.invalid++;
-        report(`${file}:${l.line}:${r.error.column}: error: ${r.error.message}`);
+        report(`${where(file, l, r.error.column - 1)}: error: ${r.error.message}`);
       } else if (r.layout.format === to) {
         stats.records++;
         stats.copied++;
-        outLine = l.text;
+        outLine = toArray ? l.text : jsonlText(l);
       } else {
         stats.records++;
         try {
@@ -115,13 +136,18 @@ export async function convertCommand(args: string[], io: CliIO): Promise<number>
           if (!(e instanceof FormatError)) throw e;
           stats.records--;
           stats.invalid++;
-          report(`${file}:${l.line}:1: error: ${e.message}`);
+          report(`${where(file, l)}: error: ${e.message}`);
         }
       }
-      if (outLine === undefined && values['skip-invalid']) continue;
+      if (outLine === undefined && (values['skip-invalid'] || toArray)) continue;
+      if (toArray) {
+        await put((written$++ === 0 ? '\n  ' : ',\n  ') + formatElement(outLine as string, ARRAY_STYLE));
+        continue;
+      }
       const written = outLine !== undefined ? outLine + '\n' : Buffer.concat([l.raw, NEWLINE]);
       if (!sink.write(written)) await once(sink, 'drain');
     }
+    if (toArray) await put(written$ > 0 ? '\n]\n' : ']\n');
     if (tmp) {
       file$?.end();
       await once(sink, 'close');
@@ -144,7 +170,7 @@ export async function convertCommand(args: string[], io: CliIO): Promise<number>
     `${stats.converted} converted`,
     `${stats.copied} already ${to}`,
     `${stats.lossy} with losses (${stats.losses} in all)`,
-    `${stats.invalid} invalid${values['skip-invalid'] ? ' (left out)' : ' (copied unchanged)'}`,
+    `${stats.invalid} invalid${values['skip-invalid'] || toArray ? ' (left out)' : ' (copied unchanged)'}`,
   ];
   if (stats.blank) parts.push(`${stats.blank} blank line(s) left out`);
   report(`${file}: ${parts.join(', ')}${out ? ` -> ${out}` : ''}`);

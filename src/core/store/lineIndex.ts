@@ -85,7 +85,7 @@ export class LineIndex {
    */
   push(end: number, flag: number, contentEnd = end, startLine = 0): void {
     const n = this.count;
-    if (n + 1 >= this.starts.length) this.grow();
+    if (n >= this.flags.length) this.grow();
     this.flags[n] = flag;
     this.starts[n + 1] = end;
     if (this.contentEnds && this.startLines) {
@@ -136,10 +136,12 @@ export class LineIndex {
     return this.count < this.flags.length ? this.flags[this.count] : 0;
   }
 
+  /** Doubles the capacity; `starts` always has one entry more than `flags` (the end of the last line). */
   private grow(): void {
-    const starts = new Float64Array(this.starts.length * 2);
+    const capacity = this.flags.length * 2;
+    const starts = new Float64Array(capacity + 1);
     starts.set(this.starts);
-    const flags = new Uint8Array(this.flags.length * 2);
+    const flags = new Uint8Array(capacity);
     flags.set(this.flags);
     this.starts = starts;
     this.flags = flags;

@@ -412,7 +412,7 @@ export async function scanJsonArray(
 }
 
 /** Turns an error's byte column into a UTF-16 column by reading its line's start. */
-async function exactColumn(fh: FileHandle, err: JsonArrayError): Promise<void> {
+export async function exactColumn(fh: FileHandle, err: JsonArrayError): Promise<void> {
   const bytes = err.column;
   if (bytes <= 0 || bytes > 1 << 20) return;
   const buf = Buffer.allocUnsafe(bytes);
