@@ -1,7 +1,7 @@
 export { DatasetStore } from './datasetStore';
 export { SaveRefusedError, type SaveRefusal } from './errors';
 export { removeStaleTempFiles } from './save';
-export { JsonArrayError, containerKindFor, type ContainerKind } from './containers';
+export { JsonArrayError, containerKindFor, looksLikeRecordArray, type ContainerKind } from './containers';
 export { COMPACT_STYLE, detectStyle, formatElement, type ElementStyle } from './containers/jsonArray';
 export { fingerprintFile, sameFingerprint, describeFingerprintChange } from './fingerprint';
 export type {
