@@ -38,6 +38,11 @@ const LBRACKET = 0x5b;
 const RBRACKET = 0x5d;
 const COMMA = 0x2c;
 const NL = 0x0a;
+/** Strings up to this many bytes are skipped byte by byte; longer ones with indexOf. */
+const SHORT_STRING = 32;
+/** Bytes that matter inside an element outside strings: newline, quote, brackets. */
+const CLASS = new Uint8Array(256);
+for (const c of [NL, QUOTE, LBRACE, RBRACE, LBRACKET, RBRACKET]) CLASS[c] = 1;
 
 // States of the top level.
 const S_BEFORE = 0; // before the opening [
@@ -155,6 +160,10 @@ export class JsonArrayScanner {
   feed(buf: Buffer, n: number, pos: number): void {
     let i = 0;
     while (i < n) {
+      if (this.state === S_INSIDE && !this.inString && !this.inScalar && this.stack.length > 0) {
+        i = this.inside(buf, n, pos, i);
+        continue;
+      }
       if (this.inString) {
         if (this.escaped) {
           this.escaped = false;
@@ -249,6 +258,66 @@ export class JsonArrayScanner {
           i++;
       }
     }
+  }
+
+  /**
+   * The hot loop: inside an element, outside strings. Only newlines, quotes and brackets matter (a
+   * table lookup per byte); short strings are skipped here, long or escaped ones by the general
+   * path (indexOf). Returns where the general path goes on.
+   */
+  private inside(buf: Buffer, n: number, pos: number, from: number): number {
+    const stack = this.stack;
+    let line = this.line;
+    let lineStart = this.lineStart;
+    let i = from;
+    while (i < n) {
+      const b = buf[i];
+      if (CLASS[b] === 0) {
+        i++;
+        continue;
+      }
+      if (b === NL) {
+        line++;
+        lineStart = pos + i + 1;
+        i++;
+        continue;
+      }
+      if (b === QUOTE) {
+        let j = i + 1;
+        const lim = Math.min(n, j + SHORT_STRING);
+        while (j < lim && buf[j] !== QUOTE && buf[j] !== BACKSLASH) j++;
+        if (j < lim && buf[j] === QUOTE) {
+          i = j + 1;
+          continue;
+        }
+        this.inString = true;
+        i++;
+        break;
+      }
+      const closing = b === RBRACE || b === RBRACKET;
+      if (!closing) {
+        stack.push(b === LBRACE ? 1 : 2);
+        i++;
+        continue;
+      }
+      const top = stack.pop();
+      if (top !== (b === RBRACE ? 1 : 2)) {
+        this.line = line;
+        this.lineStart = lineStart;
+        const open = top === 1 ? '{' : '[';
+        this.fail(`"${String.fromCharCode(b)}" does not close the "${open}" before it`, pos + i);
+      }
+      i++;
+      if (stack.length === 0) {
+        this.line = line;
+        this.lineStart = lineStart;
+        this.endElement(pos + i);
+        return i;
+      }
+    }
+    this.line = line;
+    this.lineStart = lineStart;
+    return i;
   }
 
   private finishScalar(): void {
