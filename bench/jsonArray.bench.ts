@@ -4,12 +4,11 @@
  * Size: PARROT_BENCH_BYTES (default 1.4 GB). Best of 3 runs each, interleaved, with the load average.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { DatasetStore } from '../src/core/store';
-import { ensureSynthJsonArray } from './synth';
+import { ensureSynthJsonArray, peakRssKiB } from './synth';
 
 const execFileAsync = promisify(execFile);
 const run = async (cmd: string, args: string[]) =>
@@ -19,16 +18,6 @@ async function timeit(fn: () => Promise<void>): Promise<number> {
   const t0 = performance.now();
   await fn();
   return (performance.now() - t0) / 1000;
-}
-
-function peakRssKiB(): number {
-  try {
-    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (m) return Number(m[1]);
-  } catch {
-    // not Linux
-  }
-  return process.resourceUsage().maxRSS;
 }
 
 async function index(file: string): Promise<number> {

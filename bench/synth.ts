@@ -3,7 +3,7 @@
  * mixed, one JSON object per line) of a requested size, for benchmarks. Files go to bench-data/
  * (git-ignored) and are reused when one with the same size and seed exists.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, open, rename, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { mulberry32 } from '../test/support/random';
@@ -137,4 +137,18 @@ export async function ensureSynthJsonArray(bytes: number, seed = 42): Promise<st
   }
   await rename(tmp, file);
   return file;
+}
+
+/**
+ * Peak RSS of this process in KiB. On Linux from /proc/self/status (VmHWM), which starts afresh at
+ * exec; getrusage's maxRSS keeps the peak of the process that forked this one.
+ */
+export function peakRssKiB(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]);
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS;
 }

@@ -222,10 +222,81 @@ export function incompleteTail(buf: Buffer, n: number): number {
   return 0;
 }
 
+/** One chunk of a scan, with the UTF-8 validity of its bytes. */
+export interface Chunk {
+  view: Buffer;
+  /** File offset of view[0]. */
+  pos: number;
+  /** Bytes at the start that complete the previous chunk's last character, and whether that character is valid. */
+  lead: number;
+  headValid: boolean;
+  /** Bytes at the end that start a character completed by the next chunk. */
+  tail: number;
+  /** Whether view[lead, length - tail) is valid UTF-8. */
+  bodyValid: boolean;
+}
+
 /**
- * Scans `[from, size)` of the file into `index`: big positional reads into two reused buffers
- * (the next read runs while the current chunk is scanned), `Buffer.indexOf(10)` for newlines and a
- * SIMD UTF-8 check per chunk (per line only when a chunk is not valid UTF-8).
+ * Reads `[from, size)` of the file in big positional reads alternating between two reused buffers
+ * (the next read runs while `visit` looks at the current chunk) and checks each chunk's UTF-8 with
+ * one SIMD call, a character split across two chunks checked across the boundary. Returns the end
+ * offset and whether the file ends inside a UTF-8 sequence. No read is left running on return.
+ */
+export async function forEachChunk(
+  fh: FileHandle,
+  from: number,
+  size: number,
+  opts: ScanOptions,
+  visit: (c: Chunk) => void,
+): Promise<{ end: number; endsInsideCharacter: boolean }> {
+  const chunk = Math.max(8, Math.floor(opts.chunkSize));
+  const bufs = [Buffer.allocUnsafe(chunk), Buffer.allocUnsafe(chunk)];
+  let k = 0;
+  let pos = from;
+  const carry = Buffer.alloc(8); // incomplete UTF-8 sequence at the end of the previous chunk
+  let carryLen = 0;
+  const readAt = (buf: Buffer, at: number) =>
+    at < size
+      ? fh.read(buf, 0, Math.min(buf.length, size - at), at).then((r) => r.bytesRead)
+      : Promise.resolve(0);
+  let pending = readAt(bufs[0], pos);
+  try {
+    for (;;) {
+      const n = await pending;
+      if (opts.signal?.aborted) throw new AbortedError('Indexing');
+      if (n === 0) break;
+      const buf = bufs[k];
+      k ^= 1;
+      pending = readAt(bufs[k], pos + n);
+      const view = buf.subarray(0, n);
+      opts.onData?.(view);
+      // UTF-8 validity: the bytes that complete the previous chunk's tail, then the chunk itself.
+      let lead = 0;
+      let headValid = true;
+      if (carryLen > 0) {
+        while (lead < 3 && lead < n && (view[lead] & 0xc0) === 0x80) lead++;
+        headValid = isUtf8(Buffer.concat([carry.subarray(0, carryLen), view.subarray(0, lead)]));
+        carryLen = 0;
+      }
+      const tail = incompleteTail(view, n);
+      const bodyValid = isUtf8(view.subarray(lead, n - tail));
+      if (tail > 0) {
+        view.copy(carry, 0, n - tail, n);
+        carryLen = tail;
+      }
+      visit({ view, pos, lead, headValid, tail, bodyValid });
+      pos += n;
+      opts.onChunk(pos);
+    }
+  } finally {
+    await pending.catch(() => 0);
+  }
+  return { end: pos, endsInsideCharacter: carryLen > 0 };
+}
+
+/**
+ * Scans `[from, size)` of the file into `index`: `forEachChunk`'s reads and UTF-8 checks,
+ * `Buffer.indexOf(10)` for newlines (per line UTF-8 checks only when a chunk is not valid UTF-8).
  */
 export async function scanLines(
   fh: FileHandle,
@@ -234,47 +305,13 @@ export async function scanLines(
   size: number,
   opts: ScanOptions,
 ): Promise<void> {
-  const chunk = Math.max(8, Math.floor(opts.chunkSize));
-  const bufs = [Buffer.allocUnsafe(chunk), Buffer.allocUnsafe(chunk)];
-  let k = 0;
-  let pos = from;
   let prevByte = -1; // last byte of the previous chunk
-  const carry = Buffer.alloc(8); // incomplete UTF-8 sequence at the end of the previous chunk
-  let carryLen = 0;
-  const readAt = (buf: Buffer, at: number) =>
-    at < size
-      ? fh.read(buf, 0, Math.min(buf.length, size - at), at).then((r) => r.bytesRead)
-      : Promise.resolve(0);
-  let pending = readAt(bufs[0], pos);
-  for (;;) {
-    const n = await pending;
-    if (opts.signal?.aborted) throw new AbortedError('Indexing');
-    if (n === 0) break;
-    const buf = bufs[k];
-    k ^= 1;
-    pending = readAt(bufs[k], pos + n);
-    const view = buf.subarray(0, n);
-    opts.onData?.(view);
-
-    // UTF-8 validity: the bytes that complete the previous chunk's tail, then the chunk itself.
-    let lead = 0;
-    let headValid = true;
-    if (carryLen > 0) {
-      while (lead < 3 && lead < n && (view[lead] & 0xc0) === 0x80) lead++;
-      const joined = Buffer.concat([carry.subarray(0, carryLen), view.subarray(0, lead)]);
-      headValid = isUtf8(joined);
-      carryLen = 0;
-    }
-    const tail = incompleteTail(view, n);
-    const bodyValid = isUtf8(view.subarray(lead, n - tail));
-    if (tail > 0) {
-      view.copy(carry, 0, n - tail, n);
-      carryLen = tail;
-    }
-    if (!headValid) index.markPending(FLAG_INVALID_UTF8);
-
+  const { end, endsInsideCharacter } = await forEachChunk(fh, from, size, opts, (c) => {
+    const { view, pos, tail, bodyValid } = c;
+    const n = view.length;
+    if (!c.headValid) index.markPending(FLAG_INVALID_UTF8);
     let i = 0;
-    let fragStart = lead;
+    let fragStart = c.lead;
     for (;;) {
       const nl = view.indexOf(10, i);
       if (nl < 0) break;
@@ -290,9 +327,7 @@ export async function scanLines(
       index.markPending(FLAG_INVALID_UTF8);
     }
     prevByte = view[n - 1];
-    pos += n;
-    opts.onChunk(pos);
-  }
-  if (carryLen > 0) index.markPending(FLAG_INVALID_UTF8); // file ends inside a UTF-8 sequence
-  if (pos > index.starts[index.count]) index.push(pos, EOL_NONE | index.pendingFlags());
+  });
+  if (endsInsideCharacter) index.markPending(FLAG_INVALID_UTF8); // file ends inside a UTF-8 sequence
+  if (end > index.starts[index.count]) index.push(end, EOL_NONE | index.pendingFlags());
 }

@@ -6,12 +6,12 @@
 import { isUtf8 } from 'node:buffer';
 import type { FileHandle } from 'node:fs/promises';
 import {
-  AbortedError,
   EOL_LF,
   EOL_NONE,
   FLAG_INVALID_UTF8,
-  incompleteTail,
+  forEachChunk,
   type LineIndex,
+  type ScanOptions,
 } from '../lineIndex';
 
 /** A JSON array file whose structure is broken (or that is not an array), with where. */
@@ -375,13 +375,6 @@ export class JsonArrayScanner {
   }
 }
 
-export interface JsonScanOptions {
-  chunkSize: number;
-  signal?: AbortSignal;
-  onChunk: (bytesDone: number) => void;
-  onData?: (bytes: Buffer) => void;
-}
-
 /**
  * Scans `[from, size)` of a JSON array file into `index` (records = the array's elements): big
  * positioned reads alternating between two buffers, the state machine over each chunk, and a SIMD
@@ -395,68 +388,36 @@ export async function scanJsonArray(
   index: LineIndex,
   from: number,
   size: number,
-  opts: JsonScanOptions,
+  opts: ScanOptions,
   anyElements = false,
 ): Promise<JsonArrayScanner> {
-  const chunk = Math.max(8, Math.floor(opts.chunkSize));
-  const bufs = [Buffer.allocUnsafe(chunk), Buffer.allocUnsafe(chunk)];
-  let k = 0;
-  let pos = from;
   const scanner = new JsonArrayScanner(index, from);
   // UTF-8 validity per record, checked only in chunks that are not valid as a whole.
   let chunkValid = true;
   let chunkStart = 0;
-  let view: Buffer = bufs[0];
+  let view: Buffer = Buffer.alloc(0);
   scanner.onRecord = (start, end) => {
     if (chunkValid) return;
     const a = Math.max(start, chunkStart) - chunkStart;
     const b = end - chunkStart;
     if (b > a && !isUtf8(view.subarray(a, b))) index.markPending(FLAG_INVALID_UTF8);
   };
-  const readAt = (buf: Buffer, at: number) =>
-    at < size
-      ? fh.read(buf, 0, Math.min(buf.length, size - at), at).then((r) => r.bytesRead)
-      : Promise.resolve(0);
-  let pending = readAt(bufs[0], pos);
-  const carry = Buffer.alloc(8);
-  let carryLen = 0;
   try {
-    for (;;) {
-      const n = await pending;
-      if (opts.signal?.aborted) throw new AbortedError('Indexing');
-      if (n === 0) break;
-      const buf = bufs[k];
-      k ^= 1;
-      pending = readAt(bufs[k], pos + n);
-      view = buf.subarray(0, n);
-      opts.onData?.(view);
-      let lead = 0;
-      let headValid = true;
-      if (carryLen > 0) {
-        while (lead < 3 && lead < n && (view[lead] & 0xc0) === 0x80) lead++;
-        headValid = isUtf8(Buffer.concat([carry.subarray(0, carryLen), view.subarray(0, lead)]));
-        carryLen = 0;
-      }
-      const tail = incompleteTail(view, n);
-      chunkValid = headValid && isUtf8(view.subarray(lead, n - tail));
-      if (tail > 0) {
-        view.copy(carry, 0, n - tail, n);
-        carryLen = tail;
-      }
+    const { end } = await forEachChunk(fh, from, size, opts, (c) => {
+      const { pos, tail } = c;
+      view = c.view;
+      const n = view.length;
+      chunkValid = c.headValid && c.bodyValid;
       chunkStart = pos;
-      const inside = scanner.inElement;
-      if (!headValid && inside) index.markPending(FLAG_INVALID_UTF8);
+      if (!c.headValid && scanner.inElement) index.markPending(FLAG_INVALID_UTF8);
       scanner.feed(view, n, pos);
       if (!chunkValid && scanner.inElement) {
         // A record that goes on in the next chunk: its part in this one.
         const a = Math.max(scanner.elementStart, pos) - pos;
         if (a < n - tail && !isUtf8(view.subarray(a, n - tail))) index.markPending(FLAG_INVALID_UTF8);
       }
-      pos += n;
-      opts.onChunk(pos);
-    }
-    await pending.catch(() => 0);
-    scanner.finish(pos);
+    });
+    scanner.finish(end);
     if (!anyElements && scanner.firstKind !== undefined && scanner.firstKind !== 'object') {
       const what: Record<ElementKind, string> = {
         object: 'objects',
@@ -473,7 +434,6 @@ export async function scanJsonArray(
       );
     }
   } catch (err) {
-    await pending.catch(() => 0);
     if (err instanceof JsonArrayError) await exactColumn(fh, err);
     throw err;
   }

@@ -1,18 +1,9 @@
 import type { FileHandle } from 'node:fs/promises';
-import type { LineIndex } from '../lineIndex';
+import type { LineIndex, ScanOptions } from '../lineIndex';
 import type { WriteInput } from '../save';
 
 /** The kinds of file a store reads records from. */
 export type ContainerKind = 'jsonl' | 'json-array';
-
-export interface ContainerScanOptions {
-  chunkSize: number;
-  signal?: AbortSignal;
-  /** Called after each chunk. */
-  onChunk: (bytesDone: number) => void;
-  /** Called with each chunk's bytes, in file order (for content checksums). */
-  onData?: (bytes: Buffer) => void;
-}
 
 /**
  * How records lie in one kind of file. The store's index, overlay, saves, backups and conflict
@@ -30,13 +21,7 @@ export interface Container {
   /** A new, empty index for a file with a BOM of `bomLength` bytes. */
   newIndex(bomLength: number, capacity?: number): LineIndex;
   /** Scans `[from, size)` of the file into `index`; rejects with a positioned error on a broken file. */
-  scan(
-    fh: FileHandle,
-    index: LineIndex,
-    from: number,
-    size: number,
-    opts: ContainerScanOptions,
-  ): Promise<void>;
+  scan(fh: FileHandle, index: LineIndex, from: number, size: number, opts: ScanOptions): Promise<void>;
   /** Throws a clear error when `text` cannot be record `k` of an edit called `what`. */
   checkText(text: string, what: string, k: number): void;
   /** Writes the document (original byte ranges, new texts, what lies between) and returns its index. */
