@@ -143,6 +143,24 @@ describe('JSON array datasets in the dialogue editor', function () {
     await onEditor('workbench.action.revertAndCloseActiveEditor');
   });
 
+  it('offers "Open in Dialogue Editor" as a CodeLens on .json arrays of records only', async () => {
+    const lensesOf = async (uri: vscode.Uri) => {
+      await vscode.workspace.openTextDocument(uri);
+      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+        'vscode.executeCodeLensProvider',
+        uri,
+      );
+      return lenses.filter((l) => l.command?.command === 'parrot.openInDialogueEditor');
+    };
+    const dataset = copyOf('llamafactory_glaive_toolcall_en_demo.json');
+    const found = await lensesOf(dataset);
+    assert.equal(found.length, 1);
+    assert.equal(found[0]?.range.start.line, 0);
+    assert.deepEqual(await lensesOf(copyOf('config.json', '{\n  "a": [1, 2]\n}\n')), []);
+    assert.deepEqual(await lensesOf(copyOf('list.json', '[1, 2, 3]\n')), []);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
   it('a .json file that is not an array of records shows why, with its position, instead of records', async () => {
     const uri = copyOf(
       'dataset_info.json',
