@@ -76,9 +76,7 @@ async function readReferences(file: string): Promise<Map<string, string[]>> {
       !Array.isArray(turns) ||
       !turns.every((t) => typeof t === 'string')
     )
-      throw new Error(
-        `${at}: a reference answer needs question_id and choices[0].turns (strings)`,
-      );
+      throw new Error(`${at}: a reference answer needs question_id and choices[0].turns (strings)`);
     refs.set(String(v.question_id), turns);
   }
   return refs;
