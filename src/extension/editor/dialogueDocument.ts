@@ -180,6 +180,7 @@ export class DialogueDocument extends Disposable implements vscode.CustomDocumen
 
   private watchIndexing(): void {
     const store = this.store;
+    this._openProblem = undefined; // a reload reads the file afresh
     store.indexed.then(
       () => {
         if (!this.isDisposed && this._store === store)
