@@ -10,6 +10,7 @@ import {
   type RuleSetting,
 } from '../../core/validate';
 import type { FormatId } from '../../core/model';
+import { recordContainer } from '../../core/store/records';
 import type { CliIO } from '../io';
 
 const HELP = `Usage: parrot validate [options] FILE...
@@ -194,7 +195,7 @@ export async function validateCommand(args: string[], io: CliIO): Promise<number
         io.stdout.write(out);
         const others = r.total - r.errors;
         io.stderr.write(
-          `${file}: ${r.lines} line${r.lines === 1 ? '' : 's'}, ${r.format ?? 'unknown format'}: ${r.errors} error${r.errors === 1 ? '' : 's'}, ${others} warning${others === 1 ? '' : 's'}\n`,
+          `${file}: ${r.lines} ${recordContainer(file) === 'json-array' ? 'record' : 'line'}${r.lines === 1 ? '' : 's'}, ${r.format ?? 'unknown format'}: ${r.errors} error${r.errors === 1 ? '' : 's'}, ${others} warning${others === 1 ? '' : 's'}\n`,
         );
       }
     } catch (e) {
