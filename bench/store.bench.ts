@@ -7,14 +7,13 @@
  * `--save-only` skips the index measurements.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { copyFile, open, rm } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DatasetStore } from '../src/core/store';
-import { ensureSynthDataset, repoRoot } from './synth';
+import { ensureSynthDataset, peakRssKiB, repoRoot } from './synth';
 
 const RUNS = 3;
 const execFileAsync = promisify(execFile);
@@ -35,20 +34,6 @@ async function best(fn: () => Promise<void>, runs = RUNS): Promise<number> {
 
 const fmt = (s: number) => `${s.toFixed(2)} s`;
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-
-/**
- * Peak RSS of this process in KiB. On Linux from /proc/self/status (VmHWM), which starts afresh at
- * exec; getrusage's maxRSS keeps the peak of the process that forked this one.
- */
-function peakRssKiB(): number {
-  try {
-    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (m) return Number(m[1]);
-  } catch {
-    // not Linux
-  }
-  return process.resourceUsage().maxRSS;
-}
 
 /** Runs in a child process so that the peak RSS belongs to indexing alone. */
 async function rssChild(file: string): Promise<void> {

@@ -3,7 +3,7 @@
  * mixed, one JSON object per line) of a requested size, for benchmarks. Files go to bench-data/
  * (git-ignored) and are reused when one with the same size and seed exists.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, open, rename, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { mulberry32 } from '../test/support/random';
@@ -98,4 +98,57 @@ export async function ensureSynthDataset(bytes: number, seed = 42): Promise<stri
   }
   await rename(tmp, file);
   return file;
+}
+
+/**
+ * Path of a synthetic dataset of at least `bytes` bytes as one pretty-printed JSON array (Python's
+ * json.dump(indent=2) layout, as LLaMA-Factory's data files), with the same records as
+ * ensureSynthDataset (created on first use).
+ */
+export async function ensureSynthJsonArray(bytes: number, seed = 42): Promise<string> {
+  const dir = join(repoRoot(), 'bench-data');
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, `synth-s${seed}-${bytes}.json`);
+  if (existsSync(file) && (await stat(file)).size >= bytes) return file;
+  const tmp = `${file}.partial`;
+  const fh = await open(tmp, 'w');
+  try {
+    const gen = new Generator(seed);
+    await fh.write('[\n');
+    let written = 2;
+    let first = true;
+    while (written < bytes) {
+      const parts: string[] = [];
+      let batch = 0;
+      while (batch < 8 * 1024 * 1024 && written + batch < bytes) {
+        const el = JSON.stringify(JSON.parse(gen.record()), null, 2).replace(/\n/g, '\n  ');
+        const part = (first ? '  ' : ',\n  ') + el;
+        first = false;
+        parts.push(part);
+        batch += Buffer.byteLength(part);
+      }
+      const buf = Buffer.from(parts.join(''), 'utf8');
+      await fh.write(buf);
+      written += buf.length;
+    }
+    await fh.write('\n]\n');
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
+  return file;
+}
+
+/**
+ * Peak RSS of this process in KiB. On Linux from /proc/self/status (VmHWM), which starts afresh at
+ * exec; getrusage's maxRSS keeps the peak of the process that forked this one.
+ */
+export function peakRssKiB(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]);
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS;
 }

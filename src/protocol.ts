@@ -248,6 +248,8 @@ export type HostMessage =
       version: number;
       /** Lines were inserted, deleted or moved since the last status (line numbers shifted). */
       structural: boolean;
+      /** Why the file holds no records to show (it could not be read as a dataset). */
+      problem?: string;
       /** The whole document was reloaded (drop every cache). */
       reloaded: boolean;
     }

@@ -484,7 +484,7 @@ class App {
         if (this.selectedLine < 0 && this.lineCount > 0 && !this.matches) this.list.select(0, false);
         else if (this.selectedLine >= 0 && (changed || m.reloaded || m.structural))
           post({ type: 'openRecord', line: this.selectedLine });
-        if (this.lineCount === 0 && !this.indexing) this.detail.showEmpty(t('emptyFile'));
+        if (this.lineCount === 0 && !this.indexing) this.detail.showEmpty(m.problem ?? t('emptyFile'));
         this.list.refresh();
         this.updateStatus();
         return;

@@ -1,5 +1,5 @@
-import { createReadStream, readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { readFileSync } from 'node:fs';
+import { readFileRecords, where } from '../../core/store/records';
 import { parseRecord, type RecordLayout } from '../../core/formats';
 import {
   DEFAULT_LLM_CONFIG,
@@ -145,14 +145,11 @@ export interface InputRecord {
 
 /** Streams the records of a JSONL file; blank lines are skipped; a bad line throws with file:line:column. */
 export async function* readRecords(file: string): AsyncGenerator<InputRecord> {
-  const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-  let line = 0;
-  for await (const text of rl) {
-    line++;
-    if (text.trim() === '') continue;
-    const r = parseRecord(text);
-    if (!r.ok) throw new Error(`${file}:${line}:${r.error.column}: ${r.error.message}`);
-    yield { line, sample: r.sample, layout: r.layout, value: r.value };
+  for await (const rec of readFileRecords(file)) {
+    if (rec.text.trim() === '') continue;
+    const r = parseRecord(rec.text);
+    if (!r.ok) throw new Error(`${where(file, rec, r.error.column - 1)}: ${r.error.message}`);
+    yield { line: rec.line, sample: r.sample, layout: r.layout, value: r.value };
   }
 }
 

@@ -13,26 +13,40 @@ import {
 } from '../../core/formats';
 import type { EncodingProblem } from '../../core/encoding';
 import { isBlankLine, type FileLine } from '../../core/stats';
+import { formatElement, type ElementStyle } from '../../core/store';
 import { isParquetPath } from '../../core/store/containers/parquet';
-import { jsonlToParquet, positionOf, positionUnit, readRecords } from '../../core/store/recordSource';
+import { jsonlToParquet } from '../../core/store/recordSource';
+import { jsonlText, readFileRecords, where } from '../../core/store/records';
 import { parseCommandArgs, usageError } from '../args';
 import { progress, type CliIO } from '../io';
 
 const NEWLINE = Buffer.from('\n');
 
+/** How `-o out.json` writes its array: as Python's json.dump(indent=2, ensure_ascii=False) does. */
+const ARRAY_STYLE: ElementStyle = {
+  indent: '  ',
+  base: '  ',
+  newline: '\n',
+  colon: ': ',
+  comma: ',',
+  ascii: false,
+};
+
 const HELP = `Usage: parrot convert --to FORMAT [-o OUT] [options] FILE
 
-Converts a JSONL or Parquet dataset to another format, record by record (each record's own format is
-detected). Writes JSONL to stdout, or atomically to OUT (temp file + rename); an OUT ending in
-.parquet is written as Parquet (schema inferred from the records: objects as structs, arrays as
-lists). What the target format cannot hold is reported on stderr as FILE:LINE: lost: ... (FILE:row N
-for Parquet input), followed by a summary.
+Converts a dataset (JSONL, a JSON array .json, or Parquet) to another format, record by record
+(each record's own format is detected). Writes JSONL to stdout, or atomically to OUT (temp file +
+rename): a JSON array when OUT ends in .json, Parquet when it ends in .parquet (schema inferred from
+the records: objects as structs, arrays as lists), JSONL otherwise. What the target format cannot
+hold is reported on stderr as FILE:LINE: lost: ... (FILE:row N for Parquet input), followed by a
+summary.
 
 Lines that are not valid records (bad JSON, unknown format, a dialogue where a preference pair is
 needed) are reported as FILE:LINE:COL: error: ... and copied to the output unchanged, so no line is
-lost and line numbers still match; use --skip-invalid to leave them out instead (a Parquet OUT
-cannot hold them: they are always left out there).
-Records already in the target format are copied byte for byte. Blank lines are left out.
+lost and line numbers still match; use --skip-invalid to leave them out instead. A JSON array or
+Parquet OUT cannot hold invalid records: they are always left out there (and reported).
+Records already in the target format are copied byte for byte (from a JSON array to JSONL: with the
+whitespace between their tokens removed). Blank lines are left out.
 
 Options:
   --to FORMAT        target format: ${FORMAT_IDS.join(', ')}
@@ -77,10 +91,12 @@ export async function convertCommand(
   if (positionals.length !== 1) return usageError('convert', 'exactly one input FILE is needed', io);
   const file = positionals[0];
   const out = values.output;
-  const unit = positionUnit(file);
   // A Parquet output is staged as JSONL in the temp file, then written from it in one atomic save.
   const toParquet = out !== undefined && isParquetPath(out);
-  const skipInvalid = values['skip-invalid'] === true || toParquet;
+  const skipInvalid =
+    values['skip-invalid'] === true ||
+    toParquet ||
+    (out !== undefined && path.extname(out).toLowerCase() === '.json');
   const tmp = out ? path.join(path.dirname(out), `.${path.basename(out)}.${process.pid}.tmp`) : undefined;
   const file$ = tmp ? createWriteStream(tmp, { flags: 'wx' }) : undefined;
   const sink: NodeJS.WritableStream = file$ ?? io.stdout;
@@ -91,8 +107,14 @@ export async function convertCommand(
   const report = (s: string): void => {
     io.stderr.write(s + '\n');
   };
+  const toArray = out !== undefined && path.extname(out).toLowerCase() === '.json';
+  let written$ = 0;
+  const put = async (text: string | Buffer): Promise<void> => {
+    if (!sink.write(text)) await once(sink, 'drain');
+  };
   try {
-    for await (const l of readRecords(file)) {
+    if (toArray) await put('[');
+    for await (const l of readFileRecords(file)) {
       if (sinkError) throw sinkError;
       bar.update(`${file}: line ${l.line}`);
       if (l.encoding?.wholeFile) throw new Error(`${file}:1:1: ${l.encoding.message}`);
@@ -107,14 +129,14 @@ export async function convertCommand(
         // Bad bytes are reported and copied as they are: never replaced by U+FFFD.
         stats.invalid++;
         const enc = l.encoding as EncodingProblem;
-        report(`${positionOf(file, unit, l.line, enc.column + 1)}: error: ${enc.message}`);
+        report(`${where(file, l, enc.column)}: error: ${enc.message}`);
       } else if (!r.ok) {
         stats.invalid++;
-        report(`${positionOf(file, unit, l.line, r.error.column)}: error: ${r.error.message}`);
+        report(`${where(file, l, r.error.column - 1)}: error: ${r.error.message}`);
       } else if (r.layout.format === to) {
         stats.records++;
         stats.copied++;
-        outLine = l.text;
+        outLine = toArray ? l.text : jsonlText(l);
       } else {
         stats.records++;
         try {
@@ -128,19 +150,25 @@ export async function convertCommand(
             stats.lossy++;
             stats.losses += c.losses.length;
             if (!values.quiet)
-              for (const loss of c.losses) report(`${positionOf(file, unit, l.line)}: lost: ${loss}`);
+              for (const loss of c.losses)
+                report(`${l.container === 'parquet' ? where(file, l) : `${file}:${l.line}`}: lost: ${loss}`);
           }
         } catch (e) {
           if (!(e instanceof FormatError)) throw e;
           stats.records--;
           stats.invalid++;
-          report(`${positionOf(file, unit, l.line, 1)}: error: ${e.message}`);
+          report(`${where(file, l)}: error: ${e.message}`);
         }
       }
       if (outLine === undefined && skipInvalid) continue;
+      if (toArray) {
+        await put((written$++ === 0 ? '\n  ' : ',\n  ') + formatElement(outLine as string, ARRAY_STYLE));
+        continue;
+      }
       const written = outLine !== undefined ? outLine + '\n' : Buffer.concat([l.raw, NEWLINE]);
       if (!sink.write(written)) await once(sink, 'drain');
     }
+    if (toArray) await put(written$ > 0 ? '\n]\n' : ']\n');
     if (tmp) {
       file$?.end();
       await once(sink, 'close');

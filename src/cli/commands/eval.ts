@@ -1,6 +1,6 @@
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { createInterface } from 'node:readline';
+import { readFileRecords, where } from '../../core/store/records';
 import { redact, type LlmConfig } from '../../core/llm';
 import {
   estimateEval,
@@ -60,16 +60,15 @@ cancelled, 2 usage or input error.
 /** Reference answers by question id: MT-Bench's `{question_id, choices: [{turns: [...]}]}` lines. */
 async function readReferences(file: string): Promise<Map<string, string[]>> {
   const refs = new Map<string, string[]>();
-  const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-  let line = 0;
-  for await (const text of rl) {
-    line++;
+  for await (const rec of readFileRecords(file)) {
+    const text = rec.text;
+    const at = where(file, rec);
     if (text.trim() === '') continue;
     let v: { question_id?: unknown; choices?: { turns?: unknown }[] };
     try {
       v = JSON.parse(text) as typeof v;
     } catch (e) {
-      throw new Error(`${file}:${line}:1: invalid JSON (${e instanceof Error ? e.message : String(e)})`);
+      throw new Error(`${at}: invalid JSON (${e instanceof Error ? e.message : String(e)})`);
     }
     const turns = v?.choices?.[0]?.turns;
     if (
@@ -77,9 +76,7 @@ async function readReferences(file: string): Promise<Map<string, string[]>> {
       !Array.isArray(turns) ||
       !turns.every((t) => typeof t === 'string')
     )
-      throw new Error(
-        `${file}:${line}:1: a reference answer needs question_id and choices[0].turns (strings)`,
-      );
+      throw new Error(`${at}: a reference answer needs question_id and choices[0].turns (strings)`);
     refs.set(String(v.question_id), turns);
   }
   return refs;

@@ -12,7 +12,8 @@ import {
   type RuleSetting,
 } from '../../core/validate';
 import type { FormatId } from '../../core/model';
-import { positionOf, positionUnit, readRecords, type PositionUnit } from '../../core/store/recordSource';
+import { positionOf, positionUnit, type PositionUnit } from '../../core/store/recordSource';
+import { readFileRecords, recordContainer } from '../../core/store/records';
 import type { CliIO } from '../io';
 
 const HELP = `Usage: parrot validate [options] FILE...
@@ -191,7 +192,7 @@ export async function validateCommand(args: string[], io: CliIO): Promise<number
       const vopts = { format: p.format, schemaPath: p.schemaPath, rules: p.rules, maxDiagnostics: p.max };
       const r =
         unit === 'row'
-          ? await validateRecords(readRecords(file), {
+          ? await validateRecords(readFileRecords(file), {
               ...vopts,
               positionUnit: unit,
               onProgress: progressOf(progress, file),
@@ -216,7 +217,7 @@ export async function validateCommand(args: string[], io: CliIO): Promise<number
         io.stdout.write(out);
         const others = r.total - r.errors;
         io.stderr.write(
-          `${file}: ${r.lines} ${unit}${r.lines === 1 ? '' : 's'}, ${r.format ?? 'unknown format'}: ${r.errors} error${r.errors === 1 ? '' : 's'}, ${others} warning${others === 1 ? '' : 's'}\n`,
+          `${file}: ${r.lines} ${unit === 'line' && recordContainer(file) === 'json-array' ? 'record' : unit}${r.lines === 1 ? '' : 's'}, ${r.format ?? 'unknown format'}: ${r.errors} error${r.errors === 1 ? '' : 's'}, ${others} warning${others === 1 ? '' : 's'}\n`,
         );
       }
     } catch (e) {

@@ -9,7 +9,7 @@ import type { ChatMessage } from '../llm/client';
 import type { Dialogue } from '../model';
 import { buildAskRequest, type AskSettings } from './ask';
 import { turnText } from './messages';
-import { readFileLines } from '../stats/lines';
+import { readFileRecords } from '../store/records';
 import { atomicWrite } from '../store/save';
 import type { Template } from './templates';
 
@@ -239,7 +239,7 @@ export async function exportAskerData(
       buf = [];
       size = 0;
     };
-    for await (const l of typeof source === 'string' ? readFileLines(source) : source) {
+    for await (const l of typeof source === 'string' ? readFileRecords(source) : source) {
       if (l.text.trim() === '') continue;
       if (signal?.aborted) throw new Error('cancelled');
       const p = parseRecord(l.text);

@@ -4,10 +4,14 @@
  */
 import { parseRecord, recordToLine } from '../formats';
 import { contentText, type Dialogue, type Turn } from '../model';
-import { readFileLines } from '../stats/lines';
+import { jsonlText, readFileRecords, type FileRecord } from '../store/records';
 import { atomicWrite } from '../store/save';
 import { contextDependence } from './context';
 import { normalize, similarity, words } from './text';
+
+function isFileRecord(l: { line: number; text: string }): l is FileRecord {
+  return 'container' in l;
+}
 
 export interface QuestionFilter {
   /** Fewer words than this is too short. */
@@ -142,10 +146,10 @@ export async function filterFile(
   const rejectedLines: string[] = [];
   await atomicWrite(out, undefined, o.signal, async (fh) => {
     let buf: string[] = [];
-    for await (const l of typeof source === 'string' ? readFileLines(source) : source) {
+    for await (const l of typeof source === 'string' ? readFileRecords(source) : source) {
       if (l.text.trim() === '') continue;
       const p = parseRecord(l.text);
-      let line: string | undefined = l.text;
+      let line: string | undefined = isFileRecord(l) ? jsonlText(l) : l.text;
       if (!p.ok) r.invalid.push({ line: l.line, column: p.error.column, message: p.error.message });
       else if (p.sample.kind === 'dialogue') {
         r.dialogues++;

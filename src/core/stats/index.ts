@@ -8,7 +8,7 @@ import { parseRecord } from '../formats';
 import type { FormatId, Sample, Turn } from '../model';
 import { contentText } from '../model';
 import type { EncodingProblem } from '../encoding';
-import { readRecords } from '../store/recordSource';
+import { readFileRecords } from '../store/records';
 import { isBlankLine, type FileLine } from './lines';
 
 export { isBlankLine, readFileLines, type FileLine } from './lines';
@@ -170,7 +170,7 @@ export async function fileStats(
   onProgress?: (bytes: number, line: FileLine) => void,
 ): Promise<DatasetStats> {
   const c = new StatsCollector();
-  for await (const l of readRecords(path)) {
+  for await (const l of readFileRecords(path)) {
     c.add(l.text, l.line, l.encoding);
     onProgress?.(l.bytes, l);
     // A UTF-16/32 file: its other lines are not text to count.

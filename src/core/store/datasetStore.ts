@@ -30,10 +30,16 @@ import {
   LineIndex,
   eolOf,
   indexBuffer,
-  scanLines,
 } from './lineIndex';
 import { PieceTable, pieceLength, type Piece } from './pieces';
-import { atomicWrite, removeStaleTempFiles, writeDocument } from './save';
+import { atomicWrite, removeStaleTempFiles } from './save';
+import {
+  JsonArrayError,
+  containerKindFor,
+  containerOf,
+  type Container,
+  type ContainerKind,
+} from './containers';
 import type {
   BackupSegment,
   DiskState,
@@ -143,10 +149,11 @@ export class DatasetStore {
     ident: FileIdentity,
     hasBom: boolean,
     maxRetired: number,
+    private readonly container: Container,
   ) {
     this._path = path;
     this._hasBom = hasBom;
-    this.base = new FileBase(baseIdOf(fp), fh, fp, new LineIndex(hasBom ? 3 : 0), path, ident);
+    this.base = new FileBase(baseIdOf(fp), fh, fp, container.newIndex(hasBom ? 3 : 0), path, ident);
     this.staleTempFilesRemoved = removeStaleTempFiles(path);
     this.maxRetired = maxRetired;
     this.table = new PieceTable<Base>(() => ({ base: this.base, count: this.base.index.count }));
@@ -163,6 +170,7 @@ export class DatasetStore {
       ident,
       hasBom,
       isInt(max) && max >= 0 ? max : DEFAULT_MAX_RETIRED,
+      containerOf(opts.container ?? containerKindFor(path)),
     );
     store.startIndexing(opts);
     return store;
@@ -217,34 +225,42 @@ export class DatasetStore {
     const sums = new BlockSums();
     if (index.bomLength > 0) sums.feed(Buffer.from([0xef, 0xbb, 0xbf]));
     const startedMs = Date.now();
-    this._indexed = scanLines(this.base.fh, index, index.bomLength, total, {
-      chunkSize: opts.chunkSize ?? DEFAULT_CHUNK,
-      signal: ctl.signal,
-      onData: (bytes) => sums.feed(bytes),
-      onChunk: (bytes) => {
-        opts.onProgress?.({ lines: index.count, bytes, totalBytes: total });
-        this.wakeWaiters();
-      },
-    }).then(
-      () => {
-        outer?.removeEventListener('abort', onAbort);
-        if (this.index !== index) return;
-        this.indexing = false;
-        opts.onProgress?.({ lines: index.count, bytes: total, totalBytes: total });
-        this.wakeWaiters();
-      },
-      (err: unknown) => {
-        outer?.removeEventListener('abort', onAbort);
-        if (this.index !== index) return;
-        this.indexing = false;
-        this.indexError =
-          err instanceof AbortedError
-            ? err
-            : new Error(`Could not index "${this._path}": ${explainFsError(err, this._path)}.`);
-        this.wakeWaiters();
-        throw this.indexError;
-      },
-    );
+    this._indexed = this.container
+      .scan(this.base.fh, index, index.bomLength, total, {
+        chunkSize: opts.chunkSize ?? DEFAULT_CHUNK,
+        signal: ctl.signal,
+        onData: (bytes) => sums.feed(bytes),
+        onChunk: (bytes) => {
+          opts.onProgress?.({ lines: index.count, bytes, totalBytes: total });
+          this.wakeWaiters();
+        },
+      })
+      .then(
+        () => {
+          outer?.removeEventListener('abort', onAbort);
+          if (this.index !== index) return;
+          this.indexing = false;
+          opts.onProgress?.({ lines: index.count, bytes: total, totalBytes: total });
+          this.wakeWaiters();
+        },
+        (err: unknown) => {
+          outer?.removeEventListener('abort', onAbort);
+          if (this.index !== index) return;
+          this.indexing = false;
+          this.indexError =
+            err instanceof AbortedError
+              ? err
+              : err instanceof JsonArrayError
+                ? Object.assign(new Error(`Cannot open "${this._path}" as a dataset: ${err.message}.`), {
+                    line: err.line,
+                    column: err.column,
+                    reason: err.reason,
+                  })
+                : new Error(`Could not index "${this._path}": ${explainFsError(err, this._path)}.`);
+          this.wakeWaiters();
+          throw this.indexError;
+        },
+      );
     this._indexed.catch(() => undefined); // callers that care await `indexed`
     this.base.provideSums(
       this._indexed.then(() => sums.finish()),
@@ -299,6 +315,24 @@ export class DatasetStore {
   }
   get hasBom(): boolean {
     return this._hasBom;
+  }
+  /** The kind of file the records are read from (JSON Lines or a JSON array). */
+  get containerKind(): ContainerKind {
+    return this.container.kind;
+  }
+  /** What a save keeps of the records nobody edited (`bytes`: their exact bytes). */
+  get savePreserves(): 'bytes' | 'rows' {
+    return this.container.preserves;
+  }
+  /**
+   * The 0-based line of the file on disk that record `i` starts on, when the record is one of the
+   * file's as it is on disk (undefined for an edited or inserted record).
+   */
+  recordLine(i: number): number | undefined {
+    this.checkLine(i);
+    const src = this.table.source(i);
+    if (src.kind !== 'original' || src.base !== this.base) return undefined;
+    return this.index.startLines ? this.index.startLines[src.line] : src.line;
   }
   /** The line ending of most lines (LF on a tie or without line endings); used for new lines. */
   get dominantEol(): 'lf' | 'crlf' {
@@ -437,9 +471,7 @@ export class DatasetStore {
     if (!Array.isArray(texts)) throw new TypeError(`${what}: "texts" must be an array of strings.`);
     texts.forEach((t, k) => {
       if (typeof t !== 'string') throw new TypeError(`${what}: text ${k} is not a string.`);
-      if (t.includes('\n') || t.includes('\r')) {
-        throw new Error(`${what}: text ${k} contains a line break; a line cannot contain "\\n" or "\\r".`);
-      }
+      this.container.checkText(t, what, k);
     });
     return texts as string[];
   }
@@ -775,8 +807,10 @@ export class DatasetStore {
           if (now && sameFile(now, st) && copied.size === st.size) keep = prefixLines;
           await out.truncate(keep > 0 ? prefixBytes : 0);
         }
-        const written = await writeDocument(out, {
+        const written = await this.container.write(out, {
           index: this.index,
+          base: this.base,
+          baseSize: this.fp.size,
           runs,
           lineCount,
           hasBom: this._hasBom,
@@ -858,6 +892,16 @@ export class DatasetStore {
 
   // ---- backups, reload, external changes ----------------------------------------------------
 
+  /** The texts of records `start .. start + count - 1` of an earlier version (read now, synchronously). */
+  private readTextsSync(base: Base, start: number, count: number): string[] {
+    const out: string[] = [];
+    for (let l = start; l < start + count; l++) {
+      const from = base.index.start(l);
+      out.push(readExactlySync(base, from, base.index.contentEnd(l) - from).toString('utf8'));
+    }
+    return out;
+  }
+
   /** Embeds lines `start .. start + count - 1` of an earlier version (read now, synchronously). */
   private embed(base: Base, start: number, count: number): EmbeddedSegment {
     const index = base.index;
@@ -889,7 +933,10 @@ export class DatasetStore {
       if (p.kind === 'text') segments.push({ kind: 'text', texts: p.texts.slice() });
       else if (p.base === this.base)
         segments.push({ kind: 'original', start: p.start, count: p.count, base: p.base.id });
-      else {
+      else if (this.index.ranged) {
+        // Elements of an earlier version: kept as their texts (written in the file's style on save).
+        segments.push({ kind: 'text', texts: this.readTextsSync(p.base, p.start, p.count) });
+      } else {
         segments.push(this.embed(p.base, p.start, p.count));
         embedded = true;
       }
@@ -1015,7 +1062,14 @@ export class DatasetStore {
     const retired = [...this.retired.values()];
     this.retired.clear();
     this._hasBom = hasBom;
-    this.base = new FileBase(baseIdOf(fp), fh, fp, new LineIndex(hasBom ? 3 : 0), this._path, ident);
+    this.base = new FileBase(
+      baseIdOf(fp),
+      fh,
+      fp,
+      this.container.newIndex(hasBom ? 3 : 0),
+      this._path,
+      ident,
+    );
     this.table.reset();
     this.cache.clear();
     this._version++;

@@ -1,6 +1,8 @@
 export { DatasetStore } from './datasetStore';
 export { SaveRefusedError, type SaveRefusal } from './errors';
 export { removeStaleTempFiles } from './save';
+export { JsonArrayError, containerKindFor, looksLikeRecordArray, type ContainerKind } from './containers';
+export { COMPACT_STYLE, detectStyle, formatElement, type ElementStyle } from './containers/jsonArray';
 export { fingerprintFile, sameFingerprint, describeFingerprintChange } from './fingerprint';
 export type {
   BackupSegment,

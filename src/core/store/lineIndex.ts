@@ -34,25 +34,64 @@ export function eolLength(flag: number): number {
 export class LineIndex {
   starts: Float64Array;
   flags: Uint8Array;
+  /**
+   * Records that are not whole lines (JSON array elements): where each record's own bytes end (the
+   * separator that follows it runs to the next start) and the 0-based file line it starts on.
+   * Undefined for line records, whose content ends before their line ending.
+   */
+  contentEnds: Float64Array | undefined;
+  startLines: Float64Array | undefined;
   count = 0;
   lfCount = 0;
   crlfCount = 0;
+  /**
+   * For element records: the offset just after the opening `[`, where the bytes after the last
+   * record (whitespace and `]`) start, and the 0-based line of that offset.
+   */
+  openEnd = 0;
+  postStart = 0;
+  postLine = 0;
+  /** Offset of the closing `]`. */
+  closeAt = 0;
+  /**
+   * How records of an array that became empty were laid out (opaque to the index), so that records
+   * added to it again get the same layout.
+   */
+  layoutHint: unknown;
 
   constructor(
     readonly bomLength: number,
     capacity = 1024,
+    ranged = false,
   ) {
     this.starts = new Float64Array(Math.max(2, capacity + 1));
     this.flags = new Uint8Array(Math.max(1, capacity));
+    if (ranged) {
+      this.contentEnds = new Float64Array(Math.max(1, capacity));
+      this.startLines = new Float64Array(Math.max(1, capacity));
+    }
     this.starts[0] = bomLength;
+    this.openEnd = bomLength;
+    this.postStart = bomLength;
   }
 
-  /** Records the end (exclusive, after the line ending) of the next line. */
-  push(end: number, flag: number): void {
+  get ranged(): boolean {
+    return this.contentEnds !== undefined;
+  }
+
+  /**
+   * Records the end (exclusive, after the line ending or separator) of the next record; element
+   * records also give where their own bytes end and the line they start on.
+   */
+  push(end: number, flag: number, contentEnd = end, startLine = 0): void {
     const n = this.count;
-    if (n + 1 >= this.starts.length) this.grow();
+    if (n >= this.flags.length) this.grow();
     this.flags[n] = flag;
     this.starts[n + 1] = end;
+    if (this.contentEnds && this.startLines) {
+      this.contentEnds[n] = contentEnd;
+      this.startLines[n] = startLine;
+    }
     this.count = n + 1;
     const e = flag & EOL_MASK;
     if (e === EOL_LF) this.lfCount++;
@@ -63,7 +102,7 @@ export class LineIndex {
    * Appends lines `first .. last` of `src`, shifted by `delta` bytes. Their flags are copied in bulk;
    * only the offsets are touched one by one.
    */
-  pushRun(src: LineIndex, first: number, last: number, delta: number): void {
+  pushRun(src: LineIndex, first: number, last: number, delta: number, lineDelta = 0): void {
     const k = last - first + 1;
     if (k <= 0) return;
     while (this.count + k > this.flags.length) this.grow();
@@ -73,6 +112,12 @@ export class LineIndex {
     const from = src.starts;
     const to = this.starts;
     for (let i = 0; i < k; i++) to[n + 1 + i] = from[first + 1 + i] + delta;
+    if (this.contentEnds && this.startLines && src.contentEnds && src.startLines) {
+      for (let i = 0; i < k; i++) {
+        this.contentEnds[n + i] = src.contentEnds[first + i] + delta;
+        this.startLines[n + i] = src.startLines[first + i] + lineDelta;
+      }
+    }
     this.count = n + k;
     for (let i = 0; i < k; i++) {
       const e = flags[i] & EOL_MASK;
@@ -91,13 +136,23 @@ export class LineIndex {
     return this.count < this.flags.length ? this.flags[this.count] : 0;
   }
 
+  /** Doubles the capacity; `starts` always has one entry more than `flags` (the end of the last line). */
   private grow(): void {
-    const starts = new Float64Array(this.starts.length * 2);
+    const capacity = this.flags.length * 2;
+    const starts = new Float64Array(capacity + 1);
     starts.set(this.starts);
-    const flags = new Uint8Array(this.flags.length * 2);
+    const flags = new Uint8Array(capacity);
     flags.set(this.flags);
     this.starts = starts;
     this.flags = flags;
+    if (this.contentEnds && this.startLines) {
+      const ends = new Float64Array(flags.length);
+      ends.set(this.contentEnds);
+      this.contentEnds = ends;
+      const lines = new Float64Array(flags.length);
+      lines.set(this.startLines);
+      this.startLines = lines;
+    }
   }
 
   start(i: number): number {
@@ -105,7 +160,7 @@ export class LineIndex {
   }
   /** End of the line's text (before its line ending). */
   contentEnd(i: number): number {
-    return this.starts[i + 1] - eolLength(this.flags[i]);
+    return this.contentEnds ? this.contentEnds[i] : this.starts[i + 1] - eolLength(this.flags[i]);
   }
   end(i: number): number {
     return this.starts[i + 1];
@@ -155,7 +210,7 @@ export interface ScanOptions {
 }
 
 /** Length of an incomplete UTF-8 sequence at the very end of `buf[0..n)` (0..3). */
-function incompleteTail(buf: Buffer, n: number): number {
+export function incompleteTail(buf: Buffer, n: number): number {
   for (let back = 1; back <= 3 && back <= n; back++) {
     const b = buf[n - back];
     if (b < 0x80) return 0;
@@ -167,10 +222,81 @@ function incompleteTail(buf: Buffer, n: number): number {
   return 0;
 }
 
+/** One chunk of a scan, with the UTF-8 validity of its bytes. */
+export interface Chunk {
+  view: Buffer;
+  /** File offset of view[0]. */
+  pos: number;
+  /** Bytes at the start that complete the previous chunk's last character, and whether that character is valid. */
+  lead: number;
+  headValid: boolean;
+  /** Bytes at the end that start a character completed by the next chunk. */
+  tail: number;
+  /** Whether view[lead, length - tail) is valid UTF-8. */
+  bodyValid: boolean;
+}
+
 /**
- * Scans `[from, size)` of the file into `index`: big positional reads into two reused buffers
- * (the next read runs while the current chunk is scanned), `Buffer.indexOf(10)` for newlines and a
- * SIMD UTF-8 check per chunk (per line only when a chunk is not valid UTF-8).
+ * Reads `[from, size)` of the file in big positional reads alternating between two reused buffers
+ * (the next read runs while `visit` looks at the current chunk) and checks each chunk's UTF-8 with
+ * one SIMD call, a character split across two chunks checked across the boundary. Returns the end
+ * offset and whether the file ends inside a UTF-8 sequence. No read is left running on return.
+ */
+export async function forEachChunk(
+  fh: FileHandle,
+  from: number,
+  size: number,
+  opts: ScanOptions,
+  visit: (c: Chunk) => void,
+): Promise<{ end: number; endsInsideCharacter: boolean }> {
+  const chunk = Math.max(8, Math.floor(opts.chunkSize));
+  const bufs = [Buffer.allocUnsafe(chunk), Buffer.allocUnsafe(chunk)];
+  let k = 0;
+  let pos = from;
+  const carry = Buffer.alloc(8); // incomplete UTF-8 sequence at the end of the previous chunk
+  let carryLen = 0;
+  const readAt = (buf: Buffer, at: number) =>
+    at < size
+      ? fh.read(buf, 0, Math.min(buf.length, size - at), at).then((r) => r.bytesRead)
+      : Promise.resolve(0);
+  let pending = readAt(bufs[0], pos);
+  try {
+    for (;;) {
+      const n = await pending;
+      if (opts.signal?.aborted) throw new AbortedError('Indexing');
+      if (n === 0) break;
+      const buf = bufs[k];
+      k ^= 1;
+      pending = readAt(bufs[k], pos + n);
+      const view = buf.subarray(0, n);
+      opts.onData?.(view);
+      // UTF-8 validity: the bytes that complete the previous chunk's tail, then the chunk itself.
+      let lead = 0;
+      let headValid = true;
+      if (carryLen > 0) {
+        while (lead < 3 && lead < n && (view[lead] & 0xc0) === 0x80) lead++;
+        headValid = isUtf8(Buffer.concat([carry.subarray(0, carryLen), view.subarray(0, lead)]));
+        carryLen = 0;
+      }
+      const tail = incompleteTail(view, n);
+      const bodyValid = isUtf8(view.subarray(lead, n - tail));
+      if (tail > 0) {
+        view.copy(carry, 0, n - tail, n);
+        carryLen = tail;
+      }
+      visit({ view, pos, lead, headValid, tail, bodyValid });
+      pos += n;
+      opts.onChunk(pos);
+    }
+  } finally {
+    await pending.catch(() => 0);
+  }
+  return { end: pos, endsInsideCharacter: carryLen > 0 };
+}
+
+/**
+ * Scans `[from, size)` of the file into `index`: `forEachChunk`'s reads and UTF-8 checks,
+ * `Buffer.indexOf(10)` for newlines (per line UTF-8 checks only when a chunk is not valid UTF-8).
  */
 export async function scanLines(
   fh: FileHandle,
@@ -179,47 +305,13 @@ export async function scanLines(
   size: number,
   opts: ScanOptions,
 ): Promise<void> {
-  const chunk = Math.max(8, Math.floor(opts.chunkSize));
-  const bufs = [Buffer.allocUnsafe(chunk), Buffer.allocUnsafe(chunk)];
-  let k = 0;
-  let pos = from;
   let prevByte = -1; // last byte of the previous chunk
-  const carry = Buffer.alloc(8); // incomplete UTF-8 sequence at the end of the previous chunk
-  let carryLen = 0;
-  const readAt = (buf: Buffer, at: number) =>
-    at < size
-      ? fh.read(buf, 0, Math.min(buf.length, size - at), at).then((r) => r.bytesRead)
-      : Promise.resolve(0);
-  let pending = readAt(bufs[0], pos);
-  for (;;) {
-    const n = await pending;
-    if (opts.signal?.aborted) throw new AbortedError('Indexing');
-    if (n === 0) break;
-    const buf = bufs[k];
-    k ^= 1;
-    pending = readAt(bufs[k], pos + n);
-    const view = buf.subarray(0, n);
-    opts.onData?.(view);
-
-    // UTF-8 validity: the bytes that complete the previous chunk's tail, then the chunk itself.
-    let lead = 0;
-    let headValid = true;
-    if (carryLen > 0) {
-      while (lead < 3 && lead < n && (view[lead] & 0xc0) === 0x80) lead++;
-      const joined = Buffer.concat([carry.subarray(0, carryLen), view.subarray(0, lead)]);
-      headValid = isUtf8(joined);
-      carryLen = 0;
-    }
-    const tail = incompleteTail(view, n);
-    const bodyValid = isUtf8(view.subarray(lead, n - tail));
-    if (tail > 0) {
-      view.copy(carry, 0, n - tail, n);
-      carryLen = tail;
-    }
-    if (!headValid) index.markPending(FLAG_INVALID_UTF8);
-
+  const { end, endsInsideCharacter } = await forEachChunk(fh, from, size, opts, (c) => {
+    const { view, pos, tail, bodyValid } = c;
+    const n = view.length;
+    if (!c.headValid) index.markPending(FLAG_INVALID_UTF8);
     let i = 0;
-    let fragStart = lead;
+    let fragStart = c.lead;
     for (;;) {
       const nl = view.indexOf(10, i);
       if (nl < 0) break;
@@ -235,9 +327,7 @@ export async function scanLines(
       index.markPending(FLAG_INVALID_UTF8);
     }
     prevByte = view[n - 1];
-    pos += n;
-    opts.onChunk(pos);
-  }
-  if (carryLen > 0) index.markPending(FLAG_INVALID_UTF8); // file ends inside a UTF-8 sequence
-  if (pos > index.starts[index.count]) index.push(pos, EOL_NONE | index.pendingFlags());
+  });
+  if (endsInsideCharacter) index.markPending(FLAG_INVALID_UTF8); // file ends inside a UTF-8 sequence
+  if (end > index.starts[index.count]) index.push(end, EOL_NONE | index.pendingFlags());
 }

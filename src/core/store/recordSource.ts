@@ -1,8 +1,7 @@
 /**
- * The records of a dataset file in order, whatever its container: the one place that tells JSONL
- * from Parquet for the commands that stream a whole file (validate, stats, convert). Each record
- * comes as a line of JSON text, so the line-based code above needs no other change; what differs is
- * how a position is named (`line N` of a JSONL file, `row N` of a Parquet file).
+ * Parquet rows as lines of JSON text for the commands that stream a whole file (through
+ * `readFileRecords` in records.ts), how positions are named (`line N` of a text file, `row N` of a
+ * Parquet file), and JSONL to Parquet for `convert -o x.parquet`.
  */
 import { readFileLines, type FileLine } from '../stats/lines';
 import {
@@ -31,15 +30,11 @@ export function positionOf(file: string, unit: PositionUnit, n: number, column?:
 }
 
 /**
- * Every record of `path` in order. For JSONL these are its lines (readFileLines); for Parquet one
- * line per row, `line` being the 1-based row number, `text` the row as JSON and `bytes` the share
- * of the file read so far (by row group). Memory: a Parquet file is read one row group at a time.
+ * The rows of a Parquet file in order, one line each: `line` the 1-based row number, `text` the
+ * row as JSON and `bytes` the share of the file read so far (by row group). Memory: one row group
+ * at a time. (Every container: `readFileRecords` in records.ts.)
  */
-export async function* readRecords(path: string): AsyncGenerator<FileLine> {
-  if (!isParquetPath(path)) {
-    yield* readFileLines(path);
-    return;
-  }
+export async function* readParquetRows(path: string): AsyncGenerator<FileLine> {
   const src = await ParquetRowSource.open(path);
   try {
     const total = src.metadata.row_groups.reduce((a, g) => a + Number(g.total_compressed_size ?? 0), 0);

@@ -47,7 +47,7 @@ async function writeAll(fh: FileHandle, buf: Buffer, length: number, position: n
  * source straight into it, or by encoding new text) while the others are being written, so reads
  * and writes overlap.
  */
-class Writer {
+export class Writer {
   private readonly bufs = Array.from({ length: BUFFERS }, () => Buffer.allocUnsafe(WRITE_BUFFER));
   /** The write of each buffer that may still be running. */
   private readonly pending: Promise<void>[] = Array.from({ length: BUFFERS }, () => Promise.resolve());
@@ -178,6 +178,9 @@ class Writer {
 export interface WriteInput {
   /** The index of the current base: its dominant line ending and final newline apply to new lines. */
   index: LineIndex;
+  /** The current base and its size (what lies before and after the records is read from it). */
+  base: Base;
+  baseSize: number;
   runs: Iterable<Piece<Base>>;
   /**
    * The output file already holds this many leading lines of the first run (copied or cloned from

@@ -107,6 +107,11 @@ export interface OpenOptions {
    * works (default 8; 0 keeps none). Each holds an open file handle and its line index in memory.
    */
   maxRetiredBases?: number;
+  /**
+   * How the file holds its records: `jsonl` (one per line) or `json-array` (the elements of a
+   * top-level JSON array). Default: `json-array` for a `.json` file, `jsonl` otherwise.
+   */
+  container?: 'jsonl' | 'json-array';
 }
 
 export interface SaveOptions {

@@ -3,6 +3,8 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { encodingProblem } from '../encoding';
+import { recordContainer } from '../store/records';
+import { validateArrayFile } from './arrayFile';
 import type { FormatId } from '../model';
 import {
   checkChunk,
@@ -186,6 +188,10 @@ export async function validateFile(
   path: string,
   opts: ValidateFileOptions = {},
 ): Promise<ValidateFileResult> {
+  if (recordContainer(path) === 'json-array') {
+    // A JSON array's records are its elements: checked in order, positions mapped to the file.
+    return validateArrayFile(path, opts, opts.maxDiagnostics ?? DEFAULT_MAX_DIAGNOSTICS);
+  }
   try {
     return await validateWhole(path, opts);
   } catch (e) {

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { foreignBom } from '../../core/encoding';
 import { matchesGlob } from '../../core/glob';
+import { containerKindFor, looksLikeRecordArray } from '../../core/store';
 import {
   DEFAULT_MAX_DIAGNOSTICS,
   isRuleCode,
@@ -47,7 +48,24 @@ interface SchemaAssociation {
 }
 
 function isDatasetUri(uri: vscode.Uri): boolean {
-  return uri.scheme === 'file' && uri.path.toLowerCase().endsWith('.jsonl');
+  if (uri.scheme !== 'file') return false;
+  const name = uri.path.toLowerCase();
+  return name.endsWith('.jsonl') || (name.endsWith('.json') && isRecordArrayFile(uri.fsPath));
+}
+
+/** A `.json` file is a dataset when it starts as a JSON array of records (configs are not). */
+function isRecordArrayFile(file: string): boolean {
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      const head = Buffer.alloc(4096);
+      return looksLikeRecordArray(head.toString('utf8', 0, readSync(fd, head, 0, head.length, 0)));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
 }
 
 function toSeverity(s: Diagnostic['severity']): vscode.DiagnosticSeverity {
@@ -186,6 +204,11 @@ class DatasetDiagnostics implements vscode.Disposable, DiagnosticsApi {
   private onTextDocument(doc: vscode.TextDocument): void {
     if (!isDatasetUri(doc.uri)) return;
     if (!this.enabled()) return this.clear(doc.uri);
+    if (containerKindFor(doc.uri.fsPath) === 'json-array') {
+      // A JSON array's records span lines: validated from the file when it is saved or opened.
+      if (!doc.isDirty) this.schedule(doc.uri);
+      return;
+    }
     const text = doc.getText();
     // VS Code's text has replaced bad bytes by U+FFFD (or decoded a UTF-16 file): the file's own
     // bytes tell whether it is UTF-8, so a clean document is validated from the file.

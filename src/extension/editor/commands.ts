@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { detectRecordFormat } from '../../core/formats/detect';
+import { containerKindFor, looksLikeRecordArray } from '../../core/store';
 import { VIEW_TYPE } from './dialogueEditorProvider';
 
 const OPEN_BY_DEFAULT = 'parrot.editor.openByDefault';
@@ -17,8 +18,14 @@ function targetUri(arg: unknown): vscode.Uri | undefined {
   return vscode.window.activeTextEditor?.document.uri;
 }
 
-/** True when the first non-empty lines of `document` are records of a known dialogue format. */
+/**
+ * True when the first non-empty lines of `document` are records of a known dialogue format; for a
+ * `.json` file, when it starts as a JSON array of records (its first characters only).
+ */
 export function looksLikeDialogueDataset(document: vscode.TextDocument): boolean {
+  if (containerKindFor(document.fileName) === 'json-array') {
+    return looksLikeRecordArray(document.getText(new vscode.Range(0, 0, 64, 0)).slice(0, 4096));
+  }
   let seen = 0;
   for (let i = 0; i < document.lineCount && seen < SNIFF_LINES; i++) {
     const text = document.lineAt(i).text.trim();
@@ -98,6 +105,7 @@ export function registerEditorCommands(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     lenses,
     vscode.languages.registerCodeLensProvider({ scheme: 'file', pattern: '**/*.jsonl' }, lenses),
+    vscode.languages.registerCodeLensProvider({ scheme: 'file', pattern: '**/*.json' }, lenses),
     vscode.commands.registerCommand('parrot.openInDialogueEditor', async (arg: unknown) => {
       const uri = targetUri(arg);
       if (!uri) {

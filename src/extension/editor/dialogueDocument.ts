@@ -151,6 +151,11 @@ export class DialogueDocument extends Disposable implements vscode.CustomDocumen
   get isIndexing(): boolean {
     return this.store.isIndexing;
   }
+  /** Why the file could not be read as a dataset (e.g. a `.json` file that is not an array of records). */
+  get openProblem(): string | undefined {
+    return this._openProblem;
+  }
+  private _openProblem: string | undefined;
   /** Unsaved changes: the position in the undo stack differs from the one last saved. */
   get isDirty(): boolean {
     return this.editPosition !== this.savedPosition;
@@ -175,6 +180,7 @@ export class DialogueDocument extends Disposable implements vscode.CustomDocumen
 
   private watchIndexing(): void {
     const store = this.store;
+    this._openProblem = undefined; // a reload reads the file afresh
     store.indexed.then(
       () => {
         if (!this.isDisposed && this._store === store)
@@ -183,6 +189,19 @@ export class DialogueDocument extends Disposable implements vscode.CustomDocumen
       (err: unknown) => {
         if (this.isDisposed) return;
         getLog().error(`Indexing ${this._uri.fsPath} failed: ${String(err)}`);
+        const reason = (err as { reason?: unknown }).reason;
+        if (typeof reason === 'string' && this._store === store) {
+          // Not a dataset (a config, an array of numbers): said in the editor, with where.
+          const { line, column } = err as { line: number; column: number };
+          this._openProblem = vscode.l10n.t(
+            'This file is not a dataset: {0} (line {1}, column {2}). It holds no records to show; open it as text to edit it.',
+            reason,
+            line + 1,
+            column + 1,
+          );
+          this._onDidChangeContent.fire({ lines: [], structural: false, reloaded: false });
+          return;
+        }
         void vscode.window.showErrorMessage(err instanceof Error ? err.message : String(err));
       },
     );

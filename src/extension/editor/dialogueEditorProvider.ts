@@ -234,6 +234,7 @@ export class EditorSession extends Disposable {
       version: d.version,
       structural: change?.structural ?? false,
       reloaded: change?.reloaded ?? false,
+      ...(d.openProblem !== undefined ? { problem: d.openProblem } : {}),
     };
   }
 
