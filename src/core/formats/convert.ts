@@ -5,6 +5,7 @@
 import type { Dialogue, FormatId, Part, PreferencePair, Sample, Turn } from '../model';
 import { contentText, isKnownRole } from '../model';
 import { ADAPTERS, FormatError } from './adapters';
+import { serializeLike, type LineStyle } from './json';
 import { FORMATS } from './catalog';
 import { isObject } from './messages';
 
@@ -15,7 +16,7 @@ export interface ConvertOptions {
   index?: number;
 }
 
-type ToolStyle = 'openai' | 'sharegpt' | 'none';
+type ToolStyle = 'openai' | 'sharegpt' | 'lf' | 'none';
 
 interface Target {
   format: FormatId;
@@ -71,7 +72,7 @@ const TARGETS: Record<FormatId, Target> = {
   },
   'llamafactory-v1': {
     format: 'llamafactory-v1',
-    tools: 'none',
+    tools: 'lf',
     parts: 'lf',
     weight: 'lf',
     name: false,
@@ -79,7 +80,7 @@ const TARGETS: Record<FormatId, Target> = {
   },
   'llamafactory-v1-preference': {
     format: 'llamafactory-v1-preference',
-    tools: 'none',
+    tools: 'lf',
     parts: 'lf',
     weight: 'lf',
     name: false,
@@ -120,45 +121,66 @@ class Converter {
   tools(turns: Turn[], label: (i: number) => string): Turn[] {
     const out: Turn[] = [];
     const pending: string[] = [];
-    turns.forEach((turn, i) => {
-      if (this.t.tools === 'openai' && turn.role === 'function_call') {
+    const unanswered = (where: string): void => {
+      if (pending.length && this.t.tools === 'openai')
+        this.lose(
+          `${where}: ${pending.length} tool call(s) have no tool result of their own (${this.t.format} wants one per call id)`,
+        );
+      pending.length = 0;
+    };
+    let callTurn = '';
+    const openaiCalls = (calls: { name: string; arguments: unknown }[], where: string): unknown[] => {
+      unanswered(callTurn);
+      callTurn = where;
+      return calls.map((c) => {
+        const id = `call_${++this.callSeq}`;
+        pending.push(id);
+        return {
+          id,
+          type: 'function',
+          function: { name: c.name, arguments: JSON.stringify(c.arguments ?? {}) },
+        };
+      });
+    };
+    turns.forEach((source, i) => {
+      let turn = source;
+      // LLaMA-Factory v1 tool_call parts become OpenAI tool_calls for every other target.
+      if (this.t.tools !== 'lf') {
+        const lifted = liftToolCallParts(turn);
+        // A part that is not {"name", "arguments"} JSON stays a part (and is reported by content()).
+        if (lifted && lifted !== 'bad')
+          turn = { ...lifted.turn, toolCalls: openaiCalls(lifted.calls, label(i)) };
+      }
+      if (this.t.tools === 'lf') {
+        const lf = this.toLfToolCalls(turn, label(i));
+        if (lf) {
+          out.push(lf);
+          return;
+        }
+      } else if (this.t.tools === 'openai' && turn.role === 'function_call') {
         const calls = parseCalls(contentText(turn.content));
         if (calls) {
-          const toolCalls = calls.map((c) => {
-            const id = `call_${++this.callSeq}`;
-            pending.push(id);
-            return {
-              id,
-              type: 'function',
-              function: { name: c.name, arguments: JSON.stringify(c.arguments ?? {}) },
-            };
-          });
-          out.push({ ...turn, role: 'assistant', content: '', toolCalls });
+          out.push({ ...turn, role: 'assistant', content: '', toolCalls: openaiCalls(calls, label(i)) });
           return;
         }
         this.lose(`${label(i)}: function call is not JSON {"name", "arguments"}; kept as role function_call`);
-      } else if (this.t.tools === 'openai' && turn.role === 'observation') {
+      } else if (
+        this.t.tools === 'openai' &&
+        (turn.role === 'observation' || (turn.role === 'tool' && turn.toolCallId === undefined))
+      ) {
         const next: Turn = { ...turn, role: 'tool' };
         const id = pending.shift();
         if (id !== undefined) next.toolCallId = id;
         out.push(next);
         return;
       } else if (this.t.tools === 'sharegpt' && turn.toolCalls !== undefined) {
-        const calls = Array.isArray(turn.toolCalls) ? (turn.toolCalls as unknown[]) : [];
-        const plain = calls.map((c) => {
-          const fn = isObject(c) && isObject(c.function) ? c.function : {};
-          let args: unknown = fn.arguments;
-          if (typeof args === 'string') {
-            try {
-              args = JSON.parse(args);
-            } catch {
-              /* keep the raw text */
-            }
-          }
-          return { name: fn.name, arguments: args };
-        });
+        const plain = plainCalls(turn.toolCalls);
         const text = contentText(turn.content);
         if (text) out.push({ ...turn, toolCalls: undefined, toolCallId: undefined });
+        else if (Array.isArray(turn.content) && turn.content.length)
+          this.lose(
+            `${label(i)}: ${turn.content.length} non-text content part(s) (${turn.content.map((p) => p.type).join(', ')}) beside the tool call cannot be represented in ${this.t.format} (dropped)`,
+          );
         out.push({ role: 'function_call', content: JSON.stringify(plain.length === 1 ? plain[0] : plain) });
         return;
       } else if (this.t.tools === 'sharegpt' && turn.role === 'tool') {
@@ -167,13 +189,55 @@ class Converter {
       }
       out.push(turn);
     });
+    unanswered(callTurn);
     return out;
+  }
+
+  /**
+   * A turn in LLaMA-Factory v1's tool-call shape: OpenAI tool_calls and ShareGPT function_call turns
+   * become an assistant turn with `tool_call` parts (`{"name", "arguments"}` as Python's json.dumps
+   * writes it, as LLaMA-Factory's own converter does); observations become `tool` turns.
+   */
+  private toLfToolCalls(turn: Turn, where: string): Turn | undefined {
+    let calls: { name: unknown; arguments: unknown }[] | undefined;
+    let rest: Part[] = [];
+    if (turn.toolCalls !== undefined) {
+      calls = plainCalls(turn.toolCalls);
+      rest =
+        typeof turn.content === 'string'
+          ? turn.content
+            ? [{ type: 'text', text: turn.content }]
+            : []
+          : turn.content;
+    } else if (turn.role === 'function_call') {
+      calls = parseCalls(contentText(turn.content));
+      if (!calls) {
+        this.lose(`${where}: function call is not JSON {"name", "arguments"}; kept as role function_call`);
+        return undefined;
+      }
+    } else if (turn.role === 'observation') {
+      return { ...turn, role: 'tool' };
+    } else return undefined;
+    const parts: Part[] = calls.map((c) => ({
+      type: 'tool_call',
+      value: serializeLike({ name: c.name, arguments: c.arguments ?? {} }, PYTHON_STYLE),
+    }));
+    return {
+      ...turn,
+      role: 'assistant',
+      content: [...rest, ...parts],
+      toolCalls: undefined,
+      toolCallId: undefined,
+    };
   }
 
   /** Adapts one turn's fields to the target, reporting what is dropped. */
   turn(turn: Turn, where: string): Turn {
     const t = this.t;
     const out: Turn = { role: turn.role, content: this.content(turn.content, where) };
+    // A tool-calling turn whose only other parts were dropped has no content (OpenAI: null).
+    if (Array.isArray(out.content) && out.content.length === 0 && turn.toolCalls !== undefined)
+      out.content = '';
     if (!t.roles.includes(turn.role))
       this.lose(
         `${where}: role '${turn.role}' is not a ${t.format} role (kept as is${isKnownRole(turn.role) ? '' : ', unknown role'})`,
@@ -248,6 +312,49 @@ class Converter {
   }
 }
 
+/** Python's `json.dumps` defaults (`", "`, `": "`, `ensure_ascii`), which LLaMA-Factory writes. */
+const PYTHON_STYLE: LineStyle = { colon: ': ', comma: ', ', ascii: true, upperHex: false };
+
+/** OpenAI tool_calls as plain `{name, arguments}` objects (arguments parsed when they are JSON). */
+function plainCalls(toolCalls: unknown): { name: unknown; arguments: unknown }[] {
+  const calls = Array.isArray(toolCalls) ? (toolCalls as unknown[]) : [];
+  return calls.map((c) => {
+    const fn = isObject(c) && isObject(c.function) ? c.function : {};
+    let args: unknown = fn.arguments;
+    if (typeof args === 'string') {
+      try {
+        args = JSON.parse(args);
+      } catch {
+        /* keep the raw text */
+      }
+    }
+    return { name: fn.name, arguments: args };
+  });
+}
+
+/**
+ * The `tool_call` parts of a LLaMA-Factory v1 turn, parsed, and the turn without them; undefined
+ * when it has none, 'bad' when one is not `{"name", "arguments"}` JSON.
+ */
+function liftToolCallParts(
+  turn: Turn,
+): { turn: Turn; calls: { name: string; arguments: unknown }[] } | 'bad' | undefined {
+  if (typeof turn.content === 'string' || !turn.content.some((p) => p.type === 'tool_call')) return undefined;
+  const calls: { name: string; arguments: unknown }[] = [];
+  const rest: Part[] = [];
+  for (const p of turn.content) {
+    if (p.type !== 'tool_call') {
+      rest.push(p);
+      continue;
+    }
+    const parsed = typeof p.value === 'string' ? parseCalls(p.value) : undefined;
+    if (!parsed) return 'bad';
+    calls.push(...parsed);
+  }
+  const content: Turn['content'] = rest.every((p) => typeof p.text === 'string') ? contentText(rest) : rest;
+  return { turn: { ...turn, content }, calls };
+}
+
 function isOpenAiPart(p: Part): boolean {
   return p.type === 'image_url' || p.type === 'input_audio' || p.type === 'file' || 'image_url' in p;
 }
@@ -285,6 +392,7 @@ function convertTools(tools: unknown, to: ToolStyle, c: Converter): unknown {
       return tools;
     }
   }
+  if (to === 'lf') return typeof tools === 'string' ? tools : serializeLike(list, PYTHON_STYLE);
   if (!Array.isArray(list)) return tools;
   if (to === 'openai')
     return (list as unknown[]).map((f: unknown) =>

@@ -13,7 +13,7 @@ export interface TurnView {
   contentPtr: string;
   /** The role is implied by the format (Alpaca, MT-Bench, TRL strings): no role rules. */
   implied: boolean;
-  /** An OpenAI assistant message that carries tool_calls. */
+  /** An assistant message that calls tools (OpenAI `tool_calls`, LLaMA-Factory v1 `tool_call` parts). */
   toolCalls: boolean;
 }
 
@@ -85,6 +85,11 @@ function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** LLaMA-Factory v1 writes a tool call as a `{type: "tool_call", value}` content part. */
+function hasToolCallPart(content: unknown): boolean {
+  return Array.isArray(content) && content.some((p) => isObj(p) && p.type === 'tool_call');
+}
+
 function messages(list: unknown, ptr: string, roleKey: string, contentKey: string): TurnView[] {
   if (!Array.isArray(list)) return [];
   const out: TurnView[] = [];
@@ -97,7 +102,7 @@ function messages(list: unknown, ptr: string, roleKey: string, contentKey: strin
       rolePtr: `${ptr}/${i}/${roleKey}`,
       contentPtr: `${ptr}/${i}/${contentKey}`,
       implied: false,
-      toolCalls: Array.isArray(m.tool_calls) && m.tool_calls.length > 0,
+      toolCalls: (Array.isArray(m.tool_calls) && m.tool_calls.length > 0) || hasToolCallPart(m[contentKey]),
     });
   }
   return out;
