@@ -26,6 +26,10 @@ export const FORMAT_IDS: readonly FormatId[] = [
   'llamafactory-v1-preference',
   'alpaca',
   'mt-bench',
+  'trl-kto',
+  'llamafactory-kto',
+  'trl-prompt-completion',
+  'trl-stepwise',
 ];
 
 /** Which list of turns of a record an intent addresses. Dialogues have `turns`; preference pairs the other three. */

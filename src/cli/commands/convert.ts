@@ -10,6 +10,7 @@ import {
   isFormatId,
   parseRecord,
   serializeLike,
+  UnpairedPairer,
 } from '../../core/formats';
 import type { EncodingProblem } from '../../core/encoding';
 import { isBlankLine, readFileLines } from '../../core/stats';
@@ -28,6 +29,10 @@ Lines that are not valid records (bad JSON, unknown format, a dialogue where a p
 needed) are reported as FILE:LINE:COL: error: ... and copied to the output unchanged, so no line is
 lost and line numbers still match; use --skip-invalid to leave them out instead.
 Records already in the target format are copied byte for byte. Blank lines are left out.
+Unpaired preference (KTO) records become pairs in a preference format: a desirable and an
+undesirable record of the same prompt make one pair, written where the second one was; a record
+with no counterpart is reported and copied unchanged at the end. A pair becomes two records in a
+KTO format (chosen: label true, rejected: label false).
 
 Options:
   --to FORMAT        target format: ${FORMAT_IDS.join(', ')}
@@ -70,7 +75,9 @@ export async function convertCommand(args: string[], io: CliIO): Promise<number>
   let sinkError: Error | undefined;
   sink.on('error', (e: Error) => (sinkError ??= e));
   const bar = progress(io);
-  const stats = { records: 0, converted: 0, copied: 0, lossy: 0, losses: 0, invalid: 0, blank: 0 };
+  const stats = { records: 0, converted: 0, copied: 0, lossy: 0, losses: 0, invalid: 0, blank: 0, paired: 0 };
+  // Unpaired (KTO) records into a pair format: two records of one prompt with opposite labels.
+  const pairer = FORMATS[to].preference ? new UnpairedPairer<{ line: number; raw: Buffer }>() : undefined;
   const report = (s: string): void => {
     io.stderr.write(s + '\n');
   };
@@ -99,12 +106,23 @@ export async function convertCommand(args: string[], io: CliIO): Promise<number>
         outLine = l.text;
       } else {
         stats.records++;
+        let sample = r.sample;
+        if (pairer && sample.kind === 'dialogue' && sample.label !== undefined) {
+          const m = pairer.add(sample, { line: l.line, raw: l.raw });
+          if (!m) continue; // written when its counterpart comes, or reported at the end
+          sample = m.pair;
+          stats.paired++;
+          if (!values.quiet)
+            report(
+              `${file}:${l.line}: paired: lines ${m.keys[0].line} (desirable) and ${m.keys[1].line} (undesirable)`,
+            );
+        }
         try {
-          const c = convertSample(r.sample, to, {
+          const c = convertSample(sample, to, {
             keepUnknown: values['keep-unknown'] === true,
             index: stats.records,
           });
-          outLine = serializeLike(c.value);
+          outLine = [c.value, ...(c.more ?? [])].map((v) => serializeLike(v)).join('\n');
           stats.converted++;
           if (c.losses.length) {
             stats.lossy++;
@@ -121,6 +139,14 @@ export async function convertCommand(args: string[], io: CliIO): Promise<number>
       if (outLine === undefined && values['skip-invalid']) continue;
       const written = outLine !== undefined ? outLine + '\n' : Buffer.concat([l.raw, NEWLINE]);
       if (!sink.write(written)) await once(sink, 'drain');
+    }
+    for (const w of pairer?.leftovers() ?? []) {
+      stats.records--;
+      stats.invalid++;
+      report(
+        `${file}:${w.line}:1: error: unpaired record: no other record has its prompt and the opposite label (${values['skip-invalid'] ? 'left out' : 'copied unchanged at the end'})`,
+      );
+      if (!values['skip-invalid'] && !sink.write(Buffer.concat([w.raw, NEWLINE]))) await once(sink, 'drain');
     }
     if (tmp) {
       file$?.end();
@@ -147,6 +173,7 @@ export async function convertCommand(args: string[], io: CliIO): Promise<number>
     `${stats.invalid} invalid${values['skip-invalid'] ? ' (left out)' : ' (copied unchanged)'}`,
   ];
   if (stats.blank) parts.push(`${stats.blank} blank line(s) left out`);
+  if (stats.paired) parts.push(`${stats.paired} pair(s) made of unpaired records`);
   report(`${file}: ${parts.join(', ')}${out ? ` -> ${out}` : ''}`);
   return stats.invalid > 0 ? 1 : 0;
 }

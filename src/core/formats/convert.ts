@@ -102,7 +102,44 @@ const TARGETS: Record<FormatId, Target> = {
     name: false,
     roles: ['system', 'user', 'assistant'],
   },
+  'trl-kto': {
+    format: 'trl-kto',
+    tools: 'openai',
+    parts: 'openai',
+    weight: 'none',
+    name: true,
+    roles: ['system', 'user', 'assistant', 'tool'],
+  },
+  'trl-prompt-completion': {
+    format: 'trl-prompt-completion',
+    tools: 'openai',
+    parts: 'openai',
+    weight: 'none',
+    name: true,
+    roles: ['system', 'user', 'assistant', 'tool'],
+  },
+  'llamafactory-kto': {
+    format: 'llamafactory-kto',
+    tools: 'sharegpt',
+    parts: 'text',
+    weight: 'none',
+    name: false,
+    roles: ['system', 'user', 'assistant', 'function_call', 'observation'],
+  },
+  'trl-stepwise': {
+    format: 'trl-stepwise',
+    tools: 'none',
+    parts: 'text',
+    weight: 'none',
+    name: false,
+    roles: ['user', 'assistant'],
+  },
 };
+
+/** The unpaired preference (KTO) formats: a dialogue plus a desirable / undesirable label. */
+export function isUnpairedFormat(f: FormatId): boolean {
+  return f === 'trl-kto' || f === 'llamafactory-kto';
+}
 
 class Converter {
   readonly losses: string[] = [];
@@ -260,6 +297,7 @@ class Converter {
       else this.lose(`${where}: tool calls cannot be represented in ${t.format} (dropped)`);
     }
     if (turn.toolCallId !== undefined && t.tools === 'openai') out.toolCallId = turn.toolCallId;
+    if (turn.label !== undefined && t.format === 'trl-stepwise') out.label = turn.label;
     if (turn.meta && Object.keys(turn.meta).length > 0) {
       if (this.opts.keepUnknown) out.meta = { ...turn.meta };
       else this.lose(`${where}: field(s) ${Object.keys(turn.meta).join(', ')} dropped`);
@@ -413,9 +451,39 @@ function liftSystem(
   return { turns, system };
 }
 
+/** Stepwise supervision into another format: consecutive labelled steps become one assistant turn. */
+function joinSteps(turns: readonly Turn[], c: Converter): Turn[] {
+  const out: Turn[] = [];
+  let joined = 0;
+  let good = 0;
+  let labelled = 0;
+  for (const turn of turns) {
+    if (turn.label === undefined) {
+      out.push(turn);
+      continue;
+    }
+    labelled++;
+    if (turn.label) good++;
+    const { label: _label, ...rest } = turn;
+    const prev = out[out.length - 1];
+    if (prev && prev.role === 'assistant' && turn.role === 'assistant' && typeof prev.content === 'string') {
+      prev.content = prev.content + '\n' + contentText(turn.content);
+      joined++;
+    } else out.push({ ...rest });
+  }
+  if (labelled) {
+    c.lose(
+      `step labels cannot be represented in ${c.t.format} (dropped: ${good} correct, ${labelled - good} incorrect)` +
+        (joined ? `; ${labelled} steps joined into one assistant turn by newlines` : ''),
+    );
+  }
+  return out;
+}
+
 function toDialogue(sample: Dialogue, c: Converter): Dialogue {
   const t = c.t;
-  let turns = c.turns(sample.turns, '');
+  const source = t.format === 'trl-stepwise' ? sample.turns : joinSteps(sample.turns, c);
+  let turns = c.turns(source, '');
   let system = sample.system;
   if (t.format === 'sharegpt' || t.format === 'alpaca') ({ turns, system } = liftSystem(turns, system));
   if (t.format === 'alpaca') turns = alpacaTurns(turns, c);
@@ -433,6 +501,13 @@ function toDialogue(sample: Dialogue, c: Converter): Dialogue {
   const tools = convertTools(sample.tools, t.tools, c);
   if (tools !== undefined) out.tools = tools;
   if (sample.id !== undefined) out.id = sample.id;
+  if (sample.label !== undefined) {
+    if (isUnpairedFormat(t.format)) out.label = sample.label;
+    else
+      c.lose(
+        `the KTO label (${sample.label ? 'desirable' : 'undesirable'}) cannot be represented in ${t.format} (dropped)`,
+      );
+  }
   if (t.format === 'mt-bench' && !('question_id' in out.meta)) {
     const n = Number(sample.id);
     out.meta = {
@@ -506,24 +581,28 @@ function toPreference(sample: PreferencePair, c: Converter): PreferencePair {
 /**
  * Converts a sample into the JSON value of a record in format `to`, listing what was lost.
  * A dialogue cannot become a preference pair (throws FormatError); a preference pair becomes a
- * dialogue of its prompt and chosen answer (the rejected answer is reported as lost).
+ * dialogue of its prompt and chosen answer (the rejected answer is reported as lost), or, in an
+ * unpaired (KTO) format, two records: `value` (chosen, desirable) and `more[0]` (rejected).
+ * Unpaired records become pairs across a file with `UnpairedPairer`.
  */
 export function convertSample(
   sample: Sample,
   to: FormatId,
   opts: ConvertOptions = {},
-): { value: unknown; losses: string[] } {
+): { value: unknown; more?: unknown[]; losses: string[] } {
   const t = TARGETS[to];
   const c = new Converter(t, opts);
   let canonical: Sample;
+  let more: Sample | undefined;
   if (FORMATS[to].preference) {
     if (sample.kind !== 'preference')
       throw new FormatError(
-        `a dialogue cannot be converted to ${to}: a preference record needs a chosen and a rejected answer`,
+        sample.label !== undefined
+          ? `an unpaired (KTO) record cannot become ${to} on its own: a pair is made of two records with the same prompt and opposite labels`
+          : `a dialogue cannot be converted to ${to}: a preference record needs a chosen and a rejected answer`,
       );
     canonical = toPreference(sample, c);
   } else if (sample.kind === 'preference') {
-    c.lose('the rejected answer cannot be represented in a dialogue format (dropped; kept prompt + chosen)');
     const d: Dialogue = {
       kind: 'dialogue',
       turns: [...sample.prompt, ...sample.chosen],
@@ -532,10 +611,27 @@ export function convertSample(
     if (sample.system !== undefined) d.system = sample.system;
     if (sample.tools !== undefined) d.tools = sample.tools;
     if (sample.id !== undefined) d.id = sample.id;
-    canonical = toDialogue(d, c);
+    if (isUnpairedFormat(to)) {
+      // A pair is two unpaired examples: the chosen answer desirable, the rejected one not.
+      c.lose(
+        'the pair becomes two unpaired records (chosen: label true, rejected: label false); that they answered the same prompt as a pair is not kept',
+      );
+      canonical = toDialogue({ ...d, label: true }, c);
+      more = toDialogue({ ...d, turns: [...sample.prompt, ...sample.rejected], label: false }, c);
+    } else {
+      c.lose(
+        'the rejected answer cannot be represented in a dialogue format (dropped; kept prompt + chosen)',
+      );
+      canonical = toDialogue(d, c);
+    }
   } else {
+    if (isUnpairedFormat(to) && sample.label === undefined)
+      throw new FormatError(
+        `a dialogue without a desirable/undesirable label cannot be converted to ${to} (convert preference pairs, or label the records)`,
+      );
     canonical = toDialogue(sample, c);
   }
   const value = ADAPTERS[to].write(canonical, { format: to });
+  if (more) return { value, more: [ADAPTERS[to].write(more, { format: to })], losses: c.losses };
   return { value, losses: c.losses };
 }

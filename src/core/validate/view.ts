@@ -266,6 +266,53 @@ export function recordView(format: FormatId, v: Record<string, unknown>): Record
         contentKinds: false,
       };
     }
+    case 'trl-kto':
+    case 'trl-prompt-completion': {
+      const turns = [
+        ...trlSide(v.prompt, '/prompt', 'user'),
+        ...trlSide(v.completion, '/completion', 'assistant'),
+      ];
+      return {
+        turns,
+        sequence: turns,
+        sft: true,
+        id: v.id,
+        idPtr: '/id',
+        roles: OPENAI_ROLES,
+        contentKinds: Array.isArray(v.completion),
+      };
+    }
+    case 'llamafactory-kto': {
+      const turns = Array.isArray(v.messages)
+        ? messages(v.messages, '/messages', 'role', 'content')
+        : messages(v.conversations, '/conversations', 'from', 'value');
+      return {
+        turns,
+        sequence: turns,
+        sft: true,
+        system: v.system,
+        id: v.id,
+        idPtr: '/id',
+        roles: SHAREGPT_ROLES,
+        contentKinds: false,
+      };
+    }
+    case 'trl-stepwise': {
+      const steps = Array.isArray(v.completions) ? v.completions : [];
+      const turns = [
+        implied('user', v.prompt, '/prompt'),
+        ...steps.map((t: unknown, i) => implied('assistant', t, `/completions/${i}`)),
+      ];
+      return {
+        turns,
+        sequence: [],
+        sft: false,
+        id: v.id,
+        idPtr: '/id',
+        roles: NO_ROLES,
+        contentKinds: false,
+      };
+    }
     case 'mt-bench': {
       const turns = Array.isArray(v.turns)
         ? v.turns.map((t: unknown, i) => implied('user', t, `/turns/${i}`))
