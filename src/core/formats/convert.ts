@@ -6,6 +6,7 @@ import type { Dialogue, FormatId, Part, PreferencePair, Sample, Turn } from '../
 import { contentText, isKnownRole } from '../model';
 import { ADAPTERS, FormatError } from './adapters';
 import { serializeLike, type LineStyle } from './json';
+import { MEDIA_COLUMNS, partsToPlaceholders, placeholdersToParts } from './media';
 import { FORMATS } from './catalog';
 import { isObject } from './messages';
 
@@ -337,7 +338,9 @@ class Converter {
   meta(sample: Sample): Record<string, unknown> {
     const keys = Object.keys(sample.meta);
     if (this.opts.keepUnknown || keys.length === 0) return { ...sample.meta };
-    const native = this.t.format === 'mt-bench' ? ['question_id', 'category', 'reference'] : [];
+    // LLaMA-Factory reads media columns in every formatting (v1 turns them into parts: see toDialogue).
+    const native: readonly string[] =
+      this.t.format === 'mt-bench' ? ['question_id', 'category', 'reference'] : MEDIA_COLUMNS;
     const kept: Record<string, unknown> = {};
     const dropped: string[] = [];
     for (const k of keys) {
@@ -394,6 +397,8 @@ function liftToolCallParts(
 }
 
 function isOpenAiPart(p: Part): boolean {
+  // LLaMA-Factory v1 writes `{type: "image_url", value}`; OpenAI `{type: "image_url", image_url: {url}}`.
+  if (p.type === 'image_url' && typeof p.value === 'string' && !('image_url' in p)) return false;
   return p.type === 'image_url' || p.type === 'input_audio' || p.type === 'file' || 'image_url' in p;
 }
 
@@ -482,8 +487,11 @@ function joinSteps(turns: readonly Turn[], c: Converter): Turn[] {
 
 function toDialogue(sample: Dialogue, c: Converter): Dialogue {
   const t = c.t;
-  const source = t.format === 'trl-stepwise' ? sample.turns : joinSteps(sample.turns, c);
-  let turns = c.turns(source, '');
+  const steps = t.format === 'trl-stepwise' ? sample.turns : joinSteps(sample.turns, c);
+  // v1 media parts become placeholders + columns for every other target, and back for v1.
+  const media =
+    t.parts === 'lf' ? { turns: steps, meta: sample.meta } : partsToPlaceholders(steps, sample.meta);
+  let turns = c.turns(media.turns, '');
   let system = sample.system;
   if (t.format === 'sharegpt' || t.format === 'alpaca') ({ turns, system } = liftSystem(turns, system));
   if (t.format === 'alpaca') turns = alpacaTurns(turns, c);
@@ -496,7 +504,9 @@ function toDialogue(sample: Dialogue, c: Converter): Dialogue {
     if (others) c.lose(`${others} non-user turn(s) dropped (MT-Bench questions hold only user turns)`);
     turns = turns.filter((x) => x.role === 'user');
   }
-  const out: Dialogue = { kind: 'dialogue', turns, meta: c.meta(sample) };
+  let meta = c.meta({ ...sample, meta: media.meta });
+  if (t.parts === 'lf') ({ turns, meta } = placeholdersToParts(turns, meta, (m) => c.lose(m)));
+  const out: Dialogue = { kind: 'dialogue', turns, meta };
   if (system !== undefined) out.system = system;
   const tools = convertTools(sample.tools, t.tools, c);
   if (tools !== undefined) out.tools = tools;
