@@ -8,6 +8,7 @@ import { evalCommand } from './commands/eval';
 import { convertCommand } from './commands/convert';
 import { statsCommand } from './commands/stats';
 import { validateCommand } from './commands/validate';
+import { registerCommand } from './commands/register';
 import { redact } from '../core/llm/logger';
 import { processIO, type CliIO } from './io';
 
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, Command> = {
   convert: convertCommand,
   stats: statsCommand,
   validate: validateCommand,
+  register: registerCommand,
 };
 
 function main(argv: string[]): Promise<number> {

@@ -11,11 +11,13 @@ import {
 } from '../../core/validate';
 import type { FormatId } from '../../core/model';
 import type { CliIO } from '../io';
+import { validateDatasetInfoFile } from './validateDatasetInfo';
 
 const HELP = `Usage: parrot validate [options] FILE...
 
 Checks JSONL dialogue datasets against the JSON Schema of their format and lint rules.
 Prints FILE:LINE:COL: error|warning CODE: message (1-based), the form editors' problem matchers read.
+A LLaMA-Factory dataset_info.json is checked as a registry: its entries against the files they name.
 
 Options:
   --format F            validate every record as format F (default: detected per record)
@@ -166,6 +168,10 @@ export async function validateCommand(args: string[], io: CliIO): Promise<number
           }
         }
       : undefined;
+    if (/(^|[\\/])dataset_info\.json$/.test(file)) {
+      status = Math.max(status, await validateDatasetInfoFile(file, p.json ? report : undefined, io));
+      continue;
+    }
     try {
       const r = await validateFile(file, {
         format: p.format,
