@@ -5,7 +5,12 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DATA_CONFIG } from '../core/formats/datasetInfo';
-import { findEntry, registerDataset, type RegisterResult } from '../core/formats/datasetInfoFiles';
+import {
+  checkDatasetInfo,
+  findEntry,
+  registerDataset,
+  type RegisterResult,
+} from '../core/formats/datasetInfoFiles';
 
 export const REGISTER_COMMAND = 'parrot.registerDatasetInfo';
 
@@ -89,6 +94,54 @@ async function register(arg?: unknown, givenName?: unknown): Promise<RegisterRes
   }
 }
 
+function isInfo(doc: vscode.TextDocument): boolean {
+  return doc.uri.scheme === 'file' && path.basename(doc.uri.fsPath) === DATA_CONFIG;
+}
+
+/**
+ * Problems of an open dataset_info.json (its entries checked against their files), as of the file
+ * on disk: refreshed when it is opened and saved, and after a registration.
+ */
+class InfoDiagnostics implements vscode.Disposable {
+  readonly collection = vscode.languages.createDiagnosticCollection('parrot-dataset-info');
+
+  async refresh(uri: vscode.Uri): Promise<void> {
+    const problems = await checkDatasetInfo(uri.fsPath).catch(() => []);
+    this.collection.set(
+      uri,
+      problems.map((p) => {
+        const d = new vscode.Diagnostic(
+          new vscode.Range(p.line, p.startCol, p.endLine, p.endCol),
+          p.message,
+          p.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning,
+        );
+        d.source = 'parrot';
+        d.code = p.code;
+        return d;
+      }),
+    );
+  }
+
+  dispose(): void {
+    this.collection.dispose();
+  }
+}
+
 export function registerDatasetInfo(context: vscode.ExtensionContext): void {
-  context.subscriptions.push(vscode.commands.registerCommand(REGISTER_COMMAND, register));
+  const diagnostics = new InfoDiagnostics();
+  const refresh = (doc: vscode.TextDocument): void => {
+    if (isInfo(doc)) void diagnostics.refresh(doc.uri);
+  };
+  context.subscriptions.push(
+    diagnostics,
+    vscode.commands.registerCommand(REGISTER_COMMAND, async (arg?: unknown, name?: unknown) => {
+      const r = await register(arg, name);
+      if (r) await diagnostics.refresh(vscode.Uri.file(r.infoPath));
+      return r;
+    }),
+    vscode.workspace.onDidOpenTextDocument(refresh),
+    vscode.workspace.onDidSaveTextDocument(refresh),
+    vscode.workspace.onDidCloseTextDocument((doc) => diagnostics.collection.delete(doc.uri)),
+  );
+  for (const doc of vscode.workspace.textDocuments) refresh(doc);
 }

@@ -80,6 +80,43 @@ describe('Register in dataset_info.json (parrot.registerDatasetInfo)', function 
     assert.equal(Object.keys(parsed).length, Object.keys(JSON.parse(before) as object).length + 1);
   });
 
+  it('an open dataset_info.json shows the problems of its entries, at the entry', async () => {
+    const dir = folder();
+    const info = path.join(dir, 'dataset_info.json');
+    const text = fs
+      .readFileSync(path.join(fixtures, 'llamafactory-data', 'dataset_info.json'), 'utf8')
+      .replace('"kto_tag": "label"', '"kto_tag": "kto_label"');
+    fs.writeFileSync(info, text);
+    fs.copyFileSync(
+      path.join(fixtures, 'llamafactory-data', 'kto_en_demo.json'),
+      path.join(dir, 'kto_en_demo.json'),
+    );
+    const uri = vscode.Uri.file(info);
+    const got = new Promise<vscode.Diagnostic[]>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        sub.dispose();
+        reject(new Error('no dataset-info/missing-column diagnostic within 20 s'));
+      }, 20_000);
+      const sub = vscode.languages.onDidChangeDiagnostics((e) => {
+        if (!e.uris.some((u) => u.toString() === uri.toString())) return;
+        const ds = vscode.languages
+          .getDiagnostics(uri)
+          .filter((d) => d.code === 'dataset-info/missing-column');
+        if (ds.length === 0) return;
+        clearTimeout(timer);
+        sub.dispose();
+        resolve(ds);
+      });
+    });
+    await vscode.window.showTextDocument(uri);
+    const ds = await got;
+    assert.equal(ds.length, 1);
+    assert.equal(ds[0].severity, vscode.DiagnosticSeverity.Error);
+    const line = text.split('\n')[ds[0].range.start.line];
+    assert.equal(line.slice(ds[0].range.start.character, ds[0].range.end.character), '"kto_label"');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
   it('creates dataset_info.json beside a JSONL dataset that has none', async () => {
     const dir = folder();
     const file = path.join(dir, 'chat.jsonl');
