@@ -33,6 +33,10 @@ export const FORMAT_IDS: readonly FormatId[] = [
   'llamafactory-v1-preference',
   'alpaca',
   'mt-bench',
+  'trl-kto',
+  'llamafactory-kto',
+  'trl-prompt-completion',
+  'trl-stepwise',
 ];
 
 /** Which list of turns of a record an intent addresses. Dialogues have `turns`; preference pairs the other three. */
@@ -71,6 +75,8 @@ export interface TurnView {
   name?: string;
   /** `tool_calls`, pretty-printed JSON. */
   toolCalls?: string;
+  /** TRL stepwise supervision: whether this step is correct. */
+  label?: boolean;
 }
 
 export interface RecordOk {
@@ -89,6 +95,8 @@ export interface RecordOk {
   rejected: TurnView[];
   /** CaPO strategy of a preference pair, when recorded. */
   strategy?: string;
+  /** Unpaired preference (KTO): whether the completion is desirable. */
+  label?: boolean;
   /** The line as stored. */
   raw: string;
 }
@@ -221,6 +229,11 @@ export const WEBVIEW_STRING_KEYS = [
   'turnLabel',
   'unsaved',
   'weightIs',
+  'labelDesirable',
+  'labelUndesirable',
+  'stepCorrect',
+  'stepIncorrect',
+  'toggleLabel',
 ] as const;
 
 export type WebviewStringKey = (typeof WEBVIEW_STRING_KEYS)[number];
@@ -308,7 +321,9 @@ export type EditIntent =
   /** Insert a new dialogue after `after` (-1 = first), in the file's format. */
   | { type: 'addDialogue'; after: number }
   | { type: 'duplicateDialogue'; line: number }
-  | { type: 'deleteDialogue'; line: number };
+  | { type: 'deleteDialogue'; line: number }
+  /** Set a KTO record's label (no `turn`) or a stepwise step's label (`turn`: index in the turns). */
+  | { type: 'setLabel'; line: number; turn?: number; label: boolean };
 
 /** Generation actions of the dialogue editor, each run by the command of the same name. */
 export type ActionKind = 'capoNegative' | 'askFollowUp' | 'answerTurn' | 'extendDialogue';
@@ -373,6 +388,7 @@ export const EDIT_INTENT_TYPES = [
   'addDialogue',
   'duplicateDialogue',
   'deleteDialogue',
+  'setLabel',
 ] as const satisfies readonly EditIntent['type'][];
 
 export function isEditIntent(m: WebviewMessage): m is EditIntent {
@@ -505,6 +521,12 @@ export function parseWebviewMessage(v: unknown): WebviewMessage | undefined {
       return isIndex(m.line) && isText(m.text)
         ? { type: 'replaceRecord', line: m.line, text: m.text }
         : undefined;
+    case 'setLabel': {
+      const turn = m.turn;
+      if (!isIndex(m.line) || typeof m.label !== 'boolean') return undefined;
+      if (turn === undefined) return { type: 'setLabel', line: m.line, label: m.label };
+      return isIndex(turn) ? { type: 'setLabel', line: m.line, turn, label: m.label } : undefined;
+    }
     case 'runAction': {
       if (!isIndex(m.id) || !isAction(m.action) || !isIndex(m.line) || !optional(m.turn, isIndex))
         return undefined;

@@ -5,6 +5,7 @@ import { iconButton, textButton } from './controls';
 import type { DetailContext } from './detailContext';
 import { el } from './dom';
 import { isActive, type GenerationActions } from './generationActions';
+import { recordLabel, stepLabel } from './labelToggle';
 import { renderPreference, type TurnDiff } from './preferenceView';
 import { t } from './strings';
 import { editText } from './turnEditor';
@@ -26,6 +27,8 @@ export class TurnRenderer {
     // Formats that keep the system prompt as a turn show it as that turn.
     const systemTurn = [...r.turns, ...r.prompt].some((x) => x.role === 'system');
     if (r.system !== undefined || !systemTurn) body.appendChild(this.systemBlock(r));
+    const label = recordLabel(this.ctx, r);
+    if (label) body.appendChild(label);
     if (r.tools !== undefined) {
       const details = el('details', 'tools');
       details.appendChild(el('summary', undefined, t('tools')));
@@ -133,6 +136,8 @@ export class TurnRenderer {
     if (turn.weight !== undefined) info.push(t('weightIs', String(turn.weight)));
     if (turn.nonTextParts) info.push(t('nonTextParts', String(turn.nonTextParts)));
     if (info.length) head.appendChild(el('span', 'turn-info', info.join(' · ')));
+    const step = section === 'turns' ? stepLabel(ctx, r, i) : undefined;
+    if (step) head.appendChild(step);
     if (section === 'turns' && r.kind === 'dialogue') {
       const busy = this.gen.actionsOn(r.line, i).some((a) => isActive(a.state));
       if (busy) {

@@ -10,6 +10,7 @@ import { statsCommand } from './commands/stats';
 import { validateCommand } from './commands/validate';
 import { exportCommand } from './commands/export';
 import { reviewCommand } from './commands/review';
+import { registerCommand } from './commands/register';
 import { redact } from '../core/llm/logger';
 import { processIO, type CliIO } from './io';
 
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, Command> = {
   validate: validateCommand,
   review: reviewCommand,
   export: exportCommand,
+  register: registerCommand,
 };
 
 function main(argv: string[]): Promise<number> {

@@ -40,6 +40,8 @@ export interface Turn {
   toolCalls?: unknown;
   /** OpenAI `tool_call_id`. */
   toolCallId?: string;
+  /** TRL stepwise supervision: whether this step (an assistant turn) is correct. */
+  label?: boolean;
   /** Fields of the on-disk message the canonical model has no place for (kept and written back). */
   meta?: Record<string, unknown>;
 }
@@ -53,7 +55,11 @@ export type FormatId =
   | 'sharegpt-preference'
   | 'llamafactory-v1-preference'
   | 'alpaca'
-  | 'mt-bench';
+  | 'mt-bench'
+  | 'trl-kto'
+  | 'llamafactory-kto'
+  | 'trl-prompt-completion'
+  | 'trl-stepwise';
 
 export type CapoStrategy = 'neglect' | 'hallucinate' | 'misread';
 
@@ -63,6 +69,11 @@ export interface Dialogue {
   system?: string;
   turns: Turn[];
   tools?: unknown;
+  /**
+   * Unpaired preference (KTO): whether the completion (the last assistant turn) is desirable.
+   * Absent on ordinary dialogues.
+   */
+  label?: boolean;
   /** Fields the canonical model has no place for (kept and written back). */
   meta: Record<string, unknown>;
 }

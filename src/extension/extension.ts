@@ -5,6 +5,7 @@ import { registerLlm, type LlmApi } from './llm';
 import { registerLog } from './log';
 import { registerStatusBar, setProblemCount, statusBarText } from './statusBar';
 import { registerWalkthrough } from './walkthrough';
+import { registerDatasetInfo } from './datasetInfo';
 
 /** The extension's exports (`vscode.extensions.getExtension(...).exports`). */
 export interface ParrotApi {
@@ -23,6 +24,7 @@ export function activate(context: vscode.ExtensionContext): ParrotApi {
   const editor = registerDialogueEditor(context);
   const diagnostics = registerDiagnostics(context);
   registerWalkthrough(context);
+  registerDatasetInfo(context);
   return { editor, diagnostics, setProblemCount, statusBarText, llm: registerLlm(context, editor) };
 }
 

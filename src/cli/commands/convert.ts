@@ -10,6 +10,7 @@ import {
   isFormatId,
   parseRecord,
   serializeLike,
+  UnpairedPairer,
 } from '../../core/formats';
 import type { EncodingProblem } from '../../core/encoding';
 import { isBlankLine, type FileLine } from '../../core/stats';
@@ -47,6 +48,10 @@ lost and line numbers still match; use --skip-invalid to leave them out instead.
 Parquet OUT cannot hold invalid records: they are always left out there (and reported).
 Records already in the target format are copied byte for byte (from a JSON array to JSONL: with the
 whitespace between their tokens removed). Blank lines are left out.
+Unpaired preference (KTO) records become pairs in a preference format: a desirable and an
+undesirable record of the same prompt make one pair, written where the second one was; a record
+with no counterpart is reported and copied unchanged at the end. A pair becomes two records in a
+KTO format (chosen: label true, rejected: label false).
 
 Options:
   --to FORMAT        target format: ${FORMAT_IDS.join(', ')}
@@ -103,7 +108,9 @@ export async function convertCommand(
   let sinkError: Error | undefined;
   sink.on('error', (e: Error) => (sinkError ??= e));
   const bar = progress(io);
-  const stats = { records: 0, converted: 0, copied: 0, lossy: 0, losses: 0, invalid: 0, blank: 0 };
+  const stats = { records: 0, converted: 0, copied: 0, lossy: 0, losses: 0, invalid: 0, blank: 0, paired: 0 };
+  // Unpaired (KTO) records into a pair format: two records of one prompt with opposite labels.
+  const pairer = FORMATS[to].preference ? new UnpairedPairer<{ line: number; raw: Buffer }>() : undefined;
   const report = (s: string): void => {
     io.stderr.write(s + '\n');
   };
@@ -139,12 +146,23 @@ export async function convertCommand(
         outLine = toArray ? l.text : jsonlText(l);
       } else {
         stats.records++;
+        let sample = r.sample;
+        if (pairer && sample.kind === 'dialogue' && sample.label !== undefined) {
+          const m = pairer.add(sample, { line: l.line, raw: l.raw });
+          if (!m) continue; // written when its counterpart comes, or reported at the end
+          sample = m.pair;
+          stats.paired++;
+          if (!values.quiet)
+            report(
+              `${file}:${l.line}: paired: lines ${m.keys[0].line} (desirable) and ${m.keys[1].line} (undesirable)`,
+            );
+        }
         try {
-          const c = convertSample(r.sample, to, {
+          const c = convertSample(sample, to, {
             keepUnknown: values['keep-unknown'] === true,
             index: stats.records,
           });
-          outLine = serializeLike(c.value);
+          outLine = [c.value, ...(c.more ?? [])].map((v) => serializeLike(v)).join('\n');
           stats.converted++;
           if (c.losses.length) {
             stats.lossy++;
@@ -167,6 +185,14 @@ export async function convertCommand(
       }
       const written = outLine !== undefined ? outLine + '\n' : Buffer.concat([l.raw, NEWLINE]);
       if (!sink.write(written)) await once(sink, 'drain');
+    }
+    for (const w of pairer?.leftovers() ?? []) {
+      stats.records--;
+      stats.invalid++;
+      report(
+        `${file}:${w.line}:1: error: unpaired record: no other record has its prompt and the opposite label (${skipInvalid ? 'left out' : 'copied unchanged at the end'})`,
+      );
+      if (!skipInvalid && !sink.write(Buffer.concat([w.raw, NEWLINE]))) await once(sink, 'drain');
     }
     if (toArray) await put(written$ > 0 ? '\n]\n' : ']\n');
     if (tmp) {
@@ -197,6 +223,7 @@ export async function convertCommand(
     `${stats.invalid} invalid${skipInvalid ? ' (left out)' : ' (copied unchanged)'}`,
   ];
   if (stats.blank) parts.push(`${stats.blank} blank line(s) left out`);
+  if (stats.paired) parts.push(`${stats.paired} pair(s) made of unpaired records`);
   report(`${file}: ${parts.join(', ')}${out ? ` -> ${out}` : ''}`);
   return stats.invalid > 0 ? 1 : 0;
 }

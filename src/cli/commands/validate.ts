@@ -15,12 +15,14 @@ import type { FormatId } from '../../core/model';
 import { positionOf, positionUnit, type PositionUnit } from '../../core/store/recordSource';
 import { readFileRecords, recordContainer } from '../../core/store/records';
 import type { CliIO } from '../io';
+import { validateDatasetInfoFile } from './validateDatasetInfo';
 
 const HELP = `Usage: parrot validate [options] FILE...
 
 Checks JSONL and Parquet dialogue datasets against the JSON Schema of their format and lint rules.
 Prints FILE:LINE:COL: error|warning CODE: message (1-based), the form editors' problem matchers read;
 for Parquet (no lines) FILE:row N: error|warning CODE: message.
+A LLaMA-Factory dataset_info.json is checked as a registry: its entries against the files they name.
 
 Options:
   --format F            validate every record as format F (default: detected per record)
@@ -187,6 +189,10 @@ export async function validateCommand(args: string[], io: CliIO): Promise<number
           }
         }
       : undefined;
+    if (/(^|[\\/])dataset_info\.json$/.test(file)) {
+      status = Math.max(status, await validateDatasetInfoFile(file, p.json ? report : undefined, io));
+      continue;
+    }
     const unit = positionUnit(file);
     try {
       const vopts = { format: p.format, schemaPath: p.schemaPath, rules: p.rules, maxDiagnostics: p.max };

@@ -6,6 +6,7 @@
 import type { Dialogue, FormatId, PreferencePair, Sample, Turn } from '../model';
 import { contentText } from '../model';
 import type { LineStyle } from './json';
+import { completionStartOf } from './unpaired';
 import {
   isObject,
   setOwn,
@@ -492,6 +493,202 @@ const openaiPreference = {
   },
 };
 
+/* ---------------------------------------------------------------- prompt-completion formats */
+
+type TextShape = 'list' | 'string';
+
+/** A TRL `prompt` / `completion` value: a string (standard) or a list of messages (conversational). */
+function readSide(
+  x: unknown,
+  key: string,
+  role: 'user' | 'assistant',
+): { turns: Turn[]; layouts: MessageLayout[]; shape: TextShape } | { error: string } {
+  const r = readTrlPart(x, key, role);
+  if ('error' in r) return r;
+  return { turns: r.turns, layouts: r.layouts, shape: r.shape === 'string' ? 'string' : 'list' };
+}
+
+function writeSide(
+  turns: readonly Turn[],
+  shape: TextShape,
+  layouts: MessageLayout[] | undefined,
+  role: 'user' | 'assistant',
+): unknown {
+  // A string side stays a string while it is one turn of its implied role.
+  if (shape === 'string' && turns.length === 1 && turns[0].role === role)
+    return contentText(turns[0].content);
+  return writeMessages(turns, TRL_SPEC, layouts);
+}
+
+/**
+ * TRL prompt–completion (`prompt`, `completion`) and unpaired preference (the same plus a boolean
+ * `label`, for KTO). The dialogue is prompt + completion; on writing, the completion is the trailing
+ * run of assistant turns.
+ */
+function promptCompletion(format: 'trl-prompt-completion' | 'trl-kto') {
+  const known = ['prompt', 'completion', 'label', 'tools'];
+  return {
+    read(v: Record<string, unknown>): ReadResult {
+      const p = readSide(v.prompt, 'prompt', 'user');
+      if ('error' in p) return p;
+      const c = readSide(v.completion, 'completion', 'assistant');
+      if ('error' in c) return c;
+      if (format === 'trl-kto' && typeof v.label !== 'boolean')
+        return { error: '"label" is not true or false' };
+      const top = splitTop(v, known);
+      const d: Dialogue = { kind: 'dialogue', turns: [...p.turns, ...c.turns], meta: top.meta };
+      if (format === 'trl-kto') d.label = v.label as boolean;
+      if ('tools' in v) d.tools = v.tools;
+      return {
+        sample: d,
+        layout: {
+          format,
+          keys: top.keys,
+          lists: { prompt: p.layouts, completion: c.layouts },
+          extra: { prompt: p.shape, completion: c.shape },
+        },
+      };
+    },
+    write(sample: Sample, layout: RecordLayout): Record<string, unknown> {
+      const d = expectDialogue(sample, format);
+      if (format === 'trl-kto' && d.label === undefined)
+        throw new FormatError(
+          'an unpaired preference (KTO) record needs a label: desirable (true) or not (false)',
+        );
+      const turns = systemTurns(d, d.turns);
+      const at = completionStartOf(turns);
+      if (at >= turns.length || turns[turns.length - 1].role !== 'assistant')
+        throw new FormatError(
+          `a ${format} record needs a completion: the dialogue must end with an assistant turn`,
+        );
+      const ex = layout.extra ?? {};
+      const shape = (k: string): TextShape => (ex[k] === 'string' ? 'string' : 'list');
+      const lists = layout.lists ?? {};
+      const e = new Map<string, unknown>();
+      e.set('prompt', writeSide(turns.slice(0, at), shape('prompt'), lists.prompt, 'user'));
+      e.set('completion', writeSide(turns.slice(at), shape('completion'), lists.completion, 'assistant'));
+      if (format === 'trl-kto') e.set('label', d.label);
+      if (d.tools !== undefined) e.set('tools', d.tools);
+      if (d.id !== undefined && !('id' in d.meta)) e.set('id', d.id);
+      return finish(e, d, layout, known);
+    },
+  };
+}
+
+const trlPromptCompletion = promptCompletion('trl-prompt-completion');
+const trlKto = promptCompletion('trl-kto');
+
+/**
+ * TRL stepwise supervision: `prompt` (string), `completions` (the steps, strings) and `labels`
+ * (one boolean per step). Read as a user turn and one assistant turn per step, carrying its label.
+ */
+const trlStepwise = {
+  read(v: Record<string, unknown>): ReadResult {
+    if (typeof v.prompt !== 'string') return { error: '"prompt" is not a string' };
+    const steps = v.completions;
+    const labels = v.labels;
+    if (!Array.isArray(steps) || !steps.every((s) => typeof s === 'string'))
+      return { error: '"completions" is not a list of strings' };
+    if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'boolean'))
+      return { error: '"labels" is not a list of true/false' };
+    if (labels.length !== steps.length)
+      return { error: `"labels" has ${labels.length} label(s) for ${steps.length} step(s)` };
+    const top = splitTop(v, ['prompt', 'completions', 'labels']);
+    const turns: Turn[] = [{ role: 'user', content: v.prompt }];
+    steps.forEach((s: string, i) => turns.push({ role: 'assistant', content: s, label: labels[i] }));
+    return {
+      sample: { kind: 'dialogue', turns, meta: top.meta },
+      layout: { format: 'trl-stepwise', keys: top.keys },
+    };
+  },
+  write(sample: Sample, layout: RecordLayout): Record<string, unknown> {
+    const d = expectDialogue(sample, 'trl-stepwise');
+    const [first, ...steps] = d.turns;
+    if (d.system !== undefined) throw new FormatError('a TRL stepwise record has no system prompt');
+    if (first?.role !== 'user' || steps.length === 0 || steps.some((t) => t.role !== 'assistant'))
+      throw new FormatError('a TRL stepwise record is one user prompt followed by assistant steps');
+    const unlabelled = steps.findIndex((t) => t.label === undefined);
+    if (unlabelled >= 0) throw new FormatError(`step ${unlabelled + 1} has no label (true or false)`);
+    const e = new Map<string, unknown>();
+    e.set('prompt', contentText(first.content));
+    e.set(
+      'completions',
+      steps.map((t) => contentText(t.content)),
+    );
+    e.set(
+      'labels',
+      steps.map((t) => t.label),
+    );
+    if (d.id !== undefined && !('id' in d.meta)) e.set('id', d.id);
+    return finish(e, d, layout, ['prompt', 'completions', 'labels']);
+  },
+};
+
+/** The label key of a LLaMA-Factory KTO record: `label` (as in kto_en_demo) or `kto_tag`. */
+function ktoLabelKey(v: Record<string, unknown>): 'label' | 'kto_tag' | undefined {
+  if (typeof v.label === 'boolean') return 'label';
+  if (typeof v.kto_tag === 'boolean') return 'kto_tag';
+  return undefined;
+}
+
+/**
+ * LLaMA-Factory unpaired preference (KTO): a conversation whose last message is the completion, and
+ * a boolean label (`kto_tag` column; `label` in kto_en_demo). The conversation is `messages` with
+ * `role`/`content` (as kto_en_demo) or ShareGPT `conversations` with `from`/`value`.
+ */
+const lfKto = {
+  read(v: Record<string, unknown>): ReadResult {
+    const list = Array.isArray(v.messages) ? 'messages' : 'conversations';
+    const spec = list === 'messages' ? TRL_SPEC : SHAREGPT_SPEC;
+    const labelKey = ktoLabelKey(v);
+    if (!labelKey) return { error: '"label" (or "kto_tag") is not true or false' };
+    const r = readMessages(v[list], spec, list);
+    if ('error' in r) return r;
+    const top = splitTop(v, [list, labelKey, 'system', 'tools']);
+    const d: Dialogue = { kind: 'dialogue', turns: r.turns, meta: top.meta, label: v[labelKey] as boolean };
+    if (typeof v.system === 'string') d.system = v.system;
+    else if ('system' in v) top.meta.system = v.system;
+    if ('tools' in v) d.tools = v.tools;
+    return {
+      sample: d,
+      layout: {
+        format: 'llamafactory-kto',
+        keys: top.keys,
+        lists: { [list]: r.layouts },
+        extra: { list, labelKey },
+      },
+    };
+  },
+  write(sample: Sample, layout: RecordLayout): Record<string, unknown> {
+    const d = expectDialogue(sample, 'llamafactory-kto');
+    if (d.label === undefined)
+      throw new FormatError(
+        'an unpaired preference (KTO) record needs a label: desirable (true) or not (false)',
+      );
+    const ex = layout.extra ?? {};
+    const list = ex.list === 'conversations' ? 'conversations' : 'messages';
+    const labelKey = ex.labelKey === 'kto_tag' ? 'kto_tag' : 'label';
+    const spec = list === 'messages' ? TRL_SPEC : SHAREGPT_SPEC;
+    const e = new Map<string, unknown>();
+    fixedTop(d, e);
+    const layouts = layout.lists?.[list];
+    const keepSystemKey = list === 'conversations' || layout.keys?.includes('system') === true;
+    const turns = keepSystemKey ? d.turns : systemTurns(d, d.turns);
+    e.set(
+      list,
+      writeMessages(
+        turns,
+        spec,
+        !keepSystemKey && d.system !== undefined && layouts ? [undefined, ...layouts] : layouts,
+      ),
+    );
+    e.set(labelKey, d.label);
+    if (keepSystemKey && d.system !== undefined) e.set('system', d.system);
+    if (d.tools !== undefined) e.set('tools', d.tools);
+    return finish(e, d, layout, ['id', list, labelKey, 'system', 'tools']);
+  },
+};
+
 interface Adapter {
   read(v: Record<string, unknown>): ReadResult;
   write(sample: Sample, layout: RecordLayout): Record<string, unknown>;
@@ -507,4 +704,8 @@ export const ADAPTERS: Record<FormatId, Adapter> = {
   'llamafactory-v1-preference': lfV1Preference,
   'trl-preference': trl,
   'openai-preference': openaiPreference,
+  'trl-kto': trlKto,
+  'llamafactory-kto': lfKto,
+  'trl-prompt-completion': trlPromptCompletion,
+  'trl-stepwise': trlStepwise,
 };

@@ -54,6 +54,29 @@ export const FORMATS: Record<FormatId, { title: string; preference: boolean; des
     description:
       '`chosen_messages` and `rejected_messages`: full conversations sharing the prompt as a prefix.',
   },
+  'trl-kto': {
+    title: 'TRL unpaired preference (KTO)',
+    preference: false,
+    description:
+      '`prompt`, `completion` (strings or lists of messages) and a boolean `label`: whether the completion is desirable.',
+  },
+  'llamafactory-kto': {
+    title: 'LLaMA-Factory KTO',
+    preference: false,
+    description:
+      '`messages` [{role, content}] (or ShareGPT `conversations`) whose last message is the completion, plus a boolean `label` (`kto_tag`).',
+  },
+  'trl-prompt-completion': {
+    title: 'TRL prompt–completion',
+    preference: false,
+    description: '`prompt` and `completion`: strings (standard) or lists of messages (conversational).',
+  },
+  'trl-stepwise': {
+    title: 'TRL stepwise supervision',
+    preference: false,
+    description:
+      '`prompt` (string), `completions` (the reasoning steps) and `labels` (one boolean per step).',
+  },
 };
 
 export const FORMAT_IDS = Object.keys(FORMATS) as FormatId[];

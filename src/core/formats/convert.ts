@@ -5,6 +5,8 @@
 import type { Dialogue, FormatId, Part, PreferencePair, Sample, Turn } from '../model';
 import { contentText, isKnownRole } from '../model';
 import { ADAPTERS, FormatError } from './adapters';
+import { serializeLike, type LineStyle } from './json';
+import { MEDIA_COLUMNS, partsToPlaceholders, placeholdersToParts } from './media';
 import { FORMATS } from './catalog';
 import { isObject } from './messages';
 
@@ -15,7 +17,7 @@ export interface ConvertOptions {
   index?: number;
 }
 
-type ToolStyle = 'openai' | 'sharegpt' | 'none';
+type ToolStyle = 'openai' | 'sharegpt' | 'lf' | 'none';
 
 interface Target {
   format: FormatId;
@@ -71,7 +73,7 @@ const TARGETS: Record<FormatId, Target> = {
   },
   'llamafactory-v1': {
     format: 'llamafactory-v1',
-    tools: 'none',
+    tools: 'lf',
     parts: 'lf',
     weight: 'lf',
     name: false,
@@ -79,7 +81,7 @@ const TARGETS: Record<FormatId, Target> = {
   },
   'llamafactory-v1-preference': {
     format: 'llamafactory-v1-preference',
-    tools: 'none',
+    tools: 'lf',
     parts: 'lf',
     weight: 'lf',
     name: false,
@@ -101,7 +103,44 @@ const TARGETS: Record<FormatId, Target> = {
     name: false,
     roles: ['system', 'user', 'assistant'],
   },
+  'trl-kto': {
+    format: 'trl-kto',
+    tools: 'openai',
+    parts: 'openai',
+    weight: 'none',
+    name: true,
+    roles: ['system', 'user', 'assistant', 'tool'],
+  },
+  'trl-prompt-completion': {
+    format: 'trl-prompt-completion',
+    tools: 'openai',
+    parts: 'openai',
+    weight: 'none',
+    name: true,
+    roles: ['system', 'user', 'assistant', 'tool'],
+  },
+  'llamafactory-kto': {
+    format: 'llamafactory-kto',
+    tools: 'sharegpt',
+    parts: 'text',
+    weight: 'none',
+    name: false,
+    roles: ['system', 'user', 'assistant', 'function_call', 'observation'],
+  },
+  'trl-stepwise': {
+    format: 'trl-stepwise',
+    tools: 'none',
+    parts: 'text',
+    weight: 'none',
+    name: false,
+    roles: ['user', 'assistant'],
+  },
 };
+
+/** The unpaired preference (KTO) formats: a dialogue plus a desirable / undesirable label. */
+export function isUnpairedFormat(f: FormatId): boolean {
+  return f === 'trl-kto' || f === 'llamafactory-kto';
+}
 
 class Converter {
   readonly losses: string[] = [];
@@ -120,45 +159,66 @@ class Converter {
   tools(turns: Turn[], label: (i: number) => string): Turn[] {
     const out: Turn[] = [];
     const pending: string[] = [];
-    turns.forEach((turn, i) => {
-      if (this.t.tools === 'openai' && turn.role === 'function_call') {
+    const unanswered = (where: string): void => {
+      if (pending.length && this.t.tools === 'openai')
+        this.lose(
+          `${where}: ${pending.length} tool call(s) have no tool result of their own (${this.t.format} wants one per call id)`,
+        );
+      pending.length = 0;
+    };
+    let callTurn = '';
+    const openaiCalls = (calls: { name: string; arguments: unknown }[], where: string): unknown[] => {
+      unanswered(callTurn);
+      callTurn = where;
+      return calls.map((c) => {
+        const id = `call_${++this.callSeq}`;
+        pending.push(id);
+        return {
+          id,
+          type: 'function',
+          function: { name: c.name, arguments: JSON.stringify(c.arguments ?? {}) },
+        };
+      });
+    };
+    turns.forEach((source, i) => {
+      let turn = source;
+      // LLaMA-Factory v1 tool_call parts become OpenAI tool_calls for every other target.
+      if (this.t.tools !== 'lf') {
+        const lifted = liftToolCallParts(turn);
+        // A part that is not {"name", "arguments"} JSON stays a part (and is reported by content()).
+        if (lifted && lifted !== 'bad')
+          turn = { ...lifted.turn, toolCalls: openaiCalls(lifted.calls, label(i)) };
+      }
+      if (this.t.tools === 'lf') {
+        const lf = this.toLfToolCalls(turn, label(i));
+        if (lf) {
+          out.push(lf);
+          return;
+        }
+      } else if (this.t.tools === 'openai' && turn.role === 'function_call') {
         const calls = parseCalls(contentText(turn.content));
         if (calls) {
-          const toolCalls = calls.map((c) => {
-            const id = `call_${++this.callSeq}`;
-            pending.push(id);
-            return {
-              id,
-              type: 'function',
-              function: { name: c.name, arguments: JSON.stringify(c.arguments ?? {}) },
-            };
-          });
-          out.push({ ...turn, role: 'assistant', content: '', toolCalls });
+          out.push({ ...turn, role: 'assistant', content: '', toolCalls: openaiCalls(calls, label(i)) });
           return;
         }
         this.lose(`${label(i)}: function call is not JSON {"name", "arguments"}; kept as role function_call`);
-      } else if (this.t.tools === 'openai' && turn.role === 'observation') {
+      } else if (
+        this.t.tools === 'openai' &&
+        (turn.role === 'observation' || (turn.role === 'tool' && turn.toolCallId === undefined))
+      ) {
         const next: Turn = { ...turn, role: 'tool' };
         const id = pending.shift();
         if (id !== undefined) next.toolCallId = id;
         out.push(next);
         return;
       } else if (this.t.tools === 'sharegpt' && turn.toolCalls !== undefined) {
-        const calls = Array.isArray(turn.toolCalls) ? (turn.toolCalls as unknown[]) : [];
-        const plain = calls.map((c) => {
-          const fn = isObject(c) && isObject(c.function) ? c.function : {};
-          let args: unknown = fn.arguments;
-          if (typeof args === 'string') {
-            try {
-              args = JSON.parse(args);
-            } catch {
-              /* keep the raw text */
-            }
-          }
-          return { name: fn.name, arguments: args };
-        });
+        const plain = plainCalls(turn.toolCalls);
         const text = contentText(turn.content);
         if (text) out.push({ ...turn, toolCalls: undefined, toolCallId: undefined });
+        else if (Array.isArray(turn.content) && turn.content.length)
+          this.lose(
+            `${label(i)}: ${turn.content.length} non-text content part(s) (${turn.content.map((p) => p.type).join(', ')}) beside the tool call cannot be represented in ${this.t.format} (dropped)`,
+          );
         out.push({ role: 'function_call', content: JSON.stringify(plain.length === 1 ? plain[0] : plain) });
         return;
       } else if (this.t.tools === 'sharegpt' && turn.role === 'tool') {
@@ -167,13 +227,55 @@ class Converter {
       }
       out.push(turn);
     });
+    unanswered(callTurn);
     return out;
+  }
+
+  /**
+   * A turn in LLaMA-Factory v1's tool-call shape: OpenAI tool_calls and ShareGPT function_call turns
+   * become an assistant turn with `tool_call` parts (`{"name", "arguments"}` as Python's json.dumps
+   * writes it, as LLaMA-Factory's own converter does); observations become `tool` turns.
+   */
+  private toLfToolCalls(turn: Turn, where: string): Turn | undefined {
+    let calls: { name: unknown; arguments: unknown }[] | undefined;
+    let rest: Part[] = [];
+    if (turn.toolCalls !== undefined) {
+      calls = plainCalls(turn.toolCalls);
+      rest =
+        typeof turn.content === 'string'
+          ? turn.content
+            ? [{ type: 'text', text: turn.content }]
+            : []
+          : turn.content;
+    } else if (turn.role === 'function_call') {
+      calls = parseCalls(contentText(turn.content));
+      if (!calls) {
+        this.lose(`${where}: function call is not JSON {"name", "arguments"}; kept as role function_call`);
+        return undefined;
+      }
+    } else if (turn.role === 'observation') {
+      return { ...turn, role: 'tool' };
+    } else return undefined;
+    const parts: Part[] = calls.map((c) => ({
+      type: 'tool_call',
+      value: serializeLike({ name: c.name, arguments: c.arguments ?? {} }, PYTHON_STYLE),
+    }));
+    return {
+      ...turn,
+      role: 'assistant',
+      content: [...rest, ...parts],
+      toolCalls: undefined,
+      toolCallId: undefined,
+    };
   }
 
   /** Adapts one turn's fields to the target, reporting what is dropped. */
   turn(turn: Turn, where: string): Turn {
     const t = this.t;
     const out: Turn = { role: turn.role, content: this.content(turn.content, where) };
+    // A tool-calling turn whose only other parts were dropped has no content (OpenAI: null).
+    if (Array.isArray(out.content) && out.content.length === 0 && turn.toolCalls !== undefined)
+      out.content = '';
     if (!t.roles.includes(turn.role))
       this.lose(
         `${where}: role '${turn.role}' is not a ${t.format} role (kept as is${isKnownRole(turn.role) ? '' : ', unknown role'})`,
@@ -196,6 +298,7 @@ class Converter {
       else this.lose(`${where}: tool calls cannot be represented in ${t.format} (dropped)`);
     }
     if (turn.toolCallId !== undefined && t.tools === 'openai') out.toolCallId = turn.toolCallId;
+    if (turn.label !== undefined && t.format === 'trl-stepwise') out.label = turn.label;
     if (turn.meta && Object.keys(turn.meta).length > 0) {
       if (this.opts.keepUnknown) out.meta = { ...turn.meta };
       else this.lose(`${where}: field(s) ${Object.keys(turn.meta).join(', ')} dropped`);
@@ -235,7 +338,9 @@ class Converter {
   meta(sample: Sample): Record<string, unknown> {
     const keys = Object.keys(sample.meta);
     if (this.opts.keepUnknown || keys.length === 0) return { ...sample.meta };
-    const native = this.t.format === 'mt-bench' ? ['question_id', 'category', 'reference'] : [];
+    // LLaMA-Factory reads media columns in every formatting (v1 turns them into parts: see toDialogue).
+    const native: readonly string[] =
+      this.t.format === 'mt-bench' ? ['question_id', 'category', 'reference'] : MEDIA_COLUMNS;
     const kept: Record<string, unknown> = {};
     const dropped: string[] = [];
     for (const k of keys) {
@@ -248,7 +353,52 @@ class Converter {
   }
 }
 
+/** Python's `json.dumps` defaults (`", "`, `": "`, `ensure_ascii`), which LLaMA-Factory writes. */
+const PYTHON_STYLE: LineStyle = { colon: ': ', comma: ', ', ascii: true, upperHex: false };
+
+/** OpenAI tool_calls as plain `{name, arguments}` objects (arguments parsed when they are JSON). */
+function plainCalls(toolCalls: unknown): { name: unknown; arguments: unknown }[] {
+  const calls = Array.isArray(toolCalls) ? (toolCalls as unknown[]) : [];
+  return calls.map((c) => {
+    const fn = isObject(c) && isObject(c.function) ? c.function : {};
+    let args: unknown = fn.arguments;
+    if (typeof args === 'string') {
+      try {
+        args = JSON.parse(args);
+      } catch {
+        /* keep the raw text */
+      }
+    }
+    return { name: fn.name, arguments: args };
+  });
+}
+
+/**
+ * The `tool_call` parts of a LLaMA-Factory v1 turn, parsed, and the turn without them; undefined
+ * when it has none, 'bad' when one is not `{"name", "arguments"}` JSON.
+ */
+function liftToolCallParts(
+  turn: Turn,
+): { turn: Turn; calls: { name: string; arguments: unknown }[] } | 'bad' | undefined {
+  if (typeof turn.content === 'string' || !turn.content.some((p) => p.type === 'tool_call')) return undefined;
+  const calls: { name: string; arguments: unknown }[] = [];
+  const rest: Part[] = [];
+  for (const p of turn.content) {
+    if (p.type !== 'tool_call') {
+      rest.push(p);
+      continue;
+    }
+    const parsed = typeof p.value === 'string' ? parseCalls(p.value) : undefined;
+    if (!parsed) return 'bad';
+    calls.push(...parsed);
+  }
+  const content: Turn['content'] = rest.every((p) => typeof p.text === 'string') ? contentText(rest) : rest;
+  return { turn: { ...turn, content }, calls };
+}
+
 function isOpenAiPart(p: Part): boolean {
+  // LLaMA-Factory v1 writes `{type: "image_url", value}`; OpenAI `{type: "image_url", image_url: {url}}`.
+  if (p.type === 'image_url' && typeof p.value === 'string' && !('image_url' in p)) return false;
   return p.type === 'image_url' || p.type === 'input_audio' || p.type === 'file' || 'image_url' in p;
 }
 
@@ -285,6 +435,7 @@ function convertTools(tools: unknown, to: ToolStyle, c: Converter): unknown {
       return tools;
     }
   }
+  if (to === 'lf') return typeof tools === 'string' ? tools : serializeLike(list, PYTHON_STYLE);
   if (!Array.isArray(list)) return tools;
   if (to === 'openai')
     return (list as unknown[]).map((f: unknown) =>
@@ -305,9 +456,42 @@ function liftSystem(
   return { turns, system };
 }
 
+/** Stepwise supervision into another format: consecutive labelled steps become one assistant turn. */
+function joinSteps(turns: readonly Turn[], c: Converter): Turn[] {
+  const out: Turn[] = [];
+  let joined = 0;
+  let good = 0;
+  let labelled = 0;
+  for (const turn of turns) {
+    if (turn.label === undefined) {
+      out.push(turn);
+      continue;
+    }
+    labelled++;
+    if (turn.label) good++;
+    const { label: _label, ...rest } = turn;
+    const prev = out[out.length - 1];
+    if (prev && prev.role === 'assistant' && turn.role === 'assistant' && typeof prev.content === 'string') {
+      prev.content = prev.content + '\n' + contentText(turn.content);
+      joined++;
+    } else out.push({ ...rest });
+  }
+  if (labelled) {
+    c.lose(
+      `step labels cannot be represented in ${c.t.format} (dropped: ${good} correct, ${labelled - good} incorrect)` +
+        (joined ? `; ${labelled} steps joined into one assistant turn by newlines` : ''),
+    );
+  }
+  return out;
+}
+
 function toDialogue(sample: Dialogue, c: Converter): Dialogue {
   const t = c.t;
-  let turns = c.turns(sample.turns, '');
+  const steps = t.format === 'trl-stepwise' ? sample.turns : joinSteps(sample.turns, c);
+  // v1 media parts become placeholders + columns for every other target, and back for v1.
+  const media =
+    t.parts === 'lf' ? { turns: steps, meta: sample.meta } : partsToPlaceholders(steps, sample.meta);
+  let turns = c.turns(media.turns, '');
   let system = sample.system;
   if (t.format === 'sharegpt' || t.format === 'alpaca') ({ turns, system } = liftSystem(turns, system));
   if (t.format === 'alpaca') turns = alpacaTurns(turns, c);
@@ -320,11 +504,20 @@ function toDialogue(sample: Dialogue, c: Converter): Dialogue {
     if (others) c.lose(`${others} non-user turn(s) dropped (MT-Bench questions hold only user turns)`);
     turns = turns.filter((x) => x.role === 'user');
   }
-  const out: Dialogue = { kind: 'dialogue', turns, meta: c.meta(sample) };
+  let meta = c.meta({ ...sample, meta: media.meta });
+  if (t.parts === 'lf') ({ turns, meta } = placeholdersToParts(turns, meta, (m) => c.lose(m)));
+  const out: Dialogue = { kind: 'dialogue', turns, meta };
   if (system !== undefined) out.system = system;
   const tools = convertTools(sample.tools, t.tools, c);
   if (tools !== undefined) out.tools = tools;
   if (sample.id !== undefined) out.id = sample.id;
+  if (sample.label !== undefined) {
+    if (isUnpairedFormat(t.format)) out.label = sample.label;
+    else
+      c.lose(
+        `the KTO label (${sample.label ? 'desirable' : 'undesirable'}) cannot be represented in ${t.format} (dropped)`,
+      );
+  }
   if (t.format === 'mt-bench' && !('question_id' in out.meta)) {
     const n = Number(sample.id);
     out.meta = {
@@ -398,24 +591,28 @@ function toPreference(sample: PreferencePair, c: Converter): PreferencePair {
 /**
  * Converts a sample into the JSON value of a record in format `to`, listing what was lost.
  * A dialogue cannot become a preference pair (throws FormatError); a preference pair becomes a
- * dialogue of its prompt and chosen answer (the rejected answer is reported as lost).
+ * dialogue of its prompt and chosen answer (the rejected answer is reported as lost), or, in an
+ * unpaired (KTO) format, two records: `value` (chosen, desirable) and `more[0]` (rejected).
+ * Unpaired records become pairs across a file with `UnpairedPairer`.
  */
 export function convertSample(
   sample: Sample,
   to: FormatId,
   opts: ConvertOptions = {},
-): { value: unknown; losses: string[] } {
+): { value: unknown; more?: unknown[]; losses: string[] } {
   const t = TARGETS[to];
   const c = new Converter(t, opts);
   let canonical: Sample;
+  let more: Sample | undefined;
   if (FORMATS[to].preference) {
     if (sample.kind !== 'preference')
       throw new FormatError(
-        `a dialogue cannot be converted to ${to}: a preference record needs a chosen and a rejected answer`,
+        sample.label !== undefined
+          ? `an unpaired (KTO) record cannot become ${to} on its own: a pair is made of two records with the same prompt and opposite labels`
+          : `a dialogue cannot be converted to ${to}: a preference record needs a chosen and a rejected answer`,
       );
     canonical = toPreference(sample, c);
   } else if (sample.kind === 'preference') {
-    c.lose('the rejected answer cannot be represented in a dialogue format (dropped; kept prompt + chosen)');
     const d: Dialogue = {
       kind: 'dialogue',
       turns: [...sample.prompt, ...sample.chosen],
@@ -424,10 +621,27 @@ export function convertSample(
     if (sample.system !== undefined) d.system = sample.system;
     if (sample.tools !== undefined) d.tools = sample.tools;
     if (sample.id !== undefined) d.id = sample.id;
-    canonical = toDialogue(d, c);
+    if (isUnpairedFormat(to)) {
+      // A pair is two unpaired examples: the chosen answer desirable, the rejected one not.
+      c.lose(
+        'the pair becomes two unpaired records (chosen: label true, rejected: label false); that they answered the same prompt as a pair is not kept',
+      );
+      canonical = toDialogue({ ...d, label: true }, c);
+      more = toDialogue({ ...d, turns: [...sample.prompt, ...sample.rejected], label: false }, c);
+    } else {
+      c.lose(
+        'the rejected answer cannot be represented in a dialogue format (dropped; kept prompt + chosen)',
+      );
+      canonical = toDialogue(d, c);
+    }
   } else {
+    if (isUnpairedFormat(to) && sample.label === undefined)
+      throw new FormatError(
+        `a dialogue without a desirable/undesirable label cannot be converted to ${to} (convert preference pairs, or label the records)`,
+      );
     canonical = toDialogue(sample, c);
   }
   const value = ADAPTERS[to].write(canonical, { format: to });
+  if (more) return { value, more: [ADAPTERS[to].write(more, { format: to })], losses: c.losses };
   return { value, losses: c.losses };
 }

@@ -27,6 +27,14 @@ export function detectRecordFormat(v: unknown): FormatId | undefined {
   if (isObject(v.input) && 'preferred_output' in v && 'non_preferred_output' in v) return 'openai-preference';
   if (Array.isArray(v.chosen_messages) || Array.isArray(v.rejected_messages))
     return 'llamafactory-v1-preference';
+  // Unpaired preference (KTO) and TRL's prompt–completion shapes, before the plain dialogue keys.
+  if ('prompt' in v && Array.isArray(v.completions) && Array.isArray(v.labels)) return 'trl-stepwise';
+  if ('prompt' in v && 'completion' in v) return 'label' in v ? 'trl-kto' : 'trl-prompt-completion';
+  if (
+    (Array.isArray(v.messages) || Array.isArray(v.conversations)) &&
+    (typeof v.label === 'boolean' || typeof v.kto_tag === 'boolean')
+  )
+    return 'llamafactory-kto';
   if (Array.isArray(v.conversations)) {
     if (isObject(v.chosen) || isObject(v.rejected)) return 'sharegpt-preference';
     return 'sharegpt';

@@ -1,6 +1,6 @@
 import { open, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { encodingProblem } from '../encoding';
 import { recordContainer } from '../store/records';
@@ -216,7 +216,8 @@ async function validateWhole(path: string, opts: ValidateFileOptions): Promise<V
     ...vopts
   } = opts;
   const max = vopts.maxDiagnostics ?? DEFAULT_MAX_DIAGNOSTICS;
-  const ropts: ValidateOptions = { ...vopts, maxDiagnostics: max };
+  // Media paths are relative to the dataset's folder (LLaMA-Factory's default media_dir).
+  const ropts: ValidateOptions = { mediaRoot: dirname(resolve(path)), ...vopts, maxDiagnostics: max };
   if (signal?.aborted) throw abortError(signal);
   // Compiles the schema here: a bad --schema fails before any work.
   const checker = new RecordChecker(ropts, 'signature');

@@ -20,6 +20,7 @@ import {
   type Severity,
   type ValidateOptions,
 } from './types';
+import { mediaProblems } from './media';
 import { recordView, roleClass, type RecordView, type RoleClass, type TurnView } from './view';
 
 /** Facts about one record for the cross-record rules. NaN = absent. */
@@ -712,6 +713,17 @@ export class RecordChecker {
       // preference/identical compares whole answers: from the exact text.
       if (bytes && view?.chosen && view.rejected && sev.on('preference/identical')) return undefined;
       if (view && format !== undefined) lint(view, sev, problems, bytes, format);
+      if (view && (sev.on('media/count') || sev.on('media/missing-file'))) {
+        const media = mediaProblems(
+          obj,
+          view,
+          this.opts.mediaRoot,
+          bytes,
+          sev.on('media/count'),
+          sev.on('media/missing-file'),
+        );
+        for (const p of media) problems.push({ ...p, target: 'value' });
+      }
       const dialogue = this.dialogueFacts(view, bytes);
       if (!dialogue) return undefined;
       let id = view?.id;

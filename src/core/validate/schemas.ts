@@ -13,6 +13,10 @@ import openai from '../../../schemas/openai.schema.json';
 import sharegptPreference from '../../../schemas/sharegpt-preference.schema.json';
 import sharegpt from '../../../schemas/sharegpt.schema.json';
 import trlPreference from '../../../schemas/trl-preference.schema.json';
+import trlKto from '../../../schemas/trl-kto.schema.json';
+import llamafactoryKto from '../../../schemas/llamafactory-kto.schema.json';
+import trlPromptCompletion from '../../../schemas/trl-prompt-completion.schema.json';
+import trlStepwise from '../../../schemas/trl-stepwise.schema.json';
 
 /** The built-in schemas (schemas/<format>.schema.json), bundled into every consumer. */
 export const BUILTIN_SCHEMAS: Readonly<Record<FormatId, object>> = {
@@ -25,6 +29,10 @@ export const BUILTIN_SCHEMAS: Readonly<Record<FormatId, object>> = {
   'llamafactory-v1-preference': llamafactoryV1Preference,
   alpaca,
   'mt-bench': mtBench,
+  'trl-kto': trlKto,
+  'llamafactory-kto': llamafactoryKto,
+  'trl-prompt-completion': trlPromptCompletion,
+  'trl-stepwise': trlStepwise,
 };
 
 export const FORMAT_IDS = Object.keys(BUILTIN_SCHEMAS) as FormatId[];

@@ -68,6 +68,16 @@ export const RULES = {
     severity: 'error',
     description: 'A chosen or rejected answer that is not an assistant turn.',
   },
+  'media/missing-file': {
+    severity: 'error',
+    description:
+      'A local image, video or audio file the record names (LLaMA-Factory media columns, image_url parts) does not exist.',
+  },
+  'media/count': {
+    severity: 'error',
+    description:
+      'The number of <image> / <video> / <audio> placeholders differs from the number of entries in the media column.',
+  },
   'duplicate/id': { severity: 'warning', description: 'An id already used by an earlier record.' },
   'duplicate/dialogue': {
     severity: 'warning',
@@ -88,6 +98,8 @@ export interface ValidateOptions {
   schemaPath?: string;
   /** Per-rule severity overrides; `schema` covers every `schema/<keyword>` code. */
   rules?: Partial<Record<RuleCode, RuleSetting>>;
+  /** Folder that relative media paths are resolved against (the dataset's); no file checks without it. */
+  mediaRoot?: string;
   /** Keep at most this many diagnostics (counting goes on). Default: unlimited. */
   maxDiagnostics?: number;
   /** What messages call a record's position: `line` (JSONL, the default) or `row` (Parquet). */

@@ -13,7 +13,7 @@ export interface TurnView {
   contentPtr: string;
   /** The role is implied by the format (Alpaca, MT-Bench, TRL strings): no role rules. */
   implied: boolean;
-  /** An OpenAI assistant message that carries tool_calls. */
+  /** An assistant message that calls tools (OpenAI `tool_calls`, LLaMA-Factory v1 `tool_call` parts). */
   toolCalls: boolean;
 }
 
@@ -85,6 +85,11 @@ function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** LLaMA-Factory v1 writes a tool call as a `{type: "tool_call", value}` content part. */
+function hasToolCallPart(content: unknown): boolean {
+  return Array.isArray(content) && content.some((p) => isObj(p) && p.type === 'tool_call');
+}
+
 function messages(list: unknown, ptr: string, roleKey: string, contentKey: string): TurnView[] {
   if (!Array.isArray(list)) return [];
   const out: TurnView[] = [];
@@ -97,7 +102,7 @@ function messages(list: unknown, ptr: string, roleKey: string, contentKey: strin
       rolePtr: `${ptr}/${i}/${roleKey}`,
       contentPtr: `${ptr}/${i}/${contentKey}`,
       implied: false,
-      toolCalls: Array.isArray(m.tool_calls) && m.tool_calls.length > 0,
+      toolCalls: (Array.isArray(m.tool_calls) && m.tool_calls.length > 0) || hasToolCallPart(m[contentKey]),
     });
   }
   return out;
@@ -255,6 +260,53 @@ export function recordView(format: FormatId, v: Record<string, unknown>): Record
         sequence: [],
         sft: false,
         system: v.system,
+        id: v.id,
+        idPtr: '/id',
+        roles: NO_ROLES,
+        contentKinds: false,
+      };
+    }
+    case 'trl-kto':
+    case 'trl-prompt-completion': {
+      const turns = [
+        ...trlSide(v.prompt, '/prompt', 'user'),
+        ...trlSide(v.completion, '/completion', 'assistant'),
+      ];
+      return {
+        turns,
+        sequence: turns,
+        sft: true,
+        id: v.id,
+        idPtr: '/id',
+        roles: OPENAI_ROLES,
+        contentKinds: Array.isArray(v.completion),
+      };
+    }
+    case 'llamafactory-kto': {
+      const turns = Array.isArray(v.messages)
+        ? messages(v.messages, '/messages', 'role', 'content')
+        : messages(v.conversations, '/conversations', 'from', 'value');
+      return {
+        turns,
+        sequence: turns,
+        sft: true,
+        system: v.system,
+        id: v.id,
+        idPtr: '/id',
+        roles: SHAREGPT_ROLES,
+        contentKinds: false,
+      };
+    }
+    case 'trl-stepwise': {
+      const steps = Array.isArray(v.completions) ? v.completions : [];
+      const turns = [
+        implied('user', v.prompt, '/prompt'),
+        ...steps.map((t: unknown, i) => implied('assistant', t, `/completions/${i}`)),
+      ];
+      return {
+        turns,
+        sequence: [],
+        sft: false,
         id: v.id,
         idPtr: '/id',
         roles: NO_ROLES,

@@ -472,7 +472,8 @@ export class EditorSession extends Disposable {
       case 'deleteTurn':
       case 'duplicateTurn':
       case 'moveTurn':
-      case 'editSystem': {
+      case 'editSystem':
+      case 'setLabel': {
         this.checkLine(m.line);
         const before = await store.readLine(m.line);
         const after = editedLine(before, m);
@@ -580,6 +581,8 @@ function intentLabel(m: EditIntent): string {
       return vscode.l10n.t('Move turn');
     case 'editSystem':
       return vscode.l10n.t('Edit system prompt');
+    case 'setLabel':
+      return vscode.l10n.t('Set label');
     default:
       return vscode.l10n.t('Edit');
   }

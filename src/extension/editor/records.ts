@@ -26,6 +26,7 @@ export const editorMessages = {
   noSuchTurn: (turn: number, total: number) => `There is no turn ${turn} (the record has ${total}).`,
   cannotMove: () => 'The turn cannot move further.',
   notTurnEdit: (type: string) => `"${type}" is not a turn edit.`,
+  noLabel: () => 'This record has no label to set (only KTO records and stepwise steps have one).',
   invalidLine: (error: string) => `This line is not a valid record: ${error}. Fix it in the raw view.`,
   formatCannotHold: (format: string, error: string) =>
     `The ${format} format cannot hold this change: ${error}`,
@@ -146,6 +147,7 @@ function turnView(t: Turn): TurnView {
   if (t.weight !== undefined) view.weight = t.weight;
   if (t.name !== undefined) view.name = t.name;
   if (t.toolCalls !== undefined) view.toolCalls = pretty(t.toolCalls);
+  if (t.label !== undefined) view.label = t.label;
   return view;
 }
 
@@ -171,6 +173,7 @@ export function toRecordView(
   if (s.system !== undefined) view.system = s.system;
   if (s.tools !== undefined) view.tools = pretty(s.tools);
   if (s.kind === 'preference' && s.meta.strategy !== undefined) view.strategy = String(s.meta.strategy);
+  if (s.kind === 'dialogue' && s.label !== undefined) view.label = s.label;
   return view;
 }
 
@@ -259,6 +262,18 @@ export function applyTurnIntent(sample: Sample, intent: EditIntent): void {
       if (intent.text === '') delete sample.system;
       else sample.system = intent.text;
       return;
+    case 'setLabel': {
+      if (sample.kind !== 'dialogue') throw new IntentError(editorMessages.noLabel());
+      if (intent.turn === undefined) {
+        if (sample.label === undefined) throw new IntentError(editorMessages.noLabel());
+        sample.label = intent.label;
+        return;
+      }
+      const t = turnAt(sample.turns, intent.turn);
+      if (t.label === undefined) throw new IntentError(editorMessages.noLabel());
+      t.label = intent.label;
+      return;
+    }
     default:
       throw new IntentError(editorMessages.notTurnEdit(intent.type));
   }

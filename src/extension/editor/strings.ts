@@ -105,6 +105,11 @@ export function webviewStrings(): WebviewStrings {
     turnLabel: vscode.l10n.t('Turn {0}: {1}'),
     unsaved: vscode.l10n.t('unsaved changes'),
     weightIs: vscode.l10n.t('weight {0}'),
+    labelDesirable: vscode.l10n.t('desirable'),
+    labelUndesirable: vscode.l10n.t('undesirable'),
+    stepCorrect: vscode.l10n.t('correct step'),
+    stepIncorrect: vscode.l10n.t('incorrect step'),
+    toggleLabel: vscode.l10n.t('Toggle the label'),
   };
 }
 
@@ -117,6 +122,8 @@ export function localizeEditorMessages(): void {
     noSuchTurn: (turn, total) => vscode.l10n.t('There is no turn {0} (the record has {1}).', turn, total),
     cannotMove: () => vscode.l10n.t('The turn cannot move further.'),
     notTurnEdit: (type) => vscode.l10n.t('"{0}" is not a turn edit.', type),
+    noLabel: () =>
+      vscode.l10n.t('This record has no label to set (only KTO records and stepwise steps have one).'),
     invalidLine: (error) =>
       vscode.l10n.t('This line is not a valid record: {0}. Fix it in the raw view.', error),
     formatCannotHold: (format, error) =>

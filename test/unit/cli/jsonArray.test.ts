@@ -44,7 +44,7 @@ describe('cli: JSON array files', () => {
   });
 
   it('validate and stats say why a .json file is not an array of records', () => {
-    const file = path.join(dir, 'dataset_info.json');
+    const file = path.join(dir, 'settings.json');
     writeFileSync(file, '{\n  "identity": {"file_name": "identity.json"}\n}\n');
     const v = run('validate', file);
     assert.equal(v.code, 1);
