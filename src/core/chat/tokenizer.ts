@@ -13,7 +13,7 @@
  * Both libraries are loaded on first use only (a `require` inside the loader), never on activation.
  */
 import { readFileSync, existsSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { countTokens } from '../tokens';
 
 /** A message as chat templates expect it (the OpenAI / Hugging Face shape). */

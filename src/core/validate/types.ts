@@ -68,6 +68,11 @@ export const RULES = {
     severity: 'error',
     description: 'A chosen or rejected answer that is not an assistant turn.',
   },
+  'tokens/cutoff': {
+    severity: 'warning',
+    description:
+      'With a cutoff set: the last assistant turn is cut by truncation, the prompt alone passes the cutoff, or a preference pair becomes identical or empty.',
+  },
   'duplicate/id': { severity: 'warning', description: 'An id already used by an earlier record.' },
   'duplicate/dialogue': {
     severity: 'warning',
@@ -90,4 +95,6 @@ export interface ValidateOptions {
   rules?: Partial<Record<RuleCode, RuleSetting>>;
   /** Keep at most this many diagnostics (counting goes on). Default: unlimited. */
   maxDiagnostics?: number;
+  /** The tokenizer and training length for `tokens/cutoff`; the rule runs only when this is set. */
+  tokens?: { tokenizer: string; cutoff: number };
 }
