@@ -82,7 +82,7 @@ export function checkCutoff(tok: ChatTokenizer, sample: Sample, cutoff: number):
         findings.push({
           kind: 'prompt-over',
           at,
-          message: `the prompt alone is ${a.bodyTokenStart} tokens, over the cutoff of ${cutoff}: the last assistant turn (turn ${a.turn + 1}) is cut off whole; the cut falls in ${label(turnAt(c, cutoff) as TurnTokens)}`,
+          message: `the prompt alone is ${a.bodyTokenStart} tokens (cutoff ${cutoff}): the last assistant turn (turn ${a.turn + 1}) is cut off whole; the cut falls in ${label(turnAt(c, cutoff) as TurnTokens)}`,
         });
     } else if (a.tokenEnd > cutoff) {
       const at = cutPoint(tok, c, cutoff);
@@ -105,7 +105,7 @@ export function checkCutoff(tok: ChatTokenizer, sample: Sample, cutoff: number):
       findings.push({
         kind: 'pair-empty',
         at,
-        message: `the prompt alone is ${prompt} tokens, over the cutoff of ${cutoff}: chosen and rejected are both empty after truncation`,
+        message: `the prompt alone is ${prompt} tokens (cutoff ${cutoff}): chosen and rejected are both empty after truncation`,
       });
     return res;
   }
