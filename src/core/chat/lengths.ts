@@ -211,13 +211,17 @@ export function recordTokens(tok: ChatTokenizer, sample: Sample): RenderedConver
 }
 
 /**
- * Tokens of a whole record rendered through the chat template without a generation prompt: a
- * dialogue's; for a preference pair, prompt + chosen (the longer side is in `recordTokens`).
+ * Tokens of a record rendered through the chat template without a generation prompt: a
+ * dialogue's; for a preference pair the longer of prompt + chosen and prompt + rejected (what a
+ * trainer must fit). The cheap path for per-record figures: one render and one count per side.
  */
-export function countRecordTokens(tok: ChatTokenizer, sample: Sample): number {
-  const turns = sample.kind === 'dialogue' ? sample.turns : [...sample.prompt, ...sample.chosen];
-  const messages = chatMessages(sample.system, turns);
-  return tok.count(tok.render(plain(messages), { tools: chatTools(sample.tools) }));
+export function recordTokenCount(tok: ChatTokenizer, sample: Sample): number {
+  let n = 0;
+  for (const c of conversations(sample)) {
+    const messages = plain(chatMessages(sample.system, c.turns));
+    n = Math.max(n, tok.count(tok.render(messages, { tools: chatTools(sample.tools) })));
+  }
+  return n;
 }
 
 // --- training masks -------------------------------------------------------------------------------

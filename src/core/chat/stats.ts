@@ -7,24 +7,7 @@ import { parseRecord } from '../formats';
 import type { Sample } from '../model';
 import { checkCutoff, type CutKind } from './cutoff';
 import { recordTokens, type RenderedConversation } from './lengths';
-import { chatMessages, chatTools, conversations } from './messages';
-import type { ChatMessage, ChatTokenizer } from './tokenizer';
-
-/**
- * Tokens of a record rendered through the chat template without a generation prompt: a
- * dialogue's; for a preference pair the longer of prompt + chosen and prompt + rejected (what a
- * trainer must fit). The cheap path for per-record figures: one render and one count per side.
- */
-export function recordTokenCount(tok: ChatTokenizer, sample: Sample): number {
-  let n = 0;
-  for (const c of conversations(sample)) {
-    const messages: ChatMessage[] = chatMessages(sample.system, c.turns).map(
-      ({ turn: _t, weight: _w, ...m }) => m,
-    );
-    n = Math.max(n, tok.count(tok.render(messages, { tools: chatTools(sample.tools) })));
-  }
-  return n;
-}
+import type { ChatTokenizer } from './tokenizer';
 
 export interface ChatTokenStats {
   tokenizer: string;

@@ -79,4 +79,35 @@ describe('cli: stats --tokenizer', function () {
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--tokenizer: .*not a folder/);
   });
+
+  it('parrot validate --cutoff: tokens/cutoff on the records the Python counts put past the cutoff', () => {
+    const file = 'fastchat_dummy_conversation.jsonl';
+    const cutoff = 80;
+    // Every record ends with an assistant turn and its rendering with "<|im_end|>\n": the last
+    // answer is cut when the record is over cutoff + 1 tokens.
+    const want = (recorded.files[file] ?? [])
+      .filter((x) => (x.tokens[0] ?? 0) > cutoff + 1)
+      .map((x) => x.line);
+    assert.ok(want.length > 10 && want.length < 500);
+    const r = run(
+      'validate',
+      '--json',
+      '--max-errors',
+      '100000',
+      '--tokenizer',
+      QWEN3,
+      '--cutoff',
+      String(cutoff),
+      path.join(DATASETS, file),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { files: { diagnostics: { line: number; code: string }[] }[] };
+    const diags = j.files[0]?.diagnostics ?? [];
+    assert.deepEqual(
+      diags.filter((d) => d.code === 'tokens/cutoff').map((d) => d.line),
+      want,
+    );
+    const off = run('validate', '--json', path.join(DATASETS, file));
+    assert.ok(!off.stdout.includes('tokens/cutoff'));
+  });
 });
