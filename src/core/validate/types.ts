@@ -78,6 +78,11 @@ export const RULES = {
     description:
       'The number of <image> / <video> / <audio> placeholders differs from the number of entries in the media column.',
   },
+  'tokens/cutoff': {
+    severity: 'warning',
+    description:
+      'With a cutoff set: the last assistant turn is cut by truncation, the prompt alone passes the cutoff, or a preference pair becomes identical or empty.',
+  },
   'duplicate/id': { severity: 'warning', description: 'An id already used by an earlier record.' },
   'duplicate/dialogue': {
     severity: 'warning',
@@ -104,4 +109,6 @@ export interface ValidateOptions {
   maxDiagnostics?: number;
   /** What messages call a record's position: `line` (JSONL, the default) or `row` (Parquet). */
   positionUnit?: 'line' | 'row';
+  /** The tokenizer and training length for `tokens/cutoff`; the rule runs only when this is set. */
+  tokens?: { tokenizer: string; cutoff: number };
 }

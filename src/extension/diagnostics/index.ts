@@ -16,6 +16,7 @@ import {
 } from '../../core/validate';
 import { getLog } from '../log';
 import { setProblemCount } from '../statusBar';
+import { TOKENS_SECTION, tokenRuleOptions } from '../tokens';
 
 const SECTION = 'parrot.validation';
 const DEBOUNCE_MS = 300;
@@ -137,7 +138,7 @@ class DatasetDiagnostics implements vscode.Disposable, DiagnosticsApi {
       }),
       vscode.window.tabGroups.onDidChangeTabs(() => this.syncWatchers()),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration(SECTION)) this.revalidateAll();
+        if (e.affectsConfiguration(SECTION) || e.affectsConfiguration(TOKENS_SECTION)) this.revalidateAll();
       }),
     );
     for (const doc of vscode.workspace.textDocuments) this.onTextDocument(doc);
@@ -173,6 +174,8 @@ class DatasetDiagnostics implements vscode.Disposable, DiagnosticsApi {
       }
     }
     const opts: ValidateOptions = { rules };
+    const tokens = tokenRuleOptions(uri);
+    if (tokens) opts.tokens = tokens;
     const folder = vscode.workspace.getWorkspaceFolder(uri);
     const relative = folder ? path.relative(folder.uri.fsPath, uri.fsPath) : uri.fsPath;
     for (const assoc of cfg.get<SchemaAssociation[]>('schemas', [])) {
