@@ -1,0 +1,70 @@
+/**
+ * One row of the record list: number, id, turn count, badge, busy mark and the title (or the
+ * search snippet, with its matches marked). Dataset text reaches the DOM only through `textContent`.
+ */
+import type { Query, RowSummary } from '../src/protocol';
+import { el } from './dom';
+import { markMatches, matcherFor } from './highlight';
+import { t } from './strings';
+
+export interface RowContext {
+  /** The row's summary, once the host has sent it. */
+  data: RowSummary | undefined;
+  /** An action is running on the record or waits for review. */
+  busy: boolean;
+  /** The search's text around its first match in the record. */
+  snippet: string | undefined;
+  query: Query | undefined;
+}
+
+/** Fills `row` (a list row, reused while scrolling) for record `line`. */
+export function renderRecordRow(row: HTMLElement, line: number, ctx: RowContext): void {
+  const { data, busy, snippet } = ctx;
+  if (row.childElementCount === 0) {
+    const top = el('div', 'vrow-top');
+    top.append(el('span', 'num'), el('span', 'rid'), el('span', 'turns'), el('span', 'badge'));
+    row.append(top, el('div', 'vrow-title'));
+  }
+  const top = row.firstElementChild as HTMLElement;
+  const [num, rid, turns, badge] = [...top.children] as HTMLElement[];
+  const title = row.lastElementChild as HTMLElement;
+  if (num) num.textContent = `#${(line + 1).toLocaleString()}`;
+  row.classList.toggle('busy', busy);
+  let mark = top.querySelector<HTMLElement>('.busy-mark');
+  if (busy && !mark) {
+    mark = el('span', 'busy-mark codicon codicon-loading codicon-modifier-spin');
+    mark.title = t('rowBusy');
+    mark.setAttribute('aria-hidden', 'true');
+    top.appendChild(mark);
+  } else if (!busy) mark?.remove();
+  if (!data) {
+    if (rid) rid.textContent = '';
+    if (turns) turns.textContent = '';
+    if (badge) {
+      badge.textContent = '';
+      badge.className = 'badge';
+    }
+    title.textContent = t('loading');
+    row.setAttribute('aria-label', t('recordN', String(line + 1)));
+    return;
+  }
+  if (rid) rid.textContent = data.id ?? '';
+  if (turns)
+    turns.textContent = data.ok ? (data.turns === 1 ? t('oneTurn') : t('nTurns', String(data.turns))) : '';
+  if (badge) {
+    badge.textContent = data.ok
+      ? data.kind === 'preference'
+        ? t('badgePreference')
+        : t('badgeValid')
+      : t('badgeInvalid');
+    badge.className = `badge ${data.ok ? 'badge-ok' : 'badge-bad'}`;
+  }
+  title.textContent = snippet ?? (data.ok ? data.title || t('emptyTurn') : (data.error ?? ''));
+  title.classList.toggle('error', !data.ok);
+  const re = snippet !== undefined ? matcherFor(ctx.query) : undefined;
+  if (re) markMatches(title, re, 20);
+  row.setAttribute(
+    'aria-label',
+    `${t('recordN', String(line + 1))}${data.id ? ', ' + data.id : ''}, ${data.ok ? t('nTurns', String(data.turns)) : t('badgeInvalid')}${busy ? ', ' + t('rowBusy') : ''}: ${title.textContent}`,
+  );
+}
