@@ -40,6 +40,7 @@ export class FilterBar {
   private readonly regex: CheckElement;
   private readonly caseSensitive: CheckElement;
   private readonly invalidOnly: CheckElement;
+  private readonly problems: CheckElement;
   private readonly minTurns: ValueElement;
   private readonly maxTurns: ValueElement;
   private readonly role: ValueElement;
@@ -59,6 +60,7 @@ export class FilterBar {
     this.regex = custom<CheckElement>('vscode-checkbox', { label: t('regex') });
     this.caseSensitive = custom<CheckElement>('vscode-checkbox', { label: t('matchCase') });
     this.invalidOnly = custom<CheckElement>('vscode-checkbox', { label: t('invalidOnly') });
+    this.problems = custom<CheckElement>('vscode-checkbox', { label: t('hasProblems') });
     this.minTurns = custom<ValueElement>('vscode-textfield', {
       type: 'number',
       min: '0',
@@ -87,7 +89,7 @@ export class FilterBar {
     const row1 = el('div', 'toolbar-row');
     row1.append(this.search, this.regex, this.caseSensitive, this.goTo, this.plain);
     const row2 = el('div', 'toolbar-row');
-    row2.append(this.invalidOnly, this.minTurns, this.maxTurns, this.role, this.format);
+    row2.append(this.invalidOnly, this.problems, this.minTurns, this.maxTurns, this.role, this.format);
     toolbar.append(row1, row2);
 
     let debounce: ReturnType<typeof setTimeout> | undefined;
@@ -105,7 +107,14 @@ export class FilterBar {
       }
       e.stopPropagation();
     });
-    for (const c of [this.regex, this.caseSensitive, this.invalidOnly, this.role, this.format]) {
+    for (const c of [
+      this.regex,
+      this.caseSensitive,
+      this.invalidOnly,
+      this.problems,
+      this.role,
+      this.format,
+    ]) {
       c.addEventListener('change', () => requery(0));
     }
     for (const f of [this.minTurns, this.maxTurns]) {
@@ -127,6 +136,7 @@ export class FilterBar {
     if (text && this.regex.checked) q.regex = true;
     if (text && this.caseSensitive.checked) q.caseSensitive = true;
     if (this.invalidOnly.checked) q.invalidOnly = true;
+    if (this.problems.checked) q.problems = true;
     const min = parseInt(this.minTurns.value, 10);
     const max = parseInt(this.maxTurns.value, 10);
     if (Number.isFinite(min) && min >= 0) q.minTurns = min;
@@ -142,6 +152,7 @@ export class FilterBar {
   clear(): void {
     this.search.value = '';
     this.invalidOnly.checked = false;
+    this.problems.checked = false;
     this.minTurns.value = '';
     this.maxTurns.value = '';
     this.role.value = '';
@@ -154,6 +165,7 @@ export class FilterBar {
     if (q.regex) this.regex.setAttribute('checked', '');
     if (q.caseSensitive) this.caseSensitive.setAttribute('checked', '');
     if (q.invalidOnly) this.invalidOnly.setAttribute('checked', '');
+    if (q.problems) this.problems.setAttribute('checked', '');
     if (q.minTurns !== undefined) this.minTurns.value = String(q.minTurns);
     if (q.maxTurns !== undefined) this.maxTurns.value = String(q.maxTurns);
     if (q.role) this.role.value = q.role;

@@ -22,11 +22,17 @@ export function renderRecordRow(row: HTMLElement, line: number, ctx: RowContext)
   const { data, busy, snippet } = ctx;
   if (row.childElementCount === 0) {
     const top = el('div', 'vrow-top');
-    top.append(el('span', 'num'), el('span', 'rid'), el('span', 'turns'), el('span', 'badge'));
+    top.append(
+      el('span', 'num'),
+      el('span', 'rid'),
+      el('span', 'turns'),
+      el('span', 'kind'),
+      el('span', 'badge'),
+    );
     row.append(top, el('div', 'vrow-title'));
   }
   const top = row.firstElementChild as HTMLElement;
-  const [num, rid, turns, badge] = [...top.children] as HTMLElement[];
+  const [num, rid, turns, kind, badge] = [...top.children] as HTMLElement[];
   const title = row.lastElementChild as HTMLElement;
   if (num) num.textContent = `#${(line + 1).toLocaleString()}`;
   row.classList.toggle('busy', busy);
@@ -40,6 +46,7 @@ export function renderRecordRow(row: HTMLElement, line: number, ctx: RowContext)
   if (!data) {
     if (rid) rid.textContent = '';
     if (turns) turns.textContent = '';
+    if (kind) kind.textContent = '';
     if (badge) {
       badge.textContent = '';
       badge.className = 'badge';
@@ -51,13 +58,11 @@ export function renderRecordRow(row: HTMLElement, line: number, ctx: RowContext)
   if (rid) rid.textContent = data.id ?? '';
   if (turns)
     turns.textContent = data.ok ? (data.turns === 1 ? t('oneTurn') : t('nTurns', String(data.turns))) : '';
+  if (kind) kind.textContent = data.ok && data.kind === 'preference' ? t('badgePreference') : '';
+  const validity = validityOf(data);
   if (badge) {
-    badge.textContent = data.ok
-      ? data.kind === 'preference'
-        ? t('badgePreference')
-        : t('badgeValid')
-      : t('badgeInvalid');
-    badge.className = `badge ${data.ok ? 'badge-ok' : 'badge-bad'}`;
+    badge.textContent = validity.text;
+    badge.className = `badge ${validity.className}`;
   }
   title.textContent = snippet ?? (data.ok ? data.title || t('emptyTurn') : (data.error ?? ''));
   title.classList.toggle('error', !data.ok);
@@ -65,6 +70,17 @@ export function renderRecordRow(row: HTMLElement, line: number, ctx: RowContext)
   if (re) markMatches(title, re, 20);
   row.setAttribute(
     'aria-label',
-    `${t('recordN', String(line + 1))}${data.id ? ', ' + data.id : ''}, ${data.ok ? t('nTurns', String(data.turns)) : t('badgeInvalid')}${busy ? ', ' + t('rowBusy') : ''}: ${title.textContent}`,
+    `${t('recordN', String(line + 1))}${data.id ? ', ' + data.id : ''}, ${data.ok ? t('nTurns', String(data.turns)) + ', ' : ''}${data.ok && data.kind === 'preference' ? t('badgePreference') + ', ' : ''}${validity.text}${busy ? ', ' + t('rowBusy') : ''}: ${title.textContent}`,
   );
+}
+
+/** The row's validity badge: invalid (does not parse, or an error), its warnings, or valid. */
+function validityOf(data: RowSummary): { text: string; className: string } {
+  if (!data.ok || data.errors) return { text: t('badgeInvalid'), className: 'badge-bad' };
+  if (data.warnings)
+    return {
+      text: data.warnings === 1 ? t('badgeWarning') : t('badgeWarnings', data.warnings.toLocaleString()),
+      className: 'badge-warn',
+    };
+  return { text: t('badgeValid'), className: 'badge-ok' };
 }
