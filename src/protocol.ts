@@ -61,6 +61,9 @@ export interface RowSummary {
   kind?: 'dialogue' | 'preference';
   /** Parse error, with its column, for malformed lines. */
   error?: string;
+  /** Errors and warnings of the record's own validation rules (absent: none, or validation off). */
+  errors?: number;
+  warnings?: number;
 }
 
 export interface TurnView {
@@ -116,6 +119,8 @@ export interface Query {
   regex?: boolean;
   caseSensitive?: boolean;
   invalidOnly?: boolean;
+  /** Records with an error or a warning (the record's own validation rules). */
+  problems?: boolean;
   minTurns?: number;
   maxTurns?: number;
   role?: Role;
@@ -160,6 +165,9 @@ export const WEBVIEW_STRING_KEYS = [
   'badgeInvalid',
   'badgePreference',
   'badgeValid',
+  'badgeWarning',
+  'badgeWarnings',
+  'hasProblems',
   'cancel',
   'cancelSearch',
   'chosen',
@@ -441,6 +449,7 @@ function parseQuery(v: unknown): Query | undefined {
     !optional(v.regex, isBool) ||
     !optional(v.caseSensitive, isBool) ||
     !optional(v.invalidOnly, isBool) ||
+    !optional(v.problems, isBool) ||
     !optional(v.minTurns, isIndex) ||
     !optional(v.maxTurns, isIndex) ||
     !optional(v.role, isRole) ||
@@ -453,6 +462,7 @@ function parseQuery(v: unknown): Query | undefined {
   if (v.regex !== undefined) q.regex = v.regex as boolean;
   if (v.caseSensitive !== undefined) q.caseSensitive = v.caseSensitive as boolean;
   if (v.invalidOnly !== undefined) q.invalidOnly = v.invalidOnly as boolean;
+  if (v.problems !== undefined) q.problems = v.problems as boolean;
   if (v.minTurns !== undefined) q.minTurns = v.minTurns as number;
   if (v.maxTurns !== undefined) q.maxTurns = v.maxTurns as number;
   if (v.role !== undefined) q.role = v.role as Role;

@@ -164,8 +164,12 @@ export class GenerationActions {
     return [...this.actions.values()].filter((a) => a.line === line && a.turn === turn);
   }
 
-  /** The Extend button of a dialogue (in the record's head). */
-  extendButton(r: RecordOk): HTMLElement {
+  /**
+   * The Extend button of a dialogue (in the record's head); none on a dialogue with no question
+   * yet (a new, empty dialogue has nothing to grow from).
+   */
+  extendButton(r: RecordOk): HTMLElement | undefined {
+    if (!r.turns.some((x) => x.role === 'user' && x.text.trim() !== '')) return undefined;
     const busy = this.actionsOn(r.line, undefined).some((a) => isActive(a.state));
     return actionButton(
       'sparkle',

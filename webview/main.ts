@@ -1,6 +1,9 @@
 /**
  * The dialogue editor webview: a virtual list of records paged from the host, filters and search
  * run by the host, and the dialogue pane. Talks to the host only through src/protocol.ts.
+ *
+ * The App owns the list's state and the host messages; its parts live beside it: filterBar.ts (the
+ * toolbar: search, filters, Go to #), recordRow.ts (one row of the list) and dialogueView.ts (the pane).
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
@@ -12,7 +15,9 @@ import { MAX_ROWS_PER_REQUEST, type HostMessage, type Query, type RowSummary } f
 import { DetailView } from './dialogueView';
 import { ReviewPanel } from './review';
 import { el } from './dom';
-import { markMatches, matcherFor } from './highlight';
+import { custom, FilterBar } from './filterBar';
+import { matcherFor } from './highlight';
+import { renderRecordRow } from './recordRow';
 import css from './styles.css';
 import { setStrings, t } from './strings';
 import { VirtualList } from './virtualList';
@@ -25,19 +30,6 @@ const MAX_CACHED_ROWS = 20_000;
 const sheet = new CSSStyleSheet();
 sheet.replaceSync(css);
 document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
-
-interface ValueElement extends HTMLElement {
-  value: string;
-}
-interface CheckElement extends HTMLElement {
-  checked: boolean;
-}
-
-function custom<T extends HTMLElement>(tag: string, attrs: Record<string, string> = {}): T {
-  const e = document.createElement(tag) as T;
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  return e;
-}
 
 function isTyping(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
@@ -81,16 +73,7 @@ class App {
   private readonly statusText = el('span', 'status-text');
   private readonly cancelButton: HTMLElement;
   private readonly errorBox = el('div', 'error-box');
-  private readonly search: ValueElement;
-  private readonly regex: CheckElement;
-  private readonly caseSensitive: CheckElement;
-  private readonly invalidOnly: CheckElement;
-  private readonly minTurns: ValueElement;
-  private readonly maxTurns: ValueElement;
-  private readonly role: ValueElement;
-  private readonly format: ValueElement;
-  private readonly goTo: ValueElement;
-  private readonly plain: CheckElement;
+  private readonly filters: FilterBar;
 
   constructor(
     root: HTMLElement,
@@ -134,89 +117,25 @@ class App {
     });
 
     // Toolbar: search and filters (run by the host over the whole file).
-    const toolbar = el('div', 'toolbar');
-    toolbar.setAttribute('role', 'search');
-    toolbar.setAttribute('aria-label', t('searchAndFilter'));
-    this.search = custom<ValueElement>('vscode-textfield', {
-      placeholder: t('searchPlaceholder'),
-      'aria-label': t('search'),
-      class: 'search',
-    });
-    this.regex = custom<CheckElement>('vscode-checkbox', { label: t('regex') });
-    this.caseSensitive = custom<CheckElement>('vscode-checkbox', { label: t('matchCase') });
-    this.invalidOnly = custom<CheckElement>('vscode-checkbox', { label: t('invalidOnly') });
-    this.minTurns = custom<ValueElement>('vscode-textfield', {
-      type: 'number',
-      min: '0',
-      placeholder: t('minTurns'),
-      'aria-label': t('minTurns'),
-      class: 'num',
-    });
-    this.maxTurns = custom<ValueElement>('vscode-textfield', {
-      type: 'number',
-      min: '0',
-      placeholder: t('maxTurns'),
-      'aria-label': t('maxTurns'),
-      class: 'num',
-    });
-    this.role = this.select(t('anyRole'), roles, t('roleFilter'));
-    this.format = this.select(t('anyFormat'), formats, t('formatFilter'));
-    this.goTo = custom<ValueElement>('vscode-textfield', {
-      type: 'number',
-      min: '1',
-      placeholder: t('goTo'),
-      'aria-label': t('goTo'),
-      class: 'num goto',
-    });
-    this.plain = custom<CheckElement>('vscode-checkbox', { label: t('plainText') });
-    if (this.detail.mode === 'plain') this.plain.setAttribute('checked', '');
-    const row1 = el('div', 'toolbar-row');
-    row1.append(this.search, this.regex, this.caseSensitive, this.goTo, this.plain);
-    const row2 = el('div', 'toolbar-row');
-    row2.append(
-      this.invalidOnly,
-      this.minTurns,
-      this.maxTurns,
-      this.role,
-      this.format,
-      ...this.review.filters,
+    this.filters = new FilterBar(
+      {
+        roles,
+        formats,
+        onQuery: () => this.runQuery(),
+        onSearchEscape: () => this.list.element.focus(),
+        onGoTo: (value) => {
+          const n = /^\d+$/.test(value) ? Number(value) : NaN;
+          if (Number.isSafeInteger(n) && n >= 1) this.jumpTo(n - 1);
+          else this.showError(t('goToInvalid', this.lineCount.toLocaleString()));
+        },
+        onPlainChange: (plain) => {
+          this.detail.setMode(plain ? 'plain' : 'rendered');
+          this.persist();
+        },
+        extraFilters: this.review.filters,
+      },
+      this.detail.mode === 'plain',
     );
-    toolbar.append(row1, row2);
-
-    let debounce: ReturnType<typeof setTimeout> | undefined;
-    const requery = (delay: number): void => {
-      clearTimeout(debounce);
-      debounce = setTimeout(() => this.runQuery(), delay);
-    };
-    this.search.addEventListener('input', () => requery(350));
-    this.search.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter') requery(0);
-      else if (e.key === 'Escape') {
-        this.search.value = '';
-        requery(0);
-        this.list.element.focus();
-      }
-      e.stopPropagation();
-    });
-    for (const c of [this.regex, this.caseSensitive, this.invalidOnly, this.role, this.format]) {
-      c.addEventListener('change', () => requery(0));
-    }
-    for (const f of [this.minTurns, this.maxTurns]) {
-      f.addEventListener('input', () => requery(400));
-      f.addEventListener('keydown', (e) => e.stopPropagation());
-    }
-    this.goTo.addEventListener('keydown', (e) => {
-      e.stopPropagation();
-      if (e.key !== 'Enter') return;
-      const value = this.goTo.value.trim();
-      const n = /^\d+$/.test(value) ? Number(value) : NaN;
-      if (Number.isSafeInteger(n) && n >= 1) this.jumpTo(n - 1);
-      else this.showError(t('goToInvalid', this.lineCount.toLocaleString()));
-    });
-    this.plain.addEventListener('change', () => {
-      this.detail.setMode(this.plain.checked ? 'plain' : 'rendered');
-      this.persist();
-    });
 
     const status = el('div', 'status-line');
     status.setAttribute('aria-live', 'polite');
@@ -233,7 +152,7 @@ class App {
     listPane.setAttribute('aria-label', t('listLabel', fileName));
     listPane.appendChild(this.list.element);
     panes.append(listPane, this.detail.element);
-    root.replaceChildren(toolbar, status, this.review.element, this.errorBox, panes);
+    root.replaceChildren(this.filters.element, status, this.review.element, this.errorBox, panes);
 
     document.addEventListener('keydown', (e) => this.onGlobalKey(e));
     this.detail.element.addEventListener('click', (e) => {
@@ -246,30 +165,10 @@ class App {
 
     const q = this.restoring.query;
     if (q) {
-      this.search.value = q.text ?? '';
-      if (q.regex) this.regex.setAttribute('checked', '');
-      if (q.caseSensitive) this.caseSensitive.setAttribute('checked', '');
-      if (q.invalidOnly) this.invalidOnly.setAttribute('checked', '');
-      if (q.minTurns !== undefined) this.minTurns.value = String(q.minTurns);
-      if (q.maxTurns !== undefined) this.maxTurns.value = String(q.maxTurns);
-      if (q.role) this.role.value = q.role;
-      if (q.format) this.format.value = q.format;
+      this.filters.restore(q);
       this.review.restore(q);
     }
     this.updateStatus();
-  }
-
-  private select(anyLabel: string, values: readonly string[], label: string): ValueElement {
-    const s = custom<ValueElement>('vscode-single-select', { 'aria-label': label });
-    const any = custom<HTMLElement>('vscode-option', { value: '' });
-    any.textContent = anyLabel;
-    s.appendChild(any);
-    for (const v of values) {
-      const o = custom<HTMLElement>('vscode-option', { value: v });
-      o.textContent = v;
-      s.appendChild(o);
-    }
-    return s;
   }
 
   // ---- list --------------------------------------------------------------------------------
@@ -299,57 +198,13 @@ class App {
 
   private renderRow(row: HTMLElement, pos: number): void {
     const line = this.lineAt(pos);
-    const data = this.rows.get(line);
-    if (row.childElementCount === 0) {
-      const top = el('div', 'vrow-top');
-      top.append(el('span', 'num'), el('span', 'rid'), el('span', 'turns'), el('span', 'badge'));
-      row.append(top, el('div', 'vrow-title'));
-    }
-    const top = row.firstElementChild as HTMLElement;
-    const [num, rid, turns, badge] = [...top.children] as HTMLElement[];
-    const title = row.lastElementChild as HTMLElement;
-    if (num) num.textContent = `#${(line + 1).toLocaleString()}`;
-    const busy = this.busy.has(line);
-    row.classList.toggle('busy', busy);
-    let mark = top.querySelector<HTMLElement>('.busy-mark');
-    if (busy && !mark) {
-      mark = el('span', 'busy-mark codicon codicon-loading codicon-modifier-spin');
-      mark.title = t('rowBusy');
-      mark.setAttribute('aria-hidden', 'true');
-      top.appendChild(mark);
-    } else if (!busy) mark?.remove();
-    if (!data) {
-      if (rid) rid.textContent = '';
-      if (turns) turns.textContent = '';
-      if (badge) {
-        badge.textContent = '';
-        badge.className = 'badge';
-      }
-      title.textContent = t('loading');
-      row.setAttribute('aria-label', t('recordN', String(line + 1)));
-      return;
-    }
-    if (rid) rid.textContent = data.id ?? '';
-    if (turns)
-      turns.textContent = data.ok ? (data.turns === 1 ? t('oneTurn') : t('nTurns', String(data.turns))) : '';
-    if (badge) {
-      badge.textContent = data.ok
-        ? data.kind === 'preference'
-          ? t('badgePreference')
-          : t('badgeValid')
-        : t('badgeInvalid');
-      badge.className = `badge ${data.ok ? 'badge-ok' : 'badge-bad'}`;
-    }
-    const snippet = this.snippets.get(line);
-    title.textContent = snippet ?? (data.ok ? data.title || t('emptyTurn') : (data.error ?? ''));
-    title.classList.toggle('error', !data.ok);
-    const re = snippet !== undefined ? matcherFor(this.query) : undefined;
-    if (re) markMatches(title, re, 20);
-    const reviewWords = this.review.decorateRow(top, line);
-    row.setAttribute(
-      'aria-label',
-      `${t('recordN', String(line + 1))}${data.id ? ', ' + data.id : ''}, ${data.ok ? t('nTurns', String(data.turns)) : t('badgeInvalid')}${busy ? ', ' + t('rowBusy') : ''}${reviewWords ? ', ' + reviewWords : ''}: ${title.textContent}`,
-    );
+    renderRecordRow(row, line, {
+      data: this.rows.get(line),
+      busy: this.busy.has(line),
+      snippet: this.snippets.get(line),
+      query: this.query,
+      decorate: (top) => this.review.decorateRow(top, line),
+    });
   }
 
   private loadRange(first: number, last: number): void {
@@ -394,25 +249,6 @@ class App {
 
   // ---- query -------------------------------------------------------------------------------
 
-  private readQuery(): Query | undefined {
-    const q: Query = {};
-    const text = this.search.value;
-    if (text) q.text = text;
-    if (text && this.regex.checked) q.regex = true;
-    if (text && this.caseSensitive.checked) q.caseSensitive = true;
-    if (this.invalidOnly.checked) q.invalidOnly = true;
-    const min = parseInt(this.minTurns.value, 10);
-    const max = parseInt(this.maxTurns.value, 10);
-    if (Number.isFinite(min) && min >= 0) q.minTurns = min;
-    if (Number.isFinite(max) && max >= 0) q.maxTurns = max;
-    const role = this.role.value;
-    if (role) q.role = role;
-    const format = this.format.value;
-    if (format) q.format = format as FormatId;
-    Object.assign(q, this.review.queryPart());
-    return Object.keys(q).length ? q : undefined;
-  }
-
   private clearQuery(): void {
     if (this.querying) post({ type: 'cancelQuery', id: this.queryId });
     this.query = undefined;
@@ -420,12 +256,7 @@ class App {
     this.matches = undefined;
     this.snippets.clear();
     this.querying = false;
-    this.search.value = '';
-    this.invalidOnly.checked = false;
-    this.minTurns.value = '';
-    this.maxTurns.value = '';
-    this.role.value = '';
-    this.format.value = '';
+    this.filters.clear();
     this.review.clearFilters();
     this.list.setLength(this.length);
     this.list.refresh();
@@ -433,7 +264,9 @@ class App {
   }
 
   private runQuery(): void {
-    const q = this.readQuery();
+    const part = this.review.queryPart();
+    const base = this.filters.readQuery();
+    const q = base || Object.keys(part).length ? { ...(base ?? {}), ...part } : undefined;
     // A message about the previous search (an invalid regular expression) no longer holds.
     this.hideError();
     if (this.querying) post({ type: 'cancelQuery', id: this.queryId });
@@ -643,10 +476,10 @@ class App {
         this.list.select(Math.max(0, this.list.selectedPos - 1));
         break;
       case '/':
-        this.search.focus();
+        this.filters.search.focus();
         break;
       case 'g':
-        this.goTo.focus();
+        this.filters.goTo.focus();
         break;
       default:
         return;

@@ -36,7 +36,8 @@ export function renderHead(
     );
     json.setAttribute('aria-pressed', String(ctx.jsonMode));
     actions.appendChild(json);
-    if (r.kind === 'dialogue' && !ctx.jsonMode) actions.appendChild(gen.extendButton(r));
+    const extend = r.kind === 'dialogue' && !ctx.jsonMode ? gen.extendButton(r) : undefined;
+    if (extend) actions.appendChild(extend);
     if (r.kind === 'preference' && !ctx.jsonMode) {
       actions.appendChild(
         textButton(

@@ -194,6 +194,11 @@ describe('dialogue editor: CaPO review in view, Keep keeps the scroll, Cancel an
     await frame.locator('.detail-meta .chip', { hasText: 'id empty-2' }).waitFor({ timeout: 15_000 });
     assert.equal(await frame.locator('.gen-btn[aria-label^="Negative:"]').count(), 0, 'empty turns');
     assert.equal(await frame.locator('.turn .gen-btn').count(), 0, 'no generation from an empty question');
+    assert.equal(
+      await frame.getByRole('button', { name: 'Extend…' }).count(),
+      0,
+      'no Extend on a dialogue with no question yet',
+    );
 
     await frame.locator('.vlist').focus();
     await page.keyboard.press('j');

@@ -625,6 +625,18 @@ describe('CaPO flows: estimate, nothing to pair, continue after failures, progre
       });
       assert.equal(r.status, 'error');
       assert.match(r.message ?? '', /has no text to pair/);
+      // A new, empty dialogue has nothing to grow from: Extend and a follow-up at the end are refused.
+      for (const action of ['extendDialogue', 'askFollowUp'] as const) {
+        const id = nextId++;
+        const end = ended(uri, id);
+        await send(uri, { type: 'runAction', id, action, line: 1 });
+        const last = await end;
+        assert.equal(last.state, 'failed', action);
+        assert.match(last.message ?? '', /Record 2 has no question yet/, action);
+      }
+      const extended = await run('parrot.extendDialogue', { uri, record: 1, turns: 2 });
+      assert.equal(extended.status, 'error');
+      assert.match(extended.message ?? '', /Record 2 has no question yet/);
       assert.equal(server.chatRequests.length, 0, 'no request for a turn without text');
     });
 

@@ -119,6 +119,37 @@ function startsForeign(file: string): boolean {
   }
 }
 
+/** Validation options for a file: rule settings and the custom schema whose glob matches it. */
+export function validationOptions(uri: vscode.Uri): ValidateOptions {
+  const cfg = vscode.workspace.getConfiguration(SECTION);
+  const rules: Partial<Record<RuleCode, RuleSetting>> = {};
+  for (const [code, setting] of Object.entries(cfg.get<Record<string, string>>('rules', {}))) {
+    if (isRuleCode(code) && ['off', 'info', 'warning', 'error'].includes(setting)) {
+      rules[code] = setting as RuleSetting;
+    }
+  }
+  const opts: ValidateOptions = { rules };
+  const tokens = tokenRuleOptions(uri);
+  if (tokens) opts.tokens = tokens;
+  const folder = vscode.workspace.getWorkspaceFolder(uri);
+  const relative = folder ? path.relative(folder.uri.fsPath, uri.fsPath) : uri.fsPath;
+  for (const assoc of cfg.get<SchemaAssociation[]>('schemas', [])) {
+    if (typeof assoc?.files !== 'string' || typeof assoc.schema !== 'string') continue;
+    if (matchesGlob(relative, assoc.files)) {
+      opts.schemaPath = path.isAbsolute(assoc.schema)
+        ? assoc.schema
+        : path.join(folder?.uri.fsPath ?? path.dirname(uri.fsPath), assoc.schema);
+      break;
+    }
+  }
+  return opts;
+}
+
+/** Whether validation of dataset files is on (`parrot.validation.enabled`). */
+export function validationEnabled(): boolean {
+  return vscode.workspace.getConfiguration(SECTION).get<boolean>('enabled', true);
+}
+
 /** Diagnostics of the dataset files: text editor saves, the dialogue editor, large files on disk. */
 class DatasetDiagnostics implements vscode.Disposable, DiagnosticsApi {
   private readonly collection = vscode.languages.createDiagnosticCollection('parrot');
@@ -164,30 +195,8 @@ class DatasetDiagnostics implements vscode.Disposable, DiagnosticsApi {
     return Math.max(1, this.config().get<number>('maxProblems', DEFAULT_MAX_DIAGNOSTICS));
   }
 
-  /** Validation options for a file: rule settings and the custom schema whose glob matches it. */
   private optionsFor(uri: vscode.Uri): ValidateOptions {
-    const cfg = this.config();
-    const rules: Partial<Record<RuleCode, RuleSetting>> = {};
-    for (const [code, setting] of Object.entries(cfg.get<Record<string, string>>('rules', {}))) {
-      if (isRuleCode(code) && ['off', 'info', 'warning', 'error'].includes(setting)) {
-        rules[code] = setting as RuleSetting;
-      }
-    }
-    const opts: ValidateOptions = { rules };
-    const tokens = tokenRuleOptions(uri);
-    if (tokens) opts.tokens = tokens;
-    const folder = vscode.workspace.getWorkspaceFolder(uri);
-    const relative = folder ? path.relative(folder.uri.fsPath, uri.fsPath) : uri.fsPath;
-    for (const assoc of cfg.get<SchemaAssociation[]>('schemas', [])) {
-      if (typeof assoc?.files !== 'string' || typeof assoc.schema !== 'string') continue;
-      if (matchesGlob(relative, assoc.files)) {
-        opts.schemaPath = path.isAbsolute(assoc.schema)
-          ? assoc.schema
-          : path.join(folder?.uri.fsPath ?? path.dirname(uri.fsPath), assoc.schema);
-        break;
-      }
-    }
-    return opts;
+    return validationOptions(uri);
   }
 
   private publish(uri: vscode.Uri, diagnostics: Diagnostic[], total: number): void {

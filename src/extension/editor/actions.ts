@@ -15,6 +15,11 @@ function hasText(t: Turn | undefined): boolean {
   return t !== undefined && contentText(t.content).trim() !== '';
 }
 
+/** Why a dialogue with no question yet cannot be grown. */
+function noQuestion(line: number): string {
+  return vscode.l10n.t('Record {0} has no question yet: write its first user turn, then generate.', line + 1);
+}
+
 function refuse(message: string): never {
   throw new IntentError(message);
 }
@@ -72,6 +77,7 @@ export function actionCommand(m: RunAction, text: string): ActionCommand {
     case 'askFollowUp': {
       if (m.turn === undefined) {
         if (turns.length === 0) refuse(vscode.l10n.t('Record {0} has no turns yet.', m.line + 1));
+        if (!turns.some((x) => x.role === 'user' && hasText(x))) refuse(noQuestion(m.line));
         return { command: 'parrot.askFollowUp', args: { record } };
       }
       checkTurn(m.turn);
@@ -94,6 +100,7 @@ export function actionCommand(m: RunAction, text: string): ActionCommand {
     }
     case 'extendDialogue':
       if (m.turn !== undefined) refuse(vscode.l10n.t('Extend works on the whole dialogue, not on a turn.'));
+      if (!turns.some((x) => x.role === 'user' && hasText(x))) refuse(noQuestion(m.line));
       return { command: 'parrot.extendDialogue', args: { record } };
   }
 }

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { detectRecordFormat } from '../../core/formats/detect';
 import { containerKindFor, looksLikeRecordArray } from '../../core/store';
 import { VIEW_TYPE } from './dialogueEditorProvider';
+import { expectText } from './revealFromText';
 
 const OPEN_BY_DEFAULT = 'parrot.editor.openByDefault';
 const CODE_LENS = 'parrot.editor.codeLens';
@@ -148,12 +149,20 @@ export function registerEditorCommands(context: vscode.ExtensionContext): void {
           choice === save ? 'workbench.action.files.save' : 'workbench.action.files.revert',
         );
       }
-      await vscode.commands.executeCommand('vscode.openWith', uri, 'default', dialogue[0]?.group.viewColumn);
-      const left = tabsOf(
-        uri,
-        (t) => t.input instanceof vscode.TabInputCustom && t.input.viewType === VIEW_TYPE,
-      );
-      await vscode.window.tabGroups.close(left.filter((t) => !t.isDirty));
+      // The text editor is asked for: it is not sent back to the dialogue editor (revealFromText.ts).
+      await expectText(uri, async () => {
+        await vscode.commands.executeCommand(
+          'vscode.openWith',
+          uri,
+          'default',
+          dialogue[0]?.group.viewColumn,
+        );
+        const left = tabsOf(
+          uri,
+          (t) => t.input instanceof vscode.TabInputCustom && t.input.viewType === VIEW_TYPE,
+        );
+        await vscode.window.tabGroups.close(left.filter((t) => !t.isDirty));
+      });
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(CODE_LENS)) lenses.refresh();

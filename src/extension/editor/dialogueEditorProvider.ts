@@ -16,6 +16,7 @@ import {
   type RowSummary,
   type WebviewMessage,
 } from '../../protocol';
+import { validationEnabled, validationOptions } from '../diagnostics';
 import { getLog } from '../log';
 import { setActiveDataset } from '../statusBar';
 import { Disposable } from '../util/disposable';
@@ -32,6 +33,7 @@ import {
   withFreshId,
   toRecordView,
 } from './records';
+import { problemCheck, type ProblemCheck } from './problems';
 import { runQuery } from './search';
 import { webviewStrings } from './strings';
 import { SessionReview } from '../review/session';
@@ -174,6 +176,10 @@ export class EditorSession extends Disposable {
   private readonly replay = new Map<number, HostMessage[]>();
   /** Review decisions on this document's records (src/extension/review). */
   readonly review: SessionReview;
+  /** The records' own validation problems for the list (built on first use, again after a settings change). */
+  private problemCheck: { check: ProblemCheck | undefined } | undefined;
+  /** A record to show once the webview is ready (revealed before it had loaded). */
+  private pendingReveal: number | undefined;
 
   constructor(
     readonly document: DialogueDocument,
@@ -188,11 +194,39 @@ export class EditorSession extends Disposable {
       panel.onDidChangeViewState(() => {
         if (panel.active) setActiveDataset(this.document);
         else setActiveDataset(undefined, this.document);
+        // A hidden webview loses its page (no retainContextWhenHidden): it says ready again when shown.
+        if (!panel.visible) this.ready = false;
         // A change on disk may have been missed by the file watcher (network drives, some containers).
         if (panel.visible) this.document.checkForExternalChange();
       }),
     );
     if (panel.active) setActiveDataset(document);
+    this._register(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (!e.affectsConfiguration('parrot.validation')) return;
+        this.problemCheck = undefined;
+        // Badges and problem filters follow the new rules: the webview drops its rows.
+        if (this.ready) this.post(this.statusMessage({ lines: [], structural: false, reloaded: true }));
+      }),
+    );
+  }
+
+  private get problems(): ProblemCheck | undefined {
+    this.problemCheck ??= {
+      check: validationEnabled() ? problemCheck(validationOptions(this.document.uri)) : undefined,
+    };
+    return this.problemCheck.check;
+  }
+
+  /** The editor group the webview is in. */
+  get viewColumn(): vscode.ViewColumn | undefined {
+    return this.panel.viewColumn;
+  }
+
+  /** Selects and shows the record of `line` (now, or once the webview has loaded). */
+  reveal(line: number): void {
+    if (this.ready && this.panel.visible) this.post({ type: 'reveal', line });
+    else this.pendingReveal = line;
   }
 
   postGeneration(): void {
@@ -271,6 +305,8 @@ export class EditorSession extends Disposable {
         this.postGeneration();
         this.review.onReady();
         for (const messages of this.replay.values()) for (const x of messages) this.post(x);
+        if (this.pendingReveal !== undefined) this.post({ type: 'reveal', line: this.pendingReveal });
+        this.pendingReveal = undefined;
         return;
       case 'runAction':
         await this.startAction(m);
@@ -302,7 +338,8 @@ export class EditorSession extends Disposable {
           while (j + 1 < lines.length && (lines[j + 1] ?? 0) - (lines[j] ?? 0) === 1) j++;
           const start = lines[i] ?? 0;
           const texts = await store.readLines(start, j - i + 1);
-          for (const [k, t] of texts.entries()) rows.push(await summarizeStored(store, start + k, t));
+          for (const [k, t] of texts.entries())
+            rows.push(await summarizeStored(store, start + k, t, this.problems));
           i = j + 1;
         }
         this.post({ type: 'rows', rows });
@@ -427,6 +464,7 @@ export class EditorSession extends Disposable {
         return store.isIndexing;
       },
       readLines: (start: number, count: number) => store.readLines(start, count),
+      problems: this.problems,
     };
     runQuery(
       source,

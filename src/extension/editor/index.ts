@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { ActionKind, HostMessage, WebviewMessage } from '../../protocol';
 import { SAVE_COMMAND } from './autoSave';
 import { registerEditorCommands } from './commands';
+import { registerRevealFromText } from './revealFromText';
 import { localizeEditorMessages } from './strings';
 import type { DialogueDocument } from './dialogueDocument';
 import { DialogueEditorProvider, VIEW_TYPE, type MessageEvent } from './dialogueEditorProvider';
@@ -43,6 +44,7 @@ export function registerDialogueEditor(context: vscode.ExtensionContext): Dialog
   localizeEditorMessages();
   const provider = DialogueEditorProvider.register(context);
   registerEditorCommands(context);
+  context.subscriptions.push(registerRevealFromText(provider, VIEW_TYPE));
   context.subscriptions.push(
     vscode.commands.registerCommand(SAVE_COMMAND, async () => {
       const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;

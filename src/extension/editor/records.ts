@@ -8,6 +8,7 @@ import { newLayout, parseRecord, readRecord, recordToLine, type ParseResult } fr
 import { contentText, type FormatId, type Part, type Role, type Sample, type Turn } from '../../core/model';
 import type { DatasetStore } from '../../core/store';
 import type { EditIntent, RecordView, RowSummary, Section, TurnView } from '../../protocol';
+import type { ProblemCheck } from './problems';
 
 const TITLE_LENGTH = 160;
 
@@ -82,7 +83,12 @@ export function errorText(error: { message: string; column: number }): string {
   return `${error.message} (column ${error.column})`;
 }
 
-export function summarize(line: number, text: string, parsed: ParseResult = quickParse(text)): RowSummary {
+export function summarize(
+  line: number,
+  text: string,
+  parsed: ParseResult = quickParse(text),
+  check?: ProblemCheck,
+): RowSummary {
   if (!parsed.ok) {
     return { line, ok: false, title: oneLine(text), turns: 0, error: errorText(parsed.error) };
   }
@@ -98,6 +104,9 @@ export function summarize(line: number, text: string, parsed: ParseResult = quic
   };
   row.format = formatOf(parsed);
   if (sample.id !== undefined) row.id = String(sample.id);
+  const problems = check?.(text, line);
+  if (problems?.errors) row.errors = problems.errors;
+  if (problems?.warnings) row.warnings = problems.warnings;
   return row;
 }
 
@@ -111,6 +120,7 @@ export async function summarizeStored(
   store: Pick<DatasetStore, 'lineInfo' | 'readLineBytes'>,
   line: number,
   text: string,
+  check?: ProblemCheck,
 ): Promise<RowSummary> {
   let problem: { column: number; message: string } | undefined;
   if (line > 0 && text.charCodeAt(0) === 0xfeff) problem = { column: 0, message: MISPLACED_BOM };
@@ -118,7 +128,7 @@ export async function summarizeStored(
     const bytes = await store.readLineBytes(line);
     problem = encodingProblem(bytes, 0, bytes.length, line === 0);
   }
-  if (!problem) return summarize(line, text);
+  if (!problem) return summarize(line, text, undefined, check);
   return {
     line,
     ok: false,

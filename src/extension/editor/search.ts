@@ -4,6 +4,7 @@
  */
 import { contentText, type Sample } from '../../core/model';
 import type { Query, QueryHit } from '../../protocol';
+import type { ProblemCheck } from './problems';
 import { editorMessages, formatOf, quickParse, rolesOf, turnCount } from './records';
 
 const CHUNK_LINES = 2000;
@@ -15,6 +16,8 @@ export interface LineSource {
   readonly lineCount: number;
   readonly isIndexing: boolean;
   readLines(start: number, count: number): Promise<string[]>;
+  /** The records' own validation problems, for Invalid only and Has problems. */
+  readonly problems?: ProblemCheck;
 }
 
 export interface QueryProgress {
@@ -89,7 +92,13 @@ function rawPrefilter(q: Query): ((line: string) => boolean) | undefined {
 
 function needsParse(q: Query): boolean {
   return Boolean(
-    q.text || q.invalidOnly || q.minTurns !== undefined || q.maxTurns !== undefined || q.role || q.format,
+    q.text ||
+    q.invalidOnly ||
+    q.problems ||
+    q.minTurns !== undefined ||
+    q.maxTurns !== undefined ||
+    q.role ||
+    q.format,
   );
 }
 
@@ -100,6 +109,7 @@ export function matchLine(
   q: Query,
   test: TextTest | undefined,
   pre?: (l: string) => boolean,
+  check?: ProblemCheck,
 ): QueryHit | undefined {
   if (!needsParse(q)) return { line };
   if (pre && !pre(text)) return undefined;
@@ -113,7 +123,11 @@ export function matchLine(
     }
     return { line };
   }
-  if (q.invalidOnly) return undefined;
+  if (q.invalidOnly || q.problems) {
+    // A record that parses is invalid when its own rules find an error; Has problems takes warnings too.
+    const p = check?.(text, line);
+    if (!p || (q.invalidOnly && p.errors === 0) || p.errors + p.warnings === 0) return undefined;
+  }
   const sample = parsed.sample;
   const n = turnCount(sample);
   if (q.minTurns !== undefined && n < q.minTurns) return undefined;
@@ -164,7 +178,10 @@ export async function runQuery(
     const lines = await source.readLines(scanned, count);
     for (let i = 0; i < lines.length; i++) {
       const text = lines[i] ?? '';
-      const hit = keep && !keep(scanned + i, text) ? undefined : matchLine(scanned + i, text, q, test, pre);
+      const hit =
+        keep && !keep(scanned + i, text)
+          ? undefined
+          : matchLine(scanned + i, text, q, test, pre, source.problems);
       if (hit) {
         if (matched >= MAX_SNIPPETS) delete hit.snippet;
         pending.push(hit);

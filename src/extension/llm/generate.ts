@@ -100,24 +100,39 @@ async function applyOne(ctx: LlmContext, r: LocatedRecord, label: string, after:
   ctx.logger.info(`${label}: record ${r.index + 1} of ${path.basename(r.target.uri.fsPath)} updated`);
 }
 
+/** Characters of a candidate that a Quick Pick line shows in full, about. */
+const CANDIDATE_LINE = 80;
+
 interface CandidateItem extends vscode.QuickPickItem {
   text: string;
 }
 
-/** Quick Pick of the candidates; the pencil button edits one before it is inserted. */
-async function pickCandidate(kept: string[]): Promise<string | undefined> {
+/**
+ * Quick Pick of the candidates; the pencil button edits one before it is inserted. A Quick Pick
+ * shows one line per item, so a long candidate also has a button that opens it in full in a
+ * read-only editor beside (the pick stays open meanwhile; those editors close once it is done).
+ */
+async function pickCandidate(kept: string[], docs?: PreviewDocuments): Promise<string | undefined> {
   const editButton: vscode.QuickInputButton = {
     iconPath: new vscode.ThemeIcon('edit'),
     tooltip: vscode.l10n.t('Edit before inserting'),
   };
+  const readButton: vscode.QuickInputButton = {
+    iconPath: new vscode.ThemeIcon('open-preview'),
+    tooltip: vscode.l10n.t('Read in full'),
+  };
+  const shown: vscode.Uri[] = [];
   const qp = vscode.window.createQuickPick<CandidateItem>();
+  qp.ignoreFocusOut = docs !== undefined;
   qp.title = vscode.l10n.t('Follow-up questions');
-  qp.placeholder = vscode.l10n.t('Pick the question to insert as the next user turn (pencil: edit it first)');
+  qp.placeholder = vscode.l10n.t(
+    'Pick the question to insert as the next user turn (pencil: edit it first; preview: read a long one in full)',
+  );
   qp.items = kept.map((text) => ({
     label: snippet(text, 200),
     detail: text.length > 200 ? text : undefined,
     text,
-    buttons: [editButton],
+    buttons: docs && text.length > CANDIDATE_LINE ? [readButton, editButton] : [editButton],
   }));
   const chosen = await new Promise<{ text: string; edit: boolean } | undefined>((resolve) => {
     qp.onDidAccept(() => {
@@ -126,6 +141,19 @@ async function pickCandidate(kept: string[]): Promise<string | undefined> {
       qp.hide();
     });
     qp.onDidTriggerItemButton((e) => {
+      if (e.button === readButton && docs) {
+        const n = kept.indexOf(e.item.text) + 1;
+        const uri = docs.add(vscode.l10n.t('Follow-up question {0}.md', n), e.item.text + '\n');
+        shown.push(uri);
+        void vscode.workspace.openTextDocument(uri).then((doc) =>
+          vscode.window.showTextDocument(doc, {
+            viewColumn: vscode.ViewColumn.Beside,
+            preserveFocus: true,
+            preview: true,
+          }),
+        );
+        return;
+      }
       resolve({ text: e.item.text, edit: true });
       qp.hide();
     });
@@ -133,6 +161,13 @@ async function pickCandidate(kept: string[]): Promise<string | undefined> {
     qp.show();
   });
   qp.dispose();
+  if (shown.length) {
+    const keys = new Set(shown.map((u) => u.toString()));
+    const tabs = vscode.window.tabGroups.all
+      .flatMap((g) => g.tabs)
+      .filter((t) => t.input instanceof vscode.TabInputText && keys.has(t.input.uri.toString()));
+    await vscode.window.tabGroups.close(tabs);
+  }
   if (!chosen?.edit) return chosen?.text;
   return vscode.window.showInputBox({
     title: vscode.l10n.t('Edit the follow-up question'),
@@ -141,7 +176,11 @@ async function pickCandidate(kept: string[]): Promise<string | undefined> {
   });
 }
 
-export async function askFollowUp(ctx: LlmContext, args: AskArgs = {}): Promise<AskResult> {
+export async function askFollowUp(
+  ctx: LlmContext,
+  args: AskArgs = {},
+  docs?: PreviewDocuments,
+): Promise<AskResult> {
   const r = await ctx.record(args);
   const d = ctx.dialogueOf(r);
   const after = turnIndex(d, 'afterTurn', args.afterTurn, d.turns.length - 1);
@@ -176,7 +215,7 @@ export async function askFollowUp(ctx: LlmContext, args: AskArgs = {}): Promise<
     text = res.kept[args.pick];
     if (text === undefined)
       throw new Error(vscode.l10n.t('There is no candidate {0} (kept: {1}).', args.pick, res.kept.length));
-  } else text = await pickCandidate(res.kept);
+  } else text = await pickCandidate(res.kept, docs);
   if (text === undefined || text.trim() === '') return { status: 'cancelled', ...base };
   const next = insertTurn(d, after + 1, newTurn(d, 'user', text.trim()));
   await applyOne(ctx, r, vscode.l10n.t('Ask follow-up'), lineWith(r, next));
@@ -310,6 +349,11 @@ async function extendRecord(
 export async function extendDialogue(ctx: LlmContext, args: ExtendArgs = {}): Promise<ExtendOneResult> {
   const r = await ctx.record(args);
   const d = ctx.dialogueOf(r);
+  // A new, empty dialogue has nothing to grow from (the dialogue editor offers no Extend on it).
+  if (!d.turns.some((t) => t.role === 'user' && contentText(t.content).trim() !== ''))
+    throw new Error(
+      vscode.l10n.t('Record {0} has no question yet: write its first user turn, then generate.', r.index + 1),
+    );
   const turns = await askTurns(args);
   if (turns === undefined) return { status: 'cancelled' };
   const s = ctx.settings();

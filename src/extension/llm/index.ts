@@ -157,7 +157,12 @@ export function registerLlm(context: vscode.ExtensionContext, editor: DialogueEd
   };
 
   const table: CommandSpec[] = [
-    { id: 'parrot.askFollowUp', needs: ['asker'], network: true, run: (a) => askFollowUp(ctx, a) },
+    {
+      id: 'parrot.askFollowUp',
+      needs: ['asker'],
+      network: true,
+      run: (a) => askFollowUp(ctx, a, previewDocs),
+    },
     { id: 'parrot.answerTurn', needs: ['answerer'], network: true, run: (a) => answerTurn(ctx, a) },
     {
       id: 'parrot.extendDialogue',

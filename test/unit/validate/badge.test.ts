@@ -5,7 +5,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatasetStore } from '../../../src/core/store';
+import { problemCheck } from '../../../src/extension/editor/problems';
 import { summarize, summarizeStored } from '../../../src/extension/editor/records';
+import { matchLine } from '../../../src/extension/editor/search';
+import type { Query, RowSummary } from '../../../src/protocol';
 
 const rec = (user: string): string =>
   JSON.stringify({
@@ -57,3 +60,49 @@ describe('editor badge: encoding', () => {
     assert.deepEqual(readFileSync(path), bytes);
   });
 });
+
+describe("editor badge and filters: the record's own validation rules", () => {
+  const noAnswer = JSON.stringify({ messages: [{ role: 'user', content: 'Name a wader.' }] });
+  const badWeight = JSON.stringify({
+    messages: [
+      { role: 'user', content: 'Q' },
+      { role: 'assistant', content: 'A', weight: 2 },
+    ],
+  });
+  const samePair = JSON.stringify({
+    prompt: [{ role: 'user', content: 'Q' }],
+    chosen: [{ role: 'assistant', content: 'A' }],
+    rejected: [{ role: 'assistant', content: 'A' }],
+  });
+
+  it('counts errors and warnings with the severities of the settings', () => {
+    const check = problemCheck({});
+    assert.ok(check);
+    assert.deepEqual(pick(summarize(0, rec('hi'), undefined, check)), {});
+    assert.deepEqual(pick(summarize(1, noAnswer, undefined, check)), { warnings: 1 });
+    assert.deepEqual(pick(summarize(2, badWeight, undefined, check)), { errors: 1 });
+    assert.deepEqual(pick(summarize(3, samePair, undefined, check)), { warnings: 1 });
+    const off = problemCheck({
+      rules: { 'dialogue/last-not-assistant': 'off', 'preference/identical': 'error' },
+    });
+    assert.deepEqual(pick(summarize(1, noAnswer, undefined, off)), {});
+    assert.deepEqual(pick(summarize(3, samePair, undefined, off)), { errors: 1 });
+  });
+
+  it('Invalid only takes records with errors, Has problems those with warnings too', () => {
+    const check = problemCheck({});
+    const lines = [rec('hi'), noAnswer, badWeight, samePair, '{"broken'];
+    const hits = (q: Query): number[] =>
+      lines.flatMap((l, i) => (matchLine(i, l, q, undefined, undefined, check) ? [i] : []));
+    assert.deepEqual(hits({ invalidOnly: true }), [2, 4]);
+    assert.deepEqual(hits({ problems: true }), [1, 2, 3, 4]);
+    assert.deepEqual(hits({ problems: true, minTurns: 2 }), [2, 3]);
+  });
+});
+
+function pick(row: RowSummary): { errors?: number; warnings?: number } {
+  const out: { errors?: number; warnings?: number } = {};
+  if (row.errors !== undefined) out.errors = row.errors;
+  if (row.warnings !== undefined) out.warnings = row.warnings;
+  return out;
+}
