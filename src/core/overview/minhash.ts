@@ -1,0 +1,200 @@
+/**
+ * MinHash signatures and LSH clustering for near-duplicate detection over any number of records.
+ *
+ * A text becomes a set of word 3-shingles (lower-cased letters and digits in any script; texts of
+ * fewer than three words are one shingle). Each of the SIG_HASHES hash functions is a bijection of
+ * 32-bit values (MurmurHash3's finaliser over the shingle hash xor a seed), so each keeps the
+ * minimum of a random permutation; only the low 8 bits of each minimum are kept (b-bit MinHash), so
+ * a signature is SIG_HASHES bytes. Two signatures agree at a position with probability
+ * J + (1 - J) / 256 for Jaccard similarity J, which `estimateJaccard` inverts.
+ *
+ * LSH: BANDS bands of ROWS bytes; two records whose bytes agree on a whole band are candidates, and
+ * candidates whose estimated similarity reaches the threshold are joined (union-find). A pair of
+ * similarity J is a candidate with probability 1 - (1 - J^ROWS)^BANDS: 0.985 at 0.8, 0.89 at 0.7.
+ */
+
+export const SIG_HASHES = 32;
+export const ROWS = 4;
+export const BANDS = SIG_HASHES / ROWS;
+
+const SEEDS = (() => {
+  const s = new Uint32Array(SIG_HASHES);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < SIG_HASHES; i++) {
+    x = fmix32((x + 0x6d2b79f5) >>> 0);
+    s[i] = x;
+  }
+  return s;
+})();
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** 32-bit FNV-1a of a string's UTF-16 code units. */
+export function hashString(s: string, seed = 0x811c9dc5): number {
+  let h = seed >>> 0;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+const WORD = /[\p{L}\p{N}]+/gu;
+
+/** The distinct word 3-shingles of `text`, as 32-bit hashes. */
+export function shingles(text: string): Set<number> {
+  const words = text.toLowerCase().match(WORD) ?? [];
+  const out = new Set<number>();
+  if (words.length === 0) return out;
+  if (words.length < 3) {
+    out.add(hashString(words.join(' ')));
+    return out;
+  }
+  for (let i = 0; i + 2 < words.length; i++)
+    out.add(hashString(`${words[i]} ${words[i + 1]} ${words[i + 2]}`));
+  return out;
+}
+
+/** Exact Jaccard similarity of the shingle sets of two texts (for tests and checks). */
+export function exactJaccard(a: string, b: string): number {
+  const x = shingles(a);
+  const y = shingles(b);
+  if (x.size === 0 && y.size === 0) return 1;
+  let both = 0;
+  for (const h of x) if (y.has(h)) both++;
+  return both / (x.size + y.size - both);
+}
+
+/**
+ * Writes the signature of `text` into out[at, at + SIG_HASHES); returns false (and writes
+ * nothing) for a text without a word, which has no signature.
+ */
+export function signInto(text: string, out: Uint8Array, at: number): boolean {
+  const set = shingles(text);
+  if (set.size === 0) return false;
+  const mins = new Uint32Array(SIG_HASHES).fill(0xffffffff);
+  for (const h of set) {
+    for (let i = 0; i < SIG_HASHES; i++) {
+      const v = fmix32((h ^ SEEDS[i]) >>> 0);
+      if (v < mins[i]) mins[i] = v;
+    }
+  }
+  for (let i = 0; i < SIG_HASHES; i++) out[at + i] = mins[i] & 0xff;
+  return true;
+}
+
+export function signature(text: string): Uint8Array | undefined {
+  const out = new Uint8Array(SIG_HASHES);
+  return signInto(text, out, 0) ? out : undefined;
+}
+
+/** Estimated Jaccard similarity of records i and j of `sigs` (SIG_HASHES bytes each). */
+export function estimateJaccard(sigs: Uint8Array, i: number, j: number): number {
+  let same = 0;
+  const a = i * SIG_HASHES;
+  const b = j * SIG_HASHES;
+  for (let k = 0; k < SIG_HASHES; k++) if (sigs[a + k] === sigs[b + k]) same++;
+  const p = same / SIG_HASHES;
+  return Math.max(0, (p - 1 / 256) / (1 - 1 / 256));
+}
+
+/** Indices 0..n-1 ordered by `keys` (a stable LSD radix sort on 32-bit keys). */
+function orderByKey(keys: Uint32Array, n: number): Uint32Array {
+  let idx = new Uint32Array(n);
+  let tmp = new Uint32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  const count = new Uint32Array(256);
+  for (let shift = 0; shift < 32; shift += 8) {
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[(keys[idx[i]] >>> shift) & 0xff]++;
+    let sum = 0;
+    for (let b = 0; b < 256; b++) {
+      const c = count[b];
+      count[b] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const v = idx[i];
+      tmp[count[(keys[v] >>> shift) & 0xff]++] = v;
+    }
+    [idx, tmp] = [tmp, idx];
+  }
+  return idx;
+}
+
+function find(parent: Int32Array, x: number): number {
+  while (parent[x] !== x) {
+    parent[x] = parent[parent[x]];
+    x = parent[x];
+  }
+  return x;
+}
+
+function union(parent: Int32Array, a: number, b: number): void {
+  const ra = find(parent, a);
+  const rb = find(parent, b);
+  if (ra === rb) return;
+  // The smaller index becomes the root: a cluster is named by its first record.
+  if (ra < rb) parent[rb] = ra;
+  else parent[ra] = rb;
+}
+
+/**
+ * Clusters of near-duplicates among `n` records: `sigs` holds their signatures, `has[i]` says
+ * whether record i has one. Returns the clusters of two or more records, each in record order,
+ * largest first (ties: first record first).
+ */
+export function lshClusters(sigs: Uint8Array, has: Uint8Array, n: number, threshold: number): number[][] {
+  const parent = new Int32Array(n);
+  for (let i = 0; i < n; i++) parent[i] = i;
+  const keys = new Uint32Array(n);
+  for (let band = 0; band < BANDS; band++) {
+    const off = band * ROWS;
+    for (let i = 0; i < n; i++) {
+      const at = i * SIG_HASHES + off;
+      keys[i] = has[i]
+        ? (sigs[at] | (sigs[at + 1] << 8) | (sigs[at + 2] << 16) | (sigs[at + 3] << 24)) >>> 0
+        : 0;
+    }
+    const order = orderByKey(keys, n);
+    let runStart = 0;
+    for (let k = 1; k <= n; k++) {
+      if (k < n && keys[order[k]] === keys[order[runStart]]) continue;
+      // A run of equal band keys: candidates. Each is compared with the run's first record and
+      // with the one before it (enough to join chains of close records without all pairs).
+      const head = order[runStart];
+      if (has[head])
+        for (let m = runStart + 1; m < k; m++) {
+          const r = order[m];
+          if (!has[r]) continue;
+          if (estimateJaccard(sigs, head, r) >= threshold) union(parent, head, r);
+          else {
+            const prev = order[m - 1];
+            if (m - 1 > runStart && estimateJaccard(sigs, prev, r) >= threshold) union(parent, prev, r);
+          }
+        }
+      runStart = k;
+    }
+  }
+  const size = new Int32Array(n);
+  for (let i = 0; i < n; i++) if (has[i]) size[find(parent, i)]++;
+  const groups = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    if (!has[i]) continue;
+    const r = parent[i] === i ? i : find(parent, i);
+    if (size[r] < 2) continue;
+    let g = groups.get(r);
+    if (!g) groups.set(r, (g = []));
+    g.push(i);
+  }
+  const out = [...groups.values()];
+  out.sort((a, b) => b.length - a.length || a[0] - b[0]);
+  return out;
+}
