@@ -1,4 +1,7 @@
 import { stat } from 'node:fs/promises';
+import { overviewFile, type OverviewFigures } from '../../core/overview';
+import { overviewReport } from '../../core/overview/report';
+import { atomicWrite } from '../../core/store/save';
 import { fileStats, type DatasetStats } from '../../core/stats';
 import {
   SELF_ROUGE_SAMPLE,
@@ -9,7 +12,7 @@ import {
 import { parseCommandArgs, usageError } from '../args';
 import { progress, type CliIO } from '../io';
 
-const HELP = `Usage: parrot stats [--json] FILE...
+const HELP = `Usage: parrot stats [--json] [--html REPORT.html] [--threshold X] FILE...
 
 Streams a JSONL dataset and prints: records per format, invalid lines, turns per dialogue,
 turns / characters / tokens per role (o200k_base tokenizer), duplicate ids and duplicate samples,
@@ -17,8 +20,14 @@ and the Parrot paper's Table 1 measures: user turns per session, context-depende
 session (offline detector) and Self-ROUGE (100 x mean pairwise ROUGE-L F1 of a fixed-seed sample
 of ${SELF_ROUGE_SAMPLE} user queries; lower = more diverse). Several files: also side by side.
 
+With --json or --html, also the dataset overview (the figures the editor's Dataset Overview
+shows): histograms of turns and tokens per record and per role with p50/p90/p99/max, problems by
+rule, exact duplicates and near-duplicate clusters (MinHash/LSH) of user questions and dialogues.
+
 Options:
-  --json       print the figures as JSON
+  --json            print the figures as JSON (the overview under "overview")
+  --html FILE       write a self-contained HTML report with the overview's charts
+  --threshold X     similarity (0.5-1) from which records are near-duplicates (default 0.8)
   -h, --help   show this help
 
 Exit status: 0 all lines valid, 1 some lines are invalid, 2 usage or I/O error.
@@ -82,10 +91,20 @@ export function formatStats(file: string, s: DatasetStats): string {
 }
 
 export async function statsCommand(args: string[], io: CliIO): Promise<number> {
-  const parsed = parseCommandArgs('stats', args, { json: { type: 'boolean' } } as const, HELP, io);
+  const parsed = parseCommandArgs(
+    'stats',
+    args,
+    { json: { type: 'boolean' }, html: { type: 'string' }, threshold: { type: 'string' } } as const,
+    HELP,
+    io,
+  );
   if (typeof parsed === 'number') return parsed;
   if (parsed.positionals.length === 0) return usageError('stats', 'at least one FILE is needed', io);
-  const results: { file: string; s: DatasetStats; t1: Table1Stats }[] = [];
+  const threshold = parsed.values.threshold === undefined ? undefined : Number(parsed.values.threshold);
+  if (threshold !== undefined && !(threshold >= 0.5 && threshold <= 1))
+    return usageError('stats', '--threshold must be a number from 0.5 to 1', io);
+  const wantOverview = parsed.values.json === true || parsed.values.html !== undefined;
+  const results: { file: string; s: DatasetStats; t1: Table1Stats; overview?: OverviewFigures }[] = [];
   for (const file of parsed.positionals) {
     const bar = progress(io);
     const t1 = new Table1Collector();
@@ -101,11 +120,39 @@ export async function statsCommand(args: string[], io: CliIO): Promise<number> {
       io.stderr.write(`parrot stats: ${e instanceof Error ? e.message : String(e)}\n`);
       return 2;
     }
+    let overview: OverviewFigures | undefined;
+    if (wantOverview) {
+      try {
+        const size = (await stat(file)).size;
+        overview = (
+          await overviewFile(file, {
+            threshold,
+            onProgress: (done) =>
+              bar.update(`${file}: overview ${size ? Math.round((done / size) * 100) : 100}%`),
+          })
+        ).figures;
+      } catch (e) {
+        bar.done();
+        io.stderr.write(`parrot stats: ${e instanceof Error ? e.message : String(e)}\n`);
+        return 2;
+      }
+    }
     bar.done();
-    results.push({ file, s, t1: t1.result() });
+    results.push({ file, s, t1: t1.result(), overview });
+  }
+  if (parsed.values.html !== undefined) {
+    const html = overviewReport(
+      results.map((r) => ({ file: r.file, figures: r.overview as OverviewFigures })),
+    );
+    try {
+      await atomicWrite(parsed.values.html, 0o644, undefined, (fh) => fh.writeFile(html));
+    } catch (e) {
+      io.stderr.write(`parrot stats: ${e instanceof Error ? e.message : String(e)}\n`);
+      return 2;
+    }
   }
   if (parsed.values.json) {
-    const objs = results.map((r) => ({ file: r.file, ...r.s, table1: r.t1 }));
+    const objs = results.map((r) => ({ file: r.file, ...r.s, table1: r.t1, overview: r.overview }));
     io.stdout.write(JSON.stringify(objs.length === 1 ? objs[0] : objs, null, 2) + '\n');
   } else {
     for (const r of results) io.stdout.write(formatStats(r.file, r.s) + formatTable1(r.t1));
