@@ -69,6 +69,8 @@ class App {
   private matches: number[] | undefined;
   private readonly snippets = new Map<number, string>();
   private querying = false;
+  /** What the list shows when it shows the records of an overview bar (see showLines). */
+  private overviewLabel: string | undefined;
   private queryScanned = 0;
   private queryTotal = 0;
   private openTimer: ReturnType<typeof setTimeout> | undefined;
@@ -396,6 +398,7 @@ class App {
   }
 
   private clearQuery(): void {
+    this.overviewLabel = undefined;
     if (this.querying) post({ type: 'cancelQuery', id: this.queryId });
     this.query = undefined;
     this.detail.setHighlight(undefined);
@@ -420,6 +423,7 @@ class App {
     if (this.querying) post({ type: 'cancelQuery', id: this.queryId });
     this.queryId++;
     this.query = q;
+    this.overviewLabel = undefined;
     this.detail.setHighlight(matcherFor(q));
     this.snippets.clear();
     this.querying = false;
@@ -439,6 +443,18 @@ class App {
     this.list.refresh();
     this.updateStatus();
     this.persist();
+  }
+
+  /** Shows only `lines` (a bar or cluster of the Dataset Overview): the list as a search result. */
+  private showLines(label: string, lines: readonly number[]): void {
+    this.clearQuery();
+    this.queryId++;
+    this.matches = lines.filter((l) => l < this.lineCount);
+    this.overviewLabel = label;
+    this.list.setLength(this.matches.length);
+    if (this.matches.length) this.list.select(0);
+    this.list.refresh();
+    this.updateStatus();
   }
 
   // ---- host messages -----------------------------------------------------------------------
@@ -521,6 +537,9 @@ class App {
           post({ type: 'openRecord', line: m.line });
         }
         return;
+      case 'showLines':
+        this.showLines(m.label, m.lines);
+        return;
       case 'error':
         this.showError(m.message);
         return;
@@ -562,6 +581,7 @@ class App {
         parts.push(t('searching', this.queryScanned.toLocaleString(), this.queryTotal.toLocaleString(), n));
       else if (cancelled) parts.push(t('searchCancelled', n));
       else parts.push(this.matches.length === 1 ? t('oneMatch') : t('matches', n));
+      if (this.overviewLabel) parts.push(this.overviewLabel);
     }
     if (this.dirty) parts.push(t('unsaved'));
     this.statusText.textContent = parts.join(' · ');

@@ -34,6 +34,7 @@ export const OVERVIEW_STRINGS = {
   records: 'Records',
   recordsOf: '{0}: {1} records',
   clickHint: 'Select a bar or a row to show those records in the dialogue editor.',
+  unsaved: 'The overview shows the file as saved on disk; unsaved edits are not in it.',
 };
 
 export type OverviewStrings = typeof OVERVIEW_STRINGS;
