@@ -452,7 +452,14 @@ class App {
     this.matches = lines.filter((l) => l < this.lineCount);
     this.overviewLabel = label;
     this.list.setLength(this.matches.length);
-    if (this.matches.length) this.list.select(0);
+    if (this.matches.length) {
+      this.list.select(0);
+      // The first position may have been selected already (another record was there).
+      this.selectPos(0);
+    } else {
+      this.selectedLine = -1;
+      this.detail.showEmpty(t('noMatches'));
+    }
     this.list.refresh();
     this.updateStatus();
   }

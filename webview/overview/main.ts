@@ -17,7 +17,8 @@ const post = (m: OverviewWebviewMessage): void => api.postMessage(m);
 const sheet = new CSSStyleSheet();
 sheet.replaceSync(
   OVERVIEW_CSS +
-    `.overview .progress, .overview .note { color: var(--vscode-descriptionForeground); }
+    `body { background: var(--vscode-editor-background); }
+     .overview .progress, .overview .note { color: var(--vscode-descriptionForeground); }
      .overview .error { color: var(--vscode-errorForeground); }
      .overview .toolbar button { font: inherit; color: var(--vscode-button-secondaryForeground); background: var(--vscode-button-secondaryBackground); border: 1px solid var(--vscode-button-border, transparent); padding: 2px 10px; cursor: pointer; }
      .overview .toolbar button:focus { outline: 1px solid var(--vscode-focusBorder); }`,
