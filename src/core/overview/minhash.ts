@@ -2,10 +2,10 @@
  * MinHash signatures and LSH clustering for near-duplicate detection over any number of records.
  *
  * A text becomes a set of word 3-shingles (lower-cased letters and digits in any script; texts of
- * fewer than three words are one shingle). Each of the SIG_HASHES hash functions is a bijection of
- * 32-bit values (MurmurHash3's finaliser over the shingle hash xor a seed), so each keeps the
- * minimum of a random permutation; only the low 8 bits of each minimum are kept (b-bit MinHash), so
- * a signature is SIG_HASHES bytes. Two signatures agree at a position with probability
+ * fewer than three words are one shingle), each hashed to 32 bits. Each of the SIG_HASHES hash
+ * functions is a bijection of 32-bit values (xor a seed, multiply by an odd constant, fold the high
+ * half down), so each keeps the minimum of a pseudo-random permutation; only 8 bits of each
+ * minimum are kept (b-bit MinHash), so a signature is SIG_HASHES bytes. Two signatures agree at a position with probability
  * J + (1 - J) / 256 for Jaccard similarity J, which `estimateJaccard` inverts.
  *
  * LSH: BANDS bands of ROWS bytes; two records whose bytes agree on a whole band are candidates, and
@@ -46,19 +46,64 @@ export function hashString(s: string, seed = 0x811c9dc5): number {
   return h >>> 0;
 }
 
-const WORD = /[\p{L}\p{N}]+/gu;
+const WORD_CHAR = /^[\p{L}\p{N}]$/u;
+const A = 0x9e3779b1;
+const B = 0x85ebca6b;
+
+/**
+ * Calls `f` with the hash of each word 3-shingle of `text` in order (a shingle seen twice is
+ * passed twice), or once with the hash of all its words when it has one or two; returns how many
+ * words it has. Words are hashed once each and a shingle's hash combines its three word hashes,
+ * so no shingle string is built.
+ */
+function forEachShingle(text: string, f: (h: number) => void): number {
+  const t = text.toLowerCase();
+  let w0 = 0;
+  let w1 = 0;
+  let k = 0;
+  let h = 0x811c9dc5;
+  let inWord = false;
+  const n = t.length;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? t.charCodeAt(i) : 32;
+    // Letters and digits of any script (a scan by hand: the Unicode regex is several times slower).
+    const word =
+      c < 128
+        ? (c >= 97 && c <= 122) || (c >= 48 && c <= 57)
+        : c >= 0xd800 && c <= 0xdbff && i + 1 < n
+          ? WORD_CHAR.test(t.slice(i, i + 2))
+          : c < 0xdc00 || c > 0xdfff
+            ? WORD_CHAR.test(t[i])
+            : false;
+    if (word) {
+      if (!inWord) {
+        inWord = true;
+        h = 0x811c9dc5;
+      }
+      h ^= c;
+      h = Math.imul(h, 0x01000193);
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+        h ^= t.charCodeAt(++i);
+        h = Math.imul(h, 0x01000193);
+      }
+    } else if (inWord) {
+      inWord = false;
+      const w = h >>> 0;
+      if (k >= 2) f(fmix32((Math.imul(w0, A) + Math.imul(w1, B) + w) >>> 0));
+      w0 = w1;
+      w1 = w;
+      k++;
+    }
+  }
+  if (k === 1) f(fmix32(w1));
+  else if (k === 2) f(fmix32((Math.imul(w0, A) + w1) >>> 0));
+  return k;
+}
 
 /** The distinct word 3-shingles of `text`, as 32-bit hashes. */
 export function shingles(text: string): Set<number> {
-  const words = text.toLowerCase().match(WORD) ?? [];
   const out = new Set<number>();
-  if (words.length === 0) return out;
-  if (words.length < 3) {
-    out.add(hashString(words.join(' ')));
-    return out;
-  }
-  for (let i = 0; i + 2 < words.length; i++)
-    out.add(hashString(`${words[i]} ${words[i + 1]} ${words[i + 2]}`));
+  forEachShingle(text, (h) => out.add(h));
   return out;
 }
 
@@ -72,21 +117,26 @@ export function exactJaccard(a: string, b: string): number {
   return both / (x.size + y.size - both);
 }
 
+const mins = new Uint32Array(SIG_HASHES);
+
+/** Each hash function: the shingle hash xor a seed, multiplied and folded (cheap, per shingle). */
+function update(h: number): void {
+  for (let i = 0; i < SIG_HASHES; i++) {
+    let v = Math.imul(h ^ SEEDS[i], 0x2c1b3c6d);
+    v = (v ^ (v >>> 15)) >>> 0;
+    if (v < mins[i]) mins[i] = v;
+  }
+}
+
 /**
  * Writes the signature of `text` into out[at, at + SIG_HASHES); returns false (and writes
- * nothing) for a text without a word, which has no signature.
+ * nothing) for a text without a word, which has no signature. Each stored byte is the low byte of
+ * the minimum mixed once more (the minimum's own high bits are mostly zero).
  */
 export function signInto(text: string, out: Uint8Array, at: number): boolean {
-  const set = shingles(text);
-  if (set.size === 0) return false;
-  const mins = new Uint32Array(SIG_HASHES).fill(0xffffffff);
-  for (const h of set) {
-    for (let i = 0; i < SIG_HASHES; i++) {
-      const v = fmix32((h ^ SEEDS[i]) >>> 0);
-      if (v < mins[i]) mins[i] = v;
-    }
-  }
-  for (let i = 0; i < SIG_HASHES; i++) out[at + i] = mins[i] & 0xff;
+  mins.fill(0xffffffff);
+  if (forEachShingle(text, update) === 0) return false;
+  for (let i = 0; i < SIG_HASHES; i++) out[at + i] = fmix32(mins[i]) & 0xff;
   return true;
 }
 
