@@ -31,15 +31,15 @@ export interface FactsChunk {
   /** Lines of the part (records, blank and invalid lines). */
   lines: number;
   blank: number;
-  line: Float64Array;
+  line: Uint32Array;
   /** Index in FORMAT_IDS; -1 for a line that is not a record of a known format. */
   format: Int8Array;
   /** 0 dialogue, 1 preference pair, -1 not a record. */
   kind: Int8Array;
   turns: Uint32Array;
-  tokens: Float64Array;
+  tokens: Uint32Array;
   /** n x ROLE_SLOTS.length: tokens of each role in the record. */
-  roleTokens: Float64Array;
+  roleTokens: Uint32Array;
   /** Hash of the conversation (the validator's duplicate/dialogue hash); NaN when none. */
   exact: Float64Array;
   /** n x SIG_HASHES: MinHash of the record's user questions; userHas[i] = 1 when it has words. */
@@ -93,12 +93,12 @@ export class FactsBuilder {
   n = 0;
   lines = 0;
   blank = 0;
-  private readonly line: Grow<Float64Array>;
+  private readonly line: Grow<Uint32Array>;
   private readonly format: Grow<Int8Array>;
   private readonly kind: Grow<Int8Array>;
   private readonly turns: Grow<Uint32Array>;
-  private readonly tokens: Grow<Float64Array>;
-  private readonly roleTokens: Grow<Float64Array>;
+  private readonly tokens: Grow<Uint32Array>;
+  private readonly roleTokens: Grow<Uint32Array>;
   private readonly exact: Grow<Float64Array>;
   private readonly userSig: Grow<Uint8Array>;
   private readonly userHas: Grow<Uint8Array>;
@@ -114,12 +114,12 @@ export class FactsBuilder {
 
   constructor(capacity = 1024) {
     const R = ROLE_SLOTS.length;
-    this.line = new Grow((n) => new Float64Array(n), 1, capacity);
+    this.line = new Grow((n) => new Uint32Array(n), 1, capacity);
     this.format = new Grow((n) => new Int8Array(n), 1, capacity);
     this.kind = new Grow((n) => new Int8Array(n), 1, capacity);
     this.turns = new Grow((n) => new Uint32Array(n), 1, capacity);
-    this.tokens = new Grow((n) => new Float64Array(n), 1, capacity);
-    this.roleTokens = new Grow((n) => new Float64Array(n), R, capacity);
+    this.tokens = new Grow((n) => new Uint32Array(n), 1, capacity);
+    this.roleTokens = new Grow((n) => new Uint32Array(n), R, capacity);
     this.exact = new Grow((n) => new Float64Array(n), 1, capacity);
     this.userSig = new Grow((n) => new Uint8Array(n), SIG_HASHES, capacity);
     this.userHas = new Grow((n) => new Uint8Array(n), 1, capacity);

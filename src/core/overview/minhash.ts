@@ -2,11 +2,12 @@
  * MinHash signatures and LSH clustering for near-duplicate detection over any number of records.
  *
  * A text becomes a set of word 3-shingles (lower-cased letters and digits in any script; texts of
- * fewer than three words are one shingle), each hashed to 32 bits. Each of the SIG_HASHES hash
- * functions is a bijection of 32-bit values (xor a seed, multiply by an odd constant, fold the high
- * half down), so each keeps the minimum of a pseudo-random permutation; only 8 bits of each
- * minimum are kept (b-bit MinHash), so a signature is SIG_HASHES bytes. Two signatures agree at a position with probability
- * J + (1 - J) / 256 for Jaccard similarity J, which `estimateJaccard` inverts.
+ * fewer than three words are one shingle), each hashed to 32 bits. One permutation hashing (Li,
+ * Owen and Zhang, 2012): the top 5 bits of a shingle's hash pick one of SIG_HASHES bins, and each
+ * bin keeps the least of the other 27 bits, one hash per shingle instead of SIG_HASHES; empty bins
+ * are filled by rotation (Shrivastava and Li, 2014). Only 8 bits of each bin are kept (b-bit
+ * MinHash), so a signature is SIG_HASHES bytes. Two signatures agree at a position with probability
+ * about J + (1 - J) / 256 for Jaccard similarity J, which `estimateJaccard` inverts.
  *
  * LSH: BANDS bands of ROWS bytes; two records whose bytes agree on a whole band are candidates, and
  * candidates whose estimated similarity reaches the threshold are joined (union-find). A pair of
@@ -16,16 +17,6 @@
 export const SIG_HASHES = 32;
 export const ROWS = 4;
 export const BANDS = SIG_HASHES / ROWS;
-
-const SEEDS = (() => {
-  const s = new Uint32Array(SIG_HASHES);
-  let x = 0x9e3779b9;
-  for (let i = 0; i < SIG_HASHES; i++) {
-    x = fmix32((x + 0x6d2b79f5) >>> 0);
-    s[i] = x;
-  }
-  return s;
-})();
 
 function fmix32(h: number): number {
   h ^= h >>> 16;
@@ -117,26 +108,30 @@ export function exactJaccard(a: string, b: string): number {
   return both / (x.size + y.size - both);
 }
 
+const EMPTY = 0xffffffff;
 const mins = new Uint32Array(SIG_HASHES);
 
-/** Each hash function: the shingle hash xor a seed, multiplied and folded (cheap, per shingle). */
+/** One permutation hashing: the top 5 bits of a shingle's hash pick its bin, the rest compete. */
 function update(h: number): void {
-  for (let i = 0; i < SIG_HASHES; i++) {
-    let v = Math.imul(h ^ SEEDS[i], 0x2c1b3c6d);
-    v = (v ^ (v >>> 15)) >>> 0;
-    if (v < mins[i]) mins[i] = v;
-  }
+  const bin = h >>> 27;
+  const v = h & 0x7ffffff;
+  if (v < mins[bin]) mins[bin] = v;
 }
 
 /**
  * Writes the signature of `text` into out[at, at + SIG_HASHES); returns false (and writes
- * nothing) for a text without a word, which has no signature. Each stored byte is the low byte of
- * the minimum mixed once more (the minimum's own high bits are mostly zero).
+ * nothing) for a text without a word, which has no signature. An empty bin takes the value of the
+ * next non-empty one to its right (circularly) mixed with its distance (densification by rotation),
+ * so that two texts agree on it with the probability they agree on that bin.
  */
 export function signInto(text: string, out: Uint8Array, at: number): boolean {
-  mins.fill(0xffffffff);
+  mins.fill(EMPTY);
   if (forEachShingle(text, update) === 0) return false;
-  for (let i = 0; i < SIG_HASHES; i++) out[at + i] = fmix32(mins[i]) & 0xff;
+  for (let i = 0; i < SIG_HASHES; i++) {
+    let k = 0;
+    while (mins[(i + k) % SIG_HASHES] === EMPTY) k++;
+    out[at + i] = fmix32((mins[(i + k) % SIG_HASHES] ^ Math.imul(k, A)) >>> 0) & 0xff;
+  }
   return true;
 }
 
