@@ -26,6 +26,7 @@ sheet.replaceSync(
 document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
 
 const root = document.getElementById('root') as HTMLElement;
+root.classList.add('overview');
 const status = document.createElement('p');
 status.className = 'progress';
 status.setAttribute('role', 'status');

@@ -4,7 +4,6 @@
  * fingerprint and computed again when the file changes on disk (a save included). A click on a
  * bar or a cluster shows those records in the dialogue editor's list.
  */
-import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { overviewFile, selectLines, summarize, type Overview, type Selection } from '../../core/overview';
@@ -16,6 +15,7 @@ import {
   type OverviewWebviewMessage,
 } from '../../overviewProtocol';
 import type { DialogueEditorApi } from '../editor';
+import { webviewHtml } from '../editor/html';
 import { getLog } from '../log';
 import { overviewStrings } from './strings';
 
@@ -40,33 +40,6 @@ export interface OverviewApi {
 function threshold(): number {
   const v = vscode.workspace.getConfiguration('parrot.overview').get<number>('threshold', 0.8);
   return typeof v === 'number' && v >= 0.5 && v <= 1 ? v : 0.8;
-}
-
-function escapeAttr(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-function html(webview: vscode.Webview, dist: vscode.Uri, title: string): string {
-  const nonce = randomBytes(18).toString('base64');
-  const csp = [
-    `default-src 'none'`,
-    `script-src 'nonce-${nonce}'`,
-    `style-src ${webview.cspSource} 'nonce-${nonce}'`,
-  ].join('; ');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'overview.js')).toString();
-  return `<!DOCTYPE html>
-<html lang="${escapeAttr(vscode.env.language)}">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeAttr(csp)}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>${escapeAttr(title)}</title>
-</head>
-<body>
-<div id="root" class="overview"></div>
-<script nonce="${nonce}" src="${escapeAttr(script)}"></script>
-</body>
-</html>`;
 }
 
 interface Cached {
@@ -245,7 +218,7 @@ class OverviewController {
       enableScripts: true,
       localResourceRoots: [dist],
     });
-    panel.webview.html = html(panel.webview, dist, title);
+    panel.webview.html = webviewHtml(panel.webview, dist, title, 'overview.js');
     const p = new OverviewPanel(uri, panel, this);
     this.panels.set(key, p);
     panel.onDidDispose(() => {
