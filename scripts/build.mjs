@@ -98,7 +98,7 @@ const configs = [
     format: 'iife',
     sourcemap: production ? false : 'linked',
     minify: production,
-    entryPoints: { webview: 'webview/main.ts' },
+    entryPoints: { webview: 'webview/main.ts', overview: 'webview/overview/main.ts' },
     outdir: 'dist',
     loader: { '.css': 'text' },
     logLevel: 'warning',

@@ -282,6 +282,11 @@ export type HostMessage =
   | { type: 'reveal'; line: number }
   | { type: 'error'; message: string }
   /**
+   * Show only these lines in the list (a bar or cluster of the Dataset Overview), in file order;
+   * `label` says what they are. Any search or filter is cleared first.
+   */
+  | { type: 'showLines'; label: string; lines: number[] }
+  /**
    * Which generation actions can run: for each, the settings still missing (empty = ready).
    * Sent after `init` and whenever the endpoint settings change.
    */

@@ -62,6 +62,8 @@ class App {
   private matches: number[] | undefined;
   private readonly snippets = new Map<number, string>();
   private querying = false;
+  /** What the list shows when it shows the records of an overview bar (see showLines). */
+  private overviewLabel: string | undefined;
   private queryScanned = 0;
   private queryTotal = 0;
   private openTimer: ReturnType<typeof setTimeout> | undefined;
@@ -250,6 +252,7 @@ class App {
   // ---- query -------------------------------------------------------------------------------
 
   private clearQuery(): void {
+    this.overviewLabel = undefined;
     if (this.querying) post({ type: 'cancelQuery', id: this.queryId });
     this.query = undefined;
     this.detail.setHighlight(undefined);
@@ -272,6 +275,7 @@ class App {
     if (this.querying) post({ type: 'cancelQuery', id: this.queryId });
     this.queryId++;
     this.query = q;
+    this.overviewLabel = undefined;
     this.detail.setHighlight(matcherFor(q));
     this.snippets.clear();
     this.querying = false;
@@ -291,6 +295,25 @@ class App {
     this.list.refresh();
     this.updateStatus();
     this.persist();
+  }
+
+  /** Shows only `lines` (a bar or cluster of the Dataset Overview): the list as a search result. */
+  private showLines(label: string, lines: readonly number[]): void {
+    this.clearQuery();
+    this.queryId++;
+    this.matches = lines.filter((l) => l < this.lineCount);
+    this.overviewLabel = label;
+    this.list.setLength(this.matches.length);
+    if (this.matches.length) {
+      this.list.select(0);
+      // The first position may have been selected already (another record was there).
+      this.selectPos(0);
+    } else {
+      this.selectedLine = -1;
+      this.detail.showEmpty(t('noMatches'));
+    }
+    this.list.refresh();
+    this.updateStatus();
   }
 
   // ---- host messages -----------------------------------------------------------------------
@@ -375,6 +398,9 @@ class App {
           post({ type: 'openRecord', line: m.line });
         }
         return;
+      case 'showLines':
+        this.showLines(m.label, m.lines);
+        return;
       case 'error':
         this.showError(m.message);
         return;
@@ -423,6 +449,7 @@ class App {
         parts.push(t('searching', this.queryScanned.toLocaleString(), this.queryTotal.toLocaleString(), n));
       else if (cancelled) parts.push(t('searchCancelled', n));
       else parts.push(this.matches.length === 1 ? t('oneMatch') : t('matches', n));
+      if (this.overviewLabel) parts.push(this.overviewLabel);
     }
     if (this.dirty) parts.push(t('unsaved'));
     this.statusText.textContent = parts.join(' · ');

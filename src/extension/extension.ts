@@ -3,6 +3,7 @@ import { registerDialogueEditor, type DialogueEditorApi } from './editor';
 import { registerDiagnostics, type DiagnosticsApi } from './diagnostics';
 import { registerLlm, type LlmApi } from './llm';
 import { registerLog } from './log';
+import { registerOverview, type OverviewApi } from './overview';
 import { registerStatusBar, setProblemCount, statusBarText } from './statusBar';
 import { registerWalkthrough } from './walkthrough';
 import { registerDatasetInfo } from './datasetInfo';
@@ -16,6 +17,7 @@ export interface ParrotApi {
   /** The dataset status bar item's text (for tests). */
   statusBarText: typeof statusBarText;
   llm: LlmApi;
+  overview: OverviewApi;
 }
 
 export function activate(context: vscode.ExtensionContext): ParrotApi {
@@ -25,7 +27,8 @@ export function activate(context: vscode.ExtensionContext): ParrotApi {
   const diagnostics = registerDiagnostics(context);
   registerWalkthrough(context);
   registerDatasetInfo(context);
-  return { editor, diagnostics, setProblemCount, statusBarText, llm: registerLlm(context, editor) };
+  const overview = registerOverview(context, editor);
+  return { editor, diagnostics, setProblemCount, statusBarText, llm: registerLlm(context, editor), overview };
 }
 
 export function deactivate(): void {

@@ -1,5 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { redact, type LlmClient } from '../../core/llm';
+import { overviewFile, type OverviewFigures } from '../../core/overview';
+import { overviewReport } from '../../core/overview/report';
+import { atomicWrite } from '../../core/store/save';
 import { fileStats, type DatasetStats } from '../../core/stats';
 import {
   judgeTable1,
@@ -15,7 +18,7 @@ import { ChatTokenCollector, type ChatTokenStats } from '../../core/chat/stats';
 import { progress, type CliIO } from '../io';
 import { clientFor, configFrom, ENDPOINT_OPTIONS } from './ask';
 
-const HELP = `Usage: parrot stats [--json] [--tokenizer DIR|o200k [--cutoff N] [--per-record]] FILE...
+const HELP = `Usage: parrot stats [--json] [--html REPORT.html] [--threshold X] [--tokenizer DIR|o200k [--cutoff N] [--per-record]] [--judge] FILE...
 
 Streams a JSONL or Parquet dataset and prints: records per format, invalid lines, turns per dialogue,
 turns / characters / tokens per role (o200k_base tokenizer), duplicate ids and duplicate samples,
@@ -23,8 +26,14 @@ and the Parrot paper's Table 1 measures: user turns per session, context-depende
 session (offline detector) and Self-ROUGE (100 x mean pairwise ROUGE-L F1 of a fixed-seed sample
 of ${SELF_ROUGE_SAMPLE} user queries; lower = more diverse). Several files: also side by side.
 
+With --json or --html, also the dataset overview (the figures the editor's Dataset Overview
+shows): histograms of turns and tokens per record and per role with p50/p90/p99/max, problems by
+rule, exact duplicates and near-duplicate clusters (MinHash/LSH) of user questions and dialogues.
+
 Options:
-  --json              print the figures as JSON
+  --json              print the figures as JSON (the overview under "overview")
+  --html FILE         write a self-contained HTML report with the overview's charts
+  --threshold X       similarity (0.5-1) from which records are near-duplicates (default 0.8)
   --tokenizer DIR     also count tokens of each record rendered through a model's chat template:
                       DIR is a model folder (tokenizer.json + tokenizer_config.json with its
                       chat_template, as Hugging Face ships them), or o200k (built-in ChatML layout)
@@ -110,6 +119,8 @@ export async function statsCommand(args: string[], io: CliIO): Promise<number> {
     {
       ...ENDPOINT_OPTIONS,
       json: { type: 'boolean' },
+      html: { type: 'string' },
+      threshold: { type: 'string' },
       judge: { type: 'boolean' },
       'judge-model': { type: 'string' },
       'judge-sample': { type: 'string' },
@@ -161,7 +172,17 @@ export async function statsCommand(args: string[], io: CliIO): Promise<number> {
     }
   }
 
-  const results: { file: string; s: DatasetStats; t1: Table1Stats; chat?: ChatTokenStats }[] = [];
+  const threshold = parsed.values.threshold === undefined ? undefined : Number(parsed.values.threshold);
+  if (threshold !== undefined && !(threshold >= 0.5 && threshold <= 1))
+    return usageError('stats', '--threshold must be a number from 0.5 to 1', io);
+  const wantOverview = (parsed.values.json === true || parsed.values.html !== undefined) && !v['per-record'];
+  const results: {
+    file: string;
+    s: DatasetStats;
+    t1: Table1Stats;
+    chat?: ChatTokenStats;
+    overview?: OverviewFigures;
+  }[] = [];
   for (const file of parsed.positionals) {
     const bar = progress(io);
     const t1 = new Table1Collector(undefined, judge ? sample || Number.MAX_SAFE_INTEGER : 0);
@@ -185,6 +206,23 @@ export async function statsCommand(args: string[], io: CliIO): Promise<number> {
       io.stderr.write(`parrot stats: ${e instanceof Error ? e.message : String(e)}\n`);
       return 2;
     }
+    let overview: OverviewFigures | undefined;
+    if (wantOverview) {
+      try {
+        const size = (await stat(file)).size;
+        overview = (
+          await overviewFile(file, {
+            threshold,
+            onProgress: (done) =>
+              bar.update(`${file}: overview ${size ? Math.round((done / size) * 100) : 100}%`),
+          })
+        ).figures;
+      } catch (e) {
+        bar.done();
+        io.stderr.write(`parrot stats: ${e instanceof Error ? e.message : String(e)}\n`);
+        return 2;
+      }
+    }
     bar.done();
     const t = t1.result();
     if (judge) {
@@ -203,12 +241,23 @@ export async function statsCommand(args: string[], io: CliIO): Promise<number> {
         jbar.done();
       }
     }
-    results.push({ file, s, t1: t, ...(chat ? { chat: chat.result() } : {}) });
+    results.push({ file, s, t1: t, ...(chat ? { chat: chat.result() } : {}), overview });
   }
   if (v['per-record']) {
     for (const r of results)
       for (const f of r.chat?.failed.examples ?? []) io.stderr.write(`${r.file}:${f.line}: ${f.message}\n`);
     return results.some((r) => r.s.invalid.count > 0 || (r.chat?.failed.count ?? 0) > 0) ? 1 : 0;
+  }
+  if (parsed.values.html !== undefined) {
+    const html = overviewReport(
+      results.map((r) => ({ file: r.file, figures: r.overview as OverviewFigures })),
+    );
+    try {
+      await atomicWrite(parsed.values.html, 0o644, undefined, (fh) => fh.writeFile(html));
+    } catch (e) {
+      io.stderr.write(`parrot stats: ${e instanceof Error ? e.message : String(e)}\n`);
+      return 2;
+    }
   }
   if (parsed.values.json) {
     const objs = results.map((r) => ({
@@ -216,6 +265,7 @@ export async function statsCommand(args: string[], io: CliIO): Promise<number> {
       ...r.s,
       table1: r.t1,
       ...(r.chat ? { templateTokens: r.chat } : {}),
+      overview: r.overview,
     }));
     io.stdout.write(JSON.stringify(objs.length === 1 ? objs[0] : objs, null, 2) + '\n');
   } else {

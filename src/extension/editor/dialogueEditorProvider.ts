@@ -229,6 +229,11 @@ export class EditorSession extends Disposable {
     else this.pendingReveal = line;
   }
 
+  /** Whether the webview has loaded and been sent its first data (messages posted now are seen). */
+  get isReady(): boolean {
+    return this.ready && !this.isDisposed;
+  }
+
   postGeneration(): void {
     const missing = this.provider.generationState;
     if (this.ready && missing) this.post({ type: 'generation', missing });

@@ -9,7 +9,13 @@ function escapeAttr(s: string): string {
  * The webview page: a strict Content Security Policy with a per-load nonce; scripts, styles and
  * fonts only from the extension's dist/ folder.
  */
-export function webviewHtml(webview: vscode.Webview, distUri: vscode.Uri, title: string): string {
+export function webviewHtml(
+  webview: vscode.Webview,
+  distUri: vscode.Uri,
+  title: string,
+  /** The page's script in dist/ (the dialogue editor's by default). */
+  scriptName = 'webview.js',
+): string {
   const nonce = randomBytes(18).toString('base64');
   const csp = [
     `default-src 'none'`,
@@ -18,7 +24,7 @@ export function webviewHtml(webview: vscode.Webview, distUri: vscode.Uri, title:
     `font-src ${webview.cspSource}`,
     `img-src ${webview.cspSource} data:`,
   ].join('; ');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(distUri, 'webview.js')).toString();
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(distUri, scriptName)).toString();
   const codicons = webview.asWebviewUri(vscode.Uri.joinPath(distUri, 'codicon.css')).toString();
   return `<!DOCTYPE html>
 <html lang="${escapeAttr(vscode.env.language)}">

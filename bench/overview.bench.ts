@@ -1,0 +1,122 @@
+/**
+ * Dataset Overview throughput on a synthetic dataset (default ~1.4 GB), against a baseline
+ * measured in the same run: a bare single-thread loop that reads the file, JSON.parses every line
+ * and counts the o200k tokens of every message with the same tokenizer (the figures' main cost),
+ * summing them per role. The overview runs with 2 worker threads (target >= 1.5x the baseline) and
+ * also computes formats, percentiles, problems by rule, duplicates and MinHash/LSH clusters.
+ * Printed: both times and the ratio, the share of MinHash (signatures in the workers + LSH
+ * clustering) in the overview's work, and the peak memory of this process while the overview runs
+ * (RSS, worker threads included, as they would be in the extension host).
+ * PS_BENCH_OVERVIEW_BYTES sets the dataset size; PS_BENCH_ROUNDS the rounds (default 1).
+ */
+import { open, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { overviewFile } from '../src/core/overview';
+import { countTokens } from '../src/core/tokens';
+import { ensureSynthDataset, repoRoot } from './synth';
+
+const BYTES = Number(process.env.PS_BENCH_OVERVIEW_BYTES ?? 1.4e9);
+const ROUNDS = Math.max(1, Number(process.env.PS_BENCH_ROUNDS ?? 1));
+
+interface Msg {
+  role?: string;
+  from?: string;
+  content?: unknown;
+  value?: unknown;
+}
+
+/** The baseline: 1 MiB blocks, split on newlines, JSON.parse, tokens per role. */
+async function bareLoop(path: string): Promise<{ records: number; tokens: Record<string, number> }> {
+  const fh = await open(path, 'r');
+  const tokens: Record<string, number> = {};
+  let records = 0;
+  try {
+    let buf = Buffer.allocUnsafe(1 << 20);
+    let filled = 0;
+    let pos = 0;
+    for (;;) {
+      if (filled === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, filled);
+        buf = bigger;
+      }
+      const { bytesRead } = await fh.read(buf, filled, buf.length - filled, pos);
+      pos += bytesRead;
+      filled += bytesRead;
+      const end = bytesRead === 0 ? filled : buf.lastIndexOf(10, filled - 1) + 1;
+      if (end > 0) {
+        const text = buf.toString('utf8', 0, end);
+        let start = 0;
+        while (start < text.length) {
+          let nl = text.indexOf('\n', start);
+          if (nl < 0) nl = text.length;
+          if (nl > start) {
+            const v = JSON.parse(text.slice(start, nl)) as { messages?: Msg[]; conversations?: Msg[] };
+            records++;
+            for (const m of v.messages ?? v.conversations ?? []) {
+              const role = m.role ?? m.from ?? '?';
+              const content = m.content ?? m.value;
+              if (typeof content === 'string' && content)
+                tokens[role] = (tokens[role] ?? 0) + countTokens(content);
+            }
+          }
+          start = nl + 1;
+        }
+        buf.copy(buf, 0, end, filled);
+        filled -= end;
+      }
+      if (bytesRead === 0) break;
+    }
+  } finally {
+    await fh.close();
+  }
+  return { records, tokens };
+}
+
+async function main(): Promise<void> {
+  console.log(`synthetic dataset of ${(BYTES / 2 ** 20).toFixed(0)} MiB (bench-data/, reused between runs)…`);
+  const file = await ensureSynthDataset(BYTES);
+  const mb = (await stat(file)).size / 2 ** 20;
+  const worker = join(repoRoot(), 'dist', 'overview.worker.js');
+  countTokens('warm up the tokenizer');
+  for (let round = 1; round <= ROUNDS; round++) {
+    let t0 = Date.now();
+    const bare = await bareLoop(file);
+    const bareS = (Date.now() - t0) / 1000;
+    const rss0 = process.memoryUsage().rss;
+    let peak = rss0;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+    const timings = { minhashMs: 0, signMs: 0, busyMs: 0, lshMs: 0 };
+    t0 = Date.now();
+    const o = await overviewFile(file, { workers: 2, workerScript: worker, timings, workerHeapMb: 96 });
+    const ovS = (Date.now() - t0) / 1000;
+    clearInterval(sampler);
+    peak = Math.max(peak, process.memoryUsage().rss);
+    // The same figures: records and tokens of the user and assistant turns.
+    const user = o.figures.roles.find((r) => r.role === 'user')?.histogram;
+    const userTokens = user ? Math.round(user.mean * user.count) : 0;
+    const bareUser = (bare.tokens.user ?? 0) + (bare.tokens.human ?? 0);
+    if (o.figures.records !== bare.records || Math.abs(userTokens - bareUser) > user!.count)
+      throw new Error(
+        `the figures differ: ${o.figures.records} vs ${bare.records} records, ${userTokens} vs ${bareUser} user tokens`,
+      );
+    const share = timings.minhashMs / (timings.busyMs + timings.lshMs);
+    console.log(
+      `round ${round}: ${mb.toFixed(0)} MiB, ${bare.records} records. bare loop (1 thread) ${bareS.toFixed(1)} s ` +
+        `(${(mb / bareS).toFixed(1)} MiB/s); overview (2 workers) ${ovS.toFixed(1)} s (${(mb / ovS).toFixed(1)} MiB/s): ` +
+        `${(bareS / ovS).toFixed(2)}x (target >= 1.5x)`,
+    );
+    console.log(
+      `  MinHash: ${(timings.signMs / 1000).toFixed(1)} s of signatures in the workers + ${(timings.lshMs / 1000).toFixed(1)} s of LSH clustering = ` +
+        `${(share * 100).toFixed(1)}% of the overview's work (${(timings.busyMs / 1000).toFixed(1)} s measuring records in all)`,
+    );
+    console.log(
+      `  memory: peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB (${((peak - rss0) / 2 ** 20).toFixed(0)} MiB over the ${(rss0 / 2 ** 20).toFixed(0)} MiB before; target < 200 MB)`,
+    );
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,245 @@
+/**
+ * MinHash signatures and LSH clustering for near-duplicate detection over any number of records.
+ *
+ * A text becomes a set of word 3-shingles (lower-cased letters and digits in any script; texts of
+ * fewer than three words are one shingle), each hashed to 32 bits. One permutation hashing (Li,
+ * Owen and Zhang, 2012): the top 5 bits of a shingle's hash pick one of SIG_HASHES bins, and each
+ * bin keeps the least of the other 27 bits, one hash per shingle instead of SIG_HASHES; empty bins
+ * are filled by rotation (Shrivastava and Li, 2014). Only 8 bits of each bin are kept (b-bit
+ * MinHash), so a signature is SIG_HASHES bytes. Two signatures agree at a position with probability
+ * about J + (1 - J) / 256 for Jaccard similarity J, which `estimateJaccard` inverts.
+ *
+ * LSH: BANDS bands of ROWS bytes; two records whose bytes agree on a whole band are candidates, and
+ * candidates whose estimated similarity reaches the threshold are joined (union-find). A pair of
+ * similarity J is a candidate with probability 1 - (1 - J^ROWS)^BANDS: 0.985 at 0.8, 0.89 at 0.7.
+ */
+
+export const SIG_HASHES = 32;
+export const ROWS = 4;
+export const BANDS = SIG_HASHES / ROWS;
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** 32-bit FNV-1a of a string's UTF-16 code units. */
+export function hashString(s: string, seed = 0x811c9dc5): number {
+  let h = seed >>> 0;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+const WORD_CHAR = /^[\p{L}\p{N}]$/u;
+const A = 0x9e3779b1;
+const B = 0x85ebca6b;
+
+/**
+ * Calls `f` with the hash of each word 3-shingle of `text` in order (a shingle seen twice is
+ * passed twice), or once with the hash of all its words when it has one or two; returns how many
+ * words it has. Words are hashed once each and a shingle's hash combines its three word hashes,
+ * so no shingle string is built.
+ */
+function forEachShingle(text: string, f: (h: number) => void): number {
+  const t = text.toLowerCase();
+  let w0 = 0;
+  let w1 = 0;
+  let k = 0;
+  let h = 0x811c9dc5;
+  let inWord = false;
+  const n = t.length;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? t.charCodeAt(i) : 32;
+    // Letters and digits of any script (a scan by hand: the Unicode regex is several times slower).
+    const word =
+      c < 128
+        ? (c >= 97 && c <= 122) || (c >= 48 && c <= 57)
+        : c >= 0xd800 && c <= 0xdbff && i + 1 < n
+          ? WORD_CHAR.test(t.slice(i, i + 2))
+          : c < 0xdc00 || c > 0xdfff
+            ? WORD_CHAR.test(t[i])
+            : false;
+    if (word) {
+      if (!inWord) {
+        inWord = true;
+        h = 0x811c9dc5;
+      }
+      h ^= c;
+      h = Math.imul(h, 0x01000193);
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+        h ^= t.charCodeAt(++i);
+        h = Math.imul(h, 0x01000193);
+      }
+    } else if (inWord) {
+      inWord = false;
+      const w = h >>> 0;
+      if (k >= 2) f(fmix32((Math.imul(w0, A) + Math.imul(w1, B) + w) >>> 0));
+      w0 = w1;
+      w1 = w;
+      k++;
+    }
+  }
+  if (k === 1) f(fmix32(w1));
+  else if (k === 2) f(fmix32((Math.imul(w0, A) + w1) >>> 0));
+  return k;
+}
+
+/** The distinct word 3-shingles of `text`, as 32-bit hashes. */
+export function shingles(text: string): Set<number> {
+  const out = new Set<number>();
+  forEachShingle(text, (h) => out.add(h));
+  return out;
+}
+
+/** Exact Jaccard similarity of the shingle sets of two texts (for tests and checks). */
+export function exactJaccard(a: string, b: string): number {
+  const x = shingles(a);
+  const y = shingles(b);
+  if (x.size === 0 && y.size === 0) return 1;
+  let both = 0;
+  for (const h of x) if (y.has(h)) both++;
+  return both / (x.size + y.size - both);
+}
+
+const EMPTY = 0xffffffff;
+const mins = new Uint32Array(SIG_HASHES);
+
+/** One permutation hashing: the top 5 bits of a shingle's hash pick its bin, the rest compete. */
+function update(h: number): void {
+  const bin = h >>> 27;
+  const v = h & 0x7ffffff;
+  if (v < mins[bin]) mins[bin] = v;
+}
+
+/**
+ * Writes the signature of `text` into out[at, at + SIG_HASHES); returns false (and writes
+ * nothing) for a text without a word, which has no signature. An empty bin takes the value of the
+ * next non-empty one to its right (circularly) mixed with its distance (densification by rotation),
+ * so that two texts agree on it with the probability they agree on that bin.
+ */
+export function signInto(text: string, out: Uint8Array, at: number): boolean {
+  mins.fill(EMPTY);
+  if (forEachShingle(text, update) === 0) return false;
+  for (let i = 0; i < SIG_HASHES; i++) {
+    let k = 0;
+    while (mins[(i + k) % SIG_HASHES] === EMPTY) k++;
+    out[at + i] = fmix32((mins[(i + k) % SIG_HASHES] ^ Math.imul(k, A)) >>> 0) & 0xff;
+  }
+  return true;
+}
+
+export function signature(text: string): Uint8Array | undefined {
+  const out = new Uint8Array(SIG_HASHES);
+  return signInto(text, out, 0) ? out : undefined;
+}
+
+/** Estimated Jaccard similarity of records i and j of `sigs` (SIG_HASHES bytes each). */
+export function estimateJaccard(sigs: Uint8Array, i: number, j: number): number {
+  let same = 0;
+  const a = i * SIG_HASHES;
+  const b = j * SIG_HASHES;
+  for (let k = 0; k < SIG_HASHES; k++) if (sigs[a + k] === sigs[b + k]) same++;
+  const p = same / SIG_HASHES;
+  return Math.max(0, (p - 1 / 256) / (1 - 1 / 256));
+}
+
+/** Indices 0..n-1 ordered by `keys` (a stable LSD radix sort on 32-bit keys). */
+function orderByKey(keys: Uint32Array, n: number): Uint32Array {
+  let idx = new Uint32Array(n);
+  let tmp = new Uint32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  const count = new Uint32Array(256);
+  for (let shift = 0; shift < 32; shift += 8) {
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[(keys[idx[i]] >>> shift) & 0xff]++;
+    let sum = 0;
+    for (let b = 0; b < 256; b++) {
+      const c = count[b];
+      count[b] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const v = idx[i];
+      tmp[count[(keys[v] >>> shift) & 0xff]++] = v;
+    }
+    [idx, tmp] = [tmp, idx];
+  }
+  return idx;
+}
+
+function find(parent: Int32Array, x: number): number {
+  while (parent[x] !== x) {
+    parent[x] = parent[parent[x]];
+    x = parent[x];
+  }
+  return x;
+}
+
+function union(parent: Int32Array, a: number, b: number): void {
+  const ra = find(parent, a);
+  const rb = find(parent, b);
+  if (ra === rb) return;
+  // The smaller index becomes the root: a cluster is named by its first record.
+  if (ra < rb) parent[rb] = ra;
+  else parent[ra] = rb;
+}
+
+/**
+ * Clusters of near-duplicates among `n` records: `sigs` holds their signatures, `has[i]` says
+ * whether record i has one. Returns the clusters of two or more records, each in record order,
+ * largest first (ties: first record first).
+ */
+export function lshClusters(sigs: Uint8Array, has: Uint8Array, n: number, threshold: number): number[][] {
+  const parent = new Int32Array(n);
+  for (let i = 0; i < n; i++) parent[i] = i;
+  const keys = new Uint32Array(n);
+  for (let band = 0; band < BANDS; band++) {
+    const off = band * ROWS;
+    for (let i = 0; i < n; i++) {
+      const at = i * SIG_HASHES + off;
+      keys[i] = has[i]
+        ? (sigs[at] | (sigs[at + 1] << 8) | (sigs[at + 2] << 16) | (sigs[at + 3] << 24)) >>> 0
+        : 0;
+    }
+    const order = orderByKey(keys, n);
+    let runStart = 0;
+    for (let k = 1; k <= n; k++) {
+      if (k < n && keys[order[k]] === keys[order[runStart]]) continue;
+      // A run of equal band keys: candidates. Each is compared with the run's first record and
+      // with the one before it (enough to join chains of close records without all pairs).
+      const head = order[runStart];
+      if (has[head])
+        for (let m = runStart + 1; m < k; m++) {
+          const r = order[m];
+          if (!has[r]) continue;
+          if (estimateJaccard(sigs, head, r) >= threshold) union(parent, head, r);
+          else {
+            const prev = order[m - 1];
+            if (m - 1 > runStart && estimateJaccard(sigs, prev, r) >= threshold) union(parent, prev, r);
+          }
+        }
+      runStart = k;
+    }
+  }
+  const size = new Int32Array(n);
+  for (let i = 0; i < n; i++) if (has[i]) size[find(parent, i)]++;
+  const groups = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    if (!has[i]) continue;
+    const r = parent[i] === i ? i : find(parent, i);
+    if (size[r] < 2) continue;
+    let g = groups.get(r);
+    if (!g) groups.set(r, (g = []));
+    g.push(i);
+  }
+  const out = [...groups.values()];
+  out.sort((a, b) => b.length - a.length || a[0] - b[0]);
+  return out;
+}
