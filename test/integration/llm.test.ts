@@ -146,6 +146,14 @@ describe('generation commands (loopback OpenAI-compatible server)', function () 
     assert.equal(d.turns.length, 3);
     assert.equal(d.turns[2]?.role, 'user');
     assert.equal(contentText(d.turns[2]?.content ?? ''), candidates[1]);
+    // The generated question carries its provenance in its message; the other turns are as they were.
+    const msgs = (JSON.parse(doc.lineAt(1).text) as { conversations: Record<string, unknown>[] })
+      .conversations;
+    const prov = msgs[2]?.provenance as { strategy: string; model: string; created: string } | undefined;
+    assert.equal(prov?.strategy, 'follow-up');
+    assert.equal(prov?.model, ASKER);
+    assert.ok(!Number.isNaN(Date.parse(prov?.created ?? '')));
+    assert.ok(msgs.slice(0, 2).every((m) => !('provenance' in m)));
     assert.equal(doc.lineAt(0).text, sharegpt(['Hi', 'Hello!'], 'a'), 'another record changed');
     const req = server.chatRequests.at(-1)?.body;
     assert.ok(req);

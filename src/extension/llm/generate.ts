@@ -13,7 +13,9 @@ import {
   lastRole,
   loadTemplate,
   previewRequest,
+  markGenerated,
   seedFromSample,
+  withoutProvenance,
   type Estimate,
   type ExtendResult,
   type ExtendSettings,
@@ -57,6 +59,34 @@ function turnIndex(d: Dialogue, name: string, value: number | undefined, fallbac
   return value;
 }
 
+/**
+ * The record's line with its generated turns marked; a format that cannot hold the marks (no place
+ * for extra message fields) gets the line without them.
+ */
+function lineKeepingProvenance(d: Dialogue, layout: LocatedRecord['layout']): string {
+  try {
+    return recordToLine(d, layout);
+  } catch (err) {
+    const bare = withoutProvenance(d);
+    if (bare.turns.every((t, i) => t === d.turns[i])) throw err;
+    return recordToLine(bare, layout);
+  }
+}
+
+/** A generated turn, marked with its provenance when the setting asks for it. */
+function generatedTurn(
+  ctx: LlmContext,
+  d: Dialogue,
+  role: 'user' | 'assistant',
+  text: string,
+  model: string,
+): Turn {
+  const t = newTurn(d, role, text);
+  return ctx.settings().recordProvenance
+    ? markGenerated(t, role === 'user' ? 'follow-up' : 'answer', model)
+    : t;
+}
+
 /** `d` with `turn` inserted at index `at` (nothing else changes). */
 function insertTurn(d: Dialogue, at: number, turn: Turn): Dialogue {
   return { ...d, turns: [...d.turns.slice(0, at), turn, ...d.turns.slice(at)] };
@@ -76,7 +106,7 @@ export function newTurn(d: Dialogue, role: 'user' | 'assistant', text: string): 
 
 function lineWith(r: LocatedRecord, d: Dialogue): string {
   try {
-    return recordToLine(d, r.layout);
+    return lineKeepingProvenance(d, r.layout);
   } catch (err) {
     throw new Error(
       vscode.l10n.t(
@@ -217,7 +247,7 @@ export async function askFollowUp(
       throw new Error(vscode.l10n.t('There is no candidate {0} (kept: {1}).', args.pick, res.kept.length));
   } else text = await pickCandidate(res.kept, docs);
   if (text === undefined || text.trim() === '') return { status: 'cancelled', ...base };
-  const next = insertTurn(d, after + 1, newTurn(d, 'user', text.trim()));
+  const next = insertTurn(d, after + 1, generatedTurn(ctx, d, 'user', text.trim(), s.models.asker));
   await applyOne(ctx, r, vscode.l10n.t('Ask follow-up'), lineWith(r, next));
   return { status: 'ok', inserted: text.trim(), ...base };
 }
@@ -280,7 +310,7 @@ export async function answerTurn(ctx: LlmContext, args: AnswerArgs = {}): Promis
   );
   if (out.cancelled) return { status: 'cancelled' };
   if (out.text.trim() === '') throw new Error(vscode.l10n.t('{0} returned an empty answer.', ctx.host(s)));
-  const next = insertTurn(full, at + 1, newTurn(full, 'assistant', out.text));
+  const next = insertTurn(full, at + 1, generatedTurn(ctx, full, 'assistant', out.text, s.models.answerer));
   await applyOne(ctx, r, vscode.l10n.t('Answer turn'), lineWith(r, next));
   return { status: 'ok', inserted: out.text };
 }
@@ -343,7 +373,7 @@ async function extendRecord(
     };
   }
   const res = await extend(client, r.sample, turns, es, { signal, onTurn });
-  return { line: res.added > 0 ? recordToLine(res.dialogue, r.layout) : undefined, result: res };
+  return { line: res.added > 0 ? lineKeepingProvenance(res.dialogue, r.layout) : undefined, result: res };
 }
 
 export async function extendDialogue(ctx: LlmContext, args: ExtendArgs = {}): Promise<ExtendOneResult> {

@@ -28,6 +28,7 @@ export const SETTING = {
   timeoutSeconds: 'parrot.generation.timeoutSeconds',
   templates: 'parrot.generation.templates',
   codeLens: 'parrot.generation.codeLens',
+  recordProvenance: 'parrot.generation.recordProvenance',
   capoFormat: 'parrot.capo.format',
   capoStrategies: 'parrot.capo.strategies',
   capoOutput: 'parrot.capo.outputFile',
@@ -80,6 +81,8 @@ export interface GenerationSettings {
   capoOutput: string | undefined;
   /** The CaPO context judge's model; empty: no judge. */
   capoJudgeModel: string;
+  /** Generated turns carry a `provenance` field (model, kind, time). */
+  recordProvenance: boolean;
 }
 
 /** A restricted setting's value, honouring workspace trust. */
@@ -138,6 +141,7 @@ export function readSettings(trusted = vscode.workspace.isTrusted): GenerationSe
     capoStrategies: strategies.length ? strategies : [...CAPO_STRATEGIES],
     capoOutput: out && out.trim() !== '' ? settingPath(out.trim()) : undefined,
     capoJudgeModel: (restricted<string>(SETTING.capoJudgeModel, trusted) ?? '').trim(),
+    recordProvenance: c.get<boolean>(SETTING.recordProvenance) !== false,
   };
 }
 
@@ -188,6 +192,7 @@ export function extendSettings(s: GenerationSettings): ExtendSettings {
   return {
     ask,
     answer: { model: s.models.answerer, temperature: s.temperature, maxTokens: s.maxTokens },
+    provenance: s.recordProvenance,
   };
 }
 
