@@ -19,6 +19,8 @@ import {
   type StoredSettings,
 } from '../../core/batch';
 import { parseRecord, recordToLine } from '../../core/formats';
+import { atomicWrite } from '../../core/store/save';
+import { jsonlText, readFileRecords } from '../../core/store/records';
 import type { LlmConfig } from '../../core/llm';
 import type { CapoStrategy, Dialogue } from '../../core/model';
 import { CAPO_STRATEGIES, PAIR_FORMATS, type PairFormat } from '../../core/parrot';
@@ -333,26 +335,31 @@ async function afterImport(
 
 /** Writes the finished job: extended records in the input's own format, or CaPO pairs. */
 export async function writeJobOutput(s: JobState, outFile: string, format: PairFormat): Promise<void> {
-  const tmp = `${outFile}.tmp`;
   if (s.kind === 'extend') {
+    // The source is streamed (any size), the output written atomically in ~1 MiB writes.
     const byLine = new Map((s.extend ?? []).map((r) => [r.record, r]));
-    const fh = await fsp.open(tmp, 'w');
-    try {
-      let line = 0;
-      const text = await fsp.readFile(s.source, 'utf8');
-      for (const raw of text.split('\n')) {
-        line++;
-        const r = byLine.get(line);
+    await atomicWrite(outFile, undefined, undefined, async (fh) => {
+      let buf: string[] = [];
+      let size = 0;
+      for await (const rec of readFileRecords(s.source)) {
+        const r = byLine.get(rec.line);
         if (!r) continue;
-        const parsed = parseRecord(raw.replace(/\r$/, ''));
-        if (!parsed.ok) throw new Error(`${s.source}:${line}: changed since the job was exported`);
-        await fh.write(recordToLine(r.dialogue, parsed.layout) + '\n');
+        const parsed = parseRecord(jsonlText(rec));
+        if (!parsed.ok) throw new Error(`${s.source}:${rec.line}: changed since the job was exported`);
+        const line = recordToLine(r.dialogue, parsed.layout) + '\n';
+        buf.push(line);
+        size += line.length;
+        if (size >= 1 << 20) {
+          await fh.write(buf.join(''));
+          buf = [];
+          size = 0;
+        }
       }
-    } finally {
-      await fh.close();
-    }
-  } else {
-    await writeJobPairs(s, format, outFile, tmp);
+      if (buf.length) await fh.write(buf.join(''));
+    });
+    return;
   }
+  const tmp = `${outFile}.tmp`;
+  await writeJobPairs(s, format, outFile, tmp);
   await fsp.rename(tmp, outFile);
 }
