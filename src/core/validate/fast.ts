@@ -8,7 +8,15 @@
  * then checks the full way (JSON.parse, the schema, the lint rules). So every verdict is the full
  * check's: test/unit/validate/fast.test.ts compares the two on fixtures and random records.
  */
-import { ESCAPED, hashCode, hashNormRaw, hashStart, hashValue, SIG_CHARS } from './hash';
+import {
+  ESCAPED,
+  hashCode,
+  hashNormRawBackward,
+  hashNormRawForward,
+  hashStart,
+  hashValue,
+  SIG_CHARS,
+} from './hash';
 
 /** What the fast path computes for an accepted record (see RecordFacts). */
 export interface FastFacts {
@@ -19,8 +27,42 @@ export interface FastFacts {
 }
 
 /** Control characters: JSON forbids them in strings; as whitespace (tab, CR) the fast path does not read them. */
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const CONTROL = /[\x00-\x1f]/;
+/**
+ * Whether bytes[start, end) hold a control character (below 0x20): four bytes at a time (the
+ * classic "has a byte less than n" test on 32-bit words), then byte by byte where a word has one.
+ */
+export function hasControl(bytes: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  const lead = Math.min(end, (start + 3) & ~3);
+  for (; i < lead; i++) if (bytes[i] < 0x20) return true;
+  const words = wordsOf(bytes);
+  if (words !== undefined) {
+    const last = (end & ~3) >> 2;
+    for (let w = i >> 2; w < last; w++) {
+      const x = words[w];
+      if (((x - 0x20202020) & ~x & 0x80808080) !== 0) {
+        for (let j = w << 2; j < (w << 2) + 4; j++) if (bytes[j] < 0x20) return true;
+      }
+    }
+    i = Math.max(i, last << 2);
+  }
+  for (; i < end; i++) if (bytes[i] < 0x20) return true;
+  return false;
+}
+
+let wordsFor: Uint8Array | undefined;
+let wordsView: Uint32Array | undefined;
+
+/** A 32-bit view of the bytes when they start on a 4-byte boundary (cached for the last buffer). */
+function wordsOf(bytes: Uint8Array): Uint32Array | undefined {
+  if (bytes === wordsFor) return wordsView;
+  wordsFor = bytes;
+  wordsView =
+    bytes.byteOffset % 4 === 0
+      ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2)
+      : undefined;
+  return wordsView;
+}
 
 const Q = 0x22;
 const BS = 0x5c;
@@ -65,15 +107,19 @@ function hasText(s: string, a: number, b: number): boolean {
 /** One scan over a line; `bs` caches the position of the next backslash. */
 class Scanner {
   s = '';
+  start = -1;
   end = 0;
   private bs = -1;
   /** Whether the last string read had an escape. */
   escaped = false;
 
-  reset(s: string, end: number): void {
+  /** Starts a line s[.., end); the backslash cache is kept along a block (lines come in order). */
+  reset(s: string, start: number, end: number): void {
+    // A line that does not start after the last one is in another block (or another string).
+    if (start <= this.start) this.bs = -1;
     this.s = s;
+    this.start = start;
     this.end = end;
-    this.bs = -1;
   }
 
   ws(i: number): number {
@@ -93,11 +139,11 @@ class Scanner {
     for (;;) {
       if (q < from) {
         q = s.indexOf('"', from);
-        if (q < 0) return -1;
+        if (q < 0 || q >= this.end) return -1;
       }
       if (this.bs < from) {
         this.bs = s.indexOf('\\', from);
-        if (this.bs < 0) this.bs = this.end;
+        if (this.bs < 0) this.bs = s.length;
       }
       if (this.bs > q) return q;
       // An escape before the quote (perhaps of the quote itself): check it and go on after it.
@@ -113,30 +159,34 @@ const scanner = new Scanner();
 
 /** Hashes a text the way the signature hasher does (its first and last characters). */
 function hashText(s: string, a: number, b: number): void {
-  if (hashNormRaw(s, a, b, 1, SIG_CHARS) === 0) return;
+  if (hashNormRawForward(s, a, b, SIG_CHARS) === 0) return;
   hashCode(0x19);
-  hashNormRaw(s, a, b, -1, SIG_CHARS);
+  hashNormRawBackward(s, a, b, SIG_CHARS);
 }
 
 const STRING_PREFIX = 'string:';
 const NUMBER_PREFIX = 'number:';
 
 /**
- * The fast path for one line (`line` = its Latin-1 text, without '\n'; no `\u` escapes; its block
- * valid UTF-8; not line 0 starting with a BOM). Fills `out` and returns true when the line is a
+ * The fast path for one line: `s[start, end)` is its Latin-1 text without '\n' (`s` may hold the
+ * whole block, `buf` the same bytes at the same indices); its block is valid UTF-8; not line 0
+ * starting with a BOM. Fills `out` (spans relative to `start`) and returns true when the line is a
  * ShareGPT record the full check finds nothing wrong with; false when it cannot tell.
  */
-export function fastShareGpt(line: string, out: FastFacts): boolean {
-  let end = line.length;
-  if (line.charCodeAt(end - 1) === 13) end--;
-  const text = end < line.length ? line.slice(0, end) : line;
-  if (CONTROL.test(text)) return false;
+export function fastShareGpt(
+  s: string,
+  start: number,
+  end: number,
+  buf: Uint8Array,
+  out: FastFacts,
+): boolean {
+  if (s.charCodeAt(end - 1) === 13) end--;
+  if (hasControl(buf, start, end)) return false;
   const sc = scanner;
-  sc.reset(text, end);
-  const s = text;
-  let i = sc.ws(0);
+  sc.reset(s, start, end);
+  let i = sc.ws(start);
   if (s.charCodeAt(i) !== 0x7b) return false;
-  const recStart = i;
+  const recStart = i - start;
   let idStart = -1;
   let idEnd = -1;
   let idNumber = false;
@@ -193,8 +243,8 @@ export function fastShareGpt(line: string, out: FastFacts): boolean {
     break;
   }
   if (!seenConv) return false;
-  const recEnd = i + 1;
-  if (sc.ws(recEnd) !== end) return false;
+  if (sc.ws(i + 1) !== end) return false;
+  const recEnd = i + 1 - start;
   out.signature = hashValue();
   if (idStart < 0) out.idHash = NaN;
   else {

@@ -110,31 +110,62 @@ for (const [x, c] of [
 
 /**
  * hashNorm reading BYTES from the raw content `s[lo, hi)` of a JSON string (UTF-8 read as Latin-1,
- * short escapes such as `\n` still written, no `\u` escapes): the same value as hashNorm of the
- * decoded string, from its start (step 1) or its end (step -1).
+ * short escapes such as `\n` still written, no `\u` escapes), from its start: the same value as
+ * hashNorm of the decoded string. Returns how many characters were hashed.
  */
-export function hashNormRaw(s: string, lo: number, hi: number, step: 1 | -1, limit: number): number {
+export function hashNormRawForward(s: string, lo: number, hi: number, limit: number): number {
   let a = H[0];
   let b = H[1];
   let pendingSpace = false;
   let started = false;
   let n = 0;
-  let i = step === 1 ? lo : hi - 1;
-  for (; i >= lo && i < hi && n < limit; i += step) {
+  for (let i = lo; i < hi && n < limit; i++) {
     let c = s.charCodeAt(i);
-    if (step === 1) {
-      if (c === 0x5c) c = ESCAPED[s.charCodeAt(++i)];
-      else if (c === 0xc2 && s.charCodeAt(i + 1) === 0xa0) {
+    if (c === 0x5c) c = ESCAPED[s.charCodeAt(++i)];
+    else if (c >= 0x80) {
+      if (c === 0xc2 && s.charCodeAt(i + 1) === 0xa0) {
         c = 0xa0;
         i++;
-      } else if (c >= 0x80 && c < 0xc0) continue;
-    } else if (c < 0x80) {
-      // Escaped when an odd number of backslashes precedes it.
-      let k = 0;
-      while (i - 1 - k >= lo && s.charCodeAt(i - 1 - k) === 0x5c) k++;
-      if (k & 1) {
-        c = ESCAPED[c];
-        i--;
+      } else if (c < 0xc0) continue;
+    }
+    if (c <= 32 || c === 0xa0) {
+      if (started) pendingSpace = true;
+      continue;
+    }
+    if (pendingSpace) {
+      a = Math.imul(a ^ 32, 0x01000193);
+      b = Math.imul(b ^ 32, 0x5bd1e995);
+      pendingSpace = false;
+      n++;
+    }
+    started = true;
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    n++;
+  }
+  H[0] = a;
+  H[1] = b;
+  return n;
+}
+
+/** hashNormRawForward from the end of the text backwards (hashNorm with step -1). */
+export function hashNormRawBackward(s: string, lo: number, hi: number, limit: number): number {
+  let a = H[0];
+  let b = H[1];
+  let pendingSpace = false;
+  let started = false;
+  let n = 0;
+  for (let i = hi - 1; i >= lo && n < limit; i--) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) {
+      if (s.charCodeAt(i - 1) === 0x5c && i - 1 >= lo) {
+        // Escaped when an odd number of backslashes precedes it.
+        let k = 1;
+        while (i - 1 - k >= lo && s.charCodeAt(i - 1 - k) === 0x5c) k++;
+        if (k & 1) {
+          c = ESCAPED[c];
+          i--;
+        }
       }
     } else if (c === 0xa0 && s.charCodeAt(i - 1) === 0xc2) i--;
     else if (c < 0xc0) continue;

@@ -511,13 +511,17 @@ export class RecordChecker {
     if (this.customSchema || !l.validUtf8 || (line === 0 && l.latin.charCodeAt(0) === 0xef)) {
       return this.check(decode(l), line);
     }
+    if (this.fast) {
+      const ok =
+        l.block !== undefined
+          ? fastShareGpt(l.block, l.start, l.end, l.buf, this.fastFacts)
+          : fastShareGpt(l.latin, 0, l.latin.length, l.buf.subarray(l.start, l.end), this.fastFacts);
+      const facts = ok ? this.acceptFast() : undefined;
+      if (facts) return { diagnostics: NONE, facts };
+    }
     if (l.latin.indexOf('\\u') >= 0) {
       // Escapes make characters beyond a byte: only an all-ASCII line reads the same both ways.
       return this.check(isAscii(l.buf.subarray(l.start, l.end)) ? l.latin : decode(l), line);
-    }
-    if (this.fast && fastShareGpt(l.latin, this.fastFacts)) {
-      const facts = this.acceptFast();
-      if (facts) return { diagnostics: NONE, facts };
     }
     const r = this.run(l.latin, line, true);
     return r && r.diagnostics.length === 0 ? r : this.check(decode(l), line);

@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { validateFile, validateText } from '../../../src/core/validate';
-import { fastShareGpt, type FastFacts } from '../../../src/core/validate/fast';
+import { fastShareGpt, hasControl, type FastFacts } from '../../../src/core/validate/fast';
 import { RecordChecker } from '../../../src/core/validate/record';
 import { mulberry32 } from '../../support/random';
 
@@ -17,7 +17,7 @@ const DATASETS = join(ROOT, 'test', 'fixtures', 'datasets');
 
 /** Whether checkRaw would hand this line to the fast path (see RecordChecker.checkRaw). */
 function fastCandidate(latin: string): boolean {
-  return latin.indexOf('\\u') < 0 && latin.charCodeAt(0) !== 0xef;
+  return latin.charCodeAt(0) !== 0xef;
 }
 
 const out: FastFacts = { idHash: 0, signature: 0, recStart: 0, recEnd: 0 };
@@ -28,7 +28,7 @@ function compare(written: string): boolean {
   // The text as the file holds it (a lone surrogate of a mutated string is written as U+FFFD).
   const text = buf.toString('utf8');
   const latin = buf.toString('latin1');
-  if (!fastCandidate(latin) || !fastShareGpt(latin, out)) return false;
+  if (!fastCandidate(latin) || !fastShareGpt(latin, 0, latin.length, buf, out)) return false;
   const full = new RecordChecker({}, 'signature').check(text, 1);
   assert.deepEqual(full.diagnostics, [], `accepted by the fast path, not by the full check: ${text}`);
   assert.deepEqual(
@@ -200,6 +200,22 @@ describe('validate/fast path agrees with the full check', function () {
       if (compare(text)) accepted++;
     }
     assert.ok(accepted > 1000, `${accepted} accepted`);
+  });
+
+  it('finds control characters at any offset and alignment, as a regular expression does', () => {
+    const rnd = mulberry32(3);
+    const bytes = new Uint8Array(4096);
+    for (let round = 0; round < 2000; round++) {
+      for (let i = 0; i < bytes.length; i++) bytes[i] = 0x20 + Math.floor(rnd() * 0xe0);
+      const hits = Math.floor(rnd() * 3);
+      for (let h = 0; h < hits; h++) bytes[Math.floor(rnd() * bytes.length)] = Math.floor(rnd() * 0x20);
+      const view = bytes.subarray(Math.floor(rnd() * 4));
+      const start = Math.floor(rnd() * 200);
+      const end = start + Math.floor(rnd() * (view.length - start));
+      // eslint-disable-next-line no-control-regex
+      const expected = /[\x00-\x1f]/.test(Buffer.from(view.subarray(start, end)).toString('latin1'));
+      assert.equal(hasControl(view, start, end), expected, `round ${round}`);
+    }
   });
 
   it('agrees on every line of the fixture datasets', () => {
