@@ -15,6 +15,7 @@ import type { EncodingProblem } from '../../core/encoding';
 import { isBlankLine, readFileLines } from '../../core/stats';
 import { parseCommandArgs, usageError } from '../args';
 import { progress, type CliIO } from '../io';
+import { BatchedSink } from '../batchedSink';
 
 const NEWLINE = Buffer.from('\n');
 
@@ -70,6 +71,7 @@ export async function convertCommand(args: string[], io: CliIO): Promise<number>
   let sinkError: Error | undefined;
   sink.on('error', (e: Error) => (sinkError ??= e));
   const bar = progress(io);
+  const batched = new BatchedSink(sink);
   const stats = { records: 0, converted: 0, copied: 0, lossy: 0, losses: 0, invalid: 0, blank: 0 };
   const report = (s: string): void => {
     io.stderr.write(s + '\n');
@@ -84,7 +86,7 @@ export async function convertCommand(args: string[], io: CliIO): Promise<number>
         continue;
       }
       let outLine: string | undefined;
-      const r = l.encoding ? undefined : parseRecord(l.text, from);
+      const r = l.encoding ? undefined : parseRecord(l.text, from, { style: false });
       if (!r) {
         // Bad bytes are reported and copied as they are: never replaced by U+FFFD.
         stats.invalid++;
@@ -120,8 +122,10 @@ export async function convertCommand(args: string[], io: CliIO): Promise<number>
       }
       if (outLine === undefined && values['skip-invalid']) continue;
       const written = outLine !== undefined ? outLine + '\n' : Buffer.concat([l.raw, NEWLINE]);
-      if (!sink.write(written)) await once(sink, 'drain');
+      const wrote = batched.write(written);
+      if (wrote) await wrote;
     }
+    await batched.flush();
     if (tmp) {
       file$?.end();
       await once(sink, 'close');
