@@ -22,9 +22,11 @@ export const SIG_CHARS = 16;
 
 /**
  * How hashNorm reads characters: EXACT, each UTF-16 code unit; LEADS and BYTES, each character by
- * the first byte of its UTF-8 form, from UTF-16 text (LEADS) or from raw UTF-8 read as Latin-1, one
- * char per byte (BYTES, see RawLine). LEADS and BYTES give the same value for the same text, so
- * signatures of records read either way compare alike.
+ * its code point, from UTF-16 text (LEADS, a surrogate pair read as one) or from raw UTF-8 read as
+ * Latin-1, one char per byte (BYTES, see RawLine; decoded at the lead byte, continuation bytes
+ * skipped). LEADS and BYTES give the same value for the same text, so signatures of records read
+ * either way compare alike. (Reading only the lead byte made texts in one script, e.g. Chinese,
+ * share their signatures, and sent them all to the full hash.)
  */
 export const EXACT = 0;
 export const LEADS = 1;
@@ -47,19 +49,14 @@ export function hashNorm(s: string, how: Reading, i: number, step: 1 | -1, limit
     if (how === EXACT) {
       // every code unit as it is
     } else if (how === BYTES) {
-      if (c === 0xc2 && step === 1 && s.charCodeAt(i + 1) === 0xa0) {
-        c = 0xa0; // U+00A0 NO-BREAK SPACE
-        i++;
-      } else if (c === 0xa0 && step === -1 && s.charCodeAt(i - 1) === 0xc2) i--;
-      else if (c >= 0x80 && c < 0xc0) continue; // a continuation byte
-    } else if (c >= 0x80 && c !== 0xa0) {
-      if (c >= 0xdc00 && c < 0xe000) continue; // the low half of a surrogate pair
-      c =
-        c < 0x800
-          ? 0xc0 | (c >> 6)
-          : c >= 0xd800 && c < 0xdc00
-            ? 0xf0 | ((0x10000 + ((c - 0xd800) << 10)) >> 18)
-            : 0xe0 | (c >> 12);
+      if (c >= 0x80) {
+        if (c < 0xc0) continue; // a continuation byte
+        c = codePointAt(s, i, c);
+      }
+    } else if (c >= 0xd800 && c < 0xe000) {
+      if (c >= 0xdc00) continue; // the low half of a surrogate pair
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d < 0xe000) c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
     }
     if (c <= 32 || c === 0xa0) {
       if (started) pendingSpace = true;
@@ -79,6 +76,19 @@ export function hashNorm(s: string, how: Reading, i: number, step: 1 | -1, limit
   H[0] = a;
   H[1] = b;
   return n;
+}
+
+/** The code point of the UTF-8 sequence whose lead byte `c` (>= 0xc0) is at s[i] (valid UTF-8). */
+function codePointAt(s: string, i: number, c: number): number {
+  if (c < 0xe0) return ((c & 0x1f) << 6) | (s.charCodeAt(i + 1) & 0x3f);
+  if (c < 0xf0)
+    return ((c & 0x0f) << 12) | ((s.charCodeAt(i + 1) & 0x3f) << 6) | (s.charCodeAt(i + 2) & 0x3f);
+  return (
+    ((c & 0x07) << 18) |
+    ((s.charCodeAt(i + 1) & 0x3f) << 12) |
+    ((s.charCodeAt(i + 2) & 0x3f) << 6) |
+    (s.charCodeAt(i + 3) & 0x3f)
+  );
 }
 
 export function hashValue(): number {
@@ -123,10 +133,8 @@ export function hashNormRawForward(s: string, lo: number, hi: number, limit: num
     let c = s.charCodeAt(i);
     if (c === 0x5c) c = ESCAPED[s.charCodeAt(++i)];
     else if (c >= 0x80) {
-      if (c === 0xc2 && s.charCodeAt(i + 1) === 0xa0) {
-        c = 0xa0;
-        i++;
-      } else if (c < 0xc0) continue;
+      if (c < 0xc0) continue;
+      c = codePointAt(s, i, c);
     }
     if (c <= 32 || c === 0xa0) {
       if (started) pendingSpace = true;
@@ -167,8 +175,8 @@ export function hashNormRawBackward(s: string, lo: number, hi: number, limit: nu
           i--;
         }
       }
-    } else if (c === 0xa0 && s.charCodeAt(i - 1) === 0xc2) i--;
-    else if (c < 0xc0) continue;
+    } else if (c < 0xc0) continue;
+    else c = codePointAt(s, i, c);
     if (c <= 32 || c === 0xa0) {
       if (started) pendingSpace = true;
       continue;
