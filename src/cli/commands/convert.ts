@@ -20,6 +20,7 @@ import { jsonlToParquet } from '../../core/store/recordSource';
 import { jsonlText, readFileRecords, where } from '../../core/store/records';
 import { parseCommandArgs, usageError } from '../args';
 import { progress, type CliIO } from '../io';
+import { BatchedSink } from '../batchedSink';
 
 const NEWLINE = Buffer.from('\n');
 
@@ -108,6 +109,7 @@ export async function convertCommand(
   let sinkError: Error | undefined;
   sink.on('error', (e: Error) => (sinkError ??= e));
   const bar = progress(io);
+  const batched = new BatchedSink(sink);
   const stats = { records: 0, converted: 0, copied: 0, lossy: 0, losses: 0, invalid: 0, blank: 0, paired: 0 };
   // Unpaired (KTO) records into a pair format: two records of one prompt with opposite labels.
   const pairer = FORMATS[to].preference ? new UnpairedPairer<{ line: number; raw: Buffer }>() : undefined;
@@ -117,7 +119,8 @@ export async function convertCommand(
   const toArray = out !== undefined && path.extname(out).toLowerCase() === '.json';
   let written$ = 0;
   const put = async (text: string | Buffer): Promise<void> => {
-    if (!sink.write(text)) await once(sink, 'drain');
+    const wrote = batched.write(text);
+    if (wrote) await wrote;
   };
   try {
     if (toArray) await put('[');
@@ -131,7 +134,7 @@ export async function convertCommand(
       }
       if (keep && !keep(l)) continue;
       let outLine: string | undefined;
-      const r = l.encoding ? undefined : parseRecord(l.text, from);
+      const r = l.encoding ? undefined : parseRecord(l.text, from, { style: false });
       if (!r) {
         // Bad bytes are reported and copied as they are: never replaced by U+FFFD.
         stats.invalid++;
@@ -184,7 +187,8 @@ export async function convertCommand(
         continue;
       }
       const written = outLine !== undefined ? outLine + '\n' : Buffer.concat([l.raw, NEWLINE]);
-      if (!sink.write(written)) await once(sink, 'drain');
+      const wrote = batched.write(written);
+      if (wrote) await wrote;
     }
     for (const w of pairer?.leftovers() ?? []) {
       stats.records--;
@@ -192,9 +196,13 @@ export async function convertCommand(
       report(
         `${file}:${w.line}:1: error: unpaired record: no other record has its prompt and the opposite label (${skipInvalid ? 'left out' : 'copied unchanged at the end'})`,
       );
-      if (!skipInvalid && !sink.write(Buffer.concat([w.raw, NEWLINE]))) await once(sink, 'drain');
+      if (!skipInvalid) {
+        const wrote = batched.write(Buffer.concat([w.raw, NEWLINE]));
+        if (wrote) await wrote;
+      }
     }
     if (toArray) await put(written$ > 0 ? '\n]\n' : ']\n');
+    await batched.flush();
     if (tmp) {
       file$?.end();
       await once(sink, 'close');

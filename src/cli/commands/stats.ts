@@ -18,7 +18,7 @@ import { ChatTokenCollector, type ChatTokenStats } from '../../core/chat/stats';
 import { progress, type CliIO } from '../io';
 import { clientFor, configFrom, ENDPOINT_OPTIONS } from './ask';
 
-const HELP = `Usage: parrot stats [--json] [--html REPORT.html] [--threshold X] [--tokenizer DIR|o200k [--cutoff N] [--per-record]] [--judge] FILE...
+const HELP = `Usage: parrot stats [--json] [--no-tokens] [--html REPORT.html] [--threshold X] [--tokenizer DIR|o200k [--cutoff N] [--per-record]] [--judge] FILE...
 
 Streams a JSONL or Parquet dataset and prints: records per format, invalid lines, turns per dialogue,
 turns / characters / tokens per role (o200k_base tokenizer), duplicate ids and duplicate samples,
@@ -33,6 +33,7 @@ rule, exact duplicates and near-duplicate clusters (MinHash/LSH) of user questio
 Options:
   --json              print the figures as JSON (the overview under "overview")
   --html FILE         write a self-contained HTML report with the overview's charts
+  --no-tokens         do not count tokens (reported as 0; several times faster)
   --threshold X       similarity (0.5-1) from which records are near-duplicates (default 0.8)
   --tokenizer DIR     also count tokens of each record rendered through a model's chat template:
                       DIR is a model folder (tokenizer.json + tokenizer_config.json with its
@@ -119,6 +120,7 @@ export async function statsCommand(args: string[], io: CliIO): Promise<number> {
     {
       ...ENDPOINT_OPTIONS,
       json: { type: 'boolean' },
+      'no-tokens': { type: 'boolean' },
       html: { type: 'string' },
       threshold: { type: 'string' },
       judge: { type: 'boolean' },
@@ -196,11 +198,15 @@ export async function statsCommand(args: string[], io: CliIO): Promise<number> {
     let s: DatasetStats;
     try {
       const size = (await stat(file)).size;
-      s = await fileStats(file, (bytes, line) => {
-        if (!v['per-record']) t1.addLine(line.text);
-        if (chat && !line.encoding) chat.addLine(line.text, line.line);
-        bar.update(`${file}: ${size ? Math.round((bytes / size) * 100) : 100}%`);
-      });
+      s = await fileStats(
+        file,
+        (bytes, line) => {
+          if (!v['per-record']) t1.addLine(line.text);
+          if (chat && !line.encoding) chat.addLine(line.text, line.line);
+          bar.update(`${file}: ${size ? Math.round((bytes / size) * 100) : 100}%`);
+        },
+        { tokens: parsed.values['no-tokens'] !== true },
+      );
     } catch (e) {
       bar.done();
       io.stderr.write(`parrot stats: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -49,12 +49,28 @@ export function readRecord(
   return ADAPTERS[f].read(value);
 }
 
+export interface ParseOptions {
+  /**
+   * false: the caller writes records compactly and does not need `layout.style`, whose pass over
+   * the text is then skipped (the nesting is still checked). Default true.
+   */
+  style?: boolean;
+}
+
+/** Whether `text` has brackets enough ('{' and '[', in strings or not) to nest deeper than MAX_JSON_DEPTH. */
+function mayBeTooDeep(text: string): boolean {
+  let n = 0;
+  for (let i = text.indexOf('{'); i >= 0 && n <= MAX_JSON_DEPTH; i = text.indexOf('{', i + 1)) n++;
+  for (let i = text.indexOf('['); i >= 0 && n <= MAX_JSON_DEPTH; i = text.indexOf('[', i + 1)) n++;
+  return n > MAX_JSON_DEPTH;
+}
+
 /**
  * Parses one JSONL line. On a syntax error, `column` is the 1-based position (UTF-16 code units)
  * of the offending character within the line. A structurally wrong record (valid JSON) reports
  * column 1 and carries the parsed `value`.
  */
-export function parseRecord(line: string, format?: FormatId): ParseResult {
+export function parseRecord(line: string, format?: FormatId, opts?: ParseOptions): ParseResult {
   const text = line.charCodeAt(0) === 0xfeff ? line.slice(1) : line;
   const shift = text.length === line.length ? 0 : 1;
   let value: unknown;
@@ -70,18 +86,28 @@ export function parseRecord(line: string, format?: FormatId): ParseResult {
     };
   }
   // The style pass also checks the nesting, before anything else walks the value (readers and
-  // writers recurse).
-  let style: LineStyle;
-  try {
-    style = detectStyle(text);
-  } catch (e) {
-    if (!(e instanceof JsonTooDeepError)) throw e;
-    return { ok: false, error: { message: e.message, column: e.column + shift }, value };
+  // writers recurse). Without the style, it runs only on a line with brackets enough to be too deep.
+  let style: LineStyle | undefined;
+  if (opts?.style !== false || mayBeTooDeep(text)) {
+    try {
+      style = detectStyle(text);
+    } catch (e) {
+      if (!(e instanceof JsonTooDeepError)) throw e;
+      return { ok: false, error: { message: e.message, column: e.column + shift }, value };
+    }
   }
   const r = readRecord(value, format);
   if ('error' in r) return { ok: false, error: { message: r.error, column: 1 }, value };
   // The line itself: what an edit does not change is written back with its original bytes.
-  return { ok: true, sample: r.sample, layout: { ...r.layout, style: { ...style, source: text } }, value };
+  return {
+    ok: true,
+    sample: r.sample,
+    layout:
+      opts?.style === false || style === undefined
+        ? r.layout
+        : { ...r.layout, style: { ...style, source: text } },
+    value,
+  };
 }
 
 /** The record's JSON value in its layout's format. Throws FormatError when the sample does not fit the format. */

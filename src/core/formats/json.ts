@@ -325,6 +325,18 @@ export function serializeLike(value: unknown, style: LineStyle = COMPACT_STYLE):
     });
     if (kept !== undefined) return kept;
   }
+  // Compact, raw non-ASCII, no number spellings to keep: exactly JSON.stringify, in one call, for
+  // values of the JSON model (plain objects and arrays, strings, numbers, booleans, null; no toJSON).
+  if (
+    style.colon === ':' &&
+    style.comma === ',' &&
+    !style.ascii &&
+    !style.upperHex &&
+    style.numbers === undefined
+  ) {
+    // JSON.stringify gives undefined for undefined and functions (typed string).
+    return JSON.stringify(value) ?? 'null';
+  }
   const parts: string[] = [];
   const path: (string | number)[] = [];
   const numbers = style.numbers;

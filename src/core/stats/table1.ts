@@ -130,7 +130,7 @@ export class Table1Collector {
   /** One line of the file; lines that are not dialogue records are ignored here. */
   addLine(text: string): void {
     if (text.trim() === '') return;
-    const r = parseRecord(text);
+    const r = parseRecord(text, undefined, { style: false });
     if (r.ok && r.sample.kind === 'dialogue') this.addDialogue(r.sample);
   }
 

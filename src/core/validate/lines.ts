@@ -38,6 +38,8 @@ export interface RawLine {
   end: number;
   /** Whether the block the line is in is valid UTF-8. */
   validUtf8: boolean;
+  /** The block's bytes read as Latin-1 (`start`, `end` index it as they index `buf`), if it fits a string. */
+  block?: string;
 }
 
 /**
@@ -95,6 +97,7 @@ export async function forEachLine(
       // A block of several long lines may be longer than a string: then each line is read alone.
       const text = usable <= MAX_LINE_BYTES ? buf.toString('latin1', 0, usable) : undefined;
       line.buf = buf;
+      line.block = text;
       line.validUtf8 = isUtf8(buf.subarray(0, usable));
       let at = 0;
       try {

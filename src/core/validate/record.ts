@@ -24,6 +24,8 @@ import {
 } from './types';
 import { mediaProblems } from './media';
 import { recordView, roleClass, type RecordView, type RoleClass, type TurnView } from './view';
+import { fastShareGpt, type FastFacts } from './fast';
+import { BYTES, EXACT, hashCode, hashNorm, hashStart, hashString, hashValue, LEADS, SIG_CHARS } from './hash';
 
 /** Facts about one record for the cross-record rules. NaN = absent. */
 export interface RecordFacts {
@@ -67,97 +69,6 @@ export class Severities {
   }
 }
 
-// --- hashing: two 32-bit FNV-style lanes packed into a 53-bit number ---------------------------
-
-// The state lives in an Int32Array: module-level `let`s holding 32-bit values would be boxed
-// as heap numbers on every write; loops copy it into locals.
-const H = new Int32Array(2);
-
-function hashStart(): void {
-  H[0] = 0x811c9dc5;
-  H[1] = 0x2545f491;
-}
-
-function hashCode(c: number): void {
-  H[0] = Math.imul(H[0] ^ c, 0x01000193);
-  H[1] = Math.imul(H[1] ^ c, 0x5bd1e995);
-}
-
-/** Characters read at each end of a text for a dialogue's signature. */
-const SIG_CHARS = 16;
-
-/**
- * How hashNorm reads characters: EXACT, each UTF-16 code unit; LEADS and BYTES, each character by
- * the first byte of its UTF-8 form, from UTF-16 text (LEADS) or from raw UTF-8 read as Latin-1, one
- * char per byte (BYTES, see RawLine). LEADS and BYTES give the same value for the same text, so
- * signatures of records read either way compare alike.
- */
-const EXACT = 0;
-const LEADS = 1;
-const BYTES = 2;
-type Reading = typeof EXACT | typeof LEADS | typeof BYTES;
-
-/**
- * Hashes s with leading/trailing whitespace removed and inner whitespace runs read as one space:
- * from index `i` in steps of `step` (1 forwards, -1 backwards), at most `limit` characters of that
- * normalised text, read as `how` says.
- */
-function hashNorm(s: string, how: Reading, i: number, step: 1 | -1, limit: number): void {
-  let a = H[0];
-  let b = H[1];
-  let pendingSpace = false;
-  let started = false;
-  let n = 0;
-  for (; i >= 0 && i < s.length && n < limit; i += step) {
-    let c = s.charCodeAt(i);
-    if (how === EXACT) {
-      // every code unit as it is
-    } else if (how === BYTES) {
-      if (c === 0xc2 && step === 1 && s.charCodeAt(i + 1) === 0xa0) {
-        c = 0xa0; // U+00A0 NO-BREAK SPACE
-        i++;
-      } else if (c === 0xa0 && step === -1 && s.charCodeAt(i - 1) === 0xc2) i--;
-      else if (c >= 0x80 && c < 0xc0) continue; // a continuation byte
-    } else if (c >= 0x80 && c !== 0xa0) {
-      if (c >= 0xdc00 && c < 0xe000) continue; // the low half of a surrogate pair
-      c =
-        c < 0x800
-          ? 0xc0 | (c >> 6)
-          : c >= 0xd800 && c < 0xdc00
-            ? 0xf0 | ((0x10000 + ((c - 0xd800) << 10)) >> 18)
-            : 0xe0 | (c >> 12);
-    }
-    if (c <= 32 || c === 0xa0) {
-      if (started) pendingSpace = true;
-      continue;
-    }
-    if (pendingSpace) {
-      a = Math.imul(a ^ 32, 0x01000193);
-      b = Math.imul(b ^ 32, 0x5bd1e995);
-      pendingSpace = false;
-      n++;
-    }
-    started = true;
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-    n++;
-  }
-  H[0] = a;
-  H[1] = b;
-}
-
-function hashValue(): number {
-  // 32 bits of one lane and 21 of the other (mixed): a 53-bit integer, exact as a number.
-  const b = H[1] ^ (H[1] >>> 15);
-  return (H[0] >>> 0) * 2097152 + ((b >>> 0) & 0x1fffff);
-}
-
-function hashString(s: string): number {
-  hashStart();
-  for (let i = 0; i < s.length; i++) hashCode(s.charCodeAt(i));
-  return hashValue();
-}
-
 function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -176,8 +87,9 @@ const FULL: Hasher = { text: hashNormText, name: hashNormText };
 
 function signatureHasher(how: typeof LEADS | typeof BYTES): Hasher {
   return {
+    // A text of whitespace only adds nothing, as in the full hash (where it is the same as no text).
     text: (s) => {
-      hashNorm(s, how, 0, 1, SIG_CHARS);
+      if (hashNorm(s, how, 0, 1, SIG_CHARS) === 0) return;
       hashCode(0x19);
       hashNorm(s, how, s.length - 1, -1, SIG_CHARS);
     },
@@ -496,6 +408,10 @@ export interface LineResult {
 
 export const BOM = '\uFEFF';
 
+/** The diagnostics of a record with nothing to report (shared, never written to). */
+const NONE: Diagnostic[] = Object.freeze([]) as unknown as Diagnostic[];
+const SHAREGPT = FORMAT_IDS.indexOf('sharegpt');
+
 /** The line as columns count it: no BOM on line 0, no trailing CR. */
 export function normaliseLine(text: string, line: number): string {
   let t = text;
@@ -529,6 +445,9 @@ export class RecordChecker {
   private readonly signatures = new NumberMap();
   /** tokens/cutoff, when a cutoff is set. */
   readonly tokenRule?: TokenRule;
+  /** Whether lines read as bytes go through the fast path first (built-in schemas, ShareGPT possible). */
+  private readonly fast: boolean;
+  private readonly fastFacts: FastFacts = { idHash: NaN, signature: NaN, recStart: 0, recEnd: 0 };
 
   /**
    * `dialogueKey` says what RecordFacts.dialogueKey holds: the full hash of the dialogue, or a
@@ -543,6 +462,8 @@ export class RecordChecker {
     this.forced = opts.format;
     if (opts.schemaPath !== undefined) this.customSchema = customValidator(opts.schemaPath);
     if (opts.tokens && this.sev.on('tokens/cutoff')) this.tokenRule = new TokenRule(opts.tokens);
+    this.fast =
+      !this.customSchema && !this.tokenRule && (this.forced === undefined || this.forced === 'sharegpt');
   }
 
   private diag(
@@ -597,12 +518,43 @@ export class RecordChecker {
     if (this.customSchema || !l.validUtf8 || (line === 0 && l.latin.charCodeAt(0) === 0xef)) {
       return this.check(decode(l), line);
     }
+    if (this.fast) {
+      const ok =
+        l.block !== undefined
+          ? fastShareGpt(l.block, l.start, l.end, l.buf, this.fastFacts)
+          : fastShareGpt(l.latin, 0, l.latin.length, l.buf.subarray(l.start, l.end), this.fastFacts);
+      const facts = ok ? this.acceptFast() : undefined;
+      if (facts) return { diagnostics: NONE, facts };
+    }
     if (l.latin.indexOf('\\u') >= 0) {
       // Escapes make characters beyond a byte: only an all-ASCII line reads the same both ways.
       return this.check(isAscii(l.buf.subarray(l.start, l.end)) ? l.latin : decode(l), line);
     }
     const r = this.run(l.latin, line, true);
     return r && r.diagnostics.length === 0 ? r : this.check(decode(l), line);
+  }
+
+  /**
+   * The facts of a record the fast path accepted, as the full check would give them; undefined when
+   * its signature was seen before (the full check then computes its full hash from the text).
+   */
+  private acceptFast(): RecordFacts | undefined {
+    const f = this.fastFacts;
+    let dialogueKey = NaN;
+    if (this.sev.on('duplicate/dialogue')) {
+      if (this.dialogueKey === 'full' || this.signatures.has(f.signature)) return undefined;
+      this.signatures.set(f.signature, 1);
+      dialogueKey = f.signature;
+    }
+    return {
+      format: SHAREGPT,
+      idHash: f.idHash,
+      dialogueKey,
+      dialogueFull: NaN,
+      kinds: 0,
+      recStart: f.recStart,
+      recEnd: f.recEnd,
+    };
   }
 
   /**

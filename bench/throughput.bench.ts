@@ -1,0 +1,236 @@
+/**
+ * Throughput of validate, stats, convert and the store's line index against the fastest bare
+ * baselines, all measured in the same run (see docs/performance.md, "Throughput"):
+ *  - validate (1 thread, 2 workers) vs the fastest bare single-thread parse of the bare loops in
+ *    bench/baselines.ts (its name is printed), on an ASCII and a ~10%-CJK ShareGPT-like file;
+ *  - startup to the first record: `parrot validate` of a one-line file, next to `node -e ""`;
+ *  - stats (o200k tokens) vs a bare parse + the same tokenizer loop; stats --no-tokens in MB/s;
+ *  - convert → openai vs a bare parse/map/stringify loop;
+ *  - the line index (DatasetStore open until indexed) vs `wc -l`;
+ *  - optional peers: Python orjson (parse; the convert script), msgspec, DuckDB: skipped with a
+ *    note when absent.
+ * Each measurement is taken PS_BENCH_ROUNDS times (default 3) interleaved with its baseline; the
+ * best times are compared. PS_BENCH_BYTES sets the size of each file (default 350e6).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatasetStore } from '../src/core/store';
+import { countTokens } from '../src/core/tokens';
+import { validateFile } from '../src/core/validate';
+import { BARE_PARSES, forEachRange } from './baselines';
+import { ensureShareGpt } from './sharegptSynth';
+import { repoRoot } from './synth';
+
+const BYTES = Number(process.env.PS_BENCH_BYTES ?? 350e6);
+const ROUNDS = Math.max(1, Number(process.env.PS_BENCH_ROUNDS ?? 3));
+const ROOT = repoRoot();
+const CLI = join(ROOT, 'dist', 'cli.js');
+const WORKER = join(ROOT, 'dist', 'validate.worker.js');
+
+async function time(f: () => unknown): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  await f();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+function cli(args: string[], cwd = ROOT): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (r.status === 2 || r.status === null) throw new Error(`parrot ${args.join(' ')}: ${r.stderr}`);
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+const best = (xs: number[]): number => Math.min(...xs);
+const x = (baseline: number, ours: number): string => `${(baseline / ours).toFixed(2)}x`;
+const mbs = (mb: number, s: number): string => `${(mb / s).toFixed(0)} MB/s`;
+
+function has(cmd: string, args: string[]): boolean {
+  return spawnSync(cmd, args, { encoding: 'utf8' }).status === 0;
+}
+
+/** Bare stats loop: parse each line, count the tokens of every text (no duplicates, no Table 1). */
+function bareTokens(path: string): Promise<number> {
+  let tokens = 0;
+  return forEachRange(path, (buf, s, e) => {
+    const v = JSON.parse(buf.toString('utf8', s, e)) as { conversations: { value: string }[] };
+    for (const t of v.conversations) tokens += countTokens(t.value);
+  }).then(() => tokens);
+}
+
+/** Bare convert loop: parse, map ShareGPT to OpenAI messages, stringify, written in 1 MiB batches. */
+async function bareConvert(path: string, out: string): Promise<void> {
+  const { open } = await import('node:fs/promises');
+  const fh = await open(out, 'w');
+  const roles: Record<string, string> = { human: 'user', gpt: 'assistant', system: 'system' };
+  let parts: string[] = [];
+  let size = 0;
+  const writes: Promise<unknown>[] = [];
+  await forEachRange(path, (buf, s, e) => {
+    const v = JSON.parse(buf.toString('utf8', s, e)) as { conversations: { from: string; value: string }[] };
+    const line =
+      JSON.stringify({ messages: v.conversations.map((t) => ({ role: roles[t.from], content: t.value })) }) +
+      '\n';
+    parts.push(line);
+    size += line.length;
+    if (size >= 1 << 20) {
+      writes.push(fh.write(parts.join('')));
+      parts = [];
+      size = 0;
+    }
+  });
+  await Promise.all(writes);
+  await fh.write(parts.join(''));
+  await fh.close();
+}
+
+const PY_PARSE = `
+import sys, orjson
+n = 0
+with open(sys.argv[1], 'rb') as f:
+    for line in f:
+        v = orjson.loads(line)
+        n += len(v['conversations'])
+print(n)
+`;
+const PY_CONVERT = `
+import sys, orjson
+roles = {'human': 'user', 'gpt': 'assistant', 'system': 'system'}
+with open(sys.argv[1], 'rb') as f, open(sys.argv[2], 'wb', buffering=1 << 20) as out:
+    for line in f:
+        v = orjson.loads(line)
+        out.write(orjson.dumps({'messages': [{'role': roles[t['from']], 'content': t['value']} for t in v['conversations']]}) + b'\\n')
+`;
+
+async function validateAndFriends(kind: 'ascii' | 'cjk', dir: string, hasOrjson: boolean): Promise<void> {
+  const file = await ensureShareGpt(kind, BYTES);
+  const mb = (await stat(file)).size / 1e6;
+  const out = join(dir, 'out.jsonl');
+  console.log(`\n== ${kind} file: ${mb.toFixed(0)} MB ==`);
+  const bare: Record<string, number[]> = Object.fromEntries(Object.keys(BARE_PARSES).map((k) => [k, []]));
+  const one: number[] = [];
+  const two: number[] = [];
+  const stats: number[] = [];
+  const statsNoTok: number[] = [];
+  const tokLoop: number[] = [];
+  const conv: number[] = [];
+  const convLoop: number[] = [];
+  const loads: string[] = [];
+  await BARE_PARSES['latin1 per line + isUtf8 per block'](file); // warm the page cache
+  for (let r = 0; r < ROUNDS; r++) {
+    loads.push(loadavg()[0].toFixed(1));
+    for (const [name, f] of Object.entries(BARE_PARSES)) bare[name].push(await time(() => f(file)));
+    one.push(await time(() => validateFile(file, { workers: 0 })));
+    two.push(await time(() => validateFile(file, { workers: 2, workerScript: WORKER })));
+    statsNoTok.push(cli(['stats', '--json', '--no-tokens', file]));
+    conv.push(cli(['convert', '--to', 'openai', '-o', out, file]));
+    convLoop.push(await time(() => bareConvert(file, out)));
+  }
+  // The tokenizer runs are long: fewer rounds.
+  for (let r = 0; r < Math.min(ROUNDS, 2); r++) {
+    stats.push(cli(['stats', '--json', file]));
+    tokLoop.push(await time(() => bareTokens(file)));
+  }
+  const [fastName, fastTimes] = Object.entries(bare).sort((a, b) => best(a[1]) - best(b[1]))[0];
+  const f = best(fastTimes);
+  console.log(`load average (1 min) at each round: ${loads.join(', ')}`);
+  for (const [name, t] of Object.entries(bare))
+    console.log(`bare parse, ${name}: ${best(t).toFixed(2)} s (${mbs(mb, best(t))})`);
+  console.log(`fastest bare single-thread parse: "${fastName}", ${f.toFixed(2)} s`);
+  console.log(
+    `validate, 1 thread:  ${best(one).toFixed(2)} s (${mbs(mb, best(one))}) = ${x(f, best(one))} the fastest bare parse (target >= 1.0x)`,
+  );
+  console.log(
+    `validate, 2 workers: ${best(two).toFixed(2)} s (${mbs(mb, best(two))}) = ${x(f, best(two))} the fastest bare parse (target >= 1.6x)`,
+  );
+  console.log(
+    `stats (o200k tokens): ${best(stats).toFixed(2)} s (${mbs(mb, best(stats))}) = ${x(best(tokLoop), best(stats))} the bare parse + countTokens loop (${best(tokLoop).toFixed(2)} s; target >= 2x on two cores)`,
+  );
+  console.log(
+    `stats --no-tokens: ${best(statsNoTok).toFixed(2)} s = ${mbs(mb, best(statsNoTok))} (target >= 250 MB/s)`,
+  );
+  console.log(
+    `convert → openai: ${best(conv).toFixed(2)} s (${mbs(mb, best(conv))}) = ${x(best(convLoop), best(conv))} the bare parse/map/stringify loop (${best(convLoop).toFixed(2)} s)`,
+  );
+  if (!hasOrjson) {
+    console.log('python3 orjson not installed: orjson peers skipped');
+  } else {
+    const parse = join(dir, 'parse.py');
+    const convert = join(dir, 'convert.py');
+    await writeFile(parse, PY_PARSE);
+    await writeFile(convert, PY_CONVERT);
+    const p: number[] = [];
+    const c: number[] = [];
+    for (let r = 0; r < Math.min(ROUNDS, 2); r++) {
+      p.push(await time(() => spawnSync('python3', [parse, file])));
+      c.push(await time(() => spawnSync('python3', [convert, file, out])));
+    }
+    console.log(
+      `peer: orjson parse + list length ${best(p).toFixed(2)} s: validate with 2 workers = ${x(best(p), best(two))} it`,
+    );
+    console.log(
+      `peer: orjson convert script ${best(c).toFixed(2)} s: parrot convert = ${x(best(c), best(conv))} it (target >= 1.0x)`,
+    );
+  }
+}
+
+async function startup(dir: string): Promise<void> {
+  const one = join(dir, 'one.jsonl');
+  await writeFile(
+    one,
+    '{"id":"a","conversations":[{"from":"human","value":"Hi"},{"from":"gpt","value":"Hello"}]}\n',
+  );
+  const node: number[] = [];
+  const ours: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    node.push(await time(() => spawnSync(process.execPath, ['-e', ''])));
+    ours.push(cli(['validate', one]));
+  }
+  console.log(
+    `\nstartup to the first record: parrot validate of a one-line file ${(best(ours) * 1000).toFixed(0)} ms (process start to exit; \`node -e ""\` alone ${(best(node) * 1000).toFixed(0)} ms; target <= 100 ms)`,
+  );
+}
+
+async function index(): Promise<void> {
+  const file = await ensureShareGpt('ascii', Number(process.env.PS_BENCH_INDEX_BYTES ?? 1.4e9));
+  const gb = (await stat(file)).size / 1e9;
+  const wc: number[] = [];
+  const ours: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    wc.push(await time(() => spawnSync('wc', ['-l', file])));
+    ours.push(
+      await time(async () => {
+        const store = await DatasetStore.open(file);
+        await store.indexed;
+        await store.close();
+      }),
+    );
+  }
+  console.log(
+    `\nline index of ${gb.toFixed(2)} GB: ${best(ours).toFixed(2)} s vs wc -l ${best(wc).toFixed(2)} s = ${(best(ours) / best(wc)).toFixed(2)}x wc -l (target <= 1.2x)`,
+  );
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'ps-throughput-'));
+  try {
+    const hasOrjson = has('python3', ['-c', 'import orjson']);
+    if (!has('python3', ['-c', 'import msgspec']))
+      console.log('python3 msgspec not installed: msgspec peer skipped');
+    if (!has('duckdb', ['-version']) && !has('python3', ['-c', 'import duckdb']))
+      console.log(
+        'DuckDB not installed (neither the duckdb command nor the Python module): DuckDB peer skipped',
+      );
+    await startup(dir);
+    for (const kind of ['ascii', 'cjk'] as const) await validateAndFriends(kind, dir, hasOrjson);
+    if (process.env.PS_BENCH_INDEX_BYTES !== '0') await index();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});

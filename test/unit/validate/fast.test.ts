@@ -1,0 +1,264 @@
+// The byte-level fast path (src/core/validate/fast.ts) against the full check (JSON.parse, the
+// schema, the lint rules): whenever the fast path accepts a line, the full check must find nothing
+// to report and give the same facts; on whole files, validateFile (fast path) and validateText
+// (full path only) must give the same diagnostics.
+import * as assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { validateFile, validateText } from '../../../src/core/validate';
+import { fastShareGpt, hasControl, type FastFacts } from '../../../src/core/validate/fast';
+import { RecordChecker } from '../../../src/core/validate/record';
+import { mulberry32 } from '../../support/random';
+
+const ROOT = resolve(__dirname, '..', '..', '..', '..');
+const WORKER = join(ROOT, 'dist', 'validate.worker.js');
+const DATASETS = join(ROOT, 'test', 'fixtures', 'datasets');
+
+/** Whether checkRaw would hand this line to the fast path (see RecordChecker.checkRaw). */
+function fastCandidate(latin: string): boolean {
+  return latin.charCodeAt(0) !== 0xef;
+}
+
+const out: FastFacts = { idHash: 0, signature: 0, recStart: 0, recEnd: 0 };
+
+/** Checks one line both ways; returns whether the fast path accepted it. */
+function compare(written: string): boolean {
+  const buf = Buffer.from(written, 'utf8');
+  // The text as the file holds it (a lone surrogate of a mutated string is written as U+FFFD).
+  const text = buf.toString('utf8');
+  const latin = buf.toString('latin1');
+  if (!fastCandidate(latin) || !fastShareGpt(latin, 0, latin.length, buf, out)) return false;
+  const full = new RecordChecker({}, 'signature').check(text, 1);
+  assert.deepEqual(full.diagnostics, [], `accepted by the fast path, not by the full check: ${text}`);
+  assert.deepEqual(
+    full.facts,
+    {
+      format: 0,
+      idHash: out.idHash,
+      dialogueKey: out.signature,
+      dialogueFull: NaN,
+      kinds: 0,
+      // Columns count UTF-16 units in the full check, bytes in the fast path: equal before the record.
+      recStart: out.recStart,
+      recEnd: full.facts ? full.facts.recEnd : -1,
+    },
+    text,
+  );
+  // The record's end, in bytes, is where the text's end is in UTF-16 units.
+  assert.equal(Buffer.byteLength(text.slice(0, full.facts?.recEnd)), out.recEnd, text);
+  return true;
+}
+
+const PIECES = [
+  'Hello',
+  'world',
+  ' ',
+  '  ',
+  '\n',
+  '\t',
+  '"',
+  '\\',
+  '/',
+  '\r',
+  '\b',
+  '\f',
+  '\u00a0',
+  '\u3000',
+  '\u2003',
+  '\u200b',
+  '\u4e2d\u6587',
+  '\ud83e\udd9c',
+  'caf\u00e9',
+  '',
+  'x',
+  '\u0001',
+];
+const ROLES = [
+  'human',
+  'gpt',
+  'user',
+  'assistant',
+  'system',
+  'tool',
+  'observation',
+  'function_call',
+  'bot',
+  '',
+];
+
+function pick<T>(rnd: () => number, xs: readonly T[]): T {
+  return xs[Math.floor(rnd() * xs.length)];
+}
+
+function randomText(rnd: () => number): string {
+  const n = Math.floor(rnd() * 6);
+  let s = '';
+  for (let i = 0; i < n; i++) s += pick(rnd, PIECES);
+  return rnd() < 0.6 ? `Word ${s} end` : s;
+}
+
+/** A ShareGPT-like record, mostly clean, sometimes with something the rules or the schema reject. */
+function randomRecord(rnd: () => number): Record<string, unknown> {
+  const turns: Record<string, unknown>[] = [];
+  const n = Math.floor(rnd() * 5) + (rnd() < 0.05 ? 0 : 1);
+  const clean = rnd() < 0.5;
+  for (let i = 0; i < n; i++) {
+    const role = clean
+      ? i % 2 === 0
+        ? pick(rnd, ['human', 'user'])
+        : pick(rnd, ['gpt', 'assistant'])
+      : pick(rnd, ROLES);
+    const t: Record<string, unknown> =
+      rnd() < 0.2 ? { value: randomText(rnd), from: role } : { from: role, value: randomText(rnd) };
+    if (!clean && rnd() < 0.1) t.weight = 1;
+    if (!clean && rnd() < 0.05) t.value = rnd() < 0.5 ? 3 : '';
+    turns.push(t);
+  }
+  if (clean && n % 2 === 1) turns.push({ from: 'gpt', value: 'ok' });
+  if (rnd() < 0.1) turns.unshift({ from: 'system', value: randomText(rnd) });
+  const rec: Record<string, unknown> = {};
+  const id =
+    rnd() < 0.8 ? `id_${Math.floor(rnd() * 50)}${rnd() < 0.1 ? '\u00e9' : ''}` : rnd() < 0.5 ? 7 : undefined;
+  if (rnd() < 0.5) {
+    if (id !== undefined) rec.id = id;
+    rec.conversations = turns;
+  } else {
+    rec.conversations = turns;
+    if (id !== undefined) rec.id = id;
+  }
+  if (!clean && rnd() < 0.1) rec.system = randomText(rnd);
+  if (!clean && rnd() < 0.05) rec.chosen = { from: 'gpt', value: 'a' };
+  return rec;
+}
+
+/** Spaces and tabs between tokens, a CR at the end, duplicated keys: writings JSON.stringify never makes. */
+function rewrite(rnd: () => number, line: string): string {
+  let s = line;
+  if (rnd() < 0.1) s = s.replace(/([,:{}[\]])/g, (m) => (rnd() < 0.3 ? m + pick(rnd, [' ', '  ', '\t']) : m));
+  if (rnd() < 0.05) s = ' ' + s + ' ';
+  if (rnd() < 0.05) s += '\r';
+  if (rnd() < 0.03) s = s.replace('{"', '{"id":"dup","');
+  return s;
+}
+
+/** One random edit: a character deleted, inserted or replaced. */
+function mutate(rnd: () => number, s: string): string {
+  const at = Math.floor(rnd() * (s.length + 1));
+  const c = pick(rnd, [
+    '"',
+    '\\',
+    ',',
+    '{',
+    '}',
+    '[',
+    ']',
+    ':',
+    ' ',
+    '\t',
+    'x',
+    '\u0001',
+    'u',
+    'n',
+    '0',
+    '\u00e9',
+  ]);
+  switch (Math.floor(rnd() * 3)) {
+    case 0:
+      return s.slice(0, at) + s.slice(at + 1);
+    case 1:
+      return s.slice(0, at) + c + s.slice(at);
+    default:
+      return s.slice(0, at) + c + s.slice(at + 1);
+  }
+}
+
+describe('validate/fast path agrees with the full check', function () {
+  this.timeout(120_000);
+
+  it('accepts clean ShareGPT records, each with the full check’s facts', () => {
+    const rnd = mulberry32(1);
+    let accepted = 0;
+    let clean = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const text = JSON.stringify(randomRecord(rnd));
+      const ok = compare(text);
+      if (ok) accepted++;
+      if (new RecordChecker({}, 'signature').check(text, 1).diagnostics.length === 0) clean++;
+    }
+    // Most clean records take the fast path (the rest: \u-free lines with numbers as ids, ...).
+    assert.ok(accepted > clean * 0.6, `${accepted} accepted of ${clean} clean records`);
+  });
+
+  it('never accepts a line the full check has something to say about (rewritten and mutated records)', () => {
+    const rnd = mulberry32(2);
+    let accepted = 0;
+    for (let i = 0; i < 30_000; i++) {
+      let text = rewrite(rnd, JSON.stringify(randomRecord(rnd)));
+      const edits = Math.floor(rnd() * 3);
+      for (let e = 0; e < edits; e++) text = mutate(rnd, text);
+      if (compare(text)) accepted++;
+    }
+    assert.ok(accepted > 1000, `${accepted} accepted`);
+  });
+
+  it('finds control characters at any offset and alignment, as a regular expression does', () => {
+    const rnd = mulberry32(3);
+    const bytes = new Uint8Array(4096);
+    for (let round = 0; round < 2000; round++) {
+      for (let i = 0; i < bytes.length; i++) bytes[i] = 0x20 + Math.floor(rnd() * 0xe0);
+      const hits = Math.floor(rnd() * 3);
+      for (let h = 0; h < hits; h++) bytes[Math.floor(rnd() * bytes.length)] = Math.floor(rnd() * 0x20);
+      const view = bytes.subarray(Math.floor(rnd() * 4));
+      const start = Math.floor(rnd() * 200);
+      const end = start + Math.floor(rnd() * (view.length - start));
+      // eslint-disable-next-line no-control-regex
+      const expected = /[\x00-\x1f]/.test(Buffer.from(view.subarray(start, end)).toString('latin1'));
+      assert.equal(hasControl(view, start, end), expected, `round ${round}`);
+    }
+  });
+
+  it('agrees on every line of the fixture datasets', () => {
+    let accepted = 0;
+    for (const name of readdirSync(DATASETS).filter((n) => n.endsWith('.jsonl'))) {
+      for (const line of readFileSync(join(DATASETS, name), 'utf8').split('\n')) {
+        if (line && compare(line)) accepted++;
+      }
+    }
+    assert.ok(accepted > 0, 'the ShareGPT fixture takes the fast path');
+  });
+
+  it('validateFile gives validateText’s diagnostics on random files (duplicates included)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ps-fast-'));
+    try {
+      for (let seed = 10; seed < 14; seed++) {
+        const rnd = mulberry32(seed);
+        const lines: string[] = [];
+        for (let i = 0; i < 3000; i++) {
+          let text = rewrite(rnd, JSON.stringify(randomRecord(rnd)));
+          if (rnd() < 0.05) text = mutate(rnd, text);
+          lines.push(text);
+          if (rnd() < 0.1) lines.push(pick(rnd, lines));
+        }
+        const text = lines.join('\n') + '\n';
+        const path = join(dir, `r${seed}.jsonl`);
+        writeFileSync(path, text);
+        // The text as the file holds it (a lone surrogate of a mutated line is written as U+FFFD).
+        const expected = validateText(readFileSync(path, 'utf8'), { maxDiagnostics: 1e6 });
+        const one = await validateFile(path, { workers: 0, maxDiagnostics: 1e6 });
+        const two = await validateFile(path, {
+          workers: 2,
+          workerScript: WORKER,
+          minWorkerBytes: 0,
+          maxDiagnostics: 1e6,
+        });
+        assert.deepEqual(one.diagnostics, expected, `seed ${seed}, 1 thread`);
+        assert.deepEqual(two.diagnostics, expected, `seed ${seed}, 2 workers`);
+        assert.ok(expected.some((d) => d.code === 'duplicate/dialogue'));
+        assert.ok(expected.some((d) => d.code === 'duplicate/id'));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
