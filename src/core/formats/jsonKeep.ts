@@ -16,8 +16,8 @@
 interface Span {
   start: number;
   end: number;
-  /** Object members in text order (duplicate keys included). */
-  members?: { key: string; value: Span }[];
+  /** Object members in text order (duplicate keys included), with where each key starts. */
+  members?: { key: string; keyStart: number; value: Span }[];
   /** Array items. */
   items?: Span[];
 }
@@ -51,7 +51,7 @@ function spans(text: string): Span | undefined {
     const c = text.charCodeAt(i);
     if (c === 0x7b) {
       i++;
-      const members: { key: string; value: Span }[] = [];
+      const members: { key: string; keyStart: number; value: Span }[] = [];
       ws();
       if (text.charCodeAt(i) === 0x7d) i++;
       else {
@@ -59,10 +59,11 @@ function spans(text: string): Span | undefined {
           ws();
           const ks = i;
           str();
-          const key = JSON.parse(text.slice(ks, i)) as string;
+          const raw = text.slice(ks + 1, i - 1);
+          const key = raw.includes('\\') ? (JSON.parse(text.slice(ks, i)) as string) : raw;
           ws();
           i++; // colon
-          members.push({ key, value: value() });
+          members.push({ key, keyStart: ks, value: value() });
           ws();
           const sep = text.charCodeAt(i++);
           if (sep === 0x7d) break;
@@ -131,7 +132,7 @@ function same(a: unknown, b: unknown): boolean {
 const writable = (v: unknown) => v !== undefined && typeof v !== 'function';
 
 /** Keys in the order JSON.parse gives them (first occurrence), each with its last member (the value kept). */
-function parsedKeys(members: { key: string; value: Span }[]): Map<string, number> {
+function parsedKeys(members: { key: string; keyStart: number; value: Span }[]): Map<string, number> {
   const last = new Map<string, number>();
   members.forEach((m, k) => last.set(m.key, k));
   const order = new Map<string, number>();
@@ -232,4 +233,35 @@ export function writeOver(source: string, value: unknown, fresh: FreshWriter): s
   };
   write(value, root);
   return out.join('');
+}
+
+/** A key that occurs more than once in one object of a JSON text. */
+export interface DuplicateKey {
+  key: string;
+  /** Offset (UTF-16) of the repeated key's opening quote, and of the key's first occurrence. */
+  at: number;
+  first: number;
+}
+
+/**
+ * The repeated keys of every object of a valid JSON text (loaders keep the last value silently).
+ * Empty for texts over 4 MiB or that do not scan (the caller has parsed it already).
+ */
+export function duplicateKeys(text: string): DuplicateKey[] {
+  if (text.length > MAX_KEEP_CHARS) return [];
+  const root = spans(text);
+  const out: DuplicateKey[] = [];
+  const walk = (s: Span): void => {
+    if (s.members) {
+      const seen = new Map<string, number>();
+      for (const m of s.members) {
+        const first = seen.get(m.key);
+        if (first === undefined) seen.set(m.key, m.keyStart);
+        else out.push({ key: m.key, at: m.keyStart, first });
+        walk(m.value);
+      }
+    } else if (s.items) for (const it of s.items) walk(it);
+  };
+  if (root) walk(root);
+  return out;
 }

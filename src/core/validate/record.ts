@@ -6,6 +6,7 @@ import { isAscii } from 'node:buffer';
 import type { ValidateFunction } from 'ajv/dist/2020';
 import { detectRecordFormat } from '../formats/detect';
 import { readRecord } from '../formats';
+import { duplicateKeys } from '../formats/jsonKeep';
 import { TokenRule } from './tokens';
 import { encodingProblem, MISPLACED_BOM } from '../encoding';
 import { isBlankLine } from '../stats/lines';
@@ -624,6 +625,22 @@ export class RecordChecker {
     const recStart = firstNonWs(text);
     const recEnd = lastNonWs(text);
     const recSpan = { start: recStart, end: recEnd };
+    // Duplicate keys (JSON.parse keeps the last silently). The fast path never accepts a record
+    // with one, so only this path looks.
+    const dupSev = sev.get('json/duplicate-key');
+    if (dupSev !== 'off')
+      for (const d of duplicateKeys(text)) {
+        const end = text.indexOf(':', d.at);
+        diagnostics.push(
+          this.diag(
+            line,
+            { start: d.at, end: end > d.at ? end : d.at + d.key.length + 2 },
+            'json/duplicate-key',
+            `duplicate key ${JSON.stringify(d.key)} (first at column ${d.first + 1}): loaders keep only the last value`,
+            dupSev,
+          ),
+        );
+      }
     const obj = isObj(value) ? value : undefined;
     if (!obj && !this.customSchema) {
       const s = sev.get('json/not-object');

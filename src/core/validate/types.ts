@@ -31,6 +31,11 @@ export const RULES = {
     description: 'Empty line, or one of spaces and tabs only (most loaders fail on it).',
   },
   'json/not-object': { severity: 'error', description: 'The line is valid JSON but not an object.' },
+  'json/duplicate-key': {
+    severity: 'warning',
+    description:
+      'A key occurs twice in one object: JSON loaders keep the last value and drop the other without a word.',
+  },
   schema: {
     severity: 'error',
     description: 'The record does not match the JSON Schema of its format (codes schema/<keyword>).',

@@ -62,6 +62,25 @@ describe('validate/rules', () => {
     assert.deepEqual(validateText(`\uFEFF${good}\r\n${good.replace('hi', 'hey')}\r\n`), []);
   });
 
+  it('json/duplicate-key: a key twice in one object, at the repeated key, nested ones too', () => {
+    const top =
+      '{"id": "a", "conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "x"}], "id": "b"}';
+    const d = fires('json/duplicate-key', `${good}\n${top}\n`, 1, '"id"');
+    assert.ok(d.startCol > 80, 'the second occurrence is marked');
+    assert.match(d.message, /duplicate key "id" \(first at column 2\)/);
+    const nested =
+      '{"conversations": [{"from": "human", "value": "hi", "value": "again"}, {"from": "gpt", "value": "x"}]}';
+    fires('json/duplicate-key', `${nested}\n`, 0, '"value"');
+    // The same key in two different objects is no duplicate; neither is an escaped spelling of another key.
+    const fine =
+      '{"conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "x"}], "meta": {"from": 1, "fro\\u006d2": 2}}';
+    assert.equal(codes(validateText(`${fine}\n`), 'json/duplicate-key').length, 0);
+    // Escapes are compared as the keys they spell: "a" and "\u0061" are the same key.
+    const escaped =
+      '{"conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "x"}], "a": 1, "\\u0061": 2}';
+    fires('json/duplicate-key', `${escaped}\n`, 0, '"\\u0061"');
+  });
+
   it('json/blank-line', () => {
     fires('json/blank-line', `${good}\n   \n${j(sg(['human', 'x'], ['gpt', 'y']))}\n`, 1);
   });
