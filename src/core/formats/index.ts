@@ -58,7 +58,8 @@ export interface ParseOptions {
 }
 
 /** Whether `text` has brackets enough ('{' and '[', in strings or not) to nest deeper than MAX_JSON_DEPTH. */
-function mayBeTooDeep(text: string): boolean {
+/** Whether `text` has brackets enough to be nested deeper than MAX_JSON_DEPTH (cheap: counts only). */
+export function mayBeTooDeep(text: string): boolean {
   let n = 0;
   for (let i = text.indexOf('{'); i >= 0 && n <= MAX_JSON_DEPTH; i = text.indexOf('{', i + 1)) n++;
   for (let i = text.indexOf('['); i >= 0 && n <= MAX_JSON_DEPTH; i = text.indexOf('[', i + 1)) n++;

@@ -5,7 +5,7 @@
 import { isAscii } from 'node:buffer';
 import type { ValidateFunction } from 'ajv/dist/2020';
 import { detectRecordFormat } from '../formats/detect';
-import { readRecord } from '../formats';
+import { detectStyle, JsonTooDeepError, mayBeTooDeep, readRecord } from '../formats';
 import { duplicateKeys } from '../formats/jsonKeep';
 import { TokenRule } from './tokens';
 import { encodingProblem, MISPLACED_BOM } from '../encoding';
@@ -625,6 +625,21 @@ export class RecordChecker {
     const recStart = firstNonWs(text);
     const recEnd = lastNonWs(text);
     const recSpan = { start: recStart, end: recEnd };
+    // Nesting Python's json cannot read (its recursion limit is near 1000): counted only when the
+    // line has brackets enough.
+    if (mayBeTooDeep(text)) {
+      try {
+        detectStyle(text);
+      } catch (e) {
+        if (!(e instanceof JsonTooDeepError)) throw e;
+        const s = sev.get('json/too-deep');
+        if (s !== 'off')
+          diagnostics.push(
+            this.diag(line, { start: e.column - 1, end: e.column }, 'json/too-deep', e.message, s),
+          );
+        return { diagnostics };
+      }
+    }
     // Duplicate keys (JSON.parse keeps the last silently). The fast path never accepts a record
     // with one, so only this path looks.
     const dupSev = sev.get('json/duplicate-key');

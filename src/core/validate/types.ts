@@ -31,6 +31,11 @@ export const RULES = {
     description: 'Empty line, or one of spaces and tabs only (most loaders fail on it).',
   },
   'json/not-object': { severity: 'error', description: 'The line is valid JSON but not an object.' },
+  'json/too-deep': {
+    severity: 'error',
+    description:
+      'Valid JSON nested deeper than 900 levels: Python json and Hugging Face datasets fail on it (recursion limit).',
+  },
   'json/duplicate-key': {
     severity: 'warning',
     description:

@@ -81,6 +81,14 @@ describe('validate/rules', () => {
     fires('json/duplicate-key', `${escaped}\n`, 0, '"\\u0061"');
   });
 
+  it('json/too-deep: valid JSON nested deeper than Python json reads is an error, at the bracket', () => {
+    const deep = (n: number) =>
+      `{"conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "x"}], "deep": ${'['.repeat(n)}${']'.repeat(n)}}`;
+    const d = fires('json/too-deep', `${good}\n${deep(100_000)}\n`, 1, '[', 'error');
+    assert.ok(d.startCol > 80);
+    assert.equal(codes(validateText(`${deep(800)}\n`), 'json/too-deep').length, 0, '800 levels are fine');
+  });
+
   it('json/blank-line', () => {
     fires('json/blank-line', `${good}\n   \n${j(sg(['human', 'x'], ['gpt', 'y']))}\n`, 1);
   });
