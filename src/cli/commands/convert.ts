@@ -17,6 +17,7 @@ import { isBlankLine, type FileLine } from '../../core/stats';
 import { formatElement, type ElementStyle } from '../../core/store';
 import { isParquetPath } from '../../core/store/containers/parquet';
 import { jsonlToParquet } from '../../core/store/recordSource';
+import { inexactNumbers } from '../../core/formats/jsonKeep';
 import { jsonlText, readFileRecords, where } from '../../core/store/records';
 import { parseCommandArgs, usageError } from '../args';
 import { progress, type CliIO } from '../io';
@@ -167,6 +168,11 @@ export async function convertCommand(
           });
           outLine = [c.value, ...(c.more ?? [])].map((v) => serializeLike(v)).join('\n');
           stats.converted++;
+          // Numbers a double cannot hold exactly change on the way (the record is rewritten).
+          for (const n of inexactNumbers(l.text))
+            c.losses.push(
+              `number ${n.token} (column ${n.at + 1}) cannot be held exactly: written as ${n.written}`,
+            );
           if (c.losses.length) {
             stats.lossy++;
             stats.losses += c.losses.length;

@@ -265,3 +265,38 @@ export function duplicateKeys(text: string): DuplicateKey[] {
   if (root) walk(root);
   return out;
 }
+
+/** A number token of a JSON text that a JavaScript number (a double) cannot hold exactly. */
+export interface InexactNumber {
+  token: string;
+  /** Offset (UTF-16) of the token. */
+  at: number;
+  /** What it becomes once parsed and written again (`null` for one out of range). */
+  written: string;
+}
+
+/**
+ * The number tokens of a valid JSON text that parsing changes: integers beyond 2^53 that round to
+ * another integer, and numbers out of a double's range (Infinity, which JSON writes as null).
+ * Cheap on ordinary records: only texts with 16 digits in a row or a 3-digit exponent are walked.
+ */
+export function inexactNumbers(text: string): InexactNumber[] {
+  if (!/\d{16}|[eE][+-]?\d{3}/.test(text) || text.length > MAX_KEEP_CHARS) return [];
+  const root = spans(text);
+  const out: InexactNumber[] = [];
+  const walk = (s: Span): void => {
+    if (s.members) for (const m of s.members) walk(m.value);
+    else if (s.items) for (const it of s.items) walk(it);
+    else {
+      const token = text.slice(s.start, s.end);
+      const c = token.charCodeAt(0);
+      if (c !== 0x2d && (c < 0x30 || c > 0x39)) return;
+      const n = Number(token);
+      if (!Number.isFinite(n)) out.push({ token, at: s.start, written: 'null' });
+      else if (/^-?\d+$/.test(token) && BigInt(token) !== BigInt(n))
+        out.push({ token, at: s.start, written: String(n) });
+    }
+  };
+  if (root) walk(root);
+  return out;
+}

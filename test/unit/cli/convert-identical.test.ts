@@ -2,7 +2,10 @@
 // compact records were written with one JSON.stringify: the digests in
 // test/fixtures/convert-digests.json were recorded with that implementation (run this file with
 // PARROT_RECORD_DIGESTS=1 to record them again, on purpose only), for every fixture dataset and a
-// seeded random file, to every format, with and without --keep-unknown.
+// seeded random file, to every format, with and without --keep-unknown. They were recorded again
+// (on purpose) when convert gained the KTO and TRL formats, the LLaMA-Factory v1 tool-call mapping
+// and the report of numbers a double cannot hold, which change what it writes; since then they
+// guard against any other change of its output.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';

@@ -35,6 +35,26 @@ describe('cli: convert and stats', () => {
     assert.match(r.stderr, /500 record\(s\) to OpenAI chat fine-tuning, 500 converted/);
   });
 
+  it('--keep-unknown reports the numbers a double cannot hold instead of "0 with losses"', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'parrot-cli-'));
+    const input = path.join(dir, 'big.jsonl');
+    writeFileSync(
+      input,
+      '{"conversations":[{"from":"human","value":"id 12345678901234567"},{"from":"gpt","value":"A"}],"n":9007199254740993,"same":9007199254740992,"huge":1e400,"f":1.5e300}\n',
+    );
+    const r = run('convert', '--to', 'openai', '--keep-unknown', input);
+    assert.equal(r.code, 0, r.stderr);
+    const lost = r.stderr.split('\n').filter((l) => l.includes(': lost: number'));
+    assert.deepEqual(
+      lost.map((l) => l.replace(/^.*: lost: /, '')),
+      [
+        'number 9007199254740993 (column 99) cannot be held exactly: written as 9007199254740992',
+        'number 1e400 (column 147) cannot be held exactly: written as null',
+      ],
+    );
+    assert.match(r.stderr, /1 with losses \(2 in all\)/);
+  });
+
   it('reports losses per record, keeps invalid lines, writes -o atomically, exits 1', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'parrot-cli-'));
     const input = path.join(dir, 'in.jsonl');
