@@ -54,6 +54,8 @@ describe('follow-up candidates: read in full before picking (UI)', () => {
 
   after(async () => {
     fs.rmSync(settingsFile, { force: true });
+    // The inserted question is not saved: revert it, so that closing asks nothing.
+    await runCommand('File: Revert File').catch(() => undefined);
     await runCommand('View: Close All Editors').catch(() => undefined);
     await server?.close();
   });

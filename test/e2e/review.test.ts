@@ -66,6 +66,14 @@ describe('review: keyboard-first review in the dialogue editor (UI)', () => {
     await page.keyboard.press('n');
     const note = frame.locator('vscode-textfield.review-note');
     await note.waitFor({ state: 'visible', timeout: 15_000 });
+    // Type once the field has the focus (it takes it a moment after it shows).
+    await frame.waitForFunction(
+      "document.activeElement?.classList.contains('review-note') === true",
+      undefined,
+      {
+        timeout: 15_000,
+      },
+    );
     await page.keyboard.type('Say which assistant this is.');
     await page.keyboard.press('Enter');
     await progressIs('4/91 reviewed · 1 accepted · 1 rejected · 2 needs work');
