@@ -33,6 +33,7 @@ const SETTINGS = [
   'parrot.generation.concurrency',
   'parrot.capo.outputFile',
   'parrot.capo.judgeModel',
+  'parrot.capo.regenerateChosen',
 ];
 
 let api: ParrotApi;
@@ -202,6 +203,46 @@ describe('CaPO flows: estimate, nothing to pair, continue after failures, progre
       assert.deepEqual(pairs, ['1:4:neglect', '1:6:neglect']);
     } finally {
       await set('parrot.capo.judgeModel', undefined);
+    }
+  });
+
+  it('CaPO set with regenerated chosen answers: one more request per turn, in the estimate; chosen from the model', async () => {
+    await set('parrot.capo.regenerateChosen', true);
+    try {
+      const uri = writeLines(
+        dir,
+        'regen.jsonl',
+        DEPENDENT.map((t, i) => sharegpt(t, `r${i}`)),
+      );
+      const out = path.join(dir, `regen-${Date.now()}.jsonl`);
+      const r = await run('parrot.buildCapoSet', {
+        uri,
+        output: out,
+        strategies: ['neglect'],
+        confirm: false,
+        resume: false,
+      });
+      assert.equal(r.status, 'ok', r.message);
+      const est = r.estimate as { requests: number; turns: number };
+      assert.equal(est.turns, 3);
+      assert.equal(est.requests, 6, 'a chosen and a neglect request per turn');
+      assert.equal(server.chatRequests.length, 6);
+      const pairs = readJsonl(out) as {
+        chosen: { content: string }[];
+        models: { chosen: string };
+        source: { record: number; turn: number };
+      }[];
+      assert.equal(pairs.length, 3);
+      const originals = new Set(DEPENDENT.flat());
+      for (const p of pairs) {
+        assert.equal(p.models.chosen, ANSWERER);
+        assert.ok(!originals.has(p.chosen[0]?.content ?? ''), 'the chosen answer is not the record’s');
+      }
+      // Each chosen request saw the whole history up to its question.
+      const full = server.chatRequests.filter((q) => q.body.messages.length >= 3);
+      assert.ok(full.length >= 2, 'chosen answers were asked with the full context');
+    } finally {
+      await set('parrot.capo.regenerateChosen', undefined);
     }
   });
 

@@ -422,6 +422,7 @@ function capoEstimate(
   threshold: number | undefined,
   preferenceRecords: number,
   judge?: CapoJudge,
+  regenerateChosen = false,
 ): CapoSetEstimate {
   const e: CapoSetEstimate = {
     judgeRequests: 0,
@@ -443,6 +444,7 @@ function capoEstimate(
         e.judgeRequests++;
         e.requests++;
       }
+      if (regenerateChosen) e.requests++;
       const answer = countTokens(contentText(it.dialogue.turns[t.index]?.content ?? ''));
       for (const strategy of strategies) {
         let req: CapoRequest;
@@ -558,6 +560,7 @@ export async function buildCapoSet(ctx: LlmContext, args: CapoSetArgs = {}): Pro
   if (!strategies.length) throw new Error(vscode.l10n.t('Choose at least one strategy.'));
   const settings = capoSettings(s);
   const judge = capoJudge(s);
+  const regenerateChosen = s.capoRegenerateChosen;
   const items: SetItem[] = [];
   let preferenceRecords = 0;
   for await (const [index, text] of records(target)) {
@@ -566,7 +569,15 @@ export async function buildCapoSet(ctx: LlmContext, args: CapoSetArgs = {}): Pro
     if (p.sample.kind === 'dialogue') items.push({ index, text, dialogue: p.sample });
     else preferenceRecords++;
   }
-  const whole = capoEstimate(items, strategies, settings, args.threshold, preferenceRecords, judge);
+  const whole = capoEstimate(
+    items,
+    strategies,
+    settings,
+    args.threshold,
+    preferenceRecords,
+    judge,
+    regenerateChosen,
+  );
 
   // The output: the argument, else the file an unfinished run of this source writes to, else asked.
   // An unreadable progress file is an error, never "start over" (core `readRunProgress`).
@@ -638,6 +649,7 @@ export async function buildCapoSet(ctx: LlmContext, args: CapoSetArgs = {}): Pro
     args.threshold,
     preferenceRecords,
     judge,
+    regenerateChosen,
   );
   est.requests += retrying;
 
@@ -794,9 +806,9 @@ export async function buildCapoSet(ctx: LlmContext, args: CapoSetArgs = {}): Pro
                 ? detail.requests.map((j) =>
                     j.strategy
                       ? { strategies: [j.strategy], turns: [j.turn] }
-                      : { strategies, turns: [j.turn], judge },
+                      : { strategies, turns: [j.turn], judge, regenerateChosen },
                   )
-                : [{ strategies, turns: undefined, threshold: args.threshold, judge }];
+                : [{ strategies, turns: undefined, threshold: args.threshold, judge, regenerateChosen }];
               const res: CapoResult = { pairs: [], skipped: [], cancelled: false, judgeRequests: 0 };
               for (const job of jobs) {
                 const r = await capo(client, it.dialogue, settings, {
@@ -826,6 +838,7 @@ export async function buildCapoSet(ctx: LlmContext, args: CapoSetArgs = {}): Pro
               strategies,
               threshold: args.threshold,
               judge,
+              regenerateChosen,
               source: { file: source, record: it.index + 1 },
               signal,
             });

@@ -33,6 +33,7 @@ export const SETTING = {
   capoStrategies: 'parrot.capo.strategies',
   capoOutput: 'parrot.capo.outputFile',
   capoJudgeModel: 'parrot.capo.judgeModel',
+  capoRegenerateChosen: 'parrot.capo.regenerateChosen',
 } as const;
 
 /** Settings whose workspace values an untrusted workspace may not set (see `trust.ts`). */
@@ -81,6 +82,8 @@ export interface GenerationSettings {
   capoOutput: string | undefined;
   /** The CaPO context judge's model; empty: no judge. */
   capoJudgeModel: string;
+  /** The chosen answers of CaPO pairs come from the answer model (full context), not the record. */
+  capoRegenerateChosen: boolean;
   /** Generated turns carry a `provenance` field (model, kind, time). */
   recordProvenance: boolean;
 }
@@ -142,6 +145,7 @@ export function readSettings(trusted = vscode.workspace.isTrusted): GenerationSe
     capoOutput: out && out.trim() !== '' ? settingPath(out.trim()) : undefined,
     capoJudgeModel: (restricted<string>(SETTING.capoJudgeModel, trusted) ?? '').trim(),
     recordProvenance: c.get<boolean>(SETTING.recordProvenance) !== false,
+    capoRegenerateChosen: c.get<boolean>(SETTING.capoRegenerateChosen) === true,
   };
 }
 
