@@ -8,18 +8,18 @@ import { open } from 'node:fs/promises';
 const BLOCK = 8 << 20;
 
 /**
- * Reads `path` in 8 MiB blocks, finds each newline with `Buffer.indexOf`, and hands each line's
- * range to `onLine` with the block. A line longer than the block grows the block.
+ * Reads `path` in blocks of `blockBytes` (8 MiB by default) and hands each block to `onBlock` up to
+ * its last newline (the rest is carried into the next block). A line longer than the block grows
+ * the block.
  */
-export async function forEachRange(
+export async function forEachBlock(
   path: string,
-  onLine: (buf: Buffer, start: number, end: number) => void,
-  onBlock?: (buf: Buffer, end: number) => void,
-): Promise<number> {
+  onBlock: (buf: Buffer, end: number) => void,
+  blockBytes = BLOCK,
+): Promise<void> {
   const fh = await open(path, 'r');
-  let lines = 0;
   try {
-    let buf = Buffer.allocUnsafe(BLOCK);
+    let buf = Buffer.allocUnsafe(blockBytes);
     let filled = 0;
     let pos = 0;
     for (;;) {
@@ -33,17 +33,7 @@ export async function forEachRange(
       filled += bytesRead;
       const end = bytesRead === 0 ? filled : buf.lastIndexOf(10, filled - 1) + 1;
       if (end > 0) {
-        onBlock?.(buf, end);
-        let start = 0;
-        while (start < end) {
-          let nl = buf.indexOf(10, start);
-          if (nl < 0 || nl >= end) nl = end;
-          if (nl > start) {
-            onLine(buf, start, nl);
-            lines++;
-          }
-          start = nl + 1;
-        }
+        onBlock(buf, end);
         buf.copy(buf, 0, end, filled);
         filled -= end;
       }
@@ -52,6 +42,57 @@ export async function forEachRange(
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Reads `path` in 8 MiB blocks, finds each newline with `Buffer.indexOf`, and hands each line's
+ * range to `onLine` with the block (and the block first to `onBlock`). Returns the line count.
+ */
+export async function forEachRange(
+  path: string,
+  onLine: (buf: Buffer, start: number, end: number) => void,
+  onBlock?: (buf: Buffer, end: number) => void,
+): Promise<number> {
+  let lines = 0;
+  await forEachBlock(path, (buf, end) => {
+    onBlock?.(buf, end);
+    let start = 0;
+    while (start < end) {
+      let nl = buf.indexOf(10, start);
+      if (nl < 0 || nl >= end) nl = end;
+      if (nl > start) {
+        onLine(buf, start, nl);
+        lines++;
+      }
+      start = nl + 1;
+    }
+  });
+  return lines;
+}
+
+/**
+ * A slower baseline kept for the older benchmarks: 1 MiB blocks, each decoded as UTF-8 up to its
+ * last newline, split with `String.indexOf`; `onLine` gets each non-empty line's text.
+ */
+export async function forEachDecodedLine(path: string, onLine: (text: string) => void): Promise<number> {
+  let lines = 0;
+  await forEachBlock(
+    path,
+    (buf, end) => {
+      const text = buf.toString('utf8', 0, end);
+      let start = 0;
+      while (start < text.length) {
+        let nl = text.indexOf('\n', start);
+        if (nl < 0) nl = text.length;
+        if (nl > start) {
+          onLine(text.slice(start, nl));
+          lines++;
+        }
+        start = nl + 1;
+      }
+    },
+    1 << 20,
+  );
   return lines;
 }
 

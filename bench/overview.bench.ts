@@ -9,10 +9,11 @@
  * (RSS, worker threads included, as they would be in the extension host).
  * PS_BENCH_OVERVIEW_BYTES sets the dataset size; PS_BENCH_ROUNDS the rounds (default 1).
  */
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { overviewFile } from '../src/core/overview';
 import { countTokens } from '../src/core/tokens';
+import { forEachDecodedLine } from './baselines';
 import { ensureSynthDataset, repoRoot } from './synth';
 
 const BYTES = Number(process.env.PS_BENCH_OVERVIEW_BYTES ?? 1.4e9);
@@ -27,49 +28,15 @@ interface Msg {
 
 /** The baseline: 1 MiB blocks, split on newlines, JSON.parse, tokens per role. */
 async function bareLoop(path: string): Promise<{ records: number; tokens: Record<string, number> }> {
-  const fh = await open(path, 'r');
   const tokens: Record<string, number> = {};
-  let records = 0;
-  try {
-    let buf = Buffer.allocUnsafe(1 << 20);
-    let filled = 0;
-    let pos = 0;
-    for (;;) {
-      if (filled === buf.length) {
-        const bigger = Buffer.allocUnsafe(buf.length * 2);
-        buf.copy(bigger, 0, 0, filled);
-        buf = bigger;
-      }
-      const { bytesRead } = await fh.read(buf, filled, buf.length - filled, pos);
-      pos += bytesRead;
-      filled += bytesRead;
-      const end = bytesRead === 0 ? filled : buf.lastIndexOf(10, filled - 1) + 1;
-      if (end > 0) {
-        const text = buf.toString('utf8', 0, end);
-        let start = 0;
-        while (start < text.length) {
-          let nl = text.indexOf('\n', start);
-          if (nl < 0) nl = text.length;
-          if (nl > start) {
-            const v = JSON.parse(text.slice(start, nl)) as { messages?: Msg[]; conversations?: Msg[] };
-            records++;
-            for (const m of v.messages ?? v.conversations ?? []) {
-              const role = m.role ?? m.from ?? '?';
-              const content = m.content ?? m.value;
-              if (typeof content === 'string' && content)
-                tokens[role] = (tokens[role] ?? 0) + countTokens(content);
-            }
-          }
-          start = nl + 1;
-        }
-        buf.copy(buf, 0, end, filled);
-        filled -= end;
-      }
-      if (bytesRead === 0) break;
+  const records = await forEachDecodedLine(path, (line) => {
+    const v = JSON.parse(line) as { messages?: Msg[]; conversations?: Msg[] };
+    for (const m of v.messages ?? v.conversations ?? []) {
+      const role = m.role ?? m.from ?? '?';
+      const content = m.content ?? m.value;
+      if (typeof content === 'string' && content) tokens[role] = (tokens[role] ?? 0) + countTokens(content);
     }
-  } finally {
-    await fh.close();
-  }
+  });
   return { records, tokens };
 }
 

@@ -10,10 +10,11 @@
  * PS_BENCH_ROUNDS the rounds (default 3).
  */
 import { spawnSync } from 'node:child_process';
-import { open, writeFile, mkdtemp, rm, stat } from 'node:fs/promises';
+import { writeFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateFile } from '../src/core/validate';
+import { forEachDecodedLine } from './baselines';
 import { ensureSynthDataset, repoRoot } from './synth';
 
 const BYTES = Number(process.env.PS_BENCH_BYTES ?? 1024 * 1024 * 1024);
@@ -24,44 +25,10 @@ const ROUNDS = Math.max(1, Number(process.env.PS_BENCH_ROUNDS ?? 3));
  * The baseline: read 1 MiB blocks, decode each up to its last newline, split on newlines with
  * indexOf, JSON.parse every line. (Measured faster here than String.split on a carried string.)
  */
-async function bareParse(path: string): Promise<number> {
-  const fh = await open(path, 'r');
-  let records = 0;
-  try {
-    let buf = Buffer.allocUnsafe(1 << 20);
-    let filled = 0;
-    let pos = 0;
-    for (;;) {
-      if (filled === buf.length) {
-        const bigger = Buffer.allocUnsafe(buf.length * 2);
-        buf.copy(bigger, 0, 0, filled);
-        buf = bigger;
-      }
-      const { bytesRead } = await fh.read(buf, filled, buf.length - filled, pos);
-      pos += bytesRead;
-      filled += bytesRead;
-      const end = bytesRead === 0 ? filled : buf.lastIndexOf(10, filled - 1) + 1;
-      if (end > 0) {
-        const text = buf.toString('utf8', 0, end);
-        let start = 0;
-        while (start < text.length) {
-          let nl = text.indexOf('\n', start);
-          if (nl < 0) nl = text.length;
-          if (nl > start) {
-            JSON.parse(text.slice(start, nl));
-            records++;
-          }
-          start = nl + 1;
-        }
-        buf.copy(buf, 0, end, filled);
-        filled -= end;
-      }
-      if (bytesRead === 0) break;
-    }
-  } finally {
-    await fh.close();
-  }
-  return records;
+function bareParse(path: string): Promise<number> {
+  return forEachDecodedLine(path, (line) => {
+    JSON.parse(line);
+  });
 }
 
 async function time<T>(f: () => Promise<T>): Promise<{ seconds: number; value: T }> {

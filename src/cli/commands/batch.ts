@@ -1,3 +1,4 @@
+import { BatchedWriter } from '../../core/batchedWriter';
 import { setMaxListeners } from 'node:events';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
@@ -339,23 +340,16 @@ export async function writeJobOutput(s: JobState, outFile: string, format: PairF
     // The source is streamed (any size), the output written atomically in ~1 MiB writes.
     const byLine = new Map((s.extend ?? []).map((r) => [r.record, r]));
     await atomicWrite(outFile, undefined, undefined, async (fh) => {
-      let buf: string[] = [];
-      let size = 0;
+      const w = BatchedWriter.toFile(fh);
       for await (const rec of readFileRecords(s.source)) {
         const r = byLine.get(rec.line);
         if (!r) continue;
         const parsed = parseRecord(jsonlText(rec));
         if (!parsed.ok) throw new Error(`${s.source}:${rec.line}: changed since the job was exported`);
-        const line = recordToLine(r.dialogue, parsed.layout) + '\n';
-        buf.push(line);
-        size += line.length;
-        if (size >= 1 << 20) {
-          await fh.write(buf.join(''));
-          buf = [];
-          size = 0;
-        }
+        const wrote = w.write(recordToLine(r.dialogue, parsed.layout) + '\n');
+        if (wrote) await wrote;
       }
-      if (buf.length) await fh.write(buf.join(''));
+      await w.flush();
     });
     return;
   }

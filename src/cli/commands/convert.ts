@@ -21,7 +21,7 @@ import { inexactNumbers } from '../../core/formats/jsonKeep';
 import { jsonlText, readFileRecords, where } from '../../core/store/records';
 import { parseCommandArgs, usageError } from '../args';
 import { progress, type CliIO } from '../io';
-import { BatchedSink } from '../batchedSink';
+import { BatchedWriter } from '../../core/batchedWriter';
 
 const NEWLINE = Buffer.from('\n');
 
@@ -110,7 +110,7 @@ export async function convertCommand(
   let sinkError: Error | undefined;
   sink.on('error', (e: Error) => (sinkError ??= e));
   const bar = progress(io);
-  const batched = new BatchedSink(sink);
+  const batched = BatchedWriter.toStream(sink);
   const stats = { records: 0, converted: 0, copied: 0, lossy: 0, losses: 0, invalid: 0, blank: 0, paired: 0 };
   // Unpaired (KTO) records into a pair format: two records of one prompt with opposite labels.
   const pairer = FORMATS[to].preference ? new UnpairedPairer<{ line: number; raw: Buffer }>() : undefined;

@@ -4,6 +4,7 @@
  * sends in `parrot-ask` mode, so the history a trained asker sees at inference is, message for
  * message, the prefix it was trained on.
  */
+import { BatchedWriter } from '../batchedWriter';
 import { parseRecord } from '../formats';
 import type { ChatMessage } from '../llm/client';
 import type { Dialogue } from '../model';
@@ -232,13 +233,7 @@ export async function exportAskerData(
 ): Promise<AskerExportResult> {
   const r: AskerExportResult = { dialogues: 0, samples: 0, lines: 0, skipped: [] };
   await atomicWrite(out, undefined, signal, async (fh) => {
-    let buf: string[] = [];
-    let size = 0;
-    const flush = async (): Promise<void> => {
-      if (buf.length) await fh.write(buf.join(''));
-      buf = [];
-      size = 0;
-    };
+    const w = BatchedWriter.toFile(fh);
     for await (const l of typeof source === 'string' ? readFileRecords(source) : source) {
       if (l.text.trim() === '') continue;
       if (signal?.aborted) throw new Error('cancelled');
@@ -262,13 +257,12 @@ export async function exportAskerData(
       }
       r.samples++;
       for (const line of askerLines(s.sample, format)) {
-        buf.push(line, '\n');
-        size += line.length + 1;
+        const wrote = w.write(line + '\n');
+        if (wrote) await wrote;
         r.lines++;
       }
-      if (size > 1 << 20) await flush();
     }
-    await flush();
+    await w.flush();
   });
   return r;
 }

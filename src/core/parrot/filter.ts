@@ -2,6 +2,7 @@
  * The paper's question filters (Parrot-40K drops repetitive, short and sensitive queries), for
  * whole files and for generated candidates. Every rejection carries its reason.
  */
+import { BatchedWriter } from '../batchedWriter';
 import { parseRecord, recordToLine } from '../formats';
 import { contentText, type Dialogue, type Turn } from '../model';
 import { jsonlText, readFileRecords, type FileRecord } from '../store/records';
@@ -145,7 +146,7 @@ export async function filterFile(
   const r: FilterFileResult = { dialogues: 0, passed: 0, cut: 0, dropped: 0, rejected: [], invalid: [] };
   const rejectedLines: string[] = [];
   await atomicWrite(out, undefined, o.signal, async (fh) => {
-    let buf: string[] = [];
+    const w = BatchedWriter.toFile(fh);
     for await (const l of typeof source === 'string' ? readFileRecords(source) : source) {
       if (l.text.trim() === '') continue;
       const p = parseRecord(l.text);
@@ -179,13 +180,10 @@ export async function filterFile(
           rej.forEach((x, i) => r.rejected.push({ line: l.line, ...x, ...(i === 0 ? { fate } : {}) }));
         }
       }
-      if (line !== undefined) buf.push(line, '\n');
-      if (buf.length > 4096) {
-        await fh.write(buf.join(''));
-        buf = [];
-      }
+      const wrote = line !== undefined ? w.write(line + '\n') : undefined;
+      if (wrote) await wrote;
     }
-    await fh.write(buf.join(''));
+    await w.flush();
   });
   if (o.rejectedOut !== undefined)
     await atomicWrite(o.rejectedOut, undefined, o.signal, async (fh) => {

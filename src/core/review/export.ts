@@ -3,6 +3,7 @@
  * runs the same selection through `parrot convert`): the records a selection keeps, in file order,
  * copied as they are or converted to another format with a report of what that format cannot hold.
  */
+import { BatchedWriter } from '../batchedWriter';
 import { convertSample, FormatError, parseRecord, serializeLike } from '../formats';
 import type { FormatId } from '../model';
 import { atomicWrite } from '../store/save';
@@ -91,20 +92,13 @@ export async function exportReviewedToFile(
   signal?: AbortSignal,
 ): Promise<ExportReport> {
   return atomicWrite(out, undefined, signal, async (fh) => {
-    let buf: string[] = [];
-    let size = 0;
-    const flush = async (): Promise<void> => {
-      if (buf.length) await fh.write(buf.join(''));
-      buf = [];
-      size = 0;
-    };
+    const w = BatchedWriter.toFile(fh);
     const report = await exportReviewed(lines, state, opts, async (text) => {
       if (signal?.aborted) throw new Error('cancelled');
-      buf.push(text + '\n');
-      size += text.length + 1;
-      if (size >= 1 << 20) await flush();
+      const wrote = w.write(text + '\n');
+      if (wrote) await wrote;
     });
-    await flush();
+    await w.flush();
     return report;
   });
 }
