@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { once } from 'node:events';
 import {
   convertSample,
+  foreignRoles,
   FORMAT_IDS,
   FORMATS,
   FormatError,
@@ -123,6 +124,8 @@ export async function convertCommand(
     const wrote = batched.write(text);
     if (wrote) await wrote;
   };
+  const lossAt = (l: { container?: string; line: number }): string =>
+    l.container === 'parquet' ? where(file, l as Parameters<typeof where>[1]) : `${file}:${l.line}`;
   try {
     if (toArray) await put('[');
     for await (const l of readFileRecords(file)) {
@@ -148,6 +151,12 @@ export async function convertCommand(
         stats.records++;
         stats.copied++;
         outLine = toArray ? l.text : jsonlText(l);
+        const foreign = foreignRoles(r.sample, to);
+        if (foreign.length) {
+          stats.lossy++;
+          stats.losses += foreign.length;
+          if (!values.quiet) for (const f of foreign) report(`${lossAt(l)}: lost: ${f}`);
+        }
       } else {
         stats.records++;
         let sample = r.sample;
@@ -176,9 +185,7 @@ export async function convertCommand(
           if (c.losses.length) {
             stats.lossy++;
             stats.losses += c.losses.length;
-            if (!values.quiet)
-              for (const loss of c.losses)
-                report(`${l.container === 'parquet' ? where(file, l) : `${file}:${l.line}`}: lost: ${loss}`);
+            if (!values.quiet) for (const loss of c.losses) report(`${lossAt(l)}: lost: ${loss}`);
           }
         } catch (e) {
           if (!(e instanceof FormatError)) throw e;

@@ -142,6 +142,29 @@ export function isUnpairedFormat(f: FormatId): boolean {
   return f === 'trl-kto' || f === 'llamafactory-kto';
 }
 
+/** Why `role` cannot be a role of the target (undefined when it can). */
+function foreignRole(t: Target, role: string, where: string): string | undefined {
+  if (t.roles.includes(role)) return undefined;
+  return `${where}: role '${role}' is not a ${t.format} role (kept as is${isKnownRole(role) ? '' : ', unknown role'})`;
+}
+
+/**
+ * What a record already in format `to` holds that the format has no room for (roles it does not
+ * have, like "gpt" in OpenAI chat): it is copied as it is, so these are reported as a conversion's
+ * losses would be.
+ */
+export function foreignRoles(sample: Sample, to: FormatId): string[] {
+  const t = TARGETS[to];
+  const turns =
+    sample.kind === 'dialogue' ? sample.turns : [...sample.prompt, ...sample.chosen, ...sample.rejected];
+  const out: string[] = [];
+  turns.forEach((turn, i) => {
+    const why = foreignRole(t, turn.role, `turn ${i + 1}`);
+    if (why) out.push(why);
+  });
+  return out;
+}
+
 class Converter {
   readonly losses: string[] = [];
   private callSeq = 0;
@@ -276,10 +299,8 @@ class Converter {
     // A tool-calling turn whose only other parts were dropped has no content (OpenAI: null).
     if (Array.isArray(out.content) && out.content.length === 0 && turn.toolCalls !== undefined)
       out.content = '';
-    if (!t.roles.includes(turn.role))
-      this.lose(
-        `${where}: role '${turn.role}' is not a ${t.format} role (kept as is${isKnownRole(turn.role) ? '' : ', unknown role'})`,
-      );
+    const foreign = foreignRole(t, turn.role, where);
+    if (foreign) this.lose(foreign);
     if (turn.weight !== undefined) {
       if (t.weight === 'lf') out.weight = turn.weight;
       else if (t.weight === 'openai' && turn.role === 'assistant' && (turn.weight === 0 || turn.weight === 1))

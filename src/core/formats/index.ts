@@ -21,7 +21,7 @@ export type { RecordLayout } from './adapters';
 export type { LineStyle, JsonErrorLocation } from './json';
 export type { ConvertOptions } from './convert';
 export { FormatError } from './adapters';
-export { convertSample, isUnpairedFormat } from './convert';
+export { convertSample, foreignRoles, isUnpairedFormat } from './convert';
 export { UnpairedPairer } from './unpaired';
 export { detectRecordFormat } from './detect';
 export { FORMATS, FORMAT_IDS } from './catalog';

@@ -1,6 +1,6 @@
 import { readSync, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { SUM_BLOCK, sumBlock } from './fingerprint';
+import { type KeptEnds, SUM_BLOCK, SUM_READ_BLOCKS, sumBlocks } from './fingerprint';
 import type { LineIndex } from './lineIndex';
 import type { Fingerprint } from './types';
 
@@ -19,6 +19,8 @@ export interface Base {
   readSync(buf: Buffer, offset: number, length: number, position: number): number;
   /** Throws a clear error when the bytes can no longer be trusted (the file was changed). */
   verify(): Promise<void>;
+  /** Bytes `[start, end)` as they were read, from memory, when the base kept them (see KeptEnds). */
+  kept?(start: number, end: number): Promise<Buffer | undefined>;
   close(): Promise<void>;
 }
 
@@ -75,6 +77,8 @@ export class FileBase implements Base {
   eolAdded: number[] = [];
   /** Checksums of the version's SUM_BLOCK blocks; undefined when they could not be computed. */
   private sums: Promise<Uint32Array | undefined> = Promise.resolve(undefined);
+  /** Both ends of the version as read, valid exactly when the checksums are. */
+  private ends: Promise<KeptEnds | undefined> = Promise.resolve(undefined);
   /** True when an unchanged size, mtime and ctime prove that the content is unchanged. */
   private quiet = false;
   /**
@@ -96,7 +100,12 @@ export class FileBase implements Base {
    * Sets where the checksums come from (the index scan, or a read after a save). `readStartedMs` is
    * the wall-clock time at which reading the bytes they describe started.
    */
-  provideSums(sums: Promise<Uint32Array | undefined>, readStartedMs: number, ownWrite = false): void {
+  provideSums(
+    sums: Promise<Uint32Array | undefined>,
+    readStartedMs: number,
+    ownWrite = false,
+    ends?: Promise<KeptEnds>,
+  ): void {
     // A file we just wrote has a ctime of now: its times prove it unchanged once they are quiet
     // (a write by another program within the clock tick of our own last write is not seen).
     this.quietAfterMs = ownWrite ? this.ident.ctimeMs + quietMs(this.ident) : undefined;
@@ -113,6 +122,17 @@ export class FileBase implements Base {
         () => undefined,
       )
       .catch(() => undefined); // closed meanwhile
+    const sumsNow = this.sums;
+    this.ends = ends
+      ? Promise.all([sumsNow, ends]).then(
+          ([s, e]) => (s ? e : undefined),
+          () => undefined,
+        )
+      : Promise.resolve(undefined);
+  }
+
+  async kept(start: number, end: number): Promise<Buffer | undefined> {
+    return (await this.ends)?.range(start, end);
   }
 
   /**
@@ -170,15 +190,24 @@ export class FileBase implements Base {
       for (let k = Math.floor(a / SUM_BLOCK); k * SUM_BLOCK < Math.min(b, size0); k++) blocks.add(k);
     }
     const changed: Array<[number, number]> = [];
-    const buf = Buffer.allocUnsafe(SUM_BLOCK);
-    for (const k of [...blocks].sort((x, y) => x - y)) {
-      const same = sums !== undefined && (await sumBlock(this.fh, k, size0, buf)) === sums[k];
-      if (same) continue;
-      const a = k * SUM_BLOCK;
-      const b = Math.min(size0, a + SUM_BLOCK);
-      const last = changed[changed.length - 1];
-      if (last && last[1] === a) last[1] = b;
-      else changed.push([a, b]);
+    const buf = Buffer.allocUnsafe(SUM_READ_BLOCKS * SUM_BLOCK);
+    const order = [...blocks].sort((x, y) => x - y);
+    for (let i = 0; i < order.length;) {
+      // Consecutive blocks are read together, up to SUM_READ_BLOCKS per read.
+      const first = order[i];
+      let count = 1;
+      while (count < SUM_READ_BLOCKS && order[i + count] === first + count) count++;
+      const current = sums === undefined ? [] : await sumBlocks(this.fh, first, count, size0, buf);
+      for (let j = 0; j < count; j++) {
+        const k = first + j;
+        if (sums !== undefined && current[j] !== undefined && current[j] === sums[k]) continue;
+        const a = k * SUM_BLOCK;
+        const b = Math.min(size0, a + SUM_BLOCK);
+        const last = changed[changed.length - 1];
+        if (last && last[1] === a) last[1] = b;
+        else changed.push([a, b]);
+      }
+      i += count;
     }
     const after = identityOf(await this.fh.stat());
     const timesMoved = !sameTimes(now, this.ident);

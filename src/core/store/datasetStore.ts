@@ -265,6 +265,8 @@ export class DatasetStore {
     this.base.provideSums(
       this._indexed.then(() => sums.finish()),
       startedMs,
+      false,
+      this._indexed.then(() => sums.ends()),
     );
   }
 
@@ -845,7 +847,13 @@ export class DatasetStore {
     for (let k = 2; id === old.id || this.retired.has(id); k++) id = `${baseIdOf(fp)}-${k}`;
     this.base = new FileBase(id, fh, fp, newIndex, target, ident);
     // The checksums of what was written are read back in the background.
-    this.base.provideSums(sumFile(fh, fp.size), readMs, true);
+    const read = sumFile(fh, fp.size);
+    this.base.provideSums(
+      read.then((r) => r.finish()),
+      readMs,
+      true,
+      read.then((r) => r.ends()),
+    );
     for (let l = 0; l < newIndex.count; l++) {
       if ((newIndex.flags[l] & FLAG_EOL_ADDED) !== 0) this.base.eolAdded.push(l);
     }

@@ -49,8 +49,15 @@ export function describeFingerprintChange(expected: Fingerprint, actual: Fingerp
   return parts.join(', ') || 'it is unchanged';
 }
 
-/** Bytes per content checksum: the file is checked in blocks of this size. */
-export const SUM_BLOCK = 1024 * 1024;
+/**
+ * Bytes per content checksum: the file is checked in blocks of this size (64 KiB: after another
+ * program rewrote part of the file in place, only the records in the blocks it changed are lost to
+ * a Save As; 4 bytes per block, 64 KiB for a 1 GiB file). Checks read up to SUM_READ_BLOCKS blocks
+ * per read.
+ */
+export const SUM_BLOCK = 64 * 1024;
+/** Blocks read and checked per read (1 MiB). */
+export const SUM_READ_BLOCKS = 16;
 const crc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
 
 /** Checksum of one block, continued from `value` (CRC-32; SHA-1's first 32 bits where zlib has none). */
@@ -75,8 +82,14 @@ export class BlockSums {
   private count = 0;
   private hash = new BlockHash();
   private fill = 0;
+  private fed = 0;
+  private readonly head: Buffer[] = [];
+  private headBytes = 0;
+  private tail: Buffer[] = [];
+  private tailBytes = 0;
 
   feed(buf: Uint8Array): void {
+    this.keepEnds(buf);
     let at = 0;
     while (at < buf.length) {
       const n = Math.min(SUM_BLOCK - this.fill, buf.length - at);
@@ -102,10 +115,58 @@ export class BlockSums {
     if (this.fill > 0) this.push();
     return this.sums.slice(0, this.count);
   }
+
+  /** Copies of the first and last KEEP_ENDS bytes fed, in order. */
+  private keepEnds(buf: Uint8Array): void {
+    if (this.headBytes < KEEP_ENDS) {
+      const n = Math.min(KEEP_ENDS - this.headBytes, buf.length);
+      this.head.push(Buffer.from(buf.subarray(0, n)));
+      this.headBytes += n;
+    }
+    const t = Buffer.from(buf.subarray(Math.max(0, buf.length - KEEP_ENDS)));
+    this.tail.push(t);
+    this.tailBytes += t.length;
+    while (this.tail.length > 1 && this.tailBytes - (this.tail[0]).length >= KEEP_ENDS) {
+      this.tailBytes -= (this.tail.shift() as Buffer).length;
+    }
+    this.fed += buf.length;
+  }
+
+  /** The bytes kept of both ends of what was fed (call after the last `feed`). */
+  ends(): KeptEnds {
+    const tail = Buffer.concat(this.tail);
+    return new KeptEnds(Buffer.concat(this.head), tail, this.fed - tail.length);
+  }
 }
 
-/** Checksums of the blocks of `[0, size)` of an open file, read in order. */
-export async function sumFile(fh: FileHandle, size: number): Promise<Uint32Array> {
+/** Bytes kept in memory of each end of a file version (its array's frame lies there). */
+export const KEEP_ENDS = 64 * 1024;
+
+/**
+ * The first and last bytes of a file version as it was read, kept in memory: a JSON array's `[`,
+ * first separator and closing bytes can be written from them after another program changed or
+ * shortened the file in place.
+ */
+export class KeptEnds {
+  constructor(
+    readonly head: Buffer,
+    readonly tail: Buffer,
+    /** File offset of `tail[0]`. */
+    readonly tailStart: number,
+  ) {}
+
+  /** Bytes `[start, end)` of the version, when they lie inside one kept end. */
+  range(start: number, end: number): Buffer | undefined {
+    if (end <= this.head.length) return this.head.subarray(start, end);
+    if (start >= this.tailStart && end <= this.tailStart + this.tail.length) {
+      return this.tail.subarray(start - this.tailStart, end - this.tailStart);
+    }
+    return undefined;
+  }
+}
+
+/** Checksums of the blocks of `[0, size)` of an open file, read in order, and its kept ends. */
+export async function sumFile(fh: FileHandle, size: number): Promise<BlockSums> {
   const sums = new BlockSums();
   const buf = Buffer.allocUnsafe(4 * SUM_BLOCK);
   for (let pos = 0; pos < size;) {
@@ -114,25 +175,40 @@ export async function sumFile(fh: FileHandle, size: number): Promise<Uint32Array
     sums.feed(buf.subarray(0, bytesRead));
     pos += bytesRead;
   }
-  return sums.finish();
+  return sums;
 }
 
-/** Checksum of block `b` of a file whose blocks cover `[0, size)`; undefined when it cannot be read whole. */
-export async function sumBlock(
+/**
+ * Checksums of blocks `first` .. `first + count - 1` of a file whose blocks cover `[0, size)`, read
+ * in one go into `buf` (at least `count * SUM_BLOCK` bytes); a block that cannot be read whole (the
+ * file got shorter) is undefined.
+ */
+export async function sumBlocks(
   fh: FileHandle,
-  b: number,
+  first: number,
+  count: number,
   size: number,
   buf: Buffer,
-): Promise<number | undefined> {
-  const start = b * SUM_BLOCK;
-  const len = Math.min(SUM_BLOCK, size - start);
+): Promise<Array<number | undefined>> {
+  const start = first * SUM_BLOCK;
+  const len = Math.max(0, Math.min(count * SUM_BLOCK, size - start));
   let got = 0;
   while (got < len) {
     const { bytesRead } = await fh.read(buf, got, len - got, start + got);
-    if (bytesRead <= 0) return undefined;
+    if (bytesRead <= 0) break;
     got += bytesRead;
   }
-  const h = new BlockHash();
-  h.update(buf.subarray(0, len));
-  return h.digest();
+  const out: Array<number | undefined> = [];
+  for (let k = 0; k < count; k++) {
+    const a = k * SUM_BLOCK;
+    const b = Math.min(len, a + SUM_BLOCK);
+    if (b <= a || got < b) {
+      out.push(undefined);
+      continue;
+    }
+    const h = new BlockHash();
+    h.update(buf.subarray(a, b));
+    out.push(h.digest());
+  }
+  return out;
 }

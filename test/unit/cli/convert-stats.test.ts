@@ -55,6 +55,21 @@ describe('cli: convert and stats', () => {
     assert.match(r.stderr, /1 with losses \(2 in all\)/);
   });
 
+  it('a record already in the target format keeps its bytes, and roles the format has no room for are reported as losses', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'parrot-cli-'));
+    const input = path.join(dir, 'roles.jsonl');
+    const text =
+      '{"messages":[{"role":"gpt","content":"x"},{"role":"assistant","content":"y"}]}\n{"messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b"}]}\n';
+    writeFileSync(input, text);
+    const r = run('convert', '--to', 'openai', input);
+    assert.equal(r.stdout, text, 'copied byte for byte');
+    assert.deepEqual(
+      r.stderr.split('\n').filter((l) => l.includes(': lost: ')),
+      [`${input}:1: lost: turn 1: role 'gpt' is not a openai role (kept as is, unknown role)`],
+    );
+    assert.match(r.stderr, /2 already openai, 1 with losses \(1 in all\)/);
+  });
+
   it('reports losses per record, keeps invalid lines, writes -o atomically, exits 1', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'parrot-cli-'));
     const input = path.join(dir, 'in.jsonl');

@@ -296,6 +296,73 @@ describe('store: saving over a file another program changed', () => {
     const want = ['{"id":0,"text":"mine"}', ...lines.slice(1, lost.first)].join('\n') + '\n';
     assert.equal(await readFile(copy, 'utf8'), want);
   });
+
+  it('an in-place rewrite loses to Save As only the records of the 64 KiB blocks it changed', async () => {
+    const line = (i: number) => `{"id":${i},"text":"${'y'.repeat(100)}"}`;
+    const lines = Array.from({ length: 8000 }, (_, i) => line(i));
+    const text = lines.join('\n') + '\n';
+    const p = await original('rewrite.jsonl', text);
+    const s = await DatasetStore.open(p);
+    open.push(s);
+    await s.indexed;
+    s.apply({ kind: 'replace', index: 0, texts: ['{"id":0,"text":"mine"}'] });
+    assert.equal((await s.diskState()).change, 'none'); // the checksums of the opened version are ready
+    // Another program moves one line break in the middle of the file, at the same size.
+    const b = Buffer.from(text);
+    const nl = b.indexOf(10, 400_000);
+    b[nl] = 0x20;
+    b[nl - 1] = 0x0a;
+    await writeFile(p, b);
+    let lost: { first: number; last: number; count: number } | undefined;
+    await assert.rejects(s.saveAs(join(dir, 'rewrite-copy.jsonl'), { rebase: false }), (err: unknown) => {
+      refusedFor('unrecoverable')(err);
+      lost = (err as { lostLines?: typeof lost }).lostLines;
+      return true;
+    });
+    assert.ok(lost);
+    // The records that lie (even partly) in the changed 64 KiB block, and no others.
+    const blockStart = Math.floor((nl - 1) / 65536) * 65536;
+    const starts: number[] = [];
+    let at = 0;
+    for (const l of lines) {
+      starts.push(at);
+      at += l.length + 1;
+    }
+    const inBlock = lines
+      .map((_l, i) => i)
+      .filter((i) => starts[i] < blockStart + 65536 && starts[i] + lines[i].length + 1 > blockStart);
+    assert.equal(lost.first, inBlock[0]);
+    assert.equal(lost.last, inBlock[inBlock.length - 1]);
+    assert.ok(lost.count < lines.length / 10, `${lost.count} of ${lines.length} records lost`);
+  });
+
+  it('Save As of a JSON array after another program shortened it in place writes its frame from memory', async () => {
+    const items = Array.from({ length: 3000 }, (_, i) => ({ id: i, text: 'z'.repeat(60) }));
+    const text = JSON.stringify(items, null, 2) + '\n';
+    const p = await original('array.json', text);
+    const s = await DatasetStore.open(p);
+    open.push(s);
+    await s.indexed;
+    s.apply({ kind: 'replace', index: 0, texts: [JSON.stringify({ id: 0, text: 'mine' })] });
+    assert.equal((await s.diskState()).change, 'none');
+    // The end of the array, `]` included, is cut off.
+    await truncate(p, Math.floor(text.length * 0.7));
+    await assert.rejects(s.save(), refusedFor('truncated'));
+    const copy = join(dir, 'array-copy.json');
+    let lost: { first: number; last: number; count: number } | undefined;
+    await assert.rejects(s.saveAs(copy, { rebase: false }), (err: unknown) => {
+      refusedFor('unrecoverable')(err);
+      lost = (err as { lostLines?: typeof lost }).lostLines;
+      return true;
+    });
+    assert.ok(lost && lost.last === items.length - 1);
+    s.apply({ kind: 'delete', index: lost.first, count: lost.count });
+    await s.saveAs(copy, { rebase: false });
+    const want = [{ id: 0, text: 'mine' }, ...items.slice(1, lost.first)];
+    const written = await readFile(copy, 'utf8');
+    assert.deepEqual(JSON.parse(written), want);
+    assert.ok(written.endsWith('\n]\n'), "the closing bytes are the opened version's");
+  });
 });
 
 describe('store: links, permissions, ownership, temporary files', () => {

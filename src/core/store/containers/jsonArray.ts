@@ -171,7 +171,17 @@ function countNewlines(b: Buffer | string): number {
 }
 
 async function readRange(base: Base, start: number, end: number): Promise<Buffer> {
-  return end > start ? readExactly(base, start, end - start) : Buffer.alloc(0);
+  if (end <= start) return Buffer.alloc(0);
+  // The array's frame (its opening, first separator and closing bytes) usually lies in the ends
+  // the base kept in memory: a save then needs no bytes of the file outside its records.
+  return (await base.kept?.(start, end)) ?? readExactly(base, start, end - start);
+}
+
+/** Copies `[start, end)` of a base to the output: from the kept ends when they hold it. */
+async function copyRange(w: Writer, base: Base, start: number, end: number): Promise<void> {
+  const kept = end > start ? await base.kept?.(start, end) : undefined;
+  if (kept) await w.put(kept);
+  else await w.copy(base, start, end);
 }
 
 /** The style of element `i` of `base`. */
@@ -321,15 +331,15 @@ async function writeJsonArray(out: FileHandle, input: WriteInput): Promise<LineI
   if (lineCount === 0) {
     newIndex.layoutHint = layout;
     newIndex.closeAt = w.position;
-    await w.copy(base, hasRecords ? index.closeAt : index.openEnd, baseSize);
+    await copyRange(w, base, hasRecords ? index.closeAt : index.openEnd, baseSize);
   } else if (!hasRecords && layout) {
     await put(layout.close);
     newIndex.closeAt = w.position;
-    await w.copy(base, index.closeAt, baseSize);
+    await copyRange(w, base, index.closeAt, baseSize);
   } else {
     const from = hasRecords ? index.postStart : index.openEnd;
     newIndex.closeAt = w.position + (index.closeAt - from);
-    await w.copy(base, from, baseSize);
+    await copyRange(w, base, from, baseSize);
   }
   await w.finish();
   return newIndex;
