@@ -512,7 +512,7 @@ async function killAndResume(): Promise<void> {
             check(JSON.stringify(keys) === JSON.stringify(cleanKeys), "pairs out of the clean run's order");
           }
           if (job.side) {
-            const side = lines(`${out.replace(/\.jsonl$/, '')}.provenance.jsonl`);
+            const side = lines(`${out}.provenance.jsonl`);
             check(side.length === got.length, `${side.length} provenance lines for ${got.length} pairs`);
           }
         });

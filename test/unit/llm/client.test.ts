@@ -278,6 +278,18 @@ describe('llm helpers', () => {
     assert.equal(redact('{"api_key": "abc123"}'), '{"api_key": "[redacted]"}');
     assert.equal(redact('key sk-abcdefghijkl here'), 'key sk-[redacted] here');
     assert.equal(redact('x my-secret y', ['my-secret']), 'x [redacted] y');
+    // A key echoed without its prefix, cut in two, or inside other text loses every long piece.
+    const key = 'sk-proj-Q7vT2mXc9LpR4sWz8NbK1yHd';
+    for (const echoed of [
+      `key ${key.slice(3)} invalid`,
+      `key ${key.slice(0, 3)}…${key.slice(3)}`,
+      `prefix${key.slice(5, 25)}suffix`,
+    ]) {
+      const r = redact(echoed, [key]);
+      for (let i = 0; i + 10 <= key.length; i++)
+        assert.ok(!r.includes(key.slice(i, i + 10)), `${r} (from ${echoed})`);
+    }
+    assert.equal(redact('the model said: hello there', [key]), 'the model said: hello there');
   });
 });
 
