@@ -33,7 +33,8 @@ import {
   eolOf,
   indexBuffer,
 } from './lineIndex';
-import { PieceTable, pieceLength, type Piece } from './pieces';
+import { applyToTable } from './overlayEdit';
+import { PieceTable, type Piece } from './pieces';
 import { atomicWrite, removeStaleTempFiles } from './save';
 import {
   JsonArrayError,
@@ -520,86 +521,23 @@ export class DatasetStore {
     });
   }
 
-  private piecesToSegments(pieces: Iterable<Piece<Base>>): Segment[] {
-    const out: Segment[] = [];
-    for (const p of pieces) {
-      out.push(
-        p.kind === 'original'
-          ? { kind: 'original', start: p.start, count: p.count, base: p.base.id }
-          : { kind: 'text', texts: p.texts.slice() },
-      );
-    }
-    return out;
-  }
-
   /** Applies an edit and returns its inverse (applying the inverse restores the exact previous state). */
   apply(edit: StoreEdit): StoreEdit {
     this.checkOpen();
     if (this.saving)
       throw new Error(`"${this._path}" is being saved; edits must wait until the save is done.`);
-    const e = edit as Partial<Record<string, unknown>> & { kind?: unknown };
-    let inverse: StoreEdit;
-    switch (e.kind) {
-      case 'replace': {
-        const texts = this.checkTexts(e.texts, 'replace');
-        this.checkRange('replace', e.index, texts.length, false);
-        const index = e.index as number;
-        const removed = this.table.remove(index, texts.length);
-        this.table.insert(index, [{ kind: 'text', texts: texts.slice() }]);
-        inverse = {
-          kind: 'splice',
-          index,
-          deleteCount: texts.length,
-          insert: this.piecesToSegments(removed),
-        };
-        break;
-      }
-      case 'insert': {
-        const texts = this.checkTexts(e.texts, 'insert');
-        this.checkRange('insert', e.index, 0, true);
-        const index = e.index as number;
-        this.table.insert(index, [{ kind: 'text', texts: texts.slice() }]);
-        inverse = { kind: 'delete', index, count: texts.length };
-        break;
-      }
-      case 'delete': {
-        this.checkRange('delete', e.index, e.count, false);
-        const index = e.index as number;
-        const removed = this.table.remove(index, e.count as number);
-        inverse = { kind: 'splice', index, deleteCount: 0, insert: this.piecesToSegments(removed) };
-        break;
-      }
-      case 'move': {
-        this.checkRange('move', e.from, e.count, false);
-        const from = e.from as number;
-        const count = e.count as number;
-        const to = e.to;
-        if (!isInt(to) || to < 0 || to > this.lineCount - count) {
-          throw new RangeError(`move: target ${String(to)} is outside 0..${this.lineCount - count}.`);
-        }
+    const inverse = applyToTable(this.table, edit, {
+      checkTexts: (texts, what) => this.checkTexts(texts, what),
+      checkRange: (what, index, count, allowEnd) => this.checkRange(what, index, count, allowEnd),
+      checkMoveTarget: (to, count) => {
         if (this.indexing && to + count >= this.lineCount) {
           throw new Error(
             `move: the end of "${this._path}" is still being indexed; try again when indexing is done.`,
           );
         }
-        const removed = this.table.remove(from, count);
-        this.table.insert(to, removed);
-        inverse = { kind: 'move', from: to, count, to: from };
-        break;
-      }
-      case 'splice': {
-        const pieces = this.segmentsToPieces(e.insert, 'splice');
-        this.checkRange('splice', e.index, e.deleteCount, true);
-        const index = e.index as number;
-        const removed = this.table.remove(index, e.deleteCount as number);
-        this.table.insert(index, pieces);
-        const inserted = pieces.reduce((a, p) => a + pieceLength(p), 0);
-        inverse = { kind: 'splice', index, deleteCount: inserted, insert: this.piecesToSegments(removed) };
-        break;
-      }
-      default:
-        throw new TypeError(`Unknown edit kind ${JSON.stringify(e.kind)}.`);
-    }
+      },
+      toPieces: (segments, what) => this.segmentsToPieces(segments, what),
+    });
     this._version++;
     return inverse;
   }

@@ -32,7 +32,8 @@ import {
   sumFile,
 } from './fingerprint';
 import { LineIndex } from './lineIndex';
-import { PieceTable, pieceLength, type Piece } from './pieces';
+import { applyToTable } from './overlayEdit';
+import { PieceTable, type Piece } from './pieces';
 import { atomicWrite, removeStaleTempFiles } from './save';
 import type {
   DiskState,
@@ -76,7 +77,15 @@ function targetKind(target: string): 'parquet' | 'json-array' | 'jsonl' {
   return ext === '.parquet' ? 'parquet' : ext === '.json' ? 'json-array' : 'jsonl';
 }
 
-async function openVersion(path: string, id?: (fp: Fingerprint) => string): Promise<Version> {
+/**
+ * Opens one version of the file. `id` names it (default: from its fingerprint); `ownWrite` says the
+ * store has just written it (its times prove it unchanged once they are quiet, see FileBase).
+ */
+async function openVersion(
+  path: string,
+  id?: (fp: Fingerprint) => string,
+  ownWrite = false,
+): Promise<Version> {
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');
@@ -92,7 +101,7 @@ async function openVersion(path: string, id?: (fp: Fingerprint) => string): Prom
     const src = await ParquetRowSource.fromHandle(path, fh);
     const file = new FileBase(id ? id(fp) : baseIdOf(fp), fh, fp, new LineIndex(0), path, identityOf(st));
     // The checksums a later save compares the file with are read in the background.
-    file.provideSums(sumFile(fh, fp.size), Date.now());
+    file.provideSums(sumFile(fh, fp.size), Date.now(), ownWrite);
     return { id: file.id, src, file };
   } catch (err) {
     await fh.close();
@@ -300,80 +309,16 @@ export class ParquetStore {
     });
   }
 
-  private piecesToSegments(pieces: Iterable<Piece<Version>>): Segment[] {
-    const out: Segment[] = [];
-    for (const p of pieces) {
-      out.push(
-        p.kind === 'original'
-          ? { kind: 'original', start: p.start, count: p.count, base: p.base.id }
-          : { kind: 'text', texts: p.texts.slice() },
-      );
-    }
-    return out;
-  }
-
   /** Applies an edit and returns its inverse (as `DatasetStore.apply`). */
   apply(edit: StoreEdit): StoreEdit {
     this.checkOpen();
     if (this.saving)
       throw new Error(`"${this._path}" is being saved; edits must wait until the save is done.`);
-    const e = edit as Partial<Record<string, unknown>> & { kind?: unknown };
-    let inverse: StoreEdit;
-    switch (e.kind) {
-      case 'replace': {
-        const texts = this.checkTexts(e.texts, 'replace');
-        this.checkRange('replace', e.index, texts.length, false);
-        const index = e.index as number;
-        const removed = this.table.remove(index, texts.length);
-        this.table.insert(index, [{ kind: 'text', texts: texts.slice() }]);
-        inverse = {
-          kind: 'splice',
-          index,
-          deleteCount: texts.length,
-          insert: this.piecesToSegments(removed),
-        };
-        break;
-      }
-      case 'insert': {
-        const texts = this.checkTexts(e.texts, 'insert');
-        this.checkRange('insert', e.index, 0, true);
-        const index = e.index as number;
-        this.table.insert(index, [{ kind: 'text', texts: texts.slice() }]);
-        inverse = { kind: 'delete', index, count: texts.length };
-        break;
-      }
-      case 'delete': {
-        this.checkRange('delete', e.index, e.count, false);
-        const index = e.index as number;
-        const removed = this.table.remove(index, e.count as number);
-        inverse = { kind: 'splice', index, deleteCount: 0, insert: this.piecesToSegments(removed) };
-        break;
-      }
-      case 'move': {
-        this.checkRange('move', e.from, e.count, false);
-        const from = e.from as number;
-        const count = e.count as number;
-        const to = e.to;
-        if (!isInt(to) || to < 0 || to > this.lineCount - count) {
-          throw new RangeError(`move: target ${String(to)} is outside 0..${this.lineCount - count}.`);
-        }
-        this.table.insert(to, this.table.remove(from, count));
-        inverse = { kind: 'move', from: to, count, to: from };
-        break;
-      }
-      case 'splice': {
-        const pieces = this.segmentsToPieces(e.insert, 'splice');
-        this.checkRange('splice', e.index, e.deleteCount, true);
-        const index = e.index as number;
-        const removed = this.table.remove(index, e.deleteCount as number);
-        this.table.insert(index, pieces);
-        const inserted = pieces.reduce((a, p) => a + pieceLength(p), 0);
-        inverse = { kind: 'splice', index, deleteCount: inserted, insert: this.piecesToSegments(removed) };
-        break;
-      }
-      default:
-        throw new TypeError(`Unknown edit kind ${JSON.stringify(e.kind)}.`);
-    }
+    const inverse = applyToTable(this.table, edit, {
+      checkTexts: (texts, what) => this.checkTexts(texts, what),
+      checkRange: (what, index, count, allowEnd) => this.checkRange(what, index, count, allowEnd),
+      toPieces: (segments, what) => this.segmentsToPieces(segments, what),
+    });
     this._version++;
     return inverse;
   }
@@ -543,12 +488,16 @@ export class ParquetStore {
     }
     if (!rebase || kind !== 'parquet') return;
     const old = this.base;
-    const next = await openVersion(target, (fp) => {
-      let id = baseIdOf(fp);
-      // Two versions with the same fingerprint (a coarse clock) must still be told apart.
-      for (let k = 2; id === old.id || this.retired.has(id); k++) id = `${baseIdOf(fp)}-${k}`;
-      return id;
-    });
+    const next = await openVersion(
+      target,
+      (fp) => {
+        let id = baseIdOf(fp);
+        // Two versions with the same fingerprint (a coarse clock) must still be told apart.
+        for (let k = 2; id === old.id || this.retired.has(id); k++) id = `${baseIdOf(fp)}-${k}`;
+        return id;
+      },
+      true,
+    );
     this.base = next;
     this._path = target;
     this.table.reset();
