@@ -201,7 +201,7 @@ describe('store: Parquet documents (ParquetStore)', () => {
     }
   });
 
-  it('saves as JSON Lines and as a JSON array, staying on its own file', async () => {
+  it('saves as JSON Lines, as a JSON array and as another Parquet file, staying on its own file', async () => {
     const file = copyOf('pyarrow_snappy.parquet');
     const want = pyarrowRows(file);
     const store = await ParquetStore.open(file);
@@ -219,6 +219,12 @@ describe('store: Parquet documents (ParquetStore)', () => {
       const text = readFileSync(json, 'utf8');
       assert.match(text, /^\[\n {2}\{\n {4}"id": /);
       assert.deepEqual((JSON.parse(text) as ParquetRecord[]).slice(1), want.slice(1));
+      // Another Parquet file, with the edit; the store stays on its own file when asked to.
+      const copy = path.join(path.dirname(file), 'copy.parquet');
+      await store.saveAs(copy, { rebase: false });
+      const copied = await readAll(copy);
+      assert.deepEqual(copied[0], rows[0]);
+      assert.deepEqual(copied.slice(1), want.slice(1));
       // Still on the Parquet file, still dirty (a text container is a copy).
       assert.equal(store.path, file);
       assert.equal(store.isDirty, true);
