@@ -12,7 +12,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { DatasetStore } from '../src/core/store';
+import { DatasetStore, ParquetStore } from '../src/core/store';
 import { ParquetRowSource } from '../src/core/store/containers/parquet';
 import { repoRoot } from './synth';
 
@@ -91,6 +91,15 @@ async function parquetFirst(file: string): Promise<void> {
   await src.close();
 }
 
+/** The dialogue editor's path: the Parquet document store, the first records as JSON texts. */
+async function storeFirst(file: string): Promise<void> {
+  const store = await ParquetStore.open(file);
+  const texts = await store.readLines(0, FIRST);
+  for (const t of texts) JSON.parse(t);
+  if (texts.length !== Math.min(FIRST, store.lineCount)) throw new Error('short read');
+  await store.close();
+}
+
 async function jsonlFirst(file: string): Promise<void> {
   const store = await DatasetStore.open(file);
   const lines = await store.readLines(0, FIRST);
@@ -118,7 +127,15 @@ async function main(): Promise<void> {
   process.stdout.write(
     `  small Parquet (${statSync(smallPq).size} B): ${tSmallPq.toFixed(1)} ms (${(tSmallPq / tSmallJl).toFixed(2)}x small JSONL)\n`,
   );
+  const tSmallStore = await best(() => storeFirst(smallPq));
+  process.stdout.write(
+    `  small Parquet in the dialogue editor's store: ${tSmallStore.toFixed(1)} ms (${(tSmallStore / tSmallJl).toFixed(2)}x small JSONL)\n`,
+  );
   if (!big) return;
+  const tBigStore = await best(() => storeFirst(big));
+  process.stdout.write(
+    `  big Parquet in the dialogue editor's store: ${tBigStore.toFixed(1)} ms (${(tBigStore / tSmallJl).toFixed(2)}x small JSONL)\n`,
+  );
   const tBig = await best(() => parquetFirst(big));
   const src = await ParquetRowSource.open(big);
   const { rowCount } = src;

@@ -1,8 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import type { Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { dirname, resolve as resolvePath } from 'node:path';
+import { resolve as resolvePath } from 'node:path';
 import {
   FileBase,
   MemoryBase,
@@ -13,8 +13,10 @@ import {
   type FileIdentity,
 } from './base';
 import { SaveRefusedError, explainFsError } from './errors';
+import { conflictRefusal, diskStateOf } from './diskState';
 import {
   BlockSums,
+  baseIdOf,
   describeFingerprintChange,
   fingerprintHandle,
   fingerprintFile,
@@ -31,7 +33,8 @@ import {
   eolOf,
   indexBuffer,
 } from './lineIndex';
-import { PieceTable, pieceLength, type Piece } from './pieces';
+import { applyToTable } from './overlayEdit';
+import { PieceTable, type Piece } from './pieces';
 import { atomicWrite, removeStaleTempFiles } from './save';
 import {
   JsonArrayError,
@@ -97,13 +100,6 @@ class LineCache {
 
 function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v);
-}
-
-function baseIdOf(fp: Fingerprint): string {
-  return createHash('sha256')
-    .update(`${fp.size}:${fp.mtimeMs}:${fp.headTailSha256}`)
-    .digest('hex')
-    .slice(0, 24);
 }
 
 interface Waiter {
@@ -527,86 +523,23 @@ export class DatasetStore {
     });
   }
 
-  private piecesToSegments(pieces: Iterable<Piece<Base>>): Segment[] {
-    const out: Segment[] = [];
-    for (const p of pieces) {
-      out.push(
-        p.kind === 'original'
-          ? { kind: 'original', start: p.start, count: p.count, base: p.base.id }
-          : { kind: 'text', texts: p.texts.slice() },
-      );
-    }
-    return out;
-  }
-
   /** Applies an edit and returns its inverse (applying the inverse restores the exact previous state). */
   apply(edit: StoreEdit): StoreEdit {
     this.checkOpen();
     if (this.saving)
       throw new Error(`"${this._path}" is being saved; edits must wait until the save is done.`);
-    const e = edit as Partial<Record<string, unknown>> & { kind?: unknown };
-    let inverse: StoreEdit;
-    switch (e.kind) {
-      case 'replace': {
-        const texts = this.checkTexts(e.texts, 'replace');
-        this.checkRange('replace', e.index, texts.length, false);
-        const index = e.index as number;
-        const removed = this.table.remove(index, texts.length);
-        this.table.insert(index, [{ kind: 'text', texts: texts.slice() }]);
-        inverse = {
-          kind: 'splice',
-          index,
-          deleteCount: texts.length,
-          insert: this.piecesToSegments(removed),
-        };
-        break;
-      }
-      case 'insert': {
-        const texts = this.checkTexts(e.texts, 'insert');
-        this.checkRange('insert', e.index, 0, true);
-        const index = e.index as number;
-        this.table.insert(index, [{ kind: 'text', texts: texts.slice() }]);
-        inverse = { kind: 'delete', index, count: texts.length };
-        break;
-      }
-      case 'delete': {
-        this.checkRange('delete', e.index, e.count, false);
-        const index = e.index as number;
-        const removed = this.table.remove(index, e.count as number);
-        inverse = { kind: 'splice', index, deleteCount: 0, insert: this.piecesToSegments(removed) };
-        break;
-      }
-      case 'move': {
-        this.checkRange('move', e.from, e.count, false);
-        const from = e.from as number;
-        const count = e.count as number;
-        const to = e.to;
-        if (!isInt(to) || to < 0 || to > this.lineCount - count) {
-          throw new RangeError(`move: target ${String(to)} is outside 0..${this.lineCount - count}.`);
-        }
+    const inverse = applyToTable(this.table, edit, {
+      checkTexts: (texts, what) => this.checkTexts(texts, what),
+      checkRange: (what, index, count, allowEnd) => this.checkRange(what, index, count, allowEnd),
+      checkMoveTarget: (to, count) => {
         if (this.indexing && to + count >= this.lineCount) {
           throw new Error(
             `move: the end of "${this._path}" is still being indexed; try again when indexing is done.`,
           );
         }
-        const removed = this.table.remove(from, count);
-        this.table.insert(to, removed);
-        inverse = { kind: 'move', from: to, count, to: from };
-        break;
-      }
-      case 'splice': {
-        const pieces = this.segmentsToPieces(e.insert, 'splice');
-        this.checkRange('splice', e.index, e.deleteCount, true);
-        const index = e.index as number;
-        const removed = this.table.remove(index, e.deleteCount as number);
-        this.table.insert(index, pieces);
-        const inserted = pieces.reduce((a, p) => a + pieceLength(p), 0);
-        inverse = { kind: 'splice', index, deleteCount: inserted, insert: this.piecesToSegments(removed) };
-        break;
-      }
-      default:
-        throw new TypeError(`Unknown edit kind ${JSON.stringify(e.kind)}.`);
-    }
+      },
+      toPieces: (segments, what) => this.segmentsToPieces(segments, what),
+    });
     this._version++;
     return inverse;
   }
@@ -657,25 +590,7 @@ export class DatasetStore {
 
   /** A refusal to save over a file that another program changed, in words. */
   private conflict(d: DiskState): SaveRefusedError {
-    const p = this._path;
-    const size0 = this.fp.size;
-    const what: Record<Exclude<DiskState['change'], 'none' | 'touched'>, string> = {
-      replaced:
-        'another program replaced it since it was opened (the name now belongs to a different file, as after an editor\'s save, "mv", "git checkout" or "git pull")',
-      deleted: d.folderMissing
-        ? `it was deleted since it was opened: the folder "${dirname(p)}" does not exist any more`
-        : 'it was deleted or moved away since it was opened',
-      appended: `another program added ${(d.size ?? size0) - size0} bytes to its end since it was opened`,
-      truncated: `another program shortened it from ${size0} to ${d.size ?? 0} bytes since it was opened`,
-      rewritten: 'another program changed its content in place since it was opened',
-    };
-    const change = d.change === 'none' || d.change === 'touched' ? 'rewritten' : d.change;
-    return new SaveRefusedError(
-      change,
-      p,
-      `Cannot save "${p}": ${what[change]}. Saving would lose that version, so nothing was written. Reload it (your edits are discarded), or save your edits to another file.`,
-      true,
-    );
+    return conflictRefusal(this._path, this.fp.size, d);
   }
 
   /** A refusal to write lines of the opened version that another program has overwritten since. */
@@ -722,30 +637,7 @@ export class DatasetStore {
    */
   async diskState(): Promise<DiskState> {
     this.checkOpen();
-    let pst: Stats;
-    try {
-      pst = await stat(this._path);
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') {
-        const folder = await stat(dirname(this._path)).catch(() => undefined);
-        return folder?.isDirectory() ? { change: 'deleted' } : { change: 'deleted', folderMissing: true };
-      }
-      throw err;
-    }
-    const id = this.base.ident;
-    if (pst.dev !== id.dev || pst.ino !== id.ino) return { change: 'replaced', size: pst.size };
-    const size0 = this.fp.size;
-    if (this.indexing) {
-      if (pst.size !== size0) return { change: pst.size > size0 ? 'appended' : 'truncated', size: pst.size };
-      const same = pst.mtimeMs === id.mtimeMs && pst.ctimeMs === id.ctimeMs;
-      return { change: same ? 'none' : 'rewritten', size: pst.size };
-    }
-    const c = await this.base.checkContent();
-    if (c.size > size0) return { change: c.changed.length > 0 ? 'rewritten' : 'appended', size: c.size };
-    if (c.size < size0) return { change: 'truncated', size: c.size };
-    if (c.changed.length > 0) return { change: 'rewritten', size: c.size };
-    return { change: c.touched ? 'touched' : 'none', size: c.size };
+    return diskStateOf(this._path, this.base, this.indexing);
   }
 
   private async saveUnguarded(target: string, opts: SaveOptions, rebase: boolean): Promise<void> {

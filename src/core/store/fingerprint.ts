@@ -31,6 +31,14 @@ export async function fingerprintFile(path: string): Promise<Fingerprint> {
   }
 }
 
+/** A short id of a file version (what edits' original-line references name). */
+export function baseIdOf(fp: Fingerprint): string {
+  return createHash('sha256')
+    .update(`${fp.size}:${fp.mtimeMs}:${fp.headTailSha256}`)
+    .digest('hex')
+    .slice(0, 24);
+}
+
 export function sameFingerprint(a: Fingerprint, b: Fingerprint): boolean {
   return a.size === b.size && a.mtimeMs === b.mtimeMs && a.headTailSha256 === b.headTailSha256;
 }

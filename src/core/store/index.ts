@@ -21,3 +21,5 @@ export type {
   StoreEdit,
   StoreProgress,
 } from './types';
+export { ParquetStore } from './parquetStore';
+export { openRecordStore, restoreRecordStore, type RecordStore } from './recordStore';

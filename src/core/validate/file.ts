@@ -3,7 +3,9 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { encodingProblem } from '../encoding';
-import { recordContainer } from '../store/records';
+import { isParquetPath } from '../store/containers/parquet';
+import { readFileRecords, recordContainer } from '../store/records';
+import { validateRecords } from './records';
 import { validateArrayFile } from './arrayFile';
 import type { FormatId } from '../model';
 import {
@@ -188,6 +190,15 @@ export async function validateFile(
   path: string,
   opts: ValidateFileOptions = {},
 ): Promise<ValidateFileResult> {
+  if (isParquetPath(path)) {
+    // A Parquet file's records are its rows (positions: `row N`), read in order by row group.
+    const size = (await stat(path)).size;
+    return validateRecords(readFileRecords(path), {
+      ...opts,
+      positionUnit: 'row',
+      onProgress: (done) => opts.onProgress?.(done, size),
+    });
+  }
   if (recordContainer(path) === 'json-array') {
     // A JSON array's records are its elements: checked in order, positions mapped to the file.
     return validateArrayFile(path, opts, opts.maxDiagnostics ?? DEFAULT_MAX_DIAGNOSTICS);

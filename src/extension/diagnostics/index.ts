@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { foreignBom } from '../../core/encoding';
 import { matchesGlob } from '../../core/glob';
 import { containerKindFor, looksLikeRecordArray } from '../../core/store';
+import { isParquetPath } from '../../core/store/containers/parquet';
 import {
   DEFAULT_MAX_DIAGNOSTICS,
   isRuleCode,
@@ -51,6 +52,7 @@ interface SchemaAssociation {
 function isDatasetUri(uri: vscode.Uri): boolean {
   if (uri.scheme !== 'file') return false;
   const name = uri.path.toLowerCase();
+  if (isParquetPath(name)) return true;
   return name.endsWith('.jsonl') || (name.endsWith('.json') && isRecordArrayFile(uri.fsPath));
 }
 
@@ -80,9 +82,13 @@ function toSeverity(s: Diagnostic['severity']): vscode.DiagnosticSeverity {
   }
 }
 
-function toVscode(d: Diagnostic): vscode.Diagnostic {
-  const range = new vscode.Range(d.line, d.startCol, d.endLine ?? d.line, d.endCol);
-  const out = new vscode.Diagnostic(range, d.message, toSeverity(d.severity));
+function toVscode(d: Diagnostic, rows = false): vscode.Diagnostic {
+  // A Parquet file has no lines or columns: its problems say their row, as `parrot validate` does.
+  const range = rows
+    ? new vscode.Range(d.line, 0, d.line, 0)
+    : new vscode.Range(d.line, d.startCol, d.endLine ?? d.line, d.endCol);
+  const message = rows ? vscode.l10n.t('row {0}: {1}', d.line + 1, d.message) : d.message;
+  const out = new vscode.Diagnostic(range, message, toSeverity(d.severity));
   out.source = 'parrot';
   out.code = d.code;
   return out;
@@ -201,7 +207,8 @@ class DatasetDiagnostics implements vscode.Disposable, DiagnosticsApi {
 
   private publish(uri: vscode.Uri, diagnostics: Diagnostic[], total: number): void {
     const max = this.maxProblems();
-    const shown = diagnostics.slice(0, max).map(toVscode);
+    const rows = isParquetPath(uri.fsPath);
+    const shown = diagnostics.slice(0, max).map((d) => toVscode(d, rows));
     if (total > shown.length) shown.push(summaryEntry(total - shown.length, max));
     this.collection.set(uri, shown);
     setProblemCount(uri, total);
@@ -216,6 +223,7 @@ class DatasetDiagnostics implements vscode.Disposable, DiagnosticsApi {
   private onTextDocument(doc: vscode.TextDocument): void {
     if (!isDatasetUri(doc.uri)) return;
     if (!this.enabled()) return this.clear(doc.uri);
+    if (isParquetPath(doc.uri.fsPath)) return this.schedule(doc.uri); // rows, read from the file
     if (containerKindFor(doc.uri.fsPath) === 'json-array') {
       // A JSON array's records span lines: validated from the file when it is saved or opened.
       if (!doc.isDirty) this.schedule(doc.uri);

@@ -3,8 +3,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
-  DatasetStore,
+  openRecordStore,
+  restoreRecordStore,
   SaveRefusedError,
+  type RecordStore,
   type SaveRefusal,
   type StoreBackup,
   type StoreEdit,
@@ -12,6 +14,7 @@ import {
 import { getLog } from '../log';
 import { Disposable } from '../util/disposable';
 import { VIEW_TYPE } from './dialogueEditorProvider';
+import { refuseTextAsParquet, reportCodecFallbacks } from './parquetSave';
 
 /** What changed in a document, for the webviews showing it. */
 export interface DocumentChange {
@@ -56,7 +59,7 @@ function choicesFor(reason: SaveRefusal): RefusedSaveChoice[] {
 const PROGRESS_INTERVAL_MS = 150;
 
 /**
- * One open dataset: a `CustomDocument` over a `DatasetStore`. Each user action is one store edit,
+ * One open dataset: a `CustomDocument` over a `RecordStore` (JSONL, JSON array or Parquet). Each user action is one store edit,
  * reported to VS Code as one `CustomDocumentEditEvent` whose undo/redo apply the inverse edits.
  */
 export class DialogueDocument extends Disposable implements vscode.CustomDocument {
@@ -79,20 +82,20 @@ export class DialogueDocument extends Disposable implements vscode.CustomDocumen
       }
       if (backup) {
         try {
-          doc._store = await DatasetStore.restore(uri.fsPath, backup, { onProgress });
+          doc._store = await restoreRecordStore(uri.fsPath, backup, { onProgress });
           doc.editPosition = 1; // unsaved edits came back
         } catch (err) {
           void vscode.window.showWarningMessage(err instanceof Error ? err.message : String(err));
         }
       }
     }
-    doc._store ??= await DatasetStore.open(uri.fsPath, { onProgress });
+    doc._store ??= await openRecordStore(uri.fsPath, { onProgress });
     doc.watchIndexing();
     doc.watchFile();
     return doc;
   }
 
-  private _store: DatasetStore | undefined;
+  private _store: RecordStore | undefined;
   private _uri: vscode.Uri;
   /** Bumped when the document is re-read after an external change: older undo entries no longer apply. */
   private generation = 0;
@@ -136,7 +139,7 @@ export class DialogueDocument extends Disposable implements vscode.CustomDocumen
     return this._uri;
   }
 
-  get store(): DatasetStore {
+  get store(): RecordStore {
     if (!this._store) throw new Error('The dataset is not open.');
     return this._store;
   }
@@ -329,6 +332,7 @@ export class DialogueDocument extends Disposable implements vscode.CustomDocumen
           this.breakLinkOnce = false;
           try {
             await this.store.save({ signal: ctl.signal, breakHardLinks });
+            reportCodecFallbacks(this.store, this.fileName);
           } catch (err) {
             if (err instanceof SaveRefusedError) this.offerRefusedSaveChoices(err);
             throw err;
@@ -338,7 +342,9 @@ export class DialogueDocument extends Disposable implements vscode.CustomDocumen
           // Save As writes a copy from this document's edits and the version of the file it holds
           // open (which survives the file being replaced or deleted on disk); this document stays on
           // its own file (VS Code opens the copy).
+          refuseTextAsParquet(this.store, target.fsPath);
           await this.store.saveAs(target.fsPath, { signal: ctl.signal, rebase: false });
+          reportCodecFallbacks(this.store, path.basename(target.fsPath));
         }
       } finally {
         this.saving = false;
@@ -438,7 +444,7 @@ export class DialogueDocument extends Disposable implements vscode.CustomDocumen
   }
 
   async backup(destination: vscode.Uri): Promise<vscode.CustomDocumentBackup> {
-    const json = JSON.stringify(this.store.backup());
+    const json = JSON.stringify(await this.store.backup());
     await vscode.workspace.fs.writeFile(destination, Buffer.from(json, 'utf8'));
     return {
       id: destination.toString(),

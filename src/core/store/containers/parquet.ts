@@ -136,41 +136,49 @@ export class ParquetRowSource {
 
   /** Opens a file: reads its footer (schema, row groups, metadata), no rows. */
   static async open(path: string): Promise<ParquetRowSource> {
-    const l = await loadLib();
     const fh = await open(path, 'r');
     try {
-      const size = (await fh.stat()).size;
-      const file = fileBuffer(fh, size);
-      let metadata: FileMetaData;
-      try {
-        metadata = await l.parquetMetadataAsync(file);
-      } catch (e) {
-        throw new Error(
-          `${path} is not a readable Parquet file: ${e instanceof Error ? e.message : String(e)}`,
-        );
-      }
-      const columns = topLevelColumns(metadata.schema);
-      const tree = l.parquetSchema(metadata);
-      const codecs: Record<string, CompressionCodec> = {};
-      const first = metadata.row_groups[0]?.columns ?? [];
-      for (const c of first) {
-        const top = c.meta_data?.path_in_schema[0];
-        if (top !== undefined && !(top in codecs) && c.meta_data) codecs[top] = c.meta_data.codec;
-      }
-      for (const child of tree.children) codecs[child.element.name] ??= 'SNAPPY';
-      const info: ParquetInfo = {
-        rows: Number(metadata.num_rows),
-        rowGroups: metadata.row_groups.map((g) => Number(g.num_rows)),
-        columns,
-        codecs,
-        keyValueMetadata: metadata.key_value_metadata ?? [],
-        createdBy: metadata.created_by,
-      };
-      return new ParquetRowSource(path, fh, file, metadata, info, l);
+      return await ParquetRowSource.fromHandle(path, fh);
     } catch (e) {
       await fh.close();
       throw e;
     }
+  }
+
+  /**
+   * Reads the footer of the file open as `fh` (which the source reads rows through and `close`
+   * closes; on failure the caller keeps it).
+   */
+  static async fromHandle(path: string, fh: FileHandle): Promise<ParquetRowSource> {
+    const l = await loadLib();
+    const size = (await fh.stat()).size;
+    const file = fileBuffer(fh, size);
+    let metadata: FileMetaData;
+    try {
+      metadata = await l.parquetMetadataAsync(file);
+    } catch (e) {
+      throw new Error(
+        `${path} is not a readable Parquet file: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+    const columns = topLevelColumns(metadata.schema);
+    const tree = l.parquetSchema(metadata);
+    const codecs: Record<string, CompressionCodec> = {};
+    const first = metadata.row_groups[0]?.columns ?? [];
+    for (const c of first) {
+      const top = c.meta_data?.path_in_schema[0];
+      if (top !== undefined && !(top in codecs) && c.meta_data) codecs[top] = c.meta_data.codec;
+    }
+    for (const child of tree.children) codecs[child.element.name] ??= 'SNAPPY';
+    const info: ParquetInfo = {
+      rows: Number(metadata.num_rows),
+      rowGroups: metadata.row_groups.map((g) => Number(g.num_rows)),
+      columns,
+      codecs,
+      keyValueMetadata: metadata.key_value_metadata ?? [],
+      createdBy: metadata.created_by,
+    };
+    return new ParquetRowSource(path, fh, file, metadata, info, l);
   }
 
   get rowCount(): number {
@@ -261,6 +269,12 @@ export class ParquetRowSource {
     }
   }
 
+  /** Forgets the decoded row groups (an earlier version kept only for undo holds none). */
+  dropCache(): void {
+    this.cache.clear();
+    this.windowed.clear();
+  }
+
   async close(): Promise<void> {
     this.cache.clear();
     await this.fh.close();
@@ -307,6 +321,13 @@ export interface ParquetWriteResult {
   codecs: Record<string, CompressionCodec>;
   /** Columns whose codec could not be written here (written as SNAPPY instead). */
   codecFallbacks: { column: string; wanted: CompressionCodec }[];
+}
+
+export interface ParquetWriteOptions {
+  /** Replace a file that has other names (hard links); refused otherwise (see atomicWrite). */
+  breakHardLinks?: boolean;
+  /** Called when every row is written, before the new file is renamed over the target; may throw. */
+  beforeRename?: () => Promise<void>;
 }
 
 /** The layout of an open file: what a save of it keeps. */
@@ -432,6 +453,7 @@ export async function writeParquet(
   records: AsyncIterable<ParquetRecord> | Iterable<ParquetRecord>,
   layout: ParquetLayout,
   signal?: AbortSignal,
+  opts: ParquetWriteOptions = {},
 ): Promise<ParquetWriteResult> {
   const l = await loadLib();
   const tree = l.parquetSchema({ schema: layout.schema });
@@ -458,20 +480,28 @@ export async function writeParquet(
       yield value;
     }
   }
-  await atomicWrite(target, undefined, signal, async (fh) => {
-    const writer = handleWriter(l, fh);
-    await l.parquetWriteRows({
-      writer,
-      rows: checked(),
-      columns: columns.map((name) => ({ name, codec: codecs[name] })),
-      // The writer declares the schema with its own (pinned) copy of hyparquet's types.
-      schema: layout.schema as WriterSchema,
-      compressors: writeCompressors(),
-      kvMetadata: layout.keyValueMetadata?.length ? layout.keyValueMetadata : undefined,
-      rowGroupSize: layout.rowGroups?.length ? layout.rowGroups : 10_000,
-      createdBy: 'parrot-studio (hyparquet-writer)',
-    });
-  });
+  await atomicWrite(
+    target,
+    undefined,
+    signal,
+    async (fh) => {
+      const writer = handleWriter(l, fh);
+      await l.parquetWriteRows({
+        writer,
+        rows: checked(),
+        columns: columns.map((name) => ({ name, codec: codecs[name] })),
+        // The writer declares the schema with its own (pinned) copy of hyparquet's types.
+        schema: layout.schema as WriterSchema,
+        compressors: writeCompressors(),
+        kvMetadata: layout.keyValueMetadata?.length ? layout.keyValueMetadata : undefined,
+        rowGroupSize: layout.rowGroups?.length ? layout.rowGroups : 10_000,
+        createdBy: 'parrot-studio (hyparquet-writer)',
+      });
+      await opts.beforeRename?.();
+    },
+    undefined,
+    { breakHardLinks: opts.breakHardLinks },
+  );
   return { rows, codecs, codecFallbacks };
 }
 
