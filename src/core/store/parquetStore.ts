@@ -101,7 +101,11 @@ async function openVersion(
     const src = await ParquetRowSource.fromHandle(path, fh);
     const file = new FileBase(id ? id(fp) : baseIdOf(fp), fh, fp, new LineIndex(0), path, identityOf(st));
     // The checksums a later save compares the file with are read in the background.
-    file.provideSums(sumFile(fh, fp.size), Date.now(), ownWrite);
+    file.provideSums(
+      sumFile(fh, fp.size).then((s) => s.finish()),
+      Date.now(),
+      ownWrite,
+    );
     return { id: file.id, src, file };
   } catch (err) {
     await fh.close();
