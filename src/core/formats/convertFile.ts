@@ -121,6 +121,12 @@ export async function convertFile(
   const onError = (e: Error): void => {
     sinkError ??= e;
   };
+  /** Throws the first write error of the output, or a cancel. */
+  const check = (): void => {
+    const e = sinkError;
+    if (e) throw e;
+    if (opts.signal?.aborted) throw new ConvertCancelled();
+  };
   sink.on('error', onError);
   const batched = BatchedWriter.toStream(sink);
   const stats: ConvertStats = {
@@ -152,11 +158,9 @@ export async function convertFile(
     if (wrote) await wrote;
   };
   try {
-    if (sinkError) throw sinkError;
     if (toArray) await put('[');
     for await (const l of readFileRecords(file)) {
-      if (sinkError) throw sinkError;
-      if (opts.signal?.aborted) throw new ConvertCancelled();
+      check();
       opts.progress?.(l);
       if (l.encoding?.wholeFile) throw new Error(`${label}:1:1: ${l.encoding.message}`);
       if (!l.encoding && isBlankLine(l.text)) {
@@ -234,13 +238,13 @@ export async function convertFile(
       );
       if (!skipInvalid) await put(Buffer.concat([w.raw, NEWLINE]));
     }
-    if (opts.signal?.aborted) throw new ConvertCancelled();
+    check();
     if (toArray) await put(written$ > 0 ? '\n]\n' : ']\n');
     await batched.flush();
     if (tmp && outPath) {
       file$?.end();
       await once(sink, 'close');
-      if (sinkError) throw sinkError;
+      check();
       if (container === 'parquet') {
         await jsonlToParquet(tmp, outPath);
         await rm(tmp, { force: true });
