@@ -252,12 +252,18 @@ export async function convertFile(
     }
   } catch (e) {
     if (tmp) {
-      file$?.destroy();
+      // The temp file may still be opening: remove it once the stream has closed, not before.
+      if (file$ && !file$.closed) {
+        const closed = once(file$, 'close').catch(() => undefined);
+        file$.destroy();
+        await closed;
+      }
       await rm(tmp, { force: true });
     }
     throw e;
   } finally {
-    sink.off('error', onError);
+    // A caller's stream gets its listener back; our own file stream keeps it (a late error is caught).
+    if (!file$) sink.off('error', onError);
   }
   return stats;
 }

@@ -75,4 +75,14 @@ describe('formats/convertFile', () => {
     assert.equal(errors[0]?.column, 20);
     assert.equal(errors[0]?.text, `${file}:3:20: error: ${errors[0]?.message}`);
   });
+
+  it('a file that cannot be read as records fails at once and leaves no temp file', async () => {
+    const file = path.join(dir, 'config.json');
+    writeFileSync(file, '{"not": "an array"}\n');
+    await assert.rejects(
+      convertFile(file, path.join(dir, 'out.jsonl'), { to: 'openai', report: () => undefined }),
+      /array/,
+    );
+    assert.deepEqual(readdirSync(dir), ['config.json']);
+  });
 });
