@@ -102,6 +102,24 @@ export interface RecordOk {
   label?: boolean;
   /** The line as stored. */
   raw: string;
+  /** Media the record points to (images, videos, audio), as the webview may show them. */
+  media?: MediaView[];
+}
+
+/**
+ * One media reference of a record. `src` is set only for what the webview may load: a local file
+ * inside the dataset's folder (or LLaMA-Factory's media dir) as a webview URI, a `data:` image, or a
+ * remote URL when the user allowed remote media; otherwise `state` says why it is a placeholder.
+ */
+export interface MediaView {
+  section: Section;
+  /** 0-based turn; -1: an entry no placeholder points to. */
+  turn: number;
+  kind: 'image' | 'video' | 'audio';
+  /** The path or URL as written in the record. */
+  ref: string;
+  state: 'shown' | 'remote' | 'missing' | 'outside';
+  src?: string;
 }
 
 export interface RecordBad {
@@ -200,6 +218,10 @@ export const WEBVIEW_STRING_KEYS = [
   'matchCase',
   'matches',
   'maxTurns',
+  'mediaMissing',
+  'mediaOutside',
+  'mediaRemote',
+  'mediaUnplaced',
   'minTurns',
   'moveDown',
   'moveUp',

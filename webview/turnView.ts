@@ -10,6 +10,7 @@ import { renderPreference, type TurnDiff } from './preferenceView';
 import { t } from './strings';
 import { editText } from './turnEditor';
 import { fillDiff, fillText } from './turnText';
+import { mediaStrip } from './media';
 
 export class TurnRenderer {
   /** The edit action of each turn block shown, by key. */
@@ -77,6 +78,8 @@ export class TurnRenderer {
     const list = el('div', 'turns');
     list.setAttribute('role', 'list');
     turns.forEach((turn, i) => list.appendChild(this.turnBlock(r, section, turns, i, turn, diffFor?.(i))));
+    const unplaced = mediaStrip(r, section, -1);
+    if (unplaced) list.appendChild(unplaced);
     const add = textButton(
       t('addTurn'),
       () => {
@@ -176,6 +179,8 @@ export class TurnRenderer {
     if (diff) fillDiff(body, diff.result.ops, diff.side);
     else fillText(body, turn.text, this.ctx.mode);
     block.append(head, body);
+    const media = mediaStrip(r, section, i);
+    if (media) block.appendChild(media);
     if (section === 'turns' && r.kind === 'dialogue') block.append(...this.gen.actionPanels(r, i));
     if (turn.toolCalls) {
       const calls = el('details', 'tool-calls');

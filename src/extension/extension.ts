@@ -7,6 +7,7 @@ import { registerOverview, type OverviewApi } from './overview';
 import { registerStatusBar, setProblemCount, statusBarText } from './statusBar';
 import { registerWalkthrough } from './walkthrough';
 import { registerDatasetInfo } from './datasetInfo';
+import { registerConvertCommands } from './convert';
 
 /** The extension's exports (`vscode.extensions.getExtension(...).exports`). */
 export interface ParrotApi {
@@ -27,6 +28,7 @@ export function activate(context: vscode.ExtensionContext): ParrotApi {
   const diagnostics = registerDiagnostics(context);
   registerWalkthrough(context);
   registerDatasetInfo(context);
+  registerConvertCommands(context, editor);
   const overview = registerOverview(context, editor);
   return { editor, diagnostics, setProblemCount, statusBarText, llm: registerLlm(context, editor), overview };
 }

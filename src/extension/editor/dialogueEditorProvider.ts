@@ -24,6 +24,7 @@ import { actionCommand } from './actions';
 import { SaveGuard } from './autoSave';
 import { DialogueDocument, type DocumentChange } from './dialogueDocument';
 import { webviewHtml } from './html';
+import { mediaResolver, withMedia, type MediaResolver } from './media';
 import {
   editedLine,
   errorText,
@@ -109,11 +110,13 @@ export class DialogueEditorProvider implements vscode.CustomEditorProvider<Dialo
     _token: vscode.CancellationToken,
   ): void {
     const dist = vscode.Uri.joinPath(this.context.extensionUri, 'dist');
-    panel.webview.options = { enableScripts: true, localResourceRoots: [dist] };
-    panel.webview.html = webviewHtml(panel.webview, dist, document.fileName);
+    // Media are read from the dataset's folder (and LLaMA-Factory's media dir) only: see ./media.ts.
+    const media = mediaResolver(panel.webview, document.uri);
+    panel.webview.options = { enableScripts: true, localResourceRoots: [dist, ...media.rootUris()] };
+    panel.webview.html = webviewHtml(panel.webview, dist, document.fileName, undefined, media.remote);
     let set = this.sessions.get(document);
     if (!set) this.sessions.set(document, (set = new Set()));
-    const session = new EditorSession(document, panel, this);
+    const session = new EditorSession(document, panel, this, media);
     set.add(session);
     panel.onDidDispose(() => {
       set.delete(session);
@@ -185,6 +188,7 @@ export class EditorSession extends Disposable {
     readonly document: DialogueDocument,
     private readonly panel: vscode.WebviewPanel,
     private readonly provider: DialogueEditorProvider,
+    private readonly media?: MediaResolver,
   ) {
     super();
     this.review = this._register(new SessionReview(document, (m) => this.post(m)));
@@ -288,7 +292,8 @@ export class EditorSession extends Disposable {
   private async sendRecord(line: number): Promise<void> {
     if (line >= this.document.lineCount) return;
     const text = await this.document.store.readLine(line);
-    this.post({ type: 'record', record: toRecordView(line, text) });
+    const parsed = parseRecord(text);
+    this.post({ type: 'record', record: withMedia(toRecordView(line, text, parsed), parsed, this.media) });
   }
 
   private async handle(m: WebviewMessage): Promise<void> {

@@ -15,6 +15,8 @@ export function webviewHtml(
   title: string,
   /** The page's script in dist/ (the dialogue editor's by default). */
   scriptName = 'webview.js',
+  /** Images from `https:` URLs too (the user allowed remote media). */
+  remoteImages = false,
 ): string {
   const nonce = randomBytes(18).toString('base64');
   const csp = [
@@ -22,7 +24,7 @@ export function webviewHtml(
     `script-src 'nonce-${nonce}'`,
     `style-src ${webview.cspSource} 'nonce-${nonce}'`,
     `font-src ${webview.cspSource}`,
-    `img-src ${webview.cspSource} data:`,
+    `img-src ${webview.cspSource} data:${remoteImages ? ' https:' : ''}`,
   ].join('; ');
   const script = webview.asWebviewUri(vscode.Uri.joinPath(distUri, scriptName)).toString();
   const codicons = webview.asWebviewUri(vscode.Uri.joinPath(distUri, 'codicon.css')).toString();
