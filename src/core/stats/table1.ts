@@ -112,50 +112,108 @@ export function selfRouge(queries: readonly string[][]): number | null {
   return Math.round((sum / pairs) * 10000) / 100;
 }
 
+/**
+ * Reservoir sampling (algorithm R) with a fixed seed: `offer(n)` says which slot the n-th item
+ * (1-based) takes, or -1 when it is not kept. Every item has the same chance to end in the sample,
+ * and the same sequence of offers always keeps the same items, whichever thread saw them.
+ */
+export class Reservoir {
+  private readonly random: () => number;
+  size = 0;
+
+  constructor(
+    readonly capacity: number,
+    seed: number,
+  ) {
+    this.random = mulberry32(seed);
+  }
+
+  offer(n: number): number {
+    if (this.size < this.capacity) return this.size++;
+    const j = Math.floor(this.random() * n);
+    return j < this.capacity ? j : -1;
+  }
+}
+
+/** The dialogue record of a line, if it is one (what Table 1 measures). */
+export function dialogueOf(text: string): Dialogue | undefined {
+  if (text.trim() === '') return undefined;
+  const r = parseRecord(text, undefined, { style: false });
+  return r.ok && r.sample.kind === 'dialogue' ? r.sample : undefined;
+}
+
+/** What Table 1 counts of one dialogue: its user queries, and how many after the first depend on the context. */
+export function measureSession(d: Dialogue): { queries: string[]; dependent: number } | undefined {
+  const queries: string[] = [];
+  let dependent = 0;
+  for (let i = 0; i < d.turns.length; i++) {
+    const t = d.turns[i];
+    if (t.role !== 'user') continue;
+    const text = contentText(t.content);
+    if (queries.length > 0 && contextDependence(text, d.turns.slice(0, i)).dependent) dependent++;
+    queries.push(text);
+  }
+  return queries.length ? { queries, dependent } : undefined;
+}
+
 export class Table1Collector {
   private sessions = 0;
   private queries = 0;
   private dependent = 0;
   private readonly sample: string[][] = [];
-  private readonly random = mulberry32(SELF_ROUGE_SEED);
+  private readonly reservoir: Reservoir;
   /** Sessions kept for an LLM judge (reservoir, its own seed), when asked for. */
   readonly judgeSample: Dialogue[] = [];
-  private readonly judgeRandom = mulberry32(SELF_ROUGE_SEED + 1);
+  private readonly judgeReservoir: Reservoir;
 
   constructor(
-    private readonly sampleSize = SELF_ROUGE_SAMPLE,
-    private readonly judgeSampleSize = 0,
-  ) {}
+    sampleSize = SELF_ROUGE_SAMPLE,
+    readonly judgeSampleSize = 0,
+  ) {
+    this.reservoir = new Reservoir(sampleSize, SELF_ROUGE_SEED);
+    this.judgeReservoir = new Reservoir(judgeSampleSize, SELF_ROUGE_SEED + 1);
+  }
 
   /** One line of the file; lines that are not dialogue records are ignored here. */
   addLine(text: string): void {
-    if (text.trim() === '') return;
-    const r = parseRecord(text, undefined, { style: false });
-    if (r.ok && r.sample.kind === 'dialogue') this.addDialogue(r.sample);
+    const d = dialogueOf(text);
+    if (d) this.addDialogue(d);
   }
 
   addDialogue(d: Dialogue): void {
-    const users = d.turns.map((t, i) => [t, i] as const).filter(([t]) => t.role === 'user');
-    if (users.length === 0) return;
+    const m = measureSession(d);
+    if (!m) return;
     this.sessions++;
     if (this.judgeSampleSize > 0) {
-      if (this.judgeSample.length < this.judgeSampleSize) this.judgeSample.push(d);
-      else {
-        const j = Math.floor(this.judgeRandom() * this.sessions);
-        if (j < this.judgeSampleSize) this.judgeSample[j] = d;
-      }
+      const j = this.judgeReservoir.offer(this.sessions);
+      if (j >= 0) this.judgeSample[j] = d;
     }
-    for (const [k, [t, i]] of users.entries()) {
-      const text = contentText(t.content);
-      this.queries++;
-      if (k > 0 && contextDependence(text, d.turns.slice(0, i)).dependent) this.dependent++;
-      // Reservoir sampling (algorithm R): every query has the same chance to be in the sample.
-      if (this.sample.length < this.sampleSize) this.sample.push(rougeTokens(text));
-      else {
-        const j = Math.floor(this.random() * this.queries);
-        if (j < this.sampleSize) this.sample[j] = rougeTokens(text);
-      }
+    this.dependent += m.dependent;
+    for (const text of m.queries) {
+      const j = this.reservoir.offer(++this.queries);
+      if (j >= 0) this.sample[j] = rougeTokens(text);
     }
+  }
+
+  /**
+   * Adds sessions measured elsewhere (the stats workers): their counts, and for each of their
+   * queries in file order, the text when the Self-ROUGE reservoir keeps it. `queryText(n)` gives the
+   * n-th (0-based) query of these sessions; it is called only for the few queries kept.
+   */
+  async addMeasured(
+    sessions: number,
+    queries: number,
+    dependent: number,
+    queryText: (n: number) => Promise<string>,
+  ): Promise<void> {
+    this.sessions += sessions;
+    this.dependent += dependent;
+    const kept = new Map<number, number>(); // slot -> query
+    for (let n = 0; n < queries; n++) {
+      const j = this.reservoir.offer(++this.queries);
+      if (j >= 0) kept.set(j, n);
+    }
+    for (const [j, n] of kept) this.sample[j] = rougeTokens(await queryText(n));
   }
 
   result(): Table1Stats {
