@@ -64,9 +64,25 @@ function cachedPiece(piece: string): number {
   return n;
 }
 
+/** Whether a UTF-16 unit is whitespace as the pre-tokenizer's `\s` (JavaScript's) has it. */
+function isSpace(c: number): boolean {
+  if (c < 0x80) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  return (
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
 /**
  * The same count as countTokens, faster on natural language: the text is cut before each space
- * that follows an ASCII character other than whitespace, and the pieces' counts are cached (words
+ * that follows a character other than whitespace, and the pieces' counts are cached (words
  * and their punctuation repeat, as do whole texts without such a space, e.g. Chinese sentences).
  * Exact: o200k's pre-tokenizer never puts such a character and the space after it in one
  * pre-token (a space only ever starts a pre-token or belongs to a run of whitespace), so the pieces
@@ -78,9 +94,7 @@ export function countTokensCached(text: string): number {
   let n = 0;
   let from = 0;
   for (let i = text.indexOf(' ', 1); i >= 0; i = text.indexOf(' ', i + 1)) {
-    const p = text.charCodeAt(i - 1);
-    // ASCII, not whitespace (tab, newline, vertical tab, form feed, carriage return, space).
-    if (p > 0x7f || p === 0x20 || (p >= 0x09 && p <= 0x0d)) continue;
+    if (isSpace(text.charCodeAt(i - 1))) continue;
     n += cachedPiece(text.slice(from, i));
     from = i;
   }

@@ -232,7 +232,11 @@ export function hashSample(sample: Sample): string {
     : createHash('sha1').update(text).digest('base64');
 }
 
+const HIGH_SURROGATE = /[\uD800-\uDBFF]/;
+
 function codePoints(s: string): number {
+  // Most texts have no character beyond U+FFFF: one native scan instead of a loop over each unit.
+  if (!HIGH_SURROGATE.test(s)) return s.length;
   let n = s.length;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

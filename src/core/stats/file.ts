@@ -9,14 +9,17 @@ import { open, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { encodingProblem, foreignBom } from '../encoding';
+import { foreignBom } from '../encoding';
 import { readFileRecords } from '../store/records';
 import { recordContainer } from '../store/records';
 import { isParquetPath } from '../store/containers/parquet';
-import { forEachLine, LineReader, splitOnLines } from '../validate/lines';
+import { LineReader, splitOnLines } from '../validate/lines';
 import { StatsCollector, type DatasetStats, type StatsPart } from './collector';
+import type { StatsRequest, StatsResponse, StatsTask } from './range';
 import type { FileLine } from './lines';
 import { dialogueOf, measureSession, type Table1Collector } from './table1';
+
+export { measureStatsRange, type StatsRequest, type StatsResponse, type StatsTask } from './range';
 
 export interface FileStatsOptions {
   /** false: token counts stay 0. */
@@ -31,50 +34,6 @@ export interface FileStatsOptions {
   workerScript?: string;
   /** Files smaller than this are measured on this thread. Default 8 MiB. */
   minWorkerBytes?: number;
-}
-
-export interface StatsTask {
-  id: number;
-  path: string;
-  start: number;
-  end: number;
-  tokens: boolean;
-}
-
-export type StatsRequest = { type: 'stats'; task: StatsTask };
-export type StatsResponse =
-  { type: 'part'; id: number; part: StatsPart } | { type: 'error'; id: number; message: string };
-
-const decoder = new TextDecoder('utf-8');
-
-/** The stats of file[start, end) (start at a line start), line numbers from 1 within the range. */
-export async function measureStatsRange(task: StatsTask): Promise<StatsPart> {
-  const c = new StatsCollector({ tokens: task.tokens, deferDuplicates: true });
-  const table1 = { sessions: 0, queries: 0, dependent: 0 };
-  const sessionOffsets: number[] = [];
-  const sessionQueries: number[] = [];
-  await forEachLine(task.path, task.start, task.end, (l) => {
-    const b = l.buf;
-    // As readFileLines reads a line: without a '\r' before its '\n', a BOM on line 1 left out.
-    const end = l.end > l.start && b[l.end - 1] === 0x0d ? l.end - 1 : l.end;
-    const first = task.start === 0 && l.index === 0;
-    const bomAt = b[l.start] === 0xef && b[l.start + 1] === 0xbb && b[l.start + 2] === 0xbf;
-    const encoding = l.validUtf8 && !first && !bomAt ? undefined : encodingProblem(b, l.start, end, first);
-    let text = encoding ? decoder.decode(b.subarray(l.start, end)) : b.toString('utf8', l.start, end);
-    if (first && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    const sample = c.add(text, l.index + 1, encoding);
-    // Table 1 reads every line that is a dialogue record, whatever its encoding.
-    const d = encoding ? dialogueOf(text) : sample?.kind === 'dialogue' ? sample : undefined;
-    const m = d && measureSession(d);
-    if (m) {
-      table1.sessions++;
-      table1.queries += m.queries.length;
-      table1.dependent += m.dependent;
-      sessionOffsets.push(l.byteOffset);
-      sessionQueries.push(m.queries.length);
-    }
-  });
-  return { stats: c.result(), ...c.deferredRecords(), table1, sessionOffsets, sessionQueries };
 }
 
 /**

@@ -1,6 +1,6 @@
 /** Worker entry (bundled to dist/stats.worker.js): measures the byte ranges it is sent. */
 import { parentPort } from 'node:worker_threads';
-import { measureStatsRange, type StatsRequest, type StatsResponse } from './file';
+import { measureStatsRange, type StatsRequest, type StatsResponse } from './range';
 
 const port = parentPort;
 if (port) {

@@ -83,11 +83,48 @@ function rougeLIds(a: Int32Array, b: Int32Array, row: Int32Array): number {
       diag = up;
     }
   }
-  const lcs = row[b.length];
+  return f1(row[b.length], a.length, b.length);
+}
+
+/** ROUGE-L F1 from the LCS length of two token lists of lengths `m` (a) and `n` (b). */
+function f1(lcs: number, m: number, n: number): number {
   if (lcs === 0) return 0;
-  const p = lcs / b.length;
-  const r = lcs / a.length;
+  const p = lcs / n;
+  const r = lcs / m;
   return (2 * p * r) / (p + r);
+}
+
+/**
+ * LCS length of `a` (at most 64 tokens) and `b`, bit-parallel (Hyyrö 2004): bit i of V is 0 where
+ * the LCS of b's prefix and a's prefix grows at a[i]; one add per token of b instead of a row of
+ * the table. `masks` holds, for each token id, the positions of a where it occurs (two 32-bit
+ * halves). The same length as the table rougeLIds fills.
+ */
+function lcsBits(m: number, b: Int32Array, masks: Uint32Array): number {
+  let lo = m >= 32 ? 0xffffffff : (2 ** m - 1) >>> 0;
+  let hi = m > 32 ? (m >= 64 ? 0xffffffff : (2 ** (m - 32) - 1) >>> 0) : 0;
+  for (let j = 0; j < b.length; j++) {
+    const k = b[j] * 2;
+    const ulo = (lo & masks[k]) >>> 0;
+    const uhi = (hi & masks[k + 1]) >>> 0;
+    if (ulo === 0 && uhi === 0) continue;
+    // V = (V + U) | (V - U); U is a subset of V, so V - U = V & ~U.
+    const sum = lo + ulo;
+    const carry = sum > 0xffffffff ? 1 : 0;
+    const slo = sum >>> 0;
+    const shi = (hi + uhi + carry) >>> 0;
+    lo = (slo | (lo & ~ulo)) >>> 0;
+    hi = (shi | (hi & ~uhi)) >>> 0;
+  }
+  const mlo = m >= 32 ? 0xffffffff : (2 ** m - 1) >>> 0;
+  const mhi = m > 32 ? (m >= 64 ? 0xffffffff : (2 ** (m - 32) - 1) >>> 0) : 0;
+  return m - popcount((lo & mlo) >>> 0) - popcount((hi & mhi) >>> 0);
+}
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
 }
 
 /** 100 x the mean ROUGE-L F1 over all pairs of `queries`; null with fewer than 2. */
@@ -102,13 +139,21 @@ export function selfRouge(queries: readonly string[][]): number | null {
     }),
   );
   const row = new Int32Array(MAX_TOKENS + 1);
+  const masks = new Uint32Array(ids.size * 2);
   let sum = 0;
   let pairs = 0;
-  for (let i = 0; i < arr.length; i++)
+  for (let i = 0; i < arr.length; i++) {
+    const a = arr[i];
+    const bits = a.length <= 64;
+    if (bits) for (let k = 0; k < a.length; k++) masks[a[k] * 2 + (k >> 5)] |= 1 << (k & 31);
     for (let j = i + 1; j < arr.length; j++) {
-      sum += rougeLIds(arr[i], arr[j], row);
+      const b = arr[j];
+      if (a.length && b.length)
+        sum += bits ? f1(lcsBits(a.length, b, masks), a.length, b.length) : rougeLIds(a, b, row);
       pairs++;
     }
+    if (bits) for (let k = 0; k < a.length; k++) masks[a[k] * 2 + (k >> 5)] = 0;
+  }
   return Math.round((sum / pairs) * 10000) / 100;
 }
 
