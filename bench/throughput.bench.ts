@@ -103,6 +103,16 @@ with open(sys.argv[1], 'rb') as f, open(sys.argv[2], 'wb', buffering=1 << 20) as
         out.write(orjson.dumps({'messages': [{'role': roles[t['from']], 'content': t['value']} for t in v['conversations']]}) + b'\\n')
 `;
 
+const PY_TOKENS = `
+import sys, orjson, tiktoken
+enc = tiktoken.get_encoding('o200k_base')
+n = 0
+with open(sys.argv[1], 'rb') as f:
+    for line in f:
+        n += sum(len(enc.encode_ordinary(t['value'])) for t in orjson.loads(line)['conversations'])
+print(n)
+`;
+
 async function validateAndFriends(kind: 'ascii' | 'cjk', dir: string, hasOrjson: boolean): Promise<void> {
   const file = await ensureShareGpt(kind, BYTES);
   const mb = (await stat(file)).size / 1e6;
@@ -123,13 +133,14 @@ async function validateAndFriends(kind: 'ascii' | 'cjk', dir: string, hasOrjson:
     for (const [name, f] of Object.entries(BARE_PARSES)) bare[name].push(await time(() => f(file)));
     one.push(await time(() => validateFile(file, { workers: 0 })));
     two.push(await time(() => validateFile(file, { workers: 2, workerScript: WORKER })));
-    statsNoTok.push(cli(['stats', '--json', '--no-tokens', file]));
+    // stats itself (text output): --json adds the dataset overview, a second pass of its own.
+    statsNoTok.push(cli(['stats', '--no-tokens', file]));
     conv.push(cli(['convert', '--to', 'openai', '-o', out, file]));
     convLoop.push(await time(() => bareConvert(file, out)));
   }
   // The tokenizer runs are long: fewer rounds.
   for (let r = 0; r < Math.min(ROUNDS, 2); r++) {
-    stats.push(cli(['stats', '--json', file]));
+    stats.push(cli(['stats', file]));
     tokLoop.push(await time(() => bareTokens(file)));
   }
   const [fastName, fastTimes] = Object.entries(bare).sort((a, b) => best(a[1]) - best(b[1]))[0];
@@ -172,6 +183,18 @@ async function validateAndFriends(kind: 'ascii' | 'cjk', dir: string, hasOrjson:
     console.log(
       `peer: orjson convert script ${best(c).toFixed(2)} s: parrot convert = ${x(best(c), best(conv))} it (target >= 1.0x)`,
     );
+    if (!has('python3', ['-c', 'import tiktoken; tiktoken.get_encoding("o200k_base")'])) {
+      console.log('python3 tiktoken (with o200k_base) not available: orjson + tiktoken stats peer skipped');
+    } else {
+      const tok = join(dir, 'tokens.py');
+      await writeFile(tok, PY_TOKENS);
+      const t: number[] = [];
+      for (let r = 0; r < Math.min(ROUNDS, 2); r++)
+        t.push(await time(() => spawnSync('python3', [tok, file])));
+      console.log(
+        `peer: orjson + tiktoken token count ${best(t).toFixed(2)} s: parrot stats = ${x(best(t), best(stats))} it (target >= 1.0x)`,
+      );
+    }
   }
 }
 

@@ -13,6 +13,7 @@ export interface CliIO {
  * `redact`: the key in use and anything that looks like a secret never reach the terminal or a log.
  */
 export function processIO(): CliIO {
+  endQuietlyOnBrokenPipe();
   const stderr = new Writable({
     write(chunk: Buffer | string, _enc, cb): void {
       process.stderr.write(redact(chunk.toString()), cb);
@@ -38,4 +39,22 @@ export function progress(io: CliIO): { update(text: string): void; done(): void 
       if (shown) io.stderr.write('\r\x1b[K');
     },
   };
+}
+
+let pipeWatched = false;
+
+/**
+ * A reader that stops early (`parrot stats … | head`) closes the pipe: the next write fails with
+ * EPIPE. That is no error of the command: the process ends at once, quietly, with status 0 (what the
+ * reader wanted has been written). Other write errors keep their usual handling.
+ */
+function endQuietlyOnBrokenPipe(): void {
+  if (pipeWatched) return;
+  pipeWatched = true;
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(0);
+      // As without this listener: an error nobody else handles is thrown.
+      if (stream.listenerCount('error') === 1) throw e;
+    });
 }

@@ -2,7 +2,7 @@
  * Token counts with the o200k_base BPE (the GPT-4o family's tokenizer). Its ranks are ~2 MB of
  * JavaScript, so they are loaded on first use rather than when the extension or the CLI starts.
  */
-type Count = (text: string) => number;
+type Count = (text: string, opts?: { disallowedSpecial: Set<string> }) => number;
 
 let count: Count | undefined;
 
@@ -17,10 +17,21 @@ const PIECE = 256;
 const HAS_LONG_RUN = new RegExp(`\\S{${LONG + 1}}`);
 const LONG_RUN = new RegExp(`\\S{${LONG + 1},}`, 'g');
 
-export function countTokens(text: string): number {
+/**
+ * Special-token text (`<|endoftext|>`) in a dataset is text like any other: the fine-tuning APIs
+ * encode it as ordinary characters, and so does the count (the library refuses it by default).
+ */
+const ORDINARY = { disallowedSpecial: new Set<string>() };
+
+function load(): (text: string) => number {
   // A require() rather than an import keeps the load lazy in the bundles (esbuild, CommonJS).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  count ??= (require('gpt-tokenizer/encoding/o200k_base') as { countTokens: Count }).countTokens;
+  const lib = (require('gpt-tokenizer/encoding/o200k_base') as { countTokens: Count }).countTokens;
+  return (text) => (text.includes('<|') ? lib(text, ORDINARY) : lib(text));
+}
+
+export function countTokens(text: string): number {
+  count ??= load();
   const c = count;
   if (text.length <= LONG || !HAS_LONG_RUN.test(text)) return c(text);
   let n = 0;
@@ -33,4 +44,59 @@ export function countTokens(text: string): number {
   }
   if (at < text.length) n += c(text.slice(at));
   return n;
+}
+
+/** Counts of text pieces seen before (see countTokensCached); emptied when it reaches MAX_CACHED. */
+const cache = new Map<string, number>();
+const MAX_CACHED = 1 << 18;
+
+/** Longer pieces are counted without the cache (which would hold their text). */
+const MAX_CACHED_LENGTH = 256;
+
+function cachedPiece(piece: string): number {
+  if (piece.length > MAX_CACHED_LENGTH) return countTokens(piece);
+  let n = cache.get(piece);
+  if (n === undefined) {
+    n = countTokens(piece);
+    if (cache.size >= MAX_CACHED) cache.clear();
+    cache.set(piece, n);
+  }
+  return n;
+}
+
+/** Whether a UTF-16 unit is whitespace as the pre-tokenizer's `\s` (JavaScript's) has it. */
+function isSpace(c: number): boolean {
+  if (c < 0x80) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  return (
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
+/**
+ * The same count as countTokens, faster on natural language: the text is cut before each space
+ * that follows a character other than whitespace, and the pieces' counts are cached (words
+ * and their punctuation repeat, as do whole texts without such a space, e.g. Chinese sentences).
+ * Exact: o200k's pre-tokenizer never puts such a character and the space after it in one
+ * pre-token (a space only ever starts a pre-token or belongs to a run of whitespace), so the pieces
+ * split exactly where pre-tokens do, and BPE works within a pre-token. Texts with a run that
+ * countTokens cuts into pieces of its own go to it whole.
+ */
+export function countTokensCached(text: string): number {
+  if (text.length > LONG && HAS_LONG_RUN.test(text)) return countTokens(text);
+  let n = 0;
+  let from = 0;
+  for (let i = text.indexOf(' ', 1); i >= 0; i = text.indexOf(' ', i + 1)) {
+    if (isSpace(text.charCodeAt(i - 1))) continue;
+    n += cachedPiece(text.slice(from, i));
+    from = i;
+  }
+  return n + cachedPiece(from === 0 ? text : text.slice(from));
 }

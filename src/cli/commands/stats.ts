@@ -200,12 +200,12 @@ export async function statsCommand(args: string[], io: CliIO): Promise<number> {
       const size = (await stat(file)).size;
       s = await fileStats(
         file,
-        (bytes, line) => {
-          if (!v['per-record']) t1.addLine(line.text);
-          if (chat && !line.encoding) chat.addLine(line.text, line.line);
-          bar.update(`${file}: ${size ? Math.round((bytes / size) * 100) : 100}%`);
+        (bytes) => bar.update(`${file}: ${size ? Math.round((bytes / size) * 100) : 100}%`),
+        {
+          tokens: parsed.values['no-tokens'] !== true,
+          table1: v['per-record'] ? undefined : t1,
+          onLine: chat ? (line) => !line.encoding && chat.addLine(line.text, line.line) : undefined,
         },
-        { tokens: parsed.values['no-tokens'] !== true },
       );
     } catch (e) {
       bar.done();

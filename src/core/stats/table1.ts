@@ -83,11 +83,48 @@ function rougeLIds(a: Int32Array, b: Int32Array, row: Int32Array): number {
       diag = up;
     }
   }
-  const lcs = row[b.length];
+  return f1(row[b.length], a.length, b.length);
+}
+
+/** ROUGE-L F1 from the LCS length of two token lists of lengths `m` (a) and `n` (b). */
+function f1(lcs: number, m: number, n: number): number {
   if (lcs === 0) return 0;
-  const p = lcs / b.length;
-  const r = lcs / a.length;
+  const p = lcs / n;
+  const r = lcs / m;
   return (2 * p * r) / (p + r);
+}
+
+/**
+ * LCS length of `a` (at most 64 tokens) and `b`, bit-parallel (Hyyrö 2004): bit i of V is 0 where
+ * the LCS of b's prefix and a's prefix grows at a[i]; one add per token of b instead of a row of
+ * the table. `masks` holds, for each token id, the positions of a where it occurs (two 32-bit
+ * halves). The same length as the table rougeLIds fills.
+ */
+function lcsBits(m: number, b: Int32Array, masks: Uint32Array): number {
+  let lo = m >= 32 ? 0xffffffff : (2 ** m - 1) >>> 0;
+  let hi = m > 32 ? (m >= 64 ? 0xffffffff : (2 ** (m - 32) - 1) >>> 0) : 0;
+  for (let j = 0; j < b.length; j++) {
+    const k = b[j] * 2;
+    const ulo = (lo & masks[k]) >>> 0;
+    const uhi = (hi & masks[k + 1]) >>> 0;
+    if (ulo === 0 && uhi === 0) continue;
+    // V = (V + U) | (V - U); U is a subset of V, so V - U = V & ~U.
+    const sum = lo + ulo;
+    const carry = sum > 0xffffffff ? 1 : 0;
+    const slo = sum >>> 0;
+    const shi = (hi + uhi + carry) >>> 0;
+    lo = (slo | (lo & ~ulo)) >>> 0;
+    hi = (shi | (hi & ~uhi)) >>> 0;
+  }
+  const mlo = m >= 32 ? 0xffffffff : (2 ** m - 1) >>> 0;
+  const mhi = m > 32 ? (m >= 64 ? 0xffffffff : (2 ** (m - 32) - 1) >>> 0) : 0;
+  return m - popcount((lo & mlo) >>> 0) - popcount((hi & mhi) >>> 0);
+}
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
 }
 
 /** 100 x the mean ROUGE-L F1 over all pairs of `queries`; null with fewer than 2. */
@@ -102,14 +139,66 @@ export function selfRouge(queries: readonly string[][]): number | null {
     }),
   );
   const row = new Int32Array(MAX_TOKENS + 1);
+  const masks = new Uint32Array(ids.size * 2);
   let sum = 0;
   let pairs = 0;
-  for (let i = 0; i < arr.length; i++)
+  for (let i = 0; i < arr.length; i++) {
+    const a = arr[i];
+    const bits = a.length <= 64;
+    if (bits) for (let k = 0; k < a.length; k++) masks[a[k] * 2 + (k >> 5)] |= 1 << (k & 31);
     for (let j = i + 1; j < arr.length; j++) {
-      sum += rougeLIds(arr[i], arr[j], row);
+      const b = arr[j];
+      if (a.length && b.length)
+        sum += bits ? f1(lcsBits(a.length, b, masks), a.length, b.length) : rougeLIds(a, b, row);
       pairs++;
     }
+    if (bits) for (let k = 0; k < a.length; k++) masks[a[k] * 2 + (k >> 5)] = 0;
+  }
   return Math.round((sum / pairs) * 10000) / 100;
+}
+
+/**
+ * Reservoir sampling (algorithm R) with a fixed seed: `offer(n)` says which slot the n-th item
+ * (1-based) takes, or -1 when it is not kept. Every item has the same chance to end in the sample,
+ * and the same sequence of offers always keeps the same items, whichever thread saw them.
+ */
+export class Reservoir {
+  private readonly random: () => number;
+  size = 0;
+
+  constructor(
+    readonly capacity: number,
+    seed: number,
+  ) {
+    this.random = mulberry32(seed);
+  }
+
+  offer(n: number): number {
+    if (this.size < this.capacity) return this.size++;
+    const j = Math.floor(this.random() * n);
+    return j < this.capacity ? j : -1;
+  }
+}
+
+/** The dialogue record of a line, if it is one (what Table 1 measures). */
+export function dialogueOf(text: string): Dialogue | undefined {
+  if (text.trim() === '') return undefined;
+  const r = parseRecord(text, undefined, { style: false });
+  return r.ok && r.sample.kind === 'dialogue' ? r.sample : undefined;
+}
+
+/** What Table 1 counts of one dialogue: its user queries, and how many after the first depend on the context. */
+export function measureSession(d: Dialogue): { queries: string[]; dependent: number } | undefined {
+  const queries: string[] = [];
+  let dependent = 0;
+  for (let i = 0; i < d.turns.length; i++) {
+    const t = d.turns[i];
+    if (t.role !== 'user') continue;
+    const text = contentText(t.content);
+    if (queries.length > 0 && contextDependence(text, d.turns.slice(0, i)).dependent) dependent++;
+    queries.push(text);
+  }
+  return queries.length ? { queries, dependent } : undefined;
 }
 
 export class Table1Collector {
@@ -117,45 +206,59 @@ export class Table1Collector {
   private queries = 0;
   private dependent = 0;
   private readonly sample: string[][] = [];
-  private readonly random = mulberry32(SELF_ROUGE_SEED);
+  private readonly reservoir: Reservoir;
   /** Sessions kept for an LLM judge (reservoir, its own seed), when asked for. */
   readonly judgeSample: Dialogue[] = [];
-  private readonly judgeRandom = mulberry32(SELF_ROUGE_SEED + 1);
+  private readonly judgeReservoir: Reservoir;
 
   constructor(
-    private readonly sampleSize = SELF_ROUGE_SAMPLE,
-    private readonly judgeSampleSize = 0,
-  ) {}
+    sampleSize = SELF_ROUGE_SAMPLE,
+    readonly judgeSampleSize = 0,
+  ) {
+    this.reservoir = new Reservoir(sampleSize, SELF_ROUGE_SEED);
+    this.judgeReservoir = new Reservoir(judgeSampleSize, SELF_ROUGE_SEED + 1);
+  }
 
   /** One line of the file; lines that are not dialogue records are ignored here. */
   addLine(text: string): void {
-    if (text.trim() === '') return;
-    const r = parseRecord(text, undefined, { style: false });
-    if (r.ok && r.sample.kind === 'dialogue') this.addDialogue(r.sample);
+    const d = dialogueOf(text);
+    if (d) this.addDialogue(d);
   }
 
   addDialogue(d: Dialogue): void {
-    const users = d.turns.map((t, i) => [t, i] as const).filter(([t]) => t.role === 'user');
-    if (users.length === 0) return;
+    const m = measureSession(d);
+    if (!m) return;
     this.sessions++;
     if (this.judgeSampleSize > 0) {
-      if (this.judgeSample.length < this.judgeSampleSize) this.judgeSample.push(d);
-      else {
-        const j = Math.floor(this.judgeRandom() * this.sessions);
-        if (j < this.judgeSampleSize) this.judgeSample[j] = d;
-      }
+      const j = this.judgeReservoir.offer(this.sessions);
+      if (j >= 0) this.judgeSample[j] = d;
     }
-    for (const [k, [t, i]] of users.entries()) {
-      const text = contentText(t.content);
-      this.queries++;
-      if (k > 0 && contextDependence(text, d.turns.slice(0, i)).dependent) this.dependent++;
-      // Reservoir sampling (algorithm R): every query has the same chance to be in the sample.
-      if (this.sample.length < this.sampleSize) this.sample.push(rougeTokens(text));
-      else {
-        const j = Math.floor(this.random() * this.queries);
-        if (j < this.sampleSize) this.sample[j] = rougeTokens(text);
-      }
+    this.dependent += m.dependent;
+    for (const text of m.queries) {
+      const j = this.reservoir.offer(++this.queries);
+      if (j >= 0) this.sample[j] = rougeTokens(text);
     }
+  }
+
+  /**
+   * Adds sessions measured elsewhere (the stats workers): their counts, and for each of their
+   * queries in file order, the text when the Self-ROUGE reservoir keeps it. `queryText(n)` gives the
+   * n-th (0-based) query of these sessions; it is called only for the few queries kept.
+   */
+  async addMeasured(
+    sessions: number,
+    queries: number,
+    dependent: number,
+    queryText: (n: number) => Promise<string>,
+  ): Promise<void> {
+    this.sessions += sessions;
+    this.dependent += dependent;
+    const kept = new Map<number, number>(); // slot -> query
+    for (let n = 0; n < queries; n++) {
+      const j = this.reservoir.offer(++this.queries);
+      if (j >= 0) kept.set(j, n);
+    }
+    for (const [j, n] of kept) this.sample[j] = rougeTokens(await queryText(n));
   }
 
   result(): Table1Stats {

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { contextDependence } from '../../../src/core/parrot/context';
 import { Table1Collector, rougeL, rougeTokens, selfRouge } from '../../../src/core/stats/table1';
 import { datasetsIn } from '../../support/fixtures';
+import { mulberry32 } from '../../support/random';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -21,6 +22,23 @@ describe('stats: Table 1 measures', () => {
     assert.equal(selfRouge([a, a, a]), 100);
     assert.equal(selfRouge([rougeTokens('one two'), rougeTokens('three four')]), 0);
     assert.equal(selfRouge([a]), null);
+  });
+
+  it('Self-ROUGE (bit-parallel LCS) equals the mean of the table-filling ROUGE-L over every pair', () => {
+    const rnd = mulberry32(31);
+    for (const vocab of [2, 5, 40, 3000]) {
+      const queries = Array.from({ length: 120 }, () =>
+        Array.from({ length: Math.floor(rnd() * 65) }, () => `w${Math.floor(rnd() * vocab)}`),
+      );
+      let sum = 0;
+      let pairs = 0;
+      for (let i = 0; i < queries.length; i++)
+        for (let j = i + 1; j < queries.length; j++) {
+          sum += rougeL(queries[i], queries[j]);
+          pairs++;
+        }
+      assert.equal(selfRouge(queries), Math.round((sum / pairs) * 10000) / 100, `vocabulary ${vocab}`);
+    }
   });
 
   it('counts turns and context-dependent queries per session, and samples Self-ROUGE with a fixed seed', () => {

@@ -1,0 +1,252 @@
+/**
+ * Streaming statistics over a dataset file: formats, invalid lines, turns, roles, duplicates,
+ * characters and tokens per role (o200k_base BPE, the GPT-4o family's tokenizer).
+ */
+import { createHash, hash as oneShotHash } from 'node:crypto';
+import { countTokensCached } from '../tokens';
+import { parseRecord } from '../formats';
+import type { FormatId, Sample, Turn } from '../model';
+import { contentText } from '../model';
+import type { EncodingProblem } from '../encoding';
+import { isBlankLine } from './lines';
+
+export const TOKENIZER = 'o200k_base';
+
+export interface RoleStats {
+  turns: number;
+  chars: number;
+  tokens: number;
+}
+
+export interface DatasetStats {
+  lines: number;
+  blankLines: number;
+  records: number;
+  dialogues: number;
+  preferencePairs: number;
+  formats: Partial<Record<FormatId, number>>;
+  invalid: {
+    count: number;
+    /** The first 100. */ examples: { line: number; column: number; message: string }[];
+  };
+  /** Number of turns -> number of dialogues (for pairs: prompt + chosen turns). */
+  turnsHistogram: Record<number, number>;
+  roles: Record<string, RoleStats>;
+  duplicates: {
+    /** Records whose id (id / question_id) was already used by an earlier record. */
+    ids: number;
+    /** Records identical (system, tools, turns) to an earlier record. */
+    samples: number;
+    /** The first 20 repeated ids with the line they first appeared on. */
+    idExamples: { id: string; line: number; firstLine: number }[];
+  };
+  tokenizer: string;
+}
+
+/**
+ * What a stats worker gives back for its byte range: the figures of its lines (line numbers of
+ * examples relative to the range, from 0), and per record what duplicates are found from, in order.
+ */
+export interface StatsPart {
+  stats: DatasetStats;
+  /** 0-based line (within the range) of each record. */
+  recordLines: number[];
+  /** Each record's id (null: none). */
+  ids: (string | null)[];
+  /** Each record's hashSample. */
+  hashes: string[];
+  /** Table 1 counts of the range's dialogues. */
+  table1: { sessions: number; queries: number; dependent: number };
+  /** Per session (dialogue with a user query): file offset of its line, and its query count. */
+  sessionOffsets: number[];
+  sessionQueries: number[];
+}
+
+/** Accumulates stats line by line; `result()` gives the figures so far. */
+export class StatsCollector {
+  private readonly s: DatasetStats = {
+    lines: 0,
+    blankLines: 0,
+    records: 0,
+    dialogues: 0,
+    preferencePairs: 0,
+    formats: {},
+    invalid: { count: 0, examples: [] },
+    turnsHistogram: {},
+    roles: {},
+    duplicates: { ids: 0, samples: 0, idExamples: [] },
+    tokenizer: TOKENIZER,
+  };
+  private readonly ids = new Map<string, number>();
+  private readonly hashes = new Set<string>();
+  /** In a worker: what the duplicates are found from, kept for the main thread. */
+  private readonly deferred?: Pick<StatsPart, 'recordLines' | 'ids' | 'hashes'>;
+
+  /**
+   * `tokens: false` leaves token counts at 0 (the tokenizer is most of the time of a run).
+   * `deferDuplicates` (workers): keep ids and sample hashes for `mergePart` instead of checking them.
+   */
+  constructor(private readonly opts: { tokens?: boolean; deferDuplicates?: boolean } = {}) {
+    if (opts.deferDuplicates) this.deferred = { recordLines: [], ids: [], hashes: [] };
+  }
+
+  /**
+   * Adds one line; `encoding` is its encoding problem (an invalid line, whatever its text). Returns
+   * the line's sample when it is a valid record (so that other measures need not parse it again).
+   */
+  add(text: string, line: number, encoding?: EncodingProblem): Sample | undefined {
+    const s = this.s;
+    s.lines++;
+    if (encoding) {
+      s.invalid.count++;
+      if (s.invalid.examples.length < 100)
+        s.invalid.examples.push({ line, column: encoding.column + 1, message: encoding.message });
+      return undefined;
+    }
+    if (isBlankLine(text)) {
+      s.blankLines++;
+      return undefined;
+    }
+    const r = parseRecord(text, undefined, { style: false });
+    if (!r.ok) {
+      s.invalid.count++;
+      if (s.invalid.examples.length < 100) s.invalid.examples.push({ line, ...r.error });
+      return undefined;
+    }
+    s.records++;
+    s.formats[r.layout.format] = (s.formats[r.layout.format] ?? 0) + 1;
+    const sample = r.sample;
+    if (sample.kind === 'dialogue') {
+      s.dialogues++;
+      s.turnsHistogram[sample.turns.length] = (s.turnsHistogram[sample.turns.length] ?? 0) + 1;
+      if (sample.system !== undefined) this.count('system', sample.system);
+      for (const t of sample.turns) this.count(t.role, contentText(t.content));
+    } else {
+      s.preferencePairs++;
+      const n = sample.prompt.length + sample.chosen.length;
+      s.turnsHistogram[n] = (s.turnsHistogram[n] ?? 0) + 1;
+      if (sample.system !== undefined) this.count('system', sample.system);
+      for (const side of [sample.prompt, sample.chosen, sample.rejected])
+        for (const t of side) this.count(t.role, contentText(t.content));
+    }
+    const id = recordId(sample);
+    const h = hashSample(sample);
+    if (this.deferred) {
+      this.deferred.recordLines.push(line);
+      this.deferred.ids.push(id ?? null);
+      this.deferred.hashes.push(h);
+    } else this.noteRecord(line, id, h);
+    return sample;
+  }
+
+  private noteRecord(line: number, id: string | undefined | null, h: string): void {
+    const s = this.s;
+    if (id !== undefined && id !== null) {
+      const first = this.ids.get(id);
+      if (first === undefined) this.ids.set(id, line);
+      else {
+        s.duplicates.ids++;
+        if (s.duplicates.idExamples.length < 20) s.duplicates.idExamples.push({ id, line, firstLine: first });
+      }
+    }
+    if (this.hashes.has(h)) s.duplicates.samples++;
+    else this.hashes.add(h);
+  }
+
+  private count(role: string, text: string): void {
+    const r = (this.s.roles[role] ??= { turns: 0, chars: 0, tokens: 0 });
+    r.turns++;
+    r.chars += codePoints(text);
+    if (this.opts.tokens !== false) r.tokens += text ? countTokensCached(text) : 0;
+  }
+
+  /** The ids and hashes kept with `deferDuplicates`. */
+  deferredRecords(): Pick<StatsPart, 'recordLines' | 'ids' | 'hashes'> {
+    return this.deferred ?? { recordLines: [], ids: [], hashes: [] };
+  }
+
+  /**
+   * Appends a worker's part whose range starts after `this` has seen all lines before it: its
+   * line numbers are shifted by the lines counted so far, its records checked for duplicates.
+   */
+  mergePart(p: StatsPart): void {
+    const s = this.s;
+    const q = p.stats;
+    const base = s.lines;
+    s.lines += q.lines;
+    s.blankLines += q.blankLines;
+    s.records += q.records;
+    s.dialogues += q.dialogues;
+    s.preferencePairs += q.preferencePairs;
+    for (const [f, n] of Object.entries(q.formats) as [FormatId, number][])
+      s.formats[f] = (s.formats[f] ?? 0) + n;
+    s.invalid.count += q.invalid.count;
+    for (const e of q.invalid.examples) {
+      if (s.invalid.examples.length >= 100) break;
+      s.invalid.examples.push({ ...e, line: e.line + base });
+    }
+    for (const [k, n] of Object.entries(q.turnsHistogram)) {
+      const turns = Number(k);
+      s.turnsHistogram[turns] = (s.turnsHistogram[turns] ?? 0) + n;
+    }
+    for (const [role, v] of Object.entries(q.roles)) {
+      const r = (s.roles[role] ??= { turns: 0, chars: 0, tokens: 0 });
+      r.turns += v.turns;
+      r.chars += v.chars;
+      r.tokens += v.tokens;
+    }
+    for (let i = 0; i < p.hashes.length; i++) this.noteRecord(p.recordLines[i] + base, p.ids[i], p.hashes[i]);
+  }
+
+  result(): DatasetStats {
+    return structuredClone(this.s);
+  }
+}
+
+function recordId(sample: Sample): string | undefined {
+  const v = sample.id ?? sample.meta.id ?? sample.meta.question_id;
+  return typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
+}
+
+function turnKey(t: Turn): unknown[] {
+  return [t.role, typeof t.content === 'string' ? t.content : t.content, t.toolCalls ?? null];
+}
+
+/** Hash of what makes two samples the same conversation (ids and unknown fields are ignored). */
+export function hashSample(sample: Sample): string {
+  const key =
+    sample.kind === 'dialogue'
+      ? ['d', sample.system ?? null, sample.tools ?? null, sample.turns.map(turnKey)]
+      : [
+          'p',
+          sample.system ?? null,
+          sample.tools ?? null,
+          sample.prompt.map(turnKey),
+          sample.chosen.map(turnKey),
+          sample.rejected.map(turnKey),
+        ];
+  const text = JSON.stringify(key);
+  // One-shot hashing where Node has it (20.12+): the same digest without a Hash object per sample.
+  return typeof oneShotHash === 'function'
+    ? oneShotHash('sha1', text, 'base64')
+    : createHash('sha1').update(text).digest('base64');
+}
+
+const HIGH_SURROGATE = /[\uD800-\uDBFF]/;
+
+function codePoints(s: string): number {
+  // Most texts have no character beyond U+FFFF: one native scan instead of a loop over each unit.
+  if (!HIGH_SURROGATE.test(s)) return s.length;
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}

@@ -1,0 +1,193 @@
+/**
+ * Stats of a whole file. A JSONL file is cut into byte ranges on line starts, measured by worker
+ * threads (parse, counts, tokens, the Table 1 detector: all per record), and the parts merged in
+ * file order on this thread, where the duplicates and the Self-ROUGE sample (file order matters to
+ * both) are found. Small files, JSON arrays and Parquet are read on this thread, with one parse per
+ * record as well. Either way the figures are the same.
+ */
+import { open, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { foreignBom } from '../encoding';
+import { readFileRecords } from '../store/records';
+import { recordContainer } from '../store/records';
+import { isParquetPath } from '../store/containers/parquet';
+import { LineReader, splitOnLines } from '../validate/lines';
+import { StatsCollector, type DatasetStats, type StatsPart } from './collector';
+import type { StatsRequest, StatsResponse, StatsTask } from './range';
+import type { FileLine } from './lines';
+import { dialogueOf, measureSession, type Table1Collector } from './table1';
+
+export { measureStatsRange, type StatsRequest, type StatsResponse, type StatsTask } from './range';
+
+export interface FileStatsOptions {
+  /** false: token counts stay 0. */
+  tokens?: boolean;
+  /** Also measures Table 1 (from the same parse of each record). */
+  table1?: Table1Collector;
+  /** Every line, in order (then the file is read on this thread). */
+  onLine?: (line: FileLine) => void;
+  /** Worker threads; 0 or 1 measures on this thread. Default: os.availableParallelism(). */
+  workers?: number;
+  /** The bundled worker script. Default: stats.worker.js beside this bundle. */
+  workerScript?: string;
+  /** Files smaller than this are measured on this thread. Default 8 MiB. */
+  minWorkerBytes?: number;
+}
+
+/**
+ * Stats of a whole file (JSONL, a JSON array, or Parquet: one record per row, `lines` counting
+ * rows), streamed. `onProgress` gets the bytes read so far.
+ */
+export async function fileStats(
+  path: string,
+  onProgress?: (bytes: number) => void,
+  opts: FileStatsOptions = {},
+): Promise<DatasetStats> {
+  const size = (await stat(path)).size;
+  const nWorkers = Math.max(0, Math.min(opts.workers ?? availableParallelism(), 16));
+  const parallel =
+    nWorkers > 1 &&
+    size >= (opts.minWorkerBytes ?? 8 << 20) &&
+    !opts.onLine &&
+    !(opts.table1 && opts.table1.judgeSampleSize > 0) &&
+    !isParquetPath(path) &&
+    recordContainer(path) === 'jsonl' &&
+    !(await startsWithForeignBom(path));
+  if (parallel) return inWorkers(path, size, nWorkers, opts, onProgress);
+  const c = new StatsCollector({ tokens: opts.tokens });
+  for await (const l of readFileRecords(path)) {
+    const sample = c.add(l.text, l.line, l.encoding);
+    if (opts.table1) {
+      if (l.encoding) opts.table1.addLine(l.text);
+      else if (sample?.kind === 'dialogue') opts.table1.addDialogue(sample);
+    }
+    opts.onLine?.(l);
+    onProgress?.(l.bytes);
+    // A UTF-16/32 file: its other lines are not text to count.
+    if (l.encoding?.wholeFile) break;
+  }
+  return c.result();
+}
+
+async function startsWithForeignBom(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const b = Buffer.alloc(4);
+    const { bytesRead } = await fh.read(b, 0, 4, 0);
+    return foreignBom(b, 0, bytesRead) !== undefined;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function inWorkers(
+  path: string,
+  size: number,
+  nWorkers: number,
+  opts: FileStatsOptions,
+  onProgress?: (bytes: number) => void,
+): Promise<DatasetStats> {
+  const chunk = Math.min(16 << 20, Math.max(1 << 20, Math.ceil(size / (nWorkers * 8))));
+  const ranges = await splitOnLines(path, size, chunk);
+  const tasks: StatsTask[] = ranges.map(([start, end], id) => ({
+    id,
+    path,
+    start,
+    end,
+    tokens: opts.tokens !== false,
+  }));
+  const c = new StatsCollector({ tokens: opts.tokens });
+  const t1 = { sessions: 0, queries: 0, dependent: 0 };
+  const sessionOffsets: number[] = [];
+  const sessionQueries: number[] = [];
+  const waiting = new Map<number, StatsPart>();
+  let next = 0;
+  let done = 0;
+  const add = (id: number, part: StatsPart): void => {
+    waiting.set(id, part);
+    for (let p = waiting.get(next); p; p = waiting.get(next)) {
+      waiting.delete(next);
+      c.mergePart(p);
+      t1.sessions += p.table1.sessions;
+      t1.queries += p.table1.queries;
+      t1.dependent += p.table1.dependent;
+      for (let i = 0; i < p.sessionOffsets.length; i++) {
+        sessionOffsets.push(p.sessionOffsets[i]);
+        sessionQueries.push(p.sessionQueries[i]);
+      }
+      next++;
+    }
+  };
+  const script = opts.workerScript ?? join(__dirname, 'stats.worker.js');
+  const workers: Worker[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let failed = false;
+      let queued = 0;
+      const fail = (e: Error): void => {
+        if (!failed) reject(e);
+        failed = true;
+      };
+      const feed = (w: Worker): void => {
+        const task = tasks[queued++];
+        if (task && !failed) w.postMessage({ type: 'stats', task } satisfies StatsRequest);
+      };
+      for (let i = 0; i < Math.min(nWorkers, tasks.length); i++) {
+        const w = new Worker(script);
+        workers.push(w);
+        w.on('message', (m: StatsResponse) => {
+          if (m.type === 'error') {
+            fail(new Error(`${m.message} (bytes ${tasks[m.id].start}-${tasks[m.id].end})`));
+            return;
+          }
+          add(m.id, m.part);
+          done += tasks[m.id].end - tasks[m.id].start;
+          onProgress?.(done);
+          if (next === tasks.length) resolve();
+          else feed(w);
+        });
+        w.on('error', (e) => fail(new Error(`the stats worker crashed: ${e.message}`)));
+        w.on('exit', (code) => {
+          if (next < tasks.length) fail(new Error(`the stats worker exited with code ${code}`));
+        });
+        feed(w);
+      }
+    });
+  } finally {
+    for (const w of workers) {
+      w.removeAllListeners('exit');
+      void w.terminate();
+    }
+  }
+  if (opts.table1) {
+    // Only the queries the Self-ROUGE sample keeps are read again (a few hundred lines).
+    const reader = new LineReader(path);
+    const firstQuery: number[] = [];
+    let n = 0;
+    for (const q of sessionQueries) {
+      firstQuery.push(n);
+      n += q;
+    }
+    try {
+      await opts.table1.addMeasured(t1.sessions, t1.queries, t1.dependent, async (query) => {
+        let lo = 0;
+        let hi = firstQuery.length - 1;
+        while (lo < hi) {
+          const mid = (lo + hi + 1) >> 1;
+          if (firstQuery[mid] <= query) lo = mid;
+          else hi = mid - 1;
+        }
+        const d = dialogueOf(await reader.read(sessionOffsets[lo]));
+        const m = d && measureSession(d);
+        const text = m?.queries[query - firstQuery[lo]];
+        if (text === undefined) throw new Error(`${path}: the file changed while it was read`);
+        return text;
+      });
+    } finally {
+      await reader.close();
+    }
+  }
+  return c.result();
+}
