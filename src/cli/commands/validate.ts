@@ -225,7 +225,7 @@ export async function validateCommand(args: string[], io: CliIO): Promise<number
               positionUnit: unit,
               onProgress: progressOf(progress, file),
             })
-          : await validateFile(file, { ...vopts, workers: p.workers, onProgress: progress });
+          : await validateFile(file, { ...vopts, workers: p.workers, inThread: true, onProgress: progress });
       if (progress) io.stderr.write('\r\x1b[K');
       if (r.errors > 0 && status === 0) status = 1;
       if (p.json) {

@@ -17,6 +17,7 @@ import {
   hashValue,
   SIG_CHARS,
 } from './hash';
+import type { RawLine } from './lines';
 
 /** What the fast path computes for an accepted record (see RecordFacts). */
 export interface FastFacts {
@@ -164,24 +165,31 @@ function hashText(s: string, a: number, b: number): void {
   hashNormRawBackward(s, a, b, SIG_CHARS);
 }
 
+/**
+ * The fast path for a line as forEachLine hands it over (its block valid UTF-8, not line 0 starting
+ * with a BOM): true, with `out` filled, when it is a record the full check finds nothing wrong
+ * with; false when it cannot tell.
+ */
+export function fastLine(l: RawLine, out: FastFacts): boolean {
+  const end = l.end > l.start && l.buf[l.end - 1] === 13 ? l.end - 1 : l.end;
+  if (l.hasControl(end)) return false;
+  return l.block !== undefined
+    ? fastShareGpt(l.block, l.start, l.end, out)
+    : fastShareGpt(l.latin, 0, l.latin.length, out);
+}
+
 const STRING_PREFIX = 'string:';
 const NUMBER_PREFIX = 'number:';
 
 /**
  * The fast path for one line: `s[start, end)` is its Latin-1 text without '\n' (`s` may hold the
- * whole block, `buf` the same bytes at the same indices); its block is valid UTF-8; not line 0
- * starting with a BOM. Fills `out` (spans relative to `start`) and returns true when the line is a
- * ShareGPT record the full check finds nothing wrong with; false when it cannot tell.
+ * whole block); its block is valid UTF-8; not line 0 starting with a BOM; no control character in
+ * it but perhaps a final '\r' (the caller checks, see RawLine.hasControl). Fills `out` (spans
+ * relative to `start`) and returns true when the line is a ShareGPT record the full check finds
+ * nothing wrong with; false when it cannot tell.
  */
-export function fastShareGpt(
-  s: string,
-  start: number,
-  end: number,
-  buf: Uint8Array,
-  out: FastFacts,
-): boolean {
+export function fastShareGpt(s: string, start: number, end: number, out: FastFacts): boolean {
   if (s.charCodeAt(end - 1) === 13) end--;
-  if (hasControl(buf, start, end)) return false;
   const sc = scanner;
   sc.reset(s, start, end);
   let i = sc.ws(start);

@@ -20,7 +20,7 @@ import {
 } from './chunk';
 import { CrossState, type DialogueHashes, type RecordRef } from './cross';
 import { LineReader, lineAtOffset, splitOnLines, UnfinishedError } from './lines';
-import { RecordChecker, resolveCrossSpan } from './record';
+import { RecordChecker, resolveCrossSpan, type RecordFacts } from './record';
 import { FORMAT_IDS } from './schemas';
 import type { Diagnostic, ValidateOptions } from './types';
 import { byPosition, majorFormatOf, publicDiagnostic } from './validator';
@@ -42,6 +42,12 @@ export interface ValidateFileOptions extends ValidateOptions {
   workerHeapMb?: number;
   /** Lines longer than this many bytes stop the validation (default and maximum: MAX_LINE_BYTES). */
   maxLineBytes?: number;
+  /**
+   * Whether this thread checks parts of the file too, as one of the `workers` (which then starts
+   * one worker fewer). For a process that does nothing else meanwhile (the CLI); a long-lived host
+   * (the extension host) keeps its thread free. Default false.
+   */
+  inThread?: boolean;
 }
 
 export interface ValidateFileResult {
@@ -107,6 +113,15 @@ class Merger {
   readonly formatCounts = FORMAT_IDS.map(() => 0);
   private next = 0;
   private readonly waiting = new Map<number, ChunkResult>();
+  private readonly facts: RecordFacts = {
+    format: -1,
+    idHash: NaN,
+    dialogueKey: NaN,
+    dialogueFull: NaN,
+    kinds: 0,
+    recStart: 0,
+    recEnd: 0,
+  };
 
   constructor(
     checker: RecordChecker,
@@ -133,21 +148,18 @@ class Merger {
       if (this.kept.length >= this.max) break;
       this.kept.push({ ...d, line: d.line + base });
     }
+    // One facts object for every record (CrossState.add copies what it keeps).
+    const f = this.facts;
     for (let i = 0; i < r.factLine.length; i++) {
       if (r.format[i] >= 0) this.formatCounts[r.format[i]]++;
-      this.cross.add(
-        base + r.factLine[i],
-        {
-          format: r.format[i],
-          idHash: r.idHash[i],
-          dialogueKey: r.dialogueKey[i],
-          dialogueFull: r.dialogueFull[i],
-          kinds: r.kinds[i],
-          recStart: r.recStart[i],
-          recEnd: r.recEnd[i],
-        },
-        r.factOffset[i],
-      );
+      f.format = r.format[i];
+      f.idHash = r.idHash[i];
+      f.dialogueKey = r.dialogueKey[i];
+      f.dialogueFull = r.dialogueFull[i];
+      f.kinds = r.kinds[i];
+      f.recStart = r.recStart[i];
+      f.recEnd = r.recEnd[i];
+      this.cross.add(base + r.factLine[i], f, r.factOffset[i]);
     }
     this.lines += r.lines;
   }
@@ -224,6 +236,7 @@ async function validateWhole(path: string, opts: ValidateFileOptions): Promise<V
     minWorkerBytes = SMALL_FILE,
     workerHeapMb,
     maxLineBytes,
+    inThread = false,
     ...vopts
   } = opts;
   const max = vopts.maxDiagnostics ?? DEFAULT_MAX_DIAGNOSTICS;
@@ -257,8 +270,9 @@ async function validateWhole(path: string, opts: ValidateFileOptions): Promise<V
     const chunk = Math.min(32 << 20, Math.max(1 << 20, Math.ceil(size / (nWorkers * 8))));
     const ranges = await splitOnLines(path, size, chunk);
     const tasks: ChunkTask[] = ranges.map(([start, end], id) => ({ id, path, start, end, maxLineBytes }));
+    const here = inThread ? 1 : 0;
     const pool = new WorkerPool(
-      Math.min(nWorkers, tasks.length),
+      Math.max(1, Math.min(nWorkers - here, tasks.length - here)),
       workerScript ?? join(__dirname, 'validate.worker.js'),
       { opts: ropts },
       workerHeapMb === undefined
@@ -269,19 +283,37 @@ async function validateWhole(path: string, opts: ValidateFileOptions): Promise<V
           },
       signal,
     );
-    try {
-      await Promise.all(
-        tasks.map(async (task) => {
-          const res = await pool.submit({ type: 'task', task });
-          if (res.type !== 'result') throw new Error(`validation worker answered ${res.type}`);
-          merger.add(res.result);
+    // Each thread takes the next part when it is done with one: no thread waits on a slower one.
+    let next = 0;
+    let failed = false;
+    const take = (): ChunkTask | undefined => (failed ? undefined : tasks[next++]);
+    const loops = (work: (task: ChunkTask) => Promise<ChunkResult>): Promise<void> =>
+      (async () => {
+        for (let task = take(); task; task = take()) {
+          merger.add(await work(task));
           onProgress?.(task.end, size);
-        }),
-      );
+        }
+      })().catch((e: unknown) => {
+        failed = true;
+        throw e;
+      });
+    const inWorker = async (task: ChunkTask): Promise<ChunkResult> => {
+      const res = await pool.submit({ type: 'task', task });
+      if (res.type !== 'result') throw new Error(`validation worker answered ${res.type}`);
+      return res.result;
+    };
+    const stop = (): boolean => failed || signal?.aborted === true;
+    try {
+      const all = Array.from({ length: pool.size }, () => loops(inWorker));
+      if (here) all.push(loops((task) => checkChunk(checker, task, max, stop)));
+      // Every loop ends before the first failure is thrown (none keeps reading the file after).
+      const settled = await Promise.allSettled(all);
+      if (signal?.aborted) throw abortError(signal);
+      for (const r of settled) if (r.status === 'rejected') throw r.reason;
       finished = await merger.finish(path, async (refs) => {
-        // In file order, one contiguous share per worker.
+        // In file order, one contiguous share per thread.
         const sorted = refs.map((r, i) => ({ r, i })).sort((a, b) => a.r.ref - b.r.ref);
-        const per = Math.ceil(sorted.length / pool.size);
+        const per = Math.ceil(sorted.length / (pool.size + here));
         const out = new Float64Array(refs.length);
         await Promise.all(
           Array.from({ length: Math.ceil(sorted.length / per) }, async (_, k) => {
@@ -291,9 +323,14 @@ async function validateWhole(path: string, opts: ValidateFileOptions): Promise<V
               part.map((p) => p.r),
               k,
             );
-            const res = await pool.submit({ type: 'hash', task });
-            if (res.type !== 'hashes') throw new Error(`validation worker answered ${res.type}`);
-            part.forEach((p, j) => (out[p.i] = res.hashes[j]));
+            let hashes: Float64Array;
+            if (here && k === 0) hashes = await hashRecords(task);
+            else {
+              const res = await pool.submit({ type: 'hash', task });
+              if (res.type !== 'hashes') throw new Error(`validation worker answered ${res.type}`);
+              hashes = res.hashes;
+            }
+            part.forEach((p, j) => (out[p.i] = hashes[j]));
           }),
         );
         return out;

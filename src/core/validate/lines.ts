@@ -19,27 +19,62 @@ export class UnfinishedError extends Error {
   }
 }
 import { open, type FileHandle } from 'node:fs/promises';
+import { hasControl } from './fast';
 
 /**
  * One line as forEachLine hands it over (the same object, updated for each line, valid during the
  * call only). `latin` is the line's bytes read as Latin-1: one character per byte, so that it costs
  * a copy rather than a UTF-8 decode, its indices are byte offsets, and JSON.parse reads its
- * structure exactly (every byte of a multi-byte character is >= 0x80, never JSON syntax). The
+ * structure exactly (every byte of a multi-byte character is >= 0x80, never JSON syntax). It is
+ * made on first use: the fast path reads the block's text (`block`) and never asks for it. The
  * exact text is `buf.toString('utf8', start, end)`.
  */
-export interface RawLine {
-  latin: string;
+export class RawLine {
   /** Line number within the range, from 0. */
-  index: number;
+  index = 0;
   /** File offset of the line. */
-  byteOffset: number;
-  buf: Buffer;
-  start: number;
-  end: number;
+  byteOffset = 0;
+  start = 0;
+  end = 0;
   /** Whether the block the line is in is valid UTF-8. */
-  validUtf8: boolean;
+  validUtf8 = true;
   /** The block's bytes read as Latin-1 (`start`, `end` index it as they index `buf`), if it fits a string. */
   block?: string;
+  private text?: string;
+
+  constructor(public buf: Buffer) {}
+
+  /** Starts a block: `buf[0, usable)`, its Latin-1 text if it fits a string. */
+  setBlock(buf: Buffer, block: string | undefined, validUtf8: boolean): void {
+    this.buf = buf;
+    this.block = block;
+    this.validUtf8 = validUtf8;
+  }
+
+  /**
+   * Whether the line's bytes [start, end) hold a control character (below 0x20: JSON forbids them
+   * in strings; tab and CR may be whitespace, which the fast path leaves to the full check).
+   */
+  hasControl(end = this.end): boolean {
+    return hasControl(this.buf, this.start, end);
+  }
+
+  get latin(): string {
+    this.text ??=
+      this.block !== undefined
+        ? this.block.slice(this.start, this.end)
+        : this.buf.toString('latin1', this.start, this.end);
+    return this.text;
+  }
+
+  /** Moves to the line buf[start, end) at file offset byteOffset. */
+  set(index: number, byteOffset: number, start: number, end: number): void {
+    this.index = index;
+    this.byteOffset = byteOffset;
+    this.start = start;
+    this.end = end;
+    this.text = undefined;
+  }
 }
 
 /**
@@ -54,7 +89,7 @@ export async function forEachLine(
   onLine: (line: RawLine) => void,
   shouldStop?: () => boolean,
   onBlock?: (bytesDone: number) => void,
-  blockSize = 1 << 20,
+  blockSize = 4 << 20,
   maxLineBytes = MAX_LINE_BYTES,
 ): Promise<number> {
   const fh = await open(path, 'r');
@@ -65,7 +100,7 @@ export async function forEachLine(
     let pos = start; // file offset of buf[0]
     let filled = (await fh.read(buf, 0, Math.min(buf.length, end - start), start)).bytesRead;
     let index = 0;
-    const line: RawLine = { latin: '', index: 0, byteOffset: 0, buf, start: 0, end: 0, validUtf8: true };
+    const line = new RawLine(buf);
     while (filled > 0) {
       if (shouldStop?.()) return index;
       const eof = pos + filled >= end;
@@ -96,9 +131,7 @@ export async function forEachLine(
         : undefined;
       // A block of several long lines may be longer than a string: then each line is read alone.
       const text = usable <= MAX_LINE_BYTES ? buf.toString('latin1', 0, usable) : undefined;
-      line.buf = buf;
-      line.block = text;
-      line.validUtf8 = isUtf8(buf.subarray(0, usable));
+      line.setBlock(buf, text, isUtf8(buf.subarray(0, usable)));
       let at = 0;
       try {
         while (at < usable) {
@@ -110,11 +143,7 @@ export async function forEachLine(
               pos + at,
             );
           }
-          line.latin = text !== undefined ? text.slice(at, nl) : buf.toString('latin1', at, nl);
-          line.index = index++;
-          line.byteOffset = pos + at;
-          line.start = at;
-          line.end = nl;
+          line.set(index++, pos + at, at, nl);
           onLine(line);
           at = nl + 1;
         }

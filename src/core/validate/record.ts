@@ -25,7 +25,7 @@ import {
 } from './types';
 import { mediaProblems } from './media';
 import { recordView, roleClass, type RecordView, type RoleClass, type TurnView } from './view';
-import { fastShareGpt, type FastFacts } from './fast';
+import { fastLine, type FastFacts } from './fast';
 import { BYTES, EXACT, hashCode, hashNorm, hashStart, hashString, hashValue, LEADS, SIG_CHARS } from './hash';
 
 /** Facts about one record for the cross-record rules. NaN = absent. */
@@ -433,6 +433,34 @@ function lastNonWs(t: string): number {
   return i;
 }
 
+/**
+ * Whether a parsed JSON text may repeat a key in some object: every member of an object is written
+ * with its own ':', so when the text has no more colons than the parsed value has keys, no key was
+ * repeated (colons inside strings only make this answer "maybe"). Saves the key scan of
+ * duplicateKeys on almost every record.
+ */
+export function mayRepeatKeys(text: string, value: unknown): boolean {
+  let colons = 0;
+  for (let i = text.indexOf(':'); i >= 0; i = text.indexOf(':', i + 1)) colons++;
+  if (colons === 0) return false;
+  let keys = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v !== 'object' || v === null) continue;
+    if (Array.isArray(v)) {
+      for (const x of v) if (typeof x === 'object' && x !== null) stack.push(x);
+    } else {
+      for (const k in v) {
+        keys++;
+        const x = (v as Record<string, unknown>)[k];
+        if (typeof x === 'object' && x !== null) stack.push(x);
+      }
+    }
+  }
+  return keys < colons;
+}
+
 /** The exact text of a line read as bytes. */
 function decode(l: RawLine): string {
   return l.buf.toString('utf8', l.start, l.end);
@@ -449,6 +477,22 @@ export class RecordChecker {
   /** Whether lines read as bytes go through the fast path first (built-in schemas, ShareGPT possible). */
   private readonly fast: boolean;
   private readonly fastFacts: FastFacts = { idHash: NaN, signature: NaN, recStart: 0, recEnd: 0 };
+  /**
+   * The result of every record the fast path accepts: one object, rewritten for each (callers
+   * read a result before they check the next line).
+   */
+  private readonly fastResult: LineResult = {
+    diagnostics: NONE,
+    facts: {
+      format: SHAREGPT,
+      idHash: NaN,
+      dialogueKey: NaN,
+      dialogueFull: NaN,
+      kinds: 0,
+      recStart: 0,
+      recEnd: 0,
+    },
+  };
 
   /**
    * `dialogueKey` says what RecordFacts.dialogueKey holds: the full hash of the dialogue, or a
@@ -511,21 +555,18 @@ export class RecordChecker {
    * the exact text, the line is decoded and checked again, so that messages and columns are exact.
    */
   checkRaw(l: RawLine, line: number): LineResult {
+    // The result is valid until the next call (the fast path reuses one object).
     // A block with ill-formed UTF-8 somewhere, or a line that starts like a BOM: exact checks.
-    if (!l.validUtf8 || l.latin.charCodeAt(0) === 0xef) {
+    const bomLike = l.end > l.start && l.buf[l.start] === 0xef;
+    if (!l.validUtf8 || bomLike) {
       const p = encodingProblem(l.buf, l.start, l.end, line === 0);
       if (p) return this.withEncodingProblem(decode(l), line, p.column, p.message);
     }
-    if (this.customSchema || !l.validUtf8 || (line === 0 && l.latin.charCodeAt(0) === 0xef)) {
+    if (this.customSchema || !l.validUtf8 || (line === 0 && bomLike)) {
       return this.check(decode(l), line);
     }
     if (this.fast) {
-      const ok =
-        l.block !== undefined
-          ? fastShareGpt(l.block, l.start, l.end, l.buf, this.fastFacts)
-          : fastShareGpt(l.latin, 0, l.latin.length, l.buf.subarray(l.start, l.end), this.fastFacts);
-      const facts = ok ? this.acceptFast() : undefined;
-      if (facts) return { diagnostics: NONE, facts };
+      if (fastLine(l, this.fastFacts) && this.acceptFast()) return this.fastResult;
     }
     if (l.latin.indexOf('\\u') >= 0) {
       // Escapes make characters beyond a byte: only an all-ASCII line reads the same both ways.
@@ -536,26 +577,24 @@ export class RecordChecker {
   }
 
   /**
-   * The facts of a record the fast path accepted, as the full check would give them; undefined when
-   * its signature was seen before (the full check then computes its full hash from the text).
+   * Writes the facts of a record the fast path accepted into fastResult, as the full check would
+   * give them; false when its signature was seen before (the full check then computes its full
+   * hash from the text).
    */
-  private acceptFast(): RecordFacts | undefined {
+  private acceptFast(): boolean {
     const f = this.fastFacts;
     let dialogueKey = NaN;
     if (this.sev.on('duplicate/dialogue')) {
-      if (this.dialogueKey === 'full' || this.signatures.has(f.signature)) return undefined;
+      if (this.dialogueKey === 'full' || this.signatures.has(f.signature)) return false;
       this.signatures.set(f.signature, 1);
       dialogueKey = f.signature;
     }
-    return {
-      format: SHAREGPT,
-      idHash: f.idHash,
-      dialogueKey,
-      dialogueFull: NaN,
-      kinds: 0,
-      recStart: f.recStart,
-      recEnd: f.recEnd,
-    };
+    const facts = this.fastResult.facts as RecordFacts;
+    facts.idHash = f.idHash;
+    facts.dialogueKey = dialogueKey;
+    facts.recStart = f.recStart;
+    facts.recEnd = f.recEnd;
+    return true;
   }
 
   /**
@@ -643,7 +682,7 @@ export class RecordChecker {
     // Duplicate keys (JSON.parse keeps the last silently). The fast path never accepts a record
     // with one, so only this path looks.
     const dupSev = sev.get('json/duplicate-key');
-    if (dupSev !== 'off')
+    if (dupSev !== 'off' && mayRepeatKeys(text, value))
       for (const d of duplicateKeys(text)) {
         const end = text.indexOf(':', d.at);
         diagnostics.push(
