@@ -384,4 +384,43 @@ describe('review: decisions in the dialogue editor', function () {
     );
     assert.equal(api.editor.documentState(uri)?.dirty, true);
   });
+
+  it('with "generated only", a turn decision on a turn without provenance is refused; on a generated turn it is kept', async () => {
+    const record = {
+      id: 'g1',
+      messages: [
+        { role: 'user', content: 'What is a monad?' },
+        { role: 'assistant', content: 'A way to chain computations.' },
+        { role: 'user', content: 'Show me one.', provenance: { strategy: 'follow-up', model: 'asker-1' } },
+        { role: 'assistant', content: 'Maybe is one.', provenance: { strategy: 'answer', model: 'chat-1' } },
+      ],
+    };
+    const uri = copyOf('generated.jsonl', JSON.stringify(record) + '\n');
+    await open(uri);
+    const shown = recordReview(uri, 0, (m) => m.generated.length === 2, 'two generated turns');
+    await send(uri, { type: 'openRecord', line: 0 });
+    assert.deepEqual((await shown).generated, [2, 3]);
+
+    const refused = waitForPost(
+      api,
+      uri,
+      (m: HostMessage): m is Extract<HostMessage, { type: 'error' }> => m.type === 'error',
+      'the refusal',
+    );
+    await send(uri, { type: 'reviewSet', line: 0, turn: 1, status: 'accepted', generated: true });
+    assert.match((await refused).message, /Turn 2 of record 1 is not generated/);
+    assert.equal(fs.existsSync(uri.fsPath + '.review.jsonl'), false);
+
+    const kept = recordReview(uri, 0, (m) => m.turns.some((t) => t.turn === 3), 'turn 4 decided');
+    await send(uri, { type: 'reviewSet', line: 0, turn: 3, status: 'rejected', generated: true });
+    await kept;
+    assert.deepEqual(
+      sidecar(uri).map((d) => [d.turn, d.status]),
+      [[3, 'rejected']],
+    );
+    // Without the option, any turn can be decided.
+    const any = recordReview(uri, 0, (m) => m.turns.some((t) => t.turn === 1), 'turn 2 decided');
+    await send(uri, { type: 'reviewSet', line: 0, turn: 1, status: 'accepted' });
+    await any;
+  });
 });
