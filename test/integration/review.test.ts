@@ -11,6 +11,7 @@ import { parseSidecar, type Decision } from '../../src/core/review';
 import type { ParrotApi } from '../../src/extension/extension';
 import type { HostMessage } from '../../src/protocol';
 import type { ReviewHostMessage } from '../../src/reviewProtocol';
+import { GENERATED_DIALOGUE } from '../support/fixtures';
 import { waitForPost } from './support/webview';
 
 const EXTENSION_ID = 'parrot-studio.parrot-studio';
@@ -386,16 +387,7 @@ describe('review: decisions in the dialogue editor', function () {
   });
 
   it('with "generated only", a turn decision on a turn without provenance is refused; on a generated turn it is kept', async () => {
-    const record = {
-      id: 'g1',
-      messages: [
-        { role: 'user', content: 'What is a monad?' },
-        { role: 'assistant', content: 'A way to chain computations.' },
-        { role: 'user', content: 'Show me one.', provenance: { strategy: 'follow-up', model: 'asker-1' } },
-        { role: 'assistant', content: 'Maybe is one.', provenance: { strategy: 'answer', model: 'chat-1' } },
-      ],
-    };
-    const uri = copyOf('generated.jsonl', JSON.stringify(record) + '\n');
+    const uri = copyOf('generated.jsonl', JSON.stringify(GENERATED_DIALOGUE) + '\n');
     await open(uri);
     const shown = recordReview(uri, 0, (m) => m.generated.length === 2, 'two generated turns');
     await send(uri, { type: 'openRecord', line: 0 });
