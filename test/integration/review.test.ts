@@ -415,4 +415,28 @@ describe('review: decisions in the dialogue editor', function () {
     await send(uri, { type: 'reviewSet', line: 0, turn: 1, status: 'accepted' });
     await any;
   });
+
+  it('counts openai-preference pairs by the strategy in their provenance side file', async () => {
+    const uri = copyOf('openai_preference_dpo_en_demo.jsonl');
+    const lines = fs.readFileSync(uri.fsPath, 'utf8').trimEnd().split('\n');
+    fs.writeFileSync(
+      uri.fsPath + '.provenance.jsonl',
+      lines
+        .map((_, i) =>
+          JSON.stringify({ strategy: i % 2 ? 'misread' : 'neglect', models: { rejected: 'm-1' } }),
+        )
+        .join('\n') + '\n',
+    );
+    await open(uri);
+    const counted = progress(
+      uri,
+      (m) => m.byStrategy.misread?.accepted === 1 && m.byStrategy.neglect?.rejected === 1,
+      'the pairs by strategy',
+    );
+    await send(uri, { type: 'reviewSet', line: 1, status: 'accepted' });
+    await send(uri, { type: 'reviewSet', line: 2, status: 'rejected' });
+    const p = await counted;
+    assert.equal(p.byStrategy.misread?.unreviewed, Math.floor(lines.length / 2) - 1);
+    assert.equal(p.byModel['m-1']?.accepted, 1);
+  });
 });
