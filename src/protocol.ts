@@ -13,6 +13,7 @@ import {
   type ReviewStatus,
   type ReviewWebviewMessage,
 } from './reviewProtocol';
+import { parseMaskMessage, type MaskHostMessage, type MaskWebviewMessage } from './maskProtocol';
 
 export const ROLE_IDS: readonly Role[] = [
   'system',
@@ -336,7 +337,8 @@ export type HostMessage =
       chosen: string;
       rejected: string;
     }
-  | ReviewHostMessage;
+  | ReviewHostMessage
+  | MaskHostMessage;
 
 // ---------------------------------------------------------------------------------------------
 // Webview -> host
@@ -409,6 +411,7 @@ export type WebviewMessage =
   | { type: 'cancelQuery'; id: number }
   | { type: 'openLink'; href: string }
   | ReviewWebviewMessage
+  | MaskWebviewMessage
   | EditIntent;
 
 export const EDIT_INTENT_TYPES = [
@@ -590,6 +593,6 @@ export function parseWebviewMessage(v: unknown): WebviewMessage | undefined {
     case 'deleteDialogue':
       return isIndex(m.line) ? { type: m.type, line: m.line } : undefined;
     default:
-      return parseReviewMessage(m);
+      return parseReviewMessage(m) ?? parseMaskMessage(m);
   }
 }

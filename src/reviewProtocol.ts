@@ -40,6 +40,7 @@ export const REVIEW_STRING_KEYS = [
   'keysHint',
   'generated',
   'bySource',
+  'notGenerated',
 ] as const;
 export type ReviewStringKey = (typeof REVIEW_STRING_KEYS)[number];
 export type ReviewStrings = Record<ReviewStringKey, string>;
@@ -93,8 +94,18 @@ export type ReviewHostMessage =
     };
 
 export type ReviewWebviewMessage =
-  /** A decision on record `line` (or one of its turns). `note` absent: the slot's note is kept. */
-  | { type: 'reviewSet'; line: number; turn?: number; status: ReviewStatus; note?: string }
+  /**
+   * A decision on record `line` (or one of its turns). `note` absent: the slot's note is kept.
+   * `generated` ("review only generated turns" is on): a decision on a turn without provenance is refused.
+   */
+  | {
+      type: 'reviewSet';
+      line: number;
+      turn?: number;
+      status: ReviewStatus;
+      note?: string;
+      generated?: boolean;
+    }
   /** Reveal the next record after `after` with no decision (with provenance only, if `generated`). */
   | { type: 'reviewNext'; after: number; generated?: boolean };
 
@@ -119,6 +130,8 @@ export function parseReviewMessage(m: Record<string, unknown>): ReviewWebviewMes
       const out: ReviewWebviewMessage = { type: 'reviewSet', line: m.line, status: m.status };
       if (m.turn !== undefined) out.turn = m.turn;
       if (m.note !== undefined) out.note = m.note;
+      if (m.generated !== undefined && typeof m.generated !== 'boolean') return undefined;
+      if (m.generated) out.generated = true;
       return out;
     }
     case 'reviewNext': {

@@ -14,6 +14,7 @@ import type { FormatId, Role } from '../src/core/model';
 import { MAX_ROWS_PER_REQUEST, type HostMessage, type Query, type RowSummary } from '../src/protocol';
 import { DetailView } from './dialogueView';
 import { ReviewPanel } from './review';
+import { MaskPreview } from './maskPreview';
 import { el } from './dom';
 import { custom, FilterBar } from './filterBar';
 import { matcherFor } from './highlight';
@@ -72,6 +73,7 @@ class App {
   private readonly list: VirtualList;
   private readonly detail: DetailView;
   private readonly review: ReviewPanel;
+  private readonly masks: MaskPreview;
   private readonly statusText = el('span', 'status-text');
   private readonly cancelButton: HTMLElement;
   private readonly errorBox = el('div', 'error-box');
@@ -117,6 +119,11 @@ class App {
       onFilterChange: () => this.runQuery(),
       onMarksChange: () => this.list.refresh(),
     });
+    this.masks = new MaskPreview({
+      post: (m) => post(m),
+      selectedLine: () => this.selectedLine,
+      body: () => this.detail.body,
+    });
 
     // Toolbar: search and filters (run by the host over the whole file).
     this.filters = new FilterBar(
@@ -154,7 +161,14 @@ class App {
     listPane.setAttribute('aria-label', t('listLabel', fileName));
     listPane.appendChild(this.list.element);
     panes.append(listPane, this.detail.element);
-    root.replaceChildren(this.filters.element, status, this.review.element, this.errorBox, panes);
+    root.replaceChildren(
+      this.filters.element,
+      status,
+      this.review.element,
+      this.masks.element,
+      this.errorBox,
+      panes,
+    );
 
     document.addEventListener('keydown', (e) => this.onGlobalKey(e));
     this.detail.element.addEventListener('click', (e) => {
@@ -359,6 +373,7 @@ class App {
           this.detail.show(m.record, focusKey);
           this.detail.restoreAfterEdit();
           this.review.decorateTurns(this.detail.body);
+          this.masks.onRecord(m.record.line);
         }
         return;
       case 'queryProgress':
@@ -419,6 +434,10 @@ class App {
       case 'reviewRecord':
         this.review.handle(m);
         if (m.type === 'reviewRecord') this.review.decorateTurns(this.detail.body);
+        return;
+      case 'maskInit':
+      case 'maskPreview':
+        this.masks.handle(m);
         return;
     }
   }
@@ -491,7 +510,7 @@ class App {
       e.altKey
     )
       return;
-    if (this.review.onKey(e, this.detail.focusedKey)) {
+    if (this.review.onKey(e, this.detail.focusedKey) || this.masks.onKey(e)) {
       e.preventDefault();
       return;
     }

@@ -278,8 +278,15 @@ export class ReviewPanel {
     const status = KEY_STATUS[e.key];
     if (status !== undefined) {
       if (line < 0) return false;
+      if (turn !== undefined && this.generated.checked && !this.isGenerated(line, turn)) {
+        // "Generated only": the keys act on generated turns; this one is not.
+        this.current.textContent = this.t('notGenerated', String(turn + 1));
+        this.current.className = 'review-current review-text-needs-work';
+        return true;
+      }
       const m: ReviewWebviewMessage = { type: 'reviewSet', line, status };
       if (turn !== undefined) m.turn = turn;
+      if (turn !== undefined && this.generated.checked) m.generated = true;
       this.opts.post(m);
       return true;
     }
@@ -295,6 +302,12 @@ export class ReviewPanel {
       return true;
     }
     return false;
+  }
+
+  /** Whether turn `turn` of record `line` is generated (as far as the shown record says; unknown: yes). */
+  private isGenerated(line: number, turn: number): boolean {
+    const r = this.record;
+    return !r || r.line !== line || r.generated.includes(turn);
   }
 
   private currentOf(line: number, turn: number | undefined): ReviewDecisionView | undefined {

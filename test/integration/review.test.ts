@@ -11,6 +11,7 @@ import { parseSidecar, type Decision } from '../../src/core/review';
 import type { ParrotApi } from '../../src/extension/extension';
 import type { HostMessage } from '../../src/protocol';
 import type { ReviewHostMessage } from '../../src/reviewProtocol';
+import { GENERATED_DIALOGUE } from '../support/fixtures';
 import { waitForPost } from './support/webview';
 
 const EXTENSION_ID = 'parrot-studio.parrot-studio';
@@ -383,5 +384,59 @@ describe('review: decisions in the dialogue editor', function () {
       ['needs-work', 'check the tone', REVIEWER],
     );
     assert.equal(api.editor.documentState(uri)?.dirty, true);
+  });
+
+  it('with "generated only", a turn decision on a turn without provenance is refused; on a generated turn it is kept', async () => {
+    const uri = copyOf('generated.jsonl', JSON.stringify(GENERATED_DIALOGUE) + '\n');
+    await open(uri);
+    const shown = recordReview(uri, 0, (m) => m.generated.length === 2, 'two generated turns');
+    await send(uri, { type: 'openRecord', line: 0 });
+    assert.deepEqual((await shown).generated, [2, 3]);
+
+    const refused = waitForPost(
+      api,
+      uri,
+      (m: HostMessage): m is Extract<HostMessage, { type: 'error' }> => m.type === 'error',
+      'the refusal',
+    );
+    await send(uri, { type: 'reviewSet', line: 0, turn: 1, status: 'accepted', generated: true });
+    assert.match((await refused).message, /Turn 2 of record 1 is not generated/);
+    assert.equal(fs.existsSync(uri.fsPath + '.review.jsonl'), false);
+
+    const kept = recordReview(uri, 0, (m) => m.turns.some((t) => t.turn === 3), 'turn 4 decided');
+    await send(uri, { type: 'reviewSet', line: 0, turn: 3, status: 'rejected', generated: true });
+    await kept;
+    assert.deepEqual(
+      sidecar(uri).map((d) => [d.turn, d.status]),
+      [[3, 'rejected']],
+    );
+    // Without the option, any turn can be decided.
+    const any = recordReview(uri, 0, (m) => m.turns.some((t) => t.turn === 1), 'turn 2 decided');
+    await send(uri, { type: 'reviewSet', line: 0, turn: 1, status: 'accepted' });
+    await any;
+  });
+
+  it('counts openai-preference pairs by the strategy in their provenance side file', async () => {
+    const uri = copyOf('openai_preference_dpo_en_demo.jsonl');
+    const lines = fs.readFileSync(uri.fsPath, 'utf8').trimEnd().split('\n');
+    fs.writeFileSync(
+      uri.fsPath + '.provenance.jsonl',
+      lines
+        .map((_, i) =>
+          JSON.stringify({ strategy: i % 2 ? 'misread' : 'neglect', models: { rejected: 'm-1' } }),
+        )
+        .join('\n') + '\n',
+    );
+    await open(uri);
+    const counted = progress(
+      uri,
+      (m) => m.byStrategy.misread?.accepted === 1 && m.byStrategy.neglect?.rejected === 1,
+      'the pairs by strategy',
+    );
+    await send(uri, { type: 'reviewSet', line: 1, status: 'accepted' });
+    await send(uri, { type: 'reviewSet', line: 2, status: 'rejected' });
+    const p = await counted;
+    assert.equal(p.byStrategy.misread?.unreviewed, Math.floor(lines.length / 2) - 1);
+    assert.equal(p.byModel['m-1']?.accepted, 1);
   });
 });

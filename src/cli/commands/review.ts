@@ -1,6 +1,7 @@
 import {
   describeCounts,
   readSidecarOf,
+  readSideProvenance,
   recordIdentity,
   ReviewState,
   ReviewStatsCollector,
@@ -8,17 +9,20 @@ import {
   type ParsedSidecar,
   type ReviewStats,
 } from '../../core/review';
-import { isBlankLine, readFileLines } from '../../core/stats';
+import { isBlankLine } from '../../core/stats';
+import { readFileRecords } from '../../core/store/records';
 import { parseCommandArgs, usageError } from '../args';
 import { progress, type CliIO } from '../io';
 
 const HELP = `Usage: parrot review stats [--json] FILE
 
-Reads the review decisions of FILE from its sidecar (FILE.review.jsonl, beside it) and prints:
+Reads the review decisions of FILE (JSONL, a JSON array or Parquet) from its sidecar
+(FILE.review.jsonl, beside it) and prints:
 records by status (accepted / rejected / needs work / unreviewed), records whose text changed since
 they were reviewed, conflicting decisions of two reviewers, decisions that match no record any more,
 and the decisions on generated data (records and turns with provenance) by strategy and by model.
-The dataset is only read.
+The provenance of openai-preference pairs is read from FILE.provenance.jsonl (one line per record,
+in order). The dataset is only read.
 
 Options:
   --json       print the figures as JSON
@@ -87,8 +91,8 @@ export async function reviewCommand(args: string[], io: CliIO): Promise<number> 
   try {
     const { state, sidecar } = await loadReviewState(file, io);
     problems = sidecar.problems.length;
-    const c = new ReviewStatsCollector(state);
-    for await (const l of readFileLines(file)) {
+    const c = new ReviewStatsCollector(state, await readSideProvenance(file));
+    for await (const l of readFileRecords(file)) {
       bar.update(`${file}: line ${l.line}`);
       if (l.encoding?.wholeFile) throw new Error(`${file}:1:1: ${l.encoding.message}`);
       if (!l.encoding && isBlankLine(l.text)) continue;
@@ -101,6 +105,11 @@ export async function reviewCommand(args: string[], io: CliIO): Promise<number> 
     return 2;
   }
   bar.done();
+  const m = stats.sideFileMismatch;
+  if (m)
+    io.stderr.write(
+      `${m.path}: warning: ${m.lines} line(s) for ${m.records} record(s): its provenance cannot be matched to the records by position and is not counted\n`,
+    );
   io.stdout.write(values.json ? JSON.stringify(stats, null, 2) + '\n' : formatReviewStats(file, stats));
   return problems || stats.conflicts ? 1 : 0;
 }

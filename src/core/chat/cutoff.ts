@@ -44,7 +44,7 @@ function label(t: TurnTokens): string {
 }
 
 /** Where token number `token` (the first one dropped) lies. */
-function cutPoint(tok: ChatTokenizer, c: RenderedConversation, token: number): CutPoint | undefined {
+export function cutPoint(tok: ChatTokenizer, c: RenderedConversation, token: number): CutPoint | undefined {
   const t = turnAt(c, token);
   if (!t) return undefined;
   const p: CutPoint = {

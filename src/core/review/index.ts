@@ -6,3 +6,4 @@ export * from './state';
 export * from './stats';
 export * from './reviewer';
 export * from './export';
+export * from './sideProvenance';

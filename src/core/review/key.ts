@@ -45,7 +45,7 @@ function isObj(v: unknown): v is Record<string, unknown> {
 }
 
 /** Provenance kept in a field: `{strategy?, model?}` or CaPO's `{strategy, models: {rejected}}`. */
-function provenanceIn(v: unknown): Provenance | undefined {
+export function provenanceOf(v: unknown): Provenance | undefined {
   if (!isObj(v)) return undefined;
   const p: Provenance = {};
   const strategy = str(v.strategy);
@@ -59,7 +59,7 @@ function provenanceIn(v: unknown): Provenance | undefined {
 /** Provenance of a record: a CaPO pair's meta, or a `provenance` field at the top. */
 export function recordProvenance(sample: Sample): Provenance | undefined {
   const meta = sample.meta;
-  return provenanceIn(meta.provenance) ?? (sample.kind === 'preference' ? provenanceIn(meta) : undefined);
+  return provenanceOf(meta.provenance) ?? (sample.kind === 'preference' ? provenanceOf(meta) : undefined);
 }
 
 /** Turns of a dialogue that carry a `provenance` field (generated turns). */
@@ -67,7 +67,7 @@ export function generatedTurns(sample: Sample): Map<number, Provenance> {
   const out = new Map<number, Provenance>();
   if (sample.kind !== 'dialogue') return out;
   sample.turns.forEach((t, i) => {
-    const p = provenanceIn(t.meta?.provenance);
+    const p = provenanceOf(t.meta?.provenance);
     if (p) out.set(i, p);
   });
   return out;

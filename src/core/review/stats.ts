@@ -3,6 +3,7 @@
  * decisions that match no record, and decisions on generated data by strategy and by model.
  */
 import type { RecordIdentity } from './key';
+import type { SideProvenance } from './sideProvenance';
 import type { ReviewState } from './state';
 import { REVIEW_STATUSES, type ReviewStatus } from './types';
 
@@ -28,6 +29,11 @@ export interface ReviewStats {
   byModel: Record<string, StatusCounts>;
   /** Record keys in the sidecar that no record of the file has now. */
   orphaned: number;
+  /**
+   * A provenance side file (`<file>.provenance.jsonl`) whose line count differs from the file's
+   * record count: its lines cannot be matched to records by position, so they were not counted.
+   */
+  sideFileMismatch?: { path: string; lines: number; records: number };
 }
 
 function bump(table: Record<string, StatusCounts>, name: string, status: ReviewStatus): void {
@@ -48,10 +54,20 @@ export class ReviewStatsCollector {
     orphaned: 0,
   };
   private readonly seen = new Set<string>();
+  /** Counts from the provenance side file, kept apart until its lines are known to match the records. */
+  private readonly side = {
+    byStrategy: {} as Record<string, StatusCounts>,
+    byModel: {} as Record<string, StatusCounts>,
+  };
 
-  constructor(private readonly state: ReviewState) {}
+  constructor(
+    private readonly state: ReviewState,
+    private readonly sideFile?: SideProvenance,
+  ) {}
 
+  /** Adds the next record (records in file order: the provenance side file is matched by position). */
   add(id: RecordIdentity): void {
+    const sideEntry = this.sideFile?.entries[this.s.records];
     const s = this.s;
     s.records++;
     this.seen.add(id.key);
@@ -63,6 +79,9 @@ export class ReviewStatsCollector {
     if (id.provenance) {
       if (id.provenance.strategy) bump(s.byStrategy, id.provenance.strategy, e.status);
       if (id.provenance.model) bump(s.byModel, id.provenance.model, e.status);
+    } else if (sideEntry) {
+      if (sideEntry.strategy) bump(this.side.byStrategy, sideEntry.strategy, e.status);
+      if (sideEntry.model) bump(this.side.byModel, sideEntry.model, e.status);
     }
     for (const turn of this.state.turnsOf(id.key)) {
       const t = this.state.effective(id, turn);
@@ -81,8 +100,29 @@ export class ReviewStatsCollector {
   result(): ReviewStats {
     let orphaned = 0;
     for (const k of this.state.keys()) if (!this.seen.has(k)) orphaned++;
-    return { ...this.s, orphaned };
+    const out: ReviewStats = { ...this.s, orphaned };
+    const side = this.sideFile;
+    if (side && side.entries.length !== this.s.records)
+      out.sideFileMismatch = { path: side.path, lines: side.entries.length, records: this.s.records };
+    else if (side) {
+      out.byStrategy = merged(this.s.byStrategy, this.side.byStrategy);
+      out.byModel = merged(this.s.byModel, this.side.byModel);
+    }
+    return out;
   }
+}
+
+function merged(
+  a: Record<string, StatusCounts>,
+  b: Record<string, StatusCounts>,
+): Record<string, StatusCounts> {
+  const out: Record<string, StatusCounts> = {};
+  for (const t of [a, b])
+    for (const [name, c] of Object.entries(t)) {
+      const o = (out[name] ??= emptyCounts());
+      for (const k of REVIEW_STATUSES) o[k] += c[k];
+    }
+  return out;
 }
 
 function pct(n: number, of: number): string {

@@ -38,6 +38,7 @@ import { problemCheck, type ProblemCheck } from './problems';
 import { runQuery } from './search';
 import { webviewStrings } from './strings';
 import { SessionReview } from '../review/session';
+import { maskPreviewMessage, maskStrings } from './maskPreview';
 
 export const VIEW_TYPE = 'parrot.dialogueEditor';
 
@@ -314,6 +315,7 @@ export class EditorSession extends Disposable {
         this.post(this.statusMessage());
         this.postGeneration();
         this.review.onReady();
+        this.post({ type: 'maskInit', strings: maskStrings() });
         for (const messages of this.replay.values()) for (const x of messages) this.post(x);
         if (this.pendingReveal !== undefined) this.post({ type: 'reveal', line: this.pendingReveal });
         this.pendingReveal = undefined;
@@ -363,6 +365,9 @@ export class EditorSession extends Disposable {
       case 'reviewSet':
       case 'reviewNext':
         await this.review.handle(m);
+        return;
+      case 'maskRequest':
+        this.post(await maskPreviewMessage(this.document, m));
         return;
       case 'query':
         this.startQuery(m.id, m.query);

@@ -7,9 +7,11 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { detectStyle, serializeLike } from '../../core/formats';
+import { isBlankLine } from '../../core/stats';
 import {
   appendDecisions,
   readSidecar,
+  readSideProvenance,
   recordIdentity,
   reviewerName,
   ReviewState,
@@ -59,6 +61,8 @@ export class DocumentReview extends Disposable {
   private provenanceOf: number[] = [];
   private readonly provenances: Provenance[] = [];
   private readonly provenanceIds = new Map<string, number>();
+  /** Per line: the provenance from the side file (`<file>.provenance.jsonl`), when it lines up. */
+  private sideOf: (Provenance | undefined)[] = [];
   private scanned = false;
   /** Keys of lines read lately (rows, the shown record), for edits before a scan has run. */
   private readonly recent = new Map<number, string>();
@@ -129,6 +133,11 @@ export class DocumentReview extends Disposable {
     const keys: string[] = [];
     const hashes: string[] = [];
     const provenance: number[] = [];
+    // openai-preference pairs keep their provenance in a side file, matched to records by position.
+    const sideFile =
+      this.document.uri.scheme === 'file' ? await readSideProvenance(this.document.uri.fsPath) : undefined;
+    const side: (Provenance | undefined)[] = [];
+    let records = 0;
     for (let start = 0; start < store.lineCount; start += CHUNK) {
       if (run !== this.scanRun || this.isDisposed) return;
       const texts = await this.document.enqueue(() => store.readLines(start, CHUNK));
@@ -137,10 +146,21 @@ export class DocumentReview extends Disposable {
         keys.push(id.key);
         hashes.push(id.hash);
         provenance.push(this.provenanceId(id.provenance));
+        side.push(isBlankLine(t) ? undefined : sideFile?.entries[records++]);
       }
       await new Promise((r) => setImmediate(r));
     }
     if (run !== this.scanRun) return;
+    this.sideOf = [];
+    if (sideFile && sideFile.entries.length === records) {
+      this.sideOf = side;
+      side.forEach((p, i) => {
+        if (p && provenance[i] === -1) provenance[i] = this.provenanceId(p);
+      });
+    } else if (sideFile)
+      getLog().warn(
+        `${path.basename(sideFile.path)}: ${sideFile.entries.length} line(s) for ${records} record(s): not matched to the records`,
+      );
     this.keys = keys;
     this.provenanceOf = provenance;
     this.hashes = hashes;
@@ -174,7 +194,7 @@ export class DocumentReview extends Disposable {
       if (this.scanned && line < this.keys.length) {
         this.keys[line] = id.key;
         this.hashes[line] = id.hash;
-        this.provenanceOf[line] = this.provenanceId(id.provenance);
+        this.provenanceOf[line] = this.provenanceId(id.provenance ?? this.sideOf[line]);
       }
       if (old === undefined || old === id.key || !old.startsWith('h:')) continue;
       const slots: (number | undefined)[] = [undefined, ...this.state.turnsOf(old)];

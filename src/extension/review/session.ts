@@ -7,6 +7,7 @@ import type { HostMessage, Query } from '../../protocol';
 import type { ReviewDecisionView, ReviewWebviewMessage } from '../../reviewProtocol';
 import type { Effective } from '../../core/review';
 import type { DialogueDocument } from '../editor/dialogueDocument';
+import { IntentError } from '../editor/records';
 import { Disposable } from '../util/disposable';
 import { DocumentReview } from './documentReview';
 import { reviewStrings } from './strings';
@@ -112,6 +113,17 @@ export class SessionReview extends Disposable {
       case 'reviewSet':
         if (m.line >= this.document.lineCount)
           throw new Error(vscode.l10n.t('Record {0} no longer exists.', m.line + 1));
+        if (m.generated && m.turn !== undefined) {
+          await this.review.loaded;
+          if (!(await this.review.identityAt(m.line)).generatedTurns.has(m.turn))
+            throw new IntentError(
+              vscode.l10n.t(
+                'Turn {0} of record {1} is not generated: with "Generated only" on, the review keys act on generated turns.',
+                m.turn + 1,
+                m.line + 1,
+              ),
+            );
+        }
         await this.review.decide(m.line, m.status, m.turn, m.note);
         return;
       case 'reviewNext': {

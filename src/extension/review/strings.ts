@@ -32,5 +32,8 @@ export function reviewStrings(): ReviewStrings {
     ),
     generated: vscode.l10n.t('generated'),
     bySource: vscode.l10n.t('{0}: {1}% accepted ({2}/{3})'),
+    notGenerated: vscode.l10n.t(
+      'Turn {0} is not generated: with "Generated only" on, the keys act on generated turns.',
+    ),
   };
 }

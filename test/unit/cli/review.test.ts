@@ -4,6 +4,7 @@ import { copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } f
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { decisionLine, recordIdentity, type Decision, type ReviewStatus } from '../../../src/core/review';
+import { readFileRecords } from '../../../src/core/store/records';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -114,5 +115,96 @@ describe('cli: review stats and export', () => {
     assert.equal(run('export', file).code, 2);
     assert.equal(run('export', file, '--accepted', '--not-rejected').code, 2);
     assert.equal(run('review', 'frobnicate', file).code, 2);
+  });
+
+  for (const name of ['fastchat_dummy_conversation.json', 'fastchat_dummy_conversation.parquet'])
+    it(`review stats and export --accepted read ${path.extname(name)} files record by record`, async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'parrot-review-cli-'));
+      const file = path.join(dir, name);
+      copyFileSync(path.join(ROOT, 'test', 'fixtures', 'datasets', 'containers', name), file);
+      const texts: string[] = [];
+      for await (const r of readFileRecords(file)) texts.push(r.text);
+      assert.ok(texts.length > 40);
+      const picks: [number, ReviewStatus][] = [
+        [1, 'accepted'],
+        [5, 'rejected'],
+        [40, 'accepted'],
+      ];
+      writeFileSync(
+        file + '.review.jsonl',
+        picks.map(([i, st]) => decide(texts[i] ?? '', st)).join('\n') + '\n',
+      );
+      const s = run('review', 'stats', '--json', file);
+      assert.equal(s.code, 0, s.stderr);
+      const json = JSON.parse(s.stdout) as {
+        records: number;
+        byStatus: Record<string, number>;
+        orphaned: number;
+      };
+      assert.equal(json.records, texts.length);
+      assert.deepEqual([json.byStatus.accepted, json.byStatus.rejected, json.orphaned], [2, 1, 0]);
+      const out = path.join(dir, 'accepted.jsonl');
+      const e = run('export', file, '--accepted', '-o', out);
+      assert.equal(e.code, 0, e.stderr);
+      assert.match(e.stderr, new RegExp(`exported 2 of ${texts.length} record\\(s\\)`));
+      const kept = readFileSync(out, 'utf8').trimEnd().split('\n');
+      assert.deepEqual(
+        kept.map((l) => recordIdentity(l).hash),
+        [1, 40].map((i) => recordIdentity(texts[i] ?? '').hash),
+      );
+    });
+
+  it('review stats counts openai-preference pairs by the strategy and model in their provenance side file', () => {
+    const { file, lines } = setup('openai_preference_dpo_en_demo.jsonl');
+    const strategies = ['neglect', 'hallucinate', 'misread'];
+    const side = lines.map((_, i) =>
+      JSON.stringify({
+        strategy: strategies[i % 3],
+        source: { file: 'src.jsonl', record: i + 1, turn: 2 },
+        models: { chosen: 'source', rejected: i < 3 ? 'model-a' : 'model-b' },
+      }),
+    );
+    writeFileSync(file + '.provenance.jsonl', side.join('\n') + '\n');
+    writeFileSync(
+      file + '.review.jsonl',
+      [
+        decide(lines[0] ?? '', 'accepted'),
+        decide(lines[2] ?? '', 'rejected'),
+        decide(lines[3] ?? '', 'accepted'),
+      ].join('\n') + '\n',
+    );
+    const r = run('review', 'stats', '--json', file);
+    assert.equal(r.code, 0, r.stderr);
+    const json = JSON.parse(r.stdout) as {
+      byStrategy: Record<string, Record<string, number>>;
+      byModel: Record<string, Record<string, number>>;
+    };
+    const n = lines.length;
+    const of = (k: number): number => Math.floor((n - k + 2) / 3);
+    assert.deepEqual(json.byStrategy.neglect, {
+      unreviewed: of(0) - 2,
+      accepted: 2,
+      rejected: 0,
+      'needs-work': 0,
+    });
+    assert.deepEqual(json.byStrategy.misread, {
+      unreviewed: of(2) - 1,
+      accepted: 0,
+      rejected: 1,
+      'needs-work': 0,
+    });
+    assert.equal(json.byStrategy.hallucinate?.unreviewed, of(1));
+    assert.deepEqual(json.byModel['model-a'], { unreviewed: 1, accepted: 1, rejected: 1, 'needs-work': 0 });
+    assert.match(run('review', 'stats', file).stdout, /neglect: \d+% accepted \(2\/\d+\)/);
+
+    // A side file that does not line up with the records is not used, and says so.
+    writeFileSync(file + '.provenance.jsonl', side.slice(1).join('\n') + '\n');
+    const bad = run('review', 'stats', '--json', file);
+    assert.equal(bad.code, 0, bad.stderr);
+    assert.deepEqual((JSON.parse(bad.stdout) as { byStrategy: object }).byStrategy, {});
+    assert.match(
+      bad.stderr,
+      new RegExp(`provenance\\.jsonl: warning: ${n - 1} line\\(s\\) for ${n} record\\(s\\)`),
+    );
   });
 });

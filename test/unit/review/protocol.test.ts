@@ -42,4 +42,27 @@ describe('review: webview messages are checked at runtime', () => {
     ])
       assert.equal(parseWebviewMessage(m), undefined, JSON.stringify(m).slice(0, 80));
   });
+
+  it('keeps the "generated only" flag of a turn decision, and checks the mask request', () => {
+    assert.deepEqual(
+      parseWebviewMessage({ type: 'reviewSet', line: 1, turn: 3, status: 'rejected', generated: true }),
+      { type: 'reviewSet', line: 1, turn: 3, status: 'rejected', generated: true },
+    );
+    assert.equal(
+      parseWebviewMessage({ type: 'reviewSet', line: 1, status: 'rejected', generated: 'yes' }),
+      undefined,
+    );
+    assert.deepEqual(parseWebviewMessage({ type: 'maskRequest', line: 4, policy: 'asker', extra: 1 }), {
+      type: 'maskRequest',
+      line: 4,
+      policy: 'asker',
+    });
+    for (const bad of [
+      { type: 'maskRequest', line: -1, policy: 'assistant' },
+      { type: 'maskRequest', line: 1.5, policy: 'assistant' },
+      { type: 'maskRequest', line: 0, policy: 'everything' },
+      { type: 'maskRequest', line: 0 },
+    ])
+      assert.equal(parseWebviewMessage(bad), undefined, JSON.stringify(bad));
+  });
 });
