@@ -3,9 +3,16 @@ import { setMaxListeners } from 'node:events';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import {
+  capoEntry,
   createCapoJob,
   createExtendJob,
   downloadResults,
+  extendEntry,
+  grownDialogue,
+  sourceRecords,
+  sourceRef,
+  type CapoRecordState,
+  type ExtendRecordState,
   exportRound,
   importRound,
   isFinished,
@@ -16,19 +23,20 @@ import {
   saveState,
   submitRound,
   type JobState,
+  writeEvalResults,
   writeJobPairs,
   type StoredSettings,
 } from '../../core/batch';
 import { parseRecord, recordToLine } from '../../core/formats';
 import { atomicWrite } from '../../core/store/save';
-import { jsonlText, readFileRecords } from '../../core/store/records';
+import { readFileRecords, where } from '../../core/store/records';
 import type { LlmConfig } from '../../core/llm';
-import type { CapoStrategy, Dialogue } from '../../core/model';
+import type { CapoStrategy } from '../../core/model';
 import { CAPO_STRATEGIES, PAIR_FORMATS, type PairFormat } from '../../core/parrot';
 import { relativeSource } from './capo';
 import { parseCommandArgs, usageError } from '../args';
 import { progress, type CliIO } from '../io';
-import { asDialogue, clientFor, configFrom, ENDPOINT_HELP, ENDPOINT_OPTIONS, readRecords } from './ask';
+import { clientFor, configFrom, ENDPOINT_HELP, ENDPOINT_OPTIONS } from './ask';
 
 const HELP = `Usage: parrot batch <export|submit|status|import|run> [options]
 
@@ -225,14 +233,37 @@ async function exportJob(
   if ((kind !== 'extend' && kind !== 'capo') || !file || pos.length !== 2)
     return usageError('batch', 'usage: parrot batch export extend|capo FILE', io);
   const base = typeof v.job === 'string' ? v.job : `${file.replace(/\.jsonl$/i, '')}.${kind}`;
-  const records: { record: number; dialogue: Dialogue }[] = [];
+  let strategies: CapoStrategy[] = [];
+  if (kind === 'capo') {
+    const list = (typeof v.strategies === 'string' ? v.strategies : CAPO_STRATEGIES.join(','))
+      .split(',')
+      .map((x) => x.trim());
+    if (list.some((x) => !(CAPO_STRATEGIES as readonly string[]).includes(x)))
+      return usageError('batch', `--strategies: use ${CAPO_STRATEGIES.join(', ')}`, io);
+    strategies = list as CapoStrategy[];
+  }
+  const turns = Number(v.turns);
+  if (kind === 'extend' && (!Number.isInteger(turns) || turns < 1))
+    return usageError('batch', '--turns N (a whole number >= 1) is required for extend', io);
+  // Streamed: the state keeps each record's position and hash, never its text.
+  const extendRecs: ExtendRecordState[] = [];
+  const capoRecs: CapoRecordState[] = [];
   try {
-    for await (const r of readRecords(file)) {
+    for await (const rec of readFileRecords(file)) {
+      if (rec.text.trim() === '') continue;
+      const r = parseRecord(rec.text);
+      if (!r.ok) throw new Error(`${where(file, rec, r.error.column - 1)}: ${r.error.message}`);
       if (r.layout.format === 'mt-bench')
         throw new Error(
-          `${file}:${r.line}:1: MT-Bench question records are extended with 'parrot extend', not in batch jobs`,
+          `${file}:${rec.line}:1: MT-Bench question records are extended with 'parrot extend', not in batch jobs`,
         );
-      records.push({ record: r.line, dialogue: asDialogue(r, file, `batch ${kind}`) });
+      if (r.sample.kind !== 'dialogue')
+        throw new Error(
+          `${file}:${rec.line}:1: batch ${kind} needs a dialogue, this record is a preference pair`,
+        );
+      const ref = sourceRef(rec.line, rec.text);
+      if (kind === 'extend') extendRecs.push(extendEntry(ref, r.sample));
+      else capoRecs.push(capoEntry(ref, r.sample, strategies));
     }
   } catch (e) {
     say(io, e instanceof Error ? e.message : String(e));
@@ -254,27 +285,16 @@ async function exportJob(
     capo: { model: config.models.answerer, temperature: config.temperature, maxTokens: config.maxTokens },
   };
   const job = path.basename(base).replace(/[^A-Za-z0-9._-]/g, '_');
-  let s: JobState;
-  if (kind === 'extend') {
-    const turns = Number(v.turns);
-    if (!Number.isInteger(turns) || turns < 1)
-      return usageError('batch', '--turns N (a whole number >= 1) is required for extend', io);
-    s = createExtendJob({ job, source: file, records, targetTurns: turns, settings });
-  } else {
-    const strategies = (typeof v.strategies === 'string' ? v.strategies : CAPO_STRATEGIES.join(','))
-      .split(',')
-      .map((x) => x.trim());
-    if (strategies.some((x) => !(CAPO_STRATEGIES as readonly string[]).includes(x)))
-      return usageError('batch', `--strategies: use ${CAPO_STRATEGIES.join(', ')}`, io);
-    s = createCapoJob({
-      job,
-      source: file,
-      sourceName: relativeSource(file, base),
-      records,
-      strategies: strategies as CapoStrategy[],
-      settings,
-    });
-  }
+  const s: JobState =
+    kind === 'extend'
+      ? createExtendJob({ job, source: file, records: extendRecs, targetTurns: turns, settings })
+      : createCapoJob({
+          job,
+          source: file,
+          sourceName: relativeSource(file, base),
+          records: capoRecs,
+          settings,
+        });
   const r = await exportRound(s, base);
   io.stdout.write(`${r.file ?? ''}\n`);
   say(
@@ -338,19 +358,21 @@ async function afterImport(
 export async function writeJobOutput(s: JobState, outFile: string, format: PairFormat): Promise<void> {
   if (s.kind === 'extend') {
     // The source is streamed (any size), the output written atomically in ~1 MiB writes.
-    const byLine = new Map((s.extend ?? []).map((r) => [r.record, r]));
     await atomicWrite(outFile, undefined, undefined, async (fh) => {
       const w = BatchedWriter.toFile(fh);
-      for await (const rec of readFileRecords(s.source)) {
-        const r = byLine.get(rec.line);
-        if (!r) continue;
-        const parsed = parseRecord(jsonlText(rec));
-        if (!parsed.ok) throw new Error(`${s.source}:${rec.line}: changed since the job was exported`);
-        const wrote = w.write(recordToLine(r.dialogue, parsed.layout) + '\n');
+      for await (const it of sourceRecords(s.source, s.extend ?? [])) {
+        if (!it.ok) throw new Error(it.error);
+        const d = it.parsed.sample;
+        if (d.kind !== 'dialogue') throw new Error(`${s.source}:${it.entry.record}: not a dialogue`);
+        const wrote = w.write(recordToLine(grownDialogue(d, it.entry), it.parsed.layout) + '\n');
         if (wrote) await wrote;
       }
       await w.flush();
     });
+    return;
+  }
+  if (s.kind === 'eval') {
+    await writeEvalResults(s, outFile);
     return;
   }
   const tmp = `${outFile}.tmp`;

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { readFileRecords, where } from '../../core/store/records';
 import { redact, type LlmConfig } from '../../core/llm';
 import {
   estimateEval,
   evalKeep,
   evaluateSession,
   isMtBenchQuestion,
+  readReferences,
   sessionSlot,
   summarizeFile,
   type EvalSettings,
@@ -56,31 +56,6 @@ Ctrl+C stops: sessions already written stay, run again with --resume to continue
 Exit status: 0 every turn scored, 1 some verdicts missing, a session failed or the run was
 cancelled, 2 usage or input error.
 `;
-
-/** Reference answers by question id: MT-Bench's `{question_id, choices: [{turns: [...]}]}` lines. */
-async function readReferences(file: string): Promise<Map<string, string[]>> {
-  const refs = new Map<string, string[]>();
-  for await (const rec of readFileRecords(file)) {
-    const text = rec.text;
-    const at = where(file, rec);
-    if (text.trim() === '') continue;
-    let v: { question_id?: unknown; choices?: { turns?: unknown }[] };
-    try {
-      v = JSON.parse(text) as typeof v;
-    } catch (e) {
-      throw new Error(`${at}: invalid JSON (${e instanceof Error ? e.message : String(e)})`);
-    }
-    const turns = v?.choices?.[0]?.turns;
-    if (
-      (typeof v?.question_id !== 'number' && typeof v?.question_id !== 'string') ||
-      !Array.isArray(turns) ||
-      !turns.every((t) => typeof t === 'string')
-    )
-      throw new Error(`${at}: a reference answer needs question_id and choices[0].turns (strings)`);
-    refs.set(String(v.question_id), turns);
-  }
-  return refs;
-}
 
 function fmt(x: number | null): string {
   return x === null ? '-' : x.toFixed(2);

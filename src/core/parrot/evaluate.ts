@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { ChatMessage, ChatRequest, LlmClient } from '../llm/client';
 import { LlmError, isCancel } from '../llm/errors';
+import { readFileRecords, where } from '../store/records';
 import { countTokens } from '../tokens';
 import type { MtBenchQuestion } from './mtbench';
 import type { SlotResult } from './output';
@@ -297,4 +298,29 @@ export function sessionSlot(r: SessionResult): SlotResult {
     lines: [JSON.stringify(r)],
     error: r.status === 'failed' ? (r.error ?? 'failed') : undefined,
   };
+}
+
+/** Reference answers by question id: MT-Bench's `{question_id, choices: [{turns: [...]}]}` lines. */
+export async function readReferences(file: string): Promise<Map<string, string[]>> {
+  const refs = new Map<string, string[]>();
+  for await (const rec of readFileRecords(file)) {
+    const text = rec.text;
+    const at = where(file, rec);
+    if (text.trim() === '') continue;
+    let v: { question_id?: unknown; choices?: { turns?: unknown }[] };
+    try {
+      v = JSON.parse(text) as typeof v;
+    } catch (e) {
+      throw new Error(`${at}: invalid JSON (${e instanceof Error ? e.message : String(e)})`);
+    }
+    const turns = v?.choices?.[0]?.turns;
+    if (
+      (typeof v?.question_id !== 'number' && typeof v?.question_id !== 'string') ||
+      !Array.isArray(turns) ||
+      !turns.every((t) => typeof t === 'string')
+    )
+      throw new Error(`${at}: a reference answer needs question_id and choices[0].turns (strings)`);
+    refs.set(String(v.question_id), turns);
+  }
+  return refs;
 }
