@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import {
   capoEntry,
   createCapoJob,
+  createEvalJobFromFile,
   createExtendJob,
   downloadResults,
   extendEntry,
@@ -25,6 +26,7 @@ import {
   type JobState,
   writeEvalResults,
   writeJobPairs,
+  type StoredEvalSettings,
   type StoredSettings,
 } from '../../core/batch';
 import { parseRecord, recordToLine } from '../../core/formats';
@@ -32,22 +34,29 @@ import { atomicWrite } from '../../core/store/save';
 import { readFileRecords, where } from '../../core/store/records';
 import type { LlmConfig } from '../../core/llm';
 import type { CapoStrategy } from '../../core/model';
-import { CAPO_STRATEGIES, PAIR_FORMATS, type PairFormat } from '../../core/parrot';
+import { CAPO_STRATEGIES, PAIR_FORMATS, summarizeFile, type PairFormat } from '../../core/parrot';
 import { relativeSource } from './capo';
 import { parseCommandArgs, usageError } from '../args';
 import { progress, type CliIO } from '../io';
 import { clientFor, configFrom, ENDPOINT_HELP, ENDPOINT_OPTIONS } from './ask';
+import { summaryText } from './evalSummary';
 
 const HELP = `Usage: parrot batch <export|submit|status|import|run> [options]
 
 Runs extend and CaPO jobs through the OpenAI Batch API (or vllm run-batch). A job is a set of
 files next to JOB: JOB.state.json (resumable state) and JOB.round<k>.requests.jsonl.
-Extend jobs take several rounds (ask, answer, ask, ...); each round is one batch.
+Extend jobs take several rounds (ask, answer, ask, ...); each round is one batch. Eval jobs
+(MT-Bench++, as 'parrot eval --batch') take one round per turn: every session's answer to turn k
+and the judge's grades of turn k-1 go in round k; OUT gets the same lines as a live 'parrot eval'.
+The state keeps records by position and hash, never their text: the source is read again (streamed)
+on every round, so it must not change while the job runs (a changed record fails, with its line).
 
   parrot batch export extend FILE --turns N [--job JOB] [endpoint options]
   parrot batch export capo FILE [--strategies LIST] [--job JOB] [endpoint options]
+  parrot batch export eval QUESTIONS --model NAME --judge-model NAME [--references FILE]
+      [--judge-retries N] [--job JOB] [endpoint options]
       write the job state and the first round's request file (default JOB: FILE without .jsonl
-      plus .extend / .capo)
+      plus .extend / .capo / .eval-MODEL)
   parrot batch submit JOB        upload the pending round and create the batch
   parrot batch status JOB        show the job and its batch
   parrot batch import JOB [--results FILE [--errors FILE]] [--wait] [-o OUT] [--format F]
@@ -59,6 +68,7 @@ Extend jobs take several rounds (ask, answer, ask, ...); each round is one batch
 Options:
   --poll SECONDS         first poll interval (default 10; grows to 120)
   --format F             CaPO output: trl (default) | openai-preference | sharegpt-preference
+  --model NAME           eval: model under test; --judge-model NAME: the judge (see parrot eval)
   -h, --help             show this help
 
 ${ENDPOINT_HELP}
@@ -76,6 +86,10 @@ const OPTIONS = {
   output: { type: 'string', short: 'o' },
   format: { type: 'string' },
   poll: { type: 'string' },
+  model: { type: 'string' },
+  'judge-model': { type: 'string' },
+  references: { type: 'string' },
+  'judge-retries': { type: 'string' },
 } as const;
 
 function jobBase(arg: string): string {
@@ -230,8 +244,28 @@ async function exportJob(
   io: CliIO,
 ): Promise<number> {
   const [kind, file] = pos;
-  if ((kind !== 'extend' && kind !== 'capo') || !file || pos.length !== 2)
-    return usageError('batch', 'usage: parrot batch export extend|capo FILE', io);
+  if ((kind !== 'extend' && kind !== 'capo' && kind !== 'eval') || !file || pos.length !== 2)
+    return usageError('batch', 'usage: parrot batch export extend|capo|eval FILE', io);
+  if (kind === 'eval') {
+    const es = evalSettingsFrom(v, config);
+    if (typeof es === 'string') return usageError('batch', es, io);
+    const base =
+      typeof v.job === 'string' ? v.job : `${file.replace(/\.jsonl$/i, '')}.eval-${safeName(es.model)}`;
+    let s: JobState;
+    try {
+      s = await createEvalJobFromFile({ job: safeName(path.basename(base)), source: file, settings: es });
+    } catch (e) {
+      say(io, e instanceof Error ? e.message : String(e));
+      return 2;
+    }
+    const r = await exportRound(s, base);
+    io.stdout.write(`${r.file ?? ''}\n`);
+    say(
+      io,
+      `job ${jobPaths(base).state}: round 1 has ${r.requests} request(s)${r.file ? ` in ${r.file}` : ''}`,
+    );
+    return 0;
+  }
   const base = typeof v.job === 'string' ? v.job : `${file.replace(/\.jsonl$/i, '')}.${kind}`;
   let strategies: CapoStrategy[] = [];
   if (kind === 'capo') {
@@ -284,7 +318,7 @@ async function exportJob(
     },
     capo: { model: config.models.answerer, temperature: config.temperature, maxTokens: config.maxTokens },
   };
-  const job = path.basename(base).replace(/[^A-Za-z0-9._-]/g, '_');
+  const job = safeName(path.basename(base));
   const s: JobState =
     kind === 'extend'
       ? createExtendJob({ job, source: file, records: extendRecs, targetTurns: turns, settings })
@@ -304,9 +338,38 @@ async function exportJob(
   return 0;
 }
 
+function safeName(x: string): string {
+  return x.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+/** The eval job settings of `--model`, `--judge-model`, `--references`, `--judge-retries`, or what is wrong. */
+export function evalSettingsFrom(
+  v: Record<string, string | boolean | undefined>,
+  config: LlmConfig,
+): StoredEvalSettings | string {
+  if (typeof v.model !== 'string' || !v.model) return '--model NAME (the model under test) is required';
+  if (typeof v['judge-model'] !== 'string' || !v['judge-model']) return '--judge-model NAME is required';
+  const judgeRetries = v['judge-retries'] === undefined ? 2 : Number(v['judge-retries']);
+  if (!Number.isInteger(judgeRetries) || judgeRetries < 0)
+    return '--judge-retries must be a whole number >= 0';
+  return {
+    model: v.model,
+    judgeModel: v['judge-model'],
+    temperature: config.temperature,
+    maxTokens: config.maxTokens,
+    judgeRetries,
+    ...(typeof v.references === 'string' ? { referencesFile: path.resolve(v.references) } : {}),
+  };
+}
+
 function describe(s: JobState): string {
   const lines = [`job ${s.job} (${s.kind}) from ${s.source}: ${s.step} round(s) imported`];
-  if (s.kind === 'extend') {
+  if (s.kind === 'eval') {
+    const st = s.eval ?? [];
+    lines.push(
+      `sessions: ${st.filter((r) => r.status === 'done').length} done, ${st.filter((r) => r.status === 'active').length} active, ${st.filter((r) => r.status === 'failed').length} failed; ${st.reduce((a, r) => a + r.turns.length, 0)} turn(s) answered`,
+    );
+  } else if (s.kind === 'extend') {
     const st = s.extend ?? [];
     lines.push(
       `records: ${st.filter((r) => r.status === 'done').length} done, ${st.filter((r) => r.status === 'active').length} active, ${st.filter((r) => r.status === 'failed').length} failed`,
@@ -351,6 +414,11 @@ async function afterImport(
     io,
     `job finished: ${outFile}${s.errors.length ? ` (${s.errors.length} request(s) failed, see status)` : ''}`,
   );
+  if (s.kind === 'eval') {
+    const summary = await summarizeFile(outFile);
+    io.stdout.write(summaryText(summary));
+    return s.errors.length || summary.missing || summary.failed ? 1 : 0;
+  }
   return s.errors.length ? 1 : 0;
 }
 

@@ -518,6 +518,7 @@ export async function importResults(
       byRecord.delete(r.record);
     }
   } else {
+    const es = evalSettings(s.settings);
     for (const r of s.eval ?? []) {
       const list = byRecord.get(r.record);
       if (!list) continue;
@@ -528,6 +529,7 @@ export async function importResults(
         else applied++;
       }
       applyEvalOutcomes(r, list);
+      if (r.status === 'active' && evalSessionFinished(r, es)) r.status = 'done';
     }
   }
   for (const list of byRecord.values())
