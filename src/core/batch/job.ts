@@ -433,18 +433,8 @@ export async function importResults(
     // Only follow-up questions need the dialogue; answers are applied without reading the source.
     const needsSource = (r: ExtendRecordState): boolean =>
       byRecord.get(r.record)?.some((x) => x.task === 'ask' && x.out?.ok) === true;
-    const dialogues = new Map<number, Dialogue | string>();
-    if (recs.some(needsSource))
-      for await (const it of sourceRecords(s.source, recs, needsSource))
-        dialogues.set(
-          it.entry.record,
-          !it.ok
-            ? it.error
-            : it.parsed.sample.kind === 'dialogue'
-              ? it.parsed.sample
-              : 'the record is not a dialogue',
-        );
-    for (const r of recs) {
+    /** Applies the record's outcomes; `d`: its dialogue read from the source, or why it could not be. */
+    const apply = (r: ExtendRecordState, d: Dialogue | string | undefined): void => {
       for (const x of byRecord.get(r.record) ?? []) {
         const err = outcomeError(x.out);
         const texts = x.out?.ok ? x.out.texts : [];
@@ -466,7 +456,6 @@ export async function importResults(
           r.added.push({ role: 'assistant', content: text });
           r.last = 'assistant';
         } else {
-          const d = dialogues.get(r.record);
           if (d === undefined || typeof d === 'string') {
             stop(d ?? 'the record is not in the source');
             continue;
@@ -492,7 +481,19 @@ export async function importResults(
         if (nextExtendTask(s, r) === undefined) r.status = 'done';
       }
       byRecord.delete(r.record);
-    }
+    };
+    // Applied as the source streams by: one dialogue in memory at a time.
+    if (recs.some(needsSource))
+      for await (const it of sourceRecords(s.source, recs, needsSource))
+        apply(
+          it.entry,
+          !it.ok
+            ? it.error
+            : it.parsed.sample.kind === 'dialogue'
+              ? it.parsed.sample
+              : 'the record is not a dialogue',
+        );
+    for (const r of recs) if (byRecord.has(r.record)) apply(r, undefined);
   } else if (s.kind === 'capo') {
     for (const r of s.capo ?? []) {
       for (const x of byRecord.get(r.record) ?? []) {
