@@ -258,13 +258,7 @@ async function exportJob(
       say(io, e instanceof Error ? e.message : String(e));
       return 2;
     }
-    const r = await exportRound(s, base);
-    io.stdout.write(`${r.file ?? ''}\n`);
-    say(
-      io,
-      `job ${jobPaths(base).state}: round 1 has ${r.requests} request(s)${r.file ? ` in ${r.file}` : ''}`,
-    );
-    return 0;
+    return writeFirstRound(s, base, io);
   }
   const base = typeof v.job === 'string' ? v.job : `${file.replace(/\.jsonl$/i, '')}.${kind}`;
   let strategies: CapoStrategy[] = [];
@@ -329,6 +323,11 @@ async function exportJob(
           records: capoRecs,
           settings,
         });
+  return writeFirstRound(s, base, io);
+}
+
+/** Writes a new job's state and first round, and says where. */
+async function writeFirstRound(s: JobState, base: string, io: CliIO): Promise<number> {
   const r = await exportRound(s, base);
   io.stdout.write(`${r.file ?? ''}\n`);
   say(

@@ -9,8 +9,9 @@
 import type { ChatRequest } from '../llm/client';
 import {
   judgeRequest,
+  newSessionResult,
   parseVerdict,
-  REFERENCE_CATEGORIES,
+  sessionReferences,
   type JudgeAttempt,
   type SessionResult,
   type TurnResult,
@@ -65,16 +66,6 @@ export function evalEntry(ref: SourceRef, q: MtBenchQuestion): EvalSessionState 
   };
 }
 
-function referencesFor(
-  q: MtBenchQuestion,
-  refs: ReadonlyMap<string, readonly string[]> | undefined,
-): readonly string[] | undefined {
-  if (!REFERENCE_CATEGORIES.includes(q.category)) return undefined;
-  const inline =
-    Array.isArray(q.reference) && q.reference.every((x) => typeof x === 'string') ? q.reference : undefined;
-  return refs?.get(String(q.question_id)) ?? inline;
-}
-
 export type EvalTask = { task: string; body: ChatRequest };
 
 /** Whether a turn still needs a judge request (no verdict yet, attempts left). */
@@ -97,7 +88,7 @@ export function evalTasks(
 ): EvalTask[] {
   const tasks: EvalTask[] = [];
   const answers = e.turns.map((t) => t.answer);
-  const reference = referencesFor(q, refs);
+  const reference = sessionReferences(q, refs);
   e.turns.forEach((t, i) => {
     if (needsJudge(t, s.judgeRetries))
       tasks.push({
@@ -174,16 +165,9 @@ export function evalSessionResult(
   s: StoredEvalSettings,
   refs: ReadonlyMap<string, readonly string[]> | undefined,
 ): SessionResult {
-  const res: SessionResult = {
-    question_id: q.question_id,
-    category: q.category,
-    model: s.model,
-    judge_model: s.judgeModel,
-    turns: [],
-    status: 'done',
-  };
+  const res: SessionResult = newSessionResult(q, s);
   const answers = e.turns.map((t) => t.answer);
-  const reference = referencesFor(q, refs);
+  const reference = sessionReferences(q, refs);
   e.turns.forEach((t, i) => {
     const r: TurnResult = {
       turn: i + 1,

@@ -120,6 +120,32 @@ function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** A session's result before its first turn (the key order every results line has). */
+export function newSessionResult(
+  q: MtBenchQuestion,
+  s: Pick<EvalSettings, 'model' | 'judgeModel'>,
+): SessionResult {
+  return {
+    question_id: q.question_id,
+    category: q.category,
+    model: s.model,
+    judge_model: s.judgeModel,
+    turns: [],
+    status: 'done',
+  };
+}
+
+/** The reference answers a session's turns are graded against (math, reasoning, coding), if any. */
+export function sessionReferences(
+  q: MtBenchQuestion,
+  refs: ReadonlyMap<string, readonly string[]> | undefined,
+): readonly string[] | undefined {
+  if (!REFERENCE_CATEGORIES.includes(q.category)) return undefined;
+  const inline =
+    Array.isArray(q.reference) && q.reference.every((x) => typeof x === 'string') ? q.reference : undefined;
+  return refs?.get(String(q.question_id)) ?? inline;
+}
+
 /**
  * Answers and grades every turn of `q` in order. Answers go to `settings.model` with the full
  * history (its own earlier answers); each answer is graded before the next question is asked.
@@ -131,21 +157,10 @@ export async function evaluateSession(
   s: EvalSettings,
   signal?: AbortSignal,
 ): Promise<SessionResult> {
-  const res: SessionResult = {
-    question_id: q.question_id,
-    category: q.category,
-    model: s.model,
-    judge_model: s.judgeModel,
-    turns: [],
-    status: 'done',
-  };
+  const res = newSessionResult(q, s);
   const history: ChatMessage[] = [];
   const answers: string[] = [];
-  const inline =
-    Array.isArray(q.reference) && q.reference.every((x) => typeof x === 'string') ? q.reference : undefined;
-  const refs = REFERENCE_CATEGORIES.includes(q.category)
-    ? (s.references?.get(String(q.question_id)) ?? inline)
-    : undefined;
+  const refs = sessionReferences(q, s.references);
   try {
     for (let k = 1; k <= q.turns.length; k++) {
       if (signal?.aborted) throw new LlmError('cancelled', 'cancelled', client.host);

@@ -269,6 +269,33 @@ describe('batch jobs against the loopback Batch API', () => {
     assert.equal(uploads.filter((u) => u.includes('res/r1/s1/ask')).length, 1);
   });
 
+  it('the source is read again by position: a record changed after export fails with its line, the others go on', async () => {
+    const file = writeSource(path.join(dir, 'chg.jsonl'), [seed(1), seed(2), seed(3)]);
+    const s = extendJob('chg', file, 2);
+    const base = path.join(dir, 'chg');
+    await exportRound(s, base);
+    // Line 2 is edited by someone else while round 1 runs.
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines[1] = line({
+      ...seed(2),
+      turns: [{ role: 'user', content: 'Something else entirely.' }, seed(2).turns[1]],
+    });
+    writeFileSync(file, lines.join('\n'));
+    const done = await runJob(client, base, s, { intervalMs: 5, maxIntervalMs: 10 });
+    assert.deepEqual(
+      done.extend?.map((r) => r.status),
+      ['done', 'failed', 'done'],
+    );
+    assert.match(
+      done.extend?.[1]?.error ?? '',
+      /chg\.jsonl:2:1: the record changed since the job was exported/,
+    );
+    assert.deepEqual(
+      done.extend?.map((r) => r.added.length),
+      [2, 0, 2],
+    );
+  });
+
   it('submitRound is idempotent once the batch id is saved', async () => {
     const base = path.join(dir, 'id');
     const s = extendJob('id', writeSource(path.join(dir, 'id.jsonl'), [seed(1)]), 2);
