@@ -72,7 +72,14 @@ describe('Evaluate on MT-Bench++ (loopback OpenAI-compatible server)', function 
       summary?: EvalSummary;
       html?: string;
       output?: string;
-    }>('parrot.evaluateMtBench', { uri, model: ANSWERER, judgeModel: JUDGE, output, confirm: false });
+    }>('parrot.evaluateMtBench', {
+      uri,
+      model: ANSWERER,
+      judgeModel: JUDGE,
+      output,
+      mode: 'live',
+      confirm: false,
+    });
     assert.ok(r, 'command returned nothing');
     assert.equal(r.status, 'ok');
     const s = r.summary;
@@ -117,6 +124,7 @@ describe('Evaluate on MT-Bench++ (loopback OpenAI-compatible server)', function 
     let first: Result;
     try {
       first = await vscode.commands.executeCommand<Result>('parrot.evaluateMtBench', {
+        mode: 'live',
         uri,
         model: ANSWERER,
         judgeModel: JUDGE,
@@ -138,6 +146,7 @@ describe('Evaluate on MT-Bench++ (loopback OpenAI-compatible server)', function 
     );
     const resumeWith = (judgeModel: string): Thenable<Result> =>
       vscode.commands.executeCommand<Result>('parrot.evaluateMtBench', {
+        mode: 'live',
         uri,
         model: ANSWERER,
         judgeModel,
@@ -179,5 +188,69 @@ describe('Evaluate on MT-Bench++ (loopback OpenAI-compatible server)', function 
     assert.match(third.message ?? '', /cannot resume: .*the run finished/);
     assert.equal(server.chatRequests.length, 0);
     assert.deepEqual(fs.readFileSync(output, 'utf8').trimEnd().split('\n'), lines);
+  });
+  it('Batch: one batch per turn through /v1/files and /v1/batches, the same results and scores as Live; cancel and Resume', async () => {
+    type Result = { status: string; summary?: EvalSummary; html?: string; output?: string; message?: string };
+    const uri = questionsFile('mtbench++-batch.jsonl');
+    const liveOut = uri.fsPath.replace(/\.jsonl$/, '.live.jsonl');
+    const batchOut = uri.fsPath.replace(/\.jsonl$/, '.batch-results.jsonl');
+    const norm = (b: Record<string, unknown>): string => {
+      const { stream: _stream, ...o } = b;
+      return JSON.stringify(o);
+    };
+    tries.clear();
+    server.reset();
+    const live = await vscode.commands.executeCommand<Result>('parrot.evaluateMtBench', {
+      uri,
+      model: ANSWERER,
+      judgeModel: JUDGE,
+      output: liveOut,
+      mode: 'live',
+      confirm: false,
+    });
+    assert.equal(live?.status, 'ok', live?.message);
+    const liveBodies = server.chatRequests.map((c) => norm(c.body)).sort();
+    assert.equal(liveBodies.length, 24 + 24 + 3);
+
+    // Cancelled once round 2 is submitted: the job state stays, no results file yet.
+    tries.clear();
+    server.reset();
+    const cts = new vscode.CancellationTokenSource();
+    onRequest = () => {
+      if (server.batches.size >= 2) cts.cancel();
+    };
+    const run = (token?: vscode.CancellationToken): Thenable<Result | undefined> =>
+      vscode.commands.executeCommand<Result>('parrot.evaluateMtBench', {
+        uri,
+        model: ANSWERER,
+        judgeModel: JUDGE,
+        output: batchOut,
+        mode: 'batch',
+        existing: 'resume',
+        pollSeconds: 0.02,
+        confirm: false,
+        token,
+      });
+    const first = await run(cts.token);
+    onRequest = undefined;
+    assert.equal(first?.status, 'cancelled', first?.message);
+    assert.ok(fs.existsSync(batchOut.replace(/\.jsonl$/, '.batch.state.json')), 'the job is kept');
+    assert.ok(!fs.existsSync(batchOut));
+    const r = await run();
+    assert.equal(r?.status, 'ok', r?.message);
+    assert.equal(server.chatRequests.length, 0, 'no live request in batch mode');
+    // 8 answer rounds, the grades of turn 8 in round 9, the retried verdicts of turn 2 in round 4.
+    assert.equal(server.batches.size, 9);
+    const seen = new Map<string, string>();
+    for (const b of server.batchRequests) seen.set(b.customId, norm(b.body));
+    assert.deepEqual([...seen.values()].sort(), liveBodies, 'the requests of the live run');
+    assert.equal(
+      fs.readFileSync(batchOut, 'utf8'),
+      fs.readFileSync(liveOut, 'utf8'),
+      'the same result lines',
+    );
+    assert.deepEqual(r?.summary, live?.summary);
+    assert.equal(r?.summary?.overall, 4.5);
+    assert.equal((r?.html?.match(/<rect /g) ?? []).length, 8);
   });
 });

@@ -104,6 +104,8 @@ export class TestOpenAIServer {
   readonly requests: RecordedRequest[] = [];
   readonly files = new Map<string, StoredFile>();
   readonly batches = new Map<string, StoredBatch>();
+  /** Every request line a batch executed (its custom_id and body as uploaded), in order. */
+  readonly batchRequests: { batch: string; customId: string; body: ChatBody }[] = [];
   inFlight = 0;
   maxInFlight = 0;
   chatSeq = 0;
@@ -161,6 +163,7 @@ export class TestOpenAIServer {
     this.received = 0;
     this.maxInFlight = 0;
     this.chatSeq = 0;
+    this.batchRequests.length = 0;
     this.clearFaults();
   }
 
@@ -515,6 +518,8 @@ export class TestOpenAIServer {
     const errs: string[] = [];
     for (const p of parsed) {
       if ((batch.status as string) === 'cancelled') return;
+      if (this.options.recordRequests !== false)
+        this.batchRequests.push({ batch: batch.id, customId: p.custom_id, body: p.body });
       const fault = this.options.batchFault?.(p.custom_id);
       const r = await this.completion({ ...p.body, stream: false }, fault, p.custom_id);
       const line = {

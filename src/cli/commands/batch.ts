@@ -3,9 +3,17 @@ import { setMaxListeners } from 'node:events';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import {
+  capoEntry,
   createCapoJob,
+  createEvalJobFromFile,
   createExtendJob,
   downloadResults,
+  extendEntry,
+  grownDialogue,
+  sourceRecords,
+  sourceRef,
+  type CapoRecordState,
+  type ExtendRecordState,
   exportRound,
   importRound,
   isFinished,
@@ -16,30 +24,39 @@ import {
   saveState,
   submitRound,
   type JobState,
+  writeEvalResults,
   writeJobPairs,
+  type StoredEvalSettings,
   type StoredSettings,
 } from '../../core/batch';
 import { parseRecord, recordToLine } from '../../core/formats';
 import { atomicWrite } from '../../core/store/save';
-import { jsonlText, readFileRecords } from '../../core/store/records';
+import { readFileRecords, where } from '../../core/store/records';
 import type { LlmConfig } from '../../core/llm';
-import type { CapoStrategy, Dialogue } from '../../core/model';
-import { CAPO_STRATEGIES, PAIR_FORMATS, type PairFormat } from '../../core/parrot';
+import type { CapoStrategy } from '../../core/model';
+import { CAPO_STRATEGIES, PAIR_FORMATS, summarizeFile, type PairFormat } from '../../core/parrot';
 import { relativeSource } from './capo';
 import { parseCommandArgs, usageError } from '../args';
 import { progress, type CliIO } from '../io';
-import { asDialogue, clientFor, configFrom, ENDPOINT_HELP, ENDPOINT_OPTIONS, readRecords } from './ask';
+import { clientFor, configFrom, ENDPOINT_HELP, ENDPOINT_OPTIONS } from './ask';
+import { summaryText } from './evalSummary';
 
 const HELP = `Usage: parrot batch <export|submit|status|import|run> [options]
 
 Runs extend and CaPO jobs through the OpenAI Batch API (or vllm run-batch). A job is a set of
 files next to JOB: JOB.state.json (resumable state) and JOB.round<k>.requests.jsonl.
-Extend jobs take several rounds (ask, answer, ask, ...); each round is one batch.
+Extend jobs take several rounds (ask, answer, ask, ...); each round is one batch. Eval jobs
+(MT-Bench++, as 'parrot eval --batch') take one round per turn: every session's answer to turn k
+and the judge's grades of turn k-1 go in round k; OUT gets the same lines as a live 'parrot eval'.
+The state keeps records by position and hash, never their text: the source is read again (streamed)
+on every round, so it must not change while the job runs (a changed record fails, with its line).
 
   parrot batch export extend FILE --turns N [--job JOB] [endpoint options]
   parrot batch export capo FILE [--strategies LIST] [--job JOB] [endpoint options]
+  parrot batch export eval QUESTIONS --model NAME --judge-model NAME [--references FILE]
+      [--judge-retries N] [--job JOB] [endpoint options]
       write the job state and the first round's request file (default JOB: FILE without .jsonl
-      plus .extend / .capo)
+      plus .extend / .capo / .eval-MODEL)
   parrot batch submit JOB        upload the pending round and create the batch
   parrot batch status JOB        show the job and its batch
   parrot batch import JOB [--results FILE [--errors FILE]] [--wait] [-o OUT] [--format F]
@@ -51,6 +68,7 @@ Extend jobs take several rounds (ask, answer, ask, ...); each round is one batch
 Options:
   --poll SECONDS         first poll interval (default 10; grows to 120)
   --format F             CaPO output: trl (default) | openai-preference | sharegpt-preference
+  --model NAME           eval: model under test; --judge-model NAME: the judge (see parrot eval)
   -h, --help             show this help
 
 ${ENDPOINT_HELP}
@@ -68,6 +86,10 @@ const OPTIONS = {
   output: { type: 'string', short: 'o' },
   format: { type: 'string' },
   poll: { type: 'string' },
+  model: { type: 'string' },
+  'judge-model': { type: 'string' },
+  references: { type: 'string' },
+  'judge-retries': { type: 'string' },
 } as const;
 
 function jobBase(arg: string): string {
@@ -222,17 +244,54 @@ async function exportJob(
   io: CliIO,
 ): Promise<number> {
   const [kind, file] = pos;
-  if ((kind !== 'extend' && kind !== 'capo') || !file || pos.length !== 2)
-    return usageError('batch', 'usage: parrot batch export extend|capo FILE', io);
+  if ((kind !== 'extend' && kind !== 'capo' && kind !== 'eval') || !file || pos.length !== 2)
+    return usageError('batch', 'usage: parrot batch export extend|capo|eval FILE', io);
+  if (kind === 'eval') {
+    const es = evalSettingsFrom(v, config);
+    if (typeof es === 'string') return usageError('batch', es, io);
+    const base =
+      typeof v.job === 'string' ? v.job : `${file.replace(/\.jsonl$/i, '')}.eval-${safeName(es.model)}`;
+    let s: JobState;
+    try {
+      s = await createEvalJobFromFile({ job: safeName(path.basename(base)), source: file, settings: es });
+    } catch (e) {
+      say(io, e instanceof Error ? e.message : String(e));
+      return 2;
+    }
+    return writeFirstRound(s, base, io);
+  }
   const base = typeof v.job === 'string' ? v.job : `${file.replace(/\.jsonl$/i, '')}.${kind}`;
-  const records: { record: number; dialogue: Dialogue }[] = [];
+  let strategies: CapoStrategy[] = [];
+  if (kind === 'capo') {
+    const list = (typeof v.strategies === 'string' ? v.strategies : CAPO_STRATEGIES.join(','))
+      .split(',')
+      .map((x) => x.trim());
+    if (list.some((x) => !(CAPO_STRATEGIES as readonly string[]).includes(x)))
+      return usageError('batch', `--strategies: use ${CAPO_STRATEGIES.join(', ')}`, io);
+    strategies = list as CapoStrategy[];
+  }
+  const turns = Number(v.turns);
+  if (kind === 'extend' && (!Number.isInteger(turns) || turns < 1))
+    return usageError('batch', '--turns N (a whole number >= 1) is required for extend', io);
+  // Streamed: the state keeps each record's position and hash, never its text.
+  const extendRecs: ExtendRecordState[] = [];
+  const capoRecs: CapoRecordState[] = [];
   try {
-    for await (const r of readRecords(file)) {
+    for await (const rec of readFileRecords(file)) {
+      if (rec.text.trim() === '') continue;
+      const r = parseRecord(rec.text);
+      if (!r.ok) throw new Error(`${where(file, rec, r.error.column - 1)}: ${r.error.message}`);
       if (r.layout.format === 'mt-bench')
         throw new Error(
-          `${file}:${r.line}:1: MT-Bench question records are extended with 'parrot extend', not in batch jobs`,
+          `${file}:${rec.line}:1: MT-Bench question records are extended with 'parrot extend', not in batch jobs`,
         );
-      records.push({ record: r.line, dialogue: asDialogue(r, file, `batch ${kind}`) });
+      if (r.sample.kind !== 'dialogue')
+        throw new Error(
+          `${file}:${rec.line}:1: batch ${kind} needs a dialogue, this record is a preference pair`,
+        );
+      const ref = sourceRef(rec.line, rec.text);
+      if (kind === 'extend') extendRecs.push(extendEntry(ref, r.sample));
+      else capoRecs.push(capoEntry(ref, r.sample, strategies));
     }
   } catch (e) {
     say(io, e instanceof Error ? e.message : String(e));
@@ -253,28 +312,22 @@ async function exportJob(
     },
     capo: { model: config.models.answerer, temperature: config.temperature, maxTokens: config.maxTokens },
   };
-  const job = path.basename(base).replace(/[^A-Za-z0-9._-]/g, '_');
-  let s: JobState;
-  if (kind === 'extend') {
-    const turns = Number(v.turns);
-    if (!Number.isInteger(turns) || turns < 1)
-      return usageError('batch', '--turns N (a whole number >= 1) is required for extend', io);
-    s = createExtendJob({ job, source: file, records, targetTurns: turns, settings });
-  } else {
-    const strategies = (typeof v.strategies === 'string' ? v.strategies : CAPO_STRATEGIES.join(','))
-      .split(',')
-      .map((x) => x.trim());
-    if (strategies.some((x) => !(CAPO_STRATEGIES as readonly string[]).includes(x)))
-      return usageError('batch', `--strategies: use ${CAPO_STRATEGIES.join(', ')}`, io);
-    s = createCapoJob({
-      job,
-      source: file,
-      sourceName: relativeSource(file, base),
-      records,
-      strategies: strategies as CapoStrategy[],
-      settings,
-    });
-  }
+  const job = safeName(path.basename(base));
+  const s: JobState =
+    kind === 'extend'
+      ? createExtendJob({ job, source: file, records: extendRecs, targetTurns: turns, settings })
+      : createCapoJob({
+          job,
+          source: file,
+          sourceName: relativeSource(file, base),
+          records: capoRecs,
+          settings,
+        });
+  return writeFirstRound(s, base, io);
+}
+
+/** Writes a new job's state and first round, and says where. */
+async function writeFirstRound(s: JobState, base: string, io: CliIO): Promise<number> {
   const r = await exportRound(s, base);
   io.stdout.write(`${r.file ?? ''}\n`);
   say(
@@ -284,9 +337,38 @@ async function exportJob(
   return 0;
 }
 
+function safeName(x: string): string {
+  return x.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+/** The eval job settings of `--model`, `--judge-model`, `--references`, `--judge-retries`, or what is wrong. */
+export function evalSettingsFrom(
+  v: Record<string, string | boolean | undefined>,
+  config: LlmConfig,
+): StoredEvalSettings | string {
+  if (typeof v.model !== 'string' || !v.model) return '--model NAME (the model under test) is required';
+  if (typeof v['judge-model'] !== 'string' || !v['judge-model']) return '--judge-model NAME is required';
+  const judgeRetries = v['judge-retries'] === undefined ? 2 : Number(v['judge-retries']);
+  if (!Number.isInteger(judgeRetries) || judgeRetries < 0)
+    return '--judge-retries must be a whole number >= 0';
+  return {
+    model: v.model,
+    judgeModel: v['judge-model'],
+    temperature: config.temperature,
+    maxTokens: config.maxTokens,
+    judgeRetries,
+    ...(typeof v.references === 'string' ? { referencesFile: path.resolve(v.references) } : {}),
+  };
+}
+
 function describe(s: JobState): string {
   const lines = [`job ${s.job} (${s.kind}) from ${s.source}: ${s.step} round(s) imported`];
-  if (s.kind === 'extend') {
+  if (s.kind === 'eval') {
+    const st = s.eval ?? [];
+    lines.push(
+      `sessions: ${st.filter((r) => r.status === 'done').length} done, ${st.filter((r) => r.status === 'active').length} active, ${st.filter((r) => r.status === 'failed').length} failed; ${st.reduce((a, r) => a + r.turns.length, 0)} turn(s) answered`,
+    );
+  } else if (s.kind === 'extend') {
     const st = s.extend ?? [];
     lines.push(
       `records: ${st.filter((r) => r.status === 'done').length} done, ${st.filter((r) => r.status === 'active').length} active, ${st.filter((r) => r.status === 'failed').length} failed`,
@@ -331,6 +413,11 @@ async function afterImport(
     io,
     `job finished: ${outFile}${s.errors.length ? ` (${s.errors.length} request(s) failed, see status)` : ''}`,
   );
+  if (s.kind === 'eval') {
+    const summary = await summarizeFile(outFile);
+    io.stdout.write(summaryText(summary));
+    return s.errors.length || summary.missing || summary.failed ? 1 : 0;
+  }
   return s.errors.length ? 1 : 0;
 }
 
@@ -338,19 +425,21 @@ async function afterImport(
 export async function writeJobOutput(s: JobState, outFile: string, format: PairFormat): Promise<void> {
   if (s.kind === 'extend') {
     // The source is streamed (any size), the output written atomically in ~1 MiB writes.
-    const byLine = new Map((s.extend ?? []).map((r) => [r.record, r]));
     await atomicWrite(outFile, undefined, undefined, async (fh) => {
       const w = BatchedWriter.toFile(fh);
-      for await (const rec of readFileRecords(s.source)) {
-        const r = byLine.get(rec.line);
-        if (!r) continue;
-        const parsed = parseRecord(jsonlText(rec));
-        if (!parsed.ok) throw new Error(`${s.source}:${rec.line}: changed since the job was exported`);
-        const wrote = w.write(recordToLine(r.dialogue, parsed.layout) + '\n');
+      for await (const it of sourceRecords(s.source, s.extend ?? [])) {
+        if (!it.ok) throw new Error(it.error);
+        const d = it.parsed.sample;
+        if (d.kind !== 'dialogue') throw new Error(`${s.source}:${it.entry.record}: not a dialogue`);
+        const wrote = w.write(recordToLine(grownDialogue(d, it.entry), it.parsed.layout) + '\n');
         if (wrote) await wrote;
       }
       await w.flush();
     });
+    return;
+  }
+  if (s.kind === 'eval') {
+    await writeEvalResults(s, outFile);
     return;
   }
   const tmp = `${outFile}.tmp`;

@@ -1,23 +1,32 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { readFileRecords, where } from '../../core/store/records';
 import { redact, type LlmConfig } from '../../core/llm';
 import {
   estimateEval,
   evalKeep,
   evaluateSession,
   isMtBenchQuestion,
+  readReferences,
   sessionSlot,
   summarizeFile,
   type EvalSettings,
-  type EvalSummary,
   type MtBenchQuestion,
   type SlotResult,
 } from '../../core/parrot';
+import {
+  createEvalJobFromFile,
+  jobPaths,
+  loadState,
+  runJob,
+  saveState,
+  writeEvalResults,
+  type JobState,
+} from '../../core/batch';
 import { parseCommandArgs, usageError } from '../args';
 import { interruptible, openRun, readAllRecords, runSlots } from '../generation';
 import { progress, type CliIO } from '../io';
 import { clientFor, configFrom } from './ask';
+import { summaryText } from './evalSummary';
 
 const HELP = `Usage: parrot eval QUESTIONS -o OUT --model NAME --judge-model NAME [options]
 
@@ -39,6 +48,15 @@ Options:
   --resume               continue an interrupted run (progress in OUT.progress.json): keep OUT's
                          finished sessions, redo those stopped by an error, do the rest; the
                          model and judge model must be the same
+  --batch                go through the Batch API (OpenAI, or any server with /v1/files and
+                         /v1/batches) instead of live requests: one batch per turn (every
+                         session's answer to turn k and the grades of turn k-1); the same OUT
+                         lines and summary as a live run. The job is kept in JOB.state.json
+                         (default JOB: OUT without .jsonl plus .batch); --resume continues it
+                         (a submitted batch is polled again, never sent twice). Same names as
+                         'parrot batch': the job also runs with 'parrot batch status|import|run JOB'
+  --job JOB              with --batch: the job's files (JOB.state.json, JOB.round<k>.requests.jsonl)
+  --poll SECONDS         with --batch: first poll interval (default 10; grows to 120)
   --estimate             print the requests and approximate tokens it will take, and stop
   --json                 print the summary as JSON: {"turns":[{"turn":1,"mean":..,"n":..},..],
                          "categories":{..},"overall":..}
@@ -56,46 +74,6 @@ Ctrl+C stops: sessions already written stay, run again with --resume to continue
 Exit status: 0 every turn scored, 1 some verdicts missing, a session failed or the run was
 cancelled, 2 usage or input error.
 `;
-
-/** Reference answers by question id: MT-Bench's `{question_id, choices: [{turns: [...]}]}` lines. */
-async function readReferences(file: string): Promise<Map<string, string[]>> {
-  const refs = new Map<string, string[]>();
-  for await (const rec of readFileRecords(file)) {
-    const text = rec.text;
-    const at = where(file, rec);
-    if (text.trim() === '') continue;
-    let v: { question_id?: unknown; choices?: { turns?: unknown }[] };
-    try {
-      v = JSON.parse(text) as typeof v;
-    } catch (e) {
-      throw new Error(`${at}: invalid JSON (${e instanceof Error ? e.message : String(e)})`);
-    }
-    const turns = v?.choices?.[0]?.turns;
-    if (
-      (typeof v?.question_id !== 'number' && typeof v?.question_id !== 'string') ||
-      !Array.isArray(turns) ||
-      !turns.every((t) => typeof t === 'string')
-    )
-      throw new Error(`${at}: a reference answer needs question_id and choices[0].turns (strings)`);
-    refs.set(String(v.question_id), turns);
-  }
-  return refs;
-}
-
-function fmt(x: number | null): string {
-  return x === null ? '-' : x.toFixed(2);
-}
-
-export function summaryText(s: EvalSummary): string {
-  let t = 'turn  mean   n  missing\n';
-  for (const x of s.turns)
-    t += `${String(x.turn).padStart(4)}  ${fmt(x.mean).padStart(5)}  ${String(x.n).padStart(3)}  ${x.missing}\n`;
-  t += '\ncategory      mean   n  missing\n';
-  for (const [k, c] of Object.entries(s.categories))
-    t += `${k.padEnd(12)}  ${fmt(c.mean).padStart(5)}  ${String(c.n).padStart(3)}  ${c.missing}\n`;
-  t += `\noverall ${fmt(s.overall)} over ${s.n} scored turn(s) of ${s.sessions} session(s)${s.missing ? `, ${s.missing} verdict(s) missing` : ''}${s.failed ? `, ${s.failed} session(s) stopped by an error` : ''}\n`;
-  return t;
-}
 
 export async function evalCommand(args: string[], io: CliIO): Promise<number> {
   const p = parseCommandArgs(
@@ -117,6 +95,9 @@ export async function evalCommand(args: string[], io: CliIO): Promise<number> {
       concurrency: { type: 'string' },
       timeout: { type: 'string' },
       retries: { type: 'string' },
+      batch: { type: 'boolean' },
+      job: { type: 'string' },
+      poll: { type: 'string' },
     } as const,
     HELP,
     io,
@@ -179,6 +160,7 @@ export async function evalCommand(args: string[], io: CliIO): Promise<number> {
     return 0;
   }
   const outFile = v.output as string;
+  if (v.batch) return evalBatch(file, outFile, settings, v, config, io);
   if (!v.resume && existsSync(outFile))
     return usageError('eval', `${outFile} exists — use --resume to continue it, or choose another -o`, io);
   const say = (m: string): boolean => io.stderr.write(`parrot eval: ${redact(m, [config.apiKey])}\n`);
@@ -232,4 +214,93 @@ export async function evalCommand(args: string[], io: CliIO): Promise<number> {
   );
   io.stdout.write(v.json ? `${JSON.stringify(summary)}\n` : summaryText(summary));
   return short || cancelled || summary.missing || output.records < questions.length ? 1 : 0;
+}
+
+/**
+ * `parrot eval --batch`: the evaluation as a batch job (core/batch: rounds, state, resume), run
+ * to the end; OUT is written when the job is finished, with the lines a live run writes.
+ */
+async function evalBatch(
+  file: string,
+  outFile: string,
+  settings: EvalSettings,
+  v: { job?: string; poll?: string; resume?: boolean; json?: boolean; references?: string },
+  config: LlmConfig,
+  io: CliIO,
+): Promise<number> {
+  const say = (m: string): boolean => io.stderr.write(`parrot eval: ${redact(m, [config.apiKey])}\n`);
+  const base = v.job ?? `${outFile.replace(/\.jsonl$/i, '')}.batch`;
+  const { state } = jobPaths(base);
+  let s: JobState;
+  if (existsSync(state)) {
+    if (!v.resume)
+      return usageError(
+        'eval',
+        `${state} exists — use --resume to continue the job, or choose another --job`,
+        io,
+      );
+    s = await loadState(state);
+    const es = s.settings.eval;
+    if (s.kind !== 'eval' || !es) return usageError('eval', `${state} is not an eval job`, io);
+    if (es.model !== settings.model || es.judgeModel !== settings.judgeModel)
+      return usageError(
+        'eval',
+        `${state} scores ${es.model} judged by ${es.judgeModel}; this run asks for ${settings.model} judged by ${settings.judgeModel}`,
+        io,
+      );
+    if (path.resolve(s.source) !== path.resolve(file))
+      return usageError('eval', `${state} was made from ${s.source}, not ${file}`, io);
+  } else {
+    if (existsSync(outFile)) return usageError('eval', `${outFile} exists — choose another -o`, io);
+    s = await createEvalJobFromFile({
+      job: path.basename(base).replace(/[^A-Za-z0-9._-]/g, '_'),
+      source: file,
+      settings: {
+        model: settings.model,
+        judgeModel: settings.judgeModel,
+        temperature: settings.temperature,
+        maxTokens: settings.maxTokens,
+        judgeRetries: settings.judgeRetries,
+        ...(v.references ? { referencesFile: path.resolve(v.references) } : {}),
+      },
+    });
+    await saveState(state, s);
+  }
+  const client = clientFor(config, io);
+  const stop = interruptible('eval', io);
+  const bar = progress(io);
+  let done: JobState;
+  try {
+    done = await runJob(client, base, s, {
+      signal: stop.signal,
+      intervalMs: Number(v.poll ?? 10) * 1000,
+      maxIntervalMs: 120_000,
+      onRound: (x) => say(`round ${x.step}: ${x.requests} request(s)`),
+      onStatus: (b) =>
+        bar.update(
+          `batch ${b.id}: ${b.status} ${b.request_counts?.completed ?? 0}/${b.request_counts?.total ?? 0}`,
+        ),
+      onImported: (x) => {
+        bar.done();
+        say(`round ${x.step}: ${x.applied} imported, ${x.failed} failed`);
+      },
+    });
+  } catch (e) {
+    bar.done();
+    say(e instanceof Error ? e.message : String(e));
+    if (stop.signal.aborted) say(`cancelled — the job is saved in ${state}; run again with --resume`);
+    return stop.signal.aborted || (e instanceof Error && e.name === 'LlmError') ? 1 : 2;
+  } finally {
+    stop.dispose();
+    bar.done();
+  }
+  await writeEvalResults(done, outFile);
+  for (const e of done.errors.slice(-20)) say(`${e.custom_id}: ${e.error}`);
+  const summary = await summarizeFile(outFile);
+  const sessions = done.eval ?? [];
+  say(
+    `${sessions.length} session(s) in ${outFile} (batch job ${state}, ${done.step} round(s))${summary.failed ? `, ${summary.failed} stopped by an error` : ''}`,
+  );
+  io.stdout.write(v.json ? `${JSON.stringify(summary)}\n` : summaryText(summary));
+  return summary.failed || summary.missing ? 1 : 0;
 }

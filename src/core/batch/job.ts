@@ -1,28 +1,47 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { BatchedWriter } from '../batchedWriter';
 import type { ChatRequest } from '../llm/client';
-import type { CapoStrategy, Dialogue, PreferencePair } from '../model';
+import type { CapoStrategy, Dialogue, Turn } from '../model';
 import { buildAskRequest, filterCandidates, type FilterOptions } from '../parrot/ask';
-import { buildCapoRequest, dependentTurns, makePair, type CapoSettings } from '../parrot/capo';
+import { readReferences } from '../parrot/evaluate';
+import { buildCapoRequest, dependentTurns, type CapoSettings } from '../parrot/capo';
 import { buildAnswerRequest, type ExtendSettings } from '../parrot/extend';
 import { lastRole, userTurnCount } from '../parrot/messages';
 import { writeJsonAtomic } from '../parrot/output';
 import { loadTemplate } from '../parrot/templates';
+import { readFileRecords, where } from '../store/records';
+import { atomicWrite } from '../store/save';
+import {
+  applyEvalOutcomes,
+  evalSessionFinished,
+  evalEntry,
+  evalTasks,
+  questionOf,
+  type EvalSessionState,
+  type StoredEvalSettings,
+} from './evalJob';
 import {
   customId,
   parseCustomId,
   parseResults,
   requestLine,
-  type BatchRequestLine,
+  type BatchOutcome,
   type ParsedResults,
 } from './lines';
+import { recordHash, sourceRecords, type SourceRef } from './source';
+export type JobKind = 'extend' | 'capo' | 'eval';
 
-export type JobKind = 'extend' | 'capo';
+/** Version of the state layout: 2 keeps records by position and hash, never their text. */
+export const STATE_VERSION = 2;
 
-export interface ExtendRecordState {
-  record: number;
-  dialogue: Dialogue;
+export interface ExtendRecordState extends SourceRef {
+  /** The turns generated so far (the record's own are read from the source). */
+  added: Turn[];
+  /** User turns of the record with `added`, and the role of its last turn. */
+  users: number;
+  last?: Turn['role'];
   status: 'active' | 'done' | 'failed';
   error?: string;
   askAttempts: number;
@@ -34,12 +53,13 @@ export interface CapoTargetState {
   strategy: CapoStrategy;
   status: 'active' | 'done' | 'failed';
   error?: string;
-  pair?: PreferencePair;
+  /** The rejected answer, once imported; the pair is built from the source when written. */
+  rejected?: string;
+  /** When the rejected answer was imported (the pair's `created`). */
+  created?: string;
 }
 
-export interface CapoRecordState {
-  record: number;
-  dialogue: Dialogue;
+export interface CapoRecordState extends SourceRef {
   targets: CapoTargetState[];
 }
 
@@ -49,6 +69,7 @@ export interface StoredSettings {
     ask: Omit<ExtendSettings['ask'], 'template'> & { templateFile?: string };
   };
   capo?: Omit<CapoSettings, 'templates'> & { hallucinateFile?: string; misreadFile?: string };
+  eval?: StoredEvalSettings;
   filter?: Partial<FilterOptions>;
   askAttempts?: number;
 }
@@ -62,12 +83,15 @@ export interface PendingRound {
   status?: string;
 }
 
-/** Everything needed to resume a job; saved as `<job>.state.json` after every change. */
+/**
+ * Everything needed to resume a job; saved as `<job>.state.json` after every change. It holds no
+ * dataset text: records are named by position and hash and read again from `source` when needed.
+ */
 export interface JobState {
-  version: 1;
+  version: typeof STATE_VERSION;
   job: string;
   kind: JobKind;
-  /** The source dataset (read on import). */
+  /** The source dataset (read on every round and on import). */
   source: string;
   /** How CaPO provenance names the source (workspace- or job-relative); `source` when absent. */
   sourceName?: string;
@@ -76,6 +100,7 @@ export interface JobState {
   step: number;
   extend?: ExtendRecordState[];
   capo?: CapoRecordState[];
+  eval?: EvalSessionState[];
   pending?: PendingRound;
   /** Per custom_id failures (never dropped). */
   errors: { custom_id: string; error: string }[];
@@ -87,59 +112,110 @@ export function newJobName(): string {
   return `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
-export function createExtendJob(o: {
-  job?: string;
-  source: string;
-  records: { record: number; dialogue: Dialogue }[];
-  targetTurns: number;
-  settings: StoredSettings;
-}): JobState {
+/** How a job names a record: its position and the hash of its text. */
+export function sourceRef(record: number, text: string): SourceRef {
+  return { record, hash: recordHash(text) };
+}
+
+/** The job's entry for one dialogue to extend (the dialogue itself is not kept). */
+export function extendEntry(ref: SourceRef, d: Dialogue): ExtendRecordState {
+  const last = lastRole(d);
   return {
-    version: 1,
+    ...ref,
+    added: [],
+    users: userTurnCount(d),
+    ...(last !== undefined ? { last } : {}),
+    status: 'active',
+    askAttempts: 0,
+  };
+}
+
+/** The job's entry for one dialogue's CaPO targets (`turns`: 0-based assistant turns; default: detected). */
+export function capoEntry(
+  ref: SourceRef,
+  d: Dialogue,
+  strategies: readonly CapoStrategy[],
+  o: { threshold?: number; turns?: number[] } = {},
+): CapoRecordState {
+  return {
+    ...ref,
+    targets: (o.turns ?? dependentTurns(d, o.threshold).map((t) => t.index)).flatMap((turn) =>
+      strategies.map((strategy) => ({ turn, strategy, status: 'active' as const })),
+    ),
+  };
+}
+
+function newJob(o: { job?: string; source: string; settings: StoredSettings }, kind: JobKind): JobState {
+  return {
+    version: STATE_VERSION,
     job: o.job ?? newJobName(),
-    kind: 'extend',
+    kind,
     source: o.source,
-    targetTurns: o.targetTurns,
     settings: o.settings,
     step: 0,
-    extend: o.records.map((r) => ({
-      record: r.record,
-      dialogue: r.dialogue,
-      status: 'active',
-      askAttempts: 0,
-    })),
     errors: [],
     problems: [],
   };
+}
+
+export function createExtendJob(o: {
+  job?: string;
+  source: string;
+  records: ExtendRecordState[];
+  targetTurns: number;
+  settings: StoredSettings;
+}): JobState {
+  return { ...newJob(o, 'extend'), targetTurns: o.targetTurns, extend: o.records };
 }
 
 export function createCapoJob(o: {
   job?: string;
   source: string;
   sourceName?: string;
-  records: { record: number; dialogue: Dialogue; turns?: number[] }[];
-  strategies: readonly CapoStrategy[];
-  threshold?: number;
+  records: CapoRecordState[];
   settings: StoredSettings;
 }): JobState {
   return {
-    version: 1,
-    job: o.job ?? newJobName(),
-    kind: 'capo',
-    source: o.source,
+    ...newJob(o, 'capo'),
     ...(o.sourceName !== undefined ? { sourceName: o.sourceName } : {}),
-    settings: o.settings,
-    step: 0,
-    capo: o.records.map((r) => ({
-      record: r.record,
-      dialogue: r.dialogue,
-      targets: (r.turns ?? dependentTurns(r.dialogue, o.threshold).map((t) => t.index)).flatMap((turn) =>
-        o.strategies.map((strategy) => ({ turn, strategy, status: 'active' as const })),
-      ),
-    })),
-    errors: [],
-    problems: [],
+    capo: o.records,
   };
+}
+
+export function createEvalJob(o: {
+  job?: string;
+  source: string;
+  records: EvalSessionState[];
+  settings: StoredSettings;
+}): JobState {
+  if (!o.settings.eval) throw new Error('an eval job needs eval settings');
+  return { ...newJob(o, 'eval'), eval: o.records };
+}
+
+/**
+ * An eval job over an MT-Bench-style questions file (streamed; the state keeps each session's
+ * position, hash, id and category). A record that is not a question throws with its position.
+ */
+export async function createEvalJobFromFile(o: {
+  job: string;
+  source: string;
+  settings: StoredEvalSettings;
+}): Promise<JobState> {
+  const records: EvalSessionState[] = [];
+  for await (const rec of readFileRecords(o.source)) {
+    if (rec.text.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(rec.text);
+    } catch (e) {
+      throw new Error(`${where(o.source, rec)}: ${errText(e)}`);
+    }
+    const q = questionOf(value);
+    if (typeof q === 'string') throw new Error(`${where(o.source, rec)}: ${q}`);
+    records.push(evalEntry(sourceRef(rec.line, rec.text), q));
+  }
+  if (o.settings.referencesFile) await readReferences(o.settings.referencesFile); // fail now, not later
+  return createEvalJob({ job: o.job, source: o.source, records, settings: { eval: o.settings } });
 }
 
 function extendSettings(s: StoredSettings): ExtendSettings {
@@ -157,7 +233,7 @@ function extendSettings(s: StoredSettings): ExtendSettings {
   };
 }
 
-function capoSettings(s: StoredSettings): CapoSettings {
+export function capoSettings(s: StoredSettings): CapoSettings {
   const c = s.capo;
   if (!c) throw new Error('the job has no CaPO settings');
   const { hallucinateFile, misreadFile, ...rest } = c;
@@ -170,172 +246,295 @@ function capoSettings(s: StoredSettings): CapoSettings {
   };
 }
 
+function evalSettings(s: StoredSettings): StoredEvalSettings {
+  if (!s.eval) throw new Error('the job has no eval settings');
+  return s.eval;
+}
+
+/** The reference answers an eval job names (read again on every round). */
+export async function jobReferences(s: JobState): Promise<Map<string, string[]> | undefined> {
+  const f = s.settings.eval?.referencesFile;
+  return f ? readReferences(f) : undefined;
+}
+
+/** The record's dialogue as the job has grown it: the source's turns plus the generated ones. */
+export function grownDialogue(d: Dialogue, r: Pick<ExtendRecordState, 'added'>): Dialogue {
+  return { ...d, turns: [...d.turns, ...r.added] };
+}
+
 /** True when no request remains. */
 export function isFinished(s: JobState): boolean {
   if (s.pending) return false;
   if (s.kind === 'extend')
     return (s.extend ?? []).every((r) => r.status !== 'active' || nextExtendTask(s, r) === undefined);
+  if (s.kind === 'eval') {
+    const es = evalSettings(s.settings);
+    return (s.eval ?? []).every((r) => evalSessionFinished(r, es));
+  }
   return (s.capo ?? []).every((r) => r.targets.every((t) => t.status !== 'active'));
 }
 
 function nextExtendTask(s: JobState, r: ExtendRecordState): 'ask' | 'answer' | undefined {
-  if (lastRole(r.dialogue) === 'user') return 'answer';
-  if (userTurnCount(r.dialogue) < (s.targetTurns ?? 0)) return 'ask';
+  if (r.last === 'user') return 'answer';
+  if (r.users < (s.targetTurns ?? 0)) return 'ask';
   return undefined;
 }
 
+function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
 /**
- * Builds the next round's requests (one per active record / CaPO target) and marks them pending.
- * Records that need nothing more are marked done. Returns no lines when the job is finished.
+ * Writes the next round's requests (one per active record / CaPO target; for eval, each session's
+ * next answer and the judge requests due) to `requestFile`, streaming the source, and marks them
+ * pending. Records that need nothing more are marked done, records that cannot be read failed.
+ * Returns the number of requests (0: the job is finished, no file written).
  */
-export function nextRound(s: JobState, requestFile: string): BatchRequestLine[] {
+export async function writeRound(s: JobState, requestFile: string): Promise<number> {
   if (s.pending)
     throw new Error(
       `round ${s.pending.step} is still pending (batch ${s.pending.batchId ?? 'not submitted'}) — import it first`,
     );
   const step = s.step + 1;
-  const lines: BatchRequestLine[] = [];
+  const ids: string[] = [];
+  const fail = (r: { status: string; error?: string }, error: string): void => {
+    r.status = 'failed';
+    r.error = error;
+  };
+  const write = async (
+    each: (put: (id: string, body: ChatRequest) => Promise<void>) => Promise<void>,
+  ): Promise<void> => {
+    let opened = false;
+    await atomicWrite(requestFile, undefined, undefined, async (fh) => {
+      const w = BatchedWriter.toFile(fh);
+      await each(async (id, body) => {
+        opened = true;
+        ids.push(id);
+        const wrote = w.write(`${JSON.stringify(requestLine(id, body))}\n`);
+        if (wrote) await wrote;
+      });
+      await w.flush();
+    });
+    if (!opened) await fsp.rm(requestFile, { force: true });
+  };
   if (s.kind === 'extend') {
     const es = extendSettings(s.settings);
-    for (const r of s.extend ?? []) {
-      if (r.status !== 'active') continue;
-      const task = nextExtendTask(s, r);
-      if (!task) {
-        r.status = 'done';
-        continue;
-      }
-      let body: ChatRequest;
-      try {
-        body =
-          task === 'ask' ? buildAskRequest(r.dialogue, es.ask) : buildAnswerRequest(r.dialogue, es.answer);
-      } catch (e) {
-        r.status = 'failed';
-        r.error = e instanceof Error ? e.message : String(e);
-        continue;
-      }
-      lines.push(requestLine(customId({ job: s.job, record: r.record, step, task }), body));
-    }
-  } else {
-    const cs = capoSettings(s.settings);
-    for (const r of s.capo ?? []) {
-      for (const t of r.targets) {
-        if (t.status !== 'active') continue;
+    const recs = s.extend ?? [];
+    for (const r of recs) if (r.status === 'active' && !nextExtendTask(s, r)) r.status = 'done';
+    await write(async (put) => {
+      for await (const it of sourceRecords(s.source, recs, (r) => r.status === 'active')) {
+        const r = it.entry;
+        if (!it.ok) {
+          fail(r, it.error);
+          continue;
+        }
+        if (it.parsed.sample.kind !== 'dialogue') {
+          fail(r, 'the record is not a dialogue');
+          continue;
+        }
+        const task = nextExtendTask(s, r);
+        if (!task) continue;
+        const d = grownDialogue(it.parsed.sample, r);
+        let body: ChatRequest;
         try {
-          const req = buildCapoRequest(t.strategy, r.dialogue, t.turn, cs);
-          lines.push(
-            requestLine(
+          body = task === 'ask' ? buildAskRequest(d, es.ask) : buildAnswerRequest(d, es.answer);
+        } catch (e) {
+          fail(r, errText(e));
+          continue;
+        }
+        await put(customId({ job: s.job, record: r.record, step, task }), body);
+      }
+    });
+  } else if (s.kind === 'capo') {
+    const cs = capoSettings(s.settings);
+    const recs = s.capo ?? [];
+    await write(async (put) => {
+      for await (const it of sourceRecords(s.source, recs, (r) =>
+        r.targets.some((t) => t.status === 'active'),
+      )) {
+        const r = it.entry;
+        for (const t of r.targets) {
+          if (t.status !== 'active') continue;
+          if (!it.ok || it.parsed.sample.kind !== 'dialogue') {
+            fail(t, it.ok ? 'the record is not a dialogue' : it.error);
+            continue;
+          }
+          try {
+            const req = buildCapoRequest(t.strategy, it.parsed.sample, t.turn, cs);
+            await put(
               customId({ job: s.job, record: r.record, step, task: `${t.strategy}@t${t.turn + 1}` }),
               req.request,
-            ),
-          );
-        } catch (e) {
-          t.status = 'failed';
-          t.error = e instanceof Error ? e.message : String(e);
+            );
+          } catch (e) {
+            fail(t, errText(e));
+          }
         }
       }
-    }
+    });
+  } else {
+    const es = evalSettings(s.settings);
+    const refs = await jobReferences(s);
+    const recs = s.eval ?? [];
+    for (const r of recs) if (r.status === 'active' && evalSessionFinished(r, es)) r.status = 'done';
+    await write(async (put) => {
+      for await (const it of sourceRecords(s.source, recs, (r) => !evalSessionFinished(r, es))) {
+        const r = it.entry;
+        const q = it.ok ? questionOf(it.parsed.value) : it.error;
+        if (typeof q === 'string') {
+          fail(r, q);
+          continue;
+        }
+        for (const t of evalTasks(r, q, es, refs))
+          await put(customId({ job: s.job, record: r.record, step, task: t.task }), t.body);
+      }
+    });
   }
-  if (lines.length) s.pending = { step, requestFile, customIds: lines.map((l) => l.custom_id) };
-  return lines;
+  if (ids.length) s.pending = { step, requestFile, customIds: ids };
+  return ids.length;
 }
 
 /**
  * Applies a round's results. Every pending custom_id ends up applied or in `errors`
- * (a missing result is an error too). Clears `pending` and advances the step.
+ * (a missing result is an error too). Clears `pending` and advances the step. Extend jobs read
+ * the source again (a follow-up question is filtered against its dialogue).
  */
-export function importResults(
+export async function importResults(
   s: JobState,
   results: ParsedResults,
   now = new Date(),
-): { applied: number; failed: number; unknown: number; problems: string[] } {
+): Promise<{ applied: number; failed: number; unknown: number; problems: string[] }> {
   const p = s.pending;
   if (!p) throw new Error('no round is pending — nothing to import');
   const problemsBefore = s.problems.length;
   let applied = 0;
   let failed = 0;
   s.problems.push(...results.problems);
-  const es = s.kind === 'extend' ? extendSettings(s.settings) : undefined;
-  const cs = s.kind === 'capo' ? capoSettings(s.settings) : undefined;
   const maxAsk = s.settings.askAttempts ?? 2;
+  const fail = (id: string, msg: string): void => {
+    s.errors.push({ custom_id: id, error: msg });
+    failed++;
+  };
+  // The round's ids by record (in the order they were asked).
+  const byRecord = new Map<number, { id: string; task: string; out: BatchOutcome | undefined }[]>();
   for (const id of p.customIds) {
     const c = parseCustomId(id);
-    const out = results.outcomes.get(id);
-    const fail = (msg: string): void => {
-      s.errors.push({ custom_id: id, error: msg });
-      failed++;
-    };
-    if (!c) {
-      fail('unreadable custom_id');
+    if (!c || c.job !== s.job) {
+      fail(id, 'unreadable custom_id');
       continue;
     }
-    if (s.kind === 'extend') {
-      const r = (s.extend ?? []).find((x) => x.record === c.record);
-      if (!r) continue;
-      if (!out || !out.ok) {
-        r.status = 'failed';
-        r.error = out ? out.error : 'no result for this request in the batch output';
-        fail(r.error);
-        continue;
-      }
-      if (c.task === 'answer') {
-        const text = out.texts[0] ?? '';
-        if (text.trim() === '') {
+    const list = byRecord.get(c.record) ?? [];
+    list.push({ id, task: c.task, out: results.outcomes.get(id) });
+    byRecord.set(c.record, list);
+  }
+  const outcomeError = (out: BatchOutcome | undefined): string | undefined =>
+    !out ? 'no result for this request in the batch output' : out.ok ? undefined : out.error;
+  if (s.kind === 'extend') {
+    const recs = s.extend ?? [];
+    // Only follow-up questions need the dialogue; answers are applied without reading the source.
+    const needsSource = (r: ExtendRecordState): boolean =>
+      byRecord.get(r.record)?.some((x) => x.task === 'ask' && x.out?.ok) === true;
+    /** Applies the record's outcomes; `d`: its dialogue read from the source, or why it could not be. */
+    const apply = (r: ExtendRecordState, d: Dialogue | string | undefined): void => {
+      for (const x of byRecord.get(r.record) ?? []) {
+        const err = outcomeError(x.out);
+        const texts = x.out?.ok ? x.out.texts : [];
+        const stop = (msg: string): void => {
           r.status = 'failed';
-          r.error = 'empty answer';
-          fail(r.error);
+          r.error = msg;
+          fail(x.id, msg);
+        };
+        if (err !== undefined) {
+          stop(err);
           continue;
         }
-        r.dialogue.turns.push({ role: 'assistant', content: text });
-      } else {
-        const f = filterCandidates(out.texts, r.dialogue, s.settings.filter);
-        const q = f.kept[0];
-        if (q === undefined) {
-          r.askAttempts++;
-          if (r.askAttempts >= maxAsk) {
-            r.status = 'failed';
-            r.error = `every follow-up candidate was rejected (${[...new Set(f.rejected.map((x) => x.reason))].join(', ')})`;
-            fail(r.error);
+        if (x.task === 'answer') {
+          const text = texts[0] ?? '';
+          if (text.trim() === '') {
+            stop('empty answer');
             continue;
           }
+          r.added.push({ role: 'assistant', content: text });
+          r.last = 'assistant';
         } else {
-          r.askAttempts = 0;
-          r.dialogue.turns.push({ role: 'user', content: q });
+          if (d === undefined || typeof d === 'string') {
+            stop(d ?? 'the record is not in the source');
+            continue;
+          }
+          const f = filterCandidates(texts, grownDialogue(d, r), s.settings.filter);
+          const q = f.kept[0];
+          if (q === undefined) {
+            r.askAttempts++;
+            if (r.askAttempts >= maxAsk) {
+              stop(
+                `every follow-up candidate was rejected (${[...new Set(f.rejected.map((y) => y.reason))].join(', ')})`,
+              );
+              continue;
+            }
+          } else {
+            r.askAttempts = 0;
+            r.added.push({ role: 'user', content: q });
+            r.users++;
+            r.last = 'user';
+          }
         }
+        applied++;
+        if (nextExtendTask(s, r) === undefined) r.status = 'done';
       }
-      applied++;
-      if (es && nextExtendTask(s, r) === undefined) r.status = 'done';
-    } else {
-      const r = (s.capo ?? []).find((x) => x.record === c.record);
-      const m = /^(neglect|hallucinate|misread)@t(\d+)$/.exec(c.task);
-      const t = m && r?.targets.find((x) => x.strategy === m[1] && x.turn === Number(m[2]) - 1);
-      if (!r || !t || !cs) {
-        fail('custom_id does not match a target of this job');
-        continue;
+      byRecord.delete(r.record);
+    };
+    // Applied as the source streams by: one dialogue in memory at a time.
+    if (recs.some(needsSource))
+      for await (const it of sourceRecords(s.source, recs, needsSource))
+        apply(
+          it.entry,
+          !it.ok
+            ? it.error
+            : it.parsed.sample.kind === 'dialogue'
+              ? it.parsed.sample
+              : 'the record is not a dialogue',
+        );
+    for (const r of recs) if (byRecord.has(r.record)) apply(r, undefined);
+  } else if (s.kind === 'capo') {
+    for (const r of s.capo ?? []) {
+      for (const x of byRecord.get(r.record) ?? []) {
+        const m = /^(neglect|hallucinate|misread)@t(\d+)$/.exec(x.task);
+        const t = m && r.targets.find((y) => y.strategy === m[1] && y.turn === Number(m[2]) - 1);
+        if (!t) {
+          fail(x.id, 'custom_id does not match a target of this job');
+          continue;
+        }
+        const text = x.out?.ok ? (x.out.texts[0] ?? '') : '';
+        const err = outcomeError(x.out) ?? (text.trim() === '' ? 'empty answer' : undefined);
+        if (err !== undefined) {
+          t.status = 'failed';
+          t.error = err;
+          fail(x.id, err);
+          continue;
+        }
+        t.rejected = text;
+        t.created = now.toISOString();
+        t.status = 'done';
+        applied++;
       }
-      const text = out?.ok ? (out.texts[0] ?? '') : '';
-      if (!out || !out.ok || text.trim() === '') {
-        t.status = 'failed';
-        t.error = !out
-          ? 'no result for this request in the batch output'
-          : out.ok
-            ? 'empty answer'
-            : out.error;
-        fail(t.error);
-        continue;
+      byRecord.delete(r.record);
+    }
+  } else {
+    const es = evalSettings(s.settings);
+    for (const r of s.eval ?? []) {
+      const list = byRecord.get(r.record);
+      if (!list) continue;
+      byRecord.delete(r.record);
+      for (const x of list) {
+        const err = outcomeError(x.out);
+        if (err !== undefined) fail(x.id, err);
+        else applied++;
       }
-      const req = buildCapoRequest(t.strategy, r.dialogue, t.turn, cs);
-      t.pair = makePair(
-        r.dialogue,
-        t.turn,
-        req,
-        text,
-        { file: s.sourceName ?? s.source, record: r.record },
-        now,
-      );
-      t.status = 'done';
-      applied++;
+      applyEvalOutcomes(r, list);
+      if (r.status === 'active' && evalSessionFinished(r, es)) r.status = 'done';
     }
   }
+  for (const list of byRecord.values())
+    for (const x of list) fail(x.id, 'custom_id does not match a record of this job');
   // Results this round did not ask for: another job's, an earlier round's, or unknown ids.
   const asked = new Set(p.customIds);
   let unknown = 0;
@@ -369,7 +568,11 @@ export async function loadState(file: string): Promise<JobState> {
     throw new Error(`cannot read job state '${file}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   const s = JSON.parse(text) as JobState;
-  if (s.version !== 1 || (s.kind !== 'extend' && s.kind !== 'capo'))
+  if ((s.version as number) === 1)
+    throw new Error(
+      `'${file}' was written by an earlier version of Parrot Studio (it keeps the dialogues in the state): finish it with that version, or export the job again`,
+    );
+  if (s.version !== STATE_VERSION || (s.kind !== 'extend' && s.kind !== 'capo' && s.kind !== 'eval'))
     throw new Error(`'${file}' is not a Parrot batch job state`);
   return s;
 }
@@ -402,6 +605,8 @@ export function jobStateProblems(
   )
     problems.push(`request file ${s.pending.requestFile} is not the job's own round file`);
   if (!allowedSource(s.source)) problems.push(`source ${s.source} is outside the workspace`);
+  const refs = s.settings.eval?.referencesFile;
+  if (refs && !allowedSource(refs)) problems.push(`reference answers ${refs} are outside the workspace`);
   return problems;
 }
 
@@ -410,3 +615,4 @@ export function jobPaths(jobBase: string): { state: string; requests: (step: num
 }
 
 export { parseResults };
+export type { EvalSessionState, StoredEvalSettings } from './evalJob';

@@ -1,4 +1,4 @@
-import { promises as fsp } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import * as path from 'node:path';
 import { toFile } from 'openai';
 import type { Batch } from 'openai/resources/batches';
@@ -9,12 +9,11 @@ import {
   importResults,
   isFinished,
   jobPaths,
-  nextRound,
   parseResults,
   saveState,
+  writeRound,
   type JobState,
 } from './job';
-import { toJsonl } from './lines';
 
 const TERMINAL = new Set(['completed', 'failed', 'expired', 'cancelled']);
 
@@ -34,9 +33,12 @@ export async function submitRound(
   if (p.batchId) return p.batchId;
   try {
     if (!p.inputFileId) {
-      const data = await fsp.readFile(p.requestFile);
+      // Read from disk by the SDK (which holds one upload in memory while it sends it).
       const f = await client.sdk.files.create(
-        { file: await toFile(data, path.basename(p.requestFile)), purpose: 'batch' },
+        {
+          file: await toFile(createReadStream(p.requestFile), path.basename(p.requestFile)),
+          purpose: 'batch',
+        },
         { signal },
       );
       p.inputFileId = f.id;
@@ -120,7 +122,7 @@ export async function importRound(
 ): Promise<{ applied: number; failed: number; unknown: number; problems: string[] }> {
   const parsed = parseResults(output, undefined, 'output');
   parseResults(errors, parsed, 'errors');
-  const r = importResults(s, parsed);
+  const r = await importResults(s, parsed);
   await saveState(stateFile, s);
   return r;
 }
@@ -132,10 +134,9 @@ export async function exportRound(
 ): Promise<{ requests: number; file?: string }> {
   const paths = jobPaths(jobBase);
   const file = paths.requests(s.step + 1);
-  const lines = nextRound(s, file);
-  if (lines.length) await fsp.writeFile(file, toJsonl(lines));
+  const requests = await writeRound(s, file);
   await saveState(paths.state, s);
-  return { requests: lines.length, file: lines.length ? file : undefined };
+  return { requests, file: requests ? file : undefined };
 }
 
 export interface RunEvents extends PollOptions {

@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { ChatMessage, ChatRequest, LlmClient } from '../llm/client';
 import { LlmError, isCancel } from '../llm/errors';
+import { readFileRecords, where } from '../store/records';
 import { countTokens } from '../tokens';
 import type { MtBenchQuestion } from './mtbench';
 import type { SlotResult } from './output';
@@ -119,6 +120,32 @@ function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** A session's result before its first turn (the key order every results line has). */
+export function newSessionResult(
+  q: MtBenchQuestion,
+  s: Pick<EvalSettings, 'model' | 'judgeModel'>,
+): SessionResult {
+  return {
+    question_id: q.question_id,
+    category: q.category,
+    model: s.model,
+    judge_model: s.judgeModel,
+    turns: [],
+    status: 'done',
+  };
+}
+
+/** The reference answers a session's turns are graded against (math, reasoning, coding), if any. */
+export function sessionReferences(
+  q: MtBenchQuestion,
+  refs: ReadonlyMap<string, readonly string[]> | undefined,
+): readonly string[] | undefined {
+  if (!REFERENCE_CATEGORIES.includes(q.category)) return undefined;
+  const inline =
+    Array.isArray(q.reference) && q.reference.every((x) => typeof x === 'string') ? q.reference : undefined;
+  return refs?.get(String(q.question_id)) ?? inline;
+}
+
 /**
  * Answers and grades every turn of `q` in order. Answers go to `settings.model` with the full
  * history (its own earlier answers); each answer is graded before the next question is asked.
@@ -130,21 +157,10 @@ export async function evaluateSession(
   s: EvalSettings,
   signal?: AbortSignal,
 ): Promise<SessionResult> {
-  const res: SessionResult = {
-    question_id: q.question_id,
-    category: q.category,
-    model: s.model,
-    judge_model: s.judgeModel,
-    turns: [],
-    status: 'done',
-  };
+  const res = newSessionResult(q, s);
   const history: ChatMessage[] = [];
   const answers: string[] = [];
-  const inline =
-    Array.isArray(q.reference) && q.reference.every((x) => typeof x === 'string') ? q.reference : undefined;
-  const refs = REFERENCE_CATEGORIES.includes(q.category)
-    ? (s.references?.get(String(q.question_id)) ?? inline)
-    : undefined;
+  const refs = sessionReferences(q, s.references);
   try {
     for (let k = 1; k <= q.turns.length; k++) {
       if (signal?.aborted) throw new LlmError('cancelled', 'cancelled', client.host);
@@ -297,4 +313,29 @@ export function sessionSlot(r: SessionResult): SlotResult {
     lines: [JSON.stringify(r)],
     error: r.status === 'failed' ? (r.error ?? 'failed') : undefined,
   };
+}
+
+/** Reference answers by question id: MT-Bench's `{question_id, choices: [{turns: [...]}]}` lines. */
+export async function readReferences(file: string): Promise<Map<string, string[]>> {
+  const refs = new Map<string, string[]>();
+  for await (const rec of readFileRecords(file)) {
+    const text = rec.text;
+    const at = where(file, rec);
+    if (text.trim() === '') continue;
+    let v: { question_id?: unknown; choices?: { turns?: unknown }[] };
+    try {
+      v = JSON.parse(text) as typeof v;
+    } catch (e) {
+      throw new Error(`${at}: invalid JSON (${e instanceof Error ? e.message : String(e)})`);
+    }
+    const turns = v?.choices?.[0]?.turns;
+    if (
+      (typeof v?.question_id !== 'number' && typeof v?.question_id !== 'string') ||
+      !Array.isArray(turns) ||
+      !turns.every((t) => typeof t === 'string')
+    )
+      throw new Error(`${at}: a reference answer needs question_id and choices[0].turns (strings)`);
+    refs.set(String(v.question_id), turns);
+  }
+  return refs;
 }

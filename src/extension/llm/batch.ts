@@ -2,8 +2,14 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
+  capoEntry,
   createCapoJob,
   createExtendJob,
+  extendEntry,
+  recordHash,
+  sourceRef,
+  type CapoRecordState,
+  type ExtendRecordState,
   downloadResults,
   exportRound,
   importRound,
@@ -18,7 +24,7 @@ import {
   type StoredSettings,
 } from '../../core/batch';
 import { parseRecord, recordToLine } from '../../core/formats';
-import { contentText, type CapoStrategy, type Dialogue, type Turn } from '../../core/model';
+import type { CapoStrategy } from '../../core/model';
 import { CAPO_STRATEGIES, type PairFormat } from '../../core/parrot';
 import {
   asUri,
@@ -122,8 +128,19 @@ export async function batchExport(ctx: LlmContext, args: BatchExportArgs = {}): 
     if (v === undefined) return { status: 'cancelled' };
     turns = Number(v);
   }
+  if (
+    ctx.editor.document(uri)?.isDirty ||
+    vscode.workspace.textDocuments.some((d) => d.uri.fsPath === uri.fsPath && d.isDirty)
+  )
+    throw new Error(
+      vscode.l10n.t('Save {0} first: a batch job reads the file on disk.', path.basename(uri.fsPath)),
+    );
   const name = path.basename(uri.fsPath);
-  const recs: { record: number; dialogue: Dialogue }[] = [];
+  const s = ctx.settings();
+  const strategies = args.strategies ?? s.capoStrategies ?? CAPO_STRATEGIES;
+  // The job keeps each record's position and hash, never its text (the file is read again by position).
+  const extendRecs: ExtendRecordState[] = [];
+  const capoRecs: CapoRecordState[] = [];
   for await (const [index, text] of records(target)) {
     const p = parseRecord(text);
     if (!p.ok) throw new Error(`${name}:${index + 1}:${p.error.column}: ${p.error.message}`);
@@ -135,9 +152,11 @@ export async function batchExport(ctx: LlmContext, args: BatchExportArgs = {}): 
           index + 1,
         ),
       );
-    if (p.sample.kind === 'dialogue') recs.push({ record: index + 1, dialogue: p.sample });
+    if (p.sample.kind !== 'dialogue') continue;
+    const ref = sourceRef(index + 1, text);
+    if (kind === 'extend') extendRecs.push(extendEntry(ref, p.sample));
+    else capoRecs.push(capoEntry(ref, p.sample, strategies));
   }
-  const s = ctx.settings();
   const settings: StoredSettings = {
     extend: {
       ask: {
@@ -162,14 +181,13 @@ export async function batchExport(ctx: LlmContext, args: BatchExportArgs = {}): 
   const job = path.basename(jobBase).replace(/[^A-Za-z0-9._-]/g, '_');
   const state: JobState =
     kind === 'extend'
-      ? createExtendJob({ job, source: uri.fsPath, records: recs, targetTurns: turns ?? 8, settings })
+      ? createExtendJob({ job, source: uri.fsPath, records: extendRecs, targetTurns: turns ?? 8, settings })
       : createCapoJob({
           job,
           source: uri.fsPath,
           // Provenance names the dataset relative to the workspace, never by its absolute path.
           sourceName: ctx.sourceName(uri),
-          records: recs,
-          strategies: args.strategies ?? s.capoStrategies ?? CAPO_STRATEGIES,
+          records: capoRecs,
           settings,
         });
   const r = await exportRound(state, jobBase);
@@ -223,15 +241,6 @@ export interface BatchImportArgs extends BatchJobArgs {
   /** CaPO output file (default `<job>.out.jsonl`). */
   output?: string;
   format?: PairFormat;
-}
-
-function sameTurns(prefix: readonly Turn[], full: readonly Turn[]): boolean {
-  return (
-    prefix.length <= full.length &&
-    prefix.every(
-      (t, i) => t.role === full[i]?.role && contentText(t.content) === contentText(full[i]?.content ?? ''),
-    )
-  );
 }
 
 export async function batchImport(ctx: LlmContext, args: BatchImportArgs = {}): Promise<BatchResult> {
@@ -332,11 +341,13 @@ export async function batchImport(ctx: LlmContext, args: BatchImportArgs = {}): 
       }
       const before = await target.readLine(index);
       const p = parseRecord(before);
-      if (!p.ok || p.sample.kind !== 'dialogue' || !sameTurns(p.sample.turns, rec.dialogue.turns)) {
+      // Only a record still as it was exported gets the generated turns.
+      if (!p.ok || p.sample.kind !== 'dialogue' || recordHash(before) !== rec.hash) {
         moved++;
         continue;
       }
-      const after = recordToLine({ ...p.sample, turns: rec.dialogue.turns }, p.layout);
+      if (rec.added.length === 0) continue;
+      const after = recordToLine({ ...p.sample, turns: [...p.sample.turns, ...rec.added] }, p.layout);
       if (after !== before) changes.push({ index, before, after });
     }
     const applied = await target.replaceLines(vscode.l10n.t('Import batch job {0}', s.job), changes);

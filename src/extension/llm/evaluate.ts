@@ -18,6 +18,7 @@ import {
 } from '../../core/parrot';
 import { withProgress, type CommandResult, type LlmContext, type RecordArgs } from './controller';
 import { pool } from './generate';
+import { evalJobBase, runEvalBatch } from './evaluateBatch';
 
 export interface EvaluateArgs extends RecordArgs {
   /** Model under test (default: asked, proposing the answer model). */
@@ -30,6 +31,10 @@ export interface EvaluateArgs extends RecordArgs {
   existing?: 'resume' | 'overwrite';
   /** Skip the confirmation with the estimate. */
   confirm?: false;
+  /** Live requests, or through the Batch API (default: asked). */
+  mode?: 'live' | 'batch';
+  /** Batch mode: first poll interval in seconds (default 10; grows to 120). */
+  pollSeconds?: number;
 }
 
 export interface EvaluateResult extends CommandResult {
@@ -127,6 +132,28 @@ export async function evaluateFile(ctx: LlmContext, args: EvaluateArgs = {}): Pr
   if (!model) return { status: 'cancelled' };
   const judgeModel = await pick(args.judgeModel, vscode.l10n.t('Judge model (grades every turn 1–10)'), '');
   if (!judgeModel) return { status: 'cancelled' };
+  const mode =
+    args.mode ??
+    (
+      await vscode.window.showQuickPick(
+        [
+          {
+            label: vscode.l10n.t('Live'),
+            value: 'live' as const,
+            detail: vscode.l10n.t('Send the requests now, a few sessions at a time'),
+          },
+          {
+            label: vscode.l10n.t('Batch'),
+            value: 'batch' as const,
+            detail: vscode.l10n.t(
+              'Through the Batch API (/v1/files, /v1/batches): one batch per turn, cheaper, resumable',
+            ),
+          },
+        ],
+        { title: vscode.l10n.t('How to send the requests') },
+      )
+    )?.value;
+  if (!mode) return { status: 'cancelled' };
   const out =
     args.output !== undefined
       ? typeof args.output === 'string'
@@ -143,6 +170,7 @@ export async function evaluateFile(ctx: LlmContext, args: EvaluateArgs = {}): Pr
     maxTokens: s.maxTokens,
     judgeRetries: 2,
   };
+  if (mode === 'batch') return evaluateInBatch(ctx, args, { uri, name, questions, settings, out });
   const source = ctx.sourceName(uri);
   let resume = false;
   if (existsSync(out)) {
@@ -266,7 +294,30 @@ export async function evaluateFile(ctx: LlmContext, args: EvaluateArgs = {}): Pr
   } finally {
     await output.close(output.records === questions.length && !cancelled);
   }
-  const failed = output.failed.length;
+  return present({
+    out,
+    name,
+    settings,
+    sessions: output.records,
+    total: questions.length,
+    failed: output.failed.length,
+    cancelled,
+  });
+}
+
+/** Shows the results of a run (the view with its table and chart, and a message). */
+async function present(o: {
+  out: string;
+  name: string;
+  settings: Pick<EvalSettings, 'model' | 'judgeModel'>;
+  sessions: number;
+  total: number;
+  failed: number;
+  cancelled: boolean;
+  note?: string;
+}): Promise<EvaluateResult> {
+  const { out, name, cancelled } = o;
+  const { model, judgeModel } = o.settings;
   const summary = await summarizeFile(out);
   const title = vscode.l10n.t('MT-Bench++: {0} (judge {1})', model, judgeModel);
   const panel = vscode.window.createWebviewPanel('parrot.evalResults', title, vscode.ViewColumn.Active, {
@@ -276,14 +327,112 @@ export async function evaluateFile(ctx: LlmContext, args: EvaluateArgs = {}): Pr
   const message = vscode.l10n.t(
     '{0}: {1}/{2} session(s) scored in {3}, overall {4}; {5} verdict(s) missing, {6} session(s) stopped by an error.{7}',
     name,
-    output.records,
-    questions.length,
+    o.sessions,
+    o.total,
     path.basename(out),
     fmt(summary.overall),
     summary.missing,
-    failed,
-    cancelled ? ` ${vscode.l10n.t('Cancelled: run it again and choose Resume.')}` : '',
+    o.failed,
+    cancelled ? ` ${vscode.l10n.t('Cancelled: run it again and choose Resume.')}` : (o.note ?? ''),
   );
   void vscode.window.showInformationMessage(message);
   return { status: cancelled ? 'cancelled' : 'ok', output: out, summary, html: panel.webview.html, message };
+}
+
+/**
+ * The evaluation through the Batch API: the job beside the results file (`<results>.batch.state.json`)
+ * is resumed or replaced, the estimate confirmed, the rounds run; the results are the live run's.
+ */
+async function evaluateInBatch(
+  ctx: LlmContext,
+  args: EvaluateArgs,
+  o: { uri: vscode.Uri; name: string; questions: MtBenchQuestion[]; settings: EvalSettings; out: string },
+): Promise<EvaluateResult> {
+  const { name, questions, settings, out } = o;
+  const state = `${evalJobBase(out)}.state.json`;
+  let resume = false;
+  if (existsSync(state) || existsSync(out)) {
+    const cont = vscode.l10n.t('Resume');
+    const over = vscode.l10n.t('Start Over');
+    const pending = existsSync(state) && !existsSync(out);
+    const choice =
+      args.existing === 'resume'
+        ? cont
+        : args.existing === 'overwrite'
+          ? over
+          : await vscode.window.showWarningMessage(
+              pending
+                ? vscode.l10n.t(
+                    '{0} holds an unfinished batch job. Resume it or start over?',
+                    path.basename(state),
+                  )
+                : vscode.l10n.t('{0} exists (a finished run). Start over?', path.basename(out)),
+              { modal: true },
+              ...(pending ? [cont, over] : [over]),
+            );
+    if (choice === cont) resume = true;
+    else if (choice !== over) return { status: 'cancelled' };
+  }
+  if (args.confirm !== false) {
+    const est = estimateEval(questions, settings);
+    const go = vscode.l10n.t('Evaluate');
+    const answer = await vscode.window.showInformationMessage(
+      vscode.l10n.t(
+        'Evaluate {0} on {1} session(s) of {2}, judged by {3}, through the Batch API?',
+        settings.model,
+        questions.length,
+        name,
+        settings.judgeModel,
+      ),
+      {
+        modal: true,
+        detail: vscode.l10n.t(
+          'About {0} requests ({1} answer, {2} judge; more if verdicts need retries) to {3} in one batch per turn, ~{4} prompt tokens (o200k estimate).',
+          est.answerRequests + est.judgeRequests,
+          est.answerRequests,
+          est.judgeRequests,
+          ctx.host(ctx.settings()),
+          est.promptTokens.toLocaleString(),
+        ),
+      },
+      go,
+    );
+    if (answer !== go) return { status: 'cancelled' };
+  }
+  const run = await runEvalBatch(ctx, {
+    source: o.uri.fsPath,
+    out,
+    settings: {
+      model: settings.model,
+      judgeModel: settings.judgeModel,
+      temperature: settings.temperature,
+      maxTokens: settings.maxTokens,
+      judgeRetries: settings.judgeRetries,
+    },
+    resume,
+    pollSeconds: args.pollSeconds ?? 10,
+    title: vscode.l10n.t('Evaluating {0} on {1} (Batch API)', settings.model, name),
+    token: args.token,
+  });
+  if (run.status === 'cancelled') {
+    const message = vscode.l10n.t(
+      'Cancelled after {0} round(s); the batch job {1} is kept: run it again and choose Resume.',
+      run.rounds,
+      path.basename(state),
+    );
+    void vscode.window.showInformationMessage(message);
+    return { status: 'cancelled', message };
+  }
+  const lines = (await fsp.readFile(out, 'utf8')).split('\n').filter((l) => l.trim());
+  const failed = lines.filter((l) => (JSON.parse(l) as { status?: string }).status === 'failed').length;
+  return present({
+    out,
+    name,
+    settings,
+    sessions: lines.length,
+    total: questions.length,
+    failed,
+    cancelled: false,
+    note: ` ${vscode.l10n.t('{0} batch round(s).', run.rounds)}`,
+  });
 }

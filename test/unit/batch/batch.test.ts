@@ -1,11 +1,17 @@
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import {
+  capoEntry,
   createCapoJob,
   createExtendJob,
   customId,
+  extendEntry,
+  grownDialogue,
+  jobPairs,
+  sourceRecords,
+  sourceRef,
   exportRound,
   importRound,
   jobPaths,
@@ -19,7 +25,8 @@ import {
   type StoredSettings,
 } from '../../../src/core/batch';
 import { LlmClient, resolveConfig } from '../../../src/core/llm';
-import type { Dialogue } from '../../../src/core/model';
+import { parseRecord } from '../../../src/core/formats';
+import type { CapoStrategy, Dialogue, PreferencePair } from '../../../src/core/model';
 import { startOpenAIServer, type ChatCall, type TestOpenAIServer } from '../../support/openai-server';
 
 function responder({ body, seq, choice }: ChatCall): string {
@@ -44,6 +51,69 @@ const seed = (i: number): Dialogue => ({
   ],
   meta: {},
 });
+
+/** The OpenAI chat line of a dialogue. */
+const line = (d: Dialogue): string =>
+  JSON.stringify({ messages: d.turns.map((t) => ({ role: t.role, content: t.content })) });
+
+/** Writes `lines` (a dialogue, or a blank line) as a JSONL file; record N is line N. */
+function writeSource(file: string, ds: (Dialogue | undefined)[]): string {
+  writeFileSync(file, ds.map((d) => (d ? line(d) : '')).join('\n') + '\n');
+  return file;
+}
+
+/** The job entries of a source file's dialogues (as `parrot batch export` makes them). */
+function entriesOf(file: string): { ref: ReturnType<typeof sourceRef>; d: Dialogue }[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .flatMap((text, i) => {
+      if (!text.trim()) return [];
+      const p = parseRecord(text);
+      if (!p.ok || p.sample.kind !== 'dialogue') throw new Error('bad source line');
+      return [{ ref: sourceRef(i + 1, text), d: p.sample }];
+    });
+}
+
+function extendJob(job: string, file: string, targetTurns: number): JobState {
+  return createExtendJob({
+    job,
+    source: file,
+    records: entriesOf(file).map((e) => extendEntry(e.ref, e.d)),
+    targetTurns,
+    settings,
+  });
+}
+
+function capoJob(
+  job: string,
+  file: string,
+  strategies: CapoStrategy[],
+  o: { sourceName?: string; turns?: number[]; settings?: StoredSettings } = {},
+): JobState {
+  return createCapoJob({
+    job,
+    source: file,
+    sourceName: o.sourceName,
+    records: entriesOf(file).map((e) => capoEntry(e.ref, e.d, strategies, { turns: o.turns })),
+    settings: o.settings ?? settings,
+  });
+}
+
+/** The job's dialogues as grown so far (read again from the source). */
+async function grown(s: JobState): Promise<Dialogue[]> {
+  const out: Dialogue[] = [];
+  for await (const it of sourceRecords(s.source, s.extend ?? [])) {
+    if (!it.ok || it.parsed.sample.kind !== 'dialogue') throw new Error('unreadable');
+    out.push(grownDialogue(it.parsed.sample, it.entry));
+  }
+  return out;
+}
+
+async function pairsOf(s: JobState): Promise<PreferencePair[]> {
+  const out: PreferencePair[] = [];
+  for await (const p of jobPairs(s)) out.push(p);
+  return out;
+}
 
 describe('batch files', () => {
   it('custom ids round-trip', () => {
@@ -92,13 +162,7 @@ describe('batch jobs against the loopback Batch API', () => {
   });
 
   it('export writes OpenAI Batch lines for the first round', async () => {
-    const s = createExtendJob({
-      job: 'j',
-      source: 'in.jsonl',
-      records: [{ record: 1, dialogue: seed(1) }],
-      targetTurns: 2,
-      settings,
-    });
+    const s = extendJob('j', writeSource(path.join(dir, 'j.jsonl'), [seed(1)]), 2);
     const base = path.join(dir, 'j');
     const r = await exportRound(s, base);
     assert.equal(r.requests, 1);
@@ -115,13 +179,7 @@ describe('batch jobs against the loopback Batch API', () => {
   });
 
   it('runs a multi-round extend job to the end (ask, answer, ask, answer)', async () => {
-    const s = createExtendJob({
-      job: 'ext',
-      source: 'in.jsonl',
-      records: [1, 2, 3].map((i) => ({ record: i, dialogue: seed(i) })),
-      targetTurns: 3,
-      settings,
-    });
+    const s = extendJob('ext', writeSource(path.join(dir, 'ext.jsonl'), [seed(1), seed(2), seed(3)]), 3);
     const base = path.join(dir, 'ext');
     const statuses = new Set<string>();
     const done = await runJob(client, base, s, {
@@ -130,13 +188,16 @@ describe('batch jobs against the loopback Batch API', () => {
       onStatus: (b) => statuses.add(b.status),
     });
     assert.equal(done.step, 4);
-    for (const r of done.extend ?? []) {
-      assert.equal(r.status, 'done');
+    for (const r of done.extend ?? []) assert.equal(r.status, 'done');
+    for (const d of await grown(done))
       assert.deepEqual(
-        r.dialogue.turns.map((t) => t.role),
+        d.turns.map((t) => t.role),
         ['user', 'assistant', 'user', 'assistant', 'user', 'assistant'],
       );
-    }
+    assert.ok(
+      !readFileSync(jobPaths(base).state, 'utf8').includes('Topic 1 is interesting'),
+      'no source text in the state',
+    );
     assert.equal(server.batches.size, 4);
     assert.ok(statuses.has('completed'));
     assert.deepEqual(done.errors, []);
@@ -145,28 +206,16 @@ describe('batch jobs against the loopback Batch API', () => {
   it('reports per-custom_id errors and keeps going for the others', async () => {
     server.options.batchFault = (id) =>
       id === 'e/r2/s1/ask' ? { type: 'status', status: 500, message: 'model crashed' } : undefined;
-    const s = createExtendJob({
-      job: 'e',
-      source: 'in.jsonl',
-      records: [1, 2].map((i) => ({ record: i, dialogue: seed(i) })),
-      targetTurns: 2,
-      settings,
-    });
+    const s = extendJob('e', writeSource(path.join(dir, 'e.jsonl'), [seed(1), seed(2)]), 2);
     const done = await runJob(client, path.join(dir, 'e'), s, { intervalMs: 5, maxIntervalMs: 10 });
     assert.deepEqual(done.errors, [{ custom_id: 'e/r2/s1/ask', error: 'HTTP 500: model crashed' }]);
     assert.equal(done.extend?.[0]?.status, 'done');
     assert.equal(done.extend?.[1]?.status, 'failed');
-    assert.equal(done.extend?.[1]?.dialogue.turns.length, 2, 'failed record kept unchanged');
+    assert.equal((await grown(done))[1]?.turns.length, 2, 'failed record kept unchanged');
   });
 
   it('a missing result is an error, not a silent drop', async () => {
-    const s = createExtendJob({
-      job: 'm',
-      source: 'in.jsonl',
-      records: [1, 2].map((i) => ({ record: i, dialogue: seed(i) })),
-      targetTurns: 2,
-      settings,
-    });
+    const s = extendJob('m', writeSource(path.join(dir, 'm.jsonl'), [seed(1), seed(2)]), 2);
     const base = path.join(dir, 'm');
     await exportRound(s, base);
     const out = JSON.stringify({
@@ -182,13 +231,7 @@ describe('batch jobs against the loopback Batch API', () => {
 
   it('resumes an interrupted job without re-submitting or re-requesting', async () => {
     const base = path.join(dir, 'res');
-    const s = createExtendJob({
-      job: 'res',
-      source: 'in.jsonl',
-      records: [1, 2].map((i) => ({ record: i, dialogue: seed(i) })),
-      targetTurns: 2,
-      settings,
-    });
+    const s = extendJob('res', writeSource(path.join(dir, 'res.jsonl'), [seed(1), seed(2)]), 2);
     // Round 1 done in one "process", round 2 submitted and then the process stops.
     await exportRound(s, base);
     const ac = new AbortController();
@@ -218,7 +261,7 @@ describe('batch jobs against the loopback Batch API', () => {
       bodiesBefore,
     );
     assert.equal(done.step, 2);
-    for (const r of done.extend ?? []) assert.equal(r.dialogue.turns.length, 4);
+    for (const d of await grown(done)) assert.equal(d.turns.length, 4);
     // Round 1's custom ids went out exactly once.
     const uploads = [...server.files.values()]
       .filter((f) => f.purpose === 'batch')
@@ -226,15 +269,36 @@ describe('batch jobs against the loopback Batch API', () => {
     assert.equal(uploads.filter((u) => u.includes('res/r1/s1/ask')).length, 1);
   });
 
+  it('the source is read again by position: a record changed after export fails with its line, the others go on', async () => {
+    const file = writeSource(path.join(dir, 'chg.jsonl'), [seed(1), seed(2), seed(3)]);
+    const s = extendJob('chg', file, 2);
+    const base = path.join(dir, 'chg');
+    await exportRound(s, base);
+    // Line 2 is edited by someone else while round 1 runs.
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines[1] = line({
+      ...seed(2),
+      turns: [{ role: 'user', content: 'Something else entirely.' }, seed(2).turns[1]],
+    });
+    writeFileSync(file, lines.join('\n'));
+    const done = await runJob(client, base, s, { intervalMs: 5, maxIntervalMs: 10 });
+    assert.deepEqual(
+      done.extend?.map((r) => r.status),
+      ['done', 'failed', 'done'],
+    );
+    assert.match(
+      done.extend?.[1]?.error ?? '',
+      /chg\.jsonl:2:1: the record changed since the job was exported/,
+    );
+    assert.deepEqual(
+      done.extend?.map((r) => r.added.length),
+      [2, 0, 2],
+    );
+  });
+
   it('submitRound is idempotent once the batch id is saved', async () => {
     const base = path.join(dir, 'id');
-    const s = createExtendJob({
-      job: 'id',
-      source: 'in.jsonl',
-      records: [{ record: 1, dialogue: seed(1) }],
-      targetTurns: 2,
-      settings,
-    });
+    const s = extendJob('id', writeSource(path.join(dir, 'id.jsonl'), [seed(1)]), 2);
     await exportRound(s, base);
     const a = await submitRound(client, s, jobPaths(base).state);
     const b = await submitRound(client, s, jobPaths(base).state);
@@ -253,18 +317,20 @@ describe('batch jobs against the loopback Batch API', () => {
       ],
       meta: {},
     };
-    const s = createCapoJob({
-      job: 'c',
-      source: 'chats.jsonl',
-      records: [{ record: 4, dialogue: d }],
-      strategies: ['neglect', 'hallucinate', 'misread'],
-      settings,
-    });
+    // Record 4 is line 4 (after two one-exchange dialogues, which have no CaPO target, and a blank line).
+    const file = writeSource(path.join(dir, 'chats.jsonl'), [seed(1), seed(2), undefined, d]);
+    const s = capoJob('c', file, ['neglect', 'hallucinate', 'misread'], { sourceName: 'chats.jsonl' });
     const done = await runJob(client, path.join(dir, 'c'), s, { intervalMs: 5, maxIntervalMs: 10 });
-    const targets = done.capo?.[0]?.targets ?? [];
+    const targets = done.capo?.find((r) => r.record === 4)?.targets ?? [];
     assert.equal(targets.length, 3);
-    assert.ok(targets.every((t) => t.status === 'done' && t.pair));
-    assert.deepEqual(targets[0]?.pair?.meta.source, { file: 'chats.jsonl', record: 4, turn: 4 });
+    assert.ok(targets.every((t) => t.status === 'done' && t.rejected));
+    const pairs = await pairsOf(done);
+    assert.equal(pairs.length, 3);
+    assert.deepEqual(pairs[0]?.meta.source, { file: 'chats.jsonl', record: 4, turn: 4 });
+    assert.deepEqual(
+      pairs[0]?.prompt.map((t) => t.content),
+      ['Write a haiku about autumn.', 'Leaves drift slowly down...', 'Now translate it into French.'],
+    );
     const sent = [...server.files.values()].find((f) => f.purpose === 'batch')?.content.toString() ?? '';
     const neglect = JSON.parse(sent.split('\n')[0] ?? '{}') as {
       custom_id: string;
@@ -275,13 +341,7 @@ describe('batch jobs against the loopback Batch API', () => {
   });
 
   it("import reports a duplicated custom_id, an unknown one and another job's, and applies none of them", async () => {
-    const s = createExtendJob({
-      job: 'd',
-      source: 'in.jsonl',
-      records: [1, 2].map((i) => ({ record: i, dialogue: seed(i) })),
-      targetTurns: 2,
-      settings,
-    });
+    const s = extendJob('d', writeSource(path.join(dir, 'd.jsonl'), [seed(1), seed(2)]), 2);
     const base = path.join(dir, 'd');
     await exportRound(s, base);
     const ok = (id: string, q: string): string =>
@@ -310,17 +370,14 @@ describe('batch jobs against the loopback Batch API', () => {
     assert.ok(r.problems.some((m) => /d\/r9\/s1\/ask was not requested in round 1/.test(m)));
     assert.ok(r.problems.some((m) => /something-else is not one of ours/.test(m)));
     assert.equal(s.extend?.[1]?.status, 'failed');
-    assert.equal(s.extend?.[1]?.dialogue.turns.length, 2, 'neither duplicate applied');
+    assert.equal((await grown(s))[1]?.turns.length, 2, 'neither duplicate applied');
     assert.match(s.errors[0]?.error ?? '', /two results in the batch output/);
   });
 
   it('a job state naming other template, request or source files is caught for untrusted callers', () => {
-    const s = createCapoJob({
-      job: 't',
-      source: path.join(dir, 'in.jsonl'),
+    const s = capoJob('t', writeSource(path.join(dir, 'in.jsonl'), [seed(1)]), ['neglect'], {
       sourceName: 'in.jsonl',
-      records: [{ record: 1, dialogue: seed(1) }],
-      strategies: ['neglect'],
+      turns: [1],
       settings: { ...settings, capo: { ...settings.capo!, misreadFile: '/home/someone/.ssh/id_rsa' } },
     });
     const base = path.join(dir, 't');
@@ -340,16 +397,12 @@ describe('batch jobs against the loopback Batch API', () => {
   });
 
   it('CaPO job provenance names the source by its relative name, not its absolute path', async () => {
-    const s = createCapoJob({
-      job: 'p',
-      source: path.join(dir, 'chats.jsonl'),
+    const s = capoJob('p', writeSource(path.join(dir, 'chats.jsonl'), [seed(1)]), ['neglect'], {
       sourceName: 'data/chats.jsonl',
-      records: [{ record: 1, dialogue: seed(1), turns: [1] }],
-      strategies: ['neglect'],
-      settings,
+      turns: [1],
     });
     const done = await runJob(client, path.join(dir, 'p'), s, { intervalMs: 5, maxIntervalMs: 10 });
-    assert.deepEqual(done.capo?.[0]?.targets[0]?.pair?.meta.source, {
+    assert.deepEqual((await pairsOf(done))[0]?.meta.source, {
       file: 'data/chats.jsonl',
       record: 1,
       turn: 2,

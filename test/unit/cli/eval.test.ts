@@ -299,6 +299,75 @@ describe('cli: eval (MT-Bench++)', () => {
     assert.ok(!existsSync(`${out}.progress.json`));
   });
 
+  it('--batch: in rounds through /v1/files and /v1/batches, the same requests, results and scores as live; killed and resumed', async () => {
+    const { file } = mtBenchPlusPlus(dir);
+    const refs = path.join(DATASETS, 'mt_bench_reference_answers_gpt4.jsonl');
+    const common = ['--model', 'mut', '--judge-model', 'judge', '--base-url', server.baseUrl];
+    const rest = ['--references', refs, '--retries', '0', '--json'];
+    const liveOut = path.join(dir, 'live.jsonl');
+    const live = await runCli(['eval', file, '-o', liveOut, ...common, ...rest]);
+    assert.equal(live.code, 1, live.err); // one verdict missing
+    /** A chat body as the server received it, without the transport's `stream` flag. */
+    const norm = (b: Record<string, unknown>): string => {
+      const { stream: _stream, ...o } = b;
+      return JSON.stringify(o);
+    };
+    const liveBodies = server.chatRequests.map((c) => norm(c.body)).sort();
+    assert.equal(liveBodies.length, 16 + 19);
+    server.reset();
+    judgeTries.clear();
+
+    const out = path.join(dir, 'batch.jsonl');
+    const job = path.join(dir, 'evaljob');
+    const args = ['eval', file, '-o', out, ...common, ...rest, '--batch', '--job', job, '--poll', '0.005'];
+    // Killed once round 3 is out; the state has rounds 1-2 imported.
+    const killed = await runCli(args, () => server.batches.size >= 3);
+    assert.equal(killed.signal, 'SIGKILL', killed.err);
+    assert.ok(!existsSync(out), 'no results before the job is finished');
+    assert.equal(server.chatRequests.length, 0, 'no live request');
+    const again = await runCli(args);
+    assert.equal(again.code, 2, 'an existing job is continued only with --resume');
+    assert.match(again.err, /evaljob\.state\.json exists — use --resume/);
+    const resumed = await runCli([...args, '--resume']);
+    assert.equal(resumed.code, 1, resumed.err); // the same verdict missing
+
+    // Everything went through the Batch API: files uploaded with purpose batch, one batch per round.
+    assert.equal(server.chatRequests.length, 0, 'no live request');
+    assert.ok(server.requests.some((r) => r.method === 'POST' && r.path === '/v1/files'));
+    const uploads = [...server.files.values()].filter((f) => f.purpose === 'batch');
+    assert.ok(uploads.length >= 9 && uploads.length <= 11, `${uploads.length} uploads`);
+    // Round 1 holds every session's first answer and nothing else; round 2 the second answers and
+    // the grades of turn 1.
+    const round = (k: number): string[] =>
+      server.batchRequests
+        .filter((r) => r.customId.includes(`/s${k}/`))
+        .map((r) => r.customId.replace(/^[^/]+\//, ''))
+        .sort();
+    assert.deepEqual(round(1), ['r1/s1/answer@t1', 'r2/s1/answer@t1']);
+    assert.deepEqual(round(2), [
+      'r1/s2/answer@t2',
+      'r1/s2/judge@t1.a1',
+      'r2/s2/answer@t2',
+      'r2/s2/judge@t1.a1',
+    ]);
+    // Rounds imported before the kill were never requested again.
+    for (const k of [1, 2]) assert.equal(new Set(round(k)).size, round(k).length);
+
+    // The same requests as the live run (a round resent after the kill counted once) ...
+    const seen = new Map<string, string>();
+    for (const r of server.batchRequests) seen.set(r.customId, norm(r.body));
+    assert.deepEqual([...seen.values()].sort(), liveBodies);
+    // ... the same result lines, byte for byte, and the same summary.
+    assert.equal(readFileSync(out, 'utf8'), readFileSync(liveOut, 'utf8'));
+    assert.deepEqual(JSON.parse(resumed.out), JSON.parse(live.out));
+
+    // The job is a 'parrot batch' job too: its status names it.
+    const st = await runCli(['batch', 'status', job, '--base-url', server.baseUrl]);
+    assert.equal(st.code, 0, st.err);
+    assert.match(st.out, /\(eval\)/);
+    assert.match(st.out, /sessions: 2 done, 0 active, 0 failed; 16 turn\(s\) answered/);
+  });
+
   it('--estimate counts requests and sends none; bad input exits 2 with its position', async () => {
     const { file } = mtBenchPlusPlus(dir);
     const e = await runCli([
