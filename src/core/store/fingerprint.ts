@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { open, type FileHandle } from 'node:fs/promises';
+import { kernelHash } from './kernel';
 import type { Fingerprint } from './types';
 
 const EDGE = 64 * 1024;
@@ -67,39 +68,62 @@ class BlockHash {
 }
 
 /**
+ * The checksum of one whole block: the SIMD kernel's hash where WebAssembly SIMD is available (about
+ * twice as fast as zlib's CRC-32 here, and in place when the block lies in a scan's buffers), else
+ * CRC-32. Checksums are only compared within one process, so which one is used never mixes.
+ */
+export function blockChecksum(b: Uint8Array): number {
+  const k = kernelHash(b);
+  if (k !== undefined) return k;
+  const h = new BlockHash();
+  h.update(b);
+  return h.digest();
+}
+
+/**
  * Checksums of the consecutive SUM_BLOCK-byte blocks of a file, fed in order (the index scan feeds
- * the bytes it reads, so the checksums describe exactly the bytes that were indexed).
+ * the bytes it reads, so the checksums describe exactly the bytes that were indexed). Whole blocks
+ * that arrive aligned are hashed where they are; the others are gathered in a block buffer first.
  */
 export class BlockSums {
   private sums = new Uint32Array(64);
   private count = 0;
-  private hash = new BlockHash();
+  private pending: Buffer | undefined;
   private fill = 0;
 
   feed(buf: Uint8Array): void {
     let at = 0;
     while (at < buf.length) {
+      if (this.fill === 0 && buf.length - at >= SUM_BLOCK) {
+        this.push(blockChecksum(buf.subarray(at, at + SUM_BLOCK)));
+        at += SUM_BLOCK;
+        continue;
+      }
+      this.pending ??= Buffer.allocUnsafe(SUM_BLOCK);
       const n = Math.min(SUM_BLOCK - this.fill, buf.length - at);
-      this.hash.update(buf.subarray(at, at + n));
+      this.pending.set(buf.subarray(at, at + n), this.fill);
       this.fill += n;
       at += n;
-      if (this.fill === SUM_BLOCK) this.push();
+      if (this.fill === SUM_BLOCK) this.flush();
     }
   }
 
-  private push(): void {
+  private flush(): void {
+    this.push(blockChecksum((this.pending as Buffer).subarray(0, this.fill)));
+    this.fill = 0;
+  }
+
+  private push(sum: number): void {
     if (this.count === this.sums.length) {
       const grown = new Uint32Array(this.sums.length * 2);
       grown.set(this.sums);
       this.sums = grown;
     }
-    this.sums[this.count++] = this.hash.digest();
-    this.hash = new BlockHash();
-    this.fill = 0;
+    this.sums[this.count++] = sum;
   }
 
   finish(): Uint32Array {
-    if (this.fill > 0) this.push();
+    if (this.fill > 0) this.flush();
     return this.sums.slice(0, this.count);
   }
 }
@@ -132,7 +156,5 @@ export async function sumBlock(
     if (bytesRead <= 0) return undefined;
     got += bytesRead;
   }
-  const h = new BlockHash();
-  h.update(buf.subarray(0, len));
-  return h.digest();
+  return blockChecksum(buf.subarray(0, len));
 }
