@@ -1,6 +1,6 @@
 // Bundles every target with esbuild: extension host, CLI, validation worker, webview, tests, benchmarks.
 import * as esbuild from 'esbuild';
-import { existsSync, readdirSync, statSync, mkdirSync, cpSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, mkdirSync, cpSync, rmSync } from 'node:fs';
 import { join, relative, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -54,6 +54,23 @@ const sharedChatLibs = {
   },
 };
 
+// WebAssembly text (src/**/*.wat) is assembled with wabt and bundled as its bytes (a Uint8Array).
+const wat = {
+  name: 'wat',
+  setup(build) {
+    build.onLoad({ filter: /\.wat$/ }, async (a) => {
+      const wabt = await (await import('wabt')).default();
+      const m = wabt.parseWat(a.path, readFileSync(a.path, 'utf8'), { simd: true, bulk_memory: true });
+      try {
+        m.validate();
+        return { contents: m.toBinary({}).buffer, loader: 'binary' };
+      } finally {
+        m.destroy();
+      }
+    });
+  },
+};
+
 const node = {
   bundle: true,
   platform: 'node',
@@ -64,6 +81,7 @@ const node = {
   external: ['vscode'],
   logLevel: 'warning',
   absWorkingDir: root,
+  plugins: [wat],
 };
 
 const configs = [
@@ -71,14 +89,14 @@ const configs = [
     ...node,
     entryPoints: { extension: 'src/extension/extension.ts' },
     outdir: 'dist',
-    plugins: [sharedTokenizer, sharedParquet, sharedChatLibs],
+    plugins: [wat, sharedTokenizer, sharedParquet, sharedChatLibs],
   },
   {
     ...node,
     entryPoints: { cli: 'src/cli/main.ts' },
     outdir: 'dist',
     banner: { js: '#!/usr/bin/env node' },
-    plugins: [sharedTokenizer, sharedParquet, sharedChatLibs],
+    plugins: [wat, sharedTokenizer, sharedParquet, sharedChatLibs],
   },
   { ...node, entryPoints: { parquet: PARQUET_LIB }, outdir: 'dist' },
   ...Object.entries(CHAT_LIBS).map(([lib, file]) => ({
@@ -115,7 +133,7 @@ if (workers.length) {
       workers.map((w) => [relative(root, w).split('/').pop().replace(/\.ts$/, ''), w]),
     ),
     outdir: 'dist',
-    plugins: [sharedTokenizer, sharedParquet, sharedChatLibs],
+    plugins: [wat, sharedTokenizer, sharedParquet, sharedChatLibs],
   });
 }
 

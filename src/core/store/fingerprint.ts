@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { open, type FileHandle } from 'node:fs/promises';
+import { kernelHash } from './kernel';
 import type { Fingerprint } from './types';
 
 const EDGE = 64 * 1024;
@@ -82,68 +83,106 @@ class BlockHash {
 }
 
 /**
+ * The checksum of one whole block: the SIMD kernel's hash where WebAssembly SIMD is available (about
+ * twice as fast as zlib's CRC-32 here, and in place when the block lies in a scan's buffers), else
+ * CRC-32. Checksums are only compared within one process, so which one is used never mixes.
+ */
+export function blockChecksum(b: Uint8Array): number {
+  const k = kernelHash(b);
+  if (k !== undefined) return k;
+  const h = new BlockHash();
+  h.update(b);
+  return h.digest();
+}
+
+/**
  * Checksums of the consecutive SUM_BLOCK-byte blocks of a file, fed in order (the index scan feeds
- * the bytes it reads, so the checksums describe exactly the bytes that were indexed).
+ * the bytes it reads, so the checksums describe exactly the bytes that were indexed). Whole blocks
+ * that arrive aligned are hashed where they are; the others are gathered in a block buffer first.
  */
 export class BlockSums {
   private sums = new Uint32Array(64);
   private count = 0;
-  private hash = new BlockHash();
+  private pending: Buffer | undefined;
   private fill = 0;
   private fed = 0;
-  private readonly head: Buffer[] = [];
+  private head: Buffer | undefined;
   private headBytes = 0;
-  private tail: Buffer[] = [];
-  private tailBytes = 0;
+  private ring: Buffer | undefined;
+  private ringAt = 0;
+  private ringFill = 0;
 
   feed(buf: Uint8Array): void {
     this.keepEnds(buf);
     let at = 0;
     while (at < buf.length) {
+      if (this.fill === 0 && buf.length - at >= SUM_BLOCK) {
+        this.push(blockChecksum(buf.subarray(at, at + SUM_BLOCK)));
+        at += SUM_BLOCK;
+        continue;
+      }
+      this.pending ??= Buffer.allocUnsafe(SUM_BLOCK);
       const n = Math.min(SUM_BLOCK - this.fill, buf.length - at);
-      this.hash.update(buf.subarray(at, at + n));
+      this.pending.set(buf.subarray(at, at + n), this.fill);
       this.fill += n;
       at += n;
-      if (this.fill === SUM_BLOCK) this.push();
+      if (this.fill === SUM_BLOCK) this.flush();
     }
   }
 
-  private push(): void {
+  private flush(): void {
+    this.push(blockChecksum((this.pending as Buffer).subarray(0, this.fill)));
+    this.fill = 0;
+  }
+
+  private push(sum: number): void {
     if (this.count === this.sums.length) {
       const grown = new Uint32Array(this.sums.length * 2);
       grown.set(this.sums);
       this.sums = grown;
     }
-    this.sums[this.count++] = this.hash.digest();
-    this.hash = new BlockHash();
-    this.fill = 0;
+    this.sums[this.count++] = sum;
   }
 
   finish(): Uint32Array {
-    if (this.fill > 0) this.push();
+    if (this.fill > 0) this.flush();
     return this.sums.slice(0, this.count);
   }
 
-  /** Copies of the first and last KEEP_ENDS bytes fed, in order. */
+  /** Copies of the first and last KEEP_ENDS bytes fed (the last ones in a ring). */
   private keepEnds(buf: Uint8Array): void {
-    if (this.headBytes < KEEP_ENDS) {
-      const n = Math.min(KEEP_ENDS - this.headBytes, buf.length);
-      this.head.push(Buffer.from(buf.subarray(0, n)));
+    const K = KEEP_ENDS;
+    if (this.headBytes < K) {
+      this.head ??= Buffer.allocUnsafe(K);
+      const n = Math.min(K - this.headBytes, buf.length);
+      this.head.set(buf.subarray(0, n), this.headBytes);
       this.headBytes += n;
     }
-    const t = Buffer.from(buf.subarray(Math.max(0, buf.length - KEEP_ENDS)));
-    this.tail.push(t);
-    this.tailBytes += t.length;
-    while (this.tail.length > 1 && this.tailBytes - (this.tail[0]).length >= KEEP_ENDS) {
-      this.tailBytes -= (this.tail.shift() as Buffer).length;
+    this.ring ??= Buffer.allocUnsafe(K);
+    const n = buf.length;
+    if (n >= K) {
+      this.ring.set(buf.subarray(n - K));
+      this.ringAt = 0;
+      this.ringFill = K;
+    } else if (n > 0) {
+      const first = Math.min(n, K - this.ringAt);
+      this.ring.set(buf.subarray(0, first), this.ringAt);
+      if (first < n) this.ring.set(buf.subarray(first), 0);
+      this.ringAt = (this.ringAt + n) % K;
+      this.ringFill = Math.min(K, this.ringFill + n);
     }
-    this.fed += buf.length;
+    this.fed += n;
   }
 
   /** The bytes kept of both ends of what was fed (call after the last `feed`). */
   ends(): KeptEnds {
-    const tail = Buffer.concat(this.tail);
-    return new KeptEnds(Buffer.concat(this.head), tail, this.fed - tail.length);
+    const ring = this.ring ?? Buffer.alloc(0);
+    const tail =
+      this.ringFill < KEEP_ENDS
+        ? Buffer.from(ring.subarray(0, this.ringFill))
+        : Buffer.concat([ring.subarray(this.ringAt), ring.subarray(0, this.ringAt)]);
+    const head = Buffer.from((this.head ?? Buffer.alloc(0)).subarray(0, this.headBytes));
+    return new KeptEnds(head, tail, this.fed - tail.length);
   }
 }
 
@@ -214,9 +253,7 @@ export async function sumBlocks(
       out.push(undefined);
       continue;
     }
-    const h = new BlockHash();
-    h.update(buf.subarray(a, b));
-    out.push(h.digest());
+    out.push(blockChecksum(buf.subarray(a, b)));
   }
   return out;
 }

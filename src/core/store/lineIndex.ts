@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { FileHandle } from 'node:fs/promises';
+import { KERNEL_HEADROOM, KERNEL_HEAP, newKernel, releaseKernel, type Kernel } from './kernel';
 import type { Eol } from './types';
 
 /** Per-line flag bits. */
@@ -222,6 +223,51 @@ export function incompleteTail(buf: Buffer, n: number): number {
   return 0;
 }
 
+/**
+ * Appends to `out` the offsets (`pos` + index) of the first byte of every invalid UTF-8 sequence in
+ * `buf[from, to)` (Unicode's well-formed byte sequences: no overlong forms, surrogates or code
+ * points beyond U+10FFFF; a sequence cut short by `to` is invalid). For chunks that `isUtf8` refused.
+ */
+export function invalidUtf8Offsets(
+  buf: Uint8Array,
+  from: number,
+  to: number,
+  pos: number,
+  out: number[],
+): void {
+  let i = from;
+  while (i < to) {
+    const b = buf[i];
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    let need = 0;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) need = 1;
+    else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      if (b === 0xe0) lo = 0xa0;
+      else if (b === 0xed) hi = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      if (b === 0xf0) lo = 0x90;
+      else if (b === 0xf4) hi = 0x8f;
+    }
+    let ok = need > 0 && i + need < to;
+    for (let k = 1; ok && k <= need; k++) {
+      const c = buf[i + k];
+      if (k === 1 ? c < lo || c > hi : c < 0x80 || c > 0xbf) ok = false;
+    }
+    if (ok) i += need + 1;
+    else {
+      out.push(pos + i);
+      i++;
+    }
+  }
+}
+
 /** One chunk of a scan, with the UTF-8 validity of its bytes. */
 export interface Chunk {
   view: Buffer;
@@ -236,11 +282,38 @@ export interface Chunk {
   bodyValid: boolean;
 }
 
+/** The two read buffers of a scan in a kernel's memory, and where the first is (see `chunkBuffers`). */
+export interface ChunkIo {
+  bufs: [Buffer, Buffer];
+  /** Called when a chunk has arrived in `buf`, before the next read into the other buffer starts. */
+  arrive?: (buf: Buffer) => void;
+}
+
+/**
+ * Two read buffers of `chunkSize` bytes in a new kernel instance's memory, each with
+ * KERNEL_HEADROOM bytes before it and 64 after, and 128 spare bytes after both; undefined without
+ * WebAssembly SIMD.
+ */
+export function chunkBuffers(chunkSize: number): { kernel: Kernel; io: ChunkIo; spare: number } | undefined {
+  const chunk = Math.max(8, Math.floor(chunkSize));
+  const stride = KERNEL_HEADROOM + chunk + 64;
+  const kernel = newKernel(2 * stride + 128);
+  if (!kernel) return undefined;
+  const at = (k: number) => KERNEL_HEAP + k * stride + KERNEL_HEADROOM;
+  const bufs: [Buffer, Buffer] = [
+    kernel.mem.subarray(at(0), at(0) + chunk),
+    kernel.mem.subarray(at(1), at(1) + chunk),
+  ];
+  return { kernel, io: { bufs }, spare: KERNEL_HEAP + 2 * stride };
+}
+
 /**
  * Reads `[from, size)` of the file in big positional reads alternating between two reused buffers
  * (the next read runs while `visit` looks at the current chunk) and checks each chunk's UTF-8 with
- * one SIMD call, a character split across two chunks checked across the boundary. Returns the end
- * offset and whether the file ends inside a UTF-8 sequence. No read is left running on return.
+ * one SIMD call, a character split across two chunks checked across the boundary. After the first,
+ * reads start at multiples of the chunk size (so that whole checksum blocks arrive aligned). The
+ * buffers are `io`'s when given (a kernel's memory), else new ones. Returns the end offset and
+ * whether the file ends inside a UTF-8 sequence. No read is left running on return.
  */
 export async function forEachChunk(
   fh: FileHandle,
@@ -248,16 +321,18 @@ export async function forEachChunk(
   size: number,
   opts: ScanOptions,
   visit: (c: Chunk) => void,
+  io?: ChunkIo,
 ): Promise<{ end: number; endsInsideCharacter: boolean }> {
-  const chunk = Math.max(8, Math.floor(opts.chunkSize));
-  const bufs = [Buffer.allocUnsafe(chunk), Buffer.allocUnsafe(chunk)];
+  const chunk = io ? io.bufs[0].length : Math.max(8, Math.floor(opts.chunkSize));
+  const bufs = io ? io.bufs : [Buffer.allocUnsafe(chunk), Buffer.allocUnsafe(chunk)];
   let k = 0;
   let pos = from;
   const carry = Buffer.alloc(8); // incomplete UTF-8 sequence at the end of the previous chunk
   let carryLen = 0;
+  // Up to the next multiple of the chunk size, then whole chunks.
   const readAt = (buf: Buffer, at: number) =>
     at < size
-      ? fh.read(buf, 0, Math.min(buf.length, size - at), at).then((r) => r.bytesRead)
+      ? fh.read(buf, 0, Math.min(chunk - (at % chunk), size - at), at).then((r) => r.bytesRead)
       : Promise.resolve(0);
   let pending = readAt(bufs[0], pos);
   try {
@@ -266,6 +341,7 @@ export async function forEachChunk(
       if (opts.signal?.aborted) throw new AbortedError('Indexing');
       if (n === 0) break;
       const buf = bufs[k];
+      io?.arrive?.(buf.subarray(0, n));
       k ^= 1;
       pending = readAt(bufs[k], pos + n);
       const view = buf.subarray(0, n);
@@ -306,28 +382,37 @@ export async function scanLines(
   opts: ScanOptions,
 ): Promise<void> {
   let prevByte = -1; // last byte of the previous chunk
-  const { end, endsInsideCharacter } = await forEachChunk(fh, from, size, opts, (c) => {
-    const { view, pos, tail, bodyValid } = c;
-    const n = view.length;
-    if (!c.headValid) index.markPending(FLAG_INVALID_UTF8);
-    let i = 0;
-    let fragStart = c.lead;
-    for (;;) {
-      const nl = view.indexOf(10, i);
-      if (nl < 0) break;
-      const cr = nl > 0 ? view[nl - 1] === 13 : prevByte === 13;
-      let flag = cr ? EOL_CRLF : EOL_LF;
-      if (!bodyValid && nl > fragStart && !isUtf8(view.subarray(fragStart, nl))) flag |= FLAG_INVALID_UTF8;
-      flag |= index.pendingFlags();
-      index.push(pos + nl + 1, flag);
-      i = nl + 1;
-      fragStart = i;
-    }
-    if (!bodyValid && fragStart < n - tail && !isUtf8(view.subarray(fragStart, n - tail))) {
-      index.markPending(FLAG_INVALID_UTF8);
-    }
-    prevByte = view[n - 1];
-  });
+  // Read into a kernel's memory, where the checksums are computed in place.
+  const bufs = chunkBuffers(opts.chunkSize);
+  const { end, endsInsideCharacter } = await forEachChunk(
+    fh,
+    from,
+    size,
+    opts,
+    (c) => {
+      const { view, pos, tail, bodyValid } = c;
+      const n = view.length;
+      if (!c.headValid) index.markPending(FLAG_INVALID_UTF8);
+      let i = 0;
+      let fragStart = c.lead;
+      for (;;) {
+        const nl = view.indexOf(10, i);
+        if (nl < 0) break;
+        const cr = nl > 0 ? view[nl - 1] === 13 : prevByte === 13;
+        let flag = cr ? EOL_CRLF : EOL_LF;
+        if (!bodyValid && nl > fragStart && !isUtf8(view.subarray(fragStart, nl))) flag |= FLAG_INVALID_UTF8;
+        flag |= index.pendingFlags();
+        index.push(pos + nl + 1, flag);
+        i = nl + 1;
+        fragStart = i;
+      }
+      if (!bodyValid && fragStart < n - tail && !isUtf8(view.subarray(fragStart, n - tail))) {
+        index.markPending(FLAG_INVALID_UTF8);
+      }
+      prevByte = view[n - 1];
+    },
+    bufs?.io,
+  ).finally(() => bufs && releaseKernel(bufs.kernel));
   if (endsInsideCharacter) index.markPending(FLAG_INVALID_UTF8); // file ends inside a UTF-8 sequence
   if (end > index.starts[index.count]) index.push(end, EOL_NONE | index.pendingFlags());
 }

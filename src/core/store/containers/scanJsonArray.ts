@@ -3,13 +3,15 @@
  * and escapes respected, pretty-printed or compact, any size) with a small resumable state machine
  * fed chunk by chunk. Memory use is the index alone (a few numbers per element), whatever the size.
  */
-import { isUtf8 } from 'node:buffer';
 import type { FileHandle } from 'node:fs/promises';
+import { KERNEL_MAX_DEPTH, releaseKernel, type Kernel } from '../kernel';
 import {
   EOL_LF,
   EOL_NONE,
   FLAG_INVALID_UTF8,
+  chunkBuffers,
   forEachChunk,
+  invalidUtf8Offsets,
   type LineIndex,
   type ScanOptions,
 } from '../lineIndex';
@@ -42,7 +44,8 @@ const NL = 0x0a;
 const SHORT_STRING = 32;
 /** Bytes that matter inside an element outside strings: newline, quote, brackets. */
 const CLASS = new Uint8Array(256);
-for (const c of [NL, QUOTE, LBRACE, RBRACE, LBRACKET, RBRACKET]) CLASS[c] = 1;
+for (const c of [NL, QUOTE, LBRACE, RBRACE, LBRACKET, RBRACKET, BACKSLASH]) CLASS[c] = 1;
+const OUTSIDE_BACKSLASH = 'a backslash outside a string';
 
 // States of the top level.
 const S_BEFORE = 0; // before the opening [
@@ -100,9 +103,17 @@ export class JsonArrayScanner {
   /** Called for every completed record with [start, contentEnd) of its own bytes. */
   onRecord?: (start: number, contentEnd: number) => void;
 
+  /** Bytes at the end of the last chunk the kernel left for the next one (less than one block). */
+  carryLen = 0;
+  /** Address (in the kernel's memory) of those bytes, and their file offset. */
+  carryFrom = 0;
+  carryPos = 0;
+
   constructor(
     private readonly index: LineIndex,
     private readonly from: number,
+    /** The SIMD kernel that scans inside elements; without it, the JavaScript loop does. */
+    private readonly kernel?: Kernel,
   ) {
     this.lineStart = 0;
   }
@@ -138,9 +149,11 @@ export class JsonArrayScanner {
     this.elLine = this.line;
     this.elEnd = -1;
     this.state = S_INSIDE;
-    if (b === LBRACE) this.stack.push(1);
-    else if (b === LBRACKET) this.stack.push(2);
-    else if (b === QUOTE) this.inString = true;
+    if (b === LBRACE || b === LBRACKET) {
+      const kind = b === LBRACE ? 1 : 2;
+      this.stack.push(kind);
+      this.kernel?.exports.begin(kind);
+    } else if (b === QUOTE) this.inString = true;
     else if (b === RBRACE || b === COMMA || b === 0x3a)
       this.fail(`expected a value, found ${describeByte(b)}`, at);
     else {
@@ -156,21 +169,50 @@ export class JsonArrayScanner {
     this.state = S_AFTER;
   }
 
-  /** Scans `buf[0..n)`, the bytes at file offset `pos`. */
+  /** Index in the buffer being fed of the next newline at or after the last one counted; -1 unknown. */
+  private nlAt = -1;
+
+  /** Counts the newlines in `buf[from, to)` (forward only: `nlAt` never moves back within a feed). */
+  private newlines(buf: Buffer, from: number, to: number, n: number, pos: number): void {
+    if (this.nlAt < from) {
+      const j = buf.indexOf(NL, from);
+      this.nlAt = j < 0 || j >= n ? n : j;
+    }
+    while (this.nlAt < to) {
+      this.line++;
+      this.lineStart = pos + this.nlAt + 1;
+      const j = buf.indexOf(NL, this.nlAt + 1);
+      this.nlAt = j < 0 || j >= n ? n : j;
+    }
+  }
+
+  /**
+   * Scans `buf[0..n)`, the bytes at file offset `pos`. With a kernel, `buf` lies in its memory; the
+   * kernel may leave the last bytes of an element (less than 64) unscanned: `carryLen` bytes at
+   * `carryFrom`, which the next call must begin with.
+   */
   feed(buf: Buffer, n: number, pos: number): void {
     let i = 0;
+    this.carryLen = 0;
+    this.nlAt = -1;
     while (i < n) {
       if (this.state === S_INSIDE && !this.inString && !this.inScalar && this.stack.length > 0) {
-        i = this.inside(buf, n, pos, i);
+        if (this.kernel) {
+          i = this.insideKernel(this.kernel, buf, n, pos, i);
+          if (i < 0) return; // the rest is carried
+        } else i = this.inside(buf, n, pos, i);
         continue;
       }
       if (this.inString) {
         if (this.escaped) {
           this.escaped = false;
+          this.newlines(buf, i, i + 1, n, pos);
           i++;
           continue;
         }
         const q = buf.indexOf(QUOTE, i);
+        // Line breaks inside a string (not valid JSON, but physical lines all the same).
+        this.newlines(buf, i, q < 0 || q >= n ? n : q, n, pos);
         if (q < 0 || q >= n) {
           // The string goes on in the next chunk: is its last byte an escaping backslash?
           let k = n - 1;
@@ -207,6 +249,7 @@ export class JsonArrayScanner {
             continue;
           }
           if (b === QUOTE) this.inString = true;
+          else if (b === BACKSLASH && this.stack.length > 0) this.fail(OUTSIDE_BACKSLASH, pos + i);
           else if (b === LBRACE) this.stack.push(1);
           else if (b === LBRACKET) this.stack.push(2);
           else if (b === RBRACE || b === RBRACKET) {
@@ -285,7 +328,7 @@ export class JsonArrayScanner {
       if (b === QUOTE) {
         let j = i + 1;
         const lim = Math.min(n, j + SHORT_STRING);
-        while (j < lim && buf[j] !== QUOTE && buf[j] !== BACKSLASH) j++;
+        while (j < lim && buf[j] !== QUOTE && buf[j] !== BACKSLASH && buf[j] !== NL) j++;
         if (j < lim && buf[j] === QUOTE) {
           i = j + 1;
           continue;
@@ -293,6 +336,11 @@ export class JsonArrayScanner {
         this.inString = true;
         i++;
         break;
+      }
+      if (b === BACKSLASH) {
+        this.line = line;
+        this.lineStart = lineStart;
+        this.fail(OUTSIDE_BACKSLASH, pos + i);
       }
       const closing = b === RBRACE || b === RBRACKET;
       if (!closing) {
@@ -318,6 +366,38 @@ export class JsonArrayScanner {
     this.line = line;
     this.lineStart = lineStart;
     return i;
+  }
+
+  /**
+   * The kernel's loop over the inside of an element from `buf[from]`: returns where the JavaScript
+   * scan goes on (after the element), or -1 when the chunk's whole blocks are scanned and the rest
+   * is carried into the next chunk.
+   */
+  private insideKernel(kernel: Kernel, buf: Buffer, n: number, pos: number, from: number): number {
+    const k = kernel.exports;
+    const base = buf.byteOffset;
+    const r = k.scan(base + from, base + n);
+    this.line += k.lines();
+    const nl = k.lastNewline();
+    if (nl >= 0) this.lineStart = pos + (nl - base);
+    if (r >= 0) {
+      this.stack.length = 0;
+      this.endElement(pos + (r - base));
+      return r - base;
+    }
+    if (r === -1) {
+      this.carryFrom = k.stop();
+      this.carryLen = base + n - this.carryFrom;
+      this.carryPos = pos + (this.carryFrom - base);
+      return -1;
+    }
+    const at = k.errorAt() - base;
+    if (r === -2) {
+      const open = k.errorOpen() === 1 ? '{' : '[';
+      this.fail(`"${String.fromCharCode(buf[at])}" does not close the "${open}" before it`, pos + at);
+    }
+    if (r === -4) this.fail(OUTSIDE_BACKSLASH, pos + at);
+    this.fail(`the element nests more than ${KERNEL_MAX_DEPTH} brackets deep`, pos + at);
   }
 
   private finishScalar(): void {
@@ -358,6 +438,11 @@ export class JsonArrayScanner {
     if (this.state === S_DONE) return;
     const where = size;
     if (this.state === S_BEFORE) this.fail('the file is empty: a JSON array starts with "["', where);
+    if (this.kernel && this.stack.length > 0) {
+      // The kernel's state at the end: inside a string, and the innermost open bracket.
+      this.inString = this.kernel.exports.inString() === 1;
+      this.stack[this.stack.length - 1] = this.kernel.exports.top();
+    }
     if (this.inString)
       this.fail(`the file ends inside a string (the record starting at line ${this.elLine + 1})`, where);
     if (this.stack.length > 0) {
@@ -390,33 +475,63 @@ export async function scanJsonArray(
   size: number,
   opts: ScanOptions,
   anyElements = false,
+  simd = true,
 ): Promise<JsonArrayScanner> {
-  const scanner = new JsonArrayScanner(index, from);
-  // UTF-8 validity per record, checked only in chunks that are not valid as a whole.
-  let chunkValid = true;
-  let chunkStart = 0;
-  let view: Buffer = Buffer.alloc(0);
+  const bufs = simd ? chunkBuffers(opts.chunkSize) : undefined;
+  const scanner = new JsonArrayScanner(index, from, bufs?.kernel);
+  const mem = bufs?.kernel.mem;
+  if (bufs && mem) {
+    // The bytes the kernel left at the end of the last chunk go just before the new one.
+    bufs.io.arrive = (buf) => {
+      if (scanner.carryLen > 0) {
+        mem.copyWithin(
+          buf.byteOffset - scanner.carryLen,
+          scanner.carryFrom,
+          scanner.carryFrom + scanner.carryLen,
+        );
+      }
+    };
+  }
+  // UTF-8 validity per record: the offsets of invalid sequences, found only in chunks that are not
+  // valid as a whole, are matched with each record as it completes (the kernel's scan may lag
+  // behind the chunk by less than a block).
+  const bad: number[] = [];
+  let badHead = 0;
   scanner.onRecord = (start, end) => {
-    if (chunkValid) return;
-    const a = Math.max(start, chunkStart) - chunkStart;
-    const b = end - chunkStart;
-    if (b > a && !isUtf8(view.subarray(a, b))) index.markPending(FLAG_INVALID_UTF8);
+    while (badHead < bad.length && bad[badHead] < start) badHead++;
+    if (badHead < bad.length && bad[badHead] < end) index.markPending(FLAG_INVALID_UTF8);
   };
   try {
-    const { end } = await forEachChunk(fh, from, size, opts, (c) => {
-      const { pos, tail } = c;
-      view = c.view;
-      const n = view.length;
-      chunkValid = c.headValid && c.bodyValid;
-      chunkStart = pos;
-      if (!c.headValid && scanner.inElement) index.markPending(FLAG_INVALID_UTF8);
-      scanner.feed(view, n, pos);
-      if (!chunkValid && scanner.inElement) {
-        // A record that goes on in the next chunk: its part in this one.
-        const a = Math.max(scanner.elementStart, pos) - pos;
-        if (a < n - tail && !isUtf8(view.subarray(a, n - tail))) index.markPending(FLAG_INVALID_UTF8);
-      }
-    });
+    const { end } = await forEachChunk(
+      fh,
+      from,
+      size,
+      opts,
+      (c) => {
+        const { view, pos } = c;
+        const n = view.length;
+        if (!c.headValid) bad.push(c.lead > 0 ? pos : pos - 1);
+        if (!c.bodyValid) invalidUtf8Offsets(view, c.lead, n - c.tail, pos, bad);
+        const carried = scanner.carryLen;
+        if (mem && carried > 0) {
+          scanner.feed(
+            mem.subarray(view.byteOffset - carried, view.byteOffset + n),
+            n + carried,
+            pos - carried,
+          );
+        } else scanner.feed(view, n, pos);
+      },
+      bufs?.io,
+    );
+    while (mem && bufs && scanner.carryLen > 0) {
+      // The last bytes, less than a block: scanned as a block padded with spaces (again for an
+      // element that starts in them).
+      const len = scanner.carryLen;
+      const at = scanner.carryPos;
+      mem.copyWithin(bufs.spare, scanner.carryFrom, scanner.carryFrom + len);
+      mem.fill(0x20, bufs.spare + len, bufs.spare + 64);
+      scanner.feed(mem.subarray(bufs.spare, bufs.spare + 64), 64, at);
+    }
     scanner.finish(end);
     if (!anyElements && scanner.firstKind !== undefined && scanner.firstKind !== 'object') {
       const what: Record<ElementKind, string> = {
@@ -436,6 +551,8 @@ export async function scanJsonArray(
   } catch (err) {
     if (err instanceof JsonArrayError) await exactColumn(fh, err);
     throw err;
+  } finally {
+    if (bufs) releaseKernel(bufs.kernel);
   }
   return scanner;
 }

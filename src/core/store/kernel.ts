@@ -1,0 +1,134 @@
+/**
+ * The SIMD kernels of the index scans (`kernel.wat`, WebAssembly 128-bit SIMD, assembled at build
+ * time): the block checksum and the scan of the inside of a JSON array element. Each scan gets its
+ * own instance, whose memory holds the scan's read buffers, so the kernels read the bytes where the
+ * file reads put them. Where WebAssembly SIMD is not available, `newKernel` returns undefined and
+ * the callers use their JavaScript paths.
+ */
+import wasm from './kernel.wat';
+
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+interface KernelExports {
+  hash(p: number, len: number): number;
+  begin(kind: number): void;
+  scan(p: number, end: number): number;
+  depth(): number;
+  inString(): number;
+  top(): number;
+  lines(): number;
+  lastNewline(): number;
+  stop(): number;
+  errorAt(): number;
+  errorOpen(): number;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (m: object, imports: object) => { exports: unknown };
+  Memory: new (d: { initial: number; maximum?: number }) => WasmMemory;
+}
+
+/** Where the buffers of an instance's memory start (below: the secret, scratch and bracket stack). */
+export const KERNEL_HEAP = 131072;
+/** Headroom before each read buffer: up to 63 bytes an element scan carries into the next chunk. */
+export const KERNEL_HEADROOM = 64;
+const PAGE = 65536;
+/** Deepest nesting of brackets inside one element the kernel's stack holds. */
+export const KERNEL_MAX_DEPTH = 524288;
+
+let compiled: object | null | undefined;
+
+function api(): WasmApi | undefined {
+  return (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+}
+
+function moduleOnce(): object | undefined {
+  if (compiled === undefined) {
+    try {
+      const wa = api();
+      compiled = wa ? new wa.Module(wasm) : null;
+    } catch {
+      compiled = null; // no WebAssembly SIMD here
+    }
+  }
+  return compiled ?? undefined;
+}
+
+/** An instance of the kernels with `bytes` of heap (at KERNEL_HEAP in `mem`). */
+export interface Kernel {
+  readonly exports: KernelExports;
+  /** The instance's whole memory. */
+  readonly mem: Buffer;
+}
+
+/** Memories of live kernels, to find the kernel whose memory a buffer lies in. */
+const owners = new WeakMap<ArrayBuffer, Kernel>();
+
+/** The secret of the checksum: 192 fixed pseudo-random bytes (splitmix64 of a fixed seed). */
+function writeSecret(mem: Buffer): void {
+  let x = 0x9e3779b97f4a7c15n;
+  const M = (1n << 64n) - 1n;
+  for (let i = 0; i < 192; i += 8) {
+    x = (x + 0x9e3779b97f4a7c15n) & M;
+    let z = x;
+    z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & M;
+    z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & M;
+    z ^= z >> 31n;
+    mem.writeBigUInt64LE(z, i);
+  }
+}
+
+/**
+ * A kernel instance with a heap of at least `heapBytes` (a pooled one when one is large enough), or
+ * undefined without WebAssembly SIMD.
+ */
+export function newKernel(heapBytes: number): Kernel | undefined {
+  const m = moduleOnce();
+  const wa = api();
+  if (!m || !wa) return undefined;
+  const free = pool.findIndex((k) => k.mem.length >= KERNEL_HEAP + heapBytes);
+  if (free >= 0) return pool.splice(free, 1)[0];
+  const pages = Math.ceil((KERNEL_HEAP + heapBytes) / PAGE);
+  try {
+    const memory = new wa.Memory({ initial: pages, maximum: pages });
+    const exports = new wa.Instance(m, { env: { memory } }).exports as KernelExports;
+    const mem = Buffer.from(memory.buffer);
+    writeSecret(mem);
+    const k: Kernel = { exports, mem };
+    owners.set(memory.buffer, k);
+    return k;
+  } catch {
+    return undefined; // no memory for it: the JavaScript paths do the work
+  }
+}
+
+/** Kernels whose scan has ended, kept for the next scans (a wasm memory reserves address space). */
+const pool: Kernel[] = [];
+
+/** Gives a kernel from `newKernel` back once nothing reads into its memory any more. */
+export function releaseKernel(k: Kernel): void {
+  if (pool.length < 2 && !pool.includes(k)) pool.push(k);
+}
+
+let scratch: Kernel | null | undefined;
+const SCRATCH = 1 << 20;
+
+/**
+ * The checksum of `bytes` (the kernel's `hash`): computed where the bytes are when they lie in a
+ * kernel's memory, else through a copy into a shared scratch instance. Undefined without SIMD.
+ */
+export function kernelHash(bytes: Uint8Array): number | undefined {
+  const own = owners.get(bytes.buffer as ArrayBuffer);
+  if (own && bytes.byteOffset >= KERNEL_HEAP) return own.exports.hash(bytes.byteOffset, bytes.length) >>> 0;
+  if (scratch === undefined) scratch = newKernel(SCRATCH) ?? null;
+  if (!scratch) return undefined;
+  if (bytes.length > SCRATCH) throw new RangeError(`a checksum block is at most ${SCRATCH} bytes`);
+  scratch.mem.set(bytes, KERNEL_HEAP);
+  return scratch.exports.hash(KERNEL_HEAP, bytes.length) >>> 0;
+}
+
+/** Whether the SIMD kernels are in use (false where WebAssembly SIMD is missing or turned off). */
+export function kernelsAvailable(): boolean {
+  return moduleOnce() !== undefined;
+}

@@ -1,0 +1,5 @@
+/** WebAssembly text modules, bundled as their assembled bytes (scripts/build.mjs). */
+declare module '*.wat' {
+  const bytes: Uint8Array;
+  export default bytes;
+}
