@@ -25,10 +25,14 @@ export interface SampledQuery {
   tokens: string[];
 }
 
-/** Facts of consecutive records of one part of a file. Lines are relative to the part. */
+/**
+ * Facts of consecutive records of one part of a file. Each record is named by its index in the
+ * file as the dialogue editor numbers records: the 0-based line of a JSONL file (blank lines
+ * included), the element of a JSON array, the row of a Parquet file.
+ */
 export interface FactsChunk {
   n: number;
-  /** Lines of the part (records, blank and invalid lines). */
+  /** Lines of the part (records, blank and invalid lines); elements or rows for the other containers. */
   lines: number;
   blank: number;
   line: Uint32Array;
@@ -145,9 +149,10 @@ export class FactsBuilder {
   }
 
   /**
-   * Adds one non-blank line: its diagnostics (from the validator's per-record check), its text,
-   * its 0-based line and a number unique to it in the file (its byte offset: it picks the
-   * Self-ROUGE sample, whatever the order records are measured in).
+   * Adds one record (a non-blank line): its diagnostics (from the validator's per-record check),
+   * its text, its index in the file and a number unique to it there (its index too: it picks the
+   * Self-ROUGE sample, whatever the parts records are measured in and whatever holds them, so that
+   * the same records give the same sample in JSONL, a JSON array or Parquet).
    */
   addLine(
     text: string,
