@@ -10,7 +10,7 @@ import { contextDependence } from '../parrot/context';
 import { rougeTokens } from '../stats/table1';
 import { FORMAT_IDS } from '../validate/schemas';
 import type { Diagnostic } from '../validate/types';
-import { hashString, SIG_HASHES, signInto } from './minhash';
+import { hashString, SIG_HASHES, signTexts } from './minhash';
 
 /** Token counts per role go to these slots; a role the model does not know counts as 'other'. */
 export const ROLE_SLOTS: readonly string[] = [...ROLES, 'other'];
@@ -187,12 +187,13 @@ export class FactsBuilder {
     const rt = this.roleTokens.data;
     let total = 0;
     const all: string[] = [];
-    const users: string[] = [];
+    const isUser: boolean[] = [];
     if (s.system !== undefined && s.system !== '') {
       const t = count(s.system);
       rt[i * R] += t;
       total += t;
       all.push(s.system);
+      isUser.push(false);
     }
     for (const turn of turnsOf(s)) {
       const text = contentText(turn.content);
@@ -202,12 +203,13 @@ export class FactsBuilder {
       rt[i * R + (slot < 0 ? OTHER : slot)] += t;
       total += t;
       all.push(text);
-      if (turn.role === 'user') users.push(text);
+      isUser.push(turn.role === 'user');
     }
     this.tokens.data[i] = total;
     const t0 = performance.now();
-    this.userHas.data[i] = signInto(users.join('\n'), this.userSig.data, i * SIG_HASHES) ? 1 : 0;
-    this.dialogueHas.data[i] = signInto(all.join('\n'), this.dialogueSig.data, i * SIG_HASHES) ? 1 : 0;
+    const has = signTexts(all, isUser, this.userSig.data, this.dialogueSig.data, i * SIG_HASHES);
+    this.userHas.data[i] = has & 1;
+    this.dialogueHas.data[i] = has >> 1;
     this.signMs += performance.now() - t0;
     if (s.kind === 'dialogue') this.paper(s.turns, where);
   }

@@ -10,6 +10,8 @@ import {
   shingles,
   SIG_HASHES,
   signature,
+  signInto,
+  signTexts,
 } from '../../../src/core/overview/minhash';
 import { countTokens } from '../../../src/core/tokens';
 import { mulberry32 } from '../../support/random';
@@ -80,6 +82,27 @@ describe('overview: histograms and percentiles', () => {
 });
 
 describe('overview: MinHash and LSH', () => {
+  it("signs a record's user texts and all its texts in one scan as each joined text alone", () => {
+    const rnd = mulberry32(11);
+    for (let r = 0; r < 200; r++) {
+      const n = 1 + Math.floor(rnd() * 6);
+      const texts = Array.from({ length: n }, (_, i) =>
+        i === 2 ? 'ΣΊΣΥΦΟΣ café 中文🦜 x' : words(rnd, Math.floor(rnd() * 5)).join(rnd() < 0.5 ? ' ' : ', '),
+      );
+      const isUser = texts.map(() => rnd() < 0.5);
+      const u = new Uint8Array(2 * SIG_HASHES);
+      const a = new Uint8Array(2 * SIG_HASHES);
+      const has = signTexts(texts, isUser, u, a, SIG_HASHES);
+      const wantU = new Uint8Array(2 * SIG_HASHES);
+      const wantA = new Uint8Array(2 * SIG_HASHES);
+      const uHas = signInto(texts.filter((_, i) => isUser[i]).join('\n'), wantU, SIG_HASHES);
+      const aHas = signInto(texts.join('\n'), wantA, SIG_HASHES);
+      assert.equal(has, (uHas ? 1 : 0) | (aHas ? 2 : 0));
+      assert.deepEqual(u, wantU);
+      assert.deepEqual(a, wantA);
+    }
+  });
+
   it('estimates Jaccard similarity close to the exact one', () => {
     const rnd = mulberry32(11);
     let err = 0;
