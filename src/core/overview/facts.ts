@@ -173,7 +173,8 @@ export class FactsBuilder {
       seen.add(d.code);
       (this.problems[d.code] ??= []).push(i);
     }
-    const r = parseRecord(text);
+    // The layout's style (how the line was written) is not needed here: its pass is skipped.
+    const r = parseRecord(text, undefined, { style: false });
     if (!r.ok) {
       this.format.data[i] = -1;
       this.kind.data[i] = -1;
