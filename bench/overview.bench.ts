@@ -6,7 +6,9 @@
  * also computes formats, percentiles, problems by rule, duplicates and MinHash/LSH clusters.
  * Printed: both times and the ratio, the share of MinHash (signatures in the workers + LSH
  * clustering) in the overview's work, and the peak memory of this process while the overview runs
- * (RSS, worker threads included, as they would be in the extension host).
+ * (RSS, worker threads included, as they would be in the extension host). Also printed: the CPU time
+ * of each (the process's, worker threads included), whose ratio says how much more work the
+ * overview does than the bare loop, and so the best ratio two free cores allow, whatever the load.
  * PS_BENCH_OVERVIEW_BYTES sets the dataset size; PS_BENCH_ROUNDS the rounds (default 1).
  */
 import { stat } from 'node:fs/promises';
@@ -40,6 +42,10 @@ async function bareLoop(path: string): Promise<{ records: number; tokens: Record
   return { records, tokens };
 }
 
+function cpuSeconds(u: NodeJS.CpuUsage): number {
+  return (u.user + u.system) / 1e6;
+}
+
 async function main(): Promise<void> {
   console.log(`synthetic dataset of ${(BYTES / 2 ** 20).toFixed(0)} MiB (bench-data/, reused between runs)…`);
   const file = await ensureSynthDataset(BYTES);
@@ -48,15 +54,20 @@ async function main(): Promise<void> {
   countTokens('warm up the tokenizer');
   for (let round = 1; round <= ROUNDS; round++) {
     let t0 = Date.now();
+    let cpu0 = process.cpuUsage();
     const bare = await bareLoop(file);
     const bareS = (Date.now() - t0) / 1000;
+    const bareCpu = cpuSeconds(process.cpuUsage(cpu0));
     const rss0 = process.memoryUsage().rss;
     let peak = rss0;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
     const timings = { minhashMs: 0, signMs: 0, busyMs: 0, lshMs: 0 };
     t0 = Date.now();
+    cpu0 = process.cpuUsage();
     const o = await overviewFile(file, { workers: 2, workerScript: worker, timings, workerHeapMb: 96 });
     const ovS = (Date.now() - t0) / 1000;
+    // CPU time of the process, worker threads included: the work done, whatever else the machine runs.
+    const ovCpu = cpuSeconds(process.cpuUsage(cpu0));
     clearInterval(sampler);
     peak = Math.max(peak, process.memoryUsage().rss);
     // The same figures: records and tokens of the user and assistant turns.
@@ -72,6 +83,11 @@ async function main(): Promise<void> {
       `round ${round}: ${mb.toFixed(0)} MiB, ${bare.records} records. bare loop (1 thread) ${bareS.toFixed(1)} s ` +
         `(${(mb / bareS).toFixed(1)} MiB/s); overview (2 workers) ${ovS.toFixed(1)} s (${(mb / ovS).toFixed(1)} MiB/s): ` +
         `${(bareS / ovS).toFixed(2)}x (target >= 1.5x)`,
+    );
+    const work = ovCpu / bareCpu;
+    console.log(
+      `  work (CPU time, threads included): bare loop ${bareCpu.toFixed(1)} s, overview ${ovCpu.toFixed(1)} s = ` +
+        `${work.toFixed(2)}x the bare loop's; on two free cores the overview can be at best ${(2 / work).toFixed(2)}x faster`,
     );
     console.log(
       `  MinHash: ${(timings.signMs / 1000).toFixed(1)} s of signatures in the workers + ${(timings.lshMs / 1000).toFixed(1)} s of LSH clustering = ` +

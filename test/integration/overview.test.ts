@@ -119,4 +119,53 @@ describe('dataset overview', function () {
     const after = ((await again) as Extract<OverviewHostMessage, { type: 'figures' }>).figures;
     assert.equal(after.turns?.count, lines.length - 1);
   });
+
+  it('gives a JSON array and a Parquet file the figures of the same records in JSONL; a bar selects elements', async () => {
+    const datasets = path.join(examples, '..', 'test', 'fixtures', 'datasets');
+    const figuresOf = async (file: string): Promise<OverviewFigures> => {
+      const uri = vscode.Uri.file(file);
+      const got = waitFor(
+        api.overview.onDidPostMessage,
+        uri,
+        (m) => m.type === 'figures',
+        `the figures of ${file}`,
+      );
+      await vscode.commands.executeCommand('parrot.showOverview', uri);
+      return ((await got) as Extract<OverviewHostMessage, { type: 'figures' }>).figures;
+    };
+    const name = 'llamafactory_dpo_en_demo';
+    const copies: Record<string, string> = {};
+    for (const [ext, from] of [
+      ['jsonl', path.join(datasets, `${name}.jsonl`)],
+      ['json', path.join(datasets, 'containers', `${name}.json`)],
+      ['parquet', path.join(datasets, 'containers', `${name}.parquet`)],
+    ] as const) {
+      copies[ext] = path.join(tmp, `${name}.${ext}`);
+      fs.copyFileSync(from, copies[ext]);
+    }
+    const jsonl = await figuresOf(copies.jsonl);
+    assert.equal(jsonl.preferencePairs, 300);
+    assert.deepEqual(await figuresOf(copies.json), jsonl);
+    assert.deepEqual(await figuresOf(copies.parquet), jsonl);
+
+    // A bar of the JSON array's overview shows its elements in the dialogue editor's list.
+    const uri = vscode.Uri.file(copies.json);
+    const elements = JSON.parse(fs.readFileSync(copies.json, 'utf8')) as { conversations: unknown[] }[];
+    const f = jsonl.turns;
+    assert.ok(f);
+    const bin = f.bins.reduce((best, b, i, all) => (b.count > all[best].count ? i : best), 0);
+    // A pair's turns: its prompt and the chosen answer.
+    const want = elements.flatMap((e, i) => (e.conversations.length + 1 === f.bins[bin].lo ? [i] : []));
+    assert.ok(want.length > 0 && want.length < elements.length);
+    const shown = waitForPost(
+      api,
+      uri,
+      (m: HostMessage): m is Extract<HostMessage, { type: 'showLines' }> => m.type === 'showLines',
+      'the list filter',
+      TIMEOUT,
+    );
+    assert.ok(await api.overview.sendFromWebview(uri, { type: 'select', sel: { chart: 'turns', bin } }));
+    assert.deepEqual((await shown).lines, want);
+    assert.equal(api.editor.documentState(uri)?.webviews, 1);
+  });
 });

@@ -10,7 +10,7 @@ import { contextDependence } from '../parrot/context';
 import { rougeTokens } from '../stats/table1';
 import { FORMAT_IDS } from '../validate/schemas';
 import type { Diagnostic } from '../validate/types';
-import { hashString, SIG_HASHES, signInto } from './minhash';
+import { hashString, SIG_HASHES, signTexts } from './minhash';
 
 /** Token counts per role go to these slots; a role the model does not know counts as 'other'. */
 export const ROLE_SLOTS: readonly string[] = [...ROLES, 'other'];
@@ -25,10 +25,14 @@ export interface SampledQuery {
   tokens: string[];
 }
 
-/** Facts of consecutive records of one part of a file. Lines are relative to the part. */
+/**
+ * Facts of consecutive records of one part of a file. Each record is named by its index in the
+ * file as the dialogue editor numbers records: the 0-based line of a JSONL file (blank lines
+ * included), the element of a JSON array, the row of a Parquet file.
+ */
 export interface FactsChunk {
   n: number;
-  /** Lines of the part (records, blank and invalid lines). */
+  /** Lines of the part (records, blank and invalid lines); elements or rows for the other containers. */
   lines: number;
   blank: number;
   line: Uint32Array;
@@ -145,9 +149,10 @@ export class FactsBuilder {
   }
 
   /**
-   * Adds one non-blank line: its diagnostics (from the validator's per-record check), its text,
-   * its 0-based line and a number unique to it in the file (its byte offset: it picks the
-   * Self-ROUGE sample, whatever the order records are measured in).
+   * Adds one record (a non-blank line): its diagnostics (from the validator's per-record check),
+   * its text, its index in the file and a number unique to it there (its index too: it picks the
+   * Self-ROUGE sample, whatever the parts records are measured in and whatever holds them, so that
+   * the same records give the same sample in JSONL, a JSON array or Parquet).
    */
   addLine(
     text: string,
@@ -168,7 +173,8 @@ export class FactsBuilder {
       seen.add(d.code);
       (this.problems[d.code] ??= []).push(i);
     }
-    const r = parseRecord(text);
+    // The layout's style (how the line was written) is not needed here: its pass is skipped.
+    const r = parseRecord(text, undefined, { style: false });
     if (!r.ok) {
       this.format.data[i] = -1;
       this.kind.data[i] = -1;
@@ -182,12 +188,13 @@ export class FactsBuilder {
     const rt = this.roleTokens.data;
     let total = 0;
     const all: string[] = [];
-    const users: string[] = [];
+    const isUser: boolean[] = [];
     if (s.system !== undefined && s.system !== '') {
       const t = count(s.system);
       rt[i * R] += t;
       total += t;
       all.push(s.system);
+      isUser.push(false);
     }
     for (const turn of turnsOf(s)) {
       const text = contentText(turn.content);
@@ -197,12 +204,13 @@ export class FactsBuilder {
       rt[i * R + (slot < 0 ? OTHER : slot)] += t;
       total += t;
       all.push(text);
-      if (turn.role === 'user') users.push(text);
+      isUser.push(turn.role === 'user');
     }
     this.tokens.data[i] = total;
     const t0 = performance.now();
-    this.userHas.data[i] = signInto(users.join('\n'), this.userSig.data, i * SIG_HASHES) ? 1 : 0;
-    this.dialogueHas.data[i] = signInto(all.join('\n'), this.dialogueSig.data, i * SIG_HASHES) ? 1 : 0;
+    const has = signTexts(all, isUser, this.userSig.data, this.dialogueSig.data, i * SIG_HASHES);
+    this.userHas.data[i] = has & 1;
+    this.dialogueHas.data[i] = has >> 1;
     this.signMs += performance.now() - t0;
     if (s.kind === 'dialogue') this.paper(s.turns, where);
   }

@@ -30,7 +30,7 @@ export interface Histogram {
 
 export interface Cluster {
   size: number;
-  /** 0-based lines of its first records (at most CLUSTER_LINES). */
+  /** Indices of its first records (at most CLUSTER_LINES): 0-based lines, elements or rows. */
   lines: number[];
 }
 
@@ -274,7 +274,10 @@ export type Selection =
   | { chart: 'problem'; code: string }
   | { chart: 'exact' | 'userQuestions' | 'dialogues'; cluster: number };
 
-/** The 0-based lines of the records a selection stands for, in file order. */
+/**
+ * The records a selection stands for, in file order, as the dialogue editor numbers them: 0-based
+ * lines of a JSONL file, elements of a JSON array, rows of a Parquet file.
+ */
 export function selectLines(o: Overview, sel: Selection): number[] {
   const { facts, figures } = o;
   const lines = (idx: number[]): number[] => idx.map((i) => facts.line[i]).sort((a, b) => a - b);

@@ -42,15 +42,11 @@ const A = 0x9e3779b1;
 const B = 0x85ebca6b;
 
 /**
- * Calls `f` with the hash of each word 3-shingle of `text` in order (a shingle seen twice is
- * passed twice), or once with the hash of all its words when it has one or two; returns how many
- * words it has. Words are hashed once each and a shingle's hash combines its three word hashes,
- * so no shingle string is built.
+ * Calls `word` with the hash of each word of `text` in order (lower-cased letters and digits of
+ * any script); returns how many words it has.
  */
-function forEachShingle(text: string, f: (h: number) => void): number {
+function forEachWord(text: string, word: (h: number) => void): number {
   const t = text.toLowerCase();
-  let w0 = 0;
-  let w1 = 0;
   let k = 0;
   let h = 0x811c9dc5;
   let inWord = false;
@@ -58,7 +54,7 @@ function forEachShingle(text: string, f: (h: number) => void): number {
   for (let i = 0; i <= n; i++) {
     const c = i < n ? t.charCodeAt(i) : 32;
     // Letters and digits of any script (a scan by hand: the Unicode regex is several times slower).
-    const word =
+    const isWord =
       c < 128
         ? (c >= 97 && c <= 122) || (c >= 48 && c <= 57)
         : c >= 0xd800 && c <= 0xdbff && i + 1 < n
@@ -66,7 +62,7 @@ function forEachShingle(text: string, f: (h: number) => void): number {
           : c < 0xdc00 || c > 0xdfff
             ? WORD_CHAR.test(t[i])
             : false;
-    if (word) {
+    if (isWord) {
       if (!inWord) {
         inWord = true;
         h = 0x811c9dc5;
@@ -79,16 +75,49 @@ function forEachShingle(text: string, f: (h: number) => void): number {
       }
     } else if (inWord) {
       inWord = false;
-      const w = h >>> 0;
-      if (k >= 2) f(fmix32((Math.imul(w0, A) + Math.imul(w1, B) + w) >>> 0));
-      w0 = w1;
-      w1 = w;
+      word(h >>> 0);
       k++;
     }
   }
-  if (k === 1) f(fmix32(w1));
-  else if (k === 2) f(fmix32((Math.imul(w0, A) + w1) >>> 0));
   return k;
+}
+
+/**
+ * The shingles of a run of words (the words of one or more texts, as if they were joined by a
+ * line break): a 3-shingle's hash combines its three word hashes, so no shingle string is built; a
+ * run of one or two words is one shingle. `emit` gets each shingle's hash (one seen twice, twice).
+ */
+class Shingles {
+  private w0 = 0;
+  private w1 = 0;
+  k = 0;
+  constructor(private readonly emit: (h: number) => void) {}
+  reset(): void {
+    this.w0 = this.w1 = this.k = 0;
+  }
+  readonly word = (w: number): void => {
+    if (this.k >= 2) this.emit(fmix32((Math.imul(this.w0, A) + Math.imul(this.w1, B) + w) >>> 0));
+    this.w0 = this.w1;
+    this.w1 = w;
+    this.k++;
+  };
+  /** Ends the run: emits the one shingle of a run of one or two words; returns the words. */
+  finish(): number {
+    if (this.k === 1) this.emit(fmix32(this.w1));
+    else if (this.k === 2) this.emit(fmix32((Math.imul(this.w0, A) + this.w1) >>> 0));
+    return this.k;
+  }
+}
+
+/**
+ * Calls `f` with the hash of each word 3-shingle of `text` in order (a shingle seen twice is
+ * passed twice), or once with the hash of all its words when it has one or two; returns how many
+ * words it has.
+ */
+function forEachShingle(text: string, f: (h: number) => void): number {
+  const run = new Shingles(f);
+  forEachWord(text, run.word);
+  return run.finish();
 }
 
 /** The distinct word 3-shingles of `text`, as 32-bit hashes. */
@@ -109,30 +138,75 @@ export function exactJaccard(a: string, b: string): number {
 }
 
 const EMPTY = 0xffffffff;
-const mins = new Uint32Array(SIG_HASHES);
 
-/** One permutation hashing: the top 5 bits of a shingle's hash pick its bin, the rest compete. */
-function update(h: number): void {
-  const bin = h >>> 27;
-  const v = h & 0x7ffffff;
-  if (v < mins[bin]) mins[bin] = v;
+/**
+ * One signature being made. One permutation hashing: the top 5 bits of a shingle's hash pick its
+ * bin, the rest compete.
+ */
+class Signer {
+  readonly mins = new Uint32Array(SIG_HASHES);
+  readonly run = new Shingles((h) => {
+    const bin = h >>> 27;
+    const v = h & 0x7ffffff;
+    if (v < this.mins[bin]) this.mins[bin] = v;
+  });
+  start(): void {
+    this.mins.fill(EMPTY);
+    this.run.reset();
+  }
+  /**
+   * Writes the signature into out[at, at + SIG_HASHES); false (nothing written) when no word was
+   * seen. An empty bin takes the value of the next non-empty one to its right (circularly) mixed
+   * with its distance (densification by rotation), so that two texts agree on it with the
+   * probability they agree on that bin.
+   */
+  finish(out: Uint8Array, at: number): boolean {
+    if (this.run.finish() === 0) return false;
+    const mins = this.mins;
+    for (let i = 0; i < SIG_HASHES; i++) {
+      let k = 0;
+      while (mins[(i + k) % SIG_HASHES] === EMPTY) k++;
+      out[at + i] = fmix32((mins[(i + k) % SIG_HASHES] ^ Math.imul(k, A)) >>> 0) & 0xff;
+    }
+    return true;
+  }
 }
+
+const one = new Signer();
 
 /**
  * Writes the signature of `text` into out[at, at + SIG_HASHES); returns false (and writes
- * nothing) for a text without a word, which has no signature. An empty bin takes the value of the
- * next non-empty one to its right (circularly) mixed with its distance (densification by rotation),
- * so that two texts agree on it with the probability they agree on that bin.
+ * nothing) for a text without a word, which has no signature.
  */
 export function signInto(text: string, out: Uint8Array, at: number): boolean {
-  mins.fill(EMPTY);
-  if (forEachShingle(text, update) === 0) return false;
-  for (let i = 0; i < SIG_HASHES; i++) {
-    let k = 0;
-    while (mins[(i + k) % SIG_HASHES] === EMPTY) k++;
-    out[at + i] = fmix32((mins[(i + k) % SIG_HASHES] ^ Math.imul(k, A)) >>> 0) & 0xff;
-  }
-  return true;
+  one.start();
+  forEachWord(text, one.run.word);
+  return one.finish(out, at);
+}
+
+const users = new Signer();
+const all = new Signer();
+const both = (w: number): void => {
+  users.run.word(w);
+  all.run.word(w);
+};
+
+/**
+ * The signatures of a record's user texts and of all its texts, each as `signInto` of those texts
+ * joined by line breaks, from one scan of each text. Returns bit 0 set when the user texts have a
+ * signature, bit 1 when all texts have one.
+ */
+export function signTexts(
+  texts: readonly string[],
+  isUser: readonly boolean[],
+  userOut: Uint8Array,
+  allOut: Uint8Array,
+  at: number,
+): number {
+  users.start();
+  all.start();
+  for (let i = 0; i < texts.length; i++) forEachWord(texts[i], isUser[i] ? both : all.run.word);
+  return (users.finish(userOut, at) ? 1 : 0) | (all.finish(allOut, at) ? 2 : 0);
 }
 
 export function signature(text: string): Uint8Array | undefined {

@@ -1,7 +1,8 @@
 /**
- * The overview's one streaming pass over a JSONL file of any size: byte ranges aligned on line
- * starts are measured by worker threads (or in this thread for small files), their facts appended
- * in file order, then the figures are computed. Cancel with an AbortSignal: the workers stop.
+ * The overview's one streaming pass over a dataset file of any size and container (JSONL, a JSON
+ * array, Parquet): its parts (parts.ts) are measured by worker threads that read them themselves,
+ * or a small file in this thread through `readFileRecords`; their facts are appended in file
+ * order, then the figures are computed. Cancel with an AbortSignal: the workers stop.
  */
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -10,10 +11,20 @@ import { Worker } from 'node:worker_threads';
 import { isBlankLine } from '../stats/lines';
 import { TOKENIZER } from '../stats';
 import { countTokens } from '../tokens';
-import { forEachLine, splitOnLines } from '../validate/lines';
+import { readFileRecords } from '../store/records';
+import { forEachLine } from '../validate/lines';
 import { normaliseLine, RecordChecker } from '../validate/record';
 import { FactsBuilder, type FactsChunk, type TokenCounter } from './facts';
 import { DEFAULT_THRESHOLD, summarize, type Overview } from './figures';
+import {
+  arrayPartRecords,
+  countFirstLines,
+  parquetPartRecords,
+  partKind,
+  planParts,
+  type PartRecord,
+  type ScanTask,
+} from './parts';
 
 /** Token counters by name. Other tokenizers register here (the name goes to workers as is). */
 const COUNTERS: Record<string, () => TokenCounter> = { [TOKENIZER]: () => countTokens };
@@ -28,45 +39,107 @@ export function tokenCounter(name: string): TokenCounter {
   return make();
 }
 
-export interface ScanTask {
-  id: number;
-  path: string;
-  start: number;
-  end: number;
-  tokenizer: string;
-}
+export type { ScanTask } from './parts';
 
 let checker: RecordChecker | undefined;
 
-/** Measures the records of file[start, end) (lines relative to start). */
+/** A record read from a JSON array or a Parquet file (from `readFileRecords` or a part). */
+type AnyRecord = Pick<PartRecord, 'index' | 'text' | 'encoding'> & { bytes?: number };
+
+/**
+ * Measures records that are not JSONL lines (JSON array elements, Parquet rows as JSON text): each
+ * is checked as its text, as `parrot validate` checks an element, and named by its index.
+ */
+async function measureRecords(
+  b: FactsBuilder,
+  records: AsyncIterable<AnyRecord>,
+  count: TokenCounter,
+  shouldStop?: () => boolean,
+  onRecord?: (r: AnyRecord) => void,
+): Promise<void> {
+  const c = (checker ??= new RecordChecker({}, 'full'));
+  const encSev = c.sev.get('json/encoding');
+  for await (const r of records) {
+    if (shouldStop?.()) return;
+    b.lines++;
+    const res = c.check(r.text, r.index + 1);
+    let diagnostics = res.diagnostics;
+    if (r.encoding && encSev !== 'off')
+      diagnostics = [
+        ...diagnostics,
+        {
+          line: r.index,
+          startCol: r.encoding.column,
+          endCol: r.encoding.column + 1,
+          severity: encSev,
+          code: 'json/encoding',
+          message: r.encoding.message,
+        },
+      ];
+    b.addLine(r.text, r.index, r.index, diagnostics, count, res.facts?.dialogueFull ?? NaN);
+    onRecord?.(r);
+  }
+}
+
+/**
+ * Measures the records of one part of a file (parts.ts): lines, JSON array elements or Parquet
+ * rows, each named by its index in the file as the editor names it.
+ */
 export async function measureRange(
   task: ScanTask,
   shouldStop?: () => boolean,
   onBlock?: (bytesDone: number) => void,
 ): Promise<FactsChunk> {
   const began = performance.now();
-  // Default rules, full dialogue hashes (exact duplicates are found from them).
-  checker ??= new RecordChecker({}, 'full');
-  const c = checker;
   const count = tokenCounter(task.tokenizer);
-  const b = new FactsBuilder(Math.ceil((task.end - task.start) / 1024));
-  const firstOfFile = task.start === 0;
-  b.lines = await forEachLine(
-    task.path,
-    task.start,
-    task.end,
-    (l) => {
-      const line = firstOfFile ? l.index : l.index + 1;
-      const text = normaliseLine(l.buf.toString('utf8', l.start, l.end), line);
-      if (isBlankLine(text)) {
-        b.addBlank();
-        return;
-      }
-      const r = c.checkRaw(l, line);
-      b.addLine(text, l.index, l.byteOffset, r.diagnostics, count, r.facts?.dialogueFull ?? NaN);
-    },
-    shouldStop,
-    onBlock,
+  const b = new FactsBuilder(Math.ceil(task.bytes / 1024) + 16);
+  if (task.kind === 'jsonl') {
+    // Default rules, full dialogue hashes (exact duplicates are found from them).
+    const c = (checker ??= new RecordChecker({}, 'full'));
+    const base = task.first;
+    if (base < 0) throw new Error(`the first line of bytes ${task.start}-${task.end} is not known`);
+    const lines = await forEachLine(
+      task.path,
+      task.start,
+      task.end,
+      (l) => {
+        const line = base + l.index;
+        const text = normaliseLine(l.buf.toString('utf8', l.start, l.end), line);
+        if (isBlankLine(text)) {
+          b.addBlank();
+          return;
+        }
+        const r = c.checkRaw(l, line);
+        b.addLine(text, line, line, r.diagnostics, count, r.facts?.dialogueFull ?? NaN);
+      },
+      shouldStop,
+      onBlock,
+    );
+    b.lines = lines;
+  } else {
+    await measureRecords(
+      b,
+      task.kind === 'parquet' ? parquetPartRecords(task) : arrayPartRecords(task),
+      count,
+      shouldStop,
+    );
+    onBlock?.(task.bytes);
+  }
+  b.busyMs = performance.now() - began;
+  return b.done();
+}
+
+/** Measures a whole JSON array or Parquet file in this thread, through `readFileRecords`. */
+async function measureFile(
+  path: string,
+  tokenizer: string,
+  shouldStop: () => boolean,
+  onProgress: (bytesDone: number) => void,
+): Promise<FactsChunk> {
+  const began = performance.now();
+  const b = new FactsBuilder(1024);
+  await measureRecords(b, readFileRecords(path), tokenCounter(tokenizer), shouldStop, (r) =>
+    onProgress(r.bytes ?? 0),
   );
   b.busyMs = performance.now() - began;
   return b.done();
@@ -83,6 +156,8 @@ export interface OverviewOptions {
   workerScript?: string;
   /** Files smaller than this are measured in this thread. Default 8 MiB. */
   minWorkerBytes?: number;
+  /** Bytes each part of a JSONL or JSON array file aims at. Default: a few parts per worker, 1–16 MiB. */
+  partBytes?: number;
   /** Heap limit of each worker in MB. */
   workerHeapMb?: number;
   /** Filled with where the time went (milliseconds). */
@@ -107,16 +182,23 @@ export async function overviewFile(path: string, opts: OverviewOptions = {}): Pr
   if (signal?.aborted) throw abortError();
   const size = (await stat(path)).size;
   const nWorkers = Math.max(0, Math.min(opts.workers ?? availableParallelism(), 16));
+  const stop = (): boolean => signal?.aborted === true;
   let facts: FactsChunk;
   if (nWorkers <= 1 || size < (opts.minWorkerBytes ?? 8 << 20)) {
-    facts = await measureRange(
-      { id: 0, path, start: 0, end: size, tokenizer },
-      () => signal?.aborted === true,
-      (done) => onProgress?.(done, size),
-    );
+    const progress = (done: number): void => onProgress?.(done, size);
+    facts =
+      partKind(path) === 'jsonl'
+        ? await measureRange(
+            { id: 0, path, tokenizer, kind: 'jsonl', start: 0, end: size, first: 0, bytes: size },
+            stop,
+            progress,
+          )
+        : await measureFile(path, tokenizer, stop, progress);
     if (signal?.aborted) throw abortError();
   } else {
-    facts = await inWorkers(path, size, tokenizer, nWorkers, opts);
+    const tasks = await planParts(path, size, nWorkers, tokenizer, signal, opts.partBytes);
+    if (signal?.aborted) throw abortError();
+    facts = await inWorkers(tasks, size, nWorkers, opts);
   }
   onProgress?.(size, size);
   const timings = { minhashMs: 0 };
@@ -131,15 +213,13 @@ export async function overviewFile(path: string, opts: OverviewOptions = {}): Pr
 }
 
 async function inWorkers(
-  path: string,
+  tasks: ScanTask[],
   size: number,
-  tokenizer: string,
   nWorkers: number,
   opts: OverviewOptions,
 ): Promise<FactsChunk> {
-  const chunk = Math.min(16 << 20, Math.max(1 << 20, Math.ceil(size / (nWorkers * 8))));
-  const ranges = await splitOnLines(path, size, chunk);
-  const tasks: ScanTask[] = ranges.map(([start, end], id) => ({ id, path, start, end, tokenizer }));
+  if (tasks.length === 0) return new FactsBuilder(16).done(false);
+  const ready = countFirstLines(tasks, opts.signal);
   const script = opts.workerScript ?? join(__dirname, 'overview.worker.js');
   const resourceLimits =
     opts.workerHeapMb === undefined
@@ -157,10 +237,9 @@ async function inWorkers(
     for (let w = waiting.get(next); w; w = waiting.get(next)) {
       waiting.delete(next);
       // Sized from the first part's bytes per record, so that appending seldom grows the arrays.
-      out ??= new FactsBuilder(
-        Math.ceil((size / Math.max(1, tasks[next].end - tasks[next].start)) * w.n * 1.05) + 16,
-      );
-      out.append(w, out.lines);
+      out ??= new FactsBuilder(Math.ceil((size / Math.max(1, tasks[next].bytes)) * w.n * 1.05) + 16);
+      // Records are named by their index in the file already.
+      out.append(w, 0);
       next++;
     }
   };
@@ -178,19 +257,26 @@ async function inWorkers(
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       const feed = (w: Worker): void => {
         if (failed) return;
-        const task = tasks[queued++];
-        if (task) w.postMessage({ type: 'scan', task } satisfies ScanRequest);
+        const i = queued++;
+        const task = tasks[i];
+        if (!task) return;
+        ready(i).then(
+          () => {
+            if (!failed) w.postMessage({ type: 'scan', task } satisfies ScanRequest);
+          },
+          (e: unknown) => fail(opts.signal?.aborted ? abortError() : (e as Error)),
+        );
       };
       for (let i = 0; i < Math.min(nWorkers, tasks.length); i++) {
         const w = new Worker(script, { resourceLimits });
         workers.push(w);
         w.on('message', (m: ScanResponse) => {
           if (m.type === 'error') {
-            fail(new Error(`${m.message} (bytes ${tasks[m.id].start}-${tasks[m.id].end})`));
+            fail(new Error(`${m.message} (${where(tasks[m.id])})`));
             return;
           }
           add(m.id, m.chunk);
-          done += tasks[m.id].end - tasks[m.id].start;
+          done += tasks[m.id].bytes;
           opts.onProgress?.(done, size);
           if (next === tasks.length) {
             opts.signal?.removeEventListener('abort', onAbort);
@@ -211,4 +297,9 @@ async function inWorkers(
     }
   }
   return (out ?? new FactsBuilder(16)).done(false);
+}
+
+/** Where a part is, for an error message. */
+function where(t: ScanTask): string {
+  return t.kind === 'parquet' ? `rows ${t.start + 1}-${t.end}` : `bytes ${t.start}-${t.end}`;
 }

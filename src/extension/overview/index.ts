@@ -316,7 +316,7 @@ export function registerOverview(context: vscode.ExtensionContext, editor: Dialo
       const uri = targetUri(arg);
       if (!uri || uri.scheme !== 'file') {
         void vscode.window.showInformationMessage(
-          vscode.l10n.t('Open a dataset file (.jsonl) to see its overview.'),
+          vscode.l10n.t('Open a dataset file (.jsonl, .json or .parquet) to see its overview.'),
         );
         return;
       }

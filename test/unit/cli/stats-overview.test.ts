@@ -54,6 +54,23 @@ describe('cli: stats --json and --html (the dataset overview)', () => {
     assert.equal(run('stats', '--json', '--threshold', '2', FILE).code, 2);
   });
 
+  it('gives a JSON array and a Parquet file the overview of the same records in JSONL', () => {
+    const datasets = path.join(ROOT, 'test', 'fixtures', 'datasets');
+    const overview = (file: string): OverviewFigures => {
+      const r = run('stats', '--json', file);
+      assert.equal(r.code, 0, r.stderr);
+      return (JSON.parse(r.stdout) as { overview: OverviewFigures }).overview;
+    };
+    const want = overview(path.join(datasets, 'fastchat_dummy_conversation.jsonl'));
+    assert.equal(want.records, 500);
+    for (const ext of ['json', 'parquet'])
+      assert.deepEqual(
+        overview(path.join(datasets, 'containers', `fastchat_dummy_conversation.${ext}`)),
+        want,
+        ext,
+      );
+  });
+
   it('writes a self-contained HTML report with a chart and a table per figure', () => {
     const out = path.join(dir, 'report.html');
     const r = run('stats', '--html', out, FILE);

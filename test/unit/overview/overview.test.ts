@@ -10,6 +10,8 @@ import {
   shingles,
   SIG_HASHES,
   signature,
+  signInto,
+  signTexts,
 } from '../../../src/core/overview/minhash';
 import { countTokens } from '../../../src/core/tokens';
 import { mulberry32 } from '../../support/random';
@@ -80,6 +82,27 @@ describe('overview: histograms and percentiles', () => {
 });
 
 describe('overview: MinHash and LSH', () => {
+  it("signs a record's user texts and all its texts in one scan as each joined text alone", () => {
+    const rnd = mulberry32(11);
+    for (let r = 0; r < 200; r++) {
+      const n = 1 + Math.floor(rnd() * 6);
+      const texts = Array.from({ length: n }, (_, i) =>
+        i === 2 ? 'ΣΊΣΥΦΟΣ café 中文🦜 x' : words(rnd, Math.floor(rnd() * 5)).join(rnd() < 0.5 ? ' ' : ', '),
+      );
+      const isUser = texts.map(() => rnd() < 0.5);
+      const u = new Uint8Array(2 * SIG_HASHES);
+      const a = new Uint8Array(2 * SIG_HASHES);
+      const has = signTexts(texts, isUser, u, a, SIG_HASHES);
+      const wantU = new Uint8Array(2 * SIG_HASHES);
+      const wantA = new Uint8Array(2 * SIG_HASHES);
+      const uHas = signInto(texts.filter((_, i) => isUser[i]).join('\n'), wantU, SIG_HASHES);
+      const aHas = signInto(texts.join('\n'), wantA, SIG_HASHES);
+      assert.equal(has, (uHas ? 1 : 0) | (aHas ? 2 : 0));
+      assert.deepEqual(u, wantU);
+      assert.deepEqual(a, wantA);
+    }
+  });
+
   it('estimates Jaccard similarity close to the exact one', () => {
     const rnd = mulberry32(11);
     let err = 0;
@@ -227,9 +250,26 @@ describe('overview: figures of a file', () => {
     const two = await overviewFile(src, { workers: 2, minWorkerBytes: 0, workerScript: WORKER });
     assert.deepEqual(two.figures, one.figures);
     assert.ok(one.figures.records > 100);
-    // A file of several parts, cancelled after the first one is measured.
+    // A file of several parts (blank lines among them): the same figures, records named by line.
     const big = path.join(dir, 'big.jsonl');
-    writeFileSync(big, readFileSync(src, 'utf8').repeat(6));
+    writeFileSync(big, readFileSync(src, 'utf8').repeat(3) + '\n\n' + readFileSync(src, 'utf8').repeat(3));
+    const whole = await overviewFile(big, { workers: 0 });
+    const parts = await overviewFile(big, {
+      workers: 2,
+      minWorkerBytes: 0,
+      partBytes: 64 << 10,
+      workerScript: WORKER,
+    });
+    assert.equal(whole.figures.blank, 2);
+    assert.deepEqual(parts.figures, whole.figures);
+    const fmt = whole.figures.formats[0].format;
+    assert.deepEqual(
+      selectLines(parts, { chart: 'format', format: fmt }),
+      selectLines(whole, { chart: 'format', format: fmt }),
+    );
+    assert.ok(whole.figures.duplicates.exact.clusters > 0);
+    assert.deepEqual(parts.clusters, whole.clusters);
+    // Cancelled after the first part is measured.
     const ctl = new AbortController();
     await assert.rejects(
       overviewFile(big, {
@@ -243,5 +283,95 @@ describe('overview: figures of a file', () => {
       }),
       (e: Error) => e.name === 'AbortError',
     );
+  });
+});
+
+describe('overview: JSON arrays and Parquet files', () => {
+  const datasets = datasetsIn(ROOT);
+  const containers = path.join(datasets, 'containers');
+  let dir: string;
+  before(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'parrot-overview-containers-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const name of ['fastchat_dummy_conversation', 'llamafactory_dpo_en_demo']) {
+    it(`gives the JSONL figures of the same records for ${name}.json and ${name}.parquet`, async () => {
+      const jsonl = await overviewFile(path.join(datasets, `${name}.jsonl`), { workers: 0 });
+      assert.ok(jsonl.figures.records >= 300);
+      for (const file of [`${name}.json`, `${name}.parquet`]) {
+        const src = path.join(containers, file);
+        const one = await overviewFile(src, { workers: 0 });
+        assert.deepEqual(one.figures, jsonl.figures, `${file}, in this thread`);
+        // In worker threads, in parts of ~16 KB (JSON array) or by row group (Parquet).
+        const two = await overviewFile(src, {
+          workers: 2,
+          minWorkerBytes: 0,
+          partBytes: 16 << 10,
+          workerScript: WORKER,
+        });
+        assert.deepEqual(two.figures, jsonl.figures, `${file}, in two workers`);
+        // A bar selects the same records, named as the editor names them (element, row).
+        const bin = jsonl.figures.turns?.bins.findIndex((b) => b.count > 0) ?? -1;
+        assert.ok(bin >= 0);
+        const want = selectLines(jsonl, { chart: 'turns', bin });
+        assert.ok(want.length > 0);
+        assert.deepEqual(selectLines(two, { chart: 'turns', bin }), want);
+        assert.deepEqual(selectLines(one, { chart: 'turns', bin }), want);
+      }
+    });
+  }
+
+  it('reads a Parquet file of several row groups in workers as pyarrow reads its rows', async () => {
+    // pyarrow's own reading of the rows, as JSONL: the same records.
+    const rows = JSON.parse(
+      readFileSync(path.join(containers, 'pyarrow_row_groups.pyarrow.json'), 'utf8'),
+    ) as unknown[];
+    const jsonl = path.join(dir, 'pyarrow_row_groups.jsonl');
+    writeFileSync(jsonl, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const want = await overviewFile(jsonl, { workers: 0 });
+    const got = await overviewFile(path.join(containers, 'pyarrow_row_groups.parquet'), {
+      workers: 2,
+      minWorkerBytes: 0,
+      workerScript: WORKER,
+    });
+    assert.equal(got.figures.records, rows.length);
+    assert.deepEqual(got.figures, want.figures);
+  });
+
+  it('names records by element in a JSON array that spans lines, and reports a broken one with its position', async () => {
+    const recs = [
+      {
+        conversations: [
+          { from: 'human', value: 'Hi' },
+          { from: 'gpt', value: 'Hello' },
+        ],
+      },
+      {
+        conversations: [
+          { from: 'human', value: 'Again' },
+          { from: 'gpt', value: 'Sure' },
+        ],
+      },
+      {
+        conversations: [
+          { from: 'human', value: 'Hi' },
+          { from: 'gpt', value: 'Hello' },
+        ],
+      },
+    ];
+    const file = path.join(dir, 'pretty.json');
+    writeFileSync(file, JSON.stringify(recs, null, 2) + '\n');
+    for (const opts of [
+      { workers: 0 },
+      { workers: 2, minWorkerBytes: 0, partBytes: 64, workerScript: WORKER },
+    ]) {
+      const o = await overviewFile(file, opts);
+      assert.equal(o.figures.records, 3);
+      assert.equal(o.figures.lines, 3);
+      assert.deepEqual(selectLines(o, { chart: 'exact', cluster: 0 }), [0, 2]);
+    }
+    const broken = path.join(dir, 'broken.json');
+    writeFileSync(broken, '[\n  {"conversations": []},\n  {"conversations": [}\n]\n');
+    for (const opts of [{ workers: 0 }, { workers: 2, minWorkerBytes: 0, workerScript: WORKER }])
+      await assert.rejects(overviewFile(broken, opts), /line 3, column \d+/);
   });
 });
