@@ -7,7 +7,7 @@
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { runOrdered } from '../workerPool';
 import { isBlankLine } from '../stats/lines';
 import { TOKENIZER } from '../stats';
 import { countTokens } from '../tokens';
@@ -229,73 +229,33 @@ async function inWorkers(
           maxYoungGenerationSizeMb: Math.max(4, Math.round(opts.workerHeapMb / 8)),
         };
   let out: FactsBuilder | undefined;
-  const waiting = new Map<number, FactsChunk>();
-  let next = 0;
   let done = 0;
-  const add = (id: number, c: FactsChunk): void => {
-    waiting.set(id, c);
-    for (let w = waiting.get(next); w; w = waiting.get(next)) {
-      waiting.delete(next);
+  await runOrdered<ScanTask, FactsChunk>({
+    script,
+    resourceLimits,
+    workers: nWorkers,
+    tasks,
+    request: (task) => ({ type: 'scan', task }) satisfies ScanRequest,
+    response: (m) => {
+      const r = m as ScanResponse;
+      return r.type === 'error' ? { id: r.id, error: r.message } : { id: r.id, result: r.chunk };
+    },
+    onResult: (w, i) => {
       // Sized from the first part's bytes per record, so that appending seldom grows the arrays.
-      out ??= new FactsBuilder(Math.ceil((size / Math.max(1, tasks[next].bytes)) * w.n * 1.05) + 16);
+      out ??= new FactsBuilder(Math.ceil((size / Math.max(1, tasks[i].bytes)) * w.n * 1.05) + 16);
       // Records are named by their index in the file already.
       out.append(w, 0);
-      next++;
-    }
-  };
-  const workers: Worker[] = [];
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let failed = false;
-      let queued = 0;
-      const fail = (e: Error): void => {
-        if (failed) return;
-        failed = true;
-        reject(e);
-      };
-      const onAbort = (): void => fail(abortError());
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      const feed = (w: Worker): void => {
-        if (failed) return;
-        const i = queued++;
-        const task = tasks[i];
-        if (!task) return;
-        ready(i).then(
-          () => {
-            if (!failed) w.postMessage({ type: 'scan', task } satisfies ScanRequest);
-          },
-          (e: unknown) => fail(opts.signal?.aborted ? abortError() : (e as Error)),
-        );
-      };
-      for (let i = 0; i < Math.min(nWorkers, tasks.length); i++) {
-        const w = new Worker(script, { resourceLimits });
-        workers.push(w);
-        w.on('message', (m: ScanResponse) => {
-          if (m.type === 'error') {
-            fail(new Error(`${m.message} (${where(tasks[m.id])})`));
-            return;
-          }
-          add(m.id, m.chunk);
-          done += tasks[m.id].bytes;
-          opts.onProgress?.(done, size);
-          if (next === tasks.length) {
-            opts.signal?.removeEventListener('abort', onAbort);
-            resolve();
-          } else feed(w);
-        });
-        w.on('error', (e) => fail(new Error(`the overview worker crashed: ${e.message}`)));
-        w.on('exit', (code) => {
-          if (next < tasks.length) fail(new Error(`the overview worker exited with code ${code}`));
-        });
-        feed(w);
-      }
-    });
-  } finally {
-    for (const w of workers) {
-      w.removeAllListeners('exit');
-      void w.terminate();
-    }
-  }
+    },
+    onDone: (task) => {
+      done += task.bytes;
+      opts.onProgress?.(done, size);
+    },
+    ready,
+    where,
+    name: 'the overview worker',
+    signal: opts.signal,
+    abortError,
+  });
   return (out ?? new FactsBuilder(16)).done(false);
 }
 

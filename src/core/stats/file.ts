@@ -8,7 +8,6 @@
 import { open, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { foreignBom } from '../encoding';
 import { readFileRecords } from '../store/records';
 import { recordContainer } from '../store/records';
@@ -16,6 +15,7 @@ import { isParquetPath } from '../store/containers/parquet';
 import { LineReader, splitOnLines } from '../validate/lines';
 import { StatsCollector, type DatasetStats, type StatsPart } from './collector';
 import type { StatsRequest, StatsResponse, StatsTask } from './range';
+import { runOrdered } from '../workerPool';
 import type { FileLine } from './lines';
 import { dialogueOf, measureSession, type Table1Collector } from './table1';
 
@@ -102,13 +102,17 @@ async function inWorkers(
   const t1 = { sessions: 0, queries: 0, dependent: 0 };
   const sessionOffsets: number[] = [];
   const sessionQueries: number[] = [];
-  const waiting = new Map<number, StatsPart>();
-  let next = 0;
   let done = 0;
-  const add = (id: number, part: StatsPart): void => {
-    waiting.set(id, part);
-    for (let p = waiting.get(next); p; p = waiting.get(next)) {
-      waiting.delete(next);
+  await runOrdered<StatsTask, StatsPart>({
+    script: opts.workerScript ?? join(__dirname, 'stats.worker.js'),
+    workers: nWorkers,
+    tasks,
+    request: (task) => ({ type: 'stats', task }) satisfies StatsRequest,
+    response: (m) => {
+      const r = m as StatsResponse;
+      return r.type === 'error' ? { id: r.id, error: r.message } : { id: r.id, result: r.part };
+    },
+    onResult: (p) => {
       c.mergePart(p);
       t1.sessions += p.table1.sessions;
       t1.queries += p.table1.queries;
@@ -117,50 +121,14 @@ async function inWorkers(
         sessionOffsets.push(p.sessionOffsets[i]);
         sessionQueries.push(p.sessionQueries[i]);
       }
-      next++;
-    }
-  };
-  const script = opts.workerScript ?? join(__dirname, 'stats.worker.js');
-  const workers: Worker[] = [];
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let failed = false;
-      let queued = 0;
-      const fail = (e: Error): void => {
-        if (!failed) reject(e);
-        failed = true;
-      };
-      const feed = (w: Worker): void => {
-        const task = tasks[queued++];
-        if (task && !failed) w.postMessage({ type: 'stats', task } satisfies StatsRequest);
-      };
-      for (let i = 0; i < Math.min(nWorkers, tasks.length); i++) {
-        const w = new Worker(script);
-        workers.push(w);
-        w.on('message', (m: StatsResponse) => {
-          if (m.type === 'error') {
-            fail(new Error(`${m.message} (bytes ${tasks[m.id].start}-${tasks[m.id].end})`));
-            return;
-          }
-          add(m.id, m.part);
-          done += tasks[m.id].end - tasks[m.id].start;
-          onProgress?.(done);
-          if (next === tasks.length) resolve();
-          else feed(w);
-        });
-        w.on('error', (e) => fail(new Error(`the stats worker crashed: ${e.message}`)));
-        w.on('exit', (code) => {
-          if (next < tasks.length) fail(new Error(`the stats worker exited with code ${code}`));
-        });
-        feed(w);
-      }
-    });
-  } finally {
-    for (const w of workers) {
-      w.removeAllListeners('exit');
-      void w.terminate();
-    }
-  }
+    },
+    onDone: (task) => {
+      done += task.end - task.start;
+      onProgress?.(done);
+    },
+    where: (task) => `bytes ${task.start}-${task.end}`,
+    name: 'the stats worker',
+  });
   if (opts.table1) {
     // Only the queries the Self-ROUGE sample keeps are read again (a few hundred lines).
     const reader = new LineReader(path);
