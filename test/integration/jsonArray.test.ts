@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ParrotApi } from '../../src/extension/extension';
 import type { HostMessage, RecordView } from '../../src/protocol';
-import { waitForPost } from './support/webview';
+import { onEditor, postedRecord, sendAsWebview, waitForPost } from './support/webview';
 import { datasetsIn } from '../support/fixtures';
 
 const EXTENSION_ID = 'parrot-studio.parrot-studio';
@@ -31,24 +31,9 @@ function copyOf(name: string, content?: string): vscode.Uri {
   return vscode.Uri.file(target);
 }
 
-function recordFor(uri: vscode.Uri, line: number, test: (r: RecordView) => boolean = () => true) {
-  return waitForPost(
-    api,
-    uri,
-    (m): m is Extract<HostMessage, { type: 'record' }> =>
-      m.type === 'record' && m.record.line === line && test(m.record),
-    `record ${line + 1} of ${path.basename(uri.fsPath)}`,
-  );
-}
-
-async function send(uri: vscode.Uri, message: unknown): Promise<void> {
-  assert.equal(await api.editor.sendFromWebview(uri, message), true, JSON.stringify(message));
-}
-
-async function onEditor(command: string): Promise<void> {
-  await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
-  await vscode.commands.executeCommand(command);
-}
+const recordFor = (uri: vscode.Uri, line: number, test?: (r: RecordView) => boolean) =>
+  postedRecord(api, uri, line, test);
+const send = (uri: vscode.Uri, message: unknown): Promise<void> => sendAsWebview(api, uri, message);
 
 /** The published files are Python's json.dump(indent=2, ensure_ascii=False) and a newline. */
 function pretty(items: unknown[]): string {

@@ -1,7 +1,9 @@
 // Waiting for the messages the dialogue editor posts to its webview, through the extension's API.
-import type * as vscode from 'vscode';
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
 import type { ParrotApi } from '../../../src/extension/extension';
-import type { HostMessage } from '../../../src/protocol';
+import type { HostMessage, RecordView } from '../../../src/protocol';
 
 /** Resolves with the first message posted to a webview of `uri` that satisfies `pred`. */
 export function waitForPost<T extends HostMessage>(
@@ -23,4 +25,31 @@ export function waitForPost<T extends HostMessage>(
       resolve(e.message);
     });
   });
+}
+
+/** Resolves with the next record `line` of `uri` the host posts (that satisfies `test`). */
+export function postedRecord(
+  api: ParrotApi,
+  uri: vscode.Uri,
+  line: number,
+  test: (r: RecordView) => boolean = () => true,
+): Promise<Extract<HostMessage, { type: 'record' }>> {
+  return waitForPost(
+    api,
+    uri,
+    (m): m is Extract<HostMessage, { type: 'record' }> =>
+      m.type === 'record' && m.record.line === line && test(m.record),
+    `record ${line + 1} of ${path.basename(uri.fsPath)}`,
+  );
+}
+
+/** Sends `message` as the webview of `uri` would, and fails when the host refuses it. */
+export async function sendAsWebview(api: ParrotApi, uri: vscode.Uri, message: unknown): Promise<void> {
+  assert.equal(await api.editor.sendFromWebview(uri, message), true, JSON.stringify(message));
+}
+
+/** Runs `command` with the focus on the active editor (as a keybinding in the editor would). */
+export async function onEditor(command: string): Promise<void> {
+  await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
+  await vscode.commands.executeCommand(command);
 }
