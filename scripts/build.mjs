@@ -3,6 +3,7 @@ import * as esbuild from 'esbuild';
 import { existsSync, readdirSync, readFileSync, statSync, mkdirSync, cpSync, rmSync } from 'node:fs';
 import { join, relative, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const watch = process.argv.includes('--watch');
@@ -54,6 +55,57 @@ const sharedChatLibs = {
   },
 };
 
+// The built-in format schemas (schemas/*.schema.json) are compiled by ajv at build time into one
+// CommonJS module of standalone validators (ajv/dist/standalone), one export per format id. The ajv
+// options must stay those of newAjv in src/core/validate/schemas.ts.
+function standaloneValidators(root) {
+  const require = createRequire(import.meta.url);
+  const Ajv2020 = require('ajv/dist/2020').default;
+  const standaloneCode = require('ajv/dist/standalone').default;
+  const addFormats = require('ajv-formats').default;
+  const ajv = new Ajv2020({
+    allErrors: true,
+    verbose: true,
+    strict: false,
+    allowUnionTypes: true,
+    code: { source: true },
+  });
+  addFormats(ajv);
+  const dir = join(root, 'schemas');
+  const exports = {};
+  for (const name of readdirSync(dir)
+    .filter((n) => n.endsWith('.schema.json'))
+    .sort()) {
+    const schema = JSON.parse(readFileSync(join(dir, name), 'utf8'));
+    ajv.addSchema(schema);
+    exports[name.replace(/\.schema\.json$/, '')] = schema.$id;
+  }
+  return standaloneCode(ajv, exports);
+}
+
+// The built-in format validators are compiled at build time (ajv standalone code, above)
+// and ship once, in dist/validators.js, loaded on first use by src/core/validate/schemas.ts (its lazy
+// require of ./builtinValidators). Test bundles get the generated module inline.
+const SCHEMA_FILES = walk(join(root, 'schemas'), (p) => p.endsWith('.schema.json'));
+const builtinValidators = (shared) => ({
+  name: 'builtin-validators',
+  setup(build) {
+    build.onResolve({ filter: /(^|\/)builtinValidators$/ }, (a) =>
+      shared && a.kind !== 'entry-point'
+        ? { path: './validators.js', external: true }
+        : { path: 'builtinValidators', namespace: 'builtin-validators' },
+    );
+    build.onLoad({ filter: /.*/, namespace: 'builtin-validators' }, () => ({
+      contents: standaloneValidators(root),
+      loader: 'js',
+      resolveDir: root,
+      watchFiles: SCHEMA_FILES,
+    }));
+  },
+});
+const inlineValidators = builtinValidators(false);
+const sharedValidators = builtinValidators(true);
+
 // WebAssembly text (src/**/*.wat) is assembled with wabt and bundled as its bytes (a Uint8Array).
 const wat = {
   name: 'wat',
@@ -81,7 +133,7 @@ const node = {
   external: ['vscode'],
   logLevel: 'warning',
   absWorkingDir: root,
-  plugins: [wat],
+  plugins: [wat, inlineValidators],
 };
 
 const configs = [
@@ -89,16 +141,17 @@ const configs = [
     ...node,
     entryPoints: { extension: 'src/extension/extension.ts' },
     outdir: 'dist',
-    plugins: [wat, sharedTokenizer, sharedParquet, sharedChatLibs],
+    plugins: [wat, sharedTokenizer, sharedParquet, sharedChatLibs, sharedValidators],
   },
   {
     ...node,
     entryPoints: { cli: 'src/cli/main.ts' },
     outdir: 'dist',
     banner: { js: '#!/usr/bin/env node' },
-    plugins: [wat, sharedTokenizer, sharedParquet, sharedChatLibs],
+    plugins: [wat, sharedTokenizer, sharedParquet, sharedChatLibs, sharedValidators],
   },
   { ...node, entryPoints: { parquet: PARQUET_LIB }, outdir: 'dist' },
+  { ...node, entryPoints: { validators: 'builtinValidators' }, outdir: 'dist' },
   ...Object.entries(CHAT_LIBS).map(([lib, file]) => ({
     ...node,
     stdin: { contents: `module.exports = require('${lib}');`, resolveDir: root, loader: 'js' },
@@ -133,7 +186,7 @@ if (workers.length) {
       workers.map((w) => [relative(root, w).split('/').pop().replace(/\.ts$/, ''), w]),
     ),
     outdir: 'dist',
-    plugins: [wat, sharedTokenizer, sharedParquet, sharedChatLibs],
+    plugins: [wat, sharedTokenizer, sharedParquet, sharedChatLibs, sharedValidators],
   });
 }
 

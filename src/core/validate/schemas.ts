@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import Ajv2020 from 'ajv/dist/2020';
+import type Ajv2020 from 'ajv/dist/2020';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020';
-import addFormats from 'ajv-formats';
 import type { FormatId } from '../model';
 import alpaca from '../../../schemas/alpaca.schema.json';
 import llamafactoryV1Preference from '../../../schemas/llamafactory-v1-preference.schema.json';
@@ -37,25 +36,33 @@ export const BUILTIN_SCHEMAS: Readonly<Record<FormatId, object>> = {
 
 export const FORMAT_IDS = Object.keys(BUILTIN_SCHEMAS) as FormatId[];
 
-function newAjv(): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: false, allowUnionTypes: true });
+/**
+ * The ajv instance schemas compile with. scripts/build.mjs compiles the built-in schemas at
+ * build time with these same options: keep them in step.
+ */
+export function newAjv(): Ajv2020 {
+  // require() rather than import: the schema compiler loads only when a custom schema is set.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const Ajv = (require('ajv/dist/2020') as typeof import('ajv/dist/2020')).default;
+  const addFormats = (require('ajv-formats') as typeof import('ajv-formats')).default;
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: false, allowUnionTypes: true });
   addFormats(ajv);
   return ajv;
 }
 
-let builtinAjv: Ajv2020 | undefined;
-const builtin = new Map<FormatId, ValidateFunction>();
+type Standalone = Readonly<Record<FormatId, ValidateFunction>>;
+let standalone: Standalone | undefined;
 const custom = new Map<string, ValidateFunction>();
 
-/** The compiled validator of a built-in format (compiled on first use, once per process). */
+/**
+ * The validator of a built-in format: compiled at build time (ajv standalone code, bundled as
+ * ./builtinValidators), loaded on first use; no schema is compiled at run time.
+ */
 export function builtinValidator(format: FormatId): ValidateFunction {
-  let v = builtin.get(format);
-  if (!v) {
-    builtinAjv ??= newAjv();
-    v = builtinAjv.compile(BUILTIN_SCHEMAS[format]);
-    builtin.set(format, v);
-  }
-  return v;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  standalone ??= require('./builtinValidators') as Standalone;
+  return standalone[format];
 }
 
 /** The compiled validator of a schema file (compiled once per process and path). Throws a readable Error. */
