@@ -5,7 +5,7 @@
 import { createHash, hash as oneShotHash } from 'node:crypto';
 import { countTokensCached } from '../tokens';
 import { parseRecord } from '../formats';
-import { mapRecordText, type RecordMapping } from '../formats/entryMapping';
+import { mapRecordText, type RecordMapping } from '../formats/recordMapping';
 import type { FormatId, Sample, Turn } from '../model';
 import { contentText } from '../model';
 import type { EncodingProblem } from '../encoding';

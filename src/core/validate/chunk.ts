@@ -6,7 +6,7 @@ import { Column } from './column';
 import { forEachLine, LineReader } from './lines';
 import { rereadDialogueHash, type RecordChecker } from './record';
 import type { Diagnostic, ValidateOptions } from './types';
-import type { RecordMapping } from '../formats/entryMapping';
+import type { RecordMapping } from '../formats/recordMapping';
 
 export interface ChunkTask {
   id: number;

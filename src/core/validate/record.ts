@@ -14,7 +14,7 @@ import type { FormatId } from '../model';
 import type { RawLine } from './lines';
 import { NumberMap } from './column';
 import { findSyntaxError, locate, parsePointer, type Span } from './locate';
-import { mapRecord, unmapPointer, type RecordMapping } from '../formats/entryMapping';
+import { mapRecord, unmapPointer, type RecordMapping } from '../formats/recordMapping';
 import { builtinValidator, customValidator, FORMAT_IDS, schemaProblems } from './schemas';
 import {
   RULES,

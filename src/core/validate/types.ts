@@ -1,5 +1,5 @@
 import type { FormatId } from '../model';
-import type { RecordMapping } from '../formats/entryMapping';
+import type { RecordMapping } from '../formats/recordMapping';
 
 export type Severity = 'error' | 'warning' | 'info';
 export type RuleSetting = 'off' | Severity;
