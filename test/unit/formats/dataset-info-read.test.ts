@@ -86,6 +86,19 @@ describe('reading files through their dataset_info.json entry', () => {
     const local = attrs.filter((a) => a.loadFrom === 'file');
     assert.ok(local.length > 10);
     for (const a of local) assert.equal(mappingFor(a, 'dataset_info.json'), undefined, a.name);
+    // A pre-training entry (prompt only) is not read as alpaca.
+    assert.equal(
+      mappingFor(datasetAttr('pt', { file_name: 'c.jsonl', columns: { prompt: 'text' } }), 'x'),
+      undefined,
+    );
+  });
+
+  it('a file beside an entry that renames nothing is validated as it is, reporting no entry', async () => {
+    const lf = path.join(DATASETS, 'llamafactory-data');
+    assert.equal(await entryMappingFor(path.join(lf, 'kto_en_demo.json')), undefined);
+    const r = await validateFile(path.join(lf, 'kto_en_demo.json'), { workers: 0 });
+    assert.equal(r.mapping, undefined);
+    assert.equal(r.format, 'llamafactory-kto');
   });
 
   it('maps columns, message keys and role tags, and pointers back to the keys in the file', () => {
