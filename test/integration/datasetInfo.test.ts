@@ -145,4 +145,47 @@ describe('Register in dataset_info.json (parrot.registerDatasetInfo)', function 
     assert.equal(r, undefined);
     assert.equal(fs.existsSync(path.join(dir, 'dataset_info.json')), false);
   });
+  it('the diagnostics of a file read through its entry: renamed columns and roles validate clean, problems at the keys in the file', async () => {
+    const dir = folder();
+    const file = path.join(dir, 'renamed.jsonl');
+    const rec = (answer: string): string =>
+      JSON.stringify({
+        dialog: [
+          { speaker: 'asker', text: 'What is a hash map?' },
+          { speaker: 'bot', text: answer },
+        ],
+      });
+    fs.writeFileSync(file, rec('A table of keys and values.') + '\n' + rec('') + '\n');
+    const info = path.join(dir, 'dataset_info.json');
+    fs.writeFileSync(
+      info,
+      JSON.stringify({
+        renamed: {
+          file_name: 'renamed.jsonl',
+          formatting: 'sharegpt',
+          columns: { messages: 'dialog' },
+          tags: { role_tag: 'speaker', content_tag: 'text', user_tag: 'asker', assistant_tag: 'bot' },
+        },
+      }),
+    );
+    const uri = vscode.Uri.file(file);
+    type Summary = { total: number; errors: number };
+    const s = await vscode.commands.executeCommand<Summary | undefined>('parrot.validateDataset', uri);
+    assert.ok(s);
+    assert.equal(s.errors, 0);
+    const ds = vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'parrot');
+    assert.deepEqual(
+      ds.map((d) => d.code),
+      ['content/empty'],
+    );
+    const line = fs.readFileSync(file, 'utf8').split('\n')[1];
+    const r = ds[0].range;
+    assert.equal(r.start.line, 1);
+    assert.equal(line.slice(r.start.character, r.end.character), '""');
+    assert.ok(line.slice(0, r.start.character).endsWith('"text":'));
+    // Without the entry the same records are of no known format.
+    fs.renameSync(info, path.join(dir, 'other.json'));
+    const raw = await vscode.commands.executeCommand<Summary | undefined>('parrot.validateDataset', uri);
+    assert.equal(raw?.errors, 2);
+  });
 });

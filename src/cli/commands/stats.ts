@@ -15,6 +15,7 @@ import { parseCommandArgs, usageError } from '../args';
 import { positionOf, positionUnit } from '../../core/store/recordSource';
 import { loadChatTokenizer, type ChatTokenizer } from '../../core/chat/tokenizer';
 import { ChatTokenCollector, type ChatTokenStats } from '../../core/chat/stats';
+import { entryNote } from '../../core/formats/entryMapping';
 import { progress, type CliIO } from '../io';
 import { clientFor, configFrom, ENDPOINT_OPTIONS } from './ask';
 
@@ -34,6 +35,8 @@ Options:
   --json              print the figures as JSON (the overview under "overview")
   --html FILE         write a self-contained HTML report with the overview's charts
   --no-tokens         do not count tokens (reported as 0; several times faster)
+  --no-dataset-info   read records as they are, not through the dataset_info.json entry (beside
+                      FILE or a folder above) that renames their columns or roles
   --threshold X       similarity (0.5-1) from which records are near-duplicates (default 0.8)
   --tokenizer DIR     also count tokens of each record rendered through a model's chat template:
                       DIR is a model folder (tokenizer.json + tokenizer_config.json with its
@@ -70,6 +73,7 @@ export function formatStats(file: string, s: DatasetStats): string {
   out.push(
     `${file}: ${s.records} record(s) in ${s.lines} ${unit}(s) (${s.dialogues} dialogue(s), ${s.preferencePairs} preference pair(s))`,
   );
+  if (s.datasetInfo) out.push(entryNote(s.datasetInfo.entry, s.datasetInfo.file));
   out.push(
     `formats: ${
       Object.entries(s.formats)
@@ -121,6 +125,7 @@ export async function statsCommand(args: string[], io: CliIO): Promise<number> {
       ...ENDPOINT_OPTIONS,
       json: { type: 'boolean' },
       'no-tokens': { type: 'boolean' },
+      'no-dataset-info': { type: 'boolean' },
       html: { type: 'string' },
       threshold: { type: 'string' },
       judge: { type: 'boolean' },
@@ -203,6 +208,7 @@ export async function statsCommand(args: string[], io: CliIO): Promise<number> {
         (bytes) => bar.update(`${file}: ${size ? Math.round((bytes / size) * 100) : 100}%`),
         {
           tokens: parsed.values['no-tokens'] !== true,
+          datasetInfo: parsed.values['no-dataset-info'] !== true,
           table1: v['per-record'] ? undefined : t1,
           onLine: chat ? (line) => !line.encoding && chat.addLine(line.text, line.line) : undefined,
         },

@@ -16,6 +16,7 @@ import { positionOf, positionUnit, type PositionUnit } from '../../core/store/re
 import { readFileRecords, recordContainer } from '../../core/store/records';
 import type { CliIO } from '../io';
 import { validateDatasetInfoFile } from './validateDatasetInfo';
+import { entryMappingFor, entryNote } from '../../core/formats/entryMapping';
 
 const HELP = `Usage: parrot validate [options] FILE...
 
@@ -32,6 +33,8 @@ Options:
   --max-errors N        print at most N diagnostics per file (default ${DEFAULT_MAX_DIAGNOSTICS}; counting goes on)
   --rule CODE=LEVEL     set a rule to off, info, warning or error (repeatable)
   --workers N           worker threads (default: all cores; 0 or 1 = in this thread)
+  --no-dataset-info     read records as they are, not through the dataset_info.json entry
+                        (beside FILE or a folder above) that renames their columns or roles
   --tokenizer DIR       with --cutoff: a model folder (tokenizer.json + chat template) or o200k
   --cutoff N            turn tokens/cutoff on for this training length (see docs/tokens.md)
   -h, --help            show this help
@@ -55,12 +58,20 @@ interface Parsed {
   help: boolean;
   tokenizer?: string;
   cutoff?: number;
+  datasetInfo: boolean;
 }
 
 class UsageError extends Error {}
 
 function parseArgs(args: string[]): Parsed {
-  const p: Parsed = { files: [], json: false, max: DEFAULT_MAX_DIAGNOSTICS, rules: {}, help: false };
+  const p: Parsed = {
+    files: [],
+    json: false,
+    max: DEFAULT_MAX_DIAGNOSTICS,
+    rules: {},
+    help: false,
+    datasetInfo: true,
+  };
   const take = (i: number, name: string): string => {
     const v = args[i + 1];
     if (v === undefined) throw new UsageError(`${name} needs a value`);
@@ -87,6 +98,9 @@ function parseArgs(args: string[]): Parsed {
         break;
       case '--json':
         p.json = true;
+        break;
+      case '--no-dataset-info':
+        p.datasetInfo = false;
         break;
       case '--format': {
         const f = value(a);
@@ -218,15 +232,24 @@ export async function validateCommand(args: string[], io: CliIO): Promise<number
           : {}),
         maxDiagnostics: p.max,
       };
+      const mapping = unit === 'row' && p.datasetInfo ? await entryMappingFor(file) : undefined;
       const r =
         unit === 'row'
           ? await validateRecords(readFileRecords(file), {
               ...vopts,
+              mapping,
               positionUnit: unit,
               onProgress: progressOf(progress, file),
             })
-          : await validateFile(file, { ...vopts, workers: p.workers, inThread: true, onProgress: progress });
+          : await validateFile(file, {
+              ...vopts,
+              datasetInfo: p.datasetInfo,
+              workers: p.workers,
+              inThread: true,
+              onProgress: progress,
+            });
       if (progress) io.stderr.write('\r\x1b[K');
+      const used = mapping ?? r.mapping;
       if (r.errors > 0 && status === 0) status = 1;
       if (p.json) {
         report.push({
@@ -235,6 +258,7 @@ export async function validateCommand(args: string[], io: CliIO): Promise<number
           format: r.format ?? null,
           total: r.total,
           errors: r.errors,
+          ...(used ? { datasetInfo: { entry: used.entry, file: used.infoPath } } : {}),
           diagnostics: r.diagnostics.map((d) => jsonDiag(d, unit)),
         });
       } else {
@@ -244,6 +268,7 @@ export async function validateCommand(args: string[], io: CliIO): Promise<number
           out += `${file}: ${r.total - r.diagnostics.length} more problems not shown (--max-errors ${p.max})\n`;
         io.stdout.write(out);
         const others = r.total - r.errors;
+        if (used) io.stderr.write(`${file}: ${entryNote(used.entry, used.infoPath)}\n`);
         io.stderr.write(
           `${file}: ${r.lines} ${unit === 'line' && recordContainer(file) === 'json-array' ? 'record' : unit}${r.lines === 1 ? '' : 's'}, ${r.format ?? 'unknown format'}: ${r.errors} error${r.errors === 1 ? '' : 's'}, ${others} warning${others === 1 ? '' : 's'}\n`,
         );

@@ -5,6 +5,7 @@
 import { createHash, hash as oneShotHash } from 'node:crypto';
 import { countTokensCached } from '../tokens';
 import { parseRecord } from '../formats';
+import { mapRecordText, type RecordMapping } from '../formats/recordMapping';
 import type { FormatId, Sample, Turn } from '../model';
 import { contentText } from '../model';
 import type { EncodingProblem } from '../encoding';
@@ -41,6 +42,8 @@ export interface DatasetStats {
     idExamples: { id: string; line: number; firstLine: number }[];
   };
   tokenizer: string;
+  /** The dataset_info.json entry the records were read through, when one renamed something. */
+  datasetInfo?: { entry: string; file: string };
 }
 
 /**
@@ -86,7 +89,9 @@ export class StatsCollector {
    * `tokens: false` leaves token counts at 0 (the tokenizer is most of the time of a run).
    * `deferDuplicates` (workers): keep ids and sample hashes for `mergePart` instead of checking them.
    */
-  constructor(private readonly opts: { tokens?: boolean; deferDuplicates?: boolean } = {}) {
+  constructor(
+    private readonly opts: { tokens?: boolean; deferDuplicates?: boolean; mapping?: RecordMapping } = {},
+  ) {
     if (opts.deferDuplicates) this.deferred = { recordLines: [], ids: [], hashes: [] };
   }
 
@@ -107,7 +112,9 @@ export class StatsCollector {
       s.blankLines++;
       return undefined;
     }
-    const r = parseRecord(text, undefined, { style: false });
+    const r = parseRecord(this.opts.mapping ? mapRecordText(text, this.opts.mapping) : text, undefined, {
+      style: false,
+    });
     if (!r.ok) {
       s.invalid.count++;
       if (s.invalid.examples.length < 100) s.invalid.examples.push({ line, ...r.error });

@@ -9,6 +9,7 @@ import { open, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { foreignBom } from '../encoding';
+import { entryMappingFor, mapRecordText } from '../formats/entryMapping';
 import { readFileRecords } from '../store/records';
 import { recordContainer } from '../store/records';
 import { isParquetPath } from '../store/containers/parquet';
@@ -32,6 +33,11 @@ export interface FileStatsOptions {
   workers?: number;
   /** The bundled worker script. Default: stats.worker.js beside this bundle. */
   workerScript?: string;
+  /**
+   * false: records are read as they are, not through the dataset_info.json entry that names the
+   * file. Default true. An entry that renames something is read on this thread.
+   */
+  datasetInfo?: boolean;
   /** Files smaller than this are measured on this thread. Default 8 MiB. */
   minWorkerBytes?: number;
 }
@@ -47,7 +53,9 @@ export async function fileStats(
 ): Promise<DatasetStats> {
   const size = (await stat(path)).size;
   const nWorkers = Math.max(0, Math.min(opts.workers ?? availableParallelism(), 16));
+  const mapping = opts.datasetInfo === false ? undefined : await entryMappingFor(path);
   const parallel =
+    !mapping &&
     nWorkers > 1 &&
     size >= (opts.minWorkerBytes ?? 8 << 20) &&
     !opts.onLine &&
@@ -56,19 +64,21 @@ export async function fileStats(
     recordContainer(path) === 'jsonl' &&
     !(await startsWithForeignBom(path));
   if (parallel) return inWorkers(path, size, nWorkers, opts, onProgress);
-  const c = new StatsCollector({ tokens: opts.tokens });
+  const c = new StatsCollector({ tokens: opts.tokens, mapping });
   for await (const l of readFileRecords(path)) {
     const sample = c.add(l.text, l.line, l.encoding);
     if (opts.table1) {
       if (l.encoding) opts.table1.addLine(l.text);
       else if (sample?.kind === 'dialogue') opts.table1.addDialogue(sample);
     }
-    opts.onLine?.(l);
+    opts.onLine?.(mapping && !l.encoding ? { ...l, text: mapRecordText(l.text, mapping) } : l);
     onProgress?.(l.bytes);
     // A UTF-16/32 file: its other lines are not text to count.
     if (l.encoding?.wholeFile) break;
   }
-  return c.result();
+  const s = c.result();
+  if (mapping) s.datasetInfo = { entry: mapping.entry, file: mapping.infoPath };
+  return s;
 }
 
 async function startsWithForeignBom(path: string): Promise<boolean> {

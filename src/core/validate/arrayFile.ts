@@ -114,7 +114,7 @@ export async function validateArrayFile(
       const b = Buffer.allocUnsafe(len);
       await fh.read(b, 0, len, startOff[k]);
       const text = b.toString('utf8');
-      const span = resolveCrossSpan(text, 1, p.target, p.format);
+      const span = resolveCrossSpan(text, 1, p.target, p.format, checker.opts.mapping);
       crossDiags.push(mapped({ line: p.line + 1, column: startCol[k], text }, publicDiagnostic(p, span)));
     }
   } finally {

@@ -6,6 +6,7 @@ import { Column } from './column';
 import { forEachLine, LineReader } from './lines';
 import { rereadDialogueHash, type RecordChecker } from './record';
 import type { Diagnostic, ValidateOptions } from './types';
+import type { RecordMapping } from '../formats/recordMapping';
 
 export interface ChunkTask {
   id: number;
@@ -43,6 +44,8 @@ export interface HashTask {
   offsets: Float64Array;
   lines: Float64Array;
   formats: Int8Array;
+  /** The dataset_info.json renames the records were checked through. */
+  mapping?: RecordMapping;
 }
 
 export type WorkerRequest = { type: 'task'; task: ChunkTask } | { type: 'hash'; task: HashTask };
@@ -145,7 +148,7 @@ export async function hashRecords(t: HashTask): Promise<Float64Array> {
   const reader = new LineReader(t.path);
   try {
     for (const i of order) {
-      out[i] = rereadDialogueHash(await reader.read(t.offsets[i]), t.lines[i], t.formats[i]);
+      out[i] = rereadDialogueHash(await reader.read(t.offsets[i]), t.lines[i], t.formats[i], t.mapping);
     }
   } finally {
     await reader.close();

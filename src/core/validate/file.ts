@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { encodingProblem } from '../encoding';
+import { entryMappingFor, type RecordMapping } from '../formats/entryMapping';
 import { isParquetPath } from '../store/containers/parquet';
 import { readFileRecords, recordContainer } from '../store/records';
 import { validateRecords } from './records';
@@ -40,6 +41,11 @@ export interface ValidateFileOptions extends ValidateOptions {
    * too large for it fails the validation with a clear error. Default: V8's own limits.
    */
   workerHeapMb?: number;
+  /**
+   * false: records are read as they are, not through the dataset_info.json entry that names the
+   * file (beside it or a folder above). Default true.
+   */
+  datasetInfo?: boolean;
   /** Lines longer than this many bytes stop the validation (default and maximum: MAX_LINE_BYTES). */
   maxLineBytes?: number;
   /**
@@ -60,6 +66,8 @@ export interface ValidateFileResult {
   lines: number;
   /** The format of most records (or the forced one). */
   format?: FormatId;
+  /** The dataset_info.json entry the records were read through, when one renamed something. */
+  mapping?: RecordMapping;
 }
 
 /** Below this size starting workers costs more than it saves. */
@@ -74,8 +82,9 @@ function abortError(signal: AbortSignal): Error {
   return e;
 }
 
-function hashTask(path: string, refs: readonly RecordRef[], id = 0): HashTask {
+function hashTask(path: string, refs: readonly RecordRef[], id = 0, mapping?: RecordMapping): HashTask {
   return {
+    mapping,
     id,
     path,
     offsets: Float64Array.from(refs, (r) => r.ref),
@@ -124,7 +133,7 @@ class Merger {
   };
 
   constructor(
-    checker: RecordChecker,
+    private readonly checker: RecordChecker,
     private readonly max: number,
     forced: boolean,
   ) {
@@ -175,7 +184,13 @@ class Merger {
     try {
       for (const p of this.cross.out) {
         // Spans are found again in the exact text (records may have been checked as bytes).
-        const span = resolveCrossSpan(await reader.read(p.ref), p.line, p.target, p.format);
+        const span = resolveCrossSpan(
+          await reader.read(p.ref),
+          p.line,
+          p.target,
+          p.format,
+          this.checker.opts.mapping,
+        );
         cross.push(publicDiagnostic(p, span));
       }
     } finally {
@@ -202,6 +217,13 @@ export async function validateFile(
   path: string,
   opts: ValidateFileOptions = {},
 ): Promise<ValidateFileResult> {
+  const { datasetInfo = true, ...rest } = opts;
+  const mapping = opts.mapping ?? (datasetInfo ? await entryMappingFor(path) : undefined);
+  const r = await validateAny(path, mapping ? { ...rest, mapping } : rest);
+  return mapping ? { ...r, mapping } : r;
+}
+
+async function validateAny(path: string, opts: ValidateFileOptions): Promise<ValidateFileResult> {
   if (isParquetPath(path)) {
     // A Parquet file's records are its rows (positions: `row N`), read in order by row group.
     const size = (await stat(path)).size;
@@ -265,7 +287,7 @@ async function validateWhole(path: string, opts: ValidateFileOptions): Promise<V
     );
     if (signal?.aborted) throw abortError(signal);
     merger.add(r);
-    finished = await merger.finish(path, (refs) => hashRecords(hashTask(path, refs)));
+    finished = await merger.finish(path, (refs) => hashRecords(hashTask(path, refs, 0, ropts.mapping)));
   } else {
     const chunk = Math.min(32 << 20, Math.max(1 << 20, Math.ceil(size / (nWorkers * 8))));
     const ranges = await splitOnLines(path, size, chunk);
@@ -322,6 +344,7 @@ async function validateWhole(path: string, opts: ValidateFileOptions): Promise<V
               path,
               part.map((p) => p.r),
               k,
+              ropts.mapping,
             );
             let hashes: Float64Array;
             if (here && k === 0) hashes = await hashRecords(task);

@@ -14,6 +14,7 @@ import type { FormatId } from '../model';
 import type { RawLine } from './lines';
 import { NumberMap } from './column';
 import { findSyntaxError, locate, parsePointer, type Span } from './locate';
+import { mapRecord, unmapPointer, type RecordMapping } from '../formats/recordMapping';
 import { builtinValidator, customValidator, FORMAT_IDS, schemaProblems } from './schemas';
 import {
   RULES,
@@ -470,6 +471,8 @@ export class RecordChecker {
   readonly sev: Severities;
   private readonly forced?: FormatId;
   private readonly customSchema?: ValidateFunction;
+  /** The dataset_info.json entry's renames: records are checked as mapped, positions unmapped. */
+  private readonly mapping?: RecordMapping;
   /** Signatures seen since the last resetSignatures. */
   private readonly signatures = new NumberMap();
   /** tokens/cutoff, when a cutoff is set. */
@@ -507,8 +510,12 @@ export class RecordChecker {
     this.forced = opts.format;
     if (opts.schemaPath !== undefined) this.customSchema = customValidator(opts.schemaPath);
     if (opts.tokens && this.sev.on('tokens/cutoff')) this.tokenRule = new TokenRule(opts.tokens);
+    this.mapping = opts.mapping;
     this.fast =
-      !this.customSchema && !this.tokenRule && (this.forced === undefined || this.forced === 'sharegpt');
+      !this.customSchema &&
+      !this.tokenRule &&
+      !this.mapping &&
+      (this.forced === undefined || this.forced === 'sharegpt');
   }
 
   private diag(
@@ -562,7 +569,7 @@ export class RecordChecker {
       const p = encodingProblem(l.buf, l.start, l.end, line === 0);
       if (p) return this.withEncodingProblem(decode(l), line, p.column, p.message);
     }
-    if (this.customSchema || !l.validUtf8 || (line === 0 && bomLike)) {
+    if (this.customSchema || this.mapping || !l.validUtf8 || (line === 0 && bomLike)) {
       return this.check(decode(l), line);
     }
     if (this.fast) {
@@ -695,6 +702,7 @@ export class RecordChecker {
           ),
         );
       }
+    if (this.mapping && isObj(value)) value = mapRecord(value, this.mapping);
     const obj = isObj(value) ? value : undefined;
     if (!obj && !this.customSchema) {
       const s = sev.get('json/not-object');
@@ -779,7 +787,7 @@ export class RecordChecker {
     for (const p of problems) {
       const s = sev.get(p.code);
       if (s === 'off') continue;
-      const span = locate(text, p.pointer, p.target);
+      const span = locate(text, this.mapping ? unmapPointer(p.pointer, this.mapping) : p.pointer, p.target);
       diagnostics.push(
         this.diag(
           line,
@@ -800,6 +808,7 @@ function reread(
   raw: string,
   line: number,
   formatIndex: number,
+  mapping?: RecordMapping,
 ): { text: string; view: RecordView } | undefined {
   const text = normaliseLine(raw, line);
   const format = FORMAT_IDS[formatIndex];
@@ -810,7 +819,8 @@ function reread(
   } catch {
     return undefined;
   }
-  return isObj(value) ? { text, view: recordView(format, value) } : undefined;
+  if (!isObj(value)) return undefined;
+  return { text, view: recordView(format, mapping ? mapRecord(value, mapping) : value) };
 }
 
 /** Re-reads a record to find the span a cross-record diagnostic marks. */
@@ -819,23 +829,30 @@ export function resolveCrossSpan(
   line: number,
   target: CrossTarget,
   formatIndex: number,
+  mapping?: RecordMapping,
 ): Span | undefined {
   if (target === 'record') {
     const text = normaliseLine(raw, line);
     return { start: firstNonWs(text), end: lastNonWs(text) };
   }
-  const r = reread(raw, line, formatIndex);
+  const r = reread(raw, line, formatIndex, mapping);
   if (!r) return undefined;
   const pointer =
     target === 'id'
       ? r.view.idPtr
       : firstContentOfKind(r.view, target === 'content-string' ? KIND_STRING : KIND_LIST);
-  return pointer === undefined ? undefined : locate(r.text, pointer, 'value');
+  if (pointer === undefined) return undefined;
+  return locate(r.text, mapping ? unmapPointer(pointer, mapping) : pointer, 'value');
 }
 
 /** Re-reads a record for the full hash of its dialogue (NaN when it no longer parses). */
-export function rereadDialogueHash(raw: string, line: number, formatIndex: number): number {
-  const r = reread(raw, line, formatIndex);
+export function rereadDialogueHash(
+  raw: string,
+  line: number,
+  formatIndex: number,
+  mapping?: RecordMapping,
+): number {
+  const r = reread(raw, line, formatIndex, mapping);
   return r ? dialogueHash(r.view) : NaN;
 }
 

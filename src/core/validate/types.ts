@@ -1,4 +1,5 @@
 import type { FormatId } from '../model';
+import type { RecordMapping } from '../formats/recordMapping';
 
 export type Severity = 'error' | 'warning' | 'info';
 export type RuleSetting = 'off' | Severity;
@@ -119,6 +120,8 @@ export interface ValidateOptions {
   maxDiagnostics?: number;
   /** What messages call a record's position: `line` (JSONL, the default) or `row` (Parquet). */
   positionUnit?: 'line' | 'row';
+  /** Read every record through these dataset_info.json renames (see formats/entryMapping). */
+  mapping?: RecordMapping;
   /** The tokenizer and training length for `tokens/cutoff`; the rule runs only when this is set. */
   tokens?: { tokenizer: string; cutoff: number };
 }

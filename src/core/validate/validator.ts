@@ -55,7 +55,7 @@ export class RecordValidator {
       // Exact spans of new cross-record diagnostics, while the line's text is at hand.
       for (let i = before; i < this.cross.out.length; i++) {
         const p = this.cross.out[i];
-        const span = resolveCrossSpan(text, p.line, p.target, p.format);
+        const span = resolveCrossSpan(text, p.line, p.target, p.format, this.checker.opts.mapping);
         if (span) {
           p.startCol = span.start;
           p.endCol = span.end;
