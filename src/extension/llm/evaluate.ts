@@ -176,27 +176,20 @@ export async function evaluateFile(ctx: LlmContext, args: EvaluateArgs = {}): Pr
   if (existsSync(out)) {
     // An unreadable progress file is an error, never "start over".
     const previous = await readRunProgress(out);
-    const cont = vscode.l10n.t('Resume');
-    const over = vscode.l10n.t('Start Over');
-    const choice =
-      args.existing === 'resume'
-        ? cont
-        : args.existing === 'overwrite'
-          ? over
-          : await vscode.window.showWarningMessage(
-              previous
-                ? vscode.l10n.t(
-                    '{0} holds an interrupted run ({1} of {2} sessions done). Resume it or start over?',
-                    path.basename(out),
-                    previous.records,
-                    questions.length,
-                  )
-                : vscode.l10n.t('{0} exists (a finished run). Start over?', path.basename(out)),
-              { modal: true },
-              ...(previous ? [cont, over] : [over]),
-            );
-    if (choice === cont) resume = true;
-    else if (choice !== over) return { status: 'cancelled' };
+    const choice = await resumeOrStartOver(
+      args,
+      out,
+      previous
+        ? vscode.l10n.t(
+            '{0} holds an interrupted run ({1} of {2} sessions done). Resume it or start over?',
+            path.basename(out),
+            previous.records,
+            questions.length,
+          )
+        : undefined,
+    );
+    if (choice === 'cancel') return { status: 'cancelled' };
+    resume = choice === 'resume';
   }
   // Ordering, progress and resume: the same mechanism as the CLI (core RunOutput). A resume is
   // checked (input, model, judge) before the confirmation; a fresh run replaces the file only after it.
@@ -340,6 +333,27 @@ async function present(o: {
 }
 
 /**
+ * Asks whether to resume an unfinished run (`unfinished`: the question; undefined when the output
+ * is a finished run, which can only be started over), unless `args.existing` answers it.
+ */
+async function resumeOrStartOver(
+  args: EvaluateArgs,
+  out: string,
+  unfinished: string | undefined,
+): Promise<'resume' | 'over' | 'cancel'> {
+  if (args.existing === 'resume') return 'resume';
+  if (args.existing === 'overwrite') return 'over';
+  const cont = vscode.l10n.t('Resume');
+  const over = vscode.l10n.t('Start Over');
+  const choice = await vscode.window.showWarningMessage(
+    unfinished ?? vscode.l10n.t('{0} exists (a finished run). Start over?', path.basename(out)),
+    { modal: true },
+    ...(unfinished ? [cont, over] : [over]),
+  );
+  return choice === cont ? 'resume' : choice === over ? 'over' : 'cancel';
+}
+
+/**
  * The evaluation through the Batch API: the job beside the results file (`<results>.batch.state.json`)
  * is resumed or replaced, the estimate confirmed, the rounds run; the results are the live run's.
  */
@@ -352,26 +366,16 @@ async function evaluateInBatch(
   const state = `${evalJobBase(out)}.state.json`;
   let resume = false;
   if (existsSync(state) || existsSync(out)) {
-    const cont = vscode.l10n.t('Resume');
-    const over = vscode.l10n.t('Start Over');
     const pending = existsSync(state) && !existsSync(out);
-    const choice =
-      args.existing === 'resume'
-        ? cont
-        : args.existing === 'overwrite'
-          ? over
-          : await vscode.window.showWarningMessage(
-              pending
-                ? vscode.l10n.t(
-                    '{0} holds an unfinished batch job. Resume it or start over?',
-                    path.basename(state),
-                  )
-                : vscode.l10n.t('{0} exists (a finished run). Start over?', path.basename(out)),
-              { modal: true },
-              ...(pending ? [cont, over] : [over]),
-            );
-    if (choice === cont) resume = true;
-    else if (choice !== over) return { status: 'cancelled' };
+    const choice = await resumeOrStartOver(
+      args,
+      out,
+      pending
+        ? vscode.l10n.t('{0} holds an unfinished batch job. Resume it or start over?', path.basename(state))
+        : undefined,
+    );
+    if (choice === 'cancel') return { status: 'cancelled' };
+    resume = choice === 'resume';
   }
   if (args.confirm !== false) {
     const est = estimateEval(questions, settings);
