@@ -513,6 +513,52 @@ describe('generation workflow (loopback OpenAI-compatible server)', function () 
     await vscode.workspace.saveAll(false);
   });
 
+  it('extend file: a pretty-printed JSON array open nowhere is extended record by record; the untouched element keeps its bytes', async () => {
+    const records = [
+      {
+        id: 'a0',
+        conversations: [
+          { from: 'human', value: 'How do I read a CSV file?' },
+          { from: 'gpt', value: 'Use pandas.' },
+        ],
+      },
+      {
+        id: 'a1',
+        conversations: [
+          { from: 'human', value: 'A?' },
+          { from: 'gpt', value: 'B.' },
+          { from: 'human', value: 'C?' },
+          { from: 'gpt', value: 'D.' },
+        ],
+      },
+    ];
+    const text = `${JSON.stringify(records, null, 2)}\n`;
+    const target = path.join(dir, 'extend-array.json');
+    fs.writeFileSync(target, text);
+    const uri = vscode.Uri.file(target);
+    const r = await run('parrot.extendFile', { uri, turns: 2, confirm: false });
+    assert.equal(r.status, 'ok', r.message);
+    // a0: one ask + one answer; a1 already has two user turns.
+    assert.equal(server.chatRequests.length, 2);
+    const doc = api.editor.document(uri);
+    assert.ok(doc, 'the run opened the dialogue editor document');
+    assert.equal(dialogue(await doc.store.readLine(0)).turns.length, 4);
+    assert.equal(await doc.store.readLine(1), JSON.stringify(records[1], null, 2).replace(/\n/g, '\n  '));
+    assert.ok(await vscode.workspace.save(uri), 'saved');
+    const after = fs.readFileSync(target, 'utf8');
+    const parsed = JSON.parse(after) as { id: string; conversations: { from: string; value: string }[] }[];
+    assert.deepEqual(
+      parsed.map((x) => x.id),
+      ['a0', 'a1'],
+    );
+    assert.deepEqual(
+      parsed[0]?.conversations.map((t) => t.from),
+      ['human', 'gpt', 'human', 'gpt'],
+    );
+    const untouched = JSON.stringify(records[1], null, 2).replace(/\n/g, '\n  ');
+    assert.ok(after.includes(untouched), 'the second element is byte-identical');
+  });
+
   it('extend file: the estimate also counts the answers MT-Bench++ makes for existing questions', async () => {
     const folder = vscode.workspace.workspaceFolders?.[0];
     assert.ok(folder);

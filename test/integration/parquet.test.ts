@@ -72,6 +72,17 @@ describe('Parquet datasets in the dialogue editor', function () {
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
+  it('a .parquet file opens in the dialogue editor by default (a text editor cannot show it); Reopen as Text is still offered', async () => {
+    const uri = copyOf('pyarrow_row_groups.parquet');
+    await vscode.commands.executeCommand('vscode.open', uri);
+    const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+    assert.ok(input instanceof vscode.TabInputCustom, 'a custom editor tab');
+    assert.equal(input.viewType, 'parrot.parquetEditor');
+    assert.equal(input.uri.toString(), uri.toString());
+    assert.ok(api.editor.document(uri), 'the dialogue editor holds the document');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
   it('opens a pyarrow file, edits one turn, saves a Parquet file whose other rows, schema, metadata, codecs and row groups are the original ones, and undoes across the save', async () => {
     const name = 'pyarrow_row_groups.parquet';
     const uri = copyOf(name);

@@ -420,7 +420,9 @@ export function registerDiagnostics(context: vscode.ExtensionContext): Diagnosti
       const uri = arg instanceof vscode.Uri ? arg : activeDatasetUri();
       if (!uri || !isDatasetUri(uri)) {
         void vscode.window.showInformationMessage(
-          vscode.l10n.t('Parrot: open a .jsonl dataset (or pick one in the Explorer) to validate it.'),
+          vscode.l10n.t(
+            'Parrot: open a dataset (.jsonl, a .json array of records or .parquet), or pick one in the Explorer, to validate it.',
+          ),
         );
         return undefined;
       }

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { detectRecordFormat } from '../../core/formats/detect';
 import { containerKindFor, looksLikeRecordArray } from '../../core/store';
-import { VIEW_TYPE } from './dialogueEditorProvider';
+import { VIEW_TYPE, isDialogueTab, viewTypeFor } from './dialogueEditorProvider';
 import { expectText } from './revealFromText';
 
 const OPEN_BY_DEFAULT = 'parrot.editor.openByDefault';
@@ -115,16 +115,18 @@ export function registerEditorCommands(context: vscode.ExtensionContext): void {
       }
       // The dialogue editor takes the place of a clean text tab of the file (one tab per file).
       const text = tabsOf(uri, (t) => t.input instanceof vscode.TabInputText);
-      await vscode.commands.executeCommand('vscode.openWith', uri, VIEW_TYPE, text[0]?.group.viewColumn);
+      await vscode.commands.executeCommand(
+        'vscode.openWith',
+        uri,
+        viewTypeFor(uri),
+        text[0]?.group.viewColumn,
+      );
       await vscode.window.tabGroups.close(text.filter((t) => !t.isDirty));
     }),
     vscode.commands.registerCommand('parrot.openAsText', async (arg: unknown) => {
       const uri = targetUri(arg);
       if (!uri) return;
-      const dialogue = tabsOf(
-        uri,
-        (t) => t.input instanceof vscode.TabInputCustom && t.input.viewType === VIEW_TYPE,
-      );
+      const dialogue = tabsOf(uri, (t) => isDialogueTab(t.input));
       if (dialogue.some((t) => t.isDirty)) {
         // The text editor shows the file on disk: unsaved dialogue edits would be out of sight.
         const save = vscode.l10n.t('Save');
@@ -142,7 +144,7 @@ export function registerEditorCommands(context: vscode.ExtensionContext): void {
         await vscode.commands.executeCommand(
           'vscode.openWith',
           uri,
-          VIEW_TYPE,
+          (dialogue[0]?.input as vscode.TabInputCustom | undefined)?.viewType ?? viewTypeFor(uri),
           dialogue[0]?.group.viewColumn,
         );
         await vscode.commands.executeCommand(
@@ -157,10 +159,7 @@ export function registerEditorCommands(context: vscode.ExtensionContext): void {
           'default',
           dialogue[0]?.group.viewColumn,
         );
-        const left = tabsOf(
-          uri,
-          (t) => t.input instanceof vscode.TabInputCustom && t.input.viewType === VIEW_TYPE,
-        );
+        const left = tabsOf(uri, (t) => isDialogueTab(t.input));
         await vscode.window.tabGroups.close(left.filter((t) => !t.isDirty));
       });
     }),

@@ -13,7 +13,7 @@ import {
 } from '../../core/store';
 import { getLog } from '../log';
 import { Disposable } from '../util/disposable';
-import { VIEW_TYPE } from './dialogueEditorProvider';
+import { viewTypeFor } from './dialogueEditorProvider';
 import { refuseTextAsParquet, reportCodecFallbacks } from './parquetSave';
 
 /** What changed in a document, for the webviews showing it. */
@@ -383,7 +383,9 @@ export class DialogueDocument extends Disposable implements vscode.CustomDocumen
 
   /** Brings this document's dialogue editor to the front, so that workbench commands act on it. */
   private async focusEditor(): Promise<void> {
-    await vscode.commands.executeCommand('vscode.openWith', this._uri, VIEW_TYPE, { preview: false });
+    await vscode.commands.executeCommand('vscode.openWith', this._uri, viewTypeFor(this._uri), {
+      preview: false,
+    });
   }
 
   /**

@@ -41,6 +41,27 @@ import { SessionReview } from '../review/session';
 import { maskPreviewMessage, maskStrings } from './maskPreview';
 
 export const VIEW_TYPE = 'parrot.dialogueEditor';
+/**
+ * The same editor for Parquet files, registered under a second view type because VS Code sets the
+ * priority per contribution: `.parquet` opens in it by default (a text editor cannot show the file),
+ * while `.jsonl` and `.json` keep opening as text unless asked.
+ */
+export const PARQUET_VIEW_TYPE = 'parrot.parquetEditor';
+
+/** Whether `viewType` is one of the dialogue editor's. */
+export function isDialogueViewType(viewType: string): boolean {
+  return viewType === VIEW_TYPE || viewType === PARQUET_VIEW_TYPE;
+}
+
+/** A tab input that shows a file in the dialogue editor. */
+export function isDialogueTab(input: unknown): input is vscode.TabInputCustom {
+  return input instanceof vscode.TabInputCustom && isDialogueViewType(input.viewType);
+}
+
+/** The view type the dialogue editor opens `uri` under. */
+export function viewTypeFor(uri: vscode.Uri): string {
+  return /\.parquet$/i.test(uri.path) ? PARQUET_VIEW_TYPE : VIEW_TYPE;
+}
 
 /** A message that went to, or came from, a webview (for tests and diagnostics). */
 export interface MessageEvent<T> {
@@ -54,11 +75,13 @@ export interface MessageEvent<T> {
 export class DialogueEditorProvider implements vscode.CustomEditorProvider<DialogueDocument> {
   static register(context: vscode.ExtensionContext): DialogueEditorProvider {
     const provider = new DialogueEditorProvider(context);
+    const options = {
+      supportsMultipleEditorsPerDocument: true,
+      webviewOptions: { retainContextWhenHidden: false },
+    };
     context.subscriptions.push(
-      vscode.window.registerCustomEditorProvider(VIEW_TYPE, provider, {
-        supportsMultipleEditorsPerDocument: true,
-        webviewOptions: { retainContextWhenHidden: false },
-      }),
+      vscode.window.registerCustomEditorProvider(VIEW_TYPE, provider, options),
+      vscode.window.registerCustomEditorProvider(PARQUET_VIEW_TYPE, provider, options),
       provider._onDidChangeCustomDocument,
       provider._onDidPostMessage,
       provider._onDidReceiveMessage,

@@ -5,10 +5,16 @@ import { registerEditorCommands } from './commands';
 import { registerRevealFromText } from './revealFromText';
 import { localizeEditorMessages } from './strings';
 import type { DialogueDocument } from './dialogueDocument';
-import { DialogueEditorProvider, VIEW_TYPE, type MessageEvent } from './dialogueEditorProvider';
+import {
+  DialogueEditorProvider,
+  VIEW_TYPE,
+  isDialogueTab,
+  viewTypeFor,
+  type MessageEvent,
+} from './dialogueEditorProvider';
 import { registerReviewCommands } from '../review/commands';
 
-export { VIEW_TYPE };
+export { VIEW_TYPE, isDialogueTab, viewTypeFor };
 
 /**
  * What the dialogue editor exposes through the extension's exports: enough for tests in a real
@@ -48,7 +54,7 @@ export function registerDialogueEditor(context: vscode.ExtensionContext): Dialog
   context.subscriptions.push(
     vscode.commands.registerCommand(SAVE_COMMAND, async () => {
       const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-      if (!(input instanceof vscode.TabInputCustom) || input.viewType !== VIEW_TYPE) {
+      if (!isDialogueTab(input)) {
         await vscode.commands.executeCommand('workbench.action.files.save');
         return;
       }

@@ -4,7 +4,7 @@ import { parseRecord } from '../../core/formats';
 import { LlmClient, LlmError, hostOf, isCancel, keyScopeFor, redact, type Logger } from '../../core/llm';
 import type { Dialogue, FormatId, Sample } from '../../core/model';
 import type { DialogueEditorApi } from '../editor';
-import { VIEW_TYPE } from '../editor';
+import { isDialogueTab } from '../editor';
 import { getLog } from '../log';
 import { ApiKeys } from './keys';
 import { llmConfig, missingSettings, readSettings, type GenerationSettings, type Role } from './settings';
@@ -180,7 +180,7 @@ export class LlmContext {
     let index = args?.record;
     if (!uri) {
       const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-      if (tab instanceof vscode.TabInputCustom && tab.viewType === VIEW_TYPE) {
+      if (isDialogueTab(tab)) {
         uri = tab.uri;
         index ??= this.openRecords.get(uri.toString());
       } else if (vscode.window.activeTextEditor) {

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { DialogueEditorApi } from '../editor';
+import { viewTypeFor, type DialogueEditorApi } from '../editor';
 import type { DialogueDocument } from '../editor/dialogueDocument';
 
 /** One changed record: its line index, the text generation started from, and the new text. */
@@ -148,6 +148,21 @@ class TextTarget implements RecordTarget {
 export async function targetFor(uri: vscode.Uri, editor: DialogueEditorApi): Promise<RecordTarget> {
   const doc = editor.document(uri);
   if (doc) return new DialogueTarget(doc);
+  if (!/\.jsonl$/i.test(uri.path)) {
+    // A JSON array or a Parquet file: its records are not its lines, so only the dialogue editor's
+    // document can read and edit them. It is opened (in the background) for the run.
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    if (open?.isDirty)
+      throw new Error(
+        vscode.l10n.t('{0} has unsaved changes in a text editor. Save them first.', uri.fsPath),
+      );
+    await vscode.commands.executeCommand('vscode.openWith', uri, viewTypeFor(uri), {
+      preview: false,
+      preserveFocus: true,
+    });
+    const opened = editor.document(uri);
+    if (opened) return new DialogueTarget(opened);
+  }
   try {
     return new TextTarget(await vscode.workspace.openTextDocument(uri));
   } catch (err) {

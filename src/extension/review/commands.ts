@@ -15,7 +15,7 @@ import {
   type ReviewStatus,
 } from '../../core/review';
 import type { DialogueEditorProvider } from '../editor/dialogueEditorProvider';
-import { VIEW_TYPE } from '../editor/dialogueEditorProvider';
+import { isDialogueTab } from '../editor/dialogueEditorProvider';
 import { records, targetFor } from '../llm/targets';
 import type { DialogueEditorApi } from '../editor';
 import { getLog } from '../log';
@@ -39,7 +39,7 @@ export interface ExportArgs {
 
 function activeDialogueUri(): vscode.Uri | undefined {
   const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-  return input instanceof vscode.TabInputCustom && input.viewType === VIEW_TYPE ? input.uri : undefined;
+  return isDialogueTab(input) ? input.uri : undefined;
 }
 
 async function decide(
