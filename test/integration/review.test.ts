@@ -12,7 +12,7 @@ import type { ParrotApi } from '../../src/extension/extension';
 import type { HostMessage } from '../../src/protocol';
 import type { ReviewHostMessage } from '../../src/reviewProtocol';
 import { GENERATED_DIALOGUE } from '../support/fixtures';
-import { waitForPost } from './support/webview';
+import { waitForPost, webviewOpenedRecord } from './support/webview';
 
 const EXTENSION_ID = 'parrot-studio.parrot-studio';
 const REVIEWER = 'Test Reviewer';
@@ -62,7 +62,9 @@ async function send(uri: vscode.Uri, message: unknown): Promise<void> {
 
 async function open(uri: vscode.Uri): Promise<Progress> {
   const counted = progress(uri, () => true, 'the first review count');
+  const settled = webviewOpenedRecord(api, uri);
   await vscode.commands.executeCommand('vscode.openWith', uri, api.editor.viewType, { preview: false });
+  await settled;
   return counted;
 }
 

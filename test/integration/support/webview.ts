@@ -53,3 +53,25 @@ export async function onEditor(command: string): Promise<void> {
   await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
   await vscode.commands.executeCommand(command);
 }
+
+/**
+ * Resolves once the real webview of `uri` has asked for the record it selects on load. Tests that
+ * drive the editor through `sendFromWebview` wait for it first: otherwise the webview's own first
+ * `openRecord`, late on a loaded machine, changes the record the host treats as shown under them.
+ */
+export function webviewOpenedRecord(api: ParrotApi, uri: vscode.Uri, timeoutMs = 30_000): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      sub.dispose();
+      reject(
+        new Error(`timed out after ${timeoutMs} ms waiting for the webview of ${path.basename(uri.fsPath)}`),
+      );
+    }, timeoutMs);
+    const sub = api.editor.onDidReceiveMessage((e) => {
+      if (e.uri.toString() !== uri.toString() || e.message.type !== 'openRecord') return;
+      clearTimeout(timer);
+      sub.dispose();
+      resolve();
+    });
+  });
+}
