@@ -15,6 +15,8 @@ import {
   type RuleSetting,
   type ValidateOptions,
 } from '../../core/validate';
+import type { ValidateFileOptions } from '../../core/validate/file';
+import { validateOffThread } from '../../core/validate/offThread';
 import { getLog } from '../log';
 import { setProblemCount } from '../statusBar';
 import { TOKENS_SECTION, tokenRuleOptions } from '../tokens';
@@ -280,7 +282,13 @@ class DatasetDiagnostics implements vscode.Disposable, DiagnosticsApi {
     const key = uri.toString();
     const sub = token?.onCancellationRequested(() => controller.abort());
     try {
-      const result = await validateFile(uri.fsPath, {
+      // JSON arrays and Parquet files are checked by one thread in order: a worker's, not the host's.
+      const whole = isParquetPath(uri.fsPath) || containerKindFor(uri.fsPath) === 'json-array';
+      const validate = whole
+        ? (file: string, o: ValidateFileOptions) =>
+            validateOffThread(path.join(path.dirname(this.workerScript), 'validateWhole.worker.js'), file, o)
+        : validateFile;
+      const result = await validate(uri.fsPath, {
         ...this.optionsFor(uri),
         maxDiagnostics: this.maxProblems(),
         signal: controller.signal,
