@@ -35,14 +35,27 @@ turn = pa.struct([("from", pa.string()), ("value", pa.string())])
 schema = pa.schema([("id", pa.string()), ("conversations", pa.list_(turn))],
   metadata={b"huggingface": b'{"info": {"features": {"id": {"dtype": "string", "_type": "Value"}}}}'})
 rows = []
-for i in range(group):
+for i in range(group or 10000):
   conv = []
   for t in range(rnd.choice([2, 4, 6, 8])):
     conv.append({"from": "human" if t % 2 == 0 else "gpt", "value": text(rnd.randint(5, 40) if t % 2 == 0 else rnd.randint(40, 300))})
   rows.append({"id": "", "conversations": conv})
+import os
+if group == 0:
+  # pyarrow's defaults (what pandas' to_parquet writes): one row group of up to 1Mi rows.
+  one = pa.Table.from_pylist(rows, schema=schema)
+  pq.write_table(one, out + ".probe")
+  copies = max(1, round(target / os.path.getsize(out + ".probe")))
+  os.remove(out + ".probe")
+  tables = []
+  for g in range(copies):
+    for i, r in enumerate(rows): r["id"] = f"synth_{g * len(rows) + i}"
+    tables.append(pa.Table.from_pylist(rows, schema=schema))
+  pq.write_table(pa.concat_tables(tables), out + ".partial")
+  os.rename(out + ".partial", out)
+  sys.exit(0)
 w = pq.ParquetWriter(out + ".partial", schema, compression="snappy", write_page_index=page_index)
 g = 0
-import os
 while True:
   for i, r in enumerate(rows): r["id"] = f"synth_{g * group + i}"
   w.write_table(pa.Table.from_pylist(rows, schema=schema), row_group_size=group)
@@ -52,14 +65,15 @@ w.close()
 os.rename(out + ".partial", out)
 `;
 
-async function bigFile(pageIndex: boolean): Promise<string | undefined> {
+async function bigFile(pageIndex: boolean, oneGroup = false): Promise<string | undefined> {
   const dir = join(repoRoot(), 'bench-data');
   await mkdir(dir, { recursive: true });
-  const file = join(dir, `synth-sharegpt-${BYTES}${pageIndex ? '-page-index' : ''}.parquet`);
+  const kind = oneGroup ? '-one-group' : pageIndex ? '-page-index' : '';
+  const file = join(dir, `synth-sharegpt-${BYTES}${kind}.parquet`);
   if (existsSync(file)) return file;
   const r = spawnSync(
     'python3',
-    ['-c', GENERATE, file, String(BYTES), String(ROW_GROUP), pageIndex ? '1' : '0'],
+    ['-c', GENERATE, file, String(BYTES), String(oneGroup ? 0 : ROW_GROUP), pageIndex ? '1' : '0'],
     {
       encoding: 'utf8',
       stdio: ['ignore', 'inherit', 'pipe'],
@@ -118,6 +132,7 @@ async function main(): Promise<void> {
   const smallJl = join(root, 'test/fixtures/datasets/fastchat_dummy_conversation.jsonl');
   const big = await bigFile(false);
   const indexed = big ? await bigFile(true) : undefined;
+  const oneGroup = big ? await bigFile(false, true) : undefined;
   const tSmallJl = await best(() => jsonlFirst(smallJl));
   const tSmallPq = await best(() => parquetFirst(smallPq));
   process.stdout.write(`first ${FIRST} records, best of ${RUNS}:\n`);
@@ -150,6 +165,17 @@ async function main(): Promise<void> {
     process.stdout.write(
       `  the same with a page index (${(statSync(indexed).size / 1024 ** 3).toFixed(2)} GiB): ${tIdx.toFixed(1)} ms ` +
         `(${(tIdx / tSmallPq).toFixed(2)}x small Parquet, ${(tIdx / tSmallJl).toFixed(2)}x small JSONL)\n`,
+    );
+  }
+  if (oneGroup) {
+    const before = peakRssMiB();
+    const tOne = await best(() => storeFirst(oneGroup));
+    const one = await ParquetRowSource.open(oneGroup);
+    const shape = `${one.rowCount} rows, ${one.info.rowGroups.length} row group`;
+    await one.close();
+    process.stdout.write(
+      `  pyarrow's defaults (${(statSync(oneGroup).size / 1024 ** 3).toFixed(2)} GiB, ${shape}, no page index), dialogue editor's store: ` +
+        `${tOne.toFixed(1)} ms (${(tOne / tSmallJl).toFixed(2)}x small JSONL); peak RSS ${before.toFixed(0)} -> ${peakRssMiB().toFixed(0)} MiB\n`,
     );
   }
   // A full streaming read of the big file (what validate/stats/convert do), with its peak memory.

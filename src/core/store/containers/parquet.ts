@@ -23,6 +23,7 @@ import type {
   SchemaTree,
 } from 'hyparquet';
 import { atomicWrite } from '../save';
+import { PREFIX_MIN_GROUP_BYTES, prefixRows } from './parquetPrefix';
 
 type Lib = typeof import('./parquetLib');
 type WriterSchema = Parameters<Lib['parquetWriteRows']>[0]['schema'];
@@ -56,6 +57,9 @@ export interface ParquetInfo {
   keyValueMetadata: KeyValue[];
   createdBy?: string;
 }
+
+/** Rows from a group's start that are read by page prefix rather than by decoding the group. */
+const PREFIX_MAX_ROWS = 10_000;
 
 /** The file's row groups kept decoded at once (the one being read and the two read before it). */
 const CACHED_GROUPS = 3;
@@ -117,6 +121,10 @@ export class ParquetRowSource {
   private readonly cache = new Map<number, ParquetRecord[]>();
   /** Groups already read once by a window (the next read of one decodes it whole). */
   private readonly windowed = new Set<number>();
+  /** Row groups of at least this many bytes have their first rows read by page prefix. */
+  prefixMinGroupBytes = PREFIX_MIN_GROUP_BYTES;
+  /** The first rows of one group read by page prefix (parquetPrefix.ts). */
+  private prefix: { group: number; rows: ParquetRecord[] } | undefined;
   private readonly starts: number[] = [];
 
   private constructor(
@@ -212,6 +220,28 @@ export class ParquetRowSource {
     // offset index), so the first rows of a huge group appear at once; a second read of the same
     // group decodes it whole and keeps it, so paging on through it does not decode it again.
     const g0 = this.groupOf(start);
+    if (!this.cache.has(g0) && end - this.starts[g0] <= PREFIX_MAX_ROWS && this.readsByPrefix(g0)) {
+      // The first rows of a big group without an offset index: only the pages before them, kept
+      // (and grown twofold at least) so that paging on through them decodes nothing again.
+      const from = start - this.starts[g0];
+      const to = Math.min(end - this.starts[g0], this.info.rowGroups[g0]);
+      let kept = this.prefix?.group === g0 ? this.prefix.rows : undefined;
+      if (!kept || kept.length < to) {
+        const rows = await prefixRows(
+          this.l,
+          this.file,
+          this.metadata,
+          this.l.parquetSchema(this.metadata),
+          g0,
+          this.starts[g0],
+          Math.min(PREFIX_MAX_ROWS, Math.max(to, 2 * (kept?.length ?? 0))),
+          this.l.compressors,
+        );
+        kept = rows.map((r) => toRecordValue(r) as ParquetRecord);
+        this.prefix = { group: g0, rows: kept };
+      }
+      return kept.slice(from, to);
+    }
     if (
       !this.cache.has(g0) &&
       !this.windowed.has(g0) &&
@@ -227,6 +257,19 @@ export class ParquetRowSource {
       for (let r = Math.max(start, s); r < Math.min(end, s + rows.length); r++) out.push(rows[r - s]);
     }
     return out;
+  }
+
+  /**
+   * Whether the first rows of group `g` are read by page prefix (parquetPrefix.ts): a group too big
+   * to decode at once for its first rows, whose columns have no offset index (with one, the library
+   * reads only the pages of the rows asked for).
+   */
+  private readsByPrefix(g: number): boolean {
+    const group = this.metadata.row_groups[g];
+    if (!group || group.columns.some((c) => c.offset_index_offset !== undefined)) return false;
+    let bytes = 0;
+    for (const c of group.columns) bytes += Number(c.meta_data?.total_compressed_size ?? 0);
+    return bytes >= this.prefixMinGroupBytes;
   }
 
   /** One whole row group, decoded (kept among the last CACHED_GROUPS read). */
@@ -272,11 +315,13 @@ export class ParquetRowSource {
   /** Forgets the decoded row groups (an earlier version kept only for undo holds none). */
   dropCache(): void {
     this.cache.clear();
+    this.prefix = undefined;
     this.windowed.clear();
   }
 
   async close(): Promise<void> {
     this.cache.clear();
+    this.prefix = undefined;
     await this.fh.close();
   }
 }

@@ -6,3 +6,8 @@
 export { parquetMetadataAsync, parquetRead, parquetSchema } from 'hyparquet';
 export { compressors } from 'hyparquet-compressors';
 export { ByteWriter, parquetWriteRows } from 'hyparquet-writer';
+// Page-level pieces, for the first rows of a row group without an offset index (parquetPrefix.ts).
+export { parquetHeader, readColumn } from 'hyparquet/src/column.js';
+export { assembleAsync, asyncGroupToRows } from 'hyparquet/src/rowgroup.js';
+export { getTreePath } from 'hyparquet/src/schema.js';
+export { DEFAULT_PARSERS } from 'hyparquet/src/convert.js';
