@@ -20,7 +20,8 @@ import { entryMappingFor, entryNote } from '../../core/formats/entryMapping';
 
 const HELP = `Usage: parrot validate [options] FILE...
 
-Checks JSONL and Parquet dialogue datasets against the JSON Schema of their format and lint rules.
+Checks JSONL, JSON array (.json) and Parquet dialogue datasets against the JSON Schema of their
+format and lint rules.
 Prints FILE:LINE:COL: error|warning CODE: message (1-based), the form editors' problem matchers read;
 for Parquet (no lines) FILE:row N: error|warning CODE: message.
 A LLaMA-Factory dataset_info.json is checked as a registry: its entries against the files they name.

@@ -25,6 +25,20 @@ import { parseRecord } from './index';
 
 const NEWLINE = Buffer.from('\n');
 
+/**
+ * A record copied unchanged into JSON Lines, as one line: a JSONL line's bytes as they are; an
+ * element of a JSON array (which may span lines) without the whitespace between its tokens, or, when
+ * its bytes are not valid UTF-8 (they are copied, never replaced), with its line breaks turned into
+ * spaces (a raw line break is only ever whitespace between JSON tokens).
+ */
+function asOneLine(l: FileRecord): Buffer {
+  if (l.container === 'jsonl') return l.raw;
+  if (!l.encoding) return Buffer.from(jsonlText(l));
+  const out = Buffer.from(l.raw);
+  for (let i = 0; i < out.length; i++) if (out[i] === 0x0a || out[i] === 0x0d) out[i] = 0x20;
+  return out;
+}
+
 /** How a `.json` output writes its array: as Python's json.dump(indent=2, ensure_ascii=False) does. */
 const ARRAY_STYLE: ElementStyle = {
   indent: '  ',
@@ -194,7 +208,7 @@ export async function convertFile(
         stats.records++;
         let sample = r.sample;
         if (pairer && sample.kind === 'dialogue' && sample.label !== undefined) {
-          const m = pairer.add(sample, { line: l.line, raw: l.raw });
+          const m = pairer.add(sample, { line: l.line, raw: asOneLine(l) });
           if (!m) continue; // written when its counterpart comes, or reported at the end
           sample = m.pair;
           stats.paired++;
@@ -234,7 +248,7 @@ export async function convertFile(
         await put((written$++ === 0 ? '\n  ' : ',\n  ') + formatElement(outLine as string, ARRAY_STYLE));
         continue;
       }
-      await put(outLine !== undefined ? outLine + '\n' : Buffer.concat([l.raw, NEWLINE]));
+      await put(outLine !== undefined ? outLine + '\n' : Buffer.concat([asOneLine(l), NEWLINE]));
     }
     for (const w of pairer?.leftovers() ?? []) {
       stats.records--;
