@@ -170,7 +170,16 @@ describe('every published dataset: open, edit, save, validate', function () {
         before.length,
         `${name}: records validated after the save (${JSON.stringify(again)})`,
       );
-      assert.deepEqual(problems(uri), problemsBefore, `${name}: the same problems after the save`);
+      // The edit makes record 1 differ from its duplicates, if it had any (a fixture that repeats its
+      // records): those duplicate problems may go, no other problem changes.
+      const after$ = problems(uri);
+      const same = (list: string[]) => list.filter((p) => !p.startsWith('duplicate/'));
+      assert.deepEqual(same(after$), same(problemsBefore), `${name}: the same problems after the save`);
+      const before$ = new Set(problemsBefore);
+      assert.ok(
+        after$.every((p) => before$.has(p)),
+        `${name}: no new problem after the save`,
+      );
       await onEditor('workbench.action.closeActiveEditor');
     }
   });
