@@ -295,9 +295,13 @@ class DatasetDiagnostics implements vscode.Disposable, DiagnosticsApi {
     const key = uri.toString();
     const sub = token?.onCancellationRequested(() => controller.abort());
     try {
+      // The file's dataset_info.json entry is watched from now on; this run reads it from disk
+      // itself (the one kept may be older by the watcher's quiet moment).
       await entryMappings().load(uri.fsPath);
+      const opts = this.optionsFor(uri);
+      delete opts.mapping;
       const result = await validateFile(uri.fsPath, {
-        ...this.optionsFor(uri),
+        ...opts,
         maxDiagnostics: this.maxProblems(),
         signal: controller.signal,
         workerScript: this.workerScript,
