@@ -106,8 +106,13 @@ describe('datasets read through their dataset_info.json entry (dialogue editor, 
     const edited = postedRecord(api, uri, 0, (r: RecordView) => r.ok && r.turns[1]?.text === answer);
     await sendAsWebview(api, uri, { type: 'editTurn', line: 0, section: 'turns', turn: 1, text: answer });
     await edited;
-    const grown = postedRecord(api, uri, 2, (r: RecordView) => r.ok && r.turns.length === 3);
     const r2 = JSON.parse(lines[2]) as { dialog: unknown[] };
+    const grown = postedRecord(
+      api,
+      uri,
+      2,
+      (r: RecordView) => r.ok && r.turns.length === r2.dialog.length + 1 && r.turns.at(-1)?.role === 'user',
+    );
     await sendAsWebview(api, uri, {
       type: 'addTurn',
       line: 2,
@@ -115,7 +120,7 @@ describe('datasets read through their dataset_info.json entry (dialogue editor, 
       after: r2.dialog.length - 1,
       role: 'user',
     });
-    await grown.catch(() => undefined);
+    await grown;
     await onEditor('workbench.action.files.save');
     assert.equal(api.editor.documentState(uri)?.dirty, false);
 
@@ -230,6 +235,26 @@ describe('datasets read through their dataset_info.json entry (dialogue editor, 
       (ds) => ds.length > 0 && errors(ds) === 0,
       'clean diagnostics once it is created again',
     );
+    await onEditor('workbench.action.closeActiveEditor');
+  });
+
+  it('a JSONL file open as text is validated through its entry, again when dataset_info.json changes', async () => {
+    const dir = copyFolder();
+    const info = path.join(dir, 'dataset_info.json');
+    const infoText = fs.readFileSync(info, 'utf8');
+    const uri = vscode.Uri.file(path.join(dir, 'glaive_renamed.jsonl'));
+    await vscode.window.showTextDocument(uri);
+    await diagnosticsWhere(
+      uri,
+      (ds) => ds.length > 0 && errors(ds) === 0,
+      'the text document validated clean',
+    );
+    const parsed = JSON.parse(infoText) as Record<string, Record<string, unknown>>;
+    parsed.glaive_renamed.file_name = 'elsewhere.jsonl';
+    fs.writeFileSync(info, JSON.stringify(parsed, null, 2) + '\n');
+    await diagnosticsWhere(uri, (ds) => errors(ds) >= 50, 'errors once the entry names another file');
+    fs.writeFileSync(info, infoText);
+    await diagnosticsWhere(uri, (ds) => ds.length > 0 && errors(ds) === 0, 'clean again');
     await onEditor('workbench.action.closeActiveEditor');
   });
 
