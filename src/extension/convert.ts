@@ -19,7 +19,9 @@ import {
   type OutputContainer,
 } from '../core/formats/convertFile';
 import { findEntry, type RegisterResult } from '../core/formats/datasetInfoFiles';
+import { mapRecordText } from '../core/formats/recordMapping';
 import { readFileRecords } from '../core/store/records';
+import { entryMappings } from './entryMappings';
 import type { FormatId } from '../core/model';
 import { REGISTER_COMMAND } from './datasetInfo';
 import type { DialogueEditorApi } from './editor';
@@ -92,15 +94,16 @@ function datasetUri(arg: unknown): vscode.Uri | undefined {
   return uri && isDatasetPath(uri.fsPath) ? uri : undefined;
 }
 
-/** The format most of the first 200 records are in. */
+/** The format most of the first 200 records are in (read through the file's dataset_info.json entry). */
 async function sourceFormat(file: string): Promise<FormatId | undefined> {
   const counts = new Map<FormatId, number>();
+  const mapping = await entryMappings().load(file);
   let n = 0;
   for await (const r of readFileRecords(file)) {
     if (r.encoding || r.text.trim() === '') continue;
     let f: FormatId | undefined;
     try {
-      f = detectRecordFormat(JSON.parse(r.text));
+      f = detectRecordFormat(JSON.parse(mapping ? mapRecordText(r.text, mapping) : r.text));
     } catch {
       /* an invalid record is the report's business */
     }
@@ -246,6 +249,7 @@ class ConvertCommands {
           try {
             return await convertFile(file, out.fsPath, {
               to,
+              mapping: await entryMappings().load(file),
               keepUnknown: arg.keepUnknown === true,
               signal: abort.signal,
               progress: (r) => {

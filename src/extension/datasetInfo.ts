@@ -2,9 +2,10 @@
  * Parrot: Register in dataset_info.json — adds an entry for a dataset to LLaMA-Factory's registry
  * beside it (see core/formats/datasetInfo.ts), keeping the rest of that file byte for byte.
  */
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DATA_CONFIG } from '../core/formats/datasetInfo';
+import { DATA_CONFIG, parseDatasetInfo } from '../core/formats/datasetInfo';
 import {
   checkDatasetInfo,
   findEntry,
@@ -13,6 +14,9 @@ import {
 } from '../core/formats/datasetInfoFiles';
 
 export const REGISTER_COMMAND = 'parrot.registerDatasetInfo';
+
+/** How long the files must be quiet before an open dataset_info.json is checked again. */
+const QUIET_MS = 300;
 
 function isDataset(uri: vscode.Uri): boolean {
   return (
@@ -100,12 +104,69 @@ function isInfo(doc: vscode.TextDocument): boolean {
 
 /**
  * Problems of an open dataset_info.json (its entries checked against their files), as of the file
- * on disk: refreshed when it is opened and saved, and after a registration.
+ * on disk: refreshed when it is opened and saved, after a registration, when it changes on disk,
+ * and when a file one of its entries names changes (after a quiet moment, once).
  */
 class InfoDiagnostics implements vscode.Disposable {
   readonly collection = vscode.languages.createDiagnosticCollection('parrot-dataset-info');
+  /** Per open dataset_info.json: watchers on it and on the local files its entries name. */
+  private readonly watchers = new Map<string, { files: Set<string>; watcher: vscode.Disposable }>();
+  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+
+  /** Refreshes `uri` once things have been quiet for a moment. */
+  later(uri: vscode.Uri): void {
+    const key = uri.toString();
+    const t = this.timers.get(key);
+    if (t) clearTimeout(t);
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        void this.refresh(uri);
+      }, QUIET_MS),
+    );
+  }
+
+  /**
+   * Watches an open dataset_info.json and the local files its entries name (read again at each
+   * refresh, as the entries may have changed).
+   */
+  async watch(uri: vscode.Uri): Promise<void> {
+    const key = uri.toString();
+    const text = await readFile(uri.fsPath, 'utf8').catch(() => '');
+    // Closed meanwhile: nothing to watch.
+    if (!vscode.workspace.textDocuments.some((d) => d.uri.toString() === key)) return;
+    const dir = path.dirname(uri.fsPath);
+    const files = new Set([uri.fsPath]);
+    for (const a of text ? parseDatasetInfo(text).attrs : [])
+      if (a.loadFrom === 'file' && a.fileName !== undefined) files.add(path.resolve(dir, a.fileName));
+    const had = this.watchers.get(key);
+    if (had && had.files.size === files.size && [...files].every((f) => had.files.has(f))) return;
+    had?.watcher.dispose();
+    const watchers = [...files].map((f) => {
+      const w = vscode.workspace.createFileSystemWatcher(
+        new vscode.RelativePattern(vscode.Uri.file(path.dirname(f)), path.basename(f)),
+      );
+      w.onDidChange(() => this.later(uri));
+      w.onDidCreate(() => this.later(uri));
+      w.onDidDelete(() => this.later(uri));
+      return w;
+    });
+    this.watchers.set(key, { files, watcher: vscode.Disposable.from(...watchers) });
+  }
+
+  unwatch(uri: vscode.Uri): void {
+    const key = uri.toString();
+    this.watchers.get(key)?.watcher.dispose();
+    this.watchers.delete(key);
+    const t = this.timers.get(key);
+    if (t) clearTimeout(t);
+    this.timers.delete(key);
+    this.collection.delete(uri);
+  }
 
   async refresh(uri: vscode.Uri): Promise<void> {
+    if (this.watchers.has(uri.toString())) await this.watch(uri);
     const problems = await checkDatasetInfo(uri.fsPath).catch(() => []);
     this.collection.set(
       uri,
@@ -123,6 +184,8 @@ class InfoDiagnostics implements vscode.Disposable {
   }
 
   dispose(): void {
+    for (const w of this.watchers.values()) w.watcher.dispose();
+    for (const t of this.timers.values()) clearTimeout(t);
     this.collection.dispose();
   }
 }
@@ -130,7 +193,8 @@ class InfoDiagnostics implements vscode.Disposable {
 export function registerDatasetInfo(context: vscode.ExtensionContext): void {
   const diagnostics = new InfoDiagnostics();
   const refresh = (doc: vscode.TextDocument): void => {
-    if (isInfo(doc)) void diagnostics.refresh(doc.uri);
+    if (!isInfo(doc)) return;
+    void diagnostics.watch(doc.uri).then(() => diagnostics.refresh(doc.uri));
   };
   context.subscriptions.push(
     diagnostics,
@@ -141,7 +205,9 @@ export function registerDatasetInfo(context: vscode.ExtensionContext): void {
     }),
     vscode.workspace.onDidOpenTextDocument(refresh),
     vscode.workspace.onDidSaveTextDocument(refresh),
-    vscode.workspace.onDidCloseTextDocument((doc) => diagnostics.collection.delete(doc.uri)),
+    vscode.workspace.onDidCloseTextDocument((doc) => {
+      if (isInfo(doc)) diagnostics.unwatch(doc.uri);
+    }),
   );
   for (const doc of vscode.workspace.textDocuments) refresh(doc);
 }

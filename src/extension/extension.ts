@@ -8,6 +8,7 @@ import { registerStatusBar, setProblemCount, statusBarText } from './statusBar';
 import { registerWalkthrough } from './walkthrough';
 import { registerDatasetInfo } from './datasetInfo';
 import { registerConvertCommands } from './convert';
+import { registerEntryMappings } from './entryMappings';
 
 /** The extension's exports (`vscode.extensions.getExtension(...).exports`). */
 export interface ParrotApi {
@@ -24,6 +25,7 @@ export interface ParrotApi {
 export function activate(context: vscode.ExtensionContext): ParrotApi {
   registerLog(context);
   registerStatusBar(context);
+  registerEntryMappings(context);
   const editor = registerDialogueEditor(context);
   const diagnostics = registerDiagnostics(context);
   registerWalkthrough(context);

@@ -108,6 +108,30 @@ describe('Convert Dataset… / Export for Training… (parrot.convertDataset, pa
     }
   });
 
+  it('reads a file through its dataset_info.json entry (renamed columns, keys and roles), as parrot convert does', async () => {
+    const sub = fs.mkdtempSync(path.join(dir, 'renamed-'));
+    for (const f of ['glaive_renamed.jsonl', 'dataset_info.json'])
+      fs.copyFileSync(path.join(fixtures, 'llamafactory-renamed', f), path.join(sub, f));
+    const src = path.join(sub, 'glaive_renamed.jsonl');
+    const ours = path.join(sub, 'ours.openai.jsonl');
+    const theirs = path.join(sub, 'cli.openai.jsonl');
+    const r = await run('parrot.convertDataset', {
+      uri: vscode.Uri.file(src),
+      format: 'openai',
+      output: ours,
+    });
+    assert.equal(r.status, 'ok', r.message);
+    assert.equal(r.stats?.records, 100);
+    assert.equal(r.stats?.invalid, 0);
+    const c = await cli(['--to', 'openai', '-o', theirs, src]);
+    assert.equal(c.code, 0);
+    assert.ok(fs.readFileSync(ours).equals(fs.readFileSync(theirs)), 'the bytes parrot convert writes');
+    const first = JSON.parse(fs.readFileSync(ours, 'utf8').split('\n')[0]) as {
+      messages: { role: string }[];
+    };
+    assert.equal(first.messages[0].role, 'user');
+  });
+
   it('reports each loss at its record’s line (glaive tool calls into Alpaca)', async () => {
     const src = copy('llamafactory_glaive_toolcall_en_demo.jsonl');
     const out = path.join(dir, 'glaive.alpaca.jsonl');

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readFileRecords, where } from '../../core/store/records';
 import { parseRecord, type RecordLayout } from '../../core/formats';
+import { entryMappingFor } from '../../core/formats/entryMapping';
 import {
   DEFAULT_LLM_CONFIG,
   LlmClient,
@@ -52,6 +53,11 @@ export const ENDPOINT_HELP = `Endpoint options (any OpenAI-compatible server: Op
   --api-key-env NAME     environment variable holding the key. Without it, OPENAI_API_KEY is
                          sent only to https://api.openai.com; local servers need no key.
   --template FILE        your own asker template (see prompts/ in the package)
+`;
+
+/** `--no-dataset-info`, for the commands that read a dataset's records (see readRecords). */
+export const DATASET_INFO_OPTIONS = { 'no-dataset-info': { type: 'boolean' } } as const;
+export const DATASET_INFO_HELP = `  --no-dataset-info      read records as they are, not through the dataset_info.json entry
 `;
 
 export type EndpointValues = { [K in keyof typeof ENDPOINT_OPTIONS]?: string };
@@ -143,11 +149,16 @@ export interface InputRecord {
   value: unknown;
 }
 
-/** Streams the records of a JSONL file; blank lines are skipped; a bad line throws with file:line:column. */
-export async function* readRecords(file: string): AsyncGenerator<InputRecord> {
+/**
+ * Streams the records of a JSONL file; blank lines are skipped; a bad line throws with file:line:column.
+ * With `datasetInfo`, the records are read through the dataset_info.json entry of the file (their
+ * layouts write them back under the file's own names).
+ */
+export async function* readRecords(file: string, datasetInfo = true): AsyncGenerator<InputRecord> {
+  const mapping = datasetInfo ? await entryMappingFor(file) : undefined;
   for await (const rec of readFileRecords(file)) {
     if (rec.text.trim() === '') continue;
-    const r = parseRecord(rec.text);
+    const r = parseRecord(rec.text, undefined, { mapping });
     if (!r.ok) throw new Error(`${where(file, rec, r.error.column - 1)}: ${r.error.message}`);
     yield { line: rec.line, sample: r.sample, layout: r.layout, value: r.value };
   }
@@ -169,7 +180,7 @@ Options:
   --preview              print the exact request body and send nothing
   --json                 print {kept, rejected} as JSON
   --words FILE           reject candidates with a word or phrase of FILE (one a line; as parrot filter)
-  -h, --help             show this help
+${DATASET_INFO_HELP}  -h, --help             show this help
 
 ${ENDPOINT_HELP}
 Exit status: 0 at least one candidate kept, 1 none kept or the endpoint failed, 2 usage or input error.
@@ -181,6 +192,7 @@ export async function askCommand(args: string[], io: CliIO): Promise<number> {
     args,
     {
       ...ENDPOINT_OPTIONS,
+      ...DATASET_INFO_OPTIONS,
       record: { type: 'string' },
       preview: { type: 'boolean' },
       json: { type: 'boolean' },
@@ -207,7 +219,7 @@ export async function askCommand(args: string[], io: CliIO): Promise<number> {
     return usageError('ask', '--record must be a line number >= 1', io);
   let dialogue: Dialogue | undefined;
   try {
-    for await (const r of readRecords(file)) {
+    for await (const r of readRecords(file, p.values['no-dataset-info'] !== true)) {
       if (wanted === undefined || r.line === wanted) {
         dialogue = asDialogue(r, file, 'ask');
         break;

@@ -10,8 +10,10 @@ import {
   type AskerDataOptions,
   type AskerFormat,
 } from '../../core/parrot';
+import { entryMappingFor } from '../../core/formats/entryMapping';
 import { parseCommandArgs, usageError } from '../args';
 import type { CliIO } from '../io';
+import { DATASET_INFO_HELP, DATASET_INFO_OPTIONS } from './ask';
 
 const HELP = `Usage: parrot asker-data FILE -o OUT [--format openai|llamafactory-v1|sharegpt|trl] [options]
 
@@ -32,7 +34,7 @@ Options:
   --min-questions N      skip dialogues with fewer user questions (default 2)
   --template FILE        the asker system prompt, if you serve the asker with your own
   --dataset-name NAME    name of the LLaMA-Factory dataset entry (default: OUT's base name)
-  -h, --help             show this help
+${DATASET_INFO_HELP}  -h, --help             show this help
 
 Exit status: 0 written, 1 no sample written, 2 usage or input error.
 `;
@@ -49,6 +51,7 @@ export async function askerDataCommand(args: string[], io: CliIO): Promise<numbe
       'min-questions': { type: 'string' },
       template: { type: 'string' },
       'dataset-name': { type: 'string' },
+      ...DATASET_INFO_OPTIONS,
     } as const,
     HELP,
     io,
@@ -86,7 +89,8 @@ export async function askerDataCommand(args: string[], io: CliIO): Promise<numbe
     );
   let r;
   try {
-    r = await exportAskerData(file, out, format, opts);
+    const mapping = v['no-dataset-info'] === true ? undefined : await entryMappingFor(file);
+    r = await exportAskerData(file, out, format, opts, undefined, mapping);
   } catch (e) {
     io.stderr.write(`parrot asker-data: ${e instanceof Error ? e.message : String(e)}\n`);
     return 2;

@@ -30,6 +30,7 @@ import {
   type StoredSettings,
 } from '../../core/batch';
 import { parseRecord, recordToLine } from '../../core/formats';
+import { entryMappingFor } from '../../core/formats/entryMapping';
 import { atomicWrite } from '../../core/store/save';
 import { readFileRecords, where } from '../../core/store/records';
 import type { LlmConfig } from '../../core/llm';
@@ -277,9 +278,10 @@ async function exportJob(
   const extendRecs: ExtendRecordState[] = [];
   const capoRecs: CapoRecordState[] = [];
   try {
+    const mapping = await entryMappingFor(file);
     for await (const rec of readFileRecords(file)) {
       if (rec.text.trim() === '') continue;
-      const r = parseRecord(rec.text);
+      const r = parseRecord(rec.text, undefined, { mapping });
       if (!r.ok) throw new Error(`${where(file, rec, r.error.column - 1)}: ${r.error.message}`);
       if (r.layout.format === 'mt-bench')
         throw new Error(

@@ -19,7 +19,16 @@ import {
 import { parseCommandArgs, usageError } from '../args';
 import { interruptible, openRun, readAllRecords, runSlots } from '../generation';
 import { progress, type CliIO } from '../io';
-import { asDialogue, clientFor, configFrom, ENDPOINT_HELP, ENDPOINT_OPTIONS } from './ask';
+import {
+  asDialogue,
+  clientFor,
+  configFrom,
+  DATASET_INFO_HELP,
+  DATASET_INFO_OPTIONS,
+  ENDPOINT_HELP,
+  ENDPOINT_OPTIONS,
+  readRecords,
+} from './ask';
 
 const HELP = `Usage: parrot capo -o OUT [options] FILE
 
@@ -51,7 +60,7 @@ Options:
   -o, --output OUT       output JSONL (required)
   --resume               continue an interrupted run (progress in OUT.progress.json); records
                          that were short (a request failed) are made again
-  -h, --help             show this help
+${DATASET_INFO_HELP}  -h, --help             show this help
 
 ${ENDPOINT_HELP}
 Exit status: 0 done, 1 some records short (a request failed) or cancelled, 2 usage or input error.
@@ -63,6 +72,7 @@ export async function capoCommand(args: string[], io: CliIO): Promise<number> {
     args,
     {
       ...ENDPOINT_OPTIONS,
+      ...DATASET_INFO_OPTIONS,
       strategies: { type: 'string' },
       format: { type: 'string' },
       turns: { type: 'string' },
@@ -131,7 +141,13 @@ export async function capoCommand(args: string[], io: CliIO): Promise<number> {
   } catch (e) {
     return usageError('capo', e instanceof Error ? e.message : String(e), io);
   }
-  const records = await readAllRecords('capo', file, io, (r) => asDialogue(r, file, 'capo'));
+  const records = await readAllRecords(
+    'capo',
+    file,
+    io,
+    (r) => asDialogue(r, file, 'capo'),
+    readRecords(file, p.values['no-dataset-info'] !== true),
+  );
   if (typeof records === 'number') return records;
   const turnsOf = (d: Dialogue): number[] =>
     which === 'all'

@@ -1,5 +1,6 @@
 import { FORMAT_IDS, isFormatId } from '../../core/formats';
 import { convertFile, convertSummary, skipsInvalid } from '../../core/formats/convertFile';
+import { entryNote } from '../../core/formats/entryMapping';
 import type { FileLine } from '../../core/stats';
 import { parseCommandArgs, usageError } from '../args';
 import { progress, type CliIO } from '../io';
@@ -30,6 +31,7 @@ Options:
   --from FORMAT      read every record as FORMAT instead of detecting it
   --keep-unknown     keep fields the target format does not define (default: drop and report)
   --skip-invalid     leave invalid lines out of the output (they are still reported)
+  --no-dataset-info  read records as they are, not through the dataset_info.json entry
   -q, --quiet        print only the summary, not each loss
   -h, --help         show this help
 
@@ -43,6 +45,7 @@ const OPTIONS = {
   'keep-unknown': { type: 'boolean' },
   'skip-invalid': { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
+  'no-dataset-info': { type: 'boolean' },
 } as const;
 
 /**
@@ -76,6 +79,7 @@ export async function convertCommand(
       ...(from !== undefined ? { from } : {}),
       keepUnknown: values['keep-unknown'] === true,
       skipInvalid,
+      datasetInfo: values['no-dataset-info'] !== true,
       ...(keep ? { keep } : {}),
       progress: (l) => bar.update(`${file}: line ${l.line}`),
       report: (e) => {
@@ -89,6 +93,8 @@ export async function convertCommand(
     return 2;
   }
   bar.done();
+  if (stats.datasetInfo)
+    io.stderr.write(`${file}: ${entryNote(stats.datasetInfo.entry, stats.datasetInfo.infoPath)}\n`);
   io.stderr.write(convertSummary(file, to, stats, skipInvalid, out) + '\n');
   return stats.invalid > 0 ? 1 : 0;
 }

@@ -4,6 +4,7 @@ import { isBlankLine } from '../../core/stats';
 import { readFileRecords } from '../../core/store/records';
 import { parseCommandArgs, usageError } from '../args';
 import type { CliIO } from '../io';
+import { entryMappingFor, mapRecordText } from '../../core/formats/entryMapping';
 import { convertCommand } from './convert';
 import { loadReviewState } from './review';
 
@@ -22,6 +23,7 @@ Options:
   -o, --output OUT   write to OUT instead of stdout
   --keep-unknown     keep fields the target format does not define (default: drop and report)
   --skip-invalid     leave invalid lines out of the output (they are still reported)
+  --no-dataset-info  read records as they are, not through the dataset_info.json entry
   -q, --quiet        print only the summary, not each loss
   -h, --help         show this help
 
@@ -36,13 +38,15 @@ const OPTIONS = {
   'keep-unknown': { type: 'boolean' },
   'skip-invalid': { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
+  'no-dataset-info': { type: 'boolean' },
 } as const;
 
-async function fileFormat(file: string): Promise<string | undefined> {
+async function fileFormat(file: string, datasetInfo: boolean): Promise<string | undefined> {
   const lines: string[] = [];
+  const mapping = datasetInfo ? await entryMappingFor(file) : undefined;
   for await (const l of readFileRecords(file)) {
     if (l.encoding) continue;
-    if (!isBlankLine(l.text)) lines.push(l.text);
+    if (!isBlankLine(l.text)) lines.push(mapping ? mapRecordText(l.text, mapping) : l.text);
     if (lines.length >= 200) break;
   }
   return detectFileFormat(lines).format;
@@ -62,7 +66,7 @@ export async function exportCommand(args: string[], io: CliIO): Promise<number> 
   let to: string | undefined;
   let state: Awaited<ReturnType<typeof loadReviewState>>['state'];
   try {
-    to = values.to ?? (await fileFormat(file));
+    to = values.to ?? (await fileFormat(file, values['no-dataset-info'] !== true));
     state = (await loadReviewState(file, io)).state;
   } catch (e) {
     io.stderr.write(`parrot export: ${e instanceof Error ? e.message : String(e)}\n`);
@@ -71,7 +75,7 @@ export async function exportCommand(args: string[], io: CliIO): Promise<number> 
   if (!to) return usageError('export', `no record of ${file} is in a known format: give --to FORMAT`, io);
   const convertArgs = ['--to', to];
   if (values.output !== undefined) convertArgs.push('-o', values.output);
-  for (const flag of ['keep-unknown', 'skip-invalid', 'quiet'] as const)
+  for (const flag of ['keep-unknown', 'skip-invalid', 'quiet', 'no-dataset-info'] as const)
     if (values[flag]) convertArgs.push(`--${flag}`);
   convertArgs.push(file);
   let kept = 0;

@@ -25,6 +25,8 @@ import {
   asDialogue,
   clientFor,
   configFrom,
+  DATASET_INFO_HELP,
+  DATASET_INFO_OPTIONS,
   ENDPOINT_HELP,
   ENDPOINT_OPTIONS,
   extendSettingsFrom,
@@ -53,7 +55,7 @@ Options:
   --seeds                start each dialogue from the record's first user question only
   --format F             the new dialogues' format with --seeds: sharegpt (default), openai,
                          llamafactory-v1
-  -h, --help             show this help
+${DATASET_INFO_HELP}  -h, --help             show this help
 
 ${ENDPOINT_HELP}
 Ctrl+C stops: records already written stay, run again with --resume to continue.
@@ -66,6 +68,7 @@ export async function extendCommand(args: string[], io: CliIO): Promise<number> 
     args,
     {
       ...ENDPOINT_OPTIONS,
+      ...DATASET_INFO_OPTIONS,
       turns: { type: 'string' },
       output: { type: 'string', short: 'o' },
       resume: { type: 'boolean' },
@@ -90,8 +93,9 @@ export async function extendCommand(args: string[], io: CliIO): Promise<number> 
     return usageError('extend', '--format is for --seeds (records are written in their own format)', io);
   if (!(SEED_FORMATS as readonly string[]).includes(seedFormat))
     return usageError('extend', `--format must be one of ${SEED_FORMATS.join(', ')}`, io);
+  const datasetInfo = p.values['no-dataset-info'] !== true;
   const source = (): AsyncIterable<InputRecord> =>
-    seeds ? seedRecords(file, seedFormat) : readRecords(file);
+    seeds ? seedRecords(file, seedFormat, datasetInfo) : readRecords(file, datasetInfo);
   let config: LlmConfig;
   let settings: ExtendSettings;
   try {
@@ -189,7 +193,9 @@ export async function extendCommand(args: string[], io: CliIO): Promise<number> 
       concurrency: config.concurrency,
       signal: stop.signal,
       work: (slot, kept) => {
-        const prev = kept?.[0] !== undefined ? parseRecord(kept[0]) : undefined;
+        // (Written under the file's own names when its records were read through their entry.)
+        const mapping = records[slot]?.layout.entry?.map;
+        const prev = kept?.[0] !== undefined ? parseRecord(kept[0], undefined, { mapping }) : undefined;
         return work(slot, prev?.ok && prev.sample.kind === 'dialogue' ? prev.sample : undefined);
       },
     });
@@ -221,7 +227,11 @@ function mtDialogueTurns(d: Dialogue): Dialogue['turns'] {
 }
 
 /** The seeds of `file` as new one-question dialogues in `format` (see core `seeds.ts`). */
-async function* seedRecords(file: string, format: SeedFormat): AsyncGenerator<InputRecord> {
+async function* seedRecords(
+  file: string,
+  format: SeedFormat,
+  datasetInfo: boolean,
+): AsyncGenerator<InputRecord> {
   const layout = newLayout(format);
   if (isPlainSeedFile(file)) {
     const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
@@ -233,7 +243,7 @@ async function* seedRecords(file: string, format: SeedFormat): AsyncGenerator<In
     }
     return;
   }
-  for await (const r of readRecords(file)) {
+  for await (const r of readRecords(file, datasetInfo)) {
     const d = seedFromSample(r.sample);
     if (!d) throw new Error(`${file}:${r.line}:1: the record has no user question to start from`);
     yield { line: r.line, sample: d, layout, value: undefined };

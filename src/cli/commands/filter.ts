@@ -9,7 +9,8 @@ import {
 } from '../../core/parrot';
 import type { LlmClient } from '../../core/llm';
 import { parseCommandArgs, usageError } from '../args';
-import { clientFor, configFrom } from './ask';
+import { entryMappingFor } from '../../core/formats/entryMapping';
+import { clientFor, configFrom, DATASET_INFO_HELP, DATASET_INFO_OPTIONS } from './ask';
 import type { CliIO } from '../io';
 
 const HELP = `Usage: parrot filter FILE -o OUT [--min-words N] [--max-overlap X] [--words FILE] [options]
@@ -39,7 +40,7 @@ Options:
                          flagged question is sensitive. An endpoint without that route is an error.
   --base-url URL         endpoint for --moderation (default as for parrot ask, or PARROT_BASE_URL)
   --api-key-env NAME     environment variable holding its key (as for parrot ask)
-  -h, --help             show this help
+${DATASET_INFO_HELP}  -h, --help             show this help
 
 Exit status: 0 nothing rejected, 1 some questions rejected or lines invalid, 2 usage or I/O error.
 `;
@@ -59,6 +60,7 @@ export async function filterCommand(args: string[], io: CliIO): Promise<number> 
       moderation: { type: 'boolean' },
       'base-url': { type: 'string' },
       'api-key-env': { type: 'string' },
+      ...DATASET_INFO_OPTIONS,
     } as const,
     HELP,
     io,
@@ -111,7 +113,13 @@ export async function filterCommand(args: string[], io: CliIO): Promise<number> 
   }
   let r: FilterFileResult;
   try {
-    r = await filterFile(file, v.output, f, { drop: v.drop === true, rejectedOut: v.rejected, moderate });
+    const mapping = v['no-dataset-info'] === true ? undefined : await entryMappingFor(file);
+    r = await filterFile(file, v.output, f, {
+      drop: v.drop === true,
+      rejectedOut: v.rejected,
+      moderate,
+      mapping,
+    });
   } catch (e) {
     io.stderr.write(`parrot filter: ${e instanceof Error ? e.message : String(e)}\n`);
     return 2;

@@ -225,6 +225,7 @@ export async function statsCommand(args: string[], io: CliIO): Promise<number> {
         overview = (
           await overviewFile(file, {
             threshold,
+            datasetInfo: parsed.values['no-dataset-info'] !== true,
             onProgress: (done) =>
               bar.update(`${file}: overview ${size ? Math.round((done / size) * 100) : 100}%`),
           })

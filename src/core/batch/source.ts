@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { parseRecord, type ParseResult } from '../formats';
+import { entryMappingFor } from '../formats/entryMapping';
 import { jsonlText, readFileRecords, where } from '../store/records';
 
 /** How a job names one source record. */
@@ -40,6 +41,8 @@ export async function* sourceRecords<T extends SourceRef>(
   };
   skip();
   if (i >= entries.length) return;
+  // Read through the source's dataset_info.json entry (as the job was exported).
+  const mapping = await entryMappingFor(source);
   for await (const rec of readFileRecords(source)) {
     while (i < entries.length && entries[i].record < rec.line) {
       yield { entry: entries[i], ok: false, error: `${source}:${entries[i].record}: not found` };
@@ -58,7 +61,7 @@ export async function* sourceRecords<T extends SourceRef>(
         error: `${where(source, rec)}: the record changed since the job was exported`,
       };
     } else {
-      const parsed = parseRecord(jsonlText(rec));
+      const parsed = parseRecord(jsonlText(rec), undefined, { mapping });
       if (parsed.ok) yield { entry: e, ok: true, parsed };
       else
         yield {

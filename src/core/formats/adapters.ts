@@ -6,6 +6,7 @@
 import type { Dialogue, FormatId, PreferencePair, Sample, Turn } from '../model';
 import { contentText } from '../model';
 import type { LineStyle } from './json';
+import type { EntryLayout } from './recordMapping';
 import { completionStartOf } from './unpaired';
 import {
   isObject,
@@ -35,6 +36,11 @@ export interface RecordLayout {
   readonly extra?: Record<string, unknown>;
   /** Serialisation style of the original line (set by `parseRecord`). */
   readonly style?: LineStyle;
+  /**
+   * The dataset_info.json entry the record was read through (`parseRecord` with a mapping): the
+   * adapter reads and writes canonical names, `writeRecord` puts the file's names back.
+   */
+  readonly entry?: EntryLayout;
 }
 
 interface MutableLayout {
@@ -43,6 +49,7 @@ interface MutableLayout {
   lists?: Record<string, MessageLayout[]>;
   extra?: Record<string, unknown>;
   style?: LineStyle;
+  entry?: EntryLayout;
 }
 
 export class FormatError extends Error {}

@@ -21,7 +21,8 @@ import { convertSample, foreignRoles } from './convert';
 import { serializeLike } from './json';
 import { inexactNumbers } from './jsonKeep';
 import { UnpairedPairer } from './unpaired';
-import { parseRecord } from './index';
+import { entryMappingFor } from './entryMapping';
+import { parseRecord, recordToLine, type RecordMapping } from './index';
 
 const NEWLINE = Buffer.from('\n');
 
@@ -77,6 +78,8 @@ export interface ConvertStats {
   invalid: number;
   blank: number;
   paired: number;
+  /** The dataset_info.json entry the records were read through, if any. */
+  datasetInfo?: { entry: string; infoPath: string };
 }
 
 export interface ConvertFileOptions {
@@ -96,6 +99,12 @@ export interface ConvertFileOptions {
   signal?: AbortSignal;
   /** The name records are reported under (default: `file`). */
   label?: string;
+  /**
+   * Read the records through the dataset_info.json entry that names `file` when it renames
+   * columns, keys or roles (default true); `mapping` gives the renames instead of looking them up.
+   */
+  datasetInfo?: boolean;
+  mapping?: RecordMapping;
 }
 
 export class ConvertCancelled extends Error {
@@ -122,6 +131,7 @@ export async function convertFile(
 ): Promise<ConvertStats> {
   const { to, from } = opts;
   const label = opts.label ?? file;
+  const mapping = opts.mapping ?? (opts.datasetInfo === false ? undefined : await entryMappingFor(file));
   const outPath = typeof out === 'string' ? out : undefined;
   const container = outPath ? outputContainer(outPath) : 'jsonl';
   const skipInvalid = skipsInvalid(outPath, opts.skipInvalid);
@@ -153,6 +163,7 @@ export async function convertFile(
     blank: 0,
     paired: 0,
   };
+  if (mapping) stats.datasetInfo = { entry: mapping.entry, infoPath: mapping.infoPath };
   // Unpaired (KTO) records into a pair format: two records of one prompt with opposite labels.
   const pairer = FORMATS[to].preference ? new UnpairedPairer<{ line: number; raw: Buffer }>() : undefined;
   const report = (kind: ConvertReportEntry['kind'], at: string, message: string): void => {
@@ -183,7 +194,7 @@ export async function convertFile(
       }
       if (opts.keep && !opts.keep(l)) continue;
       let outLine: string | undefined;
-      const r = l.encoding ? undefined : parseRecord(l.text, from, { style: false });
+      const r = l.encoding ? undefined : parseRecord(l.text, from, { style: false, mapping });
       if (!r) {
         // Bad bytes are reported and copied as they are: never replaced by U+FFFD.
         stats.invalid++;
@@ -195,7 +206,10 @@ export async function convertFile(
       } else if (r.layout.format === to) {
         stats.records++;
         stats.copied++;
-        outLine = toArray ? l.text : jsonlText(l);
+        // A record read through a dataset_info.json entry is written under the format's own names,
+        // everything else of it as it was.
+        if (r.layout.entry) outLine = recordToLine(r.sample, { ...r.layout, entry: undefined });
+        else outLine = toArray ? l.text : jsonlText(l);
         // Copied as it is: what the format has no room for is reported as a conversion's losses are.
         const foreign = foreignRoles(r.sample, to);
         if (foreign.length) {

@@ -16,8 +16,10 @@ import {
   type LineStyle,
 } from './json';
 import { isObject } from './messages';
+import { entryLayout, mapRecord, messageKeyLost, unmapRecord, type RecordMapping } from './recordMapping';
 
 export type { RecordLayout } from './adapters';
+export type { RecordMapping } from './recordMapping';
 export type { LineStyle, JsonErrorLocation } from './json';
 export type { ConvertOptions } from './convert';
 export { FormatError } from './adapters';
@@ -35,12 +37,28 @@ export function isFormatId(s: string): s is FormatId {
   return Object.prototype.hasOwnProperty.call(FORMATS, s);
 }
 
-/** Reads a parsed record. `format` forces a format; otherwise it is detected from the keys. */
+/**
+ * Reads a parsed record. `format` forces a format; otherwise it is detected from the keys. With
+ * `mapping` (a dataset_info.json entry's renames) the record is read through the entry, and its
+ * layout writes it back in the file's own names.
+ */
 export function readRecord(
   value: unknown,
   format?: FormatId,
+  mapping?: RecordMapping,
 ): { sample: Sample; layout: RecordLayout } | { error: string } {
   if (!isObject(value)) return { error: 'a record must be a JSON object' };
+  if (mapping) {
+    const lost = messageKeyLost(value, mapping);
+    if (lost)
+      return {
+        error: `"${lost}" has the name the entry "${mapping.entry}" gives to another key of the message; rename it to read the record through the entry`,
+      };
+    const r = readRecord(mapRecord(value, mapping), format);
+    return 'error' in r
+      ? r
+      : { sample: r.sample, layout: { ...r.layout, entry: entryLayout(value, mapping) } };
+  }
   const f = format ?? detectRecordFormat(value);
   if (!f)
     return {
@@ -55,6 +73,8 @@ export interface ParseOptions {
    * the text is then skipped (the nesting is still checked). Default true.
    */
   style?: boolean;
+  /** The renames of the record's dataset_info.json entry (see `readRecord`). */
+  mapping?: RecordMapping;
 }
 
 /** Whether `text` has brackets enough ('{' and '[', in strings or not) to nest deeper than MAX_JSON_DEPTH. */
@@ -97,7 +117,7 @@ export function parseRecord(line: string, format?: FormatId, opts?: ParseOptions
       return { ok: false, error: { message: e.message, column: e.column + shift }, value };
     }
   }
-  const r = readRecord(value, format);
+  const r = readRecord(value, format, opts?.mapping);
   if ('error' in r) return { ok: false, error: { message: r.error, column: 1 }, value };
   // The line itself: what an edit does not change is written back with its original bytes.
   return {
@@ -113,7 +133,8 @@ export function parseRecord(line: string, format?: FormatId, opts?: ParseOptions
 
 /** The record's JSON value in its layout's format. Throws FormatError when the sample does not fit the format. */
 export function writeRecord(sample: Sample, layout: RecordLayout): unknown {
-  return ADAPTERS[layout.format].write(sample, layout);
+  const v = ADAPTERS[layout.format].write(sample, layout);
+  return layout.entry ? unmapRecord(v, layout.entry) : v;
 }
 
 /** One JSONL line (without line ending) for the sample, serialised like the line it was read from. */
@@ -121,9 +142,16 @@ export function recordToLine(sample: Sample, layout: RecordLayout): string {
   return serializeLike(writeRecord(sample, layout), layout.style ?? COMPACT_STYLE);
 }
 
-/** A layout for a record created from scratch: the format's usual key order and role names. */
-export function newLayout(format: FormatId, style: LineStyle = COMPACT_STYLE): RecordLayout {
-  return { format, style };
+/**
+ * A layout for a record created from scratch: the format's usual key order and role names (under
+ * the names of the dataset_info.json entry `mapping`, when given).
+ */
+export function newLayout(
+  format: FormatId,
+  style: LineStyle = COMPACT_STYLE,
+  mapping?: RecordMapping,
+): RecordLayout {
+  return mapping ? { format, style, entry: { map: mapping } } : { format, style };
 }
 
 /**

@@ -1,6 +1,6 @@
 /** How a dataset_info.json entry renames a record's keys and roles (see entryMapping.ts)): the renames as data and the
  * functions that apply them, light enough for the validation workers. */
-import { isObject } from './messages';
+import { isObject, setOwn } from './messages';
 
 /** The renames an entry implies (plain data: it goes to worker threads as it is). */
 export interface RecordMapping {
@@ -27,10 +27,10 @@ function renameKeys(o: Record<string, unknown>, pairs: [string, string][]): Reco
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) {
     const name = to.get(k);
-    if (name !== undefined) out[name] = v;
+    if (name !== undefined) setOwn(out, name, v);
     // A key the entry does not read, under a name a renamed one takes, is not read (LLaMA-Factory
     // reads only the entry's columns): left out.
-    else if (!targets.has(k) && !(k in out)) out[k] = v;
+    else if (!targets.has(k) && !Object.hasOwn(out, k)) setOwn(out, k, v);
   }
   return out;
 }
@@ -83,4 +83,94 @@ export function mapRecordText(text: string, map: RecordMapping): string {
     return text;
   }
   return isObject(v) ? JSON.stringify(mapRecord(v, map)) : text;
+}
+
+/** What writing a record back through its entry needs besides the mapping (kept in its layout). */
+export interface EntryLayout {
+  readonly map: RecordMapping;
+  /** Top-level keys the reading left out (see `renameKeys`), restored on writing, at their place. */
+  readonly hidden?: Record<string, unknown>;
+  /** The file's top-level key order, when there are hidden keys. */
+  readonly keys?: string[];
+}
+
+const reversed = (pairs: [string, string][]): [string, string][] => pairs.map(([a, b]) => [b, a]);
+
+function unmapMessage(m: unknown, map: RecordMapping, roles: Map<string, string>): unknown {
+  if (!isObject(m)) return m;
+  const role = m[map.roleKey];
+  const out = renameKeys(m, reversed(map.msg));
+  const back = map.msg.find((p) => p[1] === map.roleKey)?.[0] ?? map.roleKey;
+  if (typeof role === 'string' && roles.has(role)) out[back] = roles.get(role);
+  return out;
+}
+
+/**
+ * The key of a message that `mapRecord` would leave out (it has the canonical name of a key the
+ * entry renames, beside that key), as `list[i].key`; undefined when the reading keeps every key.
+ * Writing such a record back through the entry would lose that key.
+ */
+export function messageKeyLost(value: Record<string, unknown>, map: RecordMapping): string | undefined {
+  const sources = new Set(map.msg.map((p) => p[0]));
+  const targets = map.msg.filter(([a, b]) => a !== b).map((p) => p[1]);
+  if (targets.length === 0) return undefined;
+  const top = new Map(map.top.map(([a, b]) => [b, a]));
+  const check = (m: unknown, where: string): string | undefined => {
+    if (!isObject(m)) return undefined;
+    for (const t of targets) if (!sources.has(t) && Object.hasOwn(m, t)) return `${where}.${t}`;
+    return undefined;
+  };
+  for (const k of map.lists) {
+    const name = top.get(k) ?? k;
+    const list = value[name];
+    if (Array.isArray(list))
+      for (let i = 0; i < list.length; i++) {
+        const lost = check(list[i], `${name}[${i}]`);
+        if (lost) return lost;
+      }
+  }
+  for (const k of map.singles) {
+    const lost = check(value[top.get(k) ?? k], top.get(k) ?? k);
+    if (lost) return lost;
+  }
+  return undefined;
+}
+
+/** How `value` (a record in the file) is written back after `mapRecord`: its left-out keys. */
+export function entryLayout(value: Record<string, unknown>, map: RecordMapping): EntryLayout {
+  const sources = new Set(map.top.map((p) => p[0]));
+  const targets = new Set(map.top.map((p) => p[1]));
+  let hidden: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(value))
+    if (!sources.has(k) && targets.has(k)) setOwn((hidden ??= {}), k, v);
+  return hidden ? { map, hidden, keys: Object.keys(value) } : { map };
+}
+
+/**
+ * The inverse of `mapRecord`: a record in canonical names (as an adapter writes it) in the file's
+ * names — columns, message keys and role tags as the entry names them, the keys the reading left
+ * out restored at their place.
+ */
+export function unmapRecord(value: Record<string, unknown>, entry: EntryLayout): Record<string, unknown> {
+  const map = entry.map;
+  const out = renameKeys(value, reversed(map.top));
+  const roles = new Map(reversed(map.roles));
+  const fileName = (k: string): string => map.top.find((p) => p[1] === k)?.[0] ?? k;
+  for (const k of map.lists) {
+    const name = fileName(k);
+    const list = out[name];
+    if (Array.isArray(list)) out[name] = list.map((m) => unmapMessage(m, map, roles));
+  }
+  for (const k of map.singles) {
+    const name = fileName(k);
+    if (isObject(out[name])) out[name] = unmapMessage(out[name], map, roles);
+  }
+  if (!entry.hidden || !entry.keys) return out;
+  const ordered: Record<string, unknown> = {};
+  for (const k of entry.keys) {
+    if (Object.hasOwn(out, k)) setOwn(ordered, k, out[k]);
+    else if (Object.hasOwn(entry.hidden, k)) setOwn(ordered, k, entry.hidden[k]);
+  }
+  for (const [k, v] of Object.entries(out)) if (!Object.hasOwn(ordered, k)) setOwn(ordered, k, v);
+  return ordered;
 }

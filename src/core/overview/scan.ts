@@ -11,7 +11,8 @@ import { runOrdered } from '../workerPool';
 import { isBlankLine } from '../stats/lines';
 import { TOKENIZER } from '../stats';
 import { countTokens } from '../tokens';
-import { readFileRecords } from '../store/records';
+import { entryMappingFor, mapRecordText, type RecordMapping } from '../formats/entryMapping';
+import { readFileRecords, type FileRecord } from '../store/records';
 import { forEachLine } from '../validate/lines';
 import { normaliseLine, RecordChecker } from '../validate/record';
 import { FactsBuilder, type FactsChunk, type TokenCounter } from './facts';
@@ -129,20 +130,39 @@ export async function measureRange(
   return b.done();
 }
 
-/** Measures a whole JSON array or Parquet file in this thread, through `readFileRecords`. */
+/**
+ * Measures a whole JSON array or Parquet file in this thread, through `readFileRecords`; or any
+ * file read through its dataset_info.json entry (`mapping`), each record renamed as it is read.
+ */
 async function measureFile(
   path: string,
   tokenizer: string,
   shouldStop: () => boolean,
   onProgress: (bytesDone: number) => void,
+  mapping?: RecordMapping,
 ): Promise<FactsChunk> {
   const began = performance.now();
   const b = new FactsBuilder(1024);
-  await measureRecords(b, readFileRecords(path), tokenCounter(tokenizer), shouldStop, (r) =>
-    onProgress(r.bytes ?? 0),
-  );
+  const records = mapping ? mappedRecords(readFileRecords(path), mapping, b) : readFileRecords(path);
+  await measureRecords(b, records, tokenCounter(tokenizer), shouldStop, (r) => onProgress(r.bytes ?? 0));
   b.busyMs = performance.now() - began;
   return b.done();
+}
+
+/** Records read through a dataset_info.json entry (blank JSONL lines counted as the line scan counts them). */
+async function* mappedRecords(
+  records: AsyncIterable<FileRecord>,
+  mapping: RecordMapping,
+  b: FactsBuilder,
+): AsyncGenerator<FileRecord> {
+  for await (const r of records) {
+    if (!r.encoding && r.container === 'jsonl' && isBlankLine(r.text)) {
+      b.lines++;
+      b.addBlank();
+      continue;
+    }
+    yield r.encoding ? r : { ...r, text: mapRecordText(r.text, mapping) };
+  }
 }
 
 export interface OverviewOptions {
@@ -162,6 +182,11 @@ export interface OverviewOptions {
   workerHeapMb?: number;
   /** Filled with where the time went (milliseconds). */
   timings?: { minhashMs: number; signMs: number; busyMs: number; lshMs: number };
+  /**
+   * Read the records through the dataset_info.json entry that names the file when it renames
+   * columns, keys or roles (default true; such a file is measured in this thread).
+   */
+  datasetInfo?: boolean;
 }
 
 export type ScanRequest = { type: 'scan'; task: ScanTask };
@@ -183,8 +208,12 @@ export async function overviewFile(path: string, opts: OverviewOptions = {}): Pr
   const size = (await stat(path)).size;
   const nWorkers = Math.max(0, Math.min(opts.workers ?? availableParallelism(), 16));
   const stop = (): boolean => signal?.aborted === true;
+  const mapping = opts.datasetInfo === false ? undefined : await entryMappingFor(path);
   let facts: FactsChunk;
-  if (nWorkers <= 1 || size < (opts.minWorkerBytes ?? 8 << 20)) {
+  if (mapping) {
+    facts = await measureFile(path, tokenizer, stop, (done) => onProgress?.(done, size), mapping);
+    if (signal?.aborted) throw abortError();
+  } else if (nWorkers <= 1 || size < (opts.minWorkerBytes ?? 8 << 20)) {
     const progress = (done: number): void => onProgress?.(done, size);
     facts =
       partKind(path) === 'jsonl'

@@ -5,7 +5,7 @@
  * message, the prefix it was trained on.
  */
 import { BatchedWriter } from '../batchedWriter';
-import { parseRecord } from '../formats';
+import { parseRecord, type RecordMapping } from '../formats';
 import type { ChatMessage } from '../llm/client';
 import type { Dialogue } from '../model';
 import { buildAskRequest, type AskSettings } from './ask';
@@ -230,6 +230,8 @@ export async function exportAskerData(
   format: AskerFormat,
   o: AskerDataOptions,
   signal?: AbortSignal,
+  /** The renames of the source's dataset_info.json entry, through which its records are read. */
+  mapping?: RecordMapping,
 ): Promise<AskerExportResult> {
   const r: AskerExportResult = { dialogues: 0, samples: 0, lines: 0, skipped: [] };
   await atomicWrite(out, undefined, signal, async (fh) => {
@@ -237,7 +239,7 @@ export async function exportAskerData(
     for await (const l of typeof source === 'string' ? readFileRecords(source) : source) {
       if (l.text.trim() === '') continue;
       if (signal?.aborted) throw new Error('cancelled');
-      const p = parseRecord(l.text);
+      const p = parseRecord(l.text, undefined, { mapping });
       if (!p.ok) {
         r.skipped.push({
           line: l.line,

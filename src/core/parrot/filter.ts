@@ -3,7 +3,7 @@
  * whole files and for generated candidates. Every rejection carries its reason.
  */
 import { BatchedWriter } from '../batchedWriter';
-import { parseRecord, recordToLine } from '../formats';
+import { parseRecord, recordToLine, type RecordMapping } from '../formats';
 import { contentText, type Dialogue, type Turn } from '../model';
 import { jsonlText, readFileRecords, type FileRecord } from '../store/records';
 import { atomicWrite } from '../store/save';
@@ -141,6 +141,11 @@ export async function filterFile(
     signal?: AbortSignal;
     /** The endpoint's moderation: flagged categories per question (empty: not flagged). */
     moderate?: (questions: string[]) => Promise<string[][]>;
+    /**
+     * The renames of the source's dataset_info.json entry: records are read through it, and a cut
+     * dialogue is written back under the source's own names.
+     */
+    mapping?: RecordMapping;
   } = {},
 ): Promise<FilterFileResult> {
   const r: FilterFileResult = { dialogues: 0, passed: 0, cut: 0, dropped: 0, rejected: [], invalid: [] };
@@ -149,7 +154,7 @@ export async function filterFile(
     const w = BatchedWriter.toFile(fh);
     for await (const l of typeof source === 'string' ? readFileRecords(source) : source) {
       if (l.text.trim() === '') continue;
-      const p = parseRecord(l.text);
+      const p = parseRecord(l.text, undefined, { mapping: o.mapping });
       let line: string | undefined = isFileRecord(l) ? jsonlText(l) : l.text;
       if (!p.ok) r.invalid.push({ line: l.line, column: p.error.column, message: p.error.message });
       else if (p.sample.kind === 'dialogue') {

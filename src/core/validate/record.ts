@@ -766,7 +766,7 @@ export class RecordChecker {
         const r = readRecord(value, format);
         if ('sample' in r) {
           const s = sev.get('tokens/cutoff');
-          for (const p of this.tokenRule.check(text, r.sample, view, recSpan))
+          for (const p of this.tokenRule.check(text, r.sample, view, recSpan, this.mapping))
             if (s !== 'off') diagnostics.push(this.diag(line, p.span, 'tokens/cutoff', p.message, s));
         }
       }

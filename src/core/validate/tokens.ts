@@ -6,6 +6,7 @@
 import { checkCutoff, type CutFinding } from '../chat/cutoff';
 import { loadChatTokenizer, type ChatTokenizer } from '../chat/tokenizer';
 import { contentText, type Sample, type Turn } from '../model';
+import { unmapPointer, type RecordMapping } from '../formats/recordMapping';
 import { locate, type Span } from './locate';
 import type { RecordView, TurnView } from './view';
 
@@ -77,8 +78,17 @@ export class TokenRule {
     return this.tok;
   }
 
-  /** The rule's problems on one record: a message and the span of the line it marks. */
-  check(text: string, sample: Sample, view: RecordView, record: Span): { span: Span; message: string }[] {
+  /**
+   * The rule's problems on one record: a message and the span of the line it marks. `mapping`:
+   * the dataset_info.json renames the record was read through (spans are at the file's keys).
+   */
+  check(
+    text: string,
+    sample: Sample,
+    view: RecordView,
+    record: Span,
+    mapping?: RecordMapping,
+  ): { span: Span; message: string }[] {
     const tok = this.tokenizer();
     if (!tok) {
       if (this.errorReported) return [];
@@ -94,10 +104,19 @@ export class TokenRule {
       // A record the template rejects (raise_exception): not this rule's to report.
       return [];
     }
-    return findings.map((f) => ({ span: this.where(text, sample, view, f) ?? record, message: f.message }));
+    return findings.map((f) => ({
+      span: this.where(text, sample, view, f, mapping) ?? record,
+      message: f.message,
+    }));
   }
 
-  private where(text: string, sample: Sample, view: RecordView, f: CutFinding): Span | undefined {
+  private where(
+    text: string,
+    sample: Sample,
+    view: RecordView,
+    f: CutFinding,
+    mapping: RecordMapping | undefined,
+  ): Span | undefined {
     const { turn, side, contentOffset } = f.at;
     if (turn < 0) return undefined;
     let v: TurnView | undefined;
@@ -112,7 +131,7 @@ export class TokenRule {
       );
     }
     if (!v) return undefined;
-    const span = locate(text, v.contentPtr, 'value');
+    const span = locate(text, mapping ? unmapPointer(v.contentPtr, mapping) : v.contentPtr, 'value');
     if (contentOffset === undefined || typeof v.content !== 'string' || text[span.start] !== '"') return span;
     return {
       start: Math.min(stringColumn(text, span.start, contentOffset), span.end - 1),

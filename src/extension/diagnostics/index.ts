@@ -17,6 +17,7 @@ import {
 } from '../../core/validate';
 import type { ValidateFileOptions } from '../../core/validate/file';
 import { validateOffThread } from '../../core/validate/offThread';
+import { entryMappings } from '../entryMappings';
 import { getLog } from '../log';
 import { setProblemCount } from '../statusBar';
 import { TOKENS_SECTION, tokenRuleOptions } from '../tokens';
@@ -137,6 +138,9 @@ export function validationOptions(uri: vscode.Uri): ValidateOptions {
     }
   }
   const opts: ValidateOptions = { rules };
+  // Records are read through the file's dataset_info.json entry (as last read: see entryMappings).
+  const mapping = entryMappings().get(uri.fsPath);
+  if (mapping) opts.mapping = mapping;
   const tokens = tokenRuleOptions(uri);
   if (tokens) opts.tokens = tokens;
   const folder = vscode.workspace.getWorkspaceFolder(uri);
@@ -179,6 +183,8 @@ class DatasetDiagnostics implements vscode.Disposable, DiagnosticsApi {
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration(SECTION) || e.affectsConfiguration(TOKENS_SECTION)) this.revalidateAll();
       }),
+      // dataset_info.json changed how some files read: those of them that are open are checked again.
+      entryMappings().onDidChange((files) => this.revalidateFiles(files)),
     );
     for (const doc of vscode.workspace.textDocuments) this.onTextDocument(doc);
     this.syncWatchers();
@@ -225,6 +231,15 @@ class DatasetDiagnostics implements vscode.Disposable, DiagnosticsApi {
   private onTextDocument(doc: vscode.TextDocument): void {
     if (!isDatasetUri(doc.uri)) return;
     if (!this.enabled()) return this.clear(doc.uri);
+    if (doc.uri.scheme === 'file' && !entryMappings().isLoaded(doc.uri.fsPath)) {
+      // The dataset_info.json entry is looked up once, then kept current.
+      void entryMappings()
+        .load(doc.uri.fsPath)
+        .then(() => {
+          if (!doc.isClosed) this.onTextDocument(doc);
+        });
+      return;
+    }
     if (isParquetPath(doc.uri.fsPath)) return this.schedule(doc.uri); // rows, read from the file
     if (containerKindFor(doc.uri.fsPath) === 'json-array') {
       // A JSON array's records span lines: validated from the file when it is saved or opened.
@@ -282,6 +297,11 @@ class DatasetDiagnostics implements vscode.Disposable, DiagnosticsApi {
     const key = uri.toString();
     const sub = token?.onCancellationRequested(() => controller.abort());
     try {
+      // The file's dataset_info.json entry is watched from now on; this run reads it from disk
+      // itself (the one kept may be older by the watcher's quiet moment).
+      await entryMappings().load(uri.fsPath);
+      const opts = this.optionsFor(uri);
+      delete opts.mapping;
       // JSON arrays and Parquet files are checked by one thread in order: a worker's, not the host's.
       const whole = isParquetPath(uri.fsPath) || containerKindFor(uri.fsPath) === 'json-array';
       const validate = whole
@@ -289,7 +309,7 @@ class DatasetDiagnostics implements vscode.Disposable, DiagnosticsApi {
             validateOffThread(path.join(path.dirname(this.workerScript), 'validateWhole.worker.js'), file, o)
         : validateFile;
       const result = await validate(uri.fsPath, {
-        ...this.optionsFor(uri),
+        ...opts,
         maxDiagnostics: this.maxProblems(),
         signal: controller.signal,
         workerScript: this.workerScript,
@@ -400,6 +420,25 @@ class DatasetDiagnostics implements vscode.Disposable, DiagnosticsApi {
         this.validateUri(uri, undefined, undefined, true).catch((e: unknown) => this.reportFailure(uri, e));
       }, DEBOUNCE_MS),
     );
+  }
+
+  private revalidateFiles(files: readonly string[]): void {
+    if (!this.enabled()) return;
+    const open = new Map(this.openDatasetTabs().map((u) => [path.resolve(u.fsPath), u]));
+    for (const doc of vscode.workspace.textDocuments)
+      if (doc.uri.scheme === 'file') open.set(path.resolve(doc.uri.fsPath), doc.uri);
+    for (const [key, { pinned }] of this.watchers) {
+      const uri = vscode.Uri.parse(key);
+      if (pinned && uri.scheme === 'file') open.set(path.resolve(uri.fsPath), uri);
+    }
+    for (const f of files) {
+      const uri = open.get(f);
+      if (!uri) continue;
+      const doc = this.hasTextDocument(uri);
+      if (doc && containerKindFor(uri.fsPath) !== 'json-array' && !isParquetPath(uri.fsPath))
+        this.onTextDocument(doc);
+      else this.schedule(uri);
+    }
   }
 
   private revalidateAll(): void {

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { parseRecord } from '../../core/formats';
+import { parseRecord, type RecordMapping } from '../../core/formats';
 import { contentText, type Turn } from '../../core/model';
 import type { ActionKind, RunAction } from '../../protocol';
 import { IntentError } from './records';
@@ -37,8 +37,8 @@ function refuse(message: string): never {
  *   Without a turn, the last turn is answered.
  * - `extendDialogue`: the whole dialogue (no turn).
  */
-export function actionCommand(m: RunAction, text: string): ActionCommand {
-  const parsed = parseRecord(text);
+export function actionCommand(m: RunAction, text: string, mapping?: RecordMapping): ActionCommand {
+  const parsed = parseRecord(text, undefined, { mapping });
   if (!parsed.ok)
     refuse(vscode.l10n.t('Record {0} is not a valid record; fix it before generating.', m.line + 1));
   if (parsed.sample.kind !== 'dialogue')

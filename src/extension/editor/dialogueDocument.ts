@@ -11,6 +11,8 @@ import {
   type StoreBackup,
   type StoreEdit,
 } from '../../core/store';
+import type { RecordMapping } from '../../core/formats';
+import { entryMappings } from '../entryMappings';
 import { getLog } from '../log';
 import { Disposable } from '../util/disposable';
 import { viewTypeFor } from './dialogueEditorProvider';
@@ -90,6 +92,8 @@ export class DialogueDocument extends Disposable implements vscode.CustomDocumen
       }
     }
     doc._store ??= await openRecordStore(uri.fsPath, { onProgress });
+    // Records are read through the file's dataset_info.json entry, when it renames anything.
+    await entryMappings().load(uri.fsPath);
     doc.watchIndexing();
     doc.watchFile();
     return doc;
@@ -137,6 +141,14 @@ export class DialogueDocument extends Disposable implements vscode.CustomDocumen
 
   get uri(): vscode.Uri {
     return this._uri;
+  }
+
+  /**
+   * The renames of the dataset_info.json entry the records are read and written through (kept
+   * current when dataset_info.json changes), or undefined.
+   */
+  get mapping(): RecordMapping | undefined {
+    return entryMappings().get(this._uri.fsPath);
   }
 
   get store(): RecordStore {

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseRecord } from '../../core/formats';
 import { detectStyle, serializeLike } from '../../core/formats/json';
@@ -17,6 +18,7 @@ import {
   type WebviewMessage,
 } from '../../protocol';
 import { validationEnabled, validationOptions } from '../diagnostics';
+import { entryMappings } from '../entryMappings';
 import { getLog } from '../log';
 import { setActiveDataset } from '../statusBar';
 import { Disposable } from '../util/disposable';
@@ -237,6 +239,14 @@ export class EditorSession extends Disposable {
         if (this.ready) this.post(this.statusMessage({ lines: [], structural: false, reloaded: true }));
       }),
     );
+    this._register(
+      entryMappings().onDidChange((files) => {
+        if (!files.includes(path.resolve(this.document.uri.fsPath))) return;
+        // The records read differently now (dataset_info.json changed): the webview reads them again.
+        this.problemCheck = undefined;
+        if (this.ready) this.post(this.statusMessage({ lines: [], structural: false, reloaded: true }));
+      }),
+    );
   }
 
   private get problems(): ProblemCheck | undefined {
@@ -316,7 +326,7 @@ export class EditorSession extends Disposable {
   private async sendRecord(line: number): Promise<void> {
     if (line >= this.document.lineCount) return;
     const text = await this.document.store.readLine(line);
-    const parsed = parseRecord(text);
+    const parsed = parseRecord(text, undefined, { mapping: this.document.mapping });
     this.post({ type: 'record', record: withMedia(toRecordView(line, text, parsed), parsed, this.media) });
   }
 
@@ -374,7 +384,7 @@ export class EditorSession extends Disposable {
           const start = lines[i] ?? 0;
           const texts = await store.readLines(start, j - i + 1);
           for (const [k, t] of texts.entries())
-            rows.push(await summarizeStored(store, start + k, t, this.problems));
+            rows.push(await summarizeStored(store, start + k, t, this.problems, this.document.mapping));
           i = j + 1;
         }
         this.post({ type: 'rows', rows });
@@ -444,7 +454,7 @@ export class EditorSession extends Disposable {
     try {
       this.checkLine(m.line);
       const text = await this.document.enqueue(() => this.document.store.readLine(m.line));
-      run = actionCommand(m, text);
+      run = actionCommand(m, text, this.document.mapping);
     } catch (err) {
       state('failed', err instanceof Error ? err.message : String(err));
       return;
@@ -503,6 +513,7 @@ export class EditorSession extends Disposable {
       },
       readLines: (start: number, count: number) => store.readLines(start, count),
       problems: this.problems,
+      mapping: this.document.mapping,
     };
     runQuery(
       source,
@@ -552,7 +563,7 @@ export class EditorSession extends Disposable {
       case 'setLabel': {
         this.checkLine(m.line);
         const before = await store.readLine(m.line);
-        const after = editedLine(before, m);
+        const after = editedLine(before, m, doc.mapping);
         if (after === before) {
           await this.sendRecord(m.line);
           return;
@@ -585,7 +596,7 @@ export class EditorSession extends Disposable {
         const template = await this.findTemplate(Math.max(0, Math.min(m.after, store.lineCount - 1)));
         doc.applyEdit(
           vscode.l10n.t('Add dialogue'),
-          { kind: 'insert', index: at, texts: [newRecordLine(template)] },
+          { kind: 'insert', index: at, texts: [newRecordLine(template, doc.mapping)] },
           { lines: [at], structural: true },
         );
         this.post({ type: 'reveal', line: at });
@@ -596,7 +607,7 @@ export class EditorSession extends Disposable {
         const text = await store.readLine(m.line);
         doc.applyEdit(
           vscode.l10n.t('Duplicate dialogue'),
-          { kind: 'insert', index: m.line + 1, texts: [withFreshId(text)] },
+          { kind: 'insert', index: m.line + 1, texts: [withFreshId(text, doc.mapping)] },
           { lines: [m.line + 1], structural: true },
         );
         this.post({ type: 'reveal', line: m.line + 1 });
@@ -625,7 +636,7 @@ export class EditorSession extends Disposable {
       .sort((a, b) => Math.abs(start + a - line) - Math.abs(start + b - line));
     for (const i of order) {
       const t = texts[i];
-      if (t !== undefined && parseRecord(t).ok) return t;
+      if (t !== undefined && parseRecord(t, undefined, { mapping: this.document.mapping }).ok) return t;
     }
     return undefined;
   }

@@ -45,7 +45,7 @@ export async function maskPreviewMessage(
   const fail = (error: string): Preview => ({ type: 'maskPreview', line: m.line, policy: m.policy, error });
   if (m.line >= document.lineCount) return fail(vscode.l10n.t('Record {0} no longer exists.', m.line + 1));
   const text = await document.enqueue(() => document.store.readLine(m.line));
-  const parsed = parseRecord(text);
+  const parsed = parseRecord(text, undefined, { mapping: document.mapping });
   if (!parsed.ok) return fail(vscode.l10n.t('The record is not valid: {0}', parsed.error.message));
   const spec = tokenizerSetting(document.uri);
   const cutoff = cutoffSetting(document.uri);

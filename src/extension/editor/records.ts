@@ -4,7 +4,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { encodingProblem, MISPLACED_BOM } from '../../core/encoding';
-import { newLayout, parseRecord, readRecord, recordToLine, type ParseResult } from '../../core/formats';
+import {
+  newLayout,
+  parseRecord,
+  readRecord,
+  recordToLine,
+  type ParseResult,
+  type RecordMapping,
+} from '../../core/formats';
 import { contentText, type FormatId, type Part, type Role, type Sample, type Turn } from '../../core/model';
 import type { DatasetStore } from '../../core/store';
 import type { EditIntent, RecordView, RowSummary, Section, TurnView } from '../../protocol';
@@ -54,15 +61,17 @@ function allTurns(sample: Sample): Turn[] {
 /**
  * Reads a line into the model like `parseRecord`, but without detecting the line's serialisation
  * style (only needed to write the record back): for the list and for search over whole files.
+ * `mapping`: the renames of the file's dataset_info.json entry, through which every function here
+ * reads (and writes) a record.
  */
-export function quickParse(text: string): ParseResult {
+export function quickParse(text: string, mapping?: RecordMapping): ParseResult {
   let value: unknown;
   try {
     value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch {
     return parseRecord(text); // for its error position
   }
-  const r = readRecord(value);
+  const r = readRecord(value, undefined, mapping);
   if ('error' in r) return { ok: false, error: { message: r.error, column: 1 }, value };
   return { ok: true, sample: r.sample, layout: r.layout, value };
 }
@@ -121,6 +130,7 @@ export async function summarizeStored(
   line: number,
   text: string,
   check?: ProblemCheck,
+  mapping?: RecordMapping,
 ): Promise<RowSummary> {
   let problem: { column: number; message: string } | undefined;
   if (line > 0 && text.charCodeAt(0) === 0xfeff) problem = { column: 0, message: MISPLACED_BOM };
@@ -128,7 +138,7 @@ export async function summarizeStored(
     const bytes = await store.readLineBytes(line);
     problem = encodingProblem(bytes, 0, bytes.length, line === 0);
   }
-  if (!problem) return summarize(line, text, undefined, check);
+  if (!problem) return summarize(line, text, quickParse(text, mapping), check);
   return {
     line,
     ok: false,
@@ -290,8 +300,8 @@ export function applyTurnIntent(sample: Sample, intent: EditIntent): void {
 }
 
 /** The line after applying a turn-level intent to `text`, written in the record's own style. */
-export function editedLine(text: string, intent: EditIntent): string {
-  const parsed = parseRecord(text);
+export function editedLine(text: string, intent: EditIntent, mapping?: RecordMapping): string {
+  const parsed = parseRecord(text, undefined, { mapping });
   if (!parsed.ok) throw new IntentError(editorMessages.invalidLine(errorText(parsed.error)));
   applyTurnIntent(parsed.sample, intent);
   try {
@@ -309,8 +319,8 @@ function emptied(turns: readonly Turn[]): Turn[] {
 }
 
 /** True when `line` reads back as a record of `format`. */
-function readsAs(line: string, format: FormatId): boolean {
-  const p = parseRecord(line);
+function readsAs(line: string, format: FormatId, mapping: RecordMapping | undefined): boolean {
+  const p = parseRecord(line, undefined, { mapping });
   return p.ok && p.layout.format === format;
 }
 
@@ -320,12 +330,12 @@ function readsAs(line: string, format: FormatId): boolean {
  * format needs more (MT-Bench needs a `question_id`), a copy of the template with every text
  * emptied and its id removed.
  */
-export function newRecordLine(template: string | undefined): string {
-  const parsed = template === undefined ? undefined : parseRecord(template);
+export function newRecordLine(template: string | undefined, mapping?: RecordMapping): string {
+  const parsed = template === undefined ? undefined : parseRecord(template, undefined, { mapping });
   if (parsed?.ok) {
     const s = parsed.sample;
     const format = parsed.layout.format;
-    const layout = newLayout(format, parsed.layout.style);
+    const layout = newLayout(format, parsed.layout.style, parsed.layout.entry?.map);
     const bare: Sample =
       s.kind === 'dialogue'
         ? { kind: 'dialogue', turns: emptied(s.turns.slice(0, 2)), meta: {} }
@@ -353,7 +363,7 @@ export function newRecordLine(template: string | undefined): string {
     ] as const) {
       try {
         const line = recordToLine(sample, lay);
-        if (readsAs(line, format)) return line;
+        if (readsAs(line, format, mapping)) return line;
       } catch {
         // try the next shape
       }
@@ -371,8 +381,8 @@ export function newRecordLine(template: string | undefined): string {
  * `line` with a fresh string id (the old id plus a random suffix) when it has one, for a duplicated
  * record; otherwise `line` unchanged. Only the id changes: the record is written back in its layout.
  */
-export function withFreshId(line: string): string {
-  const parsed = parseRecord(line);
+export function withFreshId(line: string, mapping?: RecordMapping): string {
+  const parsed = parseRecord(line, undefined, { mapping });
   if (!parsed.ok || typeof parsed.sample.id !== 'string') return line;
   const sample = { ...parsed.sample, id: `${parsed.sample.id}-${randomUUID().slice(0, 8)}` };
   try {

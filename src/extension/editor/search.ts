@@ -4,6 +4,7 @@
  */
 import { contentText, type Sample } from '../../core/model';
 import type { Query, QueryHit } from '../../protocol';
+import type { RecordMapping } from '../../core/formats';
 import type { ProblemCheck } from './problems';
 import { editorMessages, formatOf, quickParse, rolesOf, turnCount } from './records';
 
@@ -18,6 +19,8 @@ export interface LineSource {
   readLines(start: number, count: number): Promise<string[]>;
   /** The records' own validation problems, for Invalid only and Has problems. */
   readonly problems?: ProblemCheck;
+  /** The renames of the file's dataset_info.json entry, through which records are read. */
+  readonly mapping?: RecordMapping;
 }
 
 export interface QueryProgress {
@@ -110,10 +113,11 @@ export function matchLine(
   test: TextTest | undefined,
   pre?: (l: string) => boolean,
   check?: ProblemCheck,
+  mapping?: RecordMapping,
 ): QueryHit | undefined {
   if (!needsParse(q)) return { line };
   if (pre && !pre(text)) return undefined;
-  const parsed = quickParse(text);
+  const parsed = quickParse(text, mapping);
   if (!parsed.ok) {
     if (q.minTurns !== undefined && q.minTurns > 0) return undefined;
     if (q.role || q.format) return undefined;
@@ -181,7 +185,7 @@ export async function runQuery(
       const hit =
         keep && !keep(scanned + i, text)
           ? undefined
-          : matchLine(scanned + i, text, q, test, pre, source.problems);
+          : matchLine(scanned + i, text, q, test, pre, source.problems, source.mapping);
       if (hit) {
         if (matched >= MAX_SNIPPETS) delete hit.snippet;
         pending.push(hit);

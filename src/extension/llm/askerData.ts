@@ -10,6 +10,7 @@ import {
   type AskerFormat,
   type AskerSkip,
 } from '../../core/parrot';
+import { entryMappings } from '../entryMappings';
 import type { CommandResult, LlmContext, RecordArgs } from './controller';
 import { records, targetFor } from './targets';
 
@@ -98,7 +99,8 @@ export async function exportAskerTrainingSet(
       location: vscode.ProgressLocation.Notification,
       title: vscode.l10n.t('Writing the Parrot-Ask training set…'),
     },
-    () => exportAskerData(lines(), out.fsPath, format, opts),
+    async () =>
+      exportAskerData(lines(), out.fsPath, format, opts, undefined, await entryMappings().load(uri.fsPath)),
   );
   const name = path.basename(uri.fsPath);
   for (const k of r.skipped) ctx.logger.info(`${name}:${k.line}: skipped: ${k.reason}`);

@@ -35,6 +35,7 @@ import {
   type RecordArgs,
 } from './controller';
 import { targetFor, records, type LineChange } from './targets';
+import { entryMappings } from '../entryMappings';
 
 export interface BatchExportArgs extends RecordArgs {
   kind?: 'extend' | 'capo';
@@ -141,8 +142,9 @@ export async function batchExport(ctx: LlmContext, args: BatchExportArgs = {}): 
   // The job keeps each record's position and hash, never its text (the file is read again by position).
   const extendRecs: ExtendRecordState[] = [];
   const capoRecs: CapoRecordState[] = [];
+  const mapping = await entryMappings().load(uri.fsPath);
   for await (const [index, text] of records(target)) {
-    const p = parseRecord(text);
+    const p = parseRecord(text, undefined, { mapping });
     if (!p.ok) throw new Error(`${name}:${index + 1}:${p.error.column}: ${p.error.message}`);
     if (p.layout.format === 'mt-bench')
       throw new Error(
@@ -340,7 +342,7 @@ export async function batchImport(ctx: LlmContext, args: BatchImportArgs = {}): 
         continue;
       }
       const before = await target.readLine(index);
-      const p = parseRecord(before);
+      const p = parseRecord(before, undefined, { mapping: await entryMappings().load(target.uri.fsPath) });
       // Only a record still as it was exported gets the generated turns.
       if (!p.ok || p.sample.kind !== 'dialogue' || recordHash(before) !== rec.hash) {
         moved++;

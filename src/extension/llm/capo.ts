@@ -38,6 +38,7 @@ import {
 import { lastAnswerIndex, pool } from './generate';
 import { capoJudge, capoSettings } from './settings';
 import { records, targetFor } from './targets';
+import { entryMappings } from '../entryMappings';
 
 export const CAPO_SCHEME = 'parrot-capo';
 /** Scheme of the read-only request previews (**Preview Generation Request**). */
@@ -563,8 +564,9 @@ export async function buildCapoSet(ctx: LlmContext, args: CapoSetArgs = {}): Pro
   const regenerateChosen = s.capoRegenerateChosen;
   const items: SetItem[] = [];
   let preferenceRecords = 0;
+  const mapping = await entryMappings().load(uri.fsPath);
   for await (const [index, text] of records(target)) {
-    const p = parseRecord(text);
+    const p = parseRecord(text, undefined, { mapping });
     if (!p.ok) throw new Error(`${name}:${index + 1}:${p.error.column}: ${p.error.message}`);
     if (p.sample.kind === 'dialogue') items.push({ index, text, dialogue: p.sample });
     else preferenceRecords++;

@@ -3,6 +3,7 @@ import { parseRecord } from '../../core/formats';
 import { contentText } from '../../core/model';
 import { lastRole } from '../../core/parrot';
 import { SETTING } from './settings';
+import { entryMappings } from '../entryMappings';
 
 /** Files bigger than this get no per-record lenses (parsing every visible line costs). */
 export const CODELENS_MAX_CHARS = 8 * 1024 * 1024;
@@ -70,7 +71,7 @@ export class GenerationCodeLensProvider implements vscode.CodeLensProvider, vsco
         if (token.isCancellationRequested) return lenses;
         const text = document.lineAt(line).text;
         if (text.trim() === '') continue;
-        const p = parseRecord(text);
+        const p = parseRecord(text, undefined, { mapping: entryMappings().get(document.uri.fsPath) });
         if (!p.ok || p.sample.kind !== 'dialogue') continue;
         const range = new vscode.Range(line, 0, line, 0);
         const args = { uri: document.uri, record: line };

@@ -9,6 +9,7 @@ import { getLog } from '../log';
 import { ApiKeys } from './keys';
 import { llmConfig, missingSettings, readSettings, type GenerationSettings, type Role } from './settings';
 import { targetFor, type RecordTarget } from './targets';
+import { entryMappings } from '../entryMappings';
 
 /** Arguments every record command takes (from the webview, a CodeLens, a test or nothing). */
 export interface RecordArgs {
@@ -210,7 +211,9 @@ export class LlmContext {
     if (i >= (await target.lineCount()))
       throw new Error(vscode.l10n.t('{0} has no record {1}.', path.basename(uri.fsPath), i + 1));
     const text = await target.readLine(i);
-    const parsed = parseRecord(text);
+    // Read through the file's dataset_info.json entry: the layout writes the grown record back
+    // under the file's own names.
+    const parsed = parseRecord(text, undefined, { mapping: await entryMappings().load(uri.fsPath) });
     if (!parsed.ok)
       throw new Error(
         `${path.basename(uri.fsPath)}:${i + 1}:${parsed.error.column}: ${parsed.error.message}`,

@@ -8,6 +8,7 @@ import {
   type FilterReport,
   type QuestionFilter,
 } from '../../core/parrot';
+import { entryMappings } from '../entryMappings';
 import type { CommandResult, LlmContext, RecordArgs } from './controller';
 import { restricted, settingPath } from './settings';
 import { records, targetFor } from './targets';
@@ -108,7 +109,12 @@ export async function filterQuestionsInFile(ctx: LlmContext, args: FilterArgs = 
   }
   const r = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Filtering questions…') },
-    () => filterFile(lines(), out.fsPath, f, { drop: args.drop === true, moderate }),
+    async () =>
+      filterFile(lines(), out.fsPath, f, {
+        drop: args.drop === true,
+        moderate,
+        mapping: await entryMappings().load(uri.fsPath),
+      }),
   );
   const name = path.basename(uri.fsPath);
   for (const x of r.invalid)

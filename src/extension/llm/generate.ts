@@ -31,6 +31,7 @@ import {
 } from './controller';
 import { capoSettings, extendSettings } from './settings';
 import { records, targetFor, type LineChange } from './targets';
+import { entryMappings } from '../entryMappings';
 
 export interface AskArgs extends RecordArgs {
   /** Index of the kept candidate to insert (skips the Quick Pick). */
@@ -517,9 +518,10 @@ export async function extendFile(ctx: LlmContext, args: ExtendFileArgs = {}): Pr
     layout: LocatedRecord['layout'];
   }[] = [];
   let skipped = 0;
+  const mapping = await entryMappings().load(uri.fsPath);
   for await (const [index, text] of records(target, only)) {
     if (text.trim() === '') continue;
-    const p = parseRecord(text);
+    const p = parseRecord(text, undefined, { mapping });
     if (!p.ok) throw new Error(`${name}:${index + 1}:${p.error.column}: ${p.error.message}`);
     if (p.sample.kind !== 'dialogue') {
       skipped++;
