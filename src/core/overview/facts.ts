@@ -235,7 +235,9 @@ export class FactsBuilder {
       const key = hashString(`${where}:${k}`, 0x2545f491);
       if (this.sample.length < SELF_ROUGE_SAMPLE || key < this.sample[SELF_ROUGE_SAMPLE - 1].key) {
         this.sample.push({ key, tokens: rougeTokens(text) });
-        if (this.sample.length > 2 * SELF_ROUGE_SAMPLE) this.trimSample();
+        // Sorted when first full, so that sample[SELF_ROUGE_SAMPLE - 1] is the greatest key kept.
+        if (this.sample.length === SELF_ROUGE_SAMPLE || this.sample.length > 2 * SELF_ROUGE_SAMPLE)
+          this.trimSample();
       }
       k++;
     }
