@@ -529,6 +529,13 @@ export class RecordChecker {
     return { line, startCol: span.start, endCol: span.end, severity, code: detail ?? code, message };
   }
 
+  /**
+   * After `check`: the record's JSON value as JSON.parse gave it, when it parsed, is not nested
+   * too deep and the checker renames nothing; else undefined. A caller that reads the record too
+   * (the overview) parses it once.
+   */
+  parsed: unknown = undefined;
+
   /** Forgets the signatures seen so far (at the start of each part of a file). */
   resetSignatures(): void {
     this.signatures.clear();
@@ -625,6 +632,7 @@ export class RecordChecker {
 
   /** Checks one line (0-based number, text without its line ending). */
   check(raw: string, line: number): LineResult {
+    this.parsed = undefined;
     if (line > 0 && raw.charCodeAt(0) === 0xfeff)
       return this.withEncodingProblem(raw, line, 0, MISPLACED_BOM);
     return this.run(raw, line, false) as LineResult;
@@ -686,6 +694,7 @@ export class RecordChecker {
         return { diagnostics };
       }
     }
+    if (!bytes && !this.mapping) this.parsed = value;
     // Duplicate keys (JSON.parse keeps the last silently). The fast path never accepts a record
     // with one, so only this path looks.
     const dupSev = sev.get('json/duplicate-key');
