@@ -189,4 +189,24 @@ describe('overview: the same figures however records are measured', () => {
     if (process.env.PS_WRITE_OVERVIEW_SNAPSHOT === '1') return;
     assert.deepEqual(JSON.parse(JSON.stringify(one)), want.synthetic);
   });
+
+  it('finds a dialogue written with \\u escapes and the same dialogue written raw to be exact duplicates', async () => {
+    const raw = JSON.stringify({
+      conversations: [
+        { from: 'human', value: 'Was heißt „Tokenizer“ auf 中文?' },
+        { from: 'gpt', value: '分词器 — a tokenizer 🦜.' },
+      ],
+    });
+    const escaped = raw.replace(
+      /[\u0080-\uffff]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
+    assert.notEqual(escaped, raw);
+    assert.deepEqual(JSON.parse(escaped), JSON.parse(raw));
+    const file = path.join(dir, 'escapes.jsonl');
+    writeFileSync(file, [raw, escaped, raw].join('\n') + '\n');
+    const o = await overviewFile(file, { workers: 0 });
+    assert.deepEqual(o.clusters.exact, [[0, 1, 2]]);
+    assert.equal(o.figures.duplicates.exact.redundant, 2);
+  });
 });
