@@ -39,6 +39,10 @@ export function hashString(s: string, seed = 0x811c9dc5): number {
 
 const WORD_CHAR = /^[\p{L}\p{N}]$/u;
 const NON_ASCII = /[\u0080-\uffff]/;
+/** For each ASCII code: the letter lower-cased or the digit, 0 for any other character. */
+const ASCII_WORD = new Uint8Array(128).map((_, c) =>
+  (c >= 97 && c <= 122) || (c >= 48 && c <= 57) ? c : c >= 65 && c <= 90 ? c + 32 : 0,
+);
 const A = 0x9e3779b1;
 const B = 0x85ebca6b;
 
@@ -77,17 +81,21 @@ function forEachWord(text: string, a: Shingles, b?: Shingles): number {
   // ASCII text is lower-cased as it is read (no copy); other text as a whole, as before.
   const t = NON_ASCII.test(text) ? text.toLowerCase() : text;
   let k = 0;
-  let h = 0x811c9dc5;
+  // As int32 (the hex constant is beyond it), so that the loop keeps h in a register.
+  let h = 0x811c9dc5 | 0;
   let inWord = false;
   const n = t.length;
   for (let i = 0; i <= n; i++) {
     let c = i < n ? t.charCodeAt(i) : 32;
-    if (c >= 65 && c <= 90) c += 32;
-    // Letters and digits of any script (a scan by hand: the Unicode regex is several times slower).
-    const isWord =
-      c < 128
-        ? (c >= 97 && c <= 122) || (c >= 48 && c <= 57)
-        : c >= 0xd800 && c <= 0xdbff && i + 1 < n
+    let isWord: boolean;
+    if (c < 128) {
+      // Letters (lower-cased) and digits by a table.
+      c = ASCII_WORD[c];
+      isWord = c !== 0;
+    } else
+      // Letters and digits of any script (a scan by hand: the Unicode regex is several times slower).
+      isWord =
+        c >= 0xd800 && c <= 0xdbff && i + 1 < n
           ? WORD_CHAR.test(t.slice(i, i + 2))
           : c < 0xdc00 || c > 0xdfff
             ? WORD_CHAR.test(t[i])
@@ -95,7 +103,7 @@ function forEachWord(text: string, a: Shingles, b?: Shingles): number {
     if (isWord) {
       if (!inWord) {
         inWord = true;
-        h = 0x811c9dc5;
+        h = 0x811c9dc5 | 0;
       }
       h ^= c;
       h = Math.imul(h, 0x01000193);
@@ -105,8 +113,8 @@ function forEachWord(text: string, a: Shingles, b?: Shingles): number {
       }
     } else if (inWord) {
       inWord = false;
-      a.word(h >>> 0);
-      b?.word(h >>> 0);
+      a.word(h);
+      b?.word(h);
       k++;
     }
   }
