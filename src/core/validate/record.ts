@@ -27,7 +27,17 @@ import {
 import { mediaProblems } from './media';
 import { recordView, roleClass, type RecordView, type RoleClass, type TurnView } from './view';
 import { fastLine, type FastFacts } from './fast';
-import { BYTES, EXACT, hashCode, hashNorm, hashStart, hashString, hashValue, LEADS, SIG_CHARS } from './hash';
+import {
+  BYTES,
+  hashCode,
+  hashNorm,
+  hashNormExact,
+  hashStart,
+  hashString,
+  hashValue,
+  LEADS,
+  SIG_CHARS,
+} from './hash';
 
 /** Facts about one record for the cross-record rules. NaN = absent. */
 export interface RecordFacts {
@@ -81,11 +91,7 @@ interface Hasher {
   name(s: string): void;
 }
 
-function hashNormText(s: string): void {
-  hashNorm(s, EXACT, 0, 1, Infinity);
-}
-
-const FULL: Hasher = { text: hashNormText, name: hashNormText };
+const FULL: Hasher = { text: hashNormExact, name: hashNormExact };
 
 function signatureHasher(how: typeof LEADS | typeof BYTES): Hasher {
   return {
