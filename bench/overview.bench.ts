@@ -13,7 +13,8 @@
  * overview's counter (cached pieces in front of the same library count), to show what the threads
  * alone bring. Rounds are interleaved (bare, overview, bare with cached pieces); the best of them
  * is printed at the end.
- * PS_BENCH_OVERVIEW_BYTES sets the dataset size; PS_BENCH_ROUNDS the rounds (default 1).
+ * PS_BENCH_OVERVIEW_BYTES sets the dataset size; PS_BENCH_ROUNDS the rounds (default 1);
+ * PS_BENCH_OVERVIEW_HEAP_MB each worker's heap limit (default 96, the extension host's).
  */
 import { stat } from 'node:fs/promises';
 import { loadavg } from 'node:os';
@@ -25,6 +26,8 @@ import { ensureSynthDataset, repoRoot } from './synth';
 
 const BYTES = Number(process.env.PS_BENCH_OVERVIEW_BYTES ?? 1.4e9);
 const ROUNDS = Math.max(1, Number(process.env.PS_BENCH_ROUNDS ?? 1));
+/** Each worker's heap limit (MB), as the extension host sets it. */
+const HEAP_MB = Number(process.env.PS_BENCH_OVERVIEW_HEAP_MB ?? 96);
 
 interface Msg {
   role?: string;
@@ -102,7 +105,7 @@ async function main(): Promise<void> {
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
     const timings = { minhashMs: 0, signMs: 0, busyMs: 0, lshMs: 0 };
     const ov = await timed(() =>
-      overviewFile(file, { workers: 2, workerScript: worker, timings, workerHeapMb: 96 }),
+      overviewFile(file, { workers: 2, workerScript: worker, timings, workerHeapMb: HEAP_MB }),
     );
     clearInterval(sampler);
     peak = Math.max(peak, process.memoryUsage().rss);
