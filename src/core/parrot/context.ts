@@ -2,7 +2,6 @@ import type { ChatRequest } from '../llm/client';
 import type { Turn } from '../model';
 import { transcript } from './messages';
 import { loadTemplate, render, type Template } from './templates';
-import { words } from './text';
 
 export interface ContextDependence {
   dependent: boolean;
@@ -86,13 +85,29 @@ function asciiSeparator(c: number): boolean {
   );
 }
 
+/** Runs of punctuation, symbols and whitespace: what separates the words of `words` (text.ts). */
+const SEPARATORS = /[\p{P}\p{S}\s]+/gu;
+
+/**
+ * `words(s).length` for any text: its NFKC form with each run of separators made one space, and
+ * the runs between them counted (lower-casing, which `words` also does, changes no character's
+ * class between letter, mark, number, punctuation, symbol and space).
+ */
+function unicodeWordCount(s: string): number {
+  const t = s.normalize('NFKC').replace(SEPARATORS, ' ');
+  let n = 0;
+  for (let i = 0; i < t.length; i++)
+    if (t.charCodeAt(i) !== 32 && (i === 0 || t.charCodeAt(i - 1) === 32)) n++;
+  return n;
+}
+
 /** `words(s).length` (text.ts), without making the words: by hand for ASCII text. */
 export function wordCount(s: string): number {
   let n = 0;
   let inWord = false;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 0x80) return words(s).length;
+    if (c >= 0x80) return unicodeWordCount(s);
     if (asciiSeparator(c)) inWord = false;
     else if (!inWord) {
       inWord = true;

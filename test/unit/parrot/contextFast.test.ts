@@ -35,10 +35,14 @@ function fixtureQuestions(): string[] {
   return out;
 }
 
-/** Random texts of cue words, pronouns, punctuation, controls, code fences and non-ASCII text. */
-function randomTexts(n: number): string[] {
+/**
+ * Random texts of cue words, pronouns, punctuation, controls, code fences and non-ASCII text, and
+ * of `more` pieces too.
+ */
+function randomTexts(n: number, more: readonly string[] = []): string[] {
   const rnd = mulberry32(7);
   const parts = [
+    ...more,
     'it',
     'this',
     'them',
@@ -90,15 +94,32 @@ function randomTexts(n: number): string[] {
 
 describe("context detector: the overview's cheaper verdict", () => {
   const texts = [...fixtureQuestions(), ...randomTexts(5000)];
+  // Characters whose case, compatibility form or class are special.
+  const unusual = randomTexts(3000, [
+    'Ⓐ',
+    'İ',
+    'ǅ',
+    'ẞ',
+    'Σ',
+    'ﬁ',
+    '①',
+    '\u0301',
+    '\u2028',
+    '\u3000',
+    '½',
+    'ﾊﾟ',
+    '℃',
+    '™',
+  ]);
 
   it('counts the words of a text as words() does', () => {
     assert.ok(texts.length > 5500);
-    for (const t of texts) assert.equal(wordCount(t), words(t).length, JSON.stringify(t));
+    for (const t of [...texts, ...unusual]) assert.equal(wordCount(t), words(t).length, JSON.stringify(t));
   });
 
   it('gives the verdict of contextDependence for every text and threshold, with history', () => {
     let dependent = 0;
-    for (const t of texts)
+    for (const t of [...texts, ...unusual])
       for (const threshold of [0.2, 0.5, 0.7]) {
         const want = contextDependence(t, HISTORY, threshold).dependent;
         assert.equal(dependsOnContext(t, threshold), want, `${threshold} ${JSON.stringify(t)}`);
