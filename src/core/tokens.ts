@@ -2,6 +2,8 @@
  * Token counts with the o200k_base BPE (the GPT-4o family's tokenizer). Its ranks are ~2 MB of
  * JavaScript, so they are loaded on first use rather than when the extension or the CLI starts.
  */
+import { PieceCounts } from './tokenPieces';
+
 type Count = (text: string, opts?: { disallowedSpecial: Set<string> }) => number;
 
 let count: Count | undefined;
@@ -47,21 +49,17 @@ export function countTokens(text: string): number {
 }
 
 /** Counts of text pieces seen before (see countTokensCached); emptied when it reaches MAX_CACHED. */
-const cache = new Map<string, number>();
 const MAX_CACHED = 1 << 18;
+const pieces = new PieceCounts(MAX_CACHED, (piece) => countTokens(piece));
 
 /** Longer pieces are counted without the cache (which would hold their text). */
 const MAX_CACHED_LENGTH = 256;
 
-function cachedPiece(piece: string): number {
-  if (piece.length > MAX_CACHED_LENGTH) return countTokens(piece);
-  let n = cache.get(piece);
-  if (n === undefined) {
-    n = countTokens(piece);
-    if (cache.size >= MAX_CACHED) cache.clear();
-    cache.set(piece, n);
-  }
-  return n;
+/** The count of text[from, to), from the cache when it is short. */
+function cachedPiece(text: string, from: number, to: number): number {
+  if (to - from > MAX_CACHED_LENGTH)
+    return countTokens(from === 0 && to === text.length ? text : text.slice(from, to));
+  return pieces.get(text, from, to);
 }
 
 /** Whether a UTF-16 unit is whitespace as the pre-tokenizer's `\s` (JavaScript's) has it. */
@@ -95,8 +93,8 @@ export function countTokensCached(text: string): number {
   let from = 0;
   for (let i = text.indexOf(' ', 1); i >= 0; i = text.indexOf(' ', i + 1)) {
     if (isSpace(text.charCodeAt(i - 1))) continue;
-    n += cachedPiece(text.slice(from, i));
+    n += cachedPiece(text, from, i);
     from = i;
   }
-  return n + cachedPiece(from === 0 ? text : text.slice(from));
+  return n + cachedPiece(text, from, text.length);
 }

@@ -4,9 +4,9 @@
  * selects. `FactsBuilder` measures records one at a time (in a worker or in-process);
  * `FactsChunk`s of consecutive parts of a file are appended in order into one `FactsBuilder`.
  */
-import { parseRecord } from '../formats';
-import { contentText, ROLES, type Sample, type Turn } from '../model';
-import { contextDependence } from '../parrot/context';
+import { parseRecord, readRecord } from '../formats';
+import { contentText, ROLES, type Turn } from '../model';
+import { dependsOnContext } from '../parrot/context';
 import { rougeTokens } from '../stats/table1';
 import { FORMAT_IDS } from '../validate/schemas';
 import type { Diagnostic } from '../validate/types';
@@ -88,8 +88,13 @@ class Grow<T extends Float64Array | Uint32Array | Int8Array | Uint8Array> {
 
 export type TokenCounter = (text: string) => number;
 
-function turnsOf(s: Sample): readonly Turn[] {
-  return s.kind === 'dialogue' ? s.turns : [...s.prompt, ...s.chosen, ...s.rejected];
+/** A record read into the model, from its text or from the value the validator parsed from it. */
+function readLine(text: string, parsed: unknown): ReturnType<typeof parseRecord> {
+  if (parsed === undefined) return parseRecord(text, undefined, { style: false });
+  const r = readRecord(parsed);
+  return 'error' in r
+    ? { ok: false, error: { message: r.error, column: 1 }, value: parsed }
+    : { ok: true, ...r, value: parsed };
 }
 
 /** Accumulates the facts of records in order. */
@@ -113,6 +118,9 @@ export class FactsBuilder {
   queries = 0;
   dependent = 0;
   private sample: SampledQuery[] = [];
+  /** A record's texts and whether each is a user's, reused from record to record. */
+  private readonly texts: string[] = [];
+  private readonly isUser: boolean[] = [];
   signMs = 0;
   busyMs = 0;
 
@@ -152,7 +160,8 @@ export class FactsBuilder {
    * Adds one record (a non-blank line): its diagnostics (from the validator's per-record check),
    * its text, its index in the file and a number unique to it there (its index too: it picks the
    * Self-ROUGE sample, whatever the parts records are measured in and whatever holds them, so that
-   * the same records give the same sample in JSONL, a JSON array or Parquet).
+   * the same records give the same sample in JSONL, a JSON array or Parquet). `parsed`, when
+   * given, is the value JSON.parse gives for `text` (the validator's, so that it is parsed once).
    */
   addLine(
     text: string,
@@ -161,20 +170,21 @@ export class FactsBuilder {
     diagnostics: readonly Diagnostic[],
     count: TokenCounter,
     exact = NaN,
+    parsed?: unknown,
   ): void {
     const i = this.n;
     this.reserve(i + 1);
     this.n++;
     this.line.data[i] = line;
     this.exact.data[i] = exact;
-    const seen = new Set<string>();
-    for (const d of diagnostics) {
-      if (seen.has(d.code)) continue;
-      seen.add(d.code);
-      (this.problems[d.code] ??= []).push(i);
+    for (let d = 0; d < diagnostics.length; d++) {
+      const code = diagnostics[d].code;
+      let again = false;
+      for (let e = 0; e < d && !again; e++) again = diagnostics[e].code === code;
+      if (!again) (this.problems[code] ??= []).push(i);
     }
     // The layout's style (how the line was written) is not needed here: its pass is skipped.
-    const r = parseRecord(text, undefined, { style: false });
+    const r = readLine(text, parsed);
     if (!r.ok) {
       this.format.data[i] = -1;
       this.kind.data[i] = -1;
@@ -186,9 +196,10 @@ export class FactsBuilder {
     this.turns.data[i] = s.kind === 'dialogue' ? s.turns.length : s.prompt.length + s.chosen.length;
     const R = ROLE_SLOTS.length;
     const rt = this.roleTokens.data;
+    const all = this.texts;
+    const isUser = this.isUser;
+    all.length = isUser.length = 0;
     let total = 0;
-    const all: string[] = [];
-    const isUser: boolean[] = [];
     if (s.system !== undefined && s.system !== '') {
       const t = count(s.system);
       rt[i * R] += t;
@@ -196,15 +207,23 @@ export class FactsBuilder {
       all.push(s.system);
       isUser.push(false);
     }
-    for (const turn of turnsOf(s)) {
-      const text = contentText(turn.content);
-      if (!text) continue;
-      const t = count(text);
-      const slot = ROLE_SLOTS.indexOf(turn.role);
-      rt[i * R + (slot < 0 ? OTHER : slot)] += t;
-      total += t;
-      all.push(text);
-      isUser.push(turn.role === 'user');
+    const add = (turns: readonly Turn[]): void => {
+      for (const turn of turns) {
+        const text = contentText(turn.content);
+        if (!text) continue;
+        const t = count(text);
+        const slot = ROLE_SLOTS.indexOf(turn.role);
+        rt[i * R + (slot < 0 ? OTHER : slot)] += t;
+        total += t;
+        all.push(text);
+        isUser.push(turn.role === 'user');
+      }
+    };
+    if (s.kind === 'dialogue') add(s.turns);
+    else {
+      add(s.prompt);
+      add(s.chosen);
+      add(s.rejected);
     }
     this.tokens.data[i] = total;
     const t0 = performance.now();
@@ -229,13 +248,16 @@ export class FactsBuilder {
       if (k === 0) this.sessions++;
       const text = contentText(t.content);
       this.queries++;
-      if (k > 0 && contextDependence(text, turns.slice(0, i)).dependent) this.dependent++;
+      // An earlier user turn: the history is not empty.
+      if (k > 0 && dependsOnContext(text)) this.dependent++;
       // Bottom-k sampling on a hash of the query's place: a uniform sample that does not depend
       // on how the file was split between workers.
       const key = hashString(`${where}:${k}`, 0x2545f491);
       if (this.sample.length < SELF_ROUGE_SAMPLE || key < this.sample[SELF_ROUGE_SAMPLE - 1].key) {
         this.sample.push({ key, tokens: rougeTokens(text) });
-        if (this.sample.length > 2 * SELF_ROUGE_SAMPLE) this.trimSample();
+        // Sorted when first full, so that sample[SELF_ROUGE_SAMPLE - 1] is the greatest key kept.
+        if (this.sample.length === SELF_ROUGE_SAMPLE || this.sample.length > 2 * SELF_ROUGE_SAMPLE)
+          this.trimSample();
       }
       k++;
     }

@@ -38,69 +38,33 @@ export function hashString(s: string, seed = 0x811c9dc5): number {
 }
 
 const WORD_CHAR = /^[\p{L}\p{N}]$/u;
+const NON_ASCII = /[\u0080-\uffff]/;
+/** For each ASCII code: the letter lower-cased or the digit, 0 for any other character. */
+const ASCII_WORD = new Uint8Array(128).map((_, c) =>
+  (c >= 97 && c <= 122) || (c >= 48 && c <= 57) ? c : c >= 65 && c <= 90 ? c + 32 : 0,
+);
 const A = 0x9e3779b1;
 const B = 0x85ebca6b;
-
-/**
- * Calls `word` with the hash of each word of `text` in order (lower-cased letters and digits of
- * any script); returns how many words it has.
- */
-function forEachWord(text: string, word: (h: number) => void): number {
-  const t = text.toLowerCase();
-  let k = 0;
-  let h = 0x811c9dc5;
-  let inWord = false;
-  const n = t.length;
-  for (let i = 0; i <= n; i++) {
-    const c = i < n ? t.charCodeAt(i) : 32;
-    // Letters and digits of any script (a scan by hand: the Unicode regex is several times slower).
-    const isWord =
-      c < 128
-        ? (c >= 97 && c <= 122) || (c >= 48 && c <= 57)
-        : c >= 0xd800 && c <= 0xdbff && i + 1 < n
-          ? WORD_CHAR.test(t.slice(i, i + 2))
-          : c < 0xdc00 || c > 0xdfff
-            ? WORD_CHAR.test(t[i])
-            : false;
-    if (isWord) {
-      if (!inWord) {
-        inWord = true;
-        h = 0x811c9dc5;
-      }
-      h ^= c;
-      h = Math.imul(h, 0x01000193);
-      if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
-        h ^= t.charCodeAt(++i);
-        h = Math.imul(h, 0x01000193);
-      }
-    } else if (inWord) {
-      inWord = false;
-      word(h >>> 0);
-      k++;
-    }
-  }
-  return k;
-}
 
 /**
  * The shingles of a run of words (the words of one or more texts, as if they were joined by a
  * line break): a 3-shingle's hash combines its three word hashes, so no shingle string is built; a
  * run of one or two words is one shingle. `emit` gets each shingle's hash (one seen twice, twice).
  */
-class Shingles {
+abstract class Shingles {
   private w0 = 0;
   private w1 = 0;
   k = 0;
-  constructor(private readonly emit: (h: number) => void) {}
+  protected abstract emit(h: number): void;
   reset(): void {
     this.w0 = this.w1 = this.k = 0;
   }
-  readonly word = (w: number): void => {
+  word(w: number): void {
     if (this.k >= 2) this.emit(fmix32((Math.imul(this.w0, A) + Math.imul(this.w1, B) + w) >>> 0));
     this.w0 = this.w1;
     this.w1 = w;
     this.k++;
-  };
+  }
   /** Ends the run: emits the one shingle of a run of one or two words; returns the words. */
   finish(): number {
     if (this.k === 1) this.emit(fmix32(this.w1));
@@ -110,21 +74,67 @@ class Shingles {
 }
 
 /**
- * Calls `f` with the hash of each word 3-shingle of `text` in order (a shingle seen twice is
- * passed twice), or once with the hash of all its words when it has one or two; returns how many
- * words it has.
+ * Passes the hash of each word of `text` in order (lower-cased letters and digits of any script)
+ * to `a`, and to `b` too when given; returns how many words it has.
  */
-function forEachShingle(text: string, f: (h: number) => void): number {
-  const run = new Shingles(f);
-  forEachWord(text, run.word);
-  return run.finish();
+function forEachWord(text: string, a: Shingles, b?: Shingles): number {
+  // ASCII text is lower-cased as it is read (no copy); other text as a whole, as before.
+  const t = NON_ASCII.test(text) ? text.toLowerCase() : text;
+  let k = 0;
+  // As int32 (the hex constant is beyond it), so that the loop keeps h in a register.
+  let h = 0x811c9dc5 | 0;
+  let inWord = false;
+  const n = t.length;
+  for (let i = 0; i <= n; i++) {
+    let c = i < n ? t.charCodeAt(i) : 32;
+    let isWord: boolean;
+    if (c < 128) {
+      // Letters (lower-cased) and digits by a table.
+      c = ASCII_WORD[c];
+      isWord = c !== 0;
+    } else
+      // Letters and digits of any script (a scan by hand: the Unicode regex is several times slower).
+      isWord =
+        c >= 0xd800 && c <= 0xdbff && i + 1 < n
+          ? WORD_CHAR.test(t.slice(i, i + 2))
+          : c < 0xdc00 || c > 0xdfff
+            ? WORD_CHAR.test(t[i])
+            : false;
+    if (isWord) {
+      if (!inWord) {
+        inWord = true;
+        h = 0x811c9dc5 | 0;
+      }
+      h ^= c;
+      h = Math.imul(h, 0x01000193);
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+        h ^= t.charCodeAt(++i);
+        h = Math.imul(h, 0x01000193);
+      }
+    } else if (inWord) {
+      inWord = false;
+      a.word(h);
+      b?.word(h);
+      k++;
+    }
+  }
+  return k;
+}
+
+/** The shingles of a text collected in a set. */
+class ShingleSet extends Shingles {
+  readonly out = new Set<number>();
+  protected emit(h: number): void {
+    this.out.add(h);
+  }
 }
 
 /** The distinct word 3-shingles of `text`, as 32-bit hashes. */
 export function shingles(text: string): Set<number> {
-  const out = new Set<number>();
-  forEachShingle(text, (h) => out.add(h));
-  return out;
+  const run = new ShingleSet();
+  forEachWord(text, run);
+  run.finish();
+  return run.out;
 }
 
 /** Exact Jaccard similarity of the shingle sets of two texts (for tests and checks). */
@@ -143,16 +153,16 @@ const EMPTY = 0xffffffff;
  * One signature being made. One permutation hashing: the top 5 bits of a shingle's hash pick its
  * bin, the rest compete.
  */
-class Signer {
+class Signer extends Shingles {
   readonly mins = new Uint32Array(SIG_HASHES);
-  readonly run = new Shingles((h) => {
+  protected emit(h: number): void {
     const bin = h >>> 27;
     const v = h & 0x7ffffff;
     if (v < this.mins[bin]) this.mins[bin] = v;
-  });
+  }
   start(): void {
     this.mins.fill(EMPTY);
-    this.run.reset();
+    this.reset();
   }
   /**
    * Writes the signature into out[at, at + SIG_HASHES); false (nothing written) when no word was
@@ -160,15 +170,16 @@ class Signer {
    * with its distance (densification by rotation), so that two texts agree on it with the
    * probability they agree on that bin.
    */
-  finish(out: Uint8Array, at: number): boolean {
-    if (this.run.finish() === 0) return false;
+  override finish(out?: Uint8Array, at = 0): number {
+    const words = super.finish();
+    if (words === 0 || !out) return words;
     const mins = this.mins;
     for (let i = 0; i < SIG_HASHES; i++) {
       let k = 0;
       while (mins[(i + k) % SIG_HASHES] === EMPTY) k++;
       out[at + i] = fmix32((mins[(i + k) % SIG_HASHES] ^ Math.imul(k, A)) >>> 0) & 0xff;
     }
-    return true;
+    return words;
   }
 }
 
@@ -180,16 +191,12 @@ const one = new Signer();
  */
 export function signInto(text: string, out: Uint8Array, at: number): boolean {
   one.start();
-  forEachWord(text, one.run.word);
-  return one.finish(out, at);
+  forEachWord(text, one);
+  return one.finish(out, at) > 0;
 }
 
 const users = new Signer();
 const all = new Signer();
-const both = (w: number): void => {
-  users.run.word(w);
-  all.run.word(w);
-};
 
 /**
  * The signatures of a record's user texts and of all its texts, each as `signInto` of those texts
@@ -205,8 +212,8 @@ export function signTexts(
 ): number {
   users.start();
   all.start();
-  for (let i = 0; i < texts.length; i++) forEachWord(texts[i], isUser[i] ? both : all.run.word);
-  return (users.finish(userOut, at) ? 1 : 0) | (all.finish(allOut, at) ? 2 : 0);
+  for (let i = 0; i < texts.length; i++) forEachWord(texts[i], all, isUser[i] ? users : undefined);
+  return (users.finish(userOut, at) > 0 ? 1 : 0) | (all.finish(allOut, at) > 0 ? 2 : 0);
 }
 
 export function signature(text: string): Uint8Array | undefined {

@@ -2,7 +2,6 @@ import type { ChatRequest } from '../llm/client';
 import type { Turn } from '../model';
 import { transcript } from './messages';
 import { loadTemplate, render, type Template } from './templates';
-import { words } from './text';
 
 export interface ContextDependence {
   dependent: boolean;
@@ -68,10 +67,100 @@ const CUES: Cue[] = [
   },
 ];
 
-// `that` (often a conjunction) and possessives are left out: too often their antecedent is in the turn.
-const PRONOUNS = /\b(it|this|these|those|them|they)\b/gi;
 const DEMONSTRATIVE_START =
   /^\s*(?:(?:can|could|would|will|do|does|is|are|was|please|make|rewrite|explain|translate|summarize|use|put|turn|convert|fix|change|improve|shorten|expand|apply|run|test)\s+(?:you\s+)?)*(?:it|this|that|these|those|them)\b/i;
+
+const FENCED = /```[\s\S]*?```/g;
+// `that` (often a conjunction) and possessives are left out: too often their antecedent is in the turn.
+const PRONOUN = /\b(it|this|these|those|them|they)\b/i;
+
+/** A code unit of ASCII that `normalize` (text.ts) turns into a space: punctuation, symbols, whitespace. */
+function asciiSeparator(c: number): boolean {
+  return (
+    (c >= 0x09 && c <= 0x0d) ||
+    (c >= 0x20 && c <= 0x2f) ||
+    (c >= 0x3a && c <= 0x40) ||
+    (c >= 0x5b && c <= 0x60) ||
+    (c >= 0x7b && c <= 0x7e)
+  );
+}
+
+/** Runs of punctuation, symbols and whitespace: what separates the words of `words` (text.ts). */
+const SEPARATORS = /[\p{P}\p{S}\s]+/gu;
+
+/**
+ * `words(s).length` for any text: its NFKC form with each run of separators made one space, and
+ * the runs between them counted (lower-casing, which `words` also does, changes no character's
+ * class between letter, mark, number, punctuation, symbol and space).
+ */
+function unicodeWordCount(s: string): number {
+  const t = s.normalize('NFKC').replace(SEPARATORS, ' ');
+  let n = 0;
+  for (let i = 0; i < t.length; i++)
+    if (t.charCodeAt(i) !== 32 && (i === 0 || t.charCodeAt(i - 1) === 32)) n++;
+  return n;
+}
+
+/** `words(s).length` (text.ts), without making the words: by hand for ASCII text. */
+export function wordCount(s: string): number {
+  let n = 0;
+  let inWord = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return unicodeWordCount(s);
+    if (asciiSeparator(c)) inWord = false;
+    else if (!inWord) {
+      inWord = true;
+      n++;
+    }
+  }
+  return n;
+}
+
+/**
+ * The detector's score of a turn, with `cue` told each cue that fires (name, weight, what it
+ * matched); with `stopAt`, it stops as soon as the score is known to reach it (the cues only add).
+ */
+function scoreTurn(turnText: string, cue?: (name: string, hit?: string) => void, stopAt = Infinity): number {
+  let score = 0;
+  const reached = (): boolean => Math.min(1, Math.round(score * 100) / 100) >= stopAt;
+  const text = turnText.includes('```') ? turnText.replace(FENCED, ' ') : turnText;
+  const n = wordCount(text);
+  const scale = n > 40 ? 0.4 : n > 25 ? 0.7 : 1;
+  for (const c of CUES) {
+    if (cue) {
+      const m = c.re.exec(text);
+      if (!m) continue;
+      cue(c.name, m[0]);
+    } else if (!c.re.test(text)) continue;
+    score += c.scaled ? c.weight * scale : c.weight;
+    if (reached()) return score;
+  }
+  // Pronouns count for more in short turns (a long prompt usually carries its own antecedents).
+  if (n <= 40) {
+    const first = cue ? PRONOUN.exec(text) : PRONOUN.test(text) ? [''] : null;
+    if (first) {
+      const leading = n <= 25 ? DEMONSTRATIVE_START.exec(text) : null;
+      if (leading) {
+        cue?.('leading pronoun', leading[0]);
+        score += 0.6;
+      } else if (n <= 15) {
+        cue?.('pronoun in short turn', first[0].toLowerCase());
+        score += 0.5;
+      } else {
+        cue?.('pronoun', first[0].toLowerCase());
+        score += 0.2;
+      }
+      if (reached()) return score;
+    }
+  }
+  if (n > 0 && n <= 4) {
+    cue?.('very short follow-up');
+    score += 0.4;
+  }
+  if (n === 0) cue?.('empty');
+  return score;
+}
 
 /**
  * Offline detector: does this user turn depend on earlier context? Looks for back-references
@@ -85,31 +174,18 @@ export function contextDependence(
   threshold = 0.5,
 ): ContextDependence {
   const cues: string[] = [];
-  let score = 0;
-  const add = (name: string, w: number, hit?: string): void => {
-    cues.push(hit ? `${name}: "${hit.trim()}"` : name);
-    score += w;
-  };
-  const text = turnText.replace(/```[\s\S]*?```/g, ' ');
-  const n = words(text).length;
-  const scale = n > 40 ? 0.4 : n > 25 ? 0.7 : 1;
-  for (const c of CUES) {
-    const m = c.re.exec(text);
-    if (m) add(c.name, c.scaled ? c.weight * scale : c.weight, m[0]);
-  }
-  // Pronouns count for more in short turns (a long prompt usually carries its own antecedents).
-  const pronouns = [...text.matchAll(PRONOUNS)].map((m) => m[0].toLowerCase());
-  if (pronouns.length) {
-    const leading = DEMONSTRATIVE_START.exec(text);
-    if (leading && n <= 25) add('leading pronoun', 0.6, leading[0]);
-    else if (n <= 15) add('pronoun in short turn', 0.5, pronouns[0]);
-    else if (n <= 40) add('pronoun', 0.2, pronouns[0]);
-  }
-  if (n > 0 && n <= 4) add('very short follow-up', 0.4);
-  if (n === 0) add('empty', 0);
-  score = Math.min(1, Math.round(score * 100) / 100);
+  const raw = scoreTurn(turnText, (name, hit) => cues.push(hit ? `${name}: "${hit.trim()}"` : name));
+  const score = Math.min(1, Math.round(raw * 100) / 100);
   if (history.length === 0) return { dependent: false, score: 0, cues };
   return { dependent: score >= threshold, score, cues };
+}
+
+/**
+ * `contextDependence(turnText, history, threshold).dependent` for a turn with some history, at a
+ * fraction of its cost (no cue list; it stops once the score reaches the threshold).
+ */
+export function dependsOnContext(turnText: string, threshold = 0.5): boolean {
+  return Math.min(1, Math.round(scoreTurn(turnText, undefined, threshold) * 100) / 100) >= threshold;
 }
 
 /** Request for an optional LLM judge (answers DEPENDENT or INDEPENDENT). */

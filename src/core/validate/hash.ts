@@ -34,6 +34,34 @@ export const BYTES = 2;
 export type Reading = typeof EXACT | typeof LEADS | typeof BYTES;
 
 /**
+ * `hashNorm(s, EXACT, 0, 1, Infinity)`: the whole of s, each UTF-16 code unit as it is, in a loop of
+ * its own (the general one's branches cost it about half its speed on long texts).
+ */
+export function hashNormExact(s: string): void {
+  let a = H[0];
+  let b = H[1];
+  let pendingSpace = false;
+  let started = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 32 || c === 0xa0) {
+      if (started) pendingSpace = true;
+      continue;
+    }
+    if (pendingSpace) {
+      a = Math.imul(a ^ 32, 0x01000193);
+      b = Math.imul(b ^ 32, 0x5bd1e995);
+      pendingSpace = false;
+    }
+    started = true;
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  H[0] = a;
+  H[1] = b;
+}
+
+/**
  * Hashes s with leading/trailing whitespace removed and inner whitespace runs read as one space:
  * from index `i` in steps of `step` (1 forwards, -1 backwards), at most `limit` characters of that
  * normalised text, read as `how` says. Returns how many characters of it were hashed.

@@ -27,7 +27,17 @@ import {
 import { mediaProblems } from './media';
 import { recordView, roleClass, type RecordView, type RoleClass, type TurnView } from './view';
 import { fastLine, type FastFacts } from './fast';
-import { BYTES, EXACT, hashCode, hashNorm, hashStart, hashString, hashValue, LEADS, SIG_CHARS } from './hash';
+import {
+  BYTES,
+  hashCode,
+  hashNorm,
+  hashNormExact,
+  hashStart,
+  hashString,
+  hashValue,
+  LEADS,
+  SIG_CHARS,
+} from './hash';
 
 /** Facts about one record for the cross-record rules. NaN = absent. */
 export interface RecordFacts {
@@ -81,11 +91,7 @@ interface Hasher {
   name(s: string): void;
 }
 
-function hashNormText(s: string): void {
-  hashNorm(s, EXACT, 0, 1, Infinity);
-}
-
-const FULL: Hasher = { text: hashNormText, name: hashNormText };
+const FULL: Hasher = { text: hashNormExact, name: hashNormExact };
 
 function signatureHasher(how: typeof LEADS | typeof BYTES): Hasher {
   return {
@@ -529,6 +535,13 @@ export class RecordChecker {
     return { line, startCol: span.start, endCol: span.end, severity, code: detail ?? code, message };
   }
 
+  /**
+   * After `check`: the record's JSON value as JSON.parse gave it, when it parsed, is not nested
+   * too deep and the checker renames nothing; else undefined. A caller that reads the record too
+   * (the overview) parses it once.
+   */
+  parsed: unknown = undefined;
+
   /** Forgets the signatures seen so far (at the start of each part of a file). */
   resetSignatures(): void {
     this.signatures.clear();
@@ -625,6 +638,7 @@ export class RecordChecker {
 
   /** Checks one line (0-based number, text without its line ending). */
   check(raw: string, line: number): LineResult {
+    this.parsed = undefined;
     if (line > 0 && raw.charCodeAt(0) === 0xfeff)
       return this.withEncodingProblem(raw, line, 0, MISPLACED_BOM);
     return this.run(raw, line, false) as LineResult;
@@ -686,6 +700,7 @@ export class RecordChecker {
         return { diagnostics };
       }
     }
+    if (!bytes && !this.mapping) this.parsed = value;
     // Duplicate keys (JSON.parse keeps the last silently). The fast path never accepts a record
     // with one, so only this path looks.
     const dupSev = sev.get('json/duplicate-key');

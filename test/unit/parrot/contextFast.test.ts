@@ -1,0 +1,141 @@
+import * as assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { contextDependence, dependsOnContext, wordCount } from '../../../src/core/parrot/context';
+import { words } from '../../../src/core/parrot/text';
+import { mulberry32 } from '../../support/random';
+import { datasetsIn } from '../../support/fixtures';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
+const DIGEST = '4ba998aa10495c14ddf1637da5be3261ac01903504843a7d59c4c438183f6b2a';
+const HISTORY = [{ role: 'user' as const, content: 'Earlier.' }];
+
+/** The user questions of the fixture datasets (ShareGPT, OpenAI chat, MT-Bench turns). */
+function fixtureQuestions(): string[] {
+  const out: string[] = [];
+  const dir = datasetsIn(ROOT);
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.jsonl')))
+    for (const line of readFileSync(path.join(dir, f), 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const v = JSON.parse(line) as Record<string, unknown>;
+      const msgs = (v.conversations ?? v.messages ?? []) as {
+        from?: string;
+        role?: string;
+        value?: unknown;
+        content?: unknown;
+      }[];
+      for (const m of msgs) {
+        const t = m.value ?? m.content;
+        if ((m.from === 'human' || m.role === 'user') && typeof t === 'string') out.push(t);
+      }
+      if (Array.isArray(v.turns)) for (const t of v.turns) if (typeof t === 'string') out.push(t);
+      if (typeof v.instruction === 'string') out.push(v.instruction);
+    }
+  return out;
+}
+
+/**
+ * Random texts of cue words, pronouns, punctuation, controls, code fences and non-ASCII text, and
+ * of `more` pieces too.
+ */
+function randomTexts(n: number, more: readonly string[] = []): string[] {
+  const rnd = mulberry32(7);
+  const parts = [
+    ...more,
+    'it',
+    'this',
+    'them',
+    'your previous answer',
+    'the above',
+    'what about',
+    'and',
+    'again',
+    'instead',
+    'the second option',
+    'better',
+    'more than',
+    'the',
+    'a',
+    'cat',
+    'sat',
+    'Python',
+    '?',
+    '.',
+    '!',
+    ',',
+    '```x = 1```',
+    '```',
+    '\t',
+    '\n',
+    '\u0001',
+    '\u007f',
+    'café',
+    'ＡＢＣ',
+    '中文',
+    '🦜',
+    "it's",
+    '_',
+    '$',
+    '  ',
+    '—',
+    'Ⅻ',
+    '\u00a0',
+  ];
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = Math.floor(rnd() * 60);
+    let s = '';
+    for (let j = 0; j < k; j++) s += parts[Math.floor(rnd() * parts.length)] + (rnd() < 0.7 ? ' ' : '');
+    out.push(s);
+  }
+  return out;
+}
+
+describe("context detector: the overview's cheaper verdict", () => {
+  const texts = [...fixtureQuestions(), ...randomTexts(5000)];
+  // Characters whose case, compatibility form or class are special.
+  const unusual = randomTexts(3000, [
+    'Ⓐ',
+    'İ',
+    'ǅ',
+    'ẞ',
+    'Σ',
+    'ﬁ',
+    '①',
+    '\u0301',
+    '\u2028',
+    '\u3000',
+    '½',
+    'ﾊﾟ',
+    '℃',
+    '™',
+  ]);
+
+  it('counts the words of a text as words() does', () => {
+    assert.ok(texts.length > 5500);
+    for (const t of [...texts, ...unusual]) assert.equal(wordCount(t), words(t).length, JSON.stringify(t));
+  });
+
+  it('gives the verdict of contextDependence for every text and threshold, with history', () => {
+    let dependent = 0;
+    for (const t of [...texts, ...unusual])
+      for (const threshold of [0.2, 0.5, 0.7]) {
+        const want = contextDependence(t, HISTORY, threshold).dependent;
+        assert.equal(dependsOnContext(t, threshold), want, `${threshold} ${JSON.stringify(t)}`);
+        if (want && threshold === 0.5) dependent++;
+      }
+    // Both verdicts occur.
+    assert.ok(dependent > 100 && dependent < texts.length - 100, String(dependent));
+  });
+
+  it('gives the scores and cues of the earlier implementation (a digest of them all)', () => {
+    const all = texts.map((t) => {
+      const r = contextDependence(t, HISTORY);
+      return [r.dependent, r.score, r.cues];
+    });
+    const digest = createHash('sha256').update(JSON.stringify(all)).digest('hex');
+    // Written by contextDependence before its scoring was shared with dependsOnContext.
+    assert.equal(digest, DIGEST);
+  });
+});
