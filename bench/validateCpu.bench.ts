@@ -9,6 +9,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { validateFile } from '../src/core/validate';
 import { BARE_PARSES } from './baselines';
+import { bestRun, measure, type Run } from './cpu';
 import { ensureShareGpt, type SynthKind } from './sharegptSynth';
 import { repoRoot } from './synth';
 
@@ -16,25 +17,6 @@ const BYTES = Number(process.env.PS_BENCH_BYTES ?? 100e6);
 const ROUNDS = Math.max(1, Number(process.env.PS_BENCH_ROUNDS ?? 4));
 const KINDS = (process.env.PS_BENCH_KINDS ?? 'ascii,cjk').split(',') as SynthKind[];
 const WORKER = join(repoRoot(), 'dist', 'validate.worker.js');
-
-interface Run {
-  wall: number;
-  cpu: number;
-}
-
-async function measure(f: () => Promise<unknown>): Promise<Run> {
-  const c0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  await f();
-  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-  const c = process.cpuUsage(c0);
-  return { wall, cpu: (c.user + c.system) / 1e6 };
-}
-
-const bestOf = (rs: Run[]): Run => ({
-  wall: Math.min(...rs.map((r) => r.wall)),
-  cpu: Math.min(...rs.map((r) => r.cpu)),
-});
 
 async function main(): Promise<void> {
   for (const kind of KINDS) {
@@ -52,7 +34,7 @@ async function main(): Promise<void> {
       loads.push(loadavg()[0].toFixed(1));
       for (const [name, f] of Object.entries(sides)) runs[name].push(await measure(f));
     }
-    const best = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, bestOf(v)]));
+    const best = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, bestRun(v)]));
     const bare = Object.keys(best).filter((k) => k.startsWith('bare: '));
     const fastWall = bare.reduce((a, b) => (best[a].wall <= best[b].wall ? a : b));
     const fastCpu = bare.reduce((a, b) => (best[a].cpu <= best[b].cpu ? a : b));
