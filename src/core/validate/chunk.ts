@@ -56,6 +56,8 @@ export type WorkerResponse =
   | { type: 'error'; id: number; message: string; byteOffset?: number };
 export interface WorkerInit {
   opts: ValidateOptions;
+  /** The block kernel's compiled WebAssembly module, when this thread has one. */
+  kernel?: object;
 }
 
 /** The bytes read at a time. */

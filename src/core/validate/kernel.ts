@@ -46,6 +46,16 @@ function moduleOnce(): object | undefined {
   return compiled ?? undefined;
 }
 
+/** The compiled kernel, to hand to worker threads (a module is shared, not compiled again). */
+export function lineKernelModule(): object | undefined {
+  return moduleOnce();
+}
+
+/** Uses a module from lineKernelModule in this thread (a worker's start). */
+export function useLineKernelModule(m: object | undefined): void {
+  if (compiled === undefined && m !== undefined) compiled = m;
+}
+
 /** One kernel instance: its memory holds two read buffers of `blockSize` bytes and the facts table. */
 export class LineKernel {
   /** The two read buffers (views of the kernel's memory). */

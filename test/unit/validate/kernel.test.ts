@@ -177,3 +177,42 @@ describe('validate/block kernel agrees with the fast path and the full check', f
     assert.ok(accepted > 0);
   });
 });
+
+describe('validate/block kernel over a block of more lines than one call reports', () => {
+  it('short records and empty lines: every line end and verdict as fastLine gives them', () => {
+    const block = 4 << 20;
+    const k = takeLineKernel(block);
+    assert.ok(k, 'no block kernel');
+    try {
+      const rec = '{"conversations":[{"from":"human","value":"a"},{"from":"gpt","value":"b"}]}';
+      const lines: string[] = [];
+      for (let i = 0, size = 0; size < block - 200; i++) {
+        lines.push(i % 7 === 3 ? '' : rec);
+        size += lines[i].length + 1;
+      }
+      const bytes = Buffer.from(lines.join('\n') + '\n', 'utf8');
+      const buf = k.buffers[0];
+      bytes.copy(buf);
+      k.begin(buf, bytes.length);
+      const line = new RawLine(bytes);
+      line.setBlock(bytes, bytes.toString('latin1'), true);
+      let at = 0;
+      let accepted = 0;
+      for (let i = 0; i < lines.length; i++) {
+        const end: number = k.next(at);
+        assert.equal(end, at + lines[i].length, `line ${i}`);
+        line.set(i, at, at, end);
+        assert.equal(k.slot >= 0, fastLine(line, js), `line ${i}`);
+        if (k.slot >= 0) accepted++;
+        at = end + 1;
+      }
+      assert.equal(at, bytes.length);
+      assert.ok(
+        lines.length > 3 * 16384 && accepted > 2 * 16384,
+        `${lines.length} lines, ${accepted} accepted`,
+      );
+    } finally {
+      releaseLineKernel(k);
+    }
+  });
+});
