@@ -75,6 +75,20 @@ export class NumberMap {
     this.vals[i] = value;
   }
 
+  /** The value of `key` when it is there; else sets it to `value` and returns -1 (one probe). */
+  addIfAbsent(key: number, value: number): number {
+    const i = this.find(key);
+    if (this.keys[i] === key) return this.vals[i];
+    if ((this.size + 1) * 4 > this.keys.length * 3) {
+      this.grow();
+      return this.addIfAbsent(key, value);
+    }
+    this.keys[i] = key;
+    this.vals[i] = value;
+    this.size++;
+    return -1;
+  }
+
   clear(): void {
     this.keys.fill(-1);
     this.size = 0;

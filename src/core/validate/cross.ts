@@ -136,9 +136,8 @@ export class CrossState {
 
   add(line: number, f: RecordFacts, ref: number): void {
     if (!Number.isNaN(f.idHash) && this.sev.on('duplicate/id')) {
-      const first = this.ids.get(f.idHash);
-      if (first === undefined) this.ids.set(f.idHash, line);
-      else
+      const first = this.ids.addIfAbsent(f.idHash, line);
+      if (first >= 0)
         this.emit(
           'duplicate/id',
           f,
@@ -149,9 +148,8 @@ export class CrossState {
         );
     }
     if (!Number.isNaN(f.dialogueKey)) {
-      const first = this.dialogues.get(f.dialogueKey);
-      if (first === undefined) {
-        this.dialogues.set(f.dialogueKey, this.firstLine.length);
+      const first = this.dialogues.addIfAbsent(f.dialogueKey, this.firstLine.length);
+      if (first < 0) {
         this.firstLine.push(line);
         this.firstRef.push(ref);
         this.firstFormat.push(f.format);

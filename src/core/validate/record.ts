@@ -604,8 +604,7 @@ export class RecordChecker {
     const f = this.fastFacts;
     let dialogueKey = NaN;
     if (this.sev.on('duplicate/dialogue')) {
-      if (this.dialogueKey === 'full' || this.signatures.has(f.signature)) return false;
-      this.signatures.set(f.signature, 1);
+      if (this.dialogueKey === 'full' || this.signatures.addIfAbsent(f.signature, 1) >= 0) return false;
       dialogueKey = f.signature;
     }
     const facts = this.fastResult.facts as RecordFacts;
