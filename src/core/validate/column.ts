@@ -16,8 +16,9 @@ export class Column<T extends Float64Array | Uint32Array | Int8Array | Uint8Arra
   get(i: number): number {
     return this.data[i];
   }
+  /** The values pushed, as a view of the column's array (no copy; the column is not pushed to after). */
   done(): T {
-    return this.data.slice(0, this.length) as T;
+    return this.data.subarray(0, this.length) as T;
   }
   clear(): void {
     this.data = this.make(1024);
