@@ -61,7 +61,7 @@ export interface WorkerInit {
 }
 
 /** The bytes read at a time. */
-const BLOCK = 2 << 20;
+const BLOCK = 1 << 20;
 
 export async function checkChunk(
   checker: RecordChecker,

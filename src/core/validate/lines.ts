@@ -142,9 +142,9 @@ export async function forEachLine(
       const carry = filled - usable;
       buf.copy(other, 0, usable, filled);
       const nextAt = pos + filled;
-      const next = !eof
-        ? fh.read(other, carry, Math.min(other.length - carry, end - nextAt), nextAt)
-        : undefined;
+      // After a line that outgrew the kernel's buffers, read no more than they hold (see below).
+      const room = own && !own.includes(other) && carry < own[0].length ? own[0].length : other.length;
+      const next = !eof ? fh.read(other, carry, Math.min(room - carry, end - nextAt), nextAt) : undefined;
       const valid = isUtf8(buf.subarray(0, usable));
       const k = valid && kernel?.owns(buf) ? kernel : undefined;
       // A block of several long lines may be longer than a string: then each line is read alone.
@@ -180,6 +180,11 @@ export async function forEachLine(
       pos += usable;
       [buf, other] = [other, buf];
       filled = carry + bytesRead;
+      if (own && !own.includes(buf) && filled <= own[0].length) {
+        // Back to the kernel's buffers once the line that outgrew them has been read.
+        buf.copy(own[0], 0, 0, filled);
+        [buf, other] = own;
+      }
       onBlock?.(pos - start);
     }
     return index;

@@ -3,11 +3,13 @@
 // end, the same verdict and the same facts as fastLine, and nothing the full check would report.
 import * as assert from 'node:assert/strict';
 import { isUtf8 } from 'node:buffer';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fastLine, type FastFacts } from '../../../src/core/validate/fast';
 import { releaseLineKernel, takeLineKernel, type LineKernel } from '../../../src/core/validate/kernel';
-import { RawLine } from '../../../src/core/validate/lines';
+import { forEachLine, RawLine } from '../../../src/core/validate/lines';
+import { validateFile, validateText } from '../../../src/core/validate';
 import { RecordChecker } from '../../../src/core/validate/record';
 import { mulberry32 } from '../../support/random';
 import { mutate, pick, randomRecord, rewrite } from '../../support/shareGptRandom';
@@ -213,6 +215,55 @@ describe('validate/block kernel over a block of more lines than one call reports
       );
     } finally {
       releaseLineKernel(k);
+    }
+  });
+});
+
+describe('validate/forEachLine with the block kernel', () => {
+  it('a line longer than a block: read whole, and the kernel reads the blocks after it again', async () => {
+    const block = 1 << 16;
+    const k = takeLineKernel(block);
+    assert.ok(k, 'no block kernel');
+    const dir = mkdtempSync(join(tmpdir(), 'ps-kernel-'));
+    try {
+      const rec = (i: number): string =>
+        `{"id":"r${i}","conversations":[{"from":"human","value":"q ${i}"},{"from":"gpt","value":"a ${i}"}]}`;
+      const lines: string[] = [];
+      for (let i = 0; i < 20000; i++) lines.push(rec(i));
+      const long = `{"id":"long","conversations":[{"from":"human","value":"${'x'.repeat(5 * block)}"},{"from":"gpt","value":"y"}]}`;
+      lines.splice(1000, 0, long);
+      lines.push('{"id": "bad", "conversations": [');
+      const file = join(dir, 'long.jsonl');
+      writeFileSync(file, lines.join('\n') + '\n');
+      const seen: { text: string; slot: number }[] = [];
+      const n = await forEachLine(
+        file,
+        0,
+        Buffer.byteLength(lines.join('\n') + '\n'),
+        (l) => seen.push({ text: l.buf.toString('utf8', l.start, l.end), slot: l.slot }),
+        undefined,
+        undefined,
+        block,
+        undefined,
+        k,
+      );
+      assert.equal(n, lines.length);
+      assert.deepEqual(
+        seen.map((s) => s.text),
+        lines,
+      );
+      // Lines well after the long one (past the grown block) are read by the kernel again.
+      assert.ok(
+        seen.slice(15000, 20000).every((s) => s.slot >= 0),
+        'the kernel reads the later blocks',
+      );
+      assert.equal(seen[seen.length - 1].slot, -1, 'the broken last line is not accepted');
+      // And the verdicts are the full path's.
+      const r = await validateFile(file, { workers: 0 });
+      assert.deepEqual(r.diagnostics, validateText(lines.join('\n') + '\n'));
+    } finally {
+      releaseLineKernel(k);
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
