@@ -3,6 +3,7 @@
  * range) and compact per-record facts for the cross-record rules. Runs in a worker or in-process.
  */
 import { Column } from './column';
+import { releaseLineKernel, takeLineKernel } from './kernel';
 import { forEachLine, LineReader } from './lines';
 import { rereadDialogueHash, type RecordChecker } from './record';
 import type { Diagnostic, ValidateOptions } from './types';
@@ -55,7 +56,12 @@ export type WorkerResponse =
   | { type: 'error'; id: number; message: string; byteOffset?: number };
 export interface WorkerInit {
   opts: ValidateOptions;
+  /** The block kernel's compiled WebAssembly module, when this thread has one. */
+  kernel?: object;
 }
+
+/** The bytes read at a time. */
+const BLOCK = 1 << 20;
 
 export async function checkChunk(
   checker: RecordChecker,
@@ -79,6 +85,8 @@ export async function checkChunk(
   // Line numbers only matter for BOM handling (line 0 of the file) and for the result.
   const firstLineOfFile = task.start === 0;
   checker.resetSignatures();
+  // The block kernel does the fast path's work; it is only worth it when the fast path is taken.
+  const kernel = checker.usesFastPath ? takeLineKernel(BLOCK) : undefined;
   const lines = await forEachLine(
     task.path,
     task.start,
@@ -106,9 +114,12 @@ export async function checkChunk(
     },
     shouldStop,
     onBlock,
-    undefined,
+    BLOCK,
     task.maxLineBytes,
-  );
+    kernel,
+  ).finally(() => {
+    if (kernel) releaseLineKernel(kernel);
+  });
   return {
     id: task.id,
     lines,

@@ -49,7 +49,11 @@ export class CrossState {
   private readonly firstLine = new Column((n) => new Uint32Array(n));
   private readonly firstRef = new Column((n) => new Float64Array(n));
   private readonly firstFormat = new Column((n) => new Int8Array(n));
-  private readonly firstFull = new Column((n) => new Float64Array(n));
+  /**
+   * Full hashes of first records known when they came (by slot; only read with signatures, where
+   * few are known: most records are checked as bytes, whose full hash waits for confirmDialogues).
+   */
+  private readonly firstFull = new Map<number, number>();
   /** Records whose signature matched that of an earlier record (slot `candFirst`), in line order. */
   private readonly candLine = new Column((n) => new Uint32Array(n));
   private readonly candRef = new Column((n) => new Float64Array(n));
@@ -136,9 +140,8 @@ export class CrossState {
 
   add(line: number, f: RecordFacts, ref: number): void {
     if (!Number.isNaN(f.idHash) && this.sev.on('duplicate/id')) {
-      const first = this.ids.get(f.idHash);
-      if (first === undefined) this.ids.set(f.idHash, line);
-      else
+      const first = this.ids.addIfAbsent(f.idHash, line);
+      if (first >= 0)
         this.emit(
           'duplicate/id',
           f,
@@ -149,13 +152,13 @@ export class CrossState {
         );
     }
     if (!Number.isNaN(f.dialogueKey)) {
-      const first = this.dialogues.get(f.dialogueKey);
-      if (first === undefined) {
-        this.dialogues.set(f.dialogueKey, this.firstLine.length);
+      const slot = this.firstLine.length;
+      const first = this.dialogues.addIfAbsent(f.dialogueKey, slot);
+      if (first < 0) {
+        if (this.signatures && !Number.isNaN(f.dialogueFull)) this.firstFull.set(slot, f.dialogueFull);
         this.firstLine.push(line);
         this.firstRef.push(ref);
         this.firstFormat.push(f.format);
-        this.firstFull.push(f.dialogueFull);
       } else if (this.signatures) {
         this.candLine.push(line);
         this.candRef.push(ref);
@@ -225,7 +228,7 @@ export class CrossState {
       const i = order[k];
       const slot = first[i];
       if (!firstFull.has(slot)) {
-        const h = this.firstFull.get(slot);
+        const h = this.firstFull.get(slot) ?? NaN;
         firstFull.set(slot, h);
         if (Number.isNaN(h)) {
           unknown.push(-(slot + 1));

@@ -20,6 +20,7 @@ import {
   type WorkerResponse,
 } from './chunk';
 import { CrossState, type DialogueHashes, type RecordRef } from './cross';
+import { lineKernelModule } from './kernel';
 import { LineReader, lineAtOffset, splitOnLines, UnfinishedError } from './lines';
 import { RecordChecker, resolveCrossSpan, type RecordFacts } from './record';
 import { FORMAT_IDS } from './schemas';
@@ -72,6 +73,8 @@ export interface ValidateFileResult {
 
 /** Below this size starting workers costs more than it saves. */
 const SMALL_FILE = 16 * 1024 * 1024;
+/** The largest part of a file checked at a time (its facts are kept until it is merged). */
+const PART = 16 << 20;
 export const DEFAULT_MAX_DIAGNOSTICS = 1000;
 
 function abortError(signal: AbortSignal): Error {
@@ -278,25 +281,29 @@ async function validateWhole(path: string, opts: ValidateFileOptions): Promise<V
   let finished: Awaited<ReturnType<Merger['finish']>>;
 
   if (nWorkers <= 1 || size < minWorkerBytes) {
-    const r = await checkChunk(
-      checker,
-      { id: 0, path, start: 0, end: size, maxLineBytes },
-      max,
-      () => signal?.aborted === true,
-      (done) => onProgress?.(done, size),
-    );
-    if (signal?.aborted) throw abortError(signal);
-    merger.add(r);
+    // Part after part, as the workers do: a part's per-record facts are kept only until it is merged.
+    const parts = await splitOnLines(path, size, PART);
+    for (const [id, [start, end]] of parts.entries()) {
+      const r = await checkChunk(
+        checker,
+        { id, path, start, end, maxLineBytes },
+        max,
+        () => signal?.aborted === true,
+        (done) => onProgress?.(start + done, size),
+      );
+      if (signal?.aborted) throw abortError(signal);
+      merger.add(r);
+    }
     finished = await merger.finish(path, (refs) => hashRecords(hashTask(path, refs, 0, ropts.mapping)));
   } else {
-    const chunk = Math.min(32 << 20, Math.max(1 << 20, Math.ceil(size / (nWorkers * 8))));
+    const chunk = Math.min(PART, Math.max(1 << 20, Math.ceil(size / (nWorkers * 8))));
     const ranges = await splitOnLines(path, size, chunk);
     const tasks: ChunkTask[] = ranges.map(([start, end], id) => ({ id, path, start, end, maxLineBytes }));
     const here = inThread ? 1 : 0;
     const pool = new WorkerPool(
       Math.max(1, Math.min(nWorkers - here, tasks.length - here)),
       workerScript ?? join(__dirname, 'validate.worker.js'),
-      { opts: ropts },
+      { opts: ropts, kernel: checker.usesFastPath ? lineKernelModule() : undefined },
       workerHeapMb === undefined
         ? undefined
         : {

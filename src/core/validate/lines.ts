@@ -20,6 +20,10 @@ export class UnfinishedError extends Error {
 }
 import { open, type FileHandle } from 'node:fs/promises';
 import { hasControl } from './fast';
+import type { LineKernel } from './kernel';
+
+/** RawLine.slot of a line whose block the kernel did not read. */
+export const NO_KERNEL = -2;
 
 /**
  * One line as forEachLine hands it over (the same object, updated for each line, valid during the
@@ -40,15 +44,23 @@ export class RawLine {
   validUtf8 = true;
   /** The block's bytes read as Latin-1 (`start`, `end` index it as they index `buf`), if it fits a string. */
   block?: string;
+  /**
+   * When the block kernel read the line's block: the slot of its facts in `kernel` when the kernel
+   * accepted it, -1 when not (fastLine would not either); NO_KERNEL otherwise.
+   */
+  slot = NO_KERNEL;
+  kernel?: LineKernel;
   private text?: string;
 
   constructor(public buf: Buffer) {}
 
   /** Starts a block: `buf[0, usable)`, its Latin-1 text if it fits a string. */
-  setBlock(buf: Buffer, block: string | undefined, validUtf8: boolean): void {
+  setBlock(buf: Buffer, block: string | undefined, validUtf8: boolean, kernel?: LineKernel): void {
     this.buf = buf;
     this.block = block;
     this.validUtf8 = validUtf8;
+    this.kernel = kernel;
+    this.slot = NO_KERNEL;
   }
 
   /**
@@ -80,7 +92,9 @@ export class RawLine {
 /**
  * Reads the lines of file[start, end) (start at a line start, end at a line start or EOF) and calls
  * onLine for each, in order; a line has no '\n' (a '\r' before it stays). Reads a block at a time
- * and never holds more than one block (or one line, if longer). Returns the number of lines.
+ * and never holds more than one block (or one line, if longer). Returns the number of lines. With a
+ * `kernel`, blocks are read into its memory and each valid UTF-8 block is first read by it (see
+ * RawLine.slot); no Latin-1 text of the block is made then (lines make their own on demand).
  */
 export async function forEachLine(
   path: string,
@@ -91,12 +105,14 @@ export async function forEachLine(
   onBlock?: (bytesDone: number) => void,
   blockSize = 4 << 20,
   maxLineBytes = MAX_LINE_BYTES,
+  kernel?: LineKernel,
 ): Promise<number> {
   const fh = await open(path, 'r');
   try {
     // Two buffers: the next block is read while the lines of the current one are checked.
-    let buf = Buffer.allocUnsafe(blockSize);
-    let other = Buffer.allocUnsafe(blockSize);
+    const own = kernel?.blockSize === blockSize ? kernel.buffers : undefined;
+    let buf = own?.[0] ?? Buffer.allocUnsafe(blockSize);
+    let other = own?.[1] ?? Buffer.allocUnsafe(blockSize);
     let pos = start; // file offset of buf[0]
     let filled = (await fh.read(buf, 0, Math.min(buf.length, end - start), start)).bytesRead;
     let index = 0;
@@ -126,17 +142,26 @@ export async function forEachLine(
       const carry = filled - usable;
       buf.copy(other, 0, usable, filled);
       const nextAt = pos + filled;
-      const next = !eof
-        ? fh.read(other, carry, Math.min(other.length - carry, end - nextAt), nextAt)
-        : undefined;
+      // After a line that outgrew the kernel's buffers, read no more than they hold (see below).
+      const room = own && !own.includes(other) && carry < own[0].length ? own[0].length : other.length;
+      const next = !eof ? fh.read(other, carry, Math.min(room - carry, end - nextAt), nextAt) : undefined;
+      const valid = isUtf8(buf.subarray(0, usable));
+      const k = valid && kernel?.owns(buf) ? kernel : undefined;
       // A block of several long lines may be longer than a string: then each line is read alone.
-      const text = usable <= MAX_LINE_BYTES ? buf.toString('latin1', 0, usable) : undefined;
-      line.setBlock(buf, text, isUtf8(buf.subarray(0, usable)));
+      const text = !k && usable <= MAX_LINE_BYTES ? buf.toString('latin1', 0, usable) : undefined;
+      line.setBlock(buf, text, valid, k);
+      k?.begin(buf, usable);
       let at = 0;
       try {
         while (at < usable) {
-          let nl = text !== undefined ? text.indexOf('\n', at) : buf.indexOf(10, at);
-          if (nl < 0 || nl > usable) nl = usable;
+          let nl: number;
+          if (k) {
+            nl = k.next(at);
+            line.slot = k.slot;
+          } else {
+            nl = text !== undefined ? text.indexOf('\n', at) : buf.indexOf(10, at);
+            if (nl < 0 || nl > usable) nl = usable;
+          }
           if (nl - at > maxLineBytes) {
             throw new UnfinishedError(
               `a line of ${(nl - at).toLocaleString('en')} bytes, longer than ${mib(maxLineBytes)}: too long to check`,
@@ -155,6 +180,11 @@ export async function forEachLine(
       pos += usable;
       [buf, other] = [other, buf];
       filled = carry + bytesRead;
+      if (own && !own.includes(buf) && filled <= own[0].length) {
+        // Back to the kernel's buffers once the line that outgrew them has been read.
+        buf.copy(own[0], 0, 0, filled);
+        [buf, other] = own;
+      }
       onBlock?.(pos - start);
     }
     return index;

@@ -11,7 +11,7 @@ import { TokenRule } from './tokens';
 import { encodingProblem, MISPLACED_BOM } from '../encoding';
 import { isBlankLine } from '../stats/lines';
 import type { FormatId } from '../model';
-import type { RawLine } from './lines';
+import { NO_KERNEL, type RawLine } from './lines';
 import { NumberMap } from './column';
 import { findSyntaxError, locate, parsePointer, type Span } from './locate';
 import { mapRecord, unmapPointer, type RecordMapping } from '../formats/recordMapping';
@@ -542,6 +542,11 @@ export class RecordChecker {
    */
   parsed: unknown = undefined;
 
+  /** Whether lines read as bytes go through the fast path first (see `fast`). */
+  get usesFastPath(): boolean {
+    return this.fast;
+  }
+
   /** Forgets the signatures seen so far (at the start of each part of a file). */
   resetSignatures(): void {
     this.signatures.clear();
@@ -586,7 +591,14 @@ export class RecordChecker {
       return this.check(decode(l), line);
     }
     if (this.fast) {
-      if (fastLine(l, this.fastFacts) && this.acceptFast()) return this.fastResult;
+      // The block kernel has read the line already when its slot says so (see RawLine.slot).
+      let accepted = false;
+      if (l.slot === NO_KERNEL) accepted = fastLine(l, this.fastFacts);
+      else if (l.slot >= 0 && l.kernel) {
+        l.kernel.facts(l.slot, this.fastFacts);
+        accepted = true;
+      }
+      if (accepted && this.acceptFast()) return this.fastResult;
     }
     if (l.latin.indexOf('\\u') >= 0) {
       // Escapes make characters beyond a byte: only an all-ASCII line reads the same both ways.
@@ -605,8 +617,7 @@ export class RecordChecker {
     const f = this.fastFacts;
     let dialogueKey = NaN;
     if (this.sev.on('duplicate/dialogue')) {
-      if (this.dialogueKey === 'full' || this.signatures.has(f.signature)) return false;
-      this.signatures.set(f.signature, 1);
+      if (this.dialogueKey === 'full' || this.signatures.addIfAbsent(f.signature, 1) >= 0) return false;
       dialogueKey = f.signature;
     }
     const facts = this.fastResult.facts as RecordFacts;

@@ -8,12 +8,14 @@ import {
   type WorkerRequest,
   type WorkerResponse,
 } from './chunk';
+import { useLineKernelModule } from './kernel';
 import { UnfinishedError } from './lines';
 import { RecordChecker } from './record';
 
 const init = workerData as WorkerInit;
 const port = parentPort;
 if (port) {
+  useLineKernelModule(init.kernel);
   const checker = new RecordChecker(init.opts, 'signature');
   const max = init.opts.maxDiagnostics ?? Number.POSITIVE_INFINITY;
   port.on('message', (msg: WorkerRequest) => {

@@ -3,7 +3,7 @@ import { NumberMap } from '../../../src/core/validate/column';
 import { mulberry32 } from '../../support/random';
 
 describe('validate/NumberMap', () => {
-  it('behaves as a Map of 53-bit keys through growth and clear', () => {
+  it('behaves as a Map of 53-bit keys through growth and clear (set, get, has, addIfAbsent)', () => {
     const rnd = mulberry32(3);
     const m = new NumberMap(4);
     const ref = new Map<number, number>();
@@ -15,9 +15,14 @@ describe('validate/NumberMap', () => {
     for (let round = 0; round < 3; round++) {
       for (let i = 0; i < 20000; i++) {
         const k = key();
-        if (rnd() < 0.6) {
+        const r = rnd();
+        if (r < 0.6) {
           m.set(k, i);
           ref.set(k, i);
+        } else if (r < 0.8) {
+          // addIfAbsent: the value there, or -1 after setting it.
+          assert.equal(m.addIfAbsent(k, i), ref.get(k) ?? -1);
+          if (!ref.has(k)) ref.set(k, i);
         }
         assert.equal(m.get(k), ref.get(k));
         assert.equal(m.has(k), ref.has(k));

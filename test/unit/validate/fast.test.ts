@@ -13,6 +13,7 @@ import { RawLine } from '../../../src/core/validate/lines';
 import { mayRepeatKeys, RecordChecker } from '../../../src/core/validate/record';
 import { duplicateKeys } from '../../../src/core/formats/jsonKeep';
 import { mulberry32 } from '../../support/random';
+import { mutate, pick, randomRecord, rewrite } from '../../support/shareGptRandom';
 
 const ROOT = resolve(__dirname, '..', '..', '..', '..');
 const WORKER = join(ROOT, 'dist', 'validate.worker.js');
@@ -58,129 +59,6 @@ function compare(written: string): boolean {
   // The record's end, in bytes, is where the text's end is in UTF-16 units.
   assert.equal(Buffer.byteLength(text.slice(0, full.facts?.recEnd)), out.recEnd, text);
   return true;
-}
-
-const PIECES = [
-  'Hello',
-  'world',
-  ' ',
-  '  ',
-  '\n',
-  '\t',
-  '"',
-  '\\',
-  '/',
-  '\r',
-  '\b',
-  '\f',
-  '\u00a0',
-  '\u3000',
-  '\u2003',
-  '\u200b',
-  '\u4e2d\u6587',
-  '\ud83e\udd9c',
-  'caf\u00e9',
-  '',
-  'x',
-  '\u0001',
-];
-const ROLES = [
-  'human',
-  'gpt',
-  'user',
-  'assistant',
-  'system',
-  'tool',
-  'observation',
-  'function_call',
-  'bot',
-  '',
-];
-
-function pick<T>(rnd: () => number, xs: readonly T[]): T {
-  return xs[Math.floor(rnd() * xs.length)];
-}
-
-function randomText(rnd: () => number): string {
-  const n = Math.floor(rnd() * 6);
-  let s = '';
-  for (let i = 0; i < n; i++) s += pick(rnd, PIECES);
-  return rnd() < 0.6 ? `Word ${s} end` : s;
-}
-
-/** A ShareGPT-like record, mostly clean, sometimes with something the rules or the schema reject. */
-function randomRecord(rnd: () => number): Record<string, unknown> {
-  const turns: Record<string, unknown>[] = [];
-  const n = Math.floor(rnd() * 5) + (rnd() < 0.05 ? 0 : 1);
-  const clean = rnd() < 0.5;
-  for (let i = 0; i < n; i++) {
-    const role = clean
-      ? i % 2 === 0
-        ? pick(rnd, ['human', 'user'])
-        : pick(rnd, ['gpt', 'assistant'])
-      : pick(rnd, ROLES);
-    const t: Record<string, unknown> =
-      rnd() < 0.2 ? { value: randomText(rnd), from: role } : { from: role, value: randomText(rnd) };
-    if (!clean && rnd() < 0.1) t.weight = 1;
-    if (!clean && rnd() < 0.05) t.value = rnd() < 0.5 ? 3 : '';
-    turns.push(t);
-  }
-  if (clean && n % 2 === 1) turns.push({ from: 'gpt', value: 'ok' });
-  if (rnd() < 0.1) turns.unshift({ from: 'system', value: randomText(rnd) });
-  const rec: Record<string, unknown> = {};
-  const id =
-    rnd() < 0.8 ? `id_${Math.floor(rnd() * 50)}${rnd() < 0.1 ? '\u00e9' : ''}` : rnd() < 0.5 ? 7 : undefined;
-  if (rnd() < 0.5) {
-    if (id !== undefined) rec.id = id;
-    rec.conversations = turns;
-  } else {
-    rec.conversations = turns;
-    if (id !== undefined) rec.id = id;
-  }
-  if (!clean && rnd() < 0.1) rec.system = randomText(rnd);
-  if (!clean && rnd() < 0.05) rec.chosen = { from: 'gpt', value: 'a' };
-  return rec;
-}
-
-/** Spaces and tabs between tokens, a CR at the end, duplicated keys: writings JSON.stringify never makes. */
-function rewrite(rnd: () => number, line: string): string {
-  let s = line;
-  if (rnd() < 0.1) s = s.replace(/([,:{}[\]])/g, (m) => (rnd() < 0.3 ? m + pick(rnd, [' ', '  ', '\t']) : m));
-  if (rnd() < 0.05) s = ' ' + s + ' ';
-  if (rnd() < 0.05) s += '\r';
-  if (rnd() < 0.03) s = s.replace('{"', '{"id":"dup","');
-  return s;
-}
-
-/** One random edit: a character deleted, inserted or replaced. */
-function mutate(rnd: () => number, s: string): string {
-  const at = Math.floor(rnd() * (s.length + 1));
-  const c = pick(rnd, [
-    '"',
-    '\\',
-    ',',
-    '{',
-    '}',
-    '[',
-    ']',
-    ':',
-    ' ',
-    '\t',
-    'x',
-    '\u0001',
-    'u',
-    'n',
-    '0',
-    '\u00e9',
-  ]);
-  switch (Math.floor(rnd() * 3)) {
-    case 0:
-      return s.slice(0, at) + s.slice(at + 1);
-    case 1:
-      return s.slice(0, at) + c + s.slice(at);
-    default:
-      return s.slice(0, at) + c + s.slice(at + 1);
-  }
 }
 
 describe('validate/fast path agrees with the full check', function () {
