@@ -245,6 +245,26 @@ describe('store: JSON array index split between two threads', function () {
     assert.equal(two.split, 'joined');
     assert.deepEqual(dump(two.index), dump(one.index));
     assert.deepEqual(two.sums, one.sums);
+    // The worker is kept for the next scan; a scan cancelled mid-way ends it, and the next starts one.
+    const again = await scanWith(path, SUM_BLOCK, { worker: WORKER, minBytes: 0 }, true);
+    assert.equal(again.split, 'joined');
+    assert.deepEqual(dump(again.index), dump(one.index));
+    const fh = await open(path, 'r');
+    const ctl = new AbortController();
+    const size = (await fh.stat()).size;
+    await assert.rejects(
+      scanJsonArray(fh, new LineIndex(0, 4, true), 0, size, {
+        chunkSize: SUM_BLOCK,
+        signal: ctl.signal,
+        onChunk: () => ctl.abort(),
+        parallel: { worker: WORKER, minBytes: 0 },
+      }),
+      /cancelled/,
+    );
+    await fh.close();
+    const after = await scanWith(path, SUM_BLOCK, { worker: WORKER, minBytes: 0 }, true);
+    assert.equal(after.split, 'joined');
+    assert.deepEqual(dump(after.index), dump(one.index));
     // A compact array on one line has no safe split point: one thread.
     await writeFile(path, JSON.stringify(JSON.parse(parts.join(''))));
     const compact = await scanWith(path, SUM_BLOCK, { worker: WORKER, minBytes: 0 }, true);

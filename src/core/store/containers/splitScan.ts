@@ -64,26 +64,54 @@ export interface RunningPart {
   stop(): Promise<void>;
 }
 
-/** Starts the scan of the part `job` in the worker `script` (or in this thread for `in-thread`). */
+/** The index worker kept between scans (a worker takes tens of milliseconds of CPU to start). */
+let idle: { script: string; worker: Worker } | undefined;
+
+/**
+ * Starts the scan of the part `job` in the worker `script` (or in this thread for `in-thread`). The
+ * worker is kept, not holding the process open, for the next scan; a scan while it is busy starts
+ * another one.
+ */
 export function startPart(fh: FileHandle, job: PartJob, script: string): RunningPart {
   if (script === 'in-thread') {
     const result = scanArrayPart(fh, job).catch(() => undefined);
     return { result, stop: () => result.then(() => undefined) };
   }
-  const worker = new Worker(script, { workerData: { fd: fh.fd, job } });
-  let ended = false;
-  const result = new Promise<PartResult | undefined>((resolve) => {
-    worker.once('message', (r: PartResult) => resolve(r));
-    worker.once('error', () => resolve(undefined));
-    worker.once('exit', () => {
-      ended = true;
-      resolve(undefined);
-    });
-  });
+  let worker: Worker;
+  if (idle && idle.script === script) {
+    worker = idle.worker;
+    idle = undefined;
+  } else worker = new Worker(script);
+  worker.ref();
+  let settled = false;
+  let finish: (r: PartResult | undefined) => void = () => undefined;
+  const result = new Promise<PartResult | undefined>((resolve) => (finish = resolve));
+  const onMessage = (r: PartResult) => done(r, true);
+  const onGone = () => done(undefined, false);
+  const done = (r: PartResult | undefined, keep: boolean) => {
+    if (settled) return;
+    settled = true;
+    worker.off('message', onMessage);
+    worker.off('error', onGone);
+    worker.off('exit', onGone);
+    if (keep && !idle) {
+      worker.unref();
+      idle = { script, worker };
+    } else if (keep) void worker.terminate();
+    finish(r?.ok === false && !r.cur ? undefined : r);
+  };
+  worker.on('message', onMessage);
+  worker.once('error', onGone);
+  worker.once('exit', onGone);
+  worker.postMessage({ fd: fh.fd, job });
   return {
     result,
     stop: async () => {
-      if (!ended) await worker.terminate();
+      if (settled) return;
+      // Still reading the file: it ends now (the caller closes the file after this).
+      settled = true;
+      finish(undefined);
+      await worker.terminate();
     },
   };
 }
