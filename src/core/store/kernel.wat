@@ -91,6 +91,23 @@
         (local.set $v1 (v128.load offset=16 (local.get $p)))
         (local.set $v2 (v128.load offset=32 (local.get $p)))
         (local.set $v3 (v128.load offset=48 (local.get $p)))
+        ;; A block inside a string without a quote, backslash or newline changes nothing but the
+        ;; escape of its first byte: skipped.
+        (if (i64.ne (global.get $instr) (i64.const 0))
+          (then
+            (if (i32.eqz
+                  (v128.any_true
+                    (v128.or
+                      (v128.or
+                        (v128.or (v128.or (i8x16.eq (local.get $v0) (local.get $cq)) (i8x16.eq (local.get $v0) (local.get $cb))) (i8x16.eq (local.get $v0) (local.get $cn)))
+                        (v128.or (v128.or (i8x16.eq (local.get $v1) (local.get $cq)) (i8x16.eq (local.get $v1) (local.get $cb))) (i8x16.eq (local.get $v1) (local.get $cn))))
+                      (v128.or
+                        (v128.or (v128.or (i8x16.eq (local.get $v2) (local.get $cq)) (i8x16.eq (local.get $v2) (local.get $cb))) (i8x16.eq (local.get $v2) (local.get $cn)))
+                        (v128.or (v128.or (i8x16.eq (local.get $v3) (local.get $cq)) (i8x16.eq (local.get $v3) (local.get $cb))) (i8x16.eq (local.get $v3) (local.get $cn)))))))
+              (then
+                (global.set $nie (i64.const 0))
+                (local.set $p (i32.add (local.get $p) (i32.const 64)))
+                (br $blocks)))))
         (local.set $quote (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $cq)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $cq)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $cq)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $cq)))) (i64.const 48)))))
         (local.set $bs (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $cb)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $cb)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $cb)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $cb)))) (i64.const 48)))))
         (local.set $nl (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $cn)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $cn)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $cn)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $cn)))) (i64.const 48)))))
@@ -223,6 +240,23 @@
         (local.set $v1 (v128.load offset=16 (local.get $p)))
         (local.set $v2 (v128.load offset=32 (local.get $p)))
         (local.set $v3 (v128.load offset=48 (local.get $p)))
+        ;; A block inside a string without a quote, backslash or newline changes nothing but the
+        ;; escape of its first byte: skipped.
+        (if (i64.ne (global.get $instr) (i64.const 0))
+          (then
+            (if (i32.eqz
+                  (v128.any_true
+                    (v128.or
+                      (v128.or
+                        (v128.or (v128.or (i8x16.eq (local.get $v0) (local.get $cq)) (i8x16.eq (local.get $v0) (local.get $cb))) (i8x16.eq (local.get $v0) (local.get $cn)))
+                        (v128.or (v128.or (i8x16.eq (local.get $v1) (local.get $cq)) (i8x16.eq (local.get $v1) (local.get $cb))) (i8x16.eq (local.get $v1) (local.get $cn))))
+                      (v128.or
+                        (v128.or (v128.or (i8x16.eq (local.get $v2) (local.get $cq)) (i8x16.eq (local.get $v2) (local.get $cb))) (i8x16.eq (local.get $v2) (local.get $cn)))
+                        (v128.or (v128.or (i8x16.eq (local.get $v3) (local.get $cq)) (i8x16.eq (local.get $v3) (local.get $cb))) (i8x16.eq (local.get $v3) (local.get $cn)))))))
+              (then
+                (global.set $nie (i64.const 0))
+                (local.set $p (i32.add (local.get $p) (i32.const 64)))
+                (br $blocks)))))
         (local.set $quote (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $cq)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $cq)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $cq)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $cq)))) (i64.const 48)))))
         (local.set $bs (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $cb)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $cb)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $cb)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $cb)))) (i64.const 48)))))
         (local.set $nl (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $cn)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $cn)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $cn)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $cn)))) (i64.const 48)))))
