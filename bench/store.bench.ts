@@ -71,31 +71,39 @@ async function indexBench(file: string): Promise<void> {
   const spawn = best5(() => timeChild('wc', ['-l', '/dev/null']));
   // wc -l and the index interleaved, after a sync, best of 5 each (wall; CPU of the same run).
   const wcs: Timed[] = [];
-  const ours: Timed[] = [];
+  const ours: Record<'one' | 'two', Timed[]> = { one: [], two: [] };
   const loads: string[] = [];
   let lines = 0;
+  const worker = join(repoRoot(), 'dist', 'index.worker.js');
   for (let r = 0; r < 5; r++) {
     execFileSync('sync');
     loads.push(load());
     const w = timeChild('wc', ['-l', file]);
     wcLines = Number(w.out.trim().split(/\s+/)[0]);
     wcs.push({ wall: Math.max(w.wall - spawn, 1e-3), cpu: w.cpu });
-    ours.push(
-      await timeHere(async () => {
-        const store = await DatasetStore.open(file);
-        await store.indexed;
-        lines = store.lineCount;
-        await store.close();
-      }),
-    );
+    // One thread and two (the second half in dist/index.worker.js), in alternating order.
+    for (const mode of r % 2 === 0 ? (['one', 'two'] as const) : (['two', 'one'] as const)) {
+      ours[mode].push(
+        await timeHere(async () => {
+          const store = await DatasetStore.open(file, { indexWorker: mode === 'two' ? worker : false });
+          await store.indexed;
+          lines = store.lineCount;
+          await store.close();
+        }),
+      );
+    }
   }
   const wc = bestT(wcs);
-  const index = bestT(ours);
   if (lines !== wcLines) throw new Error(`line count differs: store ${lines}, wc -l ${wcLines}`);
-  console.log(`lines: ${lines}`);
   console.log(
-    `index: ${ratio(index.wall, wc.wall)} wc -l (${fmtT(index)} vs ${fmtT(wc)}; ${fmt(spawn)} to start a process taken off wc; load average ${loads.join(', ')})`,
+    `lines: ${lines}; wc -l ${fmtT(wc)} (${fmt(spawn)} to start a process taken off); load average ${loads.join(', ')}`,
   );
+  for (const mode of ['one', 'two'] as const) {
+    const index = bestT(ours[mode]);
+    console.log(
+      `index, ${mode === 'one' ? 'one thread' : 'two threads'}: ${ratio(index.wall, wc.wall)} wc -l (${fmtT(index)})`,
+    );
+  }
 
   const rss = JSON.parse(
     execFileSync(process.execPath, [__filename, '--index-rss', file], { encoding: 'utf8' }),

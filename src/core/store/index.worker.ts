@@ -6,7 +6,7 @@
  */
 import { read } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { scanArrayPart, type PartJob } from './containers/scanArrayPart';
+import { scanArrayPart, scanLinesPart, type PartJob } from './containers/scanArrayPart';
 import type { ChunkReader } from './lineIndex';
 
 parentPort?.on('message', (msg: { fd: number; job: PartJob }) => {
@@ -19,15 +19,13 @@ parentPort?.on('message', (msg: { fd: number; job: PartJob }) => {
         ),
       ),
   };
-  scanArrayPart(reader, { ...job, probe: Buffer.from(job.probe) }).then(
+  const part = { ...job, probe: Buffer.from(job.probe) };
+  (job.lines ? scanLinesPart(reader, part) : scanArrayPart(reader, part)).then(
     (r) => {
-      const transfer = [
-        r.cur?.pos.buffer,
-        r.cur?.line.buffer,
-        r.prev?.pos.buffer,
-        r.prev?.line.buffer,
-        r.sums?.buffer,
-      ];
+      const transfer =
+        'starts' in r
+          ? [r.starts.buffer, r.flags.buffer, r.sums?.buffer]
+          : [r.cur?.pos.buffer, r.cur?.line.buffer, r.prev?.pos.buffer, r.prev?.line.buffer, r.sums?.buffer];
       parentPort?.postMessage(
         r,
         transfer.filter((b): b is ArrayBuffer => b instanceof ArrayBuffer),

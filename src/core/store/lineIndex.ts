@@ -1,5 +1,4 @@
 import { isUtf8 } from 'node:buffer';
-import type { FileHandle } from 'node:fs/promises';
 import type { BlockSums } from './fingerprint';
 import { KERNEL_HEADROOM, KERNEL_HEAP, newKernel, releaseKernel, type Kernel } from './kernel';
 import type { Eol } from './types';
@@ -397,7 +396,7 @@ export async function forEachChunk(
  * `Buffer.indexOf(10)` for newlines (per line UTF-8 checks only when a chunk is not valid UTF-8).
  */
 export async function scanLines(
-  fh: FileHandle,
+  fh: ChunkReader,
   index: LineIndex,
   from: number,
   size: number,

@@ -11,7 +11,8 @@ import {
   type JsonArrayScanner,
 } from '../../../src/core/store/containers/scanJsonArray';
 import { BlockSums, SUM_BLOCK } from '../../../src/core/store/fingerprint';
-import { LineIndex, type ScanOptions } from '../../../src/core/store/lineIndex';
+import { LineIndex, scanLines, type ScanOptions } from '../../../src/core/store/lineIndex';
+import { scanLinesSplit } from '../../../src/core/store/containers/splitScan';
 import { randomRecord, randomValue, serialise, trickyString } from './arrays';
 import { Rng, tempDir } from './util';
 
@@ -270,5 +271,86 @@ describe('store: JSON array index split between two threads', function () {
     const compact = await scanWith(path, SUM_BLOCK, { worker: WORKER, minBytes: 0 }, true);
     assert.equal(compact.split, undefined);
     assert.equal(compact.index?.count, 3000);
+  });
+
+  describe('JSON Lines', () => {
+    async function lines(path: string, chunkSize: number, parallel?: ScanOptions['parallel'], sums = true) {
+      const fh = await open(path, 'r');
+      try {
+        const index = new LineIndex(0, 4);
+        const checksums = new BlockSums();
+        const size = (await fh.stat()).size;
+        const opts: ScanOptions = {
+          chunkSize,
+          onChunk: () => undefined,
+          checksums: sums ? checksums : undefined,
+          parallel,
+        };
+        const split = parallel
+          ? await scanLinesSplit(fh, index, 0, size, opts)
+          : await scanLines(fh, index, 0, size, opts);
+        const n = index.count;
+        return {
+          split,
+          starts: Array.from(index.starts.subarray(0, n + 1)),
+          flags: Array.from(index.flags.subarray(0, n)),
+          eols: [index.lfCount, index.crlfCount],
+          sums: Array.from(checksums.finish()),
+          tail: checksums.ends().tail,
+        };
+      } finally {
+        await fh.close();
+      }
+    }
+
+    function randomLines(rng: Rng, bytes: number): Buffer {
+      const parts: Buffer[] = [];
+      let n = 0;
+      while (n < bytes) {
+        const kind = rng.int(0, 9);
+        const line =
+          kind === 0
+            ? Buffer.alloc(0)
+            : kind === 1
+              ? Buffer.from([0x7b, 0xff, 0xc3, 0x22, 0xe4, 0xb8]) // invalid UTF-8
+              : Buffer.from(JSON.stringify(randomRecord(rng)), 'utf8');
+        parts.push(line, Buffer.from(rng.chance(0.3) ? '\r\n' : '\n'));
+        n += line.length + 2;
+      }
+      if (rng.chance(0.5)) parts.push(Buffer.from('{"last": "no newline"}'));
+      return Buffer.concat(parts);
+    }
+
+    it('gives the one-thread line index and checksums at every split point', async () => {
+      for (let seed = 1; seed <= 15; seed++) {
+        const rng = new Rng(500 + seed);
+        const bytes = randomLines(rng, rng.int(200, 3000));
+        const path = join(dir, `l${seed}.jsonl`);
+        await writeFile(path, bytes);
+        const chunk = rng.pick([64, 100, 4096]);
+        const one = await lines(path, chunk, undefined, false);
+        for (const nl of newlines(bytes)) {
+          if (nl + 1 >= bytes.length || nl === 0) continue;
+          const two = await lines(path, chunk, { worker: 'in-thread', at: nl, minBytes: 0 }, false);
+          assert.equal(two.split, 'joined', `seed ${seed}, split after ${nl}`);
+          assert.deepEqual({ ...two, split: undefined }, one, `seed ${seed}, split after ${nl}`);
+        }
+      }
+    });
+
+    it('splits at checksum blocks in the bundled worker, with the same index and checksums', async () => {
+      const bytes = randomLines(new Rng(77), 6 * SUM_BLOCK);
+      const path = join(dir, 'big.jsonl');
+      await writeFile(path, bytes);
+      const one = await lines(path, SUM_BLOCK);
+      for (const at of [SUM_BLOCK, 3 * SUM_BLOCK + 17]) {
+        const two = await lines(path, SUM_BLOCK, { worker: 'in-thread', at, minBytes: 0 });
+        assert.equal(two.split, 'joined');
+        assert.deepEqual({ ...two, split: undefined }, one, `split at ${at}`);
+      }
+      const worker = await lines(path, SUM_BLOCK, { worker: WORKER, minBytes: 0 });
+      assert.equal(worker.split, 'joined');
+      assert.deepEqual({ ...worker, split: undefined }, one);
+    });
   });
 });

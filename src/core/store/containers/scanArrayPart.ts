@@ -11,7 +11,14 @@
  */
 import { BlockSums, type KeptEnds } from '../fingerprint';
 import { KERNEL_REQ, releaseKernel } from '../kernel';
-import { chunkBuffers, forEachChunk, invalidUtf8Offsets, type ChunkReader } from '../lineIndex';
+import {
+  LineIndex,
+  chunkBuffers,
+  forEachChunk,
+  invalidUtf8Offsets,
+  scanLines,
+  type ChunkReader,
+} from '../lineIndex';
 
 /** What the main thread gives the part's scan. */
 export interface PartJob {
@@ -25,6 +32,41 @@ export interface PartJob {
   probe: Uint8Array;
   /** Whether to compute the checksums of [at, size). */
   sums: boolean;
+  /** The part of a JSON Lines file (its lines) rather than of a JSON array. */
+  lines?: boolean;
+}
+
+/** The lines of a part of a JSON Lines file, as `scanLines` indexed them (from the split). */
+export interface LinesPartResult {
+  ok: boolean;
+  starts: Float64Array;
+  flags: Uint8Array;
+  count: number;
+  sums?: Uint32Array;
+  tail?: Uint8Array;
+  fed: number;
+}
+
+/** Indexes the lines of the part described by `job`, reading through `fh`. */
+export async function scanLinesPart(fh: ChunkReader, job: PartJob): Promise<LinesPartResult> {
+  const sums = job.sums ? new BlockSums() : undefined;
+  sums?.feed(job.probe);
+  const index = new LineIndex(job.split);
+  await scanLines(fh, index, job.split, job.size, {
+    chunkSize: job.chunkSize,
+    onChunk: () => undefined,
+    checksums: sums,
+  });
+  const n = index.count;
+  return {
+    ok: true,
+    starts: index.starts.slice(0, n + 1),
+    flags: index.flags.slice(0, n),
+    count: n,
+    sums: sums?.finish(),
+    tail: sums?.ends().tail,
+    fed: job.probe.length + (job.size - job.split),
+  };
 }
 
 /** The brackets at one level of a part: their file offsets, lines (from the split) and types. */

@@ -16,7 +16,7 @@ import {
   type ScanOptions,
 } from '../lineIndex';
 import type { PartResult } from './scanArrayPart';
-import { planSplit, startPart, type RunningPart } from './splitScan';
+import { checksumsBefore, planSplit, startPart, type RunningPart } from './splitScan';
 
 /** A JSON array file whose structure is broken (or that is not an array), with where. */
 export class JsonArrayError extends Error {
@@ -581,22 +581,11 @@ export async function scanJsonArray(
   try {
     // The bytes of [a, b) through the scanner, with the checksums of those before `sumsTo`.
     const scanRange = async (a: number, b: number, sumsTo: number): Promise<number> => {
-      let fedTo = a;
-      const sums = opts.checksums;
       const { end } = await forEachChunk(
         fh,
         a,
         b,
-        {
-          ...opts,
-          checksums: undefined,
-          onData: (view) => {
-            opts.onData?.(view);
-            const k = Math.min(view.length, sumsTo - fedTo);
-            if (sums && k > 0) sums.feed(k === view.length ? view : view.subarray(0, k));
-            fedTo += view.length;
-          },
-        },
+        checksumsBefore(opts, a, sumsTo),
         (c) => {
           const { view, pos } = c;
           const n = view.length;

@@ -10,7 +10,14 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SUM_BLOCK } from '../fingerprint';
 import type { ScanOptions } from '../lineIndex';
-import { scanArrayPart, type PartJob, type PartResult } from './scanArrayPart';
+import { LineIndex, scanLines } from '../lineIndex';
+import {
+  scanArrayPart,
+  scanLinesPart,
+  type LinesPartResult,
+  type PartJob,
+  type PartResult,
+} from './scanArrayPart';
 
 /** Files smaller than this are scanned by one thread (a worker takes ~30 ms to start). */
 const MIN_SPLIT = 64 * 1024 * 1024;
@@ -59,8 +66,8 @@ export async function planSplit(
 }
 
 /** A running part scan: its result (undefined when it failed), and a way to stop it. */
-export interface RunningPart {
-  result: Promise<PartResult | undefined>;
+export interface RunningPart<T = PartResult> {
+  result: Promise<T | undefined>;
   stop(): Promise<void>;
 }
 
@@ -72,9 +79,14 @@ let idle: { script: string; worker: Worker } | undefined;
  * worker is kept, not holding the process open, for the next scan; a scan while it is busy starts
  * another one.
  */
-export function startPart(fh: FileHandle, job: PartJob, script: string): RunningPart {
+export function startPart<T extends { ok: boolean } = PartResult>(
+  fh: FileHandle,
+  job: PartJob,
+  script: string,
+): RunningPart<T> {
   if (script === 'in-thread') {
-    const result = scanArrayPart(fh, job).catch(() => undefined);
+    const scan = job.lines ? scanLinesPart(fh, job) : scanArrayPart(fh, job);
+    const result = (scan as Promise<unknown> as Promise<T>).catch(() => undefined);
     return { result, stop: () => result.then(() => undefined) };
   }
   let worker: Worker;
@@ -84,11 +96,11 @@ export function startPart(fh: FileHandle, job: PartJob, script: string): Running
   } else worker = new Worker(script);
   worker.ref();
   let settled = false;
-  let finish: (r: PartResult | undefined) => void = () => undefined;
-  const result = new Promise<PartResult | undefined>((resolve) => (finish = resolve));
-  const onMessage = (r: PartResult) => done(r, true);
+  let finish: (r: T | undefined) => void = () => undefined;
+  const result = new Promise<T | undefined>((resolve) => (finish = resolve));
+  const onMessage = (r: T) => done(r, true);
   const onGone = () => done(undefined, false);
-  const done = (r: PartResult | undefined, keep: boolean) => {
+  const done = (r: T | undefined, keep: boolean) => {
     if (settled) return;
     settled = true;
     worker.off('message', onMessage);
@@ -98,7 +110,7 @@ export function startPart(fh: FileHandle, job: PartJob, script: string): Running
       worker.unref();
       idle = { script, worker };
     } else if (keep) void worker.terminate();
-    finish(r?.ok === false && !r.cur ? undefined : r);
+    finish(r?.ok === false && !('cur' in r) ? undefined : r);
   };
   worker.on('message', onMessage);
   worker.once('error', onGone);
@@ -114,4 +126,65 @@ export function startPart(fh: FileHandle, job: PartJob, script: string): Running
       await worker.terminate();
     },
   };
+}
+
+/**
+ * `opts` for a scan of the bytes from `from` on whose checksums stop at `to` (the other thread
+ * sums those after it).
+ */
+export function checksumsBefore(opts: ScanOptions, from: number, to: number): ScanOptions {
+  const sums = opts.checksums;
+  if (!sums || to === Infinity) return opts;
+  let fedTo = from;
+  return {
+    ...opts,
+    checksums: undefined,
+    onData: (view) => {
+      opts.onData?.(view);
+      const k = Math.min(view.length, to - fedTo);
+      if (k > 0) sums.feed(k === view.length ? view : view.subarray(0, k));
+      fedTo += view.length;
+    },
+  };
+}
+
+/**
+ * Indexes the lines of [from, size) as `scanLines` does, the part after a newline near the middle
+ * of a large file (`opts.parallel`) in another thread: its lines are appended as it found them
+ * (a line ends at each newline whatever came before, so the split changes nothing), or, when that
+ * thread failed, indexed here. Says which (undefined: not split).
+ */
+export async function scanLinesSplit(
+  fh: FileHandle,
+  index: LineIndex,
+  from: number,
+  size: number,
+  opts: ScanOptions,
+): Promise<'joined' | 'rescanned' | undefined> {
+  const job = opts.parallel ? await planSplit(fh, from, size, opts) : undefined;
+  if (!job || !opts.parallel) {
+    await scanLines(fh, index, from, size, opts);
+    return undefined;
+  }
+  const part = startPart<LinesPartResult>(fh, { ...job, lines: true }, opts.parallel.worker);
+  try {
+    await scanLines(fh, index, from, job.split, checksumsBefore(opts, from, job.at));
+    const r = await part.result;
+    if (r?.ok && (r.sums !== undefined) === job.sums && index.starts[index.count] === job.split) {
+      const src = new LineIndex(job.split, 1);
+      src.starts = r.starts;
+      src.flags = r.flags;
+      src.count = r.count;
+      index.pushRun(src, 0, r.count - 1, 0);
+      if (r.sums && r.tail) opts.checksums?.append(r.sums, r.fed, r.tail);
+      opts.onChunk(size);
+      return 'joined';
+    }
+    await part.stop();
+    opts.checksums?.feed(job.probe);
+    await scanLines(fh, index, job.split, size, opts);
+    return 'rescanned';
+  } finally {
+    await part.stop();
+  }
 }
