@@ -231,7 +231,8 @@ async function index(): Promise<void> {
     wc.push(timeChild('wc', ['-l', file]));
     ours.push(
       await timeHere(async () => {
-        const store = await DatasetStore.open(file);
+        // Two threads, as the extension and the CLI index (the worker beside their bundles).
+        const store = await DatasetStore.open(file, { indexWorker: join(ROOT, 'dist', 'index.worker.js') });
         await store.indexed;
         await store.close();
       }),
