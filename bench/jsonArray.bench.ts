@@ -1,27 +1,22 @@
 /**
  * JSON array benchmark: the time to index a pretty-printed JSON array (its top-level elements)
- * against `wc -l` on the same file, measured in the same run, and the peak memory while indexing.
- * Size: PARROT_BENCH_BYTES (default 1.4 GB). Best of 3 runs each, interleaved, with the load average.
+ * against `wc -l` on the same file, in the same run: one thread, and two (the second part scanned
+ * by dist/index.worker.js), interleaved round by round with `wc -l` after `sync`, best of
+ * PARROT_BENCH_ROUNDS (default 5) each, warm page cache, then cold-ish rounds (the file's pages
+ * dropped before each run, when `dd iflag=nocache` works). Prints wall and CPU time of each side
+ * (ours: the whole process, worker included; `wc -l`: the child), the load average, and the peak
+ * memory while indexing. Size: PARROT_BENCH_BYTES (default 1.4 GB).
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { loadavg } from 'node:os';
-import { performance } from 'node:perf_hooks';
-import { promisify } from 'node:util';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { DatasetStore } from '../src/core/store';
-import { ensureSynthJsonArray, peakRssKiB } from './synth';
+import { best, dropFromCache, fmtT, load, timeChild, timeHere, type Timed } from './indexTiming';
+import { ensureSynthJsonArray, peakRssKiB, repoRoot } from './synth';
 
-const execFileAsync = promisify(execFile);
-const run = async (cmd: string, args: string[]) =>
-  (await execFileAsync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 20 })).stdout;
+const WORKER = join(repoRoot(), 'dist', 'index.worker.js');
 
-async function timeit(fn: () => Promise<void>): Promise<number> {
-  const t0 = performance.now();
-  await fn();
-  return (performance.now() - t0) / 1000;
-}
-
-async function index(file: string): Promise<number> {
-  const store = await DatasetStore.open(file);
+async function index(file: string, worker: boolean): Promise<number> {
+  const store = await DatasetStore.open(file, { indexWorker: worker ? WORKER : false });
   await store.indexed;
   const n = store.lineCount;
   await store.close();
@@ -29,50 +24,67 @@ async function index(file: string): Promise<number> {
 }
 
 /** Runs in a child process so that the peak RSS belongs to indexing alone. */
-async function rssChild(file: string): Promise<void> {
+async function rssChild(file: string, worker: boolean): Promise<void> {
   const before = peakRssKiB();
-  const records = await index(file);
+  const records = await index(file, worker);
   process.stdout.write(JSON.stringify({ before, after: peakRssKiB(), records }) + '\n');
 }
 
-async function main(): Promise<void> {
-  if (process.argv[2] === '--index-rss') return rssChild(process.argv[3]);
-  const bytes = Number(process.env.PARROT_BENCH_BYTES ?? 1.4e9);
-  const file = await ensureSynthJsonArray(bytes);
-  execFileSync('wc', ['-l', file]); // into the page cache
-  const spawn = Math.min(
-    ...(await Promise.all(
-      [0, 1, 2].map(() => timeit(() => run('wc', ['-l', '/dev/null']).then(() => undefined))),
-    )),
-  );
-  let wcBest = Infinity;
-  let idxBest = Infinity;
-  let records = 0;
+async function rounds(file: string, n: number, cold: boolean): Promise<void> {
+  const wc: Timed[] = [];
+  const one: Timed[] = [];
+  const two: Timed[] = [];
+  const loads: string[] = [];
   let lines = 0;
-  for (let round = 0; round < 3; round++) {
+  let records = 0;
+  const spawn = best([0, 1, 2].map(() => timeChild('wc', ['-l', '/dev/null'])));
+  for (let r = 0; r < n; r++) {
+    loads.push(load());
     execFileSync('sync'); // no dirty pages of other work written back during the round
-    const wc = await timeit(async () => {
-      lines = Number((await run('wc', ['-l', file])).trim().split(/\s+/)[0]);
-    });
-    const idx = await timeit(async () => {
-      records = await index(file);
-    });
-    wcBest = Math.min(wcBest, wc - spawn);
-    idxBest = Math.min(idxBest, idx);
+    if (cold) dropFromCache(file);
+    const w = timeChild('wc', ['-l', file]);
+    lines = Number(w.out.trim().split(/\s+/)[0]);
+    wc.push({ wall: Math.max(1e-3, w.wall - spawn.wall), cpu: w.cpu });
+    // The order of the two of ours alternates between rounds.
+    for (const worker of r % 2 === 0 ? [false, true] : [true, false]) {
+      if (cold) dropFromCache(file);
+      const t = await timeHere(async () => {
+        records = await index(file, worker);
+      });
+      (worker ? two : one).push(t);
+    }
+  }
+  const w = best(wc);
+  const a = best(one);
+  const b = best(two);
+  console.log(
+    `${cold ? 'cold-ish (file dropped from the page cache before each run)' : 'warm page cache'}, best of ${n}, load average ${loads.join(', ')}:`,
+  );
+  console.log(`  wc -l ${fmtT(w)} (process start ${spawn.wall.toFixed(3)} s taken off), ${lines} lines`);
+  console.log(`  index, one thread:  ${fmtT(a)} = ${(a.wall / w.wall).toFixed(2)}x wc -l`);
+  console.log(
+    `  index, two threads: ${fmtT(b)} = ${(b.wall / w.wall).toFixed(2)}x wc -l (${(a.wall / b.wall).toFixed(2)}x one thread), ${records} records`,
+  );
+}
+
+async function main(): Promise<void> {
+  if (process.argv[2] === '--index-rss') return rssChild(process.argv[3], process.argv[4] === 'two');
+  const bytes = Number(process.env.PARROT_BENCH_BYTES ?? 1.4e9);
+  const n = Math.max(1, Number(process.env.PARROT_BENCH_ROUNDS ?? 5));
+  const file = await ensureSynthJsonArray(bytes);
+  console.log(`${file}: ${(bytes / 1e9).toFixed(2)} GB, pretty-printed`);
+  execFileSync('wc', ['-l', file]); // into the page cache
+  await rounds(file, n, false);
+  if (dropFromCache(file)) await rounds(file, Math.min(n, 3), true);
+  else console.log('cold-ish rounds skipped: dd iflag=nocache is not available');
+  for (const mode of ['one', 'two']) {
+    const rss = JSON.parse(
+      execFileSync(process.execPath, [__filename, '--index-rss', file, mode], { encoding: 'utf8' }),
+    ) as { before: number; after: number; records: number };
     console.log(
-      `round ${round + 1}: index ${idx.toFixed(2)} s, wc -l ${(wc - spawn).toFixed(2)} s (load ${loadavg()[0].toFixed(1)})`,
+      `peak RSS while indexing, ${mode} thread${mode === 'two' ? 's' : ''}: ${(rss.after / 1024).toFixed(0)} MB (process before opening: ${(rss.before / 1024).toFixed(0)} MB)`,
     );
   }
-  console.log(`${file}: ${(bytes / 1e9).toFixed(2)} GB, ${lines} lines, ${records} records (array elements)`);
-  console.log(
-    `index: ${(idxBest / wcBest).toFixed(2)}x wc -l (${idxBest.toFixed(2)} s vs ${wcBest.toFixed(2)} s, best of 3; wc's process start-up ${spawn.toFixed(3)} s taken off)`,
-  );
-  const rss = JSON.parse(
-    execFileSync(process.execPath, [__filename, '--index-rss', file], { encoding: 'utf8' }),
-  ) as { before: number; after: number; records: number };
-  console.log(
-    `peak RSS while indexing: ${(rss.after / 1024).toFixed(0)} MB (process before opening: ${(rss.before / 1024).toFixed(0)} MB)`,
-  );
 }
 
 main().catch((err: unknown) => {

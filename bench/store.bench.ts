@@ -4,32 +4,22 @@
  * measured in the same run on the same synthetic file.
  * Size: PARROT_BENCH_BYTES (default 1 GiB). Cheap measurements are the best of 5; copies and saves
  * are interleaved, 3 rounds, and both the best and the median are printed with the load average.
- * `--save-only` skips the index measurements.
+ * `--save-only` skips the index measurements, `--index-only` the saves.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { promisify } from 'node:util';
+import { execFileSync } from 'node:child_process';
 import { copyFile, open, rm } from 'node:fs/promises';
-import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DatasetStore } from '../src/core/store';
+import { best as bestT, fmtT, load as loadNow, timeChild, timeHere, type Timed } from './indexTiming';
 import { ensureSynthDataset, peakRssKiB, repoRoot } from './synth';
 
 const RUNS = 3;
-const execFileAsync = promisify(execFile);
-const run = async (cmd: string, args: string[]) =>
-  (await execFileAsync(cmd, args, { encoding: 'utf8' })).stdout;
 
 async function timeit(fn: () => Promise<void>): Promise<number> {
   const t0 = performance.now();
   await fn();
   return (performance.now() - t0) / 1000;
-}
-
-async function best(fn: () => Promise<void>, runs = RUNS): Promise<number> {
-  let b = Infinity;
-  for (let i = 0; i < runs; i++) b = Math.min(b, await timeit(fn));
-  return b;
 }
 
 const fmt = (s: number) => `${s.toFixed(2)} s`;
@@ -71,43 +61,49 @@ async function saveRssChild(file: string, target: string): Promise<void> {
   await rm(target, { force: true });
 }
 
+const best5 = (f: () => Timed): number => bestT([0, 1, 2, 3, 4].map(f)).wall;
+const load = loadNow;
 const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const load = () => loadavg()[0].toFixed(1);
 
 async function indexBench(file: string): Promise<void> {
   let wcLines = 0;
   // The cost of starting a process is not part of counting lines: measure it and take it off.
-  const spawn = await best(async () => {
-    await run('wc', ['-l', '/dev/null']);
-  }, 5);
-  // wc -l and the index interleaved, after a sync, best of 5 each.
-  let wcRaw = Infinity;
+  const spawn = best5(() => timeChild('wc', ['-l', '/dev/null']));
+  // wc -l and the index interleaved, after a sync, best of 5 each (wall; CPU of the same run).
+  const wcs: Timed[] = [];
+  const ours: Record<'one' | 'two', Timed[]> = { one: [], two: [] };
+  const loads: string[] = [];
   let lines = 0;
-  let index = Infinity;
+  const worker = join(repoRoot(), 'dist', 'index.worker.js');
   for (let r = 0; r < 5; r++) {
     execFileSync('sync');
-    wcRaw = Math.min(
-      wcRaw,
-      await timeit(async () => {
-        wcLines = Number((await run('wc', ['-l', file])).trim().split(/\s+/)[0]);
-      }),
-    );
-    index = Math.min(
-      index,
-      await timeit(async () => {
-        const store = await DatasetStore.open(file);
-        await store.indexed;
-        lines = store.lineCount;
-        await store.close();
-      }),
+    loads.push(load());
+    const w = timeChild('wc', ['-l', file]);
+    wcLines = Number(w.out.trim().split(/\s+/)[0]);
+    wcs.push({ wall: Math.max(w.wall - spawn, 1e-3), cpu: w.cpu });
+    // One thread and two (the second half in dist/index.worker.js), in alternating order.
+    for (const mode of r % 2 === 0 ? (['one', 'two'] as const) : (['two', 'one'] as const)) {
+      ours[mode].push(
+        await timeHere(async () => {
+          const store = await DatasetStore.open(file, { indexWorker: mode === 'two' ? worker : false });
+          await store.indexed;
+          lines = store.lineCount;
+          await store.close();
+        }),
+      );
+    }
+  }
+  const wc = bestT(wcs);
+  if (lines !== wcLines) throw new Error(`line count differs: store ${lines}, wc -l ${wcLines}`);
+  console.log(
+    `lines: ${lines}; wc -l ${fmtT(wc)} (${fmt(spawn)} to start a process taken off); load average ${loads.join(', ')}`,
+  );
+  for (const mode of ['one', 'two'] as const) {
+    const index = bestT(ours[mode]);
+    console.log(
+      `index, ${mode === 'one' ? 'one thread' : 'two threads'}: ${ratio(index.wall, wc.wall)} wc -l (${fmtT(index)})`,
     );
   }
-  const wc = Math.max(wcRaw - spawn, 1e-3);
-  if (lines !== wcLines) throw new Error(`line count differs: store ${lines}, wc -l ${wcLines}`);
-  console.log(`lines: ${lines}`);
-  console.log(
-    `index: ${ratio(index, wc)} wc -l (${fmt(index)} vs ${fmt(wc)}; wc -l took ${fmt(wcRaw)} minus ${fmt(spawn)} to start a process)`,
-  );
 
   const rss = JSON.parse(
     execFileSync(process.execPath, [__filename, '--index-rss', file], { encoding: 'utf8' }),
@@ -131,6 +127,7 @@ async function main(): Promise<void> {
   // Warm the page cache for everyone, then measure.
   execFileSync('wc', ['-l', file]);
   if (!saveOnly) await indexBench(file);
+  if (process.argv.includes('--index-only')) return;
   const outDir = join(repoRoot(), 'bench-data');
   const copyTarget = join(outDir, 'copy.tmp.jsonl');
   const saveTarget = join(outDir, 'save.tmp.jsonl');

@@ -33,6 +33,7 @@ import {
   eolOf,
   indexBuffer,
 } from './lineIndex';
+import { parallelIndex } from './containers/splitScan';
 import { applyToTable } from './overlayEdit';
 import { PieceTable, type Piece } from './pieces';
 import { atomicWrite, removeStaleTempFiles } from './save';
@@ -225,7 +226,8 @@ export class DatasetStore {
       .scan(this.base.fh, index, index.bomLength, total, {
         chunkSize: opts.chunkSize ?? DEFAULT_CHUNK,
         signal: ctl.signal,
-        onData: (bytes) => sums.feed(bytes),
+        checksums: sums,
+        parallel: parallelIndex(opts.indexWorker),
         onChunk: (bytes) => {
           opts.onProgress?.({ lines: index.count, bytes, totalBytes: total });
           this.wakeWaiters();

@@ -144,6 +144,17 @@ export class BlockSums {
     this.sums[this.count++] = sum;
   }
 
+  /**
+   * Appends the sums another BlockSums computed of the bytes that follow (fed from a block
+   * boundary of this one): its checksums, the bytes it fed and its last kept bytes.
+   */
+  append(sums: Uint32Array, fed: number, tail: Uint8Array): void {
+    if (this.fill !== 0) throw new Error('block sums appended off a block boundary');
+    for (const s of sums) this.push(s);
+    this.fed += fed - tail.length;
+    this.keepEnds(tail);
+  }
+
   finish(): Uint32Array {
     if (this.fill > 0) this.flush();
     return this.sums.slice(0, this.count);

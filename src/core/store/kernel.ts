@@ -22,6 +22,11 @@ interface KernelExports {
   stop(): number;
   errorAt(): number;
   errorOpen(): number;
+  beginRel(): void;
+  scanRel(p: number, end: number, out: number, outEnd: number): number;
+  outAt(): number;
+  relDepth(): number;
+  relMin(): number;
 }
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
@@ -34,8 +39,15 @@ export const KERNEL_HEAP = 131072;
 /** Headroom before each read buffer: up to 63 bytes an element scan carries into the next chunk. */
 export const KERNEL_HEADROOM = 64;
 const PAGE = 65536;
+/** Where `scanRel` records the kinds of the levels opened before its start (one bit each). */
+export const KERNEL_REQ = 66560;
 /** Deepest nesting of brackets inside one element the kernel's stack holds. */
 export const KERNEL_MAX_DEPTH = 524288;
+
+/** The kind (1: "{", 2: "[") of the bracket at level `d` of the stack of the kernel whose memory is `mem`. */
+export function kernelKindAt(mem: Uint8Array, d: number): number {
+  return 1 + ((mem[512 + (d >> 3)] >> (d & 7)) & 1);
+}
 
 let compiled: object | null | undefined;
 

@@ -11,7 +11,8 @@
 ;; back to 0. Newlines are counted (all of them: physical lines).
 ;;
 ;; Memory layout (the memory is the caller's): [0, 192) the secret, [192, 256) a zero-padded copy
-;; of a hash's last stripe, [512, 512 + 65536) the bracket stack; buffers from 131072 on.
+;; of a hash's last stripe, [512, 512 + 65536) the bracket stack, [66560, 66560 + 32768) the kinds
+;; `scanRel` records for levels opened before its start; buffers from 131072 on.
 (module
   (import "env" "memory" (memory 2))
 
@@ -90,6 +91,23 @@
         (local.set $v1 (v128.load offset=16 (local.get $p)))
         (local.set $v2 (v128.load offset=32 (local.get $p)))
         (local.set $v3 (v128.load offset=48 (local.get $p)))
+        ;; A block inside a string without a quote, backslash or newline changes nothing but the
+        ;; escape of its first byte: skipped.
+        (if (i64.ne (global.get $instr) (i64.const 0))
+          (then
+            (if (i32.eqz
+                  (v128.any_true
+                    (v128.or
+                      (v128.or
+                        (v128.or (v128.or (i8x16.eq (local.get $v0) (local.get $cq)) (i8x16.eq (local.get $v0) (local.get $cb))) (i8x16.eq (local.get $v0) (local.get $cn)))
+                        (v128.or (v128.or (i8x16.eq (local.get $v1) (local.get $cq)) (i8x16.eq (local.get $v1) (local.get $cb))) (i8x16.eq (local.get $v1) (local.get $cn))))
+                      (v128.or
+                        (v128.or (v128.or (i8x16.eq (local.get $v2) (local.get $cq)) (i8x16.eq (local.get $v2) (local.get $cb))) (i8x16.eq (local.get $v2) (local.get $cn)))
+                        (v128.or (v128.or (i8x16.eq (local.get $v3) (local.get $cq)) (i8x16.eq (local.get $v3) (local.get $cb))) (i8x16.eq (local.get $v3) (local.get $cn)))))))
+              (then
+                (global.set $nie (i64.const 0))
+                (local.set $p (i32.add (local.get $p) (i32.const 64)))
+                (br $blocks)))))
         (local.set $quote (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $cq)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $cq)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $cq)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $cq)))) (i64.const 48)))))
         (local.set $bs (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $cb)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $cb)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $cb)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $cb)))) (i64.const 48)))))
         (local.set $nl (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $cn)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $cn)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $cn)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $cn)))) (i64.const 48)))))
@@ -178,6 +196,173 @@
     (global.set $lines (local.get $lines))
     (global.set $stop (local.get $p))
     (i32.const -1))
+
+;; `scanRel`: the same masks from a point outside strings at an unknown depth (just after a
+  ;; newline, which is never inside a valid JSON string): depths are relative to the start (BIAS).
+  ;; Brackets that close levels opened before the start are not checked; their kinds are recorded
+  ;; (bit i: the kind the opener of relative level -1-i must have, at 66560), the lowest level
+  ;; reached is kept, and every bracket that crosses between the lowest level and the one above is
+  ;; written out as an event (8 bytes at `out`: its address, then relative line << 2 | type, type 0
+  ;; opens from the lowest level, 1 closes to it, 2 closes to a new lowest level). Returns -1 when
+  ;; every whole block of [p, end) was scanned (`stop`), -5 when fewer than 64 events fit before
+  ;; `outEnd` (`stop`: the block to go on with), -2, -3, -4 as `scan` does; `outAt` says where the
+  ;; events written end.
+  (global $rmin (mut i32) (i32.const 0))
+  (global $outat (mut i32) (i32.const 0))
+  (func (export "outAt") (result i32) (global.get $outat))
+  (func (export "relDepth") (result i32) (i32.sub (global.get $depth) (i32.const 262144)))
+  (func (export "relMin") (result i32) (i32.sub (global.get $rmin) (i32.const 262144)))
+  (func (export "beginRel")
+    (global.set $depth (i32.const 262144))
+    (global.set $rmin (i32.const 262144))
+    (global.set $instr (i64.const 0))
+    (global.set $nie (i64.const 0)))
+  (func (export "scanRel") (param $p i32) (param $end i32) (param $out i32) (param $outEnd i32) (result i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $o0 v128) (local $o1 v128) (local $o2 v128) (local $o3 v128)
+    (local $quote i64) (local $bs i64) (local $nl i64) (local $open i64) (local $close i64)
+    (local $pe i64) (local $etc i64) (local $escaped i64) (local $inside i64) (local $s i64) (local $x i64)
+    (local $t i32) (local $at i32) (local $b i32) (local $kind i32) (local $d i32) (local $lines i32) (local $lat i32) (local $r i32)
+    (local $cq v128) (local $cb v128) (local $cn v128) (local $co v128) (local $cc v128) (local $c20 v128)
+    (local.set $cq (i8x16.splat (i32.const 0x22)))
+    (local.set $cb (i8x16.splat (i32.const 0x5c)))
+    (local.set $cn (i8x16.splat (i32.const 0x0a)))
+    (local.set $co (i8x16.splat (i32.const 0x7b)))
+    (local.set $cc (i8x16.splat (i32.const 0x7d)))
+    (local.set $c20 (i8x16.splat (i32.const 0x20)))
+    (local.set $d (global.get $depth))
+    (local.set $r (i32.const -1))
+    (block $done
+      (loop $blocks
+        (br_if $done (i32.gt_u (i32.add (local.get $p) (i32.const 64)) (local.get $end)))
+        (if (i32.gt_u (i32.add (local.get $out) (i32.const 512)) (local.get $outEnd))
+          (then (local.set $r (i32.const -5)) (br $done)))
+        (local.set $v0 (v128.load (local.get $p)))
+        (local.set $v1 (v128.load offset=16 (local.get $p)))
+        (local.set $v2 (v128.load offset=32 (local.get $p)))
+        (local.set $v3 (v128.load offset=48 (local.get $p)))
+        ;; A block inside a string without a quote, backslash or newline changes nothing but the
+        ;; escape of its first byte: skipped.
+        (if (i64.ne (global.get $instr) (i64.const 0))
+          (then
+            (if (i32.eqz
+                  (v128.any_true
+                    (v128.or
+                      (v128.or
+                        (v128.or (v128.or (i8x16.eq (local.get $v0) (local.get $cq)) (i8x16.eq (local.get $v0) (local.get $cb))) (i8x16.eq (local.get $v0) (local.get $cn)))
+                        (v128.or (v128.or (i8x16.eq (local.get $v1) (local.get $cq)) (i8x16.eq (local.get $v1) (local.get $cb))) (i8x16.eq (local.get $v1) (local.get $cn))))
+                      (v128.or
+                        (v128.or (v128.or (i8x16.eq (local.get $v2) (local.get $cq)) (i8x16.eq (local.get $v2) (local.get $cb))) (i8x16.eq (local.get $v2) (local.get $cn)))
+                        (v128.or (v128.or (i8x16.eq (local.get $v3) (local.get $cq)) (i8x16.eq (local.get $v3) (local.get $cb))) (i8x16.eq (local.get $v3) (local.get $cn)))))))
+              (then
+                (global.set $nie (i64.const 0))
+                (local.set $p (i32.add (local.get $p) (i32.const 64)))
+                (br $blocks)))))
+        (local.set $quote (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $cq)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $cq)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $cq)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $cq)))) (i64.const 48)))))
+        (local.set $bs (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $cb)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $cb)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $cb)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $cb)))) (i64.const 48)))))
+        (local.set $nl (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $cn)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $cn)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $cn)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $cn)))) (i64.const 48)))))
+        ;; "[" | 0x20 is "{", "]" | 0x20 is "}"; no other byte becomes either.
+        (local.set $o0 (v128.or (local.get $v0) (local.get $c20)))
+        (local.set $o1 (v128.or (local.get $v1) (local.get $c20)))
+        (local.set $o2 (v128.or (local.get $v2) (local.get $c20)))
+        (local.set $o3 (v128.or (local.get $v3) (local.get $c20)))
+        (local.set $open (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $o0) (local.get $co)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $o1) (local.get $co)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $o2) (local.get $co)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $o3) (local.get $co)))) (i64.const 48)))))
+        (local.set $close (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $o0) (local.get $cc)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $o1) (local.get $cc)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $o2) (local.get $cc)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $o3) (local.get $cc)))) (i64.const 48)))))
+        ;; Escaped bytes (simdjson's escape scanner): odd and even backslash runs told apart with a
+        ;; subtraction against the odd bits.
+        (if (i64.eqz (i64.or (local.get $bs) (global.get $nie)))
+          (then (local.set $escaped (i64.const 0)))
+          (else
+            (local.set $pe (i64.and (local.get $bs) (i64.xor (global.get $nie) (i64.const -1))))
+            (local.set $etc
+              (i64.xor
+                (i64.sub
+                  (i64.or (i64.shl (local.get $pe) (i64.const 1)) (i64.const 0xAAAAAAAAAAAAAAAA))
+                  (local.get $pe))
+                (i64.const 0xAAAAAAAAAAAAAAAA)))
+            (local.set $escaped (i64.xor (local.get $etc) (i64.or (local.get $bs) (global.get $nie))))
+            (global.set $nie (i64.shr_u (i64.and (local.get $etc) (local.get $bs)) (i64.const 63)))))
+        ;; Inside strings: the prefix xor of the unescaped quotes, continued from the last block.
+        (local.set $x (i64.and (local.get $quote) (i64.xor (local.get $escaped) (i64.const -1))))
+        (local.set $x (i64.xor (local.get $x) (i64.shl (local.get $x) (i64.const 1))))
+        (local.set $x (i64.xor (local.get $x) (i64.shl (local.get $x) (i64.const 2))))
+        (local.set $x (i64.xor (local.get $x) (i64.shl (local.get $x) (i64.const 4))))
+        (local.set $x (i64.xor (local.get $x) (i64.shl (local.get $x) (i64.const 8))))
+        (local.set $x (i64.xor (local.get $x) (i64.shl (local.get $x) (i64.const 16))))
+        (local.set $x (i64.xor (local.get $x) (i64.shl (local.get $x) (i64.const 32))))
+        (local.set $inside (i64.xor (local.get $x) (global.get $instr)))
+        (global.set $instr (i64.shr_s (local.get $inside) (i64.const 63)))
+        ;; Brackets and backslashes outside strings (a backslash there is an error).
+        (local.set $s (i64.and (i64.or (i64.or (local.get $open) (local.get $close)) (local.get $bs)) (i64.xor (local.get $inside) (i64.const -1))))
+        (block $nobr
+          (loop $brackets
+            (br_if $nobr (i64.eqz (local.get $s)))
+            (local.set $t (i32.wrap_i64 (i64.ctz (local.get $s))))
+            (local.set $at (i32.add (local.get $p) (local.get $t)))
+            (local.set $b (i32.load8_u (local.get $at)))
+            (global.set $errat (local.get $at))
+            (if (i32.eq (local.get $b) (i32.const 0x5c))
+              (then (global.set $depth (local.get $d)) (return (i32.const -4))))
+            (local.set $kind (select (i32.const 2) (i32.const 1) (i32.lt_u (local.get $b) (i32.const 0x60))))
+            ;; The relative line of this bracket, shifted for the event.
+            (local.set $lat
+              (i32.shl
+                (i32.add (local.get $lines)
+                  (i32.wrap_i64 (i64.popcnt (i64.and (local.get $nl) (i64.sub (i64.shl (i64.const 1) (i64.extend_i32_u (local.get $t))) (i64.const 1))))))
+                (i32.const 2)))
+            (if (i32.eq (i32.or (local.get $b) (i32.const 0x20)) (i32.const 0x7b))
+              (then
+                (if (i32.ge_u (local.get $d) (i32.const 524288))
+                  (then (global.set $depth (local.get $d)) (return (i32.const -3))))
+                (if (i32.eq (local.get $d) (global.get $rmin))
+                  (then
+                    (i32.store (local.get $out) (local.get $at))
+                    (i32.store offset=4 (local.get $out) (local.get $lat))
+                    (local.set $out (i32.add (local.get $out) (i32.const 8)))))
+                (call $setKind (local.get $d) (local.get $kind))
+                (local.set $d (i32.add (local.get $d) (i32.const 1))))
+              (else
+                (local.set $d (i32.sub (local.get $d) (i32.const 1)))
+                (if (i32.lt_s (local.get $d) (global.get $rmin))
+                  (then
+                    ;; A level opened before the start: its kind is recorded, not checked.
+                    (if (i32.lt_s (local.get $d) (i32.const 1))
+                      (then (global.set $depth (i32.add (local.get $d) (i32.const 1))) (return (i32.const -3))))
+                    (call $setReq (i32.sub (i32.const 262143) (local.get $d)) (local.get $kind))
+                    (global.set $rmin (local.get $d))
+                    (i32.store (local.get $out) (local.get $at))
+                    (i32.store offset=4 (local.get $out) (i32.or (local.get $lat) (i32.const 2)))
+                    (local.set $out (i32.add (local.get $out) (i32.const 8))))
+                  (else
+                    (if (i32.ne (call $kindAt (local.get $d)) (local.get $kind))
+                      (then
+                        (global.set $erropen (call $kindAt (local.get $d)))
+                        (global.set $depth (i32.add (local.get $d) (i32.const 1)))
+                        (return (i32.const -2))))
+                    (if (i32.eq (local.get $d) (global.get $rmin))
+                      (then
+                        (i32.store (local.get $out) (local.get $at))
+                        (i32.store offset=4 (local.get $out) (i32.or (local.get $lat) (i32.const 1)))
+                        (local.set $out (i32.add (local.get $out) (i32.const 8)))))))))
+            (local.set $s (i64.and (local.get $s) (i64.sub (local.get $s) (i64.const 1))))
+            (br $brackets)))
+        (local.set $lines (i32.add (local.get $lines) (i32.wrap_i64 (i64.popcnt (local.get $nl)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 64)))
+        (br $blocks)))
+    (global.set $depth (local.get $d))
+    (global.set $lines (local.get $lines))
+    (global.set $stop (local.get $p))
+    (global.set $outat (local.get $out))
+    (local.get $r))
+
+  ;; Records that the opener of relative level -1-i must be of `kind` (bit i at 66560).
+  (func $setReq (param $i i32) (param $kind i32)
+    (local $a i32) (local $bit i32)
+    (local.set $a (i32.add (i32.const 66560) (i32.shr_u (local.get $i) (i32.const 3))))
+    (local.set $bit (i32.shl (i32.const 1) (i32.and (local.get $i) (i32.const 7))))
+    (i32.store8 (local.get $a)
+      (if (result i32) (i32.eq (local.get $kind) (i32.const 2))
+        (then (i32.or (i32.load8_u (local.get $a)) (local.get $bit)))
+        (else (i32.and (i32.load8_u (local.get $a)) (i32.xor (local.get $bit) (i32.const -1)))))))
 
   ;; Adds the newlines of `nl` (a mask of the block at `p`) to `lines` into the globals.
   (func $countLines (param $lines i32) (param $nl i64) (param $p i32)

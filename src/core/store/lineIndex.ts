@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type { FileHandle } from 'node:fs/promises';
+import type { BlockSums } from './fingerprint';
 import { KERNEL_HEADROOM, KERNEL_HEAP, newKernel, releaseKernel, type Kernel } from './kernel';
 import type { Eol } from './types';
 
@@ -208,6 +208,18 @@ export interface ScanOptions {
   onChunk: (bytesDone: number) => void;
   /** Called with each chunk's bytes, in file order (for content checksums). */
   onData?: (bytes: Buffer) => void;
+  /**
+   * The content checksums of the bytes read, fed in file order as `onData` is. A JSON array scan
+   * split between two threads (`parallel`) computes the second part's in the other thread.
+   */
+  checksums?: BlockSums;
+  /**
+   * Scan a large JSON array in two threads (see `scanJsonArray`): `worker` is the bundled
+   * index.worker.js, or `in-thread` to run the second part's scan in this thread (tests); `at`
+   * where the second part starts (default: the chunk boundary nearest the middle); `minBytes` the
+   * smallest file split (default 64 MiB).
+   */
+  parallel?: { worker: string; at?: number; minBytes?: number };
 }
 
 /** Length of an incomplete UTF-8 sequence at the very end of `buf[0..n)` (0..3). */
@@ -268,6 +280,11 @@ export function invalidUtf8Offsets(
   }
 }
 
+/** What the scans read through: a FileHandle, or a file descriptor's reads in a worker. */
+export interface ChunkReader {
+  read(buf: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+}
+
 /** One chunk of a scan, with the UTF-8 validity of its bytes. */
 export interface Chunk {
   view: Buffer;
@@ -291,13 +308,16 @@ export interface ChunkIo {
 
 /**
  * Two read buffers of `chunkSize` bytes in a new kernel instance's memory, each with
- * KERNEL_HEADROOM bytes before it and 64 after, and 128 spare bytes after both; undefined without
+ * KERNEL_HEADROOM bytes before it and 64 after, and 128 spare bytes (then `extra`) after both; undefined without
  * WebAssembly SIMD.
  */
-export function chunkBuffers(chunkSize: number): { kernel: Kernel; io: ChunkIo; spare: number } | undefined {
+export function chunkBuffers(
+  chunkSize: number,
+  extra = 0,
+): { kernel: Kernel; io: ChunkIo; spare: number } | undefined {
   const chunk = Math.max(8, Math.floor(chunkSize));
   const stride = KERNEL_HEADROOM + chunk + 64;
-  const kernel = newKernel(2 * stride + 128);
+  const kernel = newKernel(2 * stride + 128 + extra);
   if (!kernel) return undefined;
   const at = (k: number) => KERNEL_HEAP + k * stride + KERNEL_HEADROOM;
   const bufs: [Buffer, Buffer] = [
@@ -316,7 +336,7 @@ export function chunkBuffers(chunkSize: number): { kernel: Kernel; io: ChunkIo; 
  * whether the file ends inside a UTF-8 sequence. No read is left running on return.
  */
 export async function forEachChunk(
-  fh: FileHandle,
+  fh: ChunkReader,
   from: number,
   size: number,
   opts: ScanOptions,
@@ -346,6 +366,7 @@ export async function forEachChunk(
       pending = readAt(bufs[k], pos + n);
       const view = buf.subarray(0, n);
       opts.onData?.(view);
+      opts.checksums?.feed(view);
       // UTF-8 validity: the bytes that complete the previous chunk's tail, then the chunk itself.
       let lead = 0;
       let headValid = true;
@@ -375,7 +396,7 @@ export async function forEachChunk(
  * `Buffer.indexOf(10)` for newlines (per line UTF-8 checks only when a chunk is not valid UTF-8).
  */
 export async function scanLines(
-  fh: FileHandle,
+  fh: ChunkReader,
   index: LineIndex,
   from: number,
   size: number,

@@ -112,6 +112,12 @@ export interface OpenOptions {
    * top-level JSON array). Default: `json-array` for a `.json` file, `jsonl` otherwise.
    */
   container?: 'jsonl' | 'json-array';
+  /**
+   * The second thread that indexes the second half of a large JSON array: the bundled
+   * `index.worker.js` (default: the one beside this bundle, when it is there), or false for one
+   * thread.
+   */
+  indexWorker?: string | false;
 }
 
 export interface SaveOptions {

@@ -301,6 +301,29 @@ describe('store: SIMD kernels', function () {
       }
     });
 
+    it('skips whole blocks inside long strings without losing an escape, a quote or a line', async () => {
+      // A backslash run ending a block, then blocks of plain text (skipped), then a quote, a
+      // bracket or a raw line break at the start of the next block; at every alignment.
+      for (let run = 1; run <= 2; run++) {
+        for (let shift = 0; shift < 130; shift++) {
+          for (const after of ['"', ']', '\n', 'x']) {
+            const text = `[{"a":"${'p'.repeat(shift)}${'\\'.repeat(run)}${'t'.repeat(127)}${after}"},\n {"b":"${after}"}]`;
+            const path = join(dir, 'long.json');
+            await writeFile(path, text);
+            for (const chunk of [64, 200]) {
+              const js = await outcome(path, 0, chunk, false);
+              const simd = await outcome(path, 0, chunk, true);
+              assert.deepEqual(
+                simd,
+                js,
+                `run ${run}, shift ${shift}, then ${JSON.stringify(after)}, chunk ${chunk}`,
+              );
+            }
+          }
+        }
+      }
+    });
+
     it('marks exactly the records whose bytes are invalid UTF-8, whatever the chunks', async () => {
       const bads = [
         [0xff],

@@ -1,5 +1,6 @@
-import { LineIndex, scanLines } from '../lineIndex';
+import { LineIndex } from '../lineIndex';
 import { writeDocument } from '../save';
+import { scanLinesSplit } from './splitScan';
 import type { Container } from './types';
 
 /** JSON Lines: one record per physical line; the line endings lie between records. */
@@ -7,7 +8,9 @@ export const jsonlContainer: Container = {
   kind: 'jsonl',
   preserves: 'bytes',
   newIndex: (bomLength, capacity) => new LineIndex(bomLength, capacity),
-  scan: (fh, index, from, size, opts) => scanLines(fh, index, from, size, opts),
+  async scan(fh, index, from, size, opts) {
+    await scanLinesSplit(fh, index, from, size, opts);
+  },
   checkText(text, what, k) {
     if (text.includes('\n') || text.includes('\r')) {
       throw new Error(`${what}: text ${k} contains a line break; a line cannot contain "\\n" or "\\r".`);

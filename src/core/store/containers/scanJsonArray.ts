@@ -4,7 +4,7 @@
  * fed chunk by chunk. Memory use is the index alone (a few numbers per element), whatever the size.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { KERNEL_MAX_DEPTH, releaseKernel, type Kernel } from '../kernel';
+import { KERNEL_MAX_DEPTH, kernelKindAt, releaseKernel, type Kernel } from '../kernel';
 import {
   EOL_LF,
   EOL_NONE,
@@ -15,6 +15,8 @@ import {
   type LineIndex,
   type ScanOptions,
 } from '../lineIndex';
+import type { PartResult } from './scanArrayPart';
+import { checksumsBefore, planSplit, startPart, type RunningPart } from './splitScan';
 
 /** A JSON array file whose structure is broken (or that is not an array), with where. */
 export class JsonArrayError extends Error {
@@ -400,6 +402,74 @@ export class JsonArrayScanner {
     this.fail(`the element nests more than ${KERNEL_MAX_DEPTH} brackets deep`, pos + at);
   }
 
+  /**
+   * The depth inside the current element at the end of what was fed, when a part scanned from
+   * there on its own can be joined (`adoptPart`): inside an element outside strings, or between
+   * elements. Undefined otherwise (then the main thread scans on).
+   */
+  splitDepth(): number | undefined {
+    if (this.inString || this.inScalar || this.escaped) return undefined;
+    if (this.state === S_AFTER || this.state === S_ELEMENT) return 0;
+    if (this.state !== S_INSIDE || this.stack.length === 0 || !this.kernel) return undefined;
+    if (this.kernel.exports.inString() !== 0) return undefined;
+    return this.kernel.exports.depth();
+  }
+
+  /**
+   * Takes the elements of a part scanned from `split` on its own (scanArrayPart.ts), the scan
+   * having reached `split` at depth `depth` (`splitDepth`) on line `line`: its list of the level
+   * the array's elements are at, when everything in the part fits a valid array — the brackets
+   * that close levels opened before the split of the kinds opened there, one comma and whitespace
+   * between elements, the array closed by "]" with only whitespace after it. Returns false and
+   * changes nothing otherwise.
+   */
+  adoptPart(part: PartResult, depth: number, line: number): boolean {
+    const { cur, prev, reqs } = part;
+    if (!part.ok || !cur || !prev || !reqs || part.relMin !== -depth - 1 || part.relDepth !== -depth - 1)
+      return false;
+    // After the closing "]": nothing but whitespace.
+    if (cur.count !== 1 || cur.type[0] !== 2 || cur.tailCommas !== 0 || cur.tailBad) return false;
+    const req = (i: number) => 1 + ((reqs[i >> 3] >> (i & 7)) & 1);
+    const mem = this.kernel?.mem;
+    for (let i = 0; i < depth; i++) {
+      if (!mem || req(i) !== kernelKindAt(mem, depth - 1 - i)) return false;
+    }
+    if (req(depth) !== 2) return false; // the array's own "]"
+    // Before "]": no comma after the last element.
+    if (prev.bad || prev.tailCommas !== 0 || prev.tailBad) return false;
+    if (prev.count === 0 && (depth > 0 || this.state !== S_AFTER)) return false;
+    let first = 0;
+    if (depth > 0) {
+      if (prev.type[0] !== 2) return false;
+      first = 1;
+    } else if (prev.count > 0 && (prev.leadBad || prev.leadCommas !== (this.state === S_AFTER ? 1 : 0)))
+      return false;
+    if ((prev.count - first) % 2 !== 0) return false;
+    for (let j = first; j < prev.count; j++)
+      if (prev.type[j] !== ((j - first) % 2 === 0 ? 0 : 1)) return false;
+    // It fits: the elements, then the closing bracket.
+    if (depth > 0) {
+      this.line = line + prev.line[0];
+      this.stack.length = 0;
+      this.endElement(prev.pos[0] + 1);
+    }
+    const index = this.index;
+    for (let j = first; j < prev.count; j += 2) {
+      const at = prev.pos[j];
+      if (this.elEnd >= 0) index.push(at, EOL_LF | index.pendingFlags(), this.elEnd, this.elLine);
+      this.elStart = at;
+      this.elLine = line + prev.line[j];
+      this.elEnd = -1;
+      this.state = S_INSIDE;
+      this.line = line + prev.line[j + 1];
+      this.endElement(prev.pos[j + 1] + 1);
+    }
+    this.line = line + cur.line[0];
+    this.closeArray(cur.pos[0]);
+    this.line = line + part.lines;
+    return true;
+  }
+
   private finishScalar(): void {
     this.inScalar = false;
     this.endElement(this.scalarEnd);
@@ -431,6 +501,12 @@ export class JsonArrayScanner {
 
   /** Offset of the closing bracket (once seen). */
   postAt = -1;
+
+  /**
+   * Whether the scan was split between two threads: `joined` when the other thread's part was
+   * taken, `rescanned` when this thread scanned it again (it did not fit a valid array).
+   */
+  split: 'joined' | 'rescanned' | undefined;
 
   /** Checks that the file ended where a JSON array may end. */
   finish(size: number): void {
@@ -501,37 +577,70 @@ export async function scanJsonArray(
     while (badHead < bad.length && bad[badHead] < start) badHead++;
     if (badHead < bad.length && bad[badHead] < end) index.markPending(FLAG_INVALID_UTF8);
   };
+  let part: RunningPart | undefined;
   try {
-    const { end } = await forEachChunk(
-      fh,
-      from,
-      size,
-      opts,
-      (c) => {
-        const { view, pos } = c;
-        const n = view.length;
-        if (!c.headValid) bad.push(c.lead > 0 ? pos : pos - 1);
-        if (!c.bodyValid) invalidUtf8Offsets(view, c.lead, n - c.tail, pos, bad);
-        const carried = scanner.carryLen;
-        if (mem && carried > 0) {
-          scanner.feed(
-            mem.subarray(view.byteOffset - carried, view.byteOffset + n),
-            n + carried,
-            pos - carried,
-          );
-        } else scanner.feed(view, n, pos);
-      },
-      bufs?.io,
-    );
-    while (mem && bufs && scanner.carryLen > 0) {
-      // The last bytes, less than a block: scanned as a block padded with spaces (again for an
-      // element that starts in them).
-      const len = scanner.carryLen;
-      const at = scanner.carryPos;
-      mem.copyWithin(bufs.spare, scanner.carryFrom, scanner.carryFrom + len);
-      mem.fill(0x20, bufs.spare + len, bufs.spare + 64);
-      scanner.feed(mem.subarray(bufs.spare, bufs.spare + 64), 64, at);
-    }
+    // The bytes of [a, b) through the scanner, with the checksums of those before `sumsTo`.
+    const scanRange = async (a: number, b: number, sumsTo: number): Promise<number> => {
+      const { end } = await forEachChunk(
+        fh,
+        a,
+        b,
+        checksumsBefore(opts, a, sumsTo),
+        (c) => {
+          const { view, pos } = c;
+          const n = view.length;
+          if (!c.headValid) bad.push(c.lead > 0 ? pos : pos - 1);
+          if (!c.bodyValid) invalidUtf8Offsets(view, c.lead, n - c.tail, pos, bad);
+          const carried = scanner.carryLen;
+          if (mem && carried > 0) {
+            scanner.feed(
+              mem.subarray(view.byteOffset - carried, view.byteOffset + n),
+              n + carried,
+              pos - carried,
+            );
+          } else scanner.feed(view, n, pos);
+        },
+        bufs?.io,
+      );
+      while (mem && bufs && scanner.carryLen > 0) {
+        // The last bytes, less than a block: scanned as a block padded with spaces (again for an
+        // element that starts in them).
+        const len = scanner.carryLen;
+        const at = scanner.carryPos;
+        mem.copyWithin(bufs.spare, scanner.carryFrom, scanner.carryFrom + len);
+        mem.fill(0x20, bufs.spare + len, bufs.spare + 64);
+        scanner.feed(mem.subarray(bufs.spare, bufs.spare + 64), 64, at);
+      }
+      return end;
+    };
+    // A large array: the part after a newline near the middle is scanned by another thread.
+    const job = bufs && opts.parallel ? await planSplit(fh, from, size, opts) : undefined;
+    if (job && opts.parallel) part = startPart(fh, job, opts.parallel.worker);
+    let end: number;
+    if (job && part) {
+      await scanRange(from, job.split, job.at);
+      const depth = scanner.splitDepth();
+      const r = depth === undefined ? undefined : await part.result;
+      if (r && depth !== undefined && (r.sums !== undefined) === job.sums) {
+        for (const o of r.bad) bad.push(o);
+        if (scanner.adoptPart(r, depth, scanner.position.line)) {
+          if (r.sums && r.tail) opts.checksums?.append(r.sums, r.fed, r.tail);
+          end = size;
+          scanner.split = 'joined';
+          opts.onChunk(size);
+        } else {
+          bad.length -= r.bad.length;
+          end = -1;
+        }
+      } else end = -1;
+      if (end < 0) {
+        // Scanned here from the split on, as without it (errors at their exact position).
+        await part.stop();
+        scanner.split = 'rescanned';
+        opts.checksums?.feed(job.probe);
+        end = await scanRange(job.split, size, Infinity);
+      }
+    } else end = await scanRange(from, size, Infinity);
     scanner.finish(end);
     if (!anyElements && scanner.firstKind !== undefined && scanner.firstKind !== 'object') {
       const what: Record<ElementKind, string> = {
@@ -552,6 +661,7 @@ export async function scanJsonArray(
     if (err instanceof JsonArrayError) await exactColumn(fh, err);
     throw err;
   } finally {
+    await part?.stop();
     if (bufs) releaseKernel(bufs.kernel);
   }
   return scanner;
