@@ -1,36 +1,26 @@
-import { askerDataCommand } from './commands/askerData';
-import { extendCommand } from './commands/extend';
-import { filterCommand } from './commands/filter';
-import { capoCommand } from './commands/capo';
-import { batchCommand } from './commands/batch';
-import { askCommand } from './commands/ask';
-import { evalCommand } from './commands/eval';
-import { convertCommand } from './commands/convert';
-import { statsCommand } from './commands/stats';
-import { validateCommand } from './commands/validate';
-import { exportCommand } from './commands/export';
-import { reviewCommand } from './commands/review';
-import { registerCommand } from './commands/register';
 import { redact } from '../core/llm/logger';
 import { processIO, type CliIO } from './io';
 
 type Command = (args: string[], io: CliIO) => Promise<number>;
 
-/** One line per command. */
-const COMMANDS: Record<string, Command> = {
-  extend: extendCommand,
-  capo: capoCommand,
-  batch: batchCommand,
-  ask: askCommand,
-  'asker-data': askerDataCommand,
-  filter: filterCommand,
-  eval: evalCommand,
-  convert: convertCommand,
-  stats: statsCommand,
-  validate: validateCommand,
-  review: reviewCommand,
-  export: exportCommand,
-  register: registerCommand,
+/**
+ * One line per command. Each command's code is loaded when it runs (`import()`), so that a command
+ * does not pay for the start-up of the others' modules (the LLM client, Parquet, the overview...).
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  extend: () => import('./commands/extend').then((m) => m.extendCommand),
+  capo: () => import('./commands/capo').then((m) => m.capoCommand),
+  batch: () => import('./commands/batch').then((m) => m.batchCommand),
+  ask: () => import('./commands/ask').then((m) => m.askCommand),
+  'asker-data': () => import('./commands/askerData').then((m) => m.askerDataCommand),
+  filter: () => import('./commands/filter').then((m) => m.filterCommand),
+  eval: () => import('./commands/eval').then((m) => m.evalCommand),
+  convert: () => import('./commands/convert').then((m) => m.convertCommand),
+  stats: () => import('./commands/stats').then((m) => m.statsCommand),
+  validate: () => import('./commands/validate').then((m) => m.validateCommand),
+  review: () => import('./commands/review').then((m) => m.reviewCommand),
+  export: () => import('./commands/export').then((m) => m.exportCommand),
+  register: () => import('./commands/register').then((m) => m.registerCommand),
 };
 
 function main(argv: string[]): Promise<number> {
@@ -46,7 +36,7 @@ function main(argv: string[]): Promise<number> {
     io.stderr.write(`parrot: unknown command '${argv[0]}' (commands: ${Object.keys(COMMANDS).join(', ')})\n`);
     return Promise.resolve(2);
   }
-  return command(argv.slice(1), io);
+  return command().then((run) => run(argv.slice(1), io));
 }
 
 let settled = false;

@@ -3,6 +3,7 @@
  * UTF-8, and Python's json, Hugging Face `datasets` and the fine-tuning APIs refuse anything else.
  */
 import { isUtf8 } from 'node:buffer';
+import { open } from 'node:fs/promises';
 
 export interface EncodingProblem {
   /** 0-based column (UTF-16 code units, a BOM on the first line not counted) of the first bad byte. */
@@ -113,4 +114,16 @@ export function encodingProblem(
     byte: i,
     message: `invalid UTF-8: byte 0x${hex} does not start a well-formed character (Python and Hugging Face datasets refuse such files)`,
   };
+}
+
+/** Whether the file starts with a UTF-16/32 byte order mark (see foreignBom). */
+export async function startsWithForeignBom(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const b = Buffer.alloc(4);
+    const { bytesRead } = await fh.read(b, 0, 4, 0);
+    return foreignBom(b, 0, bytesRead) !== undefined;
+  } finally {
+    await fh.close();
+  }
 }

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { convertFile, type ConvertReportEntry } from '../../src/core/formats/convertFile';
 import { datasetsIn } from '../support/fixtures';
 
 interface Entry {
@@ -130,6 +131,42 @@ describe('Convert Dataset… / Export for Training… (parrot.convertDataset, pa
       messages: { role: string }[];
     };
     assert.equal(first.messages[0].role, 'user');
+  });
+
+  it('a file of 8 MiB or more (converted in worker threads) gets the bytes and report of one thread', async () => {
+    // Fixture records, repeated to 9 MiB, with an invalid line and ill-formed UTF-8 among them.
+    const lines = fs
+      .readFileSync(path.join(fixtures, 'fastchat_dummy_conversation.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
+    const parts: Buffer[] = [];
+    let size = 0;
+    for (let i = 0; size < 9 << 20; i++) {
+      const line =
+        i % 997 === 5
+          ? Buffer.from('{"broken": \n')
+          : i % 1499 === 7
+            ? Buffer.from([0x7b, 0xc3, 0x28, 0x7d, 0x0a])
+            : Buffer.from(lines[i % lines.length] + '\n');
+      parts.push(line);
+      size += line.length;
+    }
+    const src = path.join(dir, 'big.jsonl');
+    fs.writeFileSync(src, Buffer.concat(parts));
+    const ours = path.join(dir, 'big.openai.jsonl');
+    const r = await run('parrot.convertDataset', {
+      uri: vscode.Uri.file(src),
+      format: 'openai',
+      output: ours,
+    });
+    assert.equal(r.status, 'ok', r.message);
+    const one = path.join(dir, 'big.one.jsonl');
+    const report: ConvertReportEntry[] = [];
+    const stats = await convertFile(src, one, { to: 'openai', workers: 0, report: (e) => report.push(e) });
+    assert.ok(stats.invalid > 0);
+    assert.ok(fs.readFileSync(ours).equals(fs.readFileSync(one)), 'the bytes differ from one thread’s');
+    assert.deepEqual(r.report, report);
+    assert.deepEqual(r.stats, stats);
   });
 
   it('reports each loss at its record’s line (glaive tool calls into Alpaca)', async () => {

@@ -4,41 +4,39 @@
  * them write the same bytes and report the same losses.
  */
 import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { once } from 'node:events';
 import type { FormatId } from '../model';
-import type { EncodingProblem } from '../encoding';
+import { startsWithForeignBom } from '../encoding';
 import { BatchedWriter } from '../batchedWriter';
 import { isBlankLine } from '../stats/lines';
 import { formatElement, type ElementStyle } from '../store/containers/jsonArray';
 import { isParquetPath } from '../store/containers/parquet';
 import { jsonlToParquet } from '../store/recordSource';
-import { jsonlText, readFileRecords, where, type FileRecord } from '../store/records';
-import { FormatError } from './adapters';
+import { readFileRecords, recordContainer, type FileRecord } from '../store/records';
+import { splitOnLines } from '../validate/lines';
+import { runOrdered } from '../workerPool';
 import { FORMATS } from './catalog';
-import { convertSample, foreignRoles } from './convert';
-import { serializeLike } from './json';
-import { inexactNumbers } from './jsonKeep';
-import { UnpairedPairer } from './unpaired';
+import type { ConvertPart, ConvertRequest, ConvertResponse, ConvertTask } from './convertRange';
+import {
+  addConvertStats,
+  asOneLine,
+  atText,
+  convertRecord,
+  emptyConvertStats,
+  HELD,
+  type ConvertStats,
+  type RecordConverter,
+} from './convertRecord';
 import { entryMappingFor } from './entryMapping';
-import { parseRecord, recordToLine, type RecordMapping } from './index';
+import { UnpairedPairer } from './unpaired';
+import type { RecordMapping } from './index';
+
+export type { ConvertStats } from './convertRecord';
 
 const NEWLINE = Buffer.from('\n');
-
-/**
- * A record copied unchanged into JSON Lines, as one line: a JSONL line's bytes as they are; an
- * element of a JSON array (which may span lines) without the whitespace between its tokens, or, when
- * its bytes are not valid UTF-8 (they are copied, never replaced), with its line breaks turned into
- * spaces (a raw line break is only ever whitespace between JSON tokens).
- */
-function asOneLine(l: FileRecord): Buffer {
-  if (l.container === 'jsonl') return l.raw;
-  if (!l.encoding) return Buffer.from(jsonlText(l));
-  const out = Buffer.from(l.raw);
-  for (let i = 0; i < out.length; i++) if (out[i] === 0x0a || out[i] === 0x0d) out[i] = 0x20;
-  return out;
-}
 
 /** How a `.json` output writes its array: as Python's json.dump(indent=2, ensure_ascii=False) does. */
 const ARRAY_STYLE: ElementStyle = {
@@ -69,19 +67,6 @@ export interface ConvertReportEntry {
   text: string;
 }
 
-export interface ConvertStats {
-  records: number;
-  converted: number;
-  copied: number;
-  lossy: number;
-  losses: number;
-  invalid: number;
-  blank: number;
-  paired: number;
-  /** The dataset_info.json entry the records were read through, if any. */
-  datasetInfo?: { entry: string; infoPath: string };
-}
-
 export interface ConvertFileOptions {
   to: FormatId;
   /** Read every record as this format instead of detecting it. */
@@ -93,8 +78,8 @@ export interface ConvertFileOptions {
   keep?: (r: FileRecord) => boolean;
   /** Every report line, in file order. */
   report: (e: ConvertReportEntry) => void;
-  /** Called for each record read (for progress). */
-  progress?: (r: FileRecord) => void;
+  /** Called as records are read (for progress): the last line read and the bytes read so far. */
+  progress?: (r: { line: number; bytes: number }) => void;
   /** Stops the conversion: nothing is written to `out` (its old contents stay). */
   signal?: AbortSignal;
   /** The name records are reported under (default: `file`). */
@@ -105,6 +90,15 @@ export interface ConvertFileOptions {
    */
   datasetInfo?: boolean;
   mapping?: RecordMapping;
+  /**
+   * Worker threads for a JSONL file into JSONL (0 or 1: this thread). Default:
+   * os.availableParallelism(). The output is the same either way.
+   */
+  workers?: number;
+  /** The bundled worker script. Default: convert.worker.js beside this bundle. */
+  workerScript?: string;
+  /** Files smaller than this are converted on this thread. Default 8 MiB. */
+  minWorkerBytes?: number;
 }
 
 export class ConvertCancelled extends Error {
@@ -153,16 +147,7 @@ export async function convertFile(
   };
   sink.on('error', onError);
   const batched = BatchedWriter.toStream(sink);
-  const stats: ConvertStats = {
-    records: 0,
-    converted: 0,
-    copied: 0,
-    lossy: 0,
-    losses: 0,
-    invalid: 0,
-    blank: 0,
-    paired: 0,
-  };
+  const stats = emptyConvertStats();
   if (mapping) stats.datasetInfo = { entry: mapping.entry, infoPath: mapping.infoPath };
   // Unpaired (KTO) records into a pair format: two records of one prompt with opposite labels.
   const pairer = FORMATS[to].preference ? new UnpairedPairer<{ line: number; raw: Buffer }>() : undefined;
@@ -177,6 +162,16 @@ export async function convertFile(
     if (column !== undefined) e.column = column;
     opts.report(e);
   };
+  const converter: RecordConverter = {
+    to,
+    keepUnknown: opts.keepUnknown === true,
+    toArray,
+    stats,
+    report: (kind, at, message) => report(kind, atText(label, at), message),
+    ...(from !== undefined ? { from } : {}),
+    ...(pairer ? { pairer } : {}),
+    ...(mapping ? { mapping } : {}),
+  };
   let written$ = 0;
   const put = async (text: string | Buffer): Promise<void> => {
     const wrote = batched.write(text);
@@ -184,86 +179,43 @@ export async function convertFile(
   };
   try {
     if (toArray) await put('[');
-    for await (const l of readFileRecords(file)) {
-      check();
-      opts.progress?.(l);
-      if (l.encoding?.wholeFile) throw new Error(`${label}:1:1: ${l.encoding.message}`);
-      if (!l.encoding && isBlankLine(l.text)) {
-        stats.blank++;
-        continue;
-      }
-      if (opts.keep && !opts.keep(l)) continue;
-      let outLine: string | undefined;
-      const r = l.encoding ? undefined : parseRecord(l.text, from, { style: false, mapping });
-      if (!r) {
-        // Bad bytes are reported and copied as they are: never replaced by U+FFFD.
-        stats.invalid++;
-        const enc = l.encoding as EncodingProblem;
-        report('error', where(label, l, enc.column), enc.message);
-      } else if (!r.ok) {
-        stats.invalid++;
-        report('error', where(label, l, r.error.column - 1), r.error.message);
-      } else if (r.layout.format === to) {
-        stats.records++;
-        stats.copied++;
-        // A record read through a dataset_info.json entry is written under the format's own names,
-        // everything else of it as it was.
-        if (r.layout.entry) outLine = recordToLine(r.sample, { ...r.layout, entry: undefined });
-        else outLine = toArray ? l.text : jsonlText(l);
-        // Copied as it is: what the format has no room for is reported as a conversion's losses are.
-        const foreign = foreignRoles(r.sample, to);
-        if (foreign.length) {
-          stats.lossy++;
-          stats.losses += foreign.length;
-          const at = l.container === 'parquet' ? where(label, l) : `${label}:${l.line}`;
-          for (const f of foreign) report('lost', at, f);
-        }
-      } else {
-        stats.records++;
-        let sample = r.sample;
-        if (pairer && sample.kind === 'dialogue' && sample.label !== undefined) {
-          const m = pairer.add(sample, { line: l.line, raw: asOneLine(l) });
-          if (!m) continue; // written when its counterpart comes, or reported at the end
-          sample = m.pair;
-          stats.paired++;
+    const parallel =
+      container === 'jsonl' &&
+      !pairer &&
+      !mapping &&
+      to !== 'mt-bench' &&
+      !opts.keep &&
+      (await inParallel(file, opts));
+    if (parallel) {
+      await inWorkers(file, parallel, opts, skipInvalid, put, (part, lineBase) => {
+        check();
+        addConvertStats(stats, part.stats);
+        for (const r of part.reports)
           report(
-            'paired',
-            `${label}:${l.line}`,
-            `lines ${m.keys[0].line} (desirable) and ${m.keys[1].line} (undesirable)`,
+            r.kind,
+            atText(label, 'row' in r.at ? r.at : { ...r.at, line: r.at.line + lineBase }),
+            r.message,
           );
+      });
+    } else
+      for await (const l of readFileRecords(file)) {
+        check();
+        opts.progress?.(l);
+        if (l.encoding?.wholeFile) throw new Error(`${label}:1:1: ${l.encoding.message}`);
+        if (!l.encoding && isBlankLine(l.text)) {
+          stats.blank++;
+          continue;
         }
-        try {
-          const c = convertSample(sample, to, {
-            keepUnknown: opts.keepUnknown === true,
-            index: stats.records,
-          });
-          outLine = [c.value, ...(c.more ?? [])].map((v) => serializeLike(v)).join('\n');
-          stats.converted++;
-          // Numbers a double cannot hold exactly change on the way (the record is rewritten).
-          for (const n of inexactNumbers(l.text))
-            c.losses.push(
-              `number ${n.token} (column ${n.at + 1}) cannot be held exactly: written as ${n.written}`,
-            );
-          if (c.losses.length) {
-            stats.lossy++;
-            stats.losses += c.losses.length;
-            const at = l.container === 'parquet' ? where(label, l) : `${label}:${l.line}`;
-            for (const loss of c.losses) report('lost', at, loss);
-          }
-        } catch (e) {
-          if (!(e instanceof FormatError)) throw e;
-          stats.records--;
-          stats.invalid++;
-          report('error', where(label, l), e.message);
+        if (opts.keep && !opts.keep(l)) continue;
+        const outLine = convertRecord(l, converter);
+        if (outLine === HELD) continue; // written when its counterpart comes, or reported at the end
+        if (outLine === undefined && skipInvalid) continue;
+        if (toArray) {
+          await put((written$++ === 0 ? '\n  ' : ',\n  ') + formatElement(outLine as string, ARRAY_STYLE));
+          continue;
         }
+        await put(outLine !== undefined ? outLine + '\n' : Buffer.concat([asOneLine(l), NEWLINE]));
       }
-      if (outLine === undefined && skipInvalid) continue;
-      if (toArray) {
-        await put((written$++ === 0 ? '\n  ' : ',\n  ') + formatElement(outLine as string, ARRAY_STYLE));
-        continue;
-      }
-      await put(outLine !== undefined ? outLine + '\n' : Buffer.concat([asOneLine(l), NEWLINE]));
-    }
     for (const w of pairer?.leftovers() ?? []) {
       stats.records--;
       stats.invalid++;
@@ -302,6 +254,97 @@ export async function convertFile(
     if (!file$) sink.off('error', onError);
   }
   return stats;
+}
+
+/** The file's size when it is converted in worker threads, or undefined (see ConvertFileOptions). */
+async function inParallel(file: string, opts: ConvertFileOptions): Promise<number | undefined> {
+  const workers = Math.max(0, Math.min(opts.workers ?? availableParallelism(), 16));
+  if (workers < 2 || isParquetPath(file) || recordContainer(file) !== 'jsonl') return undefined;
+  const size = (await stat(file)).size;
+  if (size < (opts.minWorkerBytes ?? 8 << 20)) return undefined;
+  // A dataset_info.json entry that renames fields, or a UTF-16/32 file: read on this thread.
+  if ((await entryMappingFor(file)) || (await startsWithForeignBom(file))) return undefined;
+  return size;
+}
+
+/**
+ * Converts file in byte ranges on worker threads; `onPart` gets each range's part in file order
+ * (with the number of lines before it) and its output is written with `put`, in order. At most a
+ * few ranges wait to be written (the workers wait for the output, e.g. a slow pipe).
+ */
+async function inWorkers(
+  file: string,
+  size: number,
+  opts: ConvertFileOptions,
+  skipInvalid: boolean,
+  put: (chunk: Buffer) => Promise<void>,
+  onPart: (part: ConvertPart, lineBase: number) => void,
+): Promise<void> {
+  const workers = Math.max(0, Math.min(opts.workers ?? availableParallelism(), 16));
+  const chunk = Math.min(16 << 20, Math.max(1 << 20, Math.ceil(size / (workers * 8))));
+  const ranges = await splitOnLines(file, size, chunk);
+  const tasks: ConvertTask[] = ranges.map(([start, end], id) => ({
+    id,
+    path: file,
+    start,
+    end,
+    to: opts.to,
+    keepUnknown: opts.keepUnknown === true,
+    skipInvalid,
+    ...(opts.from !== undefined ? { from: opts.from } : {}),
+  }));
+  // written[i]: range i is written (or the writing failed: the error is thrown below).
+  const written = tasks.map(() => {
+    let done = (): void => undefined;
+    const p = new Promise<void>((resolve) => (done = resolve));
+    return { p, done };
+  });
+  let writing: Promise<void> = Promise.resolve();
+  let writeError: Error | undefined;
+  let lineBase = 0;
+  const lag = 2 * workers;
+  try {
+    await runOrdered<ConvertTask, ConvertPart>({
+      script: opts.workerScript ?? path.join(__dirname, 'convert.worker.js'),
+      workers,
+      tasks,
+      request: (task) => ({ type: 'convert', task }) satisfies ConvertRequest,
+      response: (m) => {
+        const r = m as ConvertResponse;
+        return r.type === 'error' ? { id: r.id, error: r.message } : { id: r.id, result: r.part };
+      },
+      ready: async (i) => {
+        if (i >= lag) await written[i - lag].p;
+        if (writeError !== undefined) throw writeError;
+      },
+      onResult: (part, i) => {
+        if (writeError !== undefined) throw writeError;
+        onPart(part, lineBase);
+        lineBase += part.lines;
+        const line = lineBase;
+        const bytes = tasks[i].end;
+        writing = writing
+          .then(async () => {
+            for (const c of part.chunks) await put(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+            opts.progress?.({ line, bytes });
+          })
+          .catch((e: unknown) => {
+            writeError ??= e instanceof Error ? e : new Error(String(e));
+          })
+          .finally(() => {
+            if (writeError !== undefined) for (const w of written) w.done();
+            else written[i].done();
+          });
+      },
+      where: (task) => `${opts.label ?? file}: bytes ${task.start}-${task.end}`,
+      name: 'the convert worker',
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      abortError: () => new ConvertCancelled(),
+    });
+  } finally {
+    await writing;
+  }
+  if (writeError !== undefined) throw writeError;
 }
 
 /** The summary line `parrot convert` ends with. */

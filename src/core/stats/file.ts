@@ -5,10 +5,10 @@
  * both) are found. Small files, JSON arrays and Parquet are read on this thread, with one parse per
  * record as well. Either way the figures are the same.
  */
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { foreignBom } from '../encoding';
+import { startsWithForeignBom } from '../encoding';
 import { entryMappingFor, mapRecordText } from '../formats/entryMapping';
 import { readFileRecords } from '../store/records';
 import { recordContainer } from '../store/records';
@@ -79,17 +79,6 @@ export async function fileStats(
   const s = c.result();
   if (mapping) s.datasetInfo = { entry: mapping.entry, file: mapping.infoPath };
   return s;
-}
-
-async function startsWithForeignBom(path: string): Promise<boolean> {
-  const fh = await open(path, 'r');
-  try {
-    const b = Buffer.alloc(4);
-    const { bytesRead } = await fh.read(b, 0, 4, 0);
-    return foreignBom(b, 0, bytesRead) !== undefined;
-  } finally {
-    await fh.close();
-  }
 }
 
 async function inWorkers(

@@ -32,18 +32,36 @@ export function isBlankLine(text: string): boolean {
   return true;
 }
 
+const utf8 = new TextDecoder('utf-8');
+
+/**
+ * The text and encoding problem of the line b[start, end) (its line ending left out) as
+ * readFileLines reads it: a BOM on line 1 left out of the text; ill-formed bytes as U+FFFD.
+ * `validUtf8` may say that bytes around the line are known to be valid UTF-8 (skips the check).
+ */
+export function decodeLine(
+  b: Buffer,
+  start: number,
+  end: number,
+  first: boolean,
+  validUtf8 = false,
+): { text: string; encoding?: EncodingProblem } {
+  const bomAt = b[start] === 0xef && b[start + 1] === 0xbb && b[start + 2] === 0xbf;
+  const encoding = validUtf8 && !first && !bomAt ? undefined : encodingProblem(b, start, end, first);
+  let text = encoding ? utf8.decode(b.subarray(start, end)) : b.toString('utf8', start, end);
+  if (first && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  return encoding ? { text, encoding } : { text };
+}
+
 /** Yields every line; a final line without a newline is yielded, an empty remainder after the last newline is not. */
 export async function* readFileLines(path: string): AsyncGenerator<FileLine> {
-  const decoder = new TextDecoder('utf-8');
   let pending: Buffer[] = [];
   let line = 0;
   let bytes = 0;
   const emit = (chunks: Buffer[]): FileLine => {
     let buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
     if (buf.length > 0 && buf[buf.length - 1] === 0x0d) buf = buf.subarray(0, buf.length - 1);
-    const encoding = encodingProblem(buf, 0, buf.length, line === 0);
-    let text = decoder.decode(buf);
-    if (line === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    const { text, encoding } = decodeLine(buf, 0, buf.length, line === 0);
     const out: FileLine = { line: ++line, text, bytes, raw: buf };
     if (encoding) out.encoding = encoding;
     return out;

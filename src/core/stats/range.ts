@@ -1,7 +1,7 @@
 /** What a stats worker does: the stats of one byte range of a JSONL file (see file.ts). */
-import { encodingProblem } from '../encoding';
 import { forEachLine } from '../validate/lines';
 import { StatsCollector, type StatsPart } from './collector';
+import { decodeLine } from './lines';
 import { dialogueOf, measureSession } from './table1';
 
 export interface StatsTask {
@@ -16,8 +16,6 @@ export type StatsRequest = { type: 'stats'; task: StatsTask };
 export type StatsResponse =
   { type: 'part'; id: number; part: StatsPart } | { type: 'error'; id: number; message: string };
 
-const decoder = new TextDecoder('utf-8');
-
 /** The stats of file[start, end) (start at a line start), line numbers from 1 within the range. */
 export async function measureStatsRange(task: StatsTask): Promise<StatsPart> {
   const c = new StatsCollector({ tokens: task.tokens, deferDuplicates: true });
@@ -28,11 +26,7 @@ export async function measureStatsRange(task: StatsTask): Promise<StatsPart> {
     const b = l.buf;
     // As readFileLines reads a line: without a '\r' before its '\n', a BOM on line 1 left out.
     const end = l.end > l.start && b[l.end - 1] === 0x0d ? l.end - 1 : l.end;
-    const first = task.start === 0 && l.index === 0;
-    const bomAt = b[l.start] === 0xef && b[l.start + 1] === 0xbb && b[l.start + 2] === 0xbf;
-    const encoding = l.validUtf8 && !first && !bomAt ? undefined : encodingProblem(b, l.start, end, first);
-    let text = encoding ? decoder.decode(b.subarray(l.start, end)) : b.toString('utf8', l.start, end);
-    if (first && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    const { text, encoding } = decodeLine(b, l.start, end, task.start === 0 && l.index === 0, l.validUtf8);
     const sample = c.add(text, l.index + 1, encoding);
     // Table 1 reads every line that is a dialogue record, whatever its encoding.
     const d = encoding ? dialogueOf(text) : sample?.kind === 'dialogue' ? sample : undefined;

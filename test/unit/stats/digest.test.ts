@@ -1,0 +1,93 @@
+// The digest stats counts repeated samples by (sampleDigest) makes the same samples equal as
+// hashSample (a SHA-1 of their JSON key) does: checked on every pair of random samples drawn from
+// small alphabets (so that many are equal, and many differ by one detail: a text cut elsewhere
+// between two turns, a string against a list of parts, null against missing, lone surrogates
+// against U+FFFD), and on the fixture records.
+import * as assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseRecord } from '../../../src/core/formats';
+import type { Sample, Turn } from '../../../src/core/model';
+import { hashSample, sampleDigest } from '../../../src/core/stats/collector';
+import { datasetsIn } from '../../support/fixtures';
+import { mulberry32 } from '../../support/random';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
+
+function pick<T>(rnd: () => number, xs: readonly T[]): T {
+  return xs[Math.floor(rnd() * xs.length)];
+}
+
+const TEXTS = ['', 'a', 'ab', 'b', 'c', 'bc', '\ud800', '\ud801', '\ufffd', 's1:a', '-', 'null', '["a"]'];
+
+function randomTurns(rnd: () => number): Turn[] {
+  return Array.from({ length: Math.floor(rnd() * 3) }, () => {
+    const t: Turn = {
+      role: pick(rnd, ['user', 'assistant'] as const),
+      content: rnd() < 0.2 ? [{ type: 'text', text: pick(rnd, TEXTS) }] : pick(rnd, TEXTS),
+    };
+    const calls = rnd();
+    if (calls < 0.1) t.toolCalls = null;
+    else if (calls < 0.2) t.toolCalls = [{ id: pick(rnd, TEXTS) }];
+    return t;
+  });
+}
+
+function randomSample(rnd: () => number): Sample {
+  const system = rnd() < 0.3 ? pick(rnd, TEXTS) : undefined;
+  const tools = rnd() < 0.1 ? [pick(rnd, TEXTS)] : rnd() < 0.05 ? null : undefined;
+  const base = {
+    meta: {},
+    ...(system !== undefined ? { system } : {}),
+    ...(tools !== undefined ? { tools } : {}),
+  };
+  if (rnd() < 0.7) return { kind: 'dialogue', turns: randomTurns(rnd), ...base };
+  return {
+    kind: 'preference',
+    prompt: randomTurns(rnd),
+    chosen: randomTurns(rnd),
+    rejected: randomTurns(rnd),
+    ...base,
+  };
+}
+
+function sameClasses(samples: Sample[]): void {
+  const a = samples.map(hashSample);
+  const b = samples.map(sampleDigest);
+  for (let i = 0; i < samples.length; i++)
+    for (let j = i + 1; j < samples.length; j++)
+      assert.equal(
+        b[i] === b[j],
+        a[i] === a[j],
+        `${JSON.stringify(samples[i])} and ${JSON.stringify(samples[j])}: ${a[i] === a[j] ? 'equal' : 'different'} by hashSample`,
+      );
+}
+
+describe('stats: the repeated-sample digest', () => {
+  it('makes the same samples equal as hashSample, on random samples', () => {
+    const rnd = mulberry32(11);
+    const samples = Array.from({ length: 1500 }, () => randomSample(rnd));
+    // Texts that would run into each other without their lengths.
+    samples.push(
+      { kind: 'dialogue', system: 'a', tools: 'bs:c', turns: [], meta: {} },
+      { kind: 'dialogue', system: 'as:b', tools: 'c', turns: [], meta: {} },
+    );
+    sameClasses(samples);
+    // The alphabet is small enough that equal samples occur, and the check compared some.
+    const distinct = new Set(samples.map(hashSample)).size;
+    assert.ok(distinct < samples.length * 0.9 && distinct > 100, `${distinct} distinct of ${samples.length}`);
+  });
+
+  it('makes the same samples equal as hashSample, on the fixture records', () => {
+    const samples: Sample[] = [];
+    for (const f of readdirSync(datasetsIn(ROOT)).filter((n) => n.endsWith('.jsonl'))) {
+      for (const line of readFileSync(path.join(datasetsIn(ROOT), f), 'utf8').split('\n')) {
+        const r = line.trim() ? parseRecord(line) : undefined;
+        if (r?.ok) samples.push(r.sample);
+      }
+    }
+    assert.ok(samples.length > 100);
+    const some = samples.slice(0, 600);
+    sameClasses(some.concat(some.slice(0, 50)));
+  });
+});
