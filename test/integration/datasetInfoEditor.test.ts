@@ -251,8 +251,16 @@ describe('datasets read through their dataset_info.json entry (dialogue editor, 
     );
     const parsed = JSON.parse(infoText) as Record<string, Record<string, unknown>>;
     parsed.glaive_renamed.file_name = 'elsewhere.jsonl';
-    fs.writeFileSync(info, JSON.stringify(parsed, null, 2) + '\n');
-    await diagnosticsWhere(uri, (ds) => errors(ds) >= 50, 'errors once the entry names another file');
+    const changed = JSON.stringify(parsed, null, 2) + '\n';
+    fs.writeFileSync(info, changed);
+    // Written again until seen: a file watcher just created may not be live when the first write lands.
+    await diagnosticsWhere(
+      uri,
+      (ds) => errors(ds) >= 50,
+      'errors once the entry names another file',
+      30_000,
+      () => fs.writeFileSync(info, changed),
+    );
     fs.writeFileSync(info, infoText);
     await diagnosticsWhere(uri, (ds) => ds.length > 0 && errors(ds) === 0, 'clean again');
     await onEditor('workbench.action.closeActiveEditor');
