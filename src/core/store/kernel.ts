@@ -6,10 +6,8 @@
  * the callers use their JavaScript paths.
  */
 import wasm from './kernel.wat';
+import { CompiledWasm, wasmApi } from '../wasm';
 
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-}
 interface KernelExports {
   hash(p: number, len: number): number;
   begin(kind: number): void;
@@ -28,11 +26,6 @@ interface KernelExports {
   relDepth(): number;
   relMin(): number;
 }
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (m: object, imports: object) => { exports: unknown };
-  Memory: new (d: { initial: number; maximum?: number }) => WasmMemory;
-}
 
 /** Where the buffers of an instance's memory start (below: the secret, scratch and bracket stack). */
 export const KERNEL_HEAP = 131072;
@@ -49,23 +42,7 @@ export function kernelKindAt(mem: Uint8Array, d: number): number {
   return 1 + ((mem[512 + (d >> 3)] >> (d & 7)) & 1);
 }
 
-let compiled: object | null | undefined;
-
-function api(): WasmApi | undefined {
-  return (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-}
-
-function moduleOnce(): object | undefined {
-  if (compiled === undefined) {
-    try {
-      const wa = api();
-      compiled = wa ? new wa.Module(wasm) : null;
-    } catch {
-      compiled = null; // no WebAssembly SIMD here
-    }
-  }
-  return compiled ?? undefined;
-}
+const kernel = new CompiledWasm(wasm);
 
 /** An instance of the kernels with `bytes` of heap (at KERNEL_HEAP in `mem`). */
 export interface Kernel {
@@ -96,8 +73,8 @@ function writeSecret(mem: Buffer): void {
  * undefined without WebAssembly SIMD.
  */
 export function newKernel(heapBytes: number): Kernel | undefined {
-  const m = moduleOnce();
-  const wa = api();
+  const m = kernel.module();
+  const wa = wasmApi();
   if (!m || !wa) return undefined;
   const free = pool.findIndex((k) => k.mem.length >= KERNEL_HEAP + heapBytes);
   if (free >= 0) return pool.splice(free, 1)[0];
@@ -142,5 +119,5 @@ export function kernelHash(bytes: Uint8Array): number | undefined {
 
 /** Whether the SIMD kernels are in use (false where WebAssembly SIMD is missing or turned off). */
 export function kernelsAvailable(): boolean {
-  return moduleOnce() !== undefined;
+  return kernel.module() !== undefined;
 }

@@ -8,16 +8,12 @@
  * fastLine one by one.
  */
 import wasm from './fast.wat';
+import { CompiledWasm, wasmApi } from '../wasm';
 import type { FastFacts } from './fast';
 
 interface Exports {
   run(p: number, end: number, out: number, cap: number): number;
   stop(): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (m: object, imports: object) => { exports: unknown };
-  Memory: new (d: { initial: number; maximum?: number }) => { readonly buffer: ArrayBuffer };
 }
 
 /** Where the facts table starts, and how many lines one `run` reports at most (32 bytes each). */
@@ -28,32 +24,16 @@ const BUFFERS = 1 << 20;
 const SLACK = 64;
 const PAGE = 65536;
 
-let compiled: object | null | undefined;
-
-function api(): WasmApi | undefined {
-  return (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-}
-
-function moduleOnce(): object | undefined {
-  if (compiled === undefined) {
-    try {
-      const wa = api();
-      compiled = wa ? new wa.Module(wasm) : null;
-    } catch {
-      compiled = null; // no WebAssembly SIMD here
-    }
-  }
-  return compiled ?? undefined;
-}
+const kernel = new CompiledWasm(wasm);
 
 /** The compiled kernel, to hand to worker threads (a module is shared, not compiled again). */
 export function lineKernelModule(): object | undefined {
-  return moduleOnce();
+  return kernel.module();
 }
 
 /** Uses a module from lineKernelModule in this thread (a worker's start). */
 export function useLineKernelModule(m: object | undefined): void {
-  if (compiled === undefined && m !== undefined) compiled = m;
+  kernel.adopt(m);
 }
 
 /** One kernel instance: its memory holds two read buffers of `blockSize` bytes and the facts table. */
@@ -129,8 +109,8 @@ const pool: LineKernel[] = [];
 export function takeLineKernel(blockSize: number): LineKernel | undefined {
   const free = pool.findIndex((k) => k.blockSize === blockSize);
   if (free >= 0) return pool.splice(free, 1)[0];
-  const m = moduleOnce();
-  const wa = api();
+  const m = kernel.module();
+  const wa = wasmApi();
   if (!m || !wa) return undefined;
   const pages = Math.ceil((BUFFERS + 2 * (blockSize + SLACK + 8)) / PAGE);
   try {
