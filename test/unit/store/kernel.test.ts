@@ -254,7 +254,6 @@ describe('store: SIMD kernels', function () {
         const chunk = rng.pick([1, 2, 5, 63, 64, 65, 100, 200, 4096]);
         const js = await outcome(path, from, chunk, false);
         const simd = await outcome(path, from, chunk, true);
-        await writeFile(`/tmp/jx/fail${seed}.json`, bytes);
         assert.deepEqual(simd, js, `seed ${seed}, chunk ${chunk}`);
         if (!js.ok) broken++;
         if (bytes === good) {
