@@ -119,14 +119,20 @@ describe("context detector: the overview's cheaper verdict", () => {
 
   it('gives the verdict of contextDependence for every text and threshold, with history', () => {
     let dependent = 0;
-    for (const t of [...texts, ...unusual])
+    // Upper- and mixed-case twins: ASCII text takes the lower-cased path, the rest the `i` patterns.
+    const cased = texts.flatMap((t, i) => [
+      t.toUpperCase(),
+      t.replace(/\b\w/g, (c) => (i % 2 === 0 ? c.toUpperCase() : c)),
+    ]);
+    const all = [...texts, ...unusual, ...cased];
+    for (const t of all)
       for (const threshold of [0.2, 0.5, 0.7]) {
         const want = contextDependence(t, HISTORY, threshold).dependent;
         assert.equal(dependsOnContext(t, threshold), want, `${threshold} ${JSON.stringify(t)}`);
         if (want && threshold === 0.5) dependent++;
       }
     // Both verdicts occur.
-    assert.ok(dependent > 100 && dependent < texts.length - 100, String(dependent));
+    assert.ok(dependent > 100 && dependent < all.length - 100, String(dependent));
   });
 
   it('gives the scores and cues of the earlier implementation (a digest of them all)', () => {
