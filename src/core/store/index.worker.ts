@@ -20,10 +20,9 @@ const WORKER_CHUNK = 1 << 20;
 parentPort?.on('message', (msg: { fd: number; job: PartJob }) => {
   const { fd, job } = msg;
   const reader: ChunkReader = {
-    // eslint-disable-next-line @typescript-eslint/require-await -- a failed read rejects
-    read: async (buf, offset, length, position) => ({
-      bytesRead: readSync(fd, buf, offset, length, position),
-    }),
+    // A failed read throws in the executor, which rejects the promise.
+    read: (buf, offset, length, position) =>
+      new Promise((resolve) => resolve({ bytesRead: readSync(fd, buf, offset, length, position) })),
   };
   const part = { ...job, probe: Buffer.from(job.probe), chunkSize: Math.min(job.chunkSize, WORKER_CHUNK) };
   (job.lines ? scanLinesPart(reader, part) : scanArrayPart(reader, part)).then(

@@ -119,7 +119,7 @@ describe("context detector: the overview's cheaper verdict", () => {
 
   it('gives the verdict of contextDependence for every text and threshold, with history', () => {
     let dependent = 0;
-    // Upper- and mixed-case twins: ASCII text takes the lower-cased path, the rest the `i` patterns.
+    // Upper- and mixed-case twins of every text: letter case changes neither path's verdict differently.
     const cased = texts.flatMap((t, i) => [
       t.toUpperCase(),
       t.replace(/\b\w/g, (c) => (i % 2 === 0 ? c.toUpperCase() : c)),
