@@ -41,7 +41,14 @@ const FORBIDDEN = [
   [/^(?!extension\/media\/walkthrough\/sample\.jsonl$).*\.jsonl$/, 'dataset'],
 ];
 
-const REQUIRED = ['extension/package.json', 'extension/dist/extension.js', 'extension/LICENSE.txt'];
+const REQUIRED = [
+  'extension/package.json',
+  'extension/dist/extension.js',
+  'extension/LICENSE.txt',
+  // The o200k tokenizer reads its ranks from this file beside it (scripts/build.mjs).
+  'extension/dist/tokenizer.js',
+  'extension/dist/o200k_base.json',
+];
 
 /** Problems with a packaged extension's file list (empty when it ships only what it should). */
 export function checkVsix(entries, size) {

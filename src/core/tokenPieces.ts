@@ -38,7 +38,7 @@ export class PieceCounts {
       if (this.hashes[slot] === h && k.length === len && text.startsWith(k, from)) return this.counts[slot];
       slot = (slot + 1) & this.mask;
     }
-    const piece = from === 0 && to === text.length ? text : text.slice(from, to);
+    const piece = ownCopy(text, from, to);
     const n = this.count(piece);
     if (this.size >= this.max) {
       this.alloc(this.keys.length);
@@ -70,4 +70,14 @@ export class PieceCounts {
       this.size++;
     }
   }
+}
+
+/**
+ * text[from, to) as a string of its own. V8 makes a slice of 13 or more characters a view of the
+ * whole text, so a kept piece (and every pre-token the library's merge cache keeps from it) would
+ * keep each record's text alive for as long as the cache lives: hundreds of MB on a large file.
+ */
+function ownCopy(text: string, from: number, to: number): string {
+  if (to - from < 13) return text.slice(from, to);
+  return Buffer.from(text.slice(from, to), 'utf16le').toString('utf16le');
 }

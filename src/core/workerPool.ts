@@ -14,6 +14,13 @@ export interface OrderedPoolOptions<T, R> {
   response: (message: unknown) => PoolResponse<R>;
   /** Called with every task's result in task order (whatever order the workers finish in). */
   onResult: (result: R, i: number) => void;
+  /**
+   * The buffers of a result that `onResult` is done with, and the message that hands them back to
+   * the worker that sent them. Transferred there, they leave this thread at once: a worker that
+   * allocates all the time frees them at its next collection, where this thread, allocating little,
+   * would keep every one until its heap next grew (tens of MB over a large file).
+   */
+  release?: (result: R) => { message: unknown; buffers: ArrayBuffer[] };
   /** Called as each task finishes (in any order). */
   onDone?: (task: T, i: number) => void;
   /** Waits before task `i` may be sent (e.g. until what it needs is known). */
@@ -34,7 +41,7 @@ export interface OrderedPoolOptions<T, R> {
 export async function runOrdered<T, R>(o: OrderedPoolOptions<T, R>): Promise<void> {
   const { tasks } = o;
   if (tasks.length === 0) return;
-  const waiting = new Map<number, R>();
+  const waiting = new Map<number, { result: R; from: Worker }>();
   let next = 0;
   let queued = 0;
   let finished = 0;
@@ -72,11 +79,15 @@ export async function runOrdered<T, R>(o: OrderedPoolOptions<T, R>): Promise<voi
           const r = o.response(m);
           const task = tasks[r.id];
           if (r.error !== undefined) return fail(new Error(`${r.error} (${o.where(task)})`));
-          waiting.set(r.id, r.result);
+          waiting.set(r.id, { result: r.result, from: w });
           try {
             for (let p = waiting.get(next); p !== undefined; p = waiting.get(next)) {
               waiting.delete(next);
-              o.onResult(p, next);
+              o.onResult(p.result, next);
+              if (o.release) {
+                const { message, buffers } = o.release(p.result);
+                p.from.postMessage(message, buffers);
+              }
               next++;
             }
             o.onDone?.(task, r.id);
@@ -96,9 +107,9 @@ export async function runOrdered<T, R>(o: OrderedPoolOptions<T, R>): Promise<voi
       }
     });
   } finally {
-    for (const w of workers) {
-      w.removeAllListeners('exit');
-      void w.terminate();
-    }
+    // Waited for, so that what comes next (the figures, over the results of all parts) runs once
+    // the workers' memory is given back rather than on top of it.
+    for (const w of workers) w.removeAllListeners('exit');
+    await Promise.all(workers.map((w) => w.terminate()));
   }
 }

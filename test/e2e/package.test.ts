@@ -34,7 +34,7 @@ describe('packaging', () => {
     for (const e of shipped) {
       assert.match(
         e,
-        /^(package\.json|package\.nls(\.[\w-]+)?\.json|readme\.md|README\.md|LICENSE\.txt|CHANGELOG\.md|changelog\.md|dist\/[\w.-]+\.(js|css|ttf)|schemas\/[\w.-]+\.json|prompts\/[\w.-]+\.md|docs\/images\/[\w.-]+\.png|media\/.+)$/,
+        /^(package\.json|package\.nls(\.[\w-]+)?\.json|readme\.md|README\.md|LICENSE\.txt|CHANGELOG\.md|changelog\.md|dist\/[\w.-]+\.(js|css|ttf|json)|schemas\/[\w.-]+\.json|prompts\/[\w.-]+\.md|docs\/images\/[\w.-]+\.png|media\/.+)$/,
         `unexpected file in the vsix: ${e}`,
       );
     }

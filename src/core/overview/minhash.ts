@@ -231,15 +231,19 @@ export function estimateJaccard(sigs: Uint8Array, i: number, j: number): number 
   return Math.max(0, (p - 1 / 256) / (1 - 1 / 256));
 }
 
-/** Indices 0..n-1 ordered by `keys` (a stable LSD radix sort on 32-bit keys). */
-function orderByKey(keys: Uint32Array, n: number): Uint32Array {
-  let idx = new Uint32Array(n);
-  let tmp = new Uint32Array(n);
-  for (let i = 0; i < n; i++) idx[i] = i;
+/**
+ * Orders `idx[0..n)` (indices into `keys`) by their keys, stably: an LSD radix sort on 32-bit keys
+ * with `tmp` (n entries) beside it; the result is in `idx` (four passes). A second call with other
+ * keys orders by those first and, among equal ones, as the first call did. Buffers are given so
+ * that the sorts of a large file's overview share them rather than leave two behind each.
+ */
+export function radixOrder(keys: Uint32Array, n: number, idx: Uint32Array, tmp: Uint32Array): void {
   const count = new Uint32Array(256);
+  let from = idx;
+  let to = tmp;
   for (let shift = 0; shift < 32; shift += 8) {
     count.fill(0);
-    for (let i = 0; i < n; i++) count[(keys[idx[i]] >>> shift) & 0xff]++;
+    for (let i = 0; i < n; i++) count[(keys[from[i]] >>> shift) & 0xff]++;
     let sum = 0;
     for (let b = 0; b < 256; b++) {
       const c = count[b];
@@ -247,12 +251,27 @@ function orderByKey(keys: Uint32Array, n: number): Uint32Array {
       sum += c;
     }
     for (let i = 0; i < n; i++) {
-      const v = idx[i];
-      tmp[count[(keys[v] >>> shift) & 0xff]++] = v;
+      const v = from[i];
+      to[count[(keys[v] >>> shift) & 0xff]++] = v;
     }
-    [idx, tmp] = [tmp, idx];
+    [from, to] = [to, from];
   }
-  return idx;
+}
+
+/** Buffers of n entries that the LSH passes over one file's records share (see lshClusters). */
+export class LshScratch {
+  readonly keys: Uint32Array;
+  readonly idx: Uint32Array;
+  readonly tmp: Uint32Array;
+  readonly parent: Int32Array;
+  readonly size: Int32Array;
+  constructor(readonly n: number) {
+    this.keys = new Uint32Array(n);
+    this.idx = new Uint32Array(n);
+    this.tmp = new Uint32Array(n);
+    this.parent = new Int32Array(n);
+    this.size = new Int32Array(n);
+  }
 }
 
 function find(parent: Int32Array, x: number): number {
@@ -277,10 +296,16 @@ function union(parent: Int32Array, a: number, b: number): void {
  * whether record i has one. Returns the clusters of two or more records, each in record order,
  * largest first (ties: first record first).
  */
-export function lshClusters(sigs: Uint8Array, has: Uint8Array, n: number, threshold: number): number[][] {
-  const parent = new Int32Array(n);
+export function lshClusters(
+  sigs: Uint8Array,
+  has: Uint8Array,
+  n: number,
+  threshold: number,
+  scratch = new LshScratch(n),
+): number[][] {
+  if (scratch.n < n) throw new Error(`LSH buffers of ${scratch.n} entries for ${n} records`);
+  const { parent, keys, idx: order, tmp } = scratch;
   for (let i = 0; i < n; i++) parent[i] = i;
-  const keys = new Uint32Array(n);
   for (let band = 0; band < BANDS; band++) {
     const off = band * ROWS;
     for (let i = 0; i < n; i++) {
@@ -289,7 +314,8 @@ export function lshClusters(sigs: Uint8Array, has: Uint8Array, n: number, thresh
         ? (sigs[at] | (sigs[at + 1] << 8) | (sigs[at + 2] << 16) | (sigs[at + 3] << 24)) >>> 0
         : 0;
     }
-    const order = orderByKey(keys, n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    radixOrder(keys, n, order, tmp);
     let runStart = 0;
     for (let k = 1; k <= n; k++) {
       if (k < n && keys[order[k]] === keys[order[runStart]]) continue;
@@ -309,7 +335,7 @@ export function lshClusters(sigs: Uint8Array, has: Uint8Array, n: number, thresh
       runStart = k;
     }
   }
-  const size = new Int32Array(n);
+  const size = scratch.size.fill(0, 0, n);
   for (let i = 0; i < n; i++) if (has[i]) size[find(parent, i)]++;
   const groups = new Map<number, number[]>();
   for (let i = 0; i < n; i++) {

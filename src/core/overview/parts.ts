@@ -163,7 +163,8 @@ export async function planParts(
 export function countFirstLines(tasks: ScanTask[], signal?: AbortSignal): (i: number) => Promise<void> {
   const done: Promise<void>[] = [];
   let chain = Promise.resolve();
-  const buf = Buffer.allocUnsafe(4 << 20);
+  // 1 MiB reads count as fast as larger ones here, and the buffer lives until a collection.
+  const buf = Buffer.allocUnsafe(1 << 20);
   let fh: Awaited<ReturnType<typeof open>> | undefined;
   for (let i = 0; i < tasks.length; i++) {
     if (tasks[i].first >= 0) {

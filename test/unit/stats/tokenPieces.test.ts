@@ -1,4 +1,6 @@
 import * as assert from 'node:assert/strict';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { PieceCounts } from '../../../src/core/tokenPieces';
 import { mulberry32 } from '../../support/random';
 
@@ -43,5 +45,24 @@ describe('PieceCounts', () => {
       for (let i = 0; i + 4 <= text.length; i += 4) assert.equal(cache.get(text, i, i + 4), 4);
     // More distinct pieces than it holds: the second round counts them again.
     assert.ok(counted > 1.5 * Math.floor(text.length / 4), String(counted));
+  });
+
+  it('keeps no text it took a piece from alive (a kept piece of 13+ characters used to hold its whole text)', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const counts: number[] = [];
+    const cache = new PieceCounts(1 << 16, (p) => p.length);
+    gc();
+    const before = getHeapStatistics().used_heap_size;
+    // 200 texts of 100,000 characters, each new (not a literal) and told apart by its first piece.
+    for (let i = 0; i < 200; i++) {
+      const text = `${String(i).padStart(12, '0')}:${Buffer.alloc(100_000, 97 + (i % 26)).toString('latin1')}`;
+      counts.push(cache.get(text, 0, 20));
+    }
+    gc();
+    const grown = getHeapStatistics().used_heap_size - before;
+    assert.deepEqual(counts, Array(200).fill(20));
+    // The texts are 20 MB in all; the pieces kept are 200 x 20 characters.
+    assert.ok(grown < 2_000_000, `the heap grew by ${grown} bytes`);
   });
 });
