@@ -22,7 +22,8 @@ import { stat } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { overviewFile } from '../src/core/overview';
-import { countTokens, countTokensCached } from '../src/core/tokens';
+import type { GptEncoding } from 'gpt-tokenizer/GptEncoding';
+import { countTokensCached } from '../src/core/tokens';
 import { forEachDecodedLine } from './baselines';
 import { ensureSynthDataset, repoRoot } from './synth';
 
@@ -44,6 +45,27 @@ interface Msg {
  * the overview's counter (cached pieces in front of the same count), to show what the threads
  * alone bring.
  */
+/**
+ * The library as a script would use it: gpt-tokenizer's o200k encoding with its own defaults, an
+ * instance of its own (countTokensCached turns the shared instance's merge cache off, tokens.ts).
+ */
+let library: GptEncoding | undefined;
+const ORDINARY = { disallowedSpecial: new Set<string>() };
+function libraryCount(text: string): number {
+  // Made on first use: the overview's process (--child) must not hold it.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  library ??= (
+    require('gpt-tokenizer/GptEncoding') as typeof import('gpt-tokenizer/GptEncoding')
+  ).GptEncoding.getEncodingApi(
+    'o200k_base',
+    () =>
+      (require('gpt-tokenizer/bpeRanks/o200k_base') as typeof import('gpt-tokenizer/bpeRanks/o200k_base'))
+        .default,
+  );
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return text.includes('<|') ? library.countTokens(text, ORDINARY) : library.countTokens(text);
+}
+
 async function bareLoop(
   path: string,
   count: (text: string) => number,
@@ -139,7 +161,7 @@ async function main(): Promise<void> {
   console.log(`synthetic dataset of ${(BYTES / 2 ** 20).toFixed(0)} MiB (bench-data/, reused between runs)…`);
   const file = await ensureSynthDataset(BYTES);
   const mb = (await stat(file)).size / 2 ** 20;
-  countTokens('warm up the tokenizer');
+  libraryCount('warm up the tokenizer');
   countTokensCached('warm up the tokenizer');
   const best = {
     bare: Infinity,
@@ -153,7 +175,7 @@ async function main(): Promise<void> {
   for (let round = 1; round <= ROUNDS; round++) {
     const loadBefore = load();
     // Interleaved: bare loop, overview, bare loop with cached pieces, in every round.
-    const bare = await timed(() => bareLoop(file, countTokens));
+    const bare = await timed(() => bareLoop(file, libraryCount));
     const child = overviewInChild(file);
     const ov = { wall: child.wall, cpu: child.cpu };
     const { timings, peak, rss0 } = child;

@@ -1,0 +1,52 @@
+import * as assert from 'node:assert/strict';
+import { GptEncoding } from 'gpt-tokenizer/GptEncoding';
+import o200kRanks from 'gpt-tokenizer/bpeRanks/o200k_base';
+import { countTokensCached } from '../../../src/core/tokens';
+import { mulberry32 } from '../../support/random';
+
+/** Texts of `n` words each, every word new: a vocabulary far wider than any cache. */
+function freshWords(rnd: () => number, texts: number, n: number): string[] {
+  const out: string[] = [];
+  for (let t = 0; t < texts; t++) {
+    const words: string[] = [];
+    for (let w = 0; w < n; w++) {
+      let s = '';
+      for (let k = 3 + Math.floor(rnd() * 8); k > 0; k--)
+        s += String.fromCharCode(97 + Math.floor(rnd() * 26));
+      words.push(s);
+    }
+    out.push(words.join(' '));
+  }
+  return out;
+}
+
+describe('token counts over a wide vocabulary', function () {
+  this.timeout(300_000);
+
+  it('stay as fast as the library without its merge cache once that cache would be full (it used to slow down several times)', () => {
+    // The library with no merge cache: what counting new pre-tokens costs at least.
+    const bare = GptEncoding.getEncodingApi('o200k_base', () => o200kRanks);
+    bare.setMergeCacheSize(0);
+    const rnd = mulberry32(21);
+    // More distinct words than the library's merge cache holds (100,000), so that it is full.
+    for (const t of freshWords(rnd, 1500, 100)) countTokensCached(t);
+    const texts = freshWords(rnd, 600, 100);
+    let ours = Infinity;
+    let theirs = Infinity;
+    for (let round = 0; round < 3; round++) {
+      const half = texts.slice(round * 200, round * 200 + 200);
+      let t0 = performance.now();
+      let a = 0;
+      for (const t of half) a += countTokensCached(t);
+      ours = Math.min(ours, performance.now() - t0);
+      t0 = performance.now();
+      let b = 0;
+      for (const t of half) b += bare.countTokens(t);
+      theirs = Math.min(theirs, performance.now() - t0);
+      assert.equal(a, b);
+    }
+    const ratio = ours / theirs;
+    console.log(`      cached counts over new words: ${ratio.toFixed(2)}x the library without a merge cache`);
+    assert.ok(ratio < 2, `${ratio.toFixed(2)}x`);
+  });
+});
