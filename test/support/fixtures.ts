@@ -1,10 +1,26 @@
 // The real public datasets the tests read, kept in the repository (test/fixtures/datasets, with their
 // sources and licences in its README). No `vscode` import: used by unit, integration and e2e tests.
+import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 /** The fixture datasets under a repository (or extension) root. */
 export function datasetsIn(root: string): string {
   return path.join(root, 'test', 'fixtures', 'datasets');
+}
+
+/** Every string anywhere in the records of the JSONL fixture datasets under `root`, in file order. */
+export function fixtureStrings(root: string): string[] {
+  const dir = datasetsIn(root);
+  const out: string[] = [];
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') out.push(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.jsonl')))
+    for (const l of readFileSync(path.join(dir, f), 'utf8').split('\n'))
+      if (l.trim() !== '') walk(JSON.parse(l));
+  return out;
 }
 
 /**

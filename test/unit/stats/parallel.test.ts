@@ -7,7 +7,7 @@ import { countTokens as libraryCount } from 'gpt-tokenizer/encoding/o200k_base';
 import { fileStats, readFileLines } from '../../../src/core/stats';
 import { Table1Collector } from '../../../src/core/stats/table1';
 import { countTokens, countTokensCached } from '../../../src/core/tokens';
-import { datasetsIn } from '../../support/fixtures';
+import { datasetsIn, fixtureStrings } from '../../support/fixtures';
 import { mulberry32 } from '../../support/random';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
@@ -19,18 +19,6 @@ function fixtureLines(): string[] {
     .filter((f) => f.endsWith('.jsonl'))
     .flatMap((f) => readFileSync(path.join(DATASETS, f), 'utf8').split('\n'))
     .filter((l) => l.trim() !== '');
-}
-
-/** Every text of the fixture records (strings anywhere in them). */
-function fixtureTexts(): string[] {
-  const out: string[] = [];
-  const walk = (v: unknown): void => {
-    if (typeof v === 'string') out.push(v);
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
-  };
-  for (const l of fixtureLines()) walk(JSON.parse(l));
-  return out;
 }
 
 describe('stats over byte ranges in worker threads', function () {
@@ -118,7 +106,7 @@ describe('stats over byte ranges in worker threads', function () {
 
 describe('countTokensCached', () => {
   it('equals countTokens on every text of the fixtures', () => {
-    const texts = fixtureTexts();
+    const texts = fixtureStrings(ROOT);
     assert.ok(texts.length > 1000);
     for (const t of texts)
       assert.equal(countTokensCached(t), countTokens(t), JSON.stringify(t.slice(0, 200)));

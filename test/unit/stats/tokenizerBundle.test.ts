@@ -1,9 +1,9 @@
 import * as assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as library from 'gpt-tokenizer/encoding/o200k_base';
 import libraryRanks from 'gpt-tokenizer/bpeRanks/o200k_base';
-import { datasetsIn } from '../../support/fixtures';
+import { fixtureStrings } from '../../support/fixtures';
 import { mulberry32 } from '../../support/random';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
@@ -11,20 +11,6 @@ const BUNDLE = path.join(ROOT, 'dist', 'tokenizer.js');
 const RANKS = path.join(ROOT, 'dist', 'o200k_base.json');
 
 type Api = { countTokens: typeof library.countTokens; encode: typeof library.encode };
-
-/** Every string of every JSONL fixture record. */
-function fixtureTexts(): string[] {
-  const dir = datasetsIn(ROOT);
-  const out: string[] = [];
-  const walk = (v: unknown): void => {
-    if (typeof v === 'string') out.push(v);
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
-  };
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.jsonl')))
-    for (const l of readFileSync(path.join(dir, f), 'utf8').split('\n')) if (l.trim()) walk(JSON.parse(l));
-  return out;
-}
 
 // dist/tokenizer.js is what the extension, the CLI and every worker count with: gpt-tokenizer's
 // encoding API over the library's o200k_base ranks, shipped as JSON by the build.
@@ -45,7 +31,7 @@ describe('the shipped o200k tokenizer (dist/tokenizer.js)', function () {
 
   it("gives the library's tokens for every text of the fixtures and for random texts", () => {
     const ordinary = { disallowedSpecial: new Set<string>() };
-    const texts = fixtureTexts();
+    const texts = fixtureStrings(ROOT);
     const rnd = mulberry32(11);
     const alphabet = [
       'a',
