@@ -47,9 +47,9 @@ let piecesOnly = false;
  * merged pre-tokens is turned off: the piece cache already holds what it would, and once full
  * (100,000 pre-tokens, which a large dataset with a wide vocabulary reaches) the library evicts by
  * deleting a Map's first key, which V8 finds by skipping every key deleted before it. Over a
- * 40 MB file of such text the overview took 29 s with it and 6.2 s without it, and its two
- * workers held 74 MB less (bench/overview.bench.ts --child). Plain countTokens then runs without
- * it too, about 13% slower on text that repeats.
+ * 40 MB file of such text the overview took 29 s and added 227 MB with it, 6.1 s and 130 MB
+ * without it (bench/overview.bench.ts --child). Plain countTokens then runs without it too, about
+ * 13% slower on text that repeats.
  */
 function countPiecesOnly(): void {
   piecesOnly = true;
