@@ -66,7 +66,9 @@ export function countTokens(text: string): number {
   for (const m of text.matchAll(LONG_RUN)) {
     if (m.index > at) n += c(text.slice(at, m.index));
     const end = m.index + m[0].length;
-    for (let i = m.index; i < end; i += PIECE) n += c(text.slice(i, Math.min(i + PIECE, end)));
+    // Through the piece cache: such runs often repeat their pieces (a character run, padding), and
+    // the library's own cache of merged pre-tokens is off once countTokensCached has been used.
+    for (let i = m.index; i < end; i += PIECE) n += pieces.get(text, i, Math.min(i + PIECE, end));
     at = end;
   }
   if (at < text.length) n += c(text.slice(at));

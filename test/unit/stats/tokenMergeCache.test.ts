@@ -1,8 +1,12 @@
 import * as assert from 'node:assert/strict';
 import { GptEncoding } from 'gpt-tokenizer/GptEncoding';
 import o200kRanks from 'gpt-tokenizer/bpeRanks/o200k_base';
+import * as path from 'node:path';
 import { countTokensCached } from '../../../src/core/tokens';
+import { fixtureStrings } from '../../support/fixtures';
 import { mulberry32 } from '../../support/random';
+
+const ROOT = path.resolve(__dirname, '../../../..');
 
 /** Texts of `n` words each, every word new: a vocabulary far wider than any cache. */
 function freshWords(rnd: () => number, texts: number, n: number): string[] {
@@ -47,6 +51,35 @@ describe('token counts over a wide vocabulary', function () {
     }
     const ratio = ours / theirs;
     console.log(`      cached counts over new words: ${ratio.toFixed(2)}x the library without a merge cache`);
+    assert.ok(ratio < 2, `${ratio.toFixed(2)}x`);
+  });
+
+  it('runs of one letter longer than a pre-token count about as fast as as much prose (they used to take 15x as long)', () => {
+    // Runs beyond 16 K letters are counted in 256-letter pieces; with the library's merge cache
+    // off, each equal piece used to be merged again (a 32 MiB line of such runs took over 30 s).
+    const runs = (' ' + 'a'.repeat((1 << 17) - 1)).repeat(8);
+    let prose = '';
+    for (const s of fixtureStrings(ROOT)) {
+      if (prose.length >= runs.length) break;
+      prose += s + ' ';
+    }
+    prose = prose.slice(0, runs.length);
+    assert.equal(prose.length, runs.length);
+    countTokensCached(prose); // both warm: the ranks loaded, the prose's pieces cached
+    countTokensCached(runs.slice(0, 1 << 17));
+    let tRuns = Infinity;
+    let tProse = Infinity;
+    for (let round = 0; round < 3; round++) {
+      let t0 = performance.now();
+      const a = countTokensCached(runs);
+      tRuns = Math.min(tRuns, performance.now() - t0);
+      t0 = performance.now();
+      countTokensCached(prose);
+      tProse = Math.min(tProse, performance.now() - t0);
+      assert.ok(a > 8 * 4, `${a} tokens`);
+    }
+    const ratio = tRuns / tProse;
+    console.log(`      long letter runs: ${ratio.toFixed(2)}x the time of as much prose`);
     assert.ok(ratio < 2, `${ratio.toFixed(2)}x`);
   });
 });
