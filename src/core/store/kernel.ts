@@ -1,9 +1,10 @@
 /**
  * The SIMD kernels of the index scans (`kernel.wat`, WebAssembly 128-bit SIMD, assembled at build
- * time): the block checksum and the scan of the inside of a JSON array element. Each scan gets its
- * own instance, whose memory holds the scan's read buffers, so the kernels read the bytes where the
- * file reads put them. Where WebAssembly SIMD is not available, `newKernel` returns undefined and
- * the callers use their JavaScript paths.
+ * time): the block checksum (also the 128-bit digest stats finds repeated samples by) and the scan
+ * of the inside of a JSON array element. Each scan gets its own instance, whose memory holds the
+ * scan's read buffers, so the kernels read the bytes where the file reads put them. Where
+ * WebAssembly SIMD is not available, `newKernel` returns undefined and the callers use their
+ * JavaScript paths.
  */
 import wasm from './kernel.wat';
 import { CompiledWasm, wasmApi } from '../wasm';
@@ -115,6 +116,22 @@ export function kernelHash(bytes: Uint8Array): number | undefined {
   if (bytes.length > SCRATCH) throw new RangeError(`a checksum block is at most ${SCRATCH} bytes`);
   scratch.mem.set(bytes, KERNEL_HEAP);
   return scratch.exports.hash(KERNEL_HEAP, bytes.length) >>> 0;
+}
+
+/**
+ * A 128-bit digest of `text` (its UTF-8 bytes through the kernel's `hash`, both 64-bit folds) as a
+ * 16-character latin1 string; undefined without SIMD or for a text that may not fit the scratch
+ * instance (over a third of it in UTF-16 units), which the caller digests otherwise. Not a
+ * cryptographic hash: it tells accidental differences apart. The text must be well-formed UTF-16
+ * (a lone surrogate would be written as U+FFFD, like the character itself).
+ */
+export function kernelDigest(text: string): string | undefined {
+  if (text.length * 3 > SCRATCH) return undefined;
+  if (scratch === undefined) scratch = newKernel(SCRATCH) ?? null;
+  if (!scratch) return undefined;
+  const n = scratch.mem.write(text, KERNEL_HEAP, 'utf8');
+  scratch.exports.hash(KERNEL_HEAP, n);
+  return scratch.mem.toString('latin1', 256, 272);
 }
 
 /** Whether the SIMD kernels are in use (false where WebAssembly SIMD is missing or turned off). */

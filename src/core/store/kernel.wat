@@ -2,7 +2,8 @@
 ;;
 ;; `hash`: the checksum of one block of bytes (an XXH3-like construction: 64-byte stripes, eight
 ;; 64-bit accumulators fed 32x32->64-bit products of the data xor a secret, scrambled every 1 KiB,
-;; folded with a 64-bit finaliser). Not a cryptographic hash: it tells accidental changes apart.
+;; folded with a 64-bit finaliser; a second fold of the lanes gives `kernelDigest` 128 bits). Not a
+;; cryptographic hash: it tells accidental changes apart.
 ;;
 ;; `scan`: the inside of one JSON array element, 64 bytes at a time, as simdjson's first stage
 ;; does: masks of quotes, backslashes, newlines and brackets; escaped characters from the backslash
@@ -11,8 +12,9 @@
 ;; back to 0. Newlines are counted (all of them: physical lines).
 ;;
 ;; Memory layout (the memory is the caller's): [0, 192) the secret, [192, 256) a zero-padded copy
-;; of a hash's last stripe, [512, 512 + 65536) the bracket stack, [66560, 66560 + 32768) the kinds
-;; `scanRel` records for levels opened before its start; buffers from 131072 on.
+;; of a hash's last stripe, [256, 272) the last hash's two 64-bit folds (a 128-bit digest),
+;; [512, 512 + 65536) the bracket stack, [66560, 66560 + 32768) the kinds `scanRel` records for
+;; levels opened before its start; buffers from 131072 on.
 (module
   (import "env" "memory" (memory 2))
 
@@ -380,10 +382,11 @@
     (local.set $h (i64.mul (i64.xor (local.get $h) (i64.shr_u (local.get $h) (i64.const 33))) (i64.const 0xc4ceb9fe1a85ec53)))
     (i64.xor (local.get $h) (i64.shr_u (local.get $h) (i64.const 33))))
 
-  ;; The checksum of [p, p + len).
+  ;; The checksum of [p, p + len); its two 64-bit folds are left at [256, 272) (the digest).
   (func (export "hash") (param $p i32) (param $len i32) (result i32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
-    (local $k i32) (local $n i32) (local $rest i32) (local $h i64) (local $d v128) (local $dk v128)
+    (local $k i32) (local $n i32) (local $rest i32) (local $h i64) (local $h2 i64) (local $d v128) (local $dk v128)
+    (local $f0 i64) (local $f1 i64) (local $f2 i64) (local $f3 i64) (local $f4 i64) (local $f5 i64) (local $f6 i64) (local $f7 i64)
     (local.set $a0 (i64x2.splat (i64.const 0xC2B2AE3D27D4EB4F)))
     (local.set $a1 (i64x2.splat (i64.const 0x165667B19E3779F9)))
     (local.set $a2 (i64x2.splat (i64.const 0x85EBCA77C2B2AE63)))
@@ -451,14 +454,34 @@
             (local.set $a2 (call $scramble (local.get $a2) (i32.const 32)))
             (local.set $a3 (call $scramble (local.get $a3) (i32.const 48)))))
         (br $stripes)))
+    (local.set $f0 (call $fmix (i64x2.extract_lane 0 (local.get $a0))))
+    (local.set $f1 (call $fmix (i64x2.extract_lane 1 (local.get $a0))))
+    (local.set $f2 (call $fmix (i64x2.extract_lane 0 (local.get $a1))))
+    (local.set $f3 (call $fmix (i64x2.extract_lane 1 (local.get $a1))))
+    (local.set $f4 (call $fmix (i64x2.extract_lane 0 (local.get $a2))))
+    (local.set $f5 (call $fmix (i64x2.extract_lane 1 (local.get $a2))))
+    (local.set $f6 (call $fmix (i64x2.extract_lane 0 (local.get $a3))))
+    (local.set $f7 (call $fmix (i64x2.extract_lane 1 (local.get $a3))))
     (local.set $h (i64.mul (i64.extend_i32_u (local.get $len)) (i64.const 0x9E3779B185EBCA87)))
-    (local.set $h (i64.mul (i64.xor (local.get $h) (call $fmix (i64x2.extract_lane 0 (local.get $a0)))) (i64.const 0xC2B2AE3D27D4EB4F)))
-    (local.set $h (i64.mul (i64.xor (local.get $h) (call $fmix (i64x2.extract_lane 1 (local.get $a0)))) (i64.const 0xC2B2AE3D27D4EB4F)))
-    (local.set $h (i64.mul (i64.xor (local.get $h) (call $fmix (i64x2.extract_lane 0 (local.get $a1)))) (i64.const 0xC2B2AE3D27D4EB4F)))
-    (local.set $h (i64.mul (i64.xor (local.get $h) (call $fmix (i64x2.extract_lane 1 (local.get $a1)))) (i64.const 0xC2B2AE3D27D4EB4F)))
-    (local.set $h (i64.mul (i64.xor (local.get $h) (call $fmix (i64x2.extract_lane 0 (local.get $a2)))) (i64.const 0xC2B2AE3D27D4EB4F)))
-    (local.set $h (i64.mul (i64.xor (local.get $h) (call $fmix (i64x2.extract_lane 1 (local.get $a2)))) (i64.const 0xC2B2AE3D27D4EB4F)))
-    (local.set $h (i64.mul (i64.xor (local.get $h) (call $fmix (i64x2.extract_lane 0 (local.get $a3)))) (i64.const 0xC2B2AE3D27D4EB4F)))
-    (local.set $h (i64.mul (i64.xor (local.get $h) (call $fmix (i64x2.extract_lane 1 (local.get $a3)))) (i64.const 0xC2B2AE3D27D4EB4F)))
+    (local.set $h (i64.mul (i64.xor (local.get $h) (local.get $f0)) (i64.const 0xC2B2AE3D27D4EB4F)))
+    (local.set $h (i64.mul (i64.xor (local.get $h) (local.get $f1)) (i64.const 0xC2B2AE3D27D4EB4F)))
+    (local.set $h (i64.mul (i64.xor (local.get $h) (local.get $f2)) (i64.const 0xC2B2AE3D27D4EB4F)))
+    (local.set $h (i64.mul (i64.xor (local.get $h) (local.get $f3)) (i64.const 0xC2B2AE3D27D4EB4F)))
+    (local.set $h (i64.mul (i64.xor (local.get $h) (local.get $f4)) (i64.const 0xC2B2AE3D27D4EB4F)))
+    (local.set $h (i64.mul (i64.xor (local.get $h) (local.get $f5)) (i64.const 0xC2B2AE3D27D4EB4F)))
+    (local.set $h (i64.mul (i64.xor (local.get $h) (local.get $f6)) (i64.const 0xC2B2AE3D27D4EB4F)))
+    (local.set $h (i64.mul (i64.xor (local.get $h) (local.get $f7)) (i64.const 0xC2B2AE3D27D4EB4F)))
     (local.set $h (call $fmix (local.get $h)))
+    ;; A second 64-bit fold of the same lanes (other order and constants), for `digest`.
+    (local.set $h2 (i64.mul (i64.extend_i32_u (local.get $len)) (i64.const 0xC2B2AE3D27D4EB4F)))
+    (local.set $h2 (i64.mul (i64.xor (local.get $h2) (local.get $f7)) (i64.const 0x9E3779B185EBCA87)))
+    (local.set $h2 (i64.mul (i64.xor (local.get $h2) (local.get $f6)) (i64.const 0x9E3779B185EBCA87)))
+    (local.set $h2 (i64.mul (i64.xor (local.get $h2) (local.get $f5)) (i64.const 0x9E3779B185EBCA87)))
+    (local.set $h2 (i64.mul (i64.xor (local.get $h2) (local.get $f4)) (i64.const 0x9E3779B185EBCA87)))
+    (local.set $h2 (i64.mul (i64.xor (local.get $h2) (local.get $f3)) (i64.const 0x9E3779B185EBCA87)))
+    (local.set $h2 (i64.mul (i64.xor (local.get $h2) (local.get $f2)) (i64.const 0x9E3779B185EBCA87)))
+    (local.set $h2 (i64.mul (i64.xor (local.get $h2) (local.get $f1)) (i64.const 0x9E3779B185EBCA87)))
+    (local.set $h2 (i64.mul (i64.xor (local.get $h2) (local.get $f0)) (i64.const 0x9E3779B185EBCA87)))
+    (i64.store offset=256 (i32.const 0) (local.get $h))
+    (i64.store offset=264 (i32.const 0) (call $fmix (local.get $h2)))
     (i32.wrap_i64 (i64.xor (local.get $h) (i64.shr_u (local.get $h) (i64.const 32))))))

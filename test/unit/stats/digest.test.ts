@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { parseRecord } from '../../../src/core/formats';
 import type { Sample, Turn } from '../../../src/core/model';
 import { hashSample, sampleDigest } from '../../../src/core/stats/collector';
+import { kernelDigest, kernelsAvailable } from '../../../src/core/store/kernel';
 import { datasetsIn } from '../../support/fixtures';
 import { mulberry32 } from '../../support/random';
 
@@ -89,5 +90,29 @@ describe('stats: the repeated-sample digest', () => {
     assert.ok(samples.length > 100);
     const some = samples.slice(0, 600);
     sameClasses(some.concat(some.slice(0, 50)));
+  });
+
+  it('samples too long for the SIMD digest get SHA-1 ones, with the same classes', () => {
+    const long = 'x'.repeat(400_000);
+    const turns = (t: string): Turn[] => [{ role: 'user', content: t }];
+    const samples: Sample[] = [
+      { kind: 'dialogue', turns: turns(long), meta: {} },
+      { kind: 'dialogue', turns: turns(long), meta: { id: 'other' } },
+      { kind: 'dialogue', turns: turns(long + 'y'), meta: {} },
+      { kind: 'dialogue', turns: turns('short'), meta: {} },
+    ];
+    sameClasses(samples);
+    assert.ok(sampleDigest(samples[0]).startsWith('S'));
+    if (kernelsAvailable()) assert.equal(sampleDigest(samples[3]).length, 16);
+  });
+
+  it('the SIMD digest keeps 128 bits: no two of 300,000 short texts share one', function () {
+    if (!kernelsAvailable()) this.skip();
+    const seen = new Set<string>();
+    // A 32-bit digest would give about ten pairs here.
+    for (let i = 0; i < 300_000; i++) seen.add(kernelDigest(`t${i}`) ?? '');
+    assert.equal(seen.size, 300_000);
+    assert.equal(kernelDigest('a'), kernelDigest('a'));
+    assert.notEqual(kernelDigest('a'), kernelDigest('a\u0000'));
   });
 });
