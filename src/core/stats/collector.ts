@@ -280,7 +280,7 @@ export function sampleDigest(sample: Sample): string {
         turnsKey(sample.rejected);
   // The SIMD kernel's 128-bit digest where it can take the key (2.6x cheaper than SHA-1 here, the
   // key's making included); else SHA-1, marked so that the two kinds never meet. Which one a key
-  // gets depends only on the key.
+  // gets depends on its length and on SIMD being there, the same in every thread of a run.
   const fast = kernelDigest(key);
   if (fast !== undefined) return fast;
   return typeof oneShotHash === 'function'

@@ -35,6 +35,8 @@ export const KERNEL_HEADROOM = 64;
 const PAGE = 65536;
 /** Where `scanRel` records the kinds of the levels opened before its start (one bit each). */
 export const KERNEL_REQ = 66560;
+/** Where `hash` leaves its two 64-bit folds (16 bytes: `kernelDigest`). */
+const KERNEL_DIGEST = 256;
 /** Deepest nesting of brackets inside one element the kernel's stack holds. */
 export const KERNEL_MAX_DEPTH = 524288;
 
@@ -131,7 +133,7 @@ export function kernelDigest(text: string): string | undefined {
   if (!scratch) return undefined;
   const n = scratch.mem.write(text, KERNEL_HEAP, 'utf8');
   scratch.exports.hash(KERNEL_HEAP, n);
-  return scratch.mem.toString('latin1', 256, 272);
+  return scratch.mem.toString('latin1', KERNEL_DIGEST, KERNEL_DIGEST + 16);
 }
 
 /** Whether the SIMD kernels are in use (false where WebAssembly SIMD is missing or turned off). */

@@ -109,9 +109,19 @@ describe('stats: the repeated-sample digest', () => {
   it('the SIMD digest keeps 128 bits: no two of 300,000 short texts share one', function () {
     if (!kernelsAvailable()) this.skip();
     const seen = new Set<string>();
-    // A 32-bit digest would give about ten pairs here.
-    for (let i = 0; i < 300_000; i++) seen.add(kernelDigest(`t${i}`) ?? '');
+    // Each 64-bit half alone tells them apart too (a 32-bit digest would give about ten pairs).
+    const halves = [new Set<string>(), new Set<string>()];
+    for (let i = 0; i < 300_000; i++) {
+      const d = kernelDigest(`t${i}`) ?? '';
+      seen.add(d);
+      halves[0].add(d.slice(0, 8));
+      halves[1].add(d.slice(8));
+    }
     assert.equal(seen.size, 300_000);
+    assert.deepEqual(
+      halves.map((h) => h.size),
+      [300_000, 300_000],
+    );
     assert.equal(kernelDigest('a'), kernelDigest('a'));
     assert.notEqual(kernelDigest('a'), kernelDigest('a\u0000'));
   });
