@@ -1,7 +1,8 @@
 /** What a convert worker does: converts one byte range of a JSONL file to JSONL (see convertFile.ts). */
 import type { FormatId } from '../model';
 import { decodeLine, isBlankLine } from '../stats/lines';
-import { forEachLine } from '../validate/lines';
+import { releaseLineKernel, takeLineKernel } from '../validate/kernel';
+import { forEachLine, type RawLine } from '../validate/lines';
 import {
   convertRecord,
   emptyConvertStats,
@@ -42,22 +43,78 @@ export type ConvertRequest = { type: 'convert'; task: ConvertTask };
 export type ConvertResponse =
   { type: 'part'; id: number; part: ConvertPart } | { type: 'error'; id: number; message: string };
 
-/** Output text is encoded to bytes about this often (fewer, larger buffers to hand over). */
-const ENCODE_AT = 1 << 20;
+/** Output is handed over in buffers of about this size (fewer, larger buffers to hand over). */
+const CHUNK = 1 << 20;
+/** The blocks the line kernel reads (as validation's), and its output area. */
+const BLOCK = 1 << 20;
+const AREA = 2 * BLOCK + 64;
 
-/** Converts file[start, end) (start at a line start), line numbers from 1 within the range. */
+/**
+ * The output of a range as it is made: lines are written into an area (the line kernel's output
+ * area, or a buffer of our own) and copied out as a chunk once it holds CHUNK bytes.
+ */
+class RangeOutput {
+  readonly chunks: Uint8Array[] = [];
+  used = 0;
+
+  constructor(readonly area: Buffer) {}
+
+  /** Makes room for n more bytes; false when the area could never hold them. */
+  room(n: number): boolean {
+    if (this.used + n > this.area.length) this.flush();
+    return n <= this.area.length;
+  }
+
+  /** A line (the newline is added). */
+  text(s: string): void {
+    if (this.room(s.length * 3 + 1)) {
+      this.used += this.area.write(s, this.used);
+      this.area[this.used++] = 0x0a;
+      if (this.used >= CHUNK) this.flush();
+    } else {
+      this.flush();
+      this.chunks.push(Buffer.from(s + '\n'));
+    }
+  }
+
+  /** The bytes b[start, end) as a line (the newline is added). */
+  bytes(b: Buffer, start: number, end: number): void {
+    const n = end - start + 1;
+    if (this.room(n)) {
+      b.copy(this.area, this.used, start, end);
+      this.used += n;
+      this.area[this.used - 1] = 0x0a;
+      if (this.used >= CHUNK) this.flush();
+    } else {
+      this.flush();
+      const raw = Buffer.allocUnsafe(n);
+      b.copy(raw, 0, start, end);
+      raw[n - 1] = 0x0a;
+      this.chunks.push(raw);
+    }
+  }
+
+  /** Copies what the area holds out as a chunk (the area is written again). */
+  flush(): void {
+    if (this.used === 0) return;
+    this.chunks.push(Buffer.from(this.area.subarray(0, this.used)));
+    this.used = 0;
+  }
+}
+
+/**
+ * Converts file[start, end) (start at a line start), line numbers from 1 within the range.
+ * ShareGPT into OpenAI chat takes a fast path: the lines the validation kernel accepts (records
+ * with nothing for validation to report, see fast.ts) are written by the kernel from their bytes
+ * (fast.wat's `convert`), the same bytes as convertRecord's; every other line is converted the full
+ * way. test/unit/formats/convertKernel.test.ts compares the two.
+ */
 export async function convertRange(task: ConvertTask): Promise<ConvertPart> {
   const stats = emptyConvertStats();
   const reports: RangeReport[] = [];
-  const chunks: Uint8Array[] = [];
-  let parts: string[] = [];
-  let size = 0;
-  const encode = (): void => {
-    if (parts.length === 0) return;
-    chunks.push(Buffer.from(parts.length === 1 ? parts[0] : parts.join(''), 'utf8'));
-    parts = [];
-    size = 0;
-  };
+  const fast = task.to === 'openai' && (task.from === undefined || task.from === 'sharegpt');
+  const kernel = fast ? takeLineKernel(BLOCK, AREA) : undefined;
+  const out = new RangeOutput(kernel?.output ?? Buffer.allocUnsafe(AREA));
   const converter = {
     to: task.to,
     keepUnknown: task.keepUnknown,
@@ -66,8 +123,19 @@ export async function convertRange(task: ConvertTask): Promise<ConvertPart> {
     report: (kind: RangeReport['kind'], at: ReportAt, message: string) => reports.push({ kind, at, message }),
     ...(task.from !== undefined ? { from: task.from } : {}),
   };
-  const lines = await forEachLine(task.path, task.start, task.end, (l) => {
+  const onLine = (l: RawLine): void => {
     const b = l.buf;
+    if (l.slot >= 0 && l.kernel && out.room(2 * (l.end - l.start) + 64)) {
+      const n = l.kernel.convertLine(l.start, out.used);
+      if (n >= 0) {
+        stats.records++;
+        stats.converted++;
+        out.used += n;
+        out.area[out.used++] = 0x0a;
+        if (out.used >= CHUNK) out.flush();
+        return;
+      }
+    }
     // As readFileLines reads a line: without a '\r' before its '\n', a BOM on line 1 left out.
     const end = l.end > l.start && b[l.end - 1] === 0x0d ? l.end - 1 : l.end;
     const { text, encoding } = decodeLine(b, l.start, end, task.start === 0 && l.index === 0, l.validUtf8);
@@ -83,21 +151,29 @@ export async function convertRange(task: ConvertTask): Promise<ConvertPart> {
       container: 'jsonl',
     };
     if (encoding) r.encoding = encoding;
-    const out = convertRecord(r, converter);
-    if (out === HELD) throw new Error('a record was held for pairing in a range');
-    if (out !== undefined) {
-      parts.push(out, '\n');
-      size += out.length + 1;
-      if (size >= ENCODE_AT) encode();
-    } else if (!task.skipInvalid) {
-      encode();
-      // The buffer is reused for the next block: the bytes are copied.
-      const raw = Buffer.allocUnsafe(end - l.start + 1);
-      b.copy(raw, 0, l.start, end);
-      raw[raw.length - 1] = 0x0a;
-      chunks.push(raw);
-    }
-  });
-  encode();
-  return { chunks, lines, stats, reports };
+    const line = convertRecord(r, converter);
+    if (line === HELD) throw new Error('a record was held for pairing in a range');
+    if (line !== undefined) out.text(line);
+    else if (!task.skipInvalid) out.bytes(b, l.start, end);
+  };
+  let lines: number;
+  try {
+    lines = kernel
+      ? await forEachLine(
+          task.path,
+          task.start,
+          task.end,
+          onLine,
+          undefined,
+          undefined,
+          BLOCK,
+          undefined,
+          kernel,
+        )
+      : await forEachLine(task.path, task.start, task.end, onLine);
+  } finally {
+    if (kernel) releaseLineKernel(kernel);
+  }
+  out.flush();
+  return { chunks: out.chunks, lines, stats, reports };
 }

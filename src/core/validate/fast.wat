@@ -25,10 +25,17 @@
   (data (i32.const 114) "\0d")
   (data (i32.const 116) "\09")
   (data (i32.const 256) "string:\00number:\00")
+  ;; What `convert` writes (OpenAI chat records, as JSON.stringify writes them).
+  (data (i32.const 288) "{\22messages\22:[")
+  (data (i32.const 304) "{\22role\22:\22user\22,\22content\22:\22")
+  (data (i32.const 336) "{\22role\22:\22assistant\22,\22content\22:\22")
+  (data (i32.const 368) "{\22role\22:\22system\22,\22content\22:\22")
+  (data (i32.const 400) ",\22id\22:\22")
 
   (global $h0 (mut i32) (i32.const 0))
   (global $h1 (mut i32) (i32.const 0))
   (global $esc (mut i32) (i32.const 0)) ;; whether the last string read had an escape
+  (global $slash (mut i32) (i32.const 0)) ;; set by a `\/` escape (JSON.stringify writes a bare '/')
   (global $at (mut i32) (i32.const 0)) ;; the newline after the last accepted record
   (global $stop (mut i32) (i32.const 0)) ;; where the last `run` stopped
 
@@ -101,6 +108,7 @@
           (if (i32.eqz (i32.load8_u (i32.load8_u (i32.add (local.get $i) (i32.const 1)))))
             (then (return (i32.const -1))))
           (global.set $esc (i32.const 1))
+          (if (i32.eq (i32.load8_u offset=1 (local.get $i)) (i32.const 0x2f)) (then (global.set $slash (i32.const 1))))
           (local.set $i (i32.add (local.get $i) (i32.const 2)))
           (br $more))))
     (i32.const -1))
@@ -508,6 +516,92 @@
     (i32.store offset=16 (local.get $o) (local.get $recStart))
     (i32.store offset=20 (local.get $o) (i32.add (i32.sub (local.get $close) (local.get $p)) (i32.const 1)))
     (i32.const 1))
+
+  ;; A line `run` accepted, at `p`, as an OpenAI chat record, written at `dst` the way the full
+  ;; conversion writes it (convertRecord: JSON.stringify of {messages: [{role, content}], id}): the
+  ;; number of bytes written, or -1 when the full conversion must do it (a numeric id, which OpenAI
+  ;; chat drops and reports; a `\/` escape, which JSON.stringify writes as '/'). What `run` checked
+  ;; (the keys, the roles, the escapes) is not checked again. Texts are copied as their source bytes:
+  ;; with short escapes only and valid UTF-8, those are what JSON.stringify writes for them.
+  (func (export "convert") (param $p i32) (param $dst i32) (result i32)
+    (local $i i32) (local $k i32) (local $q i32) (local $o i32) (local $role i32)
+    (local $va i32) (local $vb i32) (local $idStart i32) (local $idEnd i32)
+    (global.set $slash (i32.const 0))
+    (local.set $idStart (i32.const -1))
+    (memory.copy (local.get $dst) (i32.const 288) (i32.const 13))
+    (local.set $o (i32.add (local.get $dst) (i32.const 13)))
+    (local.set $i (call $ws (i32.add (call $ws (local.get $p)) (i32.const 1))))
+    (loop $member
+      (local.set $k (call $str (local.get $i)))
+      (local.set $i (call $ws (i32.add (call $ws (i32.add (local.get $k) (i32.const 1))) (i32.const 1))))
+      (if (i32.eq (i32.load8_u (i32.sub (local.get $k) (i32.const 1))) (i32.const 0x64)) ;; "id"
+        (then
+          (if (i32.ne (i32.load8_u (local.get $i)) (i32.const 0x22)) (then (return (i32.const -1))))
+          (local.set $q (call $str (local.get $i)))
+          (local.set $idStart (i32.add (local.get $i) (i32.const 1)))
+          (local.set $idEnd (local.get $q))
+          (local.set $i (i32.add (local.get $q) (i32.const 1))))
+        (else
+          ;; "conversations": each turn as {"role":…,"content":…}
+          (local.set $i (call $ws (i32.add (local.get $i) (i32.const 1))))
+          (loop $turn
+            (local.set $i (call $ws (i32.add (local.get $i) (i32.const 1))))
+            (loop $field
+              (local.set $k (call $str (local.get $i)))
+              (local.set $i (call $ws (i32.add (call $ws (i32.add (local.get $k) (i32.const 1))) (i32.const 1))))
+              (local.set $q (call $str (local.get $i)))
+              (if (i32.eq (i32.load8_u (i32.sub (local.get $k) (i32.const 1))) (i32.const 0x6d)) ;; "from"
+                (then (local.set $role (call $role (i32.add (local.get $i) (i32.const 1)) (local.get $q))))
+                (else
+                  (local.set $va (i32.add (local.get $i) (i32.const 1)))
+                  (local.set $vb (local.get $q))))
+              (local.set $i (call $ws (i32.add (local.get $q) (i32.const 1))))
+              (if (i32.eq (i32.load8_u (local.get $i)) (i32.const 0x2c))
+                (then
+                  (local.set $i (call $ws (i32.add (local.get $i) (i32.const 1))))
+                  (br $field))))
+            (if (i32.eq (local.get $role) (i32.const 0x55))
+              (then
+                (memory.copy (local.get $o) (i32.const 304) (i32.const 26))
+                (local.set $o (i32.add (local.get $o) (i32.const 26)))))
+            (if (i32.eq (local.get $role) (i32.const 0x41))
+              (then
+                (memory.copy (local.get $o) (i32.const 336) (i32.const 31))
+                (local.set $o (i32.add (local.get $o) (i32.const 31)))))
+            (if (i32.eq (local.get $role) (i32.const 0x53))
+              (then
+                (memory.copy (local.get $o) (i32.const 368) (i32.const 28))
+                (local.set $o (i32.add (local.get $o) (i32.const 28)))))
+            (memory.copy (local.get $o) (local.get $va) (i32.sub (local.get $vb) (local.get $va)))
+            (local.set $o (i32.add (local.get $o) (i32.sub (local.get $vb) (local.get $va))))
+            (i32.store16 (local.get $o) (i32.const 0x7d22)) ;; "}
+            (local.set $o (i32.add (local.get $o) (i32.const 2)))
+            (local.set $i (call $ws (i32.add (local.get $i) (i32.const 1))))
+            (if (i32.eq (i32.load8_u (local.get $i)) (i32.const 0x2c))
+              (then
+                (i32.store8 (local.get $o) (i32.const 0x2c))
+                (local.set $o (i32.add (local.get $o) (i32.const 1)))
+                (local.set $i (call $ws (i32.add (local.get $i) (i32.const 1))))
+                (br $turn))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))))
+      (local.set $i (call $ws (local.get $i)))
+      (if (i32.eq (i32.load8_u (local.get $i)) (i32.const 0x2c))
+        (then
+          (local.set $i (call $ws (i32.add (local.get $i) (i32.const 1))))
+          (br $member))))
+    (if (global.get $slash) (then (return (i32.const -1))))
+    (i32.store8 (local.get $o) (i32.const 0x5d)) ;; ]
+    (local.set $o (i32.add (local.get $o) (i32.const 1)))
+    (if (i32.ge_s (local.get $idStart) (i32.const 0))
+      (then
+        (memory.copy (local.get $o) (i32.const 400) (i32.const 7))
+        (local.set $o (i32.add (local.get $o) (i32.const 7)))
+        (memory.copy (local.get $o) (local.get $idStart) (i32.sub (local.get $idEnd) (local.get $idStart)))
+        (local.set $o (i32.add (local.get $o) (i32.sub (local.get $idEnd) (local.get $idStart))))
+        (i32.store8 (local.get $o) (i32.const 0x22))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))))
+    (i32.store8 (local.get $o) (i32.const 0x7d)) ;; }
+    (i32.sub (i32.add (local.get $o) (i32.const 1)) (local.get $dst)))
 
   ;; The lines of [p, end) (p at a line start, a '\n' sentinel at `end`), at most `cap` of them: for
   ;; line n, 32 bytes at out + 32n: idHash (f64), signature (f64), recStart, recEnd (relative to the

@@ -14,6 +14,7 @@ import type { FastFacts } from './fast';
 interface Exports {
   run(p: number, end: number, out: number, cap: number): number;
   stop(): number;
+  convert(p: number, dst: number): number;
 }
 
 /** Where the facts table starts, and how many lines one `run` reports at most (32 bytes each). */
@@ -36,10 +37,15 @@ export function useLineKernelModule(m: object | undefined): void {
   kernel.adopt(m);
 }
 
-/** One kernel instance: its memory holds two read buffers of `blockSize` bytes and the facts table. */
+/**
+ * One kernel instance: its memory holds two read buffers of `blockSize` bytes, the facts table and,
+ * when asked for, an output area of `outputSize` bytes (see `convert`).
+ */
 export class LineKernel {
   /** The two read buffers (views of the kernel's memory). */
   readonly buffers: [Buffer, Buffer];
+  /** The output area `convert` writes into (a view of the kernel's memory; empty when not asked for). */
+  readonly output: Buffer;
   private readonly mem: Buffer;
   private readonly f64: Float64Array;
   private readonly i32: Int32Array;
@@ -52,6 +58,7 @@ export class LineKernel {
     private readonly exports: Exports,
     memory: ArrayBuffer,
     readonly blockSize: number,
+    readonly outputSize = 0,
   ) {
     this.mem = Buffer.from(memory);
     this.f64 = new Float64Array(memory, OUT, CAP * 4);
@@ -61,6 +68,7 @@ export class LineKernel {
       Buffer.from(memory, BUFFERS, blockSize),
       Buffer.from(memory, second + ((8 - (second % 8)) % 8), blockSize),
     ];
+    this.output = Buffer.from(memory, outputStart(blockSize), outputSize);
   }
 
   /** Whether `buf` is one of this kernel's buffers (the kernel can only read those). */
@@ -94,6 +102,15 @@ export class LineKernel {
   /** The slot of the facts of the last line `next` gave, or -1 when the kernel did not accept it. */
   slot = -1;
 
+  /**
+   * Writes the line that starts at `at` (relative to the block), one the kernel accepted, as an
+   * OpenAI chat record at output[dst..]: the number of bytes written (at most twice the line's
+   * length + 64), or -1 when the full conversion has to write it (see fast.wat's `convert`).
+   */
+  convertLine(at: number, dst: number): number {
+    return this.exports.convert(this.base + at, this.output.byteOffset + dst);
+  }
+
   /** Copies the facts of an accepted line (by its slot) into `out`. */
   facts(slot: number, out: FastFacts): void {
     out.idHash = this.f64[slot * 4];
@@ -103,20 +120,28 @@ export class LineKernel {
   }
 }
 
+/** Where the output area starts: after the two read buffers. */
+function outputStart(blockSize: number): number {
+  return BUFFERS + 2 * (blockSize + SLACK + 8);
+}
+
 const pool: LineKernel[] = [];
 
-/** A kernel for blocks of `blockSize` bytes (a pooled one when free), or undefined without SIMD. */
-export function takeLineKernel(blockSize: number): LineKernel | undefined {
-  const free = pool.findIndex((k) => k.blockSize === blockSize);
+/**
+ * A kernel for blocks of `blockSize` bytes with an output area of `outputSize` (a pooled one when
+ * free), or undefined without SIMD.
+ */
+export function takeLineKernel(blockSize: number, outputSize = 0): LineKernel | undefined {
+  const free = pool.findIndex((k) => k.blockSize === blockSize && k.outputSize === outputSize);
   if (free >= 0) return pool.splice(free, 1)[0];
   const m = kernel.module();
   const wa = wasmApi();
   if (!m || !wa) return undefined;
-  const pages = Math.ceil((BUFFERS + 2 * (blockSize + SLACK + 8)) / PAGE);
+  const pages = Math.ceil((outputStart(blockSize) + outputSize) / PAGE);
   try {
     const memory = new wa.Memory({ initial: pages, maximum: pages });
     const exports = new wa.Instance(m, { env: { memory } }).exports as Exports;
-    return new LineKernel(exports, memory.buffer, blockSize);
+    return new LineKernel(exports, memory.buffer, blockSize, outputSize);
   } catch {
     return undefined; // no memory for it: fastLine does the work
   }
