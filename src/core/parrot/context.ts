@@ -22,7 +22,7 @@ interface Cue {
 const OUTPUT_NOUN =
   '(?:response|answer|reply|replies|responses|answers|question|message|example|examples|one|version|output|solution|code|text|story|poem|essay|email|list|plan|paragraph|suggestion|explanation|function|program|query|result|draft|outline|conversation)';
 
-const CUES: Cue[] = [
+export const CUES: readonly Cue[] = [
   {
     name: 'back-reference',
     re: new RegExp(
@@ -72,7 +72,199 @@ const DEMONSTRATIVE_START =
 
 const FENCED = /```[\s\S]*?```/g;
 // `that` (often a conjunction) and possessives are left out: too often their antecedent is in the turn.
-const PRONOUN = /\b(it|this|these|those|them|they)\b/i;
+export const PRONOUN = /\b(it|this|these|those|them|they)\b/i;
+
+/** The bit of `cueGate` for PRONOUN; bit i (i < CUES.length) is CUES[i]'s. */
+export const PRONOUN_BIT = 1 << CUES.length;
+const ELLIPTICAL = 1 << CUES.findIndex((c) => c.name === 'elliptical opener');
+const AGAIN = 1 << CUES.findIndex((c) => c.name === 'again / instead');
+
+/**
+ * For each cue, the words one of which every match of its expression holds as a whole word (a run
+ * of ASCII letters, digits and `_`, which is what `\b` bounds without the `u` flag), in any case:
+ * a text without any of them cannot match it. The elliptical opener (anchored at the start) has
+ * none; the end of "again / instead" is looked at by `endsLikeAgain`.
+ */
+const CUE_WORDS: Record<string, readonly string[]> = {
+  'back-reference': [
+    'previous',
+    'earlier',
+    'last',
+    'prior',
+    'original',
+    'above',
+    'former',
+    'same',
+    'continue',
+    'building',
+    'before',
+    'mentioned',
+  ],
+  'reference to an earlier output': ['your', 'above'],
+  'ordinal reference': [
+    'first',
+    'second',
+    'third',
+    'fourth',
+    'fifth',
+    'last',
+    'latter',
+    'former',
+    'other',
+    'situation',
+    'option',
+  ],
+  'again / instead': ['same'],
+  'comparative without object': [
+    'better',
+    'faster',
+    'shorter',
+    'longer',
+    'simpler',
+    'cheaper',
+    'more',
+    'less',
+  ],
+};
+const PRONOUN_WORDS = ['it', 'this', 'these', 'those', 'them', 'they'];
+
+/** The gate's words (lower case) and the bits each sets, in an open-addressed table by hash. */
+const GATE_SLOTS = 1024;
+const gateWords: string[] = [];
+const gateBits: number[] = [];
+const gateTable = new Int16Array(GATE_SLOTS).fill(-1);
+const MAX_GATE_WORD = 9;
+
+function gateHash(h: number, c: number): number {
+  return (Math.imul(h, 31) + c) | 0;
+}
+
+function addGateWord(w: string, bit: number): void {
+  let i = gateWords.indexOf(w);
+  if (i < 0) {
+    i = gateWords.push(w) - 1;
+    gateBits.push(0);
+    let h = 0;
+    for (let j = 0; j < w.length; j++) h = gateHash(h, w.charCodeAt(j));
+    let slot = h & (GATE_SLOTS - 1);
+    while (gateTable[slot] >= 0) slot = (slot + 1) & (GATE_SLOTS - 1);
+    gateTable[slot] = i;
+  }
+  gateBits[i] |= bit;
+}
+CUES.forEach((c, i) => {
+  for (const w of CUE_WORDS[c.name] ?? []) addGateWord(w, 1 << i);
+});
+for (const w of PRONOUN_WORDS) addGateWord(w, PRONOUN_BIT);
+
+/** What `scanTurn` found in the last text. */
+const scanned = { words: 0, gate: 0 };
+
+/**
+ * One pass over a turn's text: its word count (`words(text).length`: by ASCII_CLASS and WIDE_CLASS
+ * when every character has a class, else by `unicodeWordCount`) and the bits of the gate words it
+ * holds as whole words.
+ */
+function scanTurn(text: string): void {
+  let bits = 0;
+  let words = 0;
+  let inWord = false;
+  let byClass = true; // every character has a class of 1 or 2 (see WIDE_CLASS)
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    let c = text.charCodeAt(i);
+    if (c >= 128) {
+      // Not a word character for `\b`; for `words`, a separator or not as its NFKC form is, when
+      // that can be told from the character alone (wideClass), else the text is counted whole.
+      const w = byClass ? wideClass(c) : 3;
+      if (w === 3) byClass = false;
+      else if (w === 2) inWord = false;
+      else if (!inWord) {
+        inWord = true;
+        words++;
+      }
+      i++;
+      continue;
+    }
+    let k = ASCII_CLASS[c];
+    if ((k & 1) === 0) {
+      if (k & 2) inWord = false;
+      else if (!inWord) {
+        inWord = true;
+        words++;
+      }
+      i++;
+      continue;
+    }
+    // A run of word characters for `\b`, hashed as it is read (`_` among them separates `words`).
+    const start = i;
+    let h = 0;
+    for (;;) {
+      if (k & 2) inWord = false;
+      else if (!inWord) {
+        inWord = true;
+        words++;
+      }
+      h = gateHash(h, c | 0x20);
+      if (++i >= n) break;
+      c = text.charCodeAt(i);
+      if (c >= 128) break;
+      k = ASCII_CLASS[c];
+      if ((k & 1) === 0) break;
+    }
+    const len = i - start;
+    if (len < 2 || len > MAX_GATE_WORD) continue;
+    for (let slot = h & (GATE_SLOTS - 1); gateTable[slot] >= 0; slot = (slot + 1) & (GATE_SLOTS - 1)) {
+      const w = gateWords[gateTable[slot]];
+      if (w.length !== len) continue;
+      let j = 0;
+      // `| 0x20` lower-cases a letter; a digit keeps its code and '_' becomes 0x7f, neither a letter.
+      while (j < len && (text.charCodeAt(start + j) | 0x20) === w.charCodeAt(j)) j++;
+      if (j === len) {
+        bits |= gateBits[gateTable[slot]];
+        break;
+      }
+    }
+  }
+  scanned.words = byClass ? words : unicodeWordCount(text);
+  scanned.gate = bits;
+}
+
+/** "again / instead"'s words at the very end (perhaps followed by one of `?.!`, spaces around it). */
+const AGAIN_END = /\b(?:again|instead|as well|too|also|more|less|shorter|longer|simpler)$/i;
+
+/**
+ * Whether `text` matches the first alternative of "again / instead",
+ * `\b(?:again|…|simpler)\s*[?.!]?\s*$`: without its trailing whitespace (what `\s` matches is
+ * what trimEnd removes), the text ends with one of the words, or with one of them, whitespace and
+ * one of `?.!`. The words are at most 7 characters, so the last 12 hold the one before the word
+ * that `\b` looks at.
+ */
+function endsLikeAgain(text: string): boolean {
+  const t = text.trimEnd();
+  if (AGAIN_END.test(t.slice(-12))) return true;
+  const last = t.charCodeAt(t.length - 1);
+  return (
+    (last === 0x3f || last === 0x2e || last === 0x21) && AGAIN_END.test(t.slice(0, -1).trimEnd().slice(-12))
+  );
+}
+
+/**
+ * Which cues can fire in `text`: bit i for CUES[i], PRONOUN_BIT for PRONOUN. A clear bit means its
+ * expression cannot match; a set bit only that it may (the expression decides).
+ */
+export function cueGate(text: string): number {
+  scanTurn(text);
+  return withEnds(text, scanned.gate);
+}
+
+/** The gate's bits with those that do not come from words: the opener's, the end's. */
+function withEnds(text: string, bits: number): number {
+  bits |= ELLIPTICAL;
+  if (!(bits & AGAIN) && endsLikeAgain(text)) bits |= AGAIN;
+  return bits;
+}
 
 /** A code unit of ASCII that `normalize` (text.ts) turns into a space: punctuation, symbols, whitespace. */
 function asciiSeparator(c: number): boolean {
@@ -83,6 +275,47 @@ function asciiSeparator(c: number): boolean {
     (c >= 0x5b && c <= 0x60) ||
     (c >= 0x7b && c <= 0x7e)
   );
+}
+
+/** Per ASCII code unit: 1 a word character for `\b` (letter, digit, `_`), 2 a separator of `words`. */
+const ASCII_CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++)
+  ASCII_CLASS[c] = (/\w/.test(String.fromCharCode(c)) ? 1 : 0) | (asciiSeparator(c) ? 2 : 0);
+
+/**
+ * Per BMP code unit above ASCII, once computed (0: not yet): 1 its NFKC form holds no separator of
+ * `words`, 2 only separators, 3 neither, or it cannot be judged alone. A text of ASCII and
+ * characters of class 1 and 2 has the words of the classes in a row: no such character's
+ * decomposition starts with a combining mark, so canonical reordering stays within each
+ * character's decomposition, and a composition can join two of them only where its second part is
+ * a starter that is not a mark, i.e. Hangul jamo, letters all, which leaves the runs of letters as
+ * they were. Lone surrogates and halves of pairs are class 3 (`contextFast.test.ts` checks every
+ * BMP character against `unicodeWordCount`).
+ */
+const WIDE_CLASS = new Uint8Array(0x10000);
+const MARK_FIRST = /^\p{M}/u;
+const SEPARATOR = /^[\p{P}\p{S}\s]$/u;
+
+export function wideClass(c: number): number {
+  let k = WIDE_CLASS[c];
+  if (k === 0) {
+    k = 3;
+    if (c < 0xd800 || c > 0xdfff) {
+      const ch = String.fromCharCode(c);
+      const d = ch.normalize('NFKD');
+      if (!MARK_FIRST.test(d)) {
+        let seps = 0;
+        let all = 0;
+        for (const x of ch.normalize('NFKC')) {
+          all++;
+          if (SEPARATOR.test(x)) seps++;
+        }
+        k = seps === 0 ? 1 : seps === all ? 2 : 3;
+      }
+    }
+    WIDE_CLASS[c] = k;
+  }
+  return k;
 }
 
 /** Runs of punctuation, symbols and whitespace: what separates the words of `words` (text.ts). */
@@ -103,18 +336,8 @@ function unicodeWordCount(s: string): number {
 
 /** `words(s).length` (text.ts), without making the words: by hand for ASCII text. */
 export function wordCount(s: string): number {
-  let n = 0;
-  let inWord = false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x80) return unicodeWordCount(s);
-    if (asciiSeparator(c)) inWord = false;
-    else if (!inWord) {
-      inWord = true;
-      n++;
-    }
-  }
-  return n;
+  scanTurn(s);
+  return scanned.words;
 }
 
 /**
@@ -125,9 +348,14 @@ function scoreTurn(turnText: string, cue?: (name: string, hit?: string) => void,
   let score = 0;
   const reached = (): boolean => Math.min(1, Math.round(score * 100) / 100) >= stopAt;
   const text = turnText.includes('```') ? turnText.replace(FENCED, ' ') : turnText;
-  const n = wordCount(text);
+  scanTurn(text);
+  const n = scanned.words;
   const scale = n > 40 ? 0.4 : n > 25 ? 0.7 : 1;
-  for (const c of CUES) {
+  // Only the expressions that can match are run (cueGate): the same cues fire.
+  const gate = withEnds(text, scanned.gate);
+  for (let i = 0; i < CUES.length; i++) {
+    if ((gate & (1 << i)) === 0) continue;
+    const c = CUES[i];
     if (cue) {
       const m = c.re.exec(text);
       if (!m) continue;
@@ -137,7 +365,7 @@ function scoreTurn(turnText: string, cue?: (name: string, hit?: string) => void,
     if (reached()) return score;
   }
   // Pronouns count for more in short turns (a long prompt usually carries its own antecedents).
-  if (n <= 40) {
+  if (n <= 40 && (gate & PRONOUN_BIT) !== 0) {
     const first = cue ? PRONOUN.exec(text) : PRONOUN.test(text) ? [''] : null;
     if (first) {
       const leading = n <= 25 ? DEMONSTRATIVE_START.exec(text) : null;

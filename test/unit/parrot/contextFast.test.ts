@@ -2,7 +2,16 @@ import * as assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { contextDependence, dependsOnContext, wordCount } from '../../../src/core/parrot/context';
+import {
+  contextDependence,
+  CUES,
+  cueGate,
+  dependsOnContext,
+  PRONOUN,
+  PRONOUN_BIT,
+  wideClass,
+  wordCount,
+} from '../../../src/core/parrot/context';
 import { words } from '../../../src/core/parrot/text';
 import { mulberry32 } from '../../support/random';
 import { datasetsIn } from '../../support/fixtures';
@@ -117,6 +126,53 @@ describe("context detector: the overview's cheaper verdict", () => {
     for (const t of [...texts, ...unusual]) assert.equal(wordCount(t), words(t).length, JSON.stringify(t));
   });
 
+  it('counts words by the class of each character wherever it can: every BMP character checked', () => {
+    const rnd = mulberry32(31);
+    const classed: string[] = [];
+    for (let c = 0x80; c < 0x10000; c++) if (wideClass(c) !== 3) classed.push(String.fromCharCode(c));
+    // The scripts of most datasets are counted by class, not by NFKC of the whole text.
+    for (const ch of ['中', '文', 'é', 'ß', 'я', 'α', 'の', 'カ', '，', '。', '\u3000', 'Ａ'])
+      assert.ok(classed.includes(ch), JSON.stringify(ch));
+    const around = ['', 'a', 'e', '.', ' ', '=', '(', '1', '_', '中', 'ﾊ', 'か', '가', '\u00a0'];
+    const check = (t: string): void => assert.equal(wordCount(t), words(t).length, JSON.stringify(t));
+    for (const ch of classed) {
+      for (const x of around) {
+        check(x + ch);
+        check(ch + x);
+      }
+      check(ch + pick(classed) + ch);
+    }
+    function pick(xs: string[]): string {
+      return xs[Math.floor(rnd() * xs.length)];
+    }
+    // Runs of classed characters, ASCII and characters that are not classed (marks, jamo, pairs).
+    const others = [
+      '\u1100',
+      '\u3131',
+      '\u11a8',
+      '\u0301',
+      '\u0338',
+      '\u3099',
+      '\u309b',
+      '\u1161',
+      '\u314f',
+      '\uffa0',
+      '🦜',
+      '\ud800',
+      '½',
+      'ﬁ',
+    ];
+    for (let i = 0; i < 20000; i++) {
+      let t = '';
+      const len = 1 + Math.floor(rnd() * 12);
+      for (let j = 0; j < len; j++) {
+        const r = rnd();
+        t += r < 0.6 ? pick(classed) : r < 0.9 ? pick(around) : pick(others);
+      }
+      check(t);
+    }
+  });
+
   it('gives the verdict of contextDependence for every text and threshold, with history', () => {
     let dependent = 0;
     // Upper- and mixed-case twins of every text: letter case changes neither path's verdict differently.
@@ -133,6 +189,57 @@ describe("context detector: the overview's cheaper verdict", () => {
       }
     // Both verdicts occur.
     assert.ok(dependent > 100 && dependent < all.length - 100, String(dependent));
+  });
+
+  it('runs only expressions that cannot be skipped: a cue the gate leaves out never matches', () => {
+    // Word edges and case, words inside longer ones, non-ASCII letters that case-fold to ASCII
+    // under other flags, and the end of "again / instead" with every kind of trailing space.
+    const edges = randomTexts(4000, [
+      '_previous',
+      'previous_',
+      'previous2',
+      'PREVIOUS',
+      'ſame',
+      'ſ',
+      'K',
+      'continued',
+      'mentioned',
+      'situation (a)',
+      'option b',
+      'as well',
+      'as  well',
+      'too',
+      'also?',
+      ' ?',
+      '?!',
+      '\u3000',
+      '\u2028',
+      '\ufeff',
+      '\u00a0',
+      'do the same',
+      'the same task',
+      'more words',
+      'less',
+      'than',
+    ]);
+    const ends = ['again', 'Instead', 'as well', 'TOO', 'regain', 'x_again', 'simpler'].flatMap((w) =>
+      ['', ' ', '?', ' ?', '?? ', ' .\u3000', '!\n', '\u2028.\ufeff', ' ? ?', '.\t\t'].map(
+        (e) => `So ${w}${e}`,
+      ),
+    );
+    const cased = texts.map((t) => t.toUpperCase());
+    let skipped = 0;
+    const all = [...texts, ...unusual, ...edges, ...ends, ...cased];
+    for (const t of all) {
+      const gate = cueGate(t);
+      CUES.forEach((c, i) => {
+        if (c.re.test(t)) assert.ok(gate & (1 << i), `${c.name}: ${JSON.stringify(t)}`);
+        else if (!(gate & (1 << i))) skipped++;
+      });
+      if (PRONOUN.test(t)) assert.ok(gate & PRONOUN_BIT, `pronoun: ${JSON.stringify(t)}`);
+    }
+    // The gate does leave most non-matching expressions out.
+    assert.ok(skipped > all.length * 2, `${skipped} skipped of ${all.length * CUES.length}`);
   });
 
   it('gives the scores and cues of the earlier implementation (a digest of them all)', () => {
