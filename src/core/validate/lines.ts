@@ -42,8 +42,21 @@ export class RawLine {
   end = 0;
   /** Whether the block the line is in is valid UTF-8. */
   validUtf8 = true;
-  /** The block's bytes read as Latin-1 (`start`, `end` index it as they index `buf`), if it fits a string. */
-  block?: string;
+  /** The block's Latin-1 text once made, and the length to make it of (-1: none to make). */
+  private blockText?: string;
+  private blockLength = -1;
+
+  /**
+   * The block's bytes read as Latin-1 (`start`, `end` index it as they index `buf`), if it fits a
+   * string: made on first use, so that readers of the lines that never ask for it do not pay it.
+   */
+  get block(): string | undefined {
+    if (this.blockText === undefined && this.blockLength >= 0) {
+      this.blockText = this.buf.toString('latin1', 0, this.blockLength);
+      this.blockLength = -1;
+    }
+    return this.blockText;
+  }
   /**
    * When the block kernel read the line's block: the slot of its facts in `kernel` when the kernel
    * accepted it, -1 when not (fastLine would not either); NO_KERNEL otherwise.
@@ -54,10 +67,20 @@ export class RawLine {
 
   constructor(public buf: Buffer) {}
 
-  /** Starts a block: `buf[0, usable)`, its Latin-1 text if it fits a string. */
-  setBlock(buf: Buffer, block: string | undefined, validUtf8: boolean, kernel?: LineKernel): void {
+  /**
+   * Starts a block of `buf`: its Latin-1 text given (`block`), or to be made of its first
+   * `blockLength` bytes when asked for.
+   */
+  setBlock(
+    buf: Buffer,
+    block: string | undefined,
+    validUtf8: boolean,
+    kernel?: LineKernel,
+    blockLength = -1,
+  ): void {
     this.buf = buf;
-    this.block = block;
+    this.blockText = block;
+    this.blockLength = block === undefined ? blockLength : -1;
     this.validUtf8 = validUtf8;
     this.kernel = kernel;
     this.slot = NO_KERNEL;
@@ -73,8 +96,8 @@ export class RawLine {
 
   get latin(): string {
     this.text ??=
-      this.block !== undefined
-        ? this.block.slice(this.start, this.end)
+      this.blockText !== undefined
+        ? this.blockText.slice(this.start, this.end)
         : this.buf.toString('latin1', this.start, this.end);
     return this.text;
   }
@@ -94,7 +117,8 @@ export class RawLine {
  * onLine for each, in order; a line has no '\n' (a '\r' before it stays). Reads a block at a time
  * and never holds more than one block (or one line, if longer). Returns the number of lines. With a
  * `kernel`, blocks are read into its memory and each valid UTF-8 block is first read by it (see
- * RawLine.slot); no Latin-1 text of the block is made then (lines make their own on demand).
+ * RawLine.slot). A block's Latin-1 text (RawLine.block) is made only when asked for, never when the
+ * kernel read the block.
  */
 export async function forEachLine(
   path: string,
@@ -148,8 +172,7 @@ export async function forEachLine(
       const valid = isUtf8(buf.subarray(0, usable));
       const k = valid && kernel?.owns(buf) ? kernel : undefined;
       // A block of several long lines may be longer than a string: then each line is read alone.
-      const text = !k && usable <= MAX_LINE_BYTES ? buf.toString('latin1', 0, usable) : undefined;
-      line.setBlock(buf, text, valid, k);
+      line.setBlock(buf, undefined, valid, k, !k && usable <= MAX_LINE_BYTES ? usable : -1);
       k?.begin(buf, usable);
       let at = 0;
       try {
@@ -159,7 +182,7 @@ export async function forEachLine(
             nl = k.next(at);
             line.slot = k.slot;
           } else {
-            nl = text !== undefined ? text.indexOf('\n', at) : buf.indexOf(10, at);
+            nl = buf.indexOf(10, at);
             if (nl < 0 || nl > usable) nl = usable;
           }
           if (nl - at > maxLineBytes) {
