@@ -10,7 +10,7 @@ import type { FormatId, Sample, Turn } from '../model';
 import { contentText } from '../model';
 import type { EncodingProblem } from '../encoding';
 import { isBlankLine } from './lines';
-import { kernelDigest } from '../store/kernel';
+import { keyDigest, keyStart, keyTag, keyText } from '../store/kernel';
 
 export const TOKENIZER = 'o200k_base';
 
@@ -262,13 +262,56 @@ function turnsKey(turns: readonly Turn[]): string {
   return k;
 }
 
+/** A key's parts as `sampleDigest` writes them for the kernel's digest (see keyStart). */
+function writePart(v: unknown): void {
+  if (v === undefined || v === null) keyTag(0x2d, 0);
+  else if (typeof v === 'string') {
+    keyTag(0x73, v.length);
+    keyText(v);
+  } else {
+    const j = JSON.stringify(v) ?? 'null';
+    keyTag(0x6a, j.length);
+    keyText(j);
+  }
+}
+
+function writeTurns(turns: readonly Turn[]): void {
+  keyTag(0x23, turns.length);
+  for (const t of turns) {
+    writePart(t.role);
+    writePart(t.content);
+    writePart(t.toolCalls);
+  }
+}
+
 /**
  * What stats counts repeated samples by: equal for two samples exactly when their hashSample is
  * (the same fields: system, tools, and each turn's role, content and tool calls; null and a missing
  * value alike), several times cheaper: the key is the texts with their lengths, not a JSON text of
- * them, and its digest is the SIMD kernel's rather than SHA-1's.
+ * them, written straight into the SIMD kernel's memory as UTF-16 (no key string, no UTF-8), and its
+ * digest is the kernel's rather than SHA-1's.
  */
 export function sampleDigest(sample: Sample): string {
+  if (keyStart()) {
+    if (sample.kind === 'dialogue') {
+      keyTag(0x64, 0);
+      writePart(sample.system);
+      writePart(sample.tools);
+      writeTurns(sample.turns);
+    } else {
+      keyTag(0x70, 0);
+      writePart(sample.system);
+      writePart(sample.tools);
+      writeTurns(sample.prompt);
+      writeTurns(sample.chosen);
+      writeTurns(sample.rejected);
+    }
+    const fast = keyDigest();
+    if (fast !== undefined) return fast;
+  }
+  // Without SIMD, or a key over 1 MiB: SHA-1 of the key as a string (its UTF-8), marked so that the
+  // two kinds never meet. Which one a key gets depends on its length and on SIMD being there, the
+  // same in every thread of a run.
   const key =
     sample.kind === 'dialogue'
       ? 'd' + keyPart(sample.system) + keyPart(sample.tools) + turnsKey(sample.turns)
@@ -278,11 +321,6 @@ export function sampleDigest(sample: Sample): string {
         turnsKey(sample.prompt) +
         turnsKey(sample.chosen) +
         turnsKey(sample.rejected);
-  // The SIMD kernel's 128-bit digest where it can take the key (2.6x cheaper than SHA-1 here, the
-  // key's making included); else SHA-1, marked so that the two kinds never meet. Which one a key
-  // gets depends on its length and on SIMD being there, the same in every thread of a run.
-  const fast = kernelDigest(key);
-  if (fast !== undefined) return fast;
   return typeof oneShotHash === 'function'
     ? 'S' + oneShotHash('sha1', key, 'base64')
     : 'S' + createHash('sha1').update(key).digest('base64');

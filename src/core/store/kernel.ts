@@ -1,6 +1,6 @@
 /**
  * The SIMD kernels of the index scans (`kernel.wat`, WebAssembly 128-bit SIMD, assembled at build
- * time): the block checksum (also the 128-bit digest stats finds repeated samples by) and the scan
+ * time): the block checksum (also the 128-bit digest stats finds repeated samples by, keyDigest) and the scan
  * of the inside of a JSON array element. Each scan gets its own instance, whose memory holds the
  * scan's read buffers, so the kernels read the bytes where the file reads put them. Where
  * WebAssembly SIMD is not available, `newKernel` returns undefined and the callers use their
@@ -35,7 +35,7 @@ export const KERNEL_HEADROOM = 64;
 const PAGE = 65536;
 /** Where `scanRel` records the kinds of the levels opened before its start (one bit each). */
 export const KERNEL_REQ = 66560;
-/** Where `hash` leaves its two 64-bit folds (16 bytes: `kernelDigest`). */
+/** Where `hash` leaves its two 64-bit folds (16 bytes: `keyDigest`). */
 const KERNEL_DIGEST = 256;
 /** Deepest nesting of brackets inside one element the kernel's stack holds. */
 export const KERNEL_MAX_DEPTH = 524288;
@@ -120,19 +120,50 @@ export function kernelHash(bytes: Uint8Array): number | undefined {
   return scratch.exports.hash(KERNEL_HEAP, bytes.length) >>> 0;
 }
 
+/** Bytes of the key being written into the scratch instance (`keyStart`), -1 once it does not fit. */
+let keyBytes = -1;
+
 /**
- * A 128-bit digest of `text` (its UTF-8 bytes through the kernel's `hash`, both 64-bit folds) as a
- * 16-character latin1 string; undefined without SIMD or for a text that may not fit the scratch
- * instance (over a third of it in UTF-16 units), which the caller digests otherwise. Not a
- * cryptographic hash: it tells accidental differences apart. The text must be well-formed UTF-16
- * (a lone surrogate would be written as U+FFFD, like the character itself).
+ * Starts a key for `keyDigest` in the scratch instance's memory; false without SIMD. A key is its
+ * parts one after the other as they are appended: `keyTag` a byte and a 32-bit number, `keyText` a
+ * text's UTF-16 code units (every text can be written, lone surrogates too, at two bytes a unit).
  */
-export function kernelDigest(text: string): string | undefined {
-  if (text.length * 3 > SCRATCH) return undefined;
+export function keyStart(): boolean {
   if (scratch === undefined) scratch = newKernel(SCRATCH) ?? null;
-  if (!scratch) return undefined;
-  const n = scratch.mem.write(text, KERNEL_HEAP, 'utf8');
-  scratch.exports.hash(KERNEL_HEAP, n);
+  keyBytes = scratch ? 0 : -1;
+  return scratch !== null;
+}
+
+export function keyTag(tag: number, n: number): void {
+  if (keyBytes < 0 || !scratch) return;
+  if (keyBytes + 5 > SCRATCH) {
+    keyBytes = -1;
+    return;
+  }
+  scratch.mem[KERNEL_HEAP + keyBytes] = tag;
+  scratch.mem.writeUInt32LE(n >>> 0, KERNEL_HEAP + keyBytes + 1);
+  keyBytes += 5;
+}
+
+export function keyText(text: string): void {
+  if (keyBytes < 0 || !scratch) return;
+  if (keyBytes + 2 * text.length > SCRATCH) {
+    keyBytes = -1;
+    return;
+  }
+  keyBytes += scratch.mem.write(text, KERNEL_HEAP + keyBytes, 'utf16le');
+}
+
+/**
+ * The 128-bit digest of the key written since `keyStart` (the kernel's `hash` of its bytes, both
+ * 64-bit folds) as a 16-character latin1 string; undefined when the key did not fit the scratch
+ * instance (over 1 MiB), which the caller digests otherwise. Not a cryptographic hash: it tells
+ * accidental differences apart.
+ */
+export function keyDigest(): string | undefined {
+  if (keyBytes < 0 || !scratch) return undefined;
+  scratch.exports.hash(KERNEL_HEAP, keyBytes);
+  keyBytes = -1;
   return scratch.mem.toString('latin1', KERNEL_DIGEST, KERNEL_DIGEST + 16);
 }
 

@@ -2,7 +2,7 @@
 ;;
 ;; `hash`: the checksum of one block of bytes (an XXH3-like construction: 64-byte stripes, eight
 ;; 64-bit accumulators fed 32x32->64-bit products of the data xor a secret, scrambled every 1 KiB,
-;; folded with a 64-bit finaliser; a second fold of the lanes gives `kernelDigest` 128 bits). Not a
+;; folded with a 64-bit finaliser; a second fold of the lanes gives `keyDigest` 128 bits). Not a
 ;; cryptographic hash: it tells accidental changes apart.
 ;;
 ;; `scan`: the inside of one JSON array element, 64 bytes at a time, as simdjson's first stage

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { parseRecord } from '../../../src/core/formats';
 import type { Sample, Turn } from '../../../src/core/model';
 import { hashSample, sampleDigest } from '../../../src/core/stats/collector';
-import { kernelDigest, kernelsAvailable } from '../../../src/core/store/kernel';
+import { kernelsAvailable } from '../../../src/core/store/kernel';
 import { datasetsIn } from '../../support/fixtures';
 import { mulberry32 } from '../../support/random';
 
@@ -93,7 +93,8 @@ describe('stats: the repeated-sample digest', () => {
   });
 
   it('samples too long for the SIMD digest get SHA-1 ones, with the same classes', () => {
-    const long = 'x'.repeat(400_000);
+    // Over 1 MiB as UTF-16 (the kernel's key): 600,000 units.
+    const long = 'x'.repeat(600_000);
     const turns = (t: string): Turn[] => [{ role: 'user', content: t }];
     const samples: Sample[] = [
       { kind: 'dialogue', turns: turns(long), meta: {} },
@@ -106,13 +107,16 @@ describe('stats: the repeated-sample digest', () => {
     if (kernelsAvailable()) assert.equal(sampleDigest(samples[3]).length, 16);
   });
 
-  it('the SIMD digest keeps 128 bits: no two of 300,000 short texts share one', function () {
+  it('the SIMD digest keeps 128 bits: no two of 300,000 short samples share one', function () {
     if (!kernelsAvailable()) this.skip();
     const seen = new Set<string>();
     // Each 64-bit half alone tells them apart too (a 32-bit digest would give about ten pairs).
     const halves = [new Set<string>(), new Set<string>()];
+    const one = (text: string): string =>
+      sampleDigest({ kind: 'dialogue', turns: [{ role: 'user', content: text }], meta: {} });
     for (let i = 0; i < 300_000; i++) {
-      const d = kernelDigest(`t${i}`) ?? '';
+      const d = one(`t${i}`);
+      assert.equal(d.length, 16);
       seen.add(d);
       halves[0].add(d.slice(0, 8));
       halves[1].add(d.slice(8));
@@ -122,7 +126,9 @@ describe('stats: the repeated-sample digest', () => {
       halves.map((h) => h.size),
       [300_000, 300_000],
     );
-    assert.equal(kernelDigest('a'), kernelDigest('a'));
-    assert.notEqual(kernelDigest('a'), kernelDigest('a\u0000'));
+    assert.equal(one('a'), one('a'));
+    assert.notEqual(one('a'), one('a\u0000'));
+    // Lone surrogates are written as they are: not taken for U+FFFD, nor for each other.
+    assert.equal(new Set([one('\ud800'), one('\ud801'), one('\ufffd')]).size, 3);
   });
 });
