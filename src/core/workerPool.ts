@@ -80,6 +80,9 @@ export async function runOrdered<T, R>(o: OrderedPoolOptions<T, R>): Promise<voi
           const task = tasks[r.id];
           if (r.error !== undefined) return fail(new Error(`${r.error} (${o.where(task)})`));
           waiting.set(r.id, { result: r.result, from: w });
+          // The worker's next task goes out before the results are handed on, so that it does not
+          // wait while this thread merges them.
+          feed(w);
           try {
             for (let p = waiting.get(next); p !== undefined; p = waiting.get(next)) {
               waiting.delete(next);
@@ -97,7 +100,7 @@ export async function runOrdered<T, R>(o: OrderedPoolOptions<T, R>): Promise<voi
           if (++finished === tasks.length) {
             o.signal?.removeEventListener('abort', onAbort);
             resolve();
-          } else feed(w);
+          }
         });
         w.on('error', (e) => fail(new Error(`${o.name} crashed: ${e.message}`)));
         w.on('exit', (code) => {
