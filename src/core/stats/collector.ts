@@ -10,7 +10,7 @@ import type { FormatId, Sample, Turn } from '../model';
 import { contentText } from '../model';
 import type { EncodingProblem } from '../encoding';
 import { isBlankLine } from './lines';
-import { keyDigest, keyStart, keyTag, keyText } from '../store/kernel';
+import { keyDigest, keyRaw, keyStart, keyTag, keyText, keyUtf8 } from '../store/kernel';
 
 export const TOKENIZER = 'o200k_base';
 
@@ -64,6 +64,8 @@ export interface StatsPart {
   /** Per session (dialogue with a user query): file offset of its line, and its query count. */
   sessionOffsets: number[];
   sessionQueries: number[];
+  /** Lines counted from their bytes (stats' fast path, see range.ts). */
+  fastLines?: number;
 }
 
 /** Accumulates stats line by line; `result()` gives the figures so far. */
@@ -145,6 +147,40 @@ export class StatsCollector {
       this.deferred.hashes.push(h);
     } else this.noteRecord(line, id, h);
     return sample;
+  }
+
+  /**
+   * Adds a ShareGPT dialogue record read from its bytes (stats' fast path), counted as `add`
+   * counts it: turn i's role `roles[i]`, `chars[i]` code points, its text `text(i)` (asked for only
+   * when tokens are counted); its id and its sampleDigest.
+   */
+  addShareGpt(
+    line: number,
+    n: number,
+    roles: readonly string[],
+    chars: readonly number[],
+    text: (i: number) => string,
+    id: string | undefined,
+    digest: string,
+  ): void {
+    const s = this.s;
+    s.lines++;
+    s.records++;
+    s.formats.sharegpt = (s.formats.sharegpt ?? 0) + 1;
+    s.dialogues++;
+    s.turnsHistogram[n] = (s.turnsHistogram[n] ?? 0) + 1;
+    const tokens = this.opts.tokens !== false;
+    for (let i = 0; i < n; i++) {
+      const r = (s.roles[roles[i]] ??= { turns: 0, chars: 0, tokens: 0 });
+      r.turns++;
+      r.chars += chars[i];
+      if (tokens) r.tokens += countTokensCached(text(i)); // never empty: the kernel takes no blank text
+    }
+    if (this.deferred) {
+      this.deferred.recordLines.push(line);
+      this.deferred.ids.push(id ?? null);
+      this.deferred.hashes.push(digest);
+    } else this.noteRecord(line, id, digest);
   }
 
   private noteRecord(line: number, id: string | undefined | null, h: string): void {
@@ -275,21 +311,57 @@ function writePart(v: unknown): void {
   }
 }
 
+/** A turn's content: a text as its JSON string token in UTF-8 (self-delimiting), as `tokenDigest` writes it. */
+function writeContent(v: unknown): void {
+  if (typeof v !== 'string') return writePart(v);
+  keyTag(0x4a, 0);
+  keyUtf8(JSON.stringify(v));
+}
+
 function writeTurns(turns: readonly Turn[]): void {
   keyTag(0x23, turns.length);
   for (const t of turns) {
     writePart(t.role);
-    writePart(t.content);
+    writeContent(t.content);
     writePart(t.toolCalls);
   }
 }
 
 /**
+ * sampleDigest of a ShareGPT dialogue read from its bytes (stats' fast path): no system, tools or
+ * tool calls; turn i's role is `roles[i]` and its text the JSON string token bytes[starts[i],
+ * ends[i]) (its quotes included), which must be what JSON.stringify writes for the text (see
+ * fast.wat's `turns`). Undefined when the key does not fit the kernel's digest: the caller then
+ * digests the parsed sample.
+ */
+export function tokenDigest(
+  n: number,
+  roles: readonly string[],
+  bytes: Uint8Array,
+  starts: readonly number[],
+  ends: readonly number[],
+): string | undefined {
+  if (!keyStart()) return undefined;
+  keyTag(0x64, 0);
+  writePart(undefined);
+  writePart(undefined);
+  keyTag(0x23, n);
+  for (let i = 0; i < n; i++) {
+    writePart(roles[i]);
+    keyTag(0x4a, 0);
+    keyRaw(bytes, starts[i], ends[i]);
+    writePart(undefined);
+  }
+  return keyDigest();
+}
+
+/**
  * What stats counts repeated samples by: equal for two samples exactly when their hashSample is
  * (the same fields: system, tools, and each turn's role, content and tool calls; null and a missing
- * value alike), several times cheaper: the key is the texts with their lengths, not a JSON text of
- * them, written straight into the SIMD kernel's memory as UTF-16 (no key string, no UTF-8), and its
- * digest is the kernel's rather than SHA-1's.
+ * value alike), several times cheaper: the key's parts are written straight into the SIMD kernel's
+ * memory (no key string; a text as UTF-16 with its length, a turn's content as its JSON string
+ * token, which the fast path copies from the line's bytes), and its digest is the kernel's rather
+ * than SHA-1's.
  */
 export function sampleDigest(sample: Sample): string {
   if (keyStart()) {

@@ -6,7 +6,7 @@
 import { parseRecord } from '../formats';
 import type { LlmClient } from '../llm/client';
 import { isCancel } from '../llm/errors';
-import { contentText, type Dialogue } from '../model';
+import { contentText, type Dialogue, type Turn } from '../model';
 import { buildJudgeRequest, contextDependence, parseJudgeReply } from '../parrot/context';
 import type { Template } from '../parrot/templates';
 
@@ -190,15 +190,18 @@ export function dialogueOf(text: string): Dialogue | undefined {
 /** What Table 1 counts of one dialogue: its user queries, and how many after the first depend on the context. */
 export function measureSession(d: Dialogue): { queries: string[]; dependent: number } | undefined {
   const queries: string[] = [];
+  for (const t of d.turns) if (t.role === 'user') queries.push(contentText(t.content));
+  return queries.length ? { queries, dependent: dependentQueries(queries) } : undefined;
+}
+
+/** A history for the detector: every query after the first has an earlier turn. */
+const EARLIER: readonly Turn[] = [{ role: 'user', content: '' }];
+
+/** How many of a session's queries after the first depend on the context (the offline detector). */
+export function dependentQueries(queries: readonly string[]): number {
   let dependent = 0;
-  for (let i = 0; i < d.turns.length; i++) {
-    const t = d.turns[i];
-    if (t.role !== 'user') continue;
-    const text = contentText(t.content);
-    if (queries.length > 0 && contextDependence(text, d.turns.slice(0, i)).dependent) dependent++;
-    queries.push(text);
-  }
-  return queries.length ? { queries, dependent } : undefined;
+  for (let i = 1; i < queries.length; i++) if (contextDependence(queries[i], EARLIER).dependent) dependent++;
+  return dependent;
 }
 
 export class Table1Collector {

@@ -121,37 +121,59 @@ export function kernelHash(bytes: Uint8Array): number | undefined {
 }
 
 /** Bytes of the key being written into the scratch instance (`keyStart`), -1 once it does not fit. */
-let keyBytes = -1;
+let keyLength = -1;
 
 /**
  * Starts a key for `keyDigest` in the scratch instance's memory; false without SIMD. A key is its
  * parts one after the other as they are appended: `keyTag` a byte and a 32-bit number, `keyText` a
- * text's UTF-16 code units (every text can be written, lone surrogates too, at two bytes a unit).
+ * text's UTF-16 code units (every text can be written, lone surrogates too, at two bytes a unit),
+ * `keyUtf8` a text's UTF-8, `keyRaw` bytes as they are.
  */
 export function keyStart(): boolean {
   if (scratch === undefined) scratch = newKernel(SCRATCH) ?? null;
-  keyBytes = scratch ? 0 : -1;
+  keyLength = scratch ? 0 : -1;
   return scratch !== null;
 }
 
 export function keyTag(tag: number, n: number): void {
-  if (keyBytes < 0 || !scratch) return;
-  if (keyBytes + 5 > SCRATCH) {
-    keyBytes = -1;
+  if (keyLength < 0 || !scratch) return;
+  if (keyLength + 5 > SCRATCH) {
+    keyLength = -1;
     return;
   }
-  scratch.mem[KERNEL_HEAP + keyBytes] = tag;
-  scratch.mem.writeUInt32LE(n >>> 0, KERNEL_HEAP + keyBytes + 1);
-  keyBytes += 5;
+  scratch.mem[KERNEL_HEAP + keyLength] = tag;
+  scratch.mem.writeUInt32LE(n >>> 0, KERNEL_HEAP + keyLength + 1);
+  keyLength += 5;
 }
 
 export function keyText(text: string): void {
-  if (keyBytes < 0 || !scratch) return;
-  if (keyBytes + 2 * text.length > SCRATCH) {
-    keyBytes = -1;
+  if (keyLength < 0 || !scratch) return;
+  if (keyLength + 2 * text.length > SCRATCH) {
+    keyLength = -1;
     return;
   }
-  keyBytes += scratch.mem.write(text, KERNEL_HEAP + keyBytes, 'utf16le');
+  keyLength += scratch.mem.write(text, KERNEL_HEAP + keyLength, 'utf16le');
+}
+
+/** Appends the bytes src[start, end). */
+export function keyRaw(src: Uint8Array, start: number, end: number): void {
+  if (keyLength < 0 || !scratch) return;
+  if (keyLength + (end - start) > SCRATCH) {
+    keyLength = -1;
+    return;
+  }
+  scratch.mem.set(src.subarray(start, end), KERNEL_HEAP + keyLength);
+  keyLength += end - start;
+}
+
+/** Appends the UTF-8 bytes of `text` (well-formed: a lone surrogate would be written as U+FFFD). */
+export function keyUtf8(text: string): void {
+  if (keyLength < 0 || !scratch) return;
+  if (keyLength + 3 * text.length > SCRATCH) {
+    keyLength = -1;
+    return;
+  }
+  keyLength += scratch.mem.write(text, KERNEL_HEAP + keyLength, 'utf8');
 }
 
 /**
@@ -161,9 +183,9 @@ export function keyText(text: string): void {
  * accidental differences apart.
  */
 export function keyDigest(): string | undefined {
-  if (keyBytes < 0 || !scratch) return undefined;
-  scratch.exports.hash(KERNEL_HEAP, keyBytes);
-  keyBytes = -1;
+  if (keyLength < 0 || !scratch) return undefined;
+  scratch.exports.hash(KERNEL_HEAP, keyLength);
+  keyLength = -1;
   return scratch.mem.toString('latin1', KERNEL_DIGEST, KERNEL_DIGEST + 16);
 }
 

@@ -36,6 +36,7 @@
   (global $h1 (mut i32) (i32.const 0))
   (global $esc (mut i32) (i32.const 0)) ;; whether the last string read had an escape
   (global $slash (mut i32) (i32.const 0)) ;; set by a `\/` escape (JSON.stringify writes a bare '/')
+  (global $nesc (mut i32) (i32.const 0)) ;; the escapes of the last string read
   (global $at (mut i32) (i32.const 0)) ;; the newline after the last accepted record
   (global $stop (mut i32) (i32.const 0)) ;; where the last `run` stopped
 
@@ -88,6 +89,7 @@
     (local.set $cb (i8x16.splat (i32.const 0x5c)))
     (local.set $cc (i8x16.splat (i32.const 0x20)))
     (global.set $esc (i32.const 0))
+    (global.set $nesc (i32.const 0))
     (local.set $i (i32.add (local.get $i) (i32.const 1)))
     (loop $more
       (local.set $v (v128.load (local.get $i)))
@@ -108,6 +110,7 @@
           (if (i32.eqz (i32.load8_u (i32.load8_u (i32.add (local.get $i) (i32.const 1)))))
             (then (return (i32.const -1))))
           (global.set $esc (i32.const 1))
+          (global.set $nesc (i32.add (global.get $nesc) (i32.const 1)))
           (if (i32.eq (i32.load8_u offset=1 (local.get $i)) (i32.const 0x2f)) (then (global.set $slash (i32.const 1))))
           (local.set $i (i32.add (local.get $i) (i32.const 2)))
           (br $more))))
@@ -602,6 +605,108 @@
         (local.set $o (i32.add (local.get $o) (i32.const 1)))))
     (i32.store8 (local.get $o) (i32.const 0x7d)) ;; }
     (i32.sub (i32.add (local.get $o) (i32.const 1)) (local.get $dst)))
+
+  ;; The code points of the UTF-8 bytes [a, b): the bytes that do not continue a sequence.
+  (func $leads (param $a i32) (param $b i32) (result i32)
+    (local $n i32) (local $c0 v128) (local $c8 v128)
+    (local.set $c0 (i8x16.splat (i32.const 0xc0)))
+    (local.set $c8 (i8x16.splat (i32.const 0x80)))
+    (block $done
+      (loop $more
+        (br_if $done (i32.gt_s (i32.add (local.get $a) (i32.const 16)) (local.get $b)))
+        (local.set $n
+          (i32.add (local.get $n)
+            (i32.popcnt
+              (i8x16.bitmask (i8x16.ne (v128.and (v128.load (local.get $a)) (local.get $c0)) (local.get $c8))))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (br $more)))
+    (block $end
+      (loop $byte
+        (br_if $end (i32.ge_s (local.get $a) (local.get $b)))
+        (if (i32.ne (i32.and (i32.load8_u (local.get $a)) (i32.const 0xc0)) (i32.const 0x80))
+          (then (local.set $n (i32.add (local.get $n) (i32.const 1)))))
+        (local.set $a (i32.add (local.get $a) (i32.const 1)))
+        (br $byte)))
+    (local.get $n))
+
+  ;; A line `run` accepted, at `p`, read for stats: at `dst` (i32s) the number of turns, the id's
+  ;; start and end (its content: a string's between the quotes, a number's digits) and its kind
+  ;; (0 none, 1 string, 2 number), then per turn its role code (fast.ts's roleCode), the address of
+  ;; its text's opening quote and of the closing one, and the text's code points. Returns the number
+  ;; of turns, or -1 when the full path must read the line (a `\/` escape: JSON.stringify writes a
+  ;; bare '/'; more than `cap` turns).
+  (func (export "turns") (param $p i32) (param $dst i32) (param $cap i32) (result i32)
+    (local $i i32) (local $k i32) (local $q i32) (local $o i32) (local $n i32)
+    (local $role i32) (local $va i32) (local $vb i32) (local $esc i32)
+    (global.set $slash (i32.const 0))
+    (i64.store (local.get $dst) (i64.const 0))
+    (i64.store offset=8 (local.get $dst) (i64.const 0))
+    (local.set $o (i32.add (local.get $dst) (i32.const 16)))
+    (local.set $i (call $ws (i32.add (call $ws (local.get $p)) (i32.const 1))))
+    (loop $member
+      (local.set $k (call $str (local.get $i)))
+      (local.set $i (call $ws (i32.add (call $ws (i32.add (local.get $k) (i32.const 1))) (i32.const 1))))
+      (if (i32.eq (i32.load8_u (i32.sub (local.get $k) (i32.const 1))) (i32.const 0x64)) ;; "id"
+        (then
+          (if (i32.eq (i32.load8_u (local.get $i)) (i32.const 0x22))
+            (then
+              (local.set $q (call $str (local.get $i)))
+              (i32.store offset=4 (local.get $dst) (i32.add (local.get $i) (i32.const 1)))
+              (i32.store offset=8 (local.get $dst) (local.get $q))
+              (i32.store offset=12 (local.get $dst) (i32.const 1))
+              (local.set $i (i32.add (local.get $q) (i32.const 1))))
+            (else
+              (i32.store offset=4 (local.get $dst) (local.get $i))
+              (if (i32.eq (i32.load8_u (local.get $i)) (i32.const 0x2d))
+                (then (local.set $i (i32.add (local.get $i) (i32.const 1)))))
+              (block $end
+                (loop $digit
+                  (br_if $end (i32.gt_u (i32.sub (i32.load8_u (local.get $i)) (i32.const 0x30)) (i32.const 9)))
+                  (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                  (br $digit)))
+              (i32.store offset=8 (local.get $dst) (local.get $i))
+              (i32.store offset=12 (local.get $dst) (i32.const 2)))))
+        (else
+          (local.set $i (call $ws (i32.add (local.get $i) (i32.const 1))))
+          (loop $turn
+            (if (i32.ge_u (local.get $n) (local.get $cap)) (then (return (i32.const -1))))
+            (local.set $i (call $ws (i32.add (local.get $i) (i32.const 1))))
+            (loop $field
+              (local.set $k (call $str (local.get $i)))
+              (local.set $i (call $ws (i32.add (call $ws (i32.add (local.get $k) (i32.const 1))) (i32.const 1))))
+              (local.set $q (call $str (local.get $i)))
+              (if (i32.eq (i32.load8_u (i32.sub (local.get $k) (i32.const 1))) (i32.const 0x6d)) ;; "from"
+                (then (local.set $role (call $role (i32.add (local.get $i) (i32.const 1)) (local.get $q))))
+                (else
+                  (local.set $va (local.get $i))
+                  (local.set $vb (local.get $q))
+                  (local.set $esc (global.get $nesc))))
+              (local.set $i (call $ws (i32.add (local.get $q) (i32.const 1))))
+              (if (i32.eq (i32.load8_u (local.get $i)) (i32.const 0x2c))
+                (then
+                  (local.set $i (call $ws (i32.add (local.get $i) (i32.const 1))))
+                  (br $field))))
+            (i32.store (local.get $o) (local.get $role))
+            (i32.store offset=4 (local.get $o) (local.get $va))
+            (i32.store offset=8 (local.get $o) (local.get $vb))
+            (i32.store offset=12 (local.get $o)
+              (i32.sub (call $leads (i32.add (local.get $va) (i32.const 1)) (local.get $vb)) (local.get $esc)))
+            (local.set $o (i32.add (local.get $o) (i32.const 16)))
+            (local.set $n (i32.add (local.get $n) (i32.const 1)))
+            (local.set $i (call $ws (i32.add (local.get $i) (i32.const 1))))
+            (if (i32.eq (i32.load8_u (local.get $i)) (i32.const 0x2c))
+              (then
+                (local.set $i (call $ws (i32.add (local.get $i) (i32.const 1))))
+                (br $turn))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))))
+      (local.set $i (call $ws (local.get $i)))
+      (if (i32.eq (i32.load8_u (local.get $i)) (i32.const 0x2c))
+        (then
+          (local.set $i (call $ws (i32.add (local.get $i) (i32.const 1))))
+          (br $member))))
+    (if (global.get $slash) (then (return (i32.const -1))))
+    (i32.store (local.get $dst) (local.get $n))
+    (local.get $n))
 
   ;; The lines of [p, end) (p at a line start, a '\n' sentinel at `end`), at most `cap` of them: for
   ;; line n, 32 bytes at out + 32n: idHash (f64), signature (f64), recStart, recEnd (relative to the

@@ -15,6 +15,7 @@ interface Exports {
   run(p: number, end: number, out: number, cap: number): number;
   stop(): number;
   convert(p: number, dst: number): number;
+  turns(p: number, dst: number, cap: number): number;
 }
 
 /** Where the facts table starts, and how many lines one `run` reports at most (32 bytes each). */
@@ -69,6 +70,25 @@ export class LineKernel {
       Buffer.from(memory, second + ((8 - (second % 8)) % 8), blockSize),
     ];
     this.output = Buffer.from(memory, outputStart(blockSize), outputSize);
+    this.table = new Int32Array(memory, outputStart(blockSize), outputSize >> 2);
+  }
+
+  /** The output area as 32-bit numbers (what `readTurns` writes). */
+  readonly table: Int32Array;
+
+  /**
+   * Reads the turns of the line that starts at `at` (relative to the block), one the kernel
+   * accepted, into `table` (see fast.wat's `turns`; addresses there are relative to the block):
+   * the number of turns, or -1 when the full path has to read it.
+   */
+  readTurns(at: number): number {
+    const cap = (this.table.length - 4) >> 2;
+    return this.exports.turns(this.base + at, this.output.byteOffset, cap);
+  }
+
+  /** Where the block read by `begin` starts in the kernel's memory (to make `table`'s addresses relative). */
+  get blockBase(): number {
+    return this.base;
   }
 
   /** Whether `buf` is one of this kernel's buffers (the kernel can only read those). */
