@@ -6,8 +6,8 @@
 import { parseRecord } from '../formats';
 import type { LlmClient } from '../llm/client';
 import { isCancel } from '../llm/errors';
-import { contentText, type Dialogue, type Turn } from '../model';
-import { buildJudgeRequest, contextDependence, parseJudgeReply } from '../parrot/context';
+import { contentText, type Dialogue } from '../model';
+import { buildJudgeRequest, dependsOnContext, parseJudgeReply } from '../parrot/context';
 import type { Template } from '../parrot/templates';
 
 /** User queries sampled for Self-ROUGE (reservoir sampling, seed `SELF_ROUGE_SEED`). */
@@ -194,13 +194,13 @@ export function measureSession(d: Dialogue): { queries: string[]; dependent: num
   return queries.length ? { queries, dependent: dependentQueries(queries) } : undefined;
 }
 
-/** A history for the detector: every query after the first has an earlier turn. */
-const EARLIER: readonly Turn[] = [{ role: 'user', content: '' }];
-
-/** How many of a session's queries after the first depend on the context (the offline detector). */
+/**
+ * How many of a session's queries after the first depend on the context: the offline detector's
+ * verdict with a history (`dependsOnContext`, which stops once the score is known and lists no cues).
+ */
 export function dependentQueries(queries: readonly string[]): number {
   let dependent = 0;
-  for (let i = 1; i < queries.length; i++) if (contextDependence(queries[i], EARLIER).dependent) dependent++;
+  for (let i = 1; i < queries.length; i++) if (dependsOnContext(queries[i])) dependent++;
   return dependent;
 }
 

@@ -141,8 +141,13 @@ export function keyTag(tag: number, n: number): void {
     keyLength = -1;
     return;
   }
-  scratch.mem[KERNEL_HEAP + keyLength] = tag;
-  scratch.mem.writeUInt32LE(n >>> 0, KERNEL_HEAP + keyLength + 1);
+  const m = scratch.mem;
+  const at = KERNEL_HEAP + keyLength;
+  m[at] = tag;
+  m[at + 1] = n;
+  m[at + 2] = n >>> 8;
+  m[at + 3] = n >>> 16;
+  m[at + 4] = n >>> 24;
   keyLength += 5;
 }
 
