@@ -2,6 +2,8 @@
  * Random ShareGPT-like records for the fast-path tests: mostly clean, sometimes with what the rules
  * or the schema reject; writings JSON.stringify never makes (rewrite); one-character edits (mutate).
  */
+import { isUtf8 } from 'node:buffer';
+
 const PIECES = [
   'Hello',
   'world',
@@ -123,4 +125,23 @@ export function mutate(rnd: () => number, s: string): string {
     default:
       return s.slice(0, at) + c + s.slice(at + 1);
   }
+}
+
+/**
+ * Random lines joined into blocks of up to `size` bytes (a few blank or odd lines among them, CRLF
+ * endings in some blocks, a final newline or not); only valid UTF-8 blocks are kept.
+ */
+export function randomBlocks(size: number, rnd: () => number, count: number, line: () => string): Buffer[] {
+  const blocks: Buffer[] = [];
+  for (let b = 0; b < count; b++) {
+    const lines: string[] = [];
+    const n = 1 + Math.floor(rnd() * 40);
+    for (let i = 0; i < n; i++) lines.push(rnd() < 0.03 ? pick(rnd, ['', ' ', '\r', '{}']) : line());
+    let text = lines.join(rnd() < 0.1 ? '\r\n' : '\n');
+    if (rnd() < 0.5) text += '\n';
+    let buf = Buffer.from(text, 'utf8');
+    if (buf.length > size) buf = buf.subarray(0, buf.lastIndexOf(10, size - 1) + 1);
+    if (isUtf8(buf) && buf.length > 0) blocks.push(buf);
+  }
+  return blocks;
 }

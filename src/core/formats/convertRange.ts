@@ -1,7 +1,7 @@
 /** What a convert worker does: converts one byte range of a JSONL file to JSONL (see convertFile.ts). */
 import type { FormatId } from '../model';
 import { decodeLine, isBlankLine } from '../stats/lines';
-import { releaseLineKernel, takeLineKernel } from '../validate/kernel';
+import { withLineKernel, type LineKernel } from '../validate/kernel';
 import { forEachLine, type RawLine } from '../validate/lines';
 import {
   convertRecord,
@@ -47,6 +47,7 @@ export type ConvertResponse =
 const CHUNK = 1 << 20;
 /** The blocks the line kernel reads (as validation's), and its output area. */
 const BLOCK = 1 << 20;
+const TABLE = 1 << 18;
 const AREA = 2 * BLOCK + 64;
 
 /**
@@ -109,11 +110,16 @@ class RangeOutput {
  * (fast.wat's `convert`), the same bytes as convertRecord's; every other line is converted the full
  * way. test/unit/formats/convertKernel.test.ts compares the two.
  */
-export async function convertRange(task: ConvertTask): Promise<ConvertPart> {
+export function convertRange(task: ConvertTask): Promise<ConvertPart> {
+  const fast = task.to === 'openai' && (task.from === undefined || task.from === 'sharegpt');
+  return withLineKernel({ block: BLOCK, table: TABLE, output: AREA }, fast, (kernel) =>
+    convertLines(task, kernel),
+  );
+}
+
+async function convertLines(task: ConvertTask, kernel: LineKernel | undefined): Promise<ConvertPart> {
   const stats = emptyConvertStats();
   const reports: RangeReport[] = [];
-  const fast = task.to === 'openai' && (task.from === undefined || task.from === 'sharegpt');
-  const kernel = fast ? takeLineKernel(BLOCK, AREA) : undefined;
   const out = new RangeOutput(kernel?.output ?? Buffer.allocUnsafe(AREA));
   const converter = {
     to: task.to,
@@ -156,24 +162,17 @@ export async function convertRange(task: ConvertTask): Promise<ConvertPart> {
     if (line !== undefined) out.text(line);
     else if (!task.skipInvalid) out.bytes(b, l.start, end);
   };
-  let lines: number;
-  try {
-    lines = kernel
-      ? await forEachLine(
-          task.path,
-          task.start,
-          task.end,
-          onLine,
-          undefined,
-          undefined,
-          BLOCK,
-          undefined,
-          kernel,
-        )
-      : await forEachLine(task.path, task.start, task.end, onLine);
-  } finally {
-    if (kernel) releaseLineKernel(kernel);
-  }
+  const lines = await forEachLine(
+    task.path,
+    task.start,
+    task.end,
+    onLine,
+    undefined,
+    undefined,
+    BLOCK,
+    undefined,
+    kernel,
+  );
   out.flush();
   return { chunks: out.chunks, lines, stats, reports };
 }

@@ -1,5 +1,5 @@
 /** What a stats worker does: the stats of one byte range of a JSONL file (see file.ts). */
-import { releaseLineKernel, takeLineKernel } from '../validate/kernel';
+import { withLineKernel, type LineKernel } from '../validate/kernel';
 import { forEachLine, type RawLine } from '../validate/lines';
 import { StatsCollector, tokenDigest, type StatsPart } from './collector';
 import { decodeLine } from './lines';
@@ -32,12 +32,17 @@ const ROLES: Record<number, string> = { 0x55: 'user', 0x41: 'assistant', 0x53: '
  * with tokens, every turn. Every other line is read as before. The figures are the same
  * (test/unit/stats/fastStats.test.ts compares the two).
  */
-export async function measureStatsRange(task: StatsTask): Promise<StatsPart> {
+export function measureStatsRange(task: StatsTask): Promise<StatsPart> {
+  return withLineKernel({ block: BLOCK, table: TABLE }, task.fastPath !== false, (kernel) =>
+    statsOfLines(task, kernel),
+  );
+}
+
+async function statsOfLines(task: StatsTask, kernel: LineKernel | undefined): Promise<StatsPart> {
   const c = new StatsCollector({ tokens: task.tokens, deferDuplicates: true });
   const table1 = { sessions: 0, queries: 0, dependent: 0 };
   const sessionOffsets: number[] = [];
   const sessionQueries: number[] = [];
-  const kernel = task.fastPath === false ? undefined : takeLineKernel(BLOCK, TABLE);
   let fastLines = 0;
   const roles: string[] = [];
   const chars: number[] = [];
@@ -94,22 +99,6 @@ export async function measureStatsRange(task: StatsTask): Promise<StatsPart> {
       sessionQueries.push(m.queries.length);
     }
   };
-  try {
-    if (kernel)
-      await forEachLine(
-        task.path,
-        task.start,
-        task.end,
-        onLine,
-        undefined,
-        undefined,
-        BLOCK,
-        undefined,
-        kernel,
-      );
-    else await forEachLine(task.path, task.start, task.end, onLine);
-  } finally {
-    if (kernel) releaseLineKernel(kernel);
-  }
+  await forEachLine(task.path, task.start, task.end, onLine, undefined, undefined, BLOCK, undefined, kernel);
   return { stats: c.result(), ...c.deferredRecords(), table1, sessionOffsets, sessionQueries, fastLines };
 }

@@ -521,86 +521,59 @@
     (i32.const 1))
 
   ;; A line `run` accepted, at `p`, as an OpenAI chat record, written at `dst` the way the full
-  ;; conversion writes it (convertRecord: JSON.stringify of {messages: [{role, content}], id}): the
-  ;; number of bytes written, or -1 when the full conversion must do it (a numeric id, which OpenAI
-  ;; chat drops and reports; a `\/` escape, which JSON.stringify writes as '/'). What `run` checked
-  ;; (the keys, the roles, the escapes) is not checked again. Texts are copied as their source bytes:
-  ;; with short escapes only and valid UTF-8, those are what JSON.stringify writes for them.
-  (func (export "convert") (param $p i32) (param $dst i32) (result i32)
-    (local $i i32) (local $k i32) (local $q i32) (local $o i32) (local $role i32)
-    (local $va i32) (local $vb i32) (local $idStart i32) (local $idEnd i32)
-    (global.set $slash (i32.const 0))
-    (local.set $idStart (i32.const -1))
+  ;; conversion writes it (convertRecord: JSON.stringify of {messages: [{role, content}], id}), its
+  ;; turns read by `turns` into `table` (room for `cap` turns): the number of bytes written, or -1
+  ;; when the full conversion must do it (what `turns` declines; a numeric id, which OpenAI chat
+  ;; drops and reports). Texts are copied as their source bytes: with short escapes other than `\/`
+  ;; and valid UTF-8, those are what JSON.stringify writes for them.
+  (func (export "convert") (param $p i32) (param $dst i32) (param $table i32) (param $cap i32) (result i32)
+    (local $n i32) (local $o i32) (local $t i32) (local $end i32) (local $role i32) (local $va i32) (local $len i32)
+    (local.set $n (call $readTurns (local.get $p) (local.get $table) (local.get $cap)))
+    (if (i32.lt_s (local.get $n) (i32.const 0)) (then (return (i32.const -1))))
+    (if (i32.eq (i32.load offset=12 (local.get $table)) (i32.const 2)) (then (return (i32.const -1))))
     (memory.copy (local.get $dst) (i32.const 288) (i32.const 13))
     (local.set $o (i32.add (local.get $dst) (i32.const 13)))
-    (local.set $i (call $ws (i32.add (call $ws (local.get $p)) (i32.const 1))))
-    (loop $member
-      (local.set $k (call $str (local.get $i)))
-      (local.set $i (call $ws (i32.add (call $ws (i32.add (local.get $k) (i32.const 1))) (i32.const 1))))
-      (if (i32.eq (i32.load8_u (i32.sub (local.get $k) (i32.const 1))) (i32.const 0x64)) ;; "id"
-        (then
-          (if (i32.ne (i32.load8_u (local.get $i)) (i32.const 0x22)) (then (return (i32.const -1))))
-          (local.set $q (call $str (local.get $i)))
-          (local.set $idStart (i32.add (local.get $i) (i32.const 1)))
-          (local.set $idEnd (local.get $q))
-          (local.set $i (i32.add (local.get $q) (i32.const 1))))
-        (else
-          ;; "conversations": each turn as {"role":…,"content":…}
-          (local.set $i (call $ws (i32.add (local.get $i) (i32.const 1))))
-          (loop $turn
-            (local.set $i (call $ws (i32.add (local.get $i) (i32.const 1))))
-            (loop $field
-              (local.set $k (call $str (local.get $i)))
-              (local.set $i (call $ws (i32.add (call $ws (i32.add (local.get $k) (i32.const 1))) (i32.const 1))))
-              (local.set $q (call $str (local.get $i)))
-              (if (i32.eq (i32.load8_u (i32.sub (local.get $k) (i32.const 1))) (i32.const 0x6d)) ;; "from"
-                (then (local.set $role (call $role (i32.add (local.get $i) (i32.const 1)) (local.get $q))))
-                (else
-                  (local.set $va (i32.add (local.get $i) (i32.const 1)))
-                  (local.set $vb (local.get $q))))
-              (local.set $i (call $ws (i32.add (local.get $q) (i32.const 1))))
-              (if (i32.eq (i32.load8_u (local.get $i)) (i32.const 0x2c))
-                (then
-                  (local.set $i (call $ws (i32.add (local.get $i) (i32.const 1))))
-                  (br $field))))
-            (if (i32.eq (local.get $role) (i32.const 0x55))
-              (then
-                (memory.copy (local.get $o) (i32.const 304) (i32.const 26))
-                (local.set $o (i32.add (local.get $o) (i32.const 26)))))
-            (if (i32.eq (local.get $role) (i32.const 0x41))
-              (then
-                (memory.copy (local.get $o) (i32.const 336) (i32.const 31))
-                (local.set $o (i32.add (local.get $o) (i32.const 31)))))
-            (if (i32.eq (local.get $role) (i32.const 0x53))
-              (then
-                (memory.copy (local.get $o) (i32.const 368) (i32.const 28))
-                (local.set $o (i32.add (local.get $o) (i32.const 28)))))
-            (memory.copy (local.get $o) (local.get $va) (i32.sub (local.get $vb) (local.get $va)))
-            (local.set $o (i32.add (local.get $o) (i32.sub (local.get $vb) (local.get $va))))
-            (i32.store16 (local.get $o) (i32.const 0x7d22)) ;; "}
-            (local.set $o (i32.add (local.get $o) (i32.const 2)))
-            (local.set $i (call $ws (i32.add (local.get $i) (i32.const 1))))
-            (if (i32.eq (i32.load8_u (local.get $i)) (i32.const 0x2c))
-              (then
-                (i32.store8 (local.get $o) (i32.const 0x2c))
-                (local.set $o (i32.add (local.get $o) (i32.const 1)))
-                (local.set $i (call $ws (i32.add (local.get $i) (i32.const 1))))
-                (br $turn))))
-          (local.set $i (i32.add (local.get $i) (i32.const 1)))))
-      (local.set $i (call $ws (local.get $i)))
-      (if (i32.eq (i32.load8_u (local.get $i)) (i32.const 0x2c))
-        (then
-          (local.set $i (call $ws (i32.add (local.get $i) (i32.const 1))))
-          (br $member))))
-    (if (global.get $slash) (then (return (i32.const -1))))
+    (local.set $t (i32.add (local.get $table) (i32.const 16)))
+    (local.set $end (i32.add (local.get $t) (i32.shl (local.get $n) (i32.const 4))))
+    (block $done
+      (loop $turn
+        (br_if $done (i32.ge_u (local.get $t) (local.get $end)))
+        (if (i32.ne (local.get $t) (i32.add (local.get $table) (i32.const 16)))
+          (then
+            (i32.store8 (local.get $o) (i32.const 0x2c))
+            (local.set $o (i32.add (local.get $o) (i32.const 1)))))
+        (local.set $role (i32.load (local.get $t)))
+        (if (i32.eq (local.get $role) (i32.const 0x55))
+          (then
+            (memory.copy (local.get $o) (i32.const 304) (i32.const 26))
+            (local.set $o (i32.add (local.get $o) (i32.const 26)))))
+        (if (i32.eq (local.get $role) (i32.const 0x41))
+          (then
+            (memory.copy (local.get $o) (i32.const 336) (i32.const 31))
+            (local.set $o (i32.add (local.get $o) (i32.const 31)))))
+        (if (i32.eq (local.get $role) (i32.const 0x53))
+          (then
+            (memory.copy (local.get $o) (i32.const 368) (i32.const 28))
+            (local.set $o (i32.add (local.get $o) (i32.const 28)))))
+        ;; The text between its quotes (the prefix ends with the opening one).
+        (local.set $va (i32.add (i32.load offset=4 (local.get $t)) (i32.const 1)))
+        (local.set $len (i32.sub (i32.load offset=8 (local.get $t)) (local.get $va)))
+        (memory.copy (local.get $o) (local.get $va) (local.get $len))
+        (local.set $o (i32.add (local.get $o) (local.get $len)))
+        (i32.store16 (local.get $o) (i32.const 0x7d22)) ;; "}
+        (local.set $o (i32.add (local.get $o) (i32.const 2)))
+        (local.set $t (i32.add (local.get $t) (i32.const 16)))
+        (br $turn)))
     (i32.store8 (local.get $o) (i32.const 0x5d)) ;; ]
     (local.set $o (i32.add (local.get $o) (i32.const 1)))
-    (if (i32.ge_s (local.get $idStart) (i32.const 0))
+    (if (i32.eq (i32.load offset=12 (local.get $table)) (i32.const 1))
       (then
         (memory.copy (local.get $o) (i32.const 400) (i32.const 7))
         (local.set $o (i32.add (local.get $o) (i32.const 7)))
-        (memory.copy (local.get $o) (local.get $idStart) (i32.sub (local.get $idEnd) (local.get $idStart)))
-        (local.set $o (i32.add (local.get $o) (i32.sub (local.get $idEnd) (local.get $idStart))))
+        (local.set $va (i32.load offset=4 (local.get $table)))
+        (local.set $len (i32.sub (i32.load offset=8 (local.get $table)) (local.get $va)))
+        (memory.copy (local.get $o) (local.get $va) (local.get $len))
+        (local.set $o (i32.add (local.get $o) (local.get $len)))
         (i32.store8 (local.get $o) (i32.const 0x22))
         (local.set $o (i32.add (local.get $o) (i32.const 1)))))
     (i32.store8 (local.get $o) (i32.const 0x7d)) ;; }
@@ -635,7 +608,7 @@
   ;; its text's opening quote and of the closing one, and the text's code points. Returns the number
   ;; of turns, or -1 when the full path must read the line (a `\/` escape: JSON.stringify writes a
   ;; bare '/'; more than `cap` turns).
-  (func (export "turns") (param $p i32) (param $dst i32) (param $cap i32) (result i32)
+  (func $readTurns (export "turns") (param $p i32) (param $dst i32) (param $cap i32) (result i32)
     (local $i i32) (local $k i32) (local $q i32) (local $o i32) (local $n i32)
     (local $role i32) (local $va i32) (local $vb i32) (local $esc i32)
     (global.set $slash (i32.const 0))

@@ -14,7 +14,7 @@ import type { FastFacts } from './fast';
 interface Exports {
   run(p: number, end: number, out: number, cap: number): number;
   stop(): number;
-  convert(p: number, dst: number): number;
+  convert(p: number, dst: number, table: number, cap: number): number;
   turns(p: number, dst: number, cap: number): number;
 }
 
@@ -40,12 +40,15 @@ export function useLineKernelModule(m: object | undefined): void {
 
 /**
  * One kernel instance: its memory holds two read buffers of `blockSize` bytes, the facts table and,
- * when asked for, an output area of `outputSize` bytes (see `convert`).
+ * when asked for, a turns table of `tableSize` bytes (see `readTurns`) and an output area of
+ * `outputSize` bytes (see `convertLine`).
  */
 export class LineKernel {
   /** The two read buffers (views of the kernel's memory). */
   readonly buffers: [Buffer, Buffer];
-  /** The output area `convert` writes into (a view of the kernel's memory; empty when not asked for). */
+  /** The turns of the last line `readTurns` or `convertLine` read (fast.wat's `turns`). */
+  readonly table: Int32Array;
+  /** The output area `convertLine` writes into (a view of the kernel's memory). */
   readonly output: Buffer;
   private readonly mem: Buffer;
   private readonly f64: Float64Array;
@@ -59,7 +62,8 @@ export class LineKernel {
     private readonly exports: Exports,
     memory: ArrayBuffer,
     readonly blockSize: number,
-    readonly outputSize = 0,
+    readonly tableSize: number,
+    readonly outputSize: number,
   ) {
     this.mem = Buffer.from(memory);
     this.f64 = new Float64Array(memory, OUT, CAP * 4);
@@ -69,24 +73,25 @@ export class LineKernel {
       Buffer.from(memory, BUFFERS, blockSize),
       Buffer.from(memory, second + ((8 - (second % 8)) % 8), blockSize),
     ];
-    this.output = Buffer.from(memory, outputStart(blockSize), outputSize);
-    this.table = new Int32Array(memory, outputStart(blockSize), outputSize >> 2);
+    this.table = new Int32Array(memory, tablesStart(blockSize), tableSize >> 2);
+    this.output = Buffer.from(memory, tablesStart(blockSize) + tableSize, outputSize);
   }
 
-  /** The output area as 32-bit numbers (what `readTurns` writes). */
-  readonly table: Int32Array;
+  /** How many turns `table` has room for. */
+  private get turnsRoom(): number {
+    return Math.max(0, (this.table.length - 4) >> 2);
+  }
 
   /**
    * Reads the turns of the line that starts at `at` (relative to the block), one the kernel
-   * accepted, into `table` (see fast.wat's `turns`; addresses there are relative to the block):
-   * the number of turns, or -1 when the full path has to read it.
+   * accepted, into `table` (see fast.wat's `turns`; its addresses are the kernel's: `blockBase`
+   * makes them relative to the block): the number of turns, or -1 when the full path has to read it.
    */
   readTurns(at: number): number {
-    const cap = (this.table.length - 4) >> 2;
-    return this.exports.turns(this.base + at, this.output.byteOffset, cap);
+    return this.exports.turns(this.base + at, this.table.byteOffset, this.turnsRoom);
   }
 
-  /** Where the block read by `begin` starts in the kernel's memory (to make `table`'s addresses relative). */
+  /** Where the block read by `begin` starts in the kernel's memory. */
   get blockBase(): number {
     return this.base;
   }
@@ -128,7 +133,12 @@ export class LineKernel {
    * length + 64), or -1 when the full conversion has to write it (see fast.wat's `convert`).
    */
   convertLine(at: number, dst: number): number {
-    return this.exports.convert(this.base + at, this.output.byteOffset + dst);
+    return this.exports.convert(
+      this.base + at,
+      this.output.byteOffset + dst,
+      this.table.byteOffset,
+      this.turnsRoom,
+    );
   }
 
   /** Copies the facts of an accepted line (by its slot) into `out`. */
@@ -140,28 +150,30 @@ export class LineKernel {
   }
 }
 
-/** Where the output area starts: after the two read buffers. */
-function outputStart(blockSize: number): number {
+/** Where the turns table starts (the output area after it): after the two read buffers. */
+function tablesStart(blockSize: number): number {
   return BUFFERS + 2 * (blockSize + SLACK + 8);
 }
 
 const pool: LineKernel[] = [];
 
 /**
- * A kernel for blocks of `blockSize` bytes with an output area of `outputSize` (a pooled one when
- * free), or undefined without SIMD.
+ * A kernel for blocks of `blockSize` bytes with a turns table of `tableSize` bytes and an output
+ * area of `outputSize` (a pooled one when free), or undefined without SIMD.
  */
-export function takeLineKernel(blockSize: number, outputSize = 0): LineKernel | undefined {
-  const free = pool.findIndex((k) => k.blockSize === blockSize && k.outputSize === outputSize);
+export function takeLineKernel(blockSize: number, tableSize = 0, outputSize = 0): LineKernel | undefined {
+  const free = pool.findIndex(
+    (k) => k.blockSize === blockSize && k.tableSize === tableSize && k.outputSize === outputSize,
+  );
   if (free >= 0) return pool.splice(free, 1)[0];
   const m = kernel.module();
   const wa = wasmApi();
   if (!m || !wa) return undefined;
-  const pages = Math.ceil((outputStart(blockSize) + outputSize) / PAGE);
+  const pages = Math.ceil((tablesStart(blockSize) + tableSize + outputSize) / PAGE);
   try {
     const memory = new wa.Memory({ initial: pages, maximum: pages });
     const exports = new wa.Instance(m, { env: { memory } }).exports as Exports;
-    return new LineKernel(exports, memory.buffer, blockSize, outputSize);
+    return new LineKernel(exports, memory.buffer, blockSize, tableSize, outputSize);
   } catch {
     return undefined; // no memory for it: fastLine does the work
   }
@@ -170,4 +182,21 @@ export function takeLineKernel(blockSize: number, outputSize = 0): LineKernel | 
 /** Gives a kernel back once its buffers are no longer read into. */
 export function releaseLineKernel(k: LineKernel): void {
   if (pool.length < 2 && !pool.includes(k)) pool.push(k);
+}
+
+/**
+ * Runs `scan` with a kernel from takeLineKernel (undefined without SIMD, or when `use` is false),
+ * given back once `scan` has settled.
+ */
+export async function withLineKernel<T>(
+  sizes: { block: number; table?: number; output?: number },
+  use: boolean,
+  scan: (k: LineKernel | undefined) => Promise<T>,
+): Promise<T> {
+  const k = use ? takeLineKernel(sizes.block, sizes.table, sizes.output) : undefined;
+  try {
+    return await scan(k);
+  } finally {
+    if (k) releaseLineKernel(k);
+  }
 }

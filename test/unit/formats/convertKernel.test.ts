@@ -17,7 +17,7 @@ import {
 } from '../../../src/core/formats/convertRecord';
 import { releaseLineKernel, takeLineKernel, type LineKernel } from '../../../src/core/validate/kernel';
 import { mulberry32 } from '../../support/random';
-import { mutate, pick, randomRecord, rewrite } from '../../support/shareGptRandom';
+import { mutate, pick, randomBlocks, randomRecord, rewrite } from '../../support/shareGptRandom';
 
 const ROOT = resolve(__dirname, '..', '..', '..', '..');
 const DATASETS = join(ROOT, 'test', 'fixtures', 'datasets');
@@ -89,27 +89,12 @@ function slashes(rnd: () => number, line: string): string {
   return rnd() < 0.2 ? line.replace(/\//g, (m) => (rnd() < 0.5 ? '\\/' : m)) : line;
 }
 
-function randomBlocks(rnd: () => number, count: number, line: () => string): Buffer[] {
-  const blocks: Buffer[] = [];
-  for (let b = 0; b < count; b++) {
-    const lines: string[] = [];
-    const n = 1 + Math.floor(rnd() * 40);
-    for (let i = 0; i < n; i++) lines.push(line());
-    let text = lines.join(rnd() < 0.1 ? '\r\n' : '\n');
-    if (rnd() < 0.5) text += '\n';
-    let buf = Buffer.from(text, 'utf8');
-    if (buf.length > BLOCK) buf = buf.subarray(0, buf.lastIndexOf(10, BLOCK - 1) + 1);
-    if (isUtf8(buf) && buf.length > 0) blocks.push(buf);
-  }
-  return blocks;
-}
-
 describe('convert/ShareGPT → OpenAI chat fast path agrees with the full conversion', function () {
   this.timeout(300_000);
   let k: LineKernel;
 
   before(() => {
-    const kernel = takeLineKernel(BLOCK, 2 * BLOCK + 64);
+    const kernel = takeLineKernel(BLOCK, 1 << 16, 2 * BLOCK + 64);
     assert.ok(kernel, 'no block kernel'); // Node 20 and later have WebAssembly SIMD
     k = kernel;
   });
@@ -123,7 +108,7 @@ describe('convert/ShareGPT → OpenAI chat fast path agrees with the full conver
       if (rnd() < 0.2) text = mutate(rnd, text);
       return text;
     };
-    for (const [i, block] of randomBlocks(rnd, 800, line).entries())
+    for (const [i, block] of randomBlocks(BLOCK, rnd, 800, line).entries())
       compareBlock(k, block, (i & 1) as 0 | 1, `block ${i}`, t);
     assert.ok(t.written > 2000, `${t.written} written of ${t.accepted} accepted`);
     assert.ok(t.declined > 50, `${t.declined} declined`);

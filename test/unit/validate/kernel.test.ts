@@ -12,7 +12,7 @@ import { forEachLine, RawLine } from '../../../src/core/validate/lines';
 import { validateFile, validateText } from '../../../src/core/validate';
 import { RecordChecker } from '../../../src/core/validate/record';
 import { mulberry32 } from '../../support/random';
-import { mutate, pick, randomRecord, rewrite } from '../../support/shareGptRandom';
+import { mutate, pick, randomBlocks, randomRecord, rewrite } from '../../support/shareGptRandom';
 
 const ROOT = resolve(__dirname, '..', '..', '..', '..');
 const DATASETS = join(ROOT, 'test', 'fixtures', 'datasets');
@@ -62,22 +62,6 @@ function compareBlock(k: LineKernel, block: Buffer, which: 0 | 1, label: string)
   return accepted;
 }
 
-/** Random lines joined into blocks of up to BLOCK bytes (a final newline or not). */
-function randomBlocks(rnd: () => number, count: number, line: () => string): Buffer[] {
-  const blocks: Buffer[] = [];
-  for (let b = 0; b < count; b++) {
-    const lines: string[] = [];
-    const n = 1 + Math.floor(rnd() * 40);
-    for (let i = 0; i < n; i++) lines.push(rnd() < 0.03 ? pick(rnd, ['', ' ', '\r', '{}']) : line());
-    let text = lines.join(rnd() < 0.1 ? '\r\n' : '\n');
-    if (rnd() < 0.5) text += '\n';
-    let buf = Buffer.from(text, 'utf8');
-    if (buf.length > BLOCK) buf = buf.subarray(0, buf.lastIndexOf(10, BLOCK - 1) + 1);
-    if (isUtf8(buf) && buf.length > 0) blocks.push(buf);
-  }
-  return blocks;
-}
-
 describe('validate/block kernel agrees with the fast path and the full check', function () {
   this.timeout(300_000);
   let k: LineKernel;
@@ -94,7 +78,9 @@ describe('validate/block kernel agrees with the fast path and the full check', f
     const rnd = mulberry32(11);
     let accepted = 0;
     let lines = 0;
-    for (const [i, block] of randomBlocks(rnd, 300, () => JSON.stringify(randomRecord(rnd))).entries()) {
+    for (const [i, block] of randomBlocks(BLOCK, rnd, 300, () =>
+      JSON.stringify(randomRecord(rnd)),
+    ).entries()) {
       accepted += compareBlock(k, block, (i & 1) as 0 | 1, `block ${i}`);
       lines += block.toString('latin1').split('\n').length;
     }
@@ -110,7 +96,7 @@ describe('validate/block kernel agrees with the fast path and the full check', f
       for (let e = 0; e < edits; e++) text = mutate(rnd, text);
       return text;
     };
-    for (const [i, block] of randomBlocks(rnd, 600, line).entries()) {
+    for (const [i, block] of randomBlocks(BLOCK, rnd, 600, line).entries()) {
       accepted += compareBlock(k, block, (i & 1) as 0 | 1, `block ${i}`);
     }
     assert.ok(accepted > 500, `${accepted} accepted`);
