@@ -49,8 +49,10 @@ async function statsOfLines(task: StatsTask, kernel: LineKernel | undefined): Pr
   const starts: number[] = [];
   const ends: number[] = [];
   const queries: string[] = [];
+  const texts: (string | undefined)[] = [];
   let buf: Buffer = Buffer.alloc(0);
-  const textOf = (i: number): string => JSON.parse(buf.toString('utf8', starts[i], ends[i])) as string;
+  const textOf = (i: number): string =>
+    (texts[i] ??= JSON.parse(buf.toString('utf8', starts[i], ends[i])) as string);
   /** The line from its bytes; false when the full path must read it. */
   const fast = (l: RawLine): boolean => {
     const k = l.kernel;
@@ -60,7 +62,7 @@ async function statsOfLines(task: StatsTask, kernel: LineKernel | undefined): Pr
     const t = k.table;
     const base = k.blockBase;
     buf = l.buf;
-    roles.length = chars.length = starts.length = ends.length = queries.length = 0;
+    roles.length = chars.length = starts.length = ends.length = queries.length = texts.length = 0;
     for (let i = 0, o = 4; i < n; i++, o += 4) {
       roles.push(ROLES[t[o]]);
       starts.push(t[o + 1] - base);

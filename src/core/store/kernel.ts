@@ -174,7 +174,8 @@ export function keyRaw(src: Uint8Array, start: number, end: number): void {
 /** Appends the UTF-8 bytes of `text` (well-formed: a lone surrogate would be written as U+FFFD). */
 export function keyUtf8(text: string): void {
   if (keyLength < 0 || !scratch) return;
-  if (keyLength + 3 * text.length > SCRATCH) {
+  // Whether it fits is decided by its exact length, as for the same bytes appended by keyRaw.
+  if (keyLength + 3 * text.length > SCRATCH && keyLength + Buffer.byteLength(text, 'utf8') > SCRATCH) {
     keyLength = -1;
     return;
   }

@@ -93,8 +93,8 @@ describe('stats: the repeated-sample digest', () => {
   });
 
   it('samples too long for the SIMD digest get SHA-1 ones, with the same classes', () => {
-    // Over 1 MiB as UTF-16 (the kernel's key): 600,000 units.
-    const long = 'x'.repeat(600_000);
+    // Over 1 MiB (a turn's text goes into the kernel's key as its JSON string, in UTF-8).
+    const long = 'x'.repeat(1_100_000);
     const turns = (t: string): Turn[] => [{ role: 'user', content: t }];
     const samples: Sample[] = [
       { kind: 'dialogue', turns: turns(long), meta: {} },

@@ -66,6 +66,18 @@ describe('stats/fast path agrees with the full path', function () {
 
   it('random records, with and without tokens', async () => {
     const lines = randomLines(41, 12000);
+    // The same sample twice with a key of 0.4–1 MiB, once by the fast path and once (an id the
+    // kernel does not take) by the full one: one repeated sample either way.
+    const big = [
+      { from: 'human', value: 'q' },
+      { from: 'gpt', value: 'y\u00e9 '.repeat(150_000) },
+    ];
+    lines.splice(
+      3000,
+      0,
+      JSON.stringify({ id: 'a', conversations: big }),
+      JSON.stringify({ id: '\u00e9', conversations: big }),
+    );
     // A record longer than the kernel's 1 MiB blocks, and CRLF endings on some lines.
     lines.splice(
       9000,
@@ -79,6 +91,16 @@ describe('stats/fast path agrees with the full path', function () {
     );
     const file = join(dir, 'random.jsonl');
     writeFileSync(file, lines.map((l, i) => l + (i % 17 === 0 ? '\r\n' : '\n')).join(''));
+    const part = await measureStatsRange({
+      id: 0,
+      path: file,
+      start: 0,
+      end: readFileSync(file).length,
+      tokens: false,
+    });
+    const [a, b] = [part.recordLines.indexOf(3001), part.recordLines.indexOf(3002)];
+    assert.ok(a >= 0 && b >= 0);
+    assert.equal(part.hashes[a], part.hashes[b]);
     await compare(file, false, 1000);
     await compare(file, true, 1000);
   });
