@@ -11,8 +11,12 @@
 ;; at a newline, so no scan needs the line's end beforehand.
 ;;
 ;; Memory layout (the memory is the caller's): [0, 256) the short escapes (`\x` -> the byte it
-;; stands for, 0 for every other x), [256, 272) the id hash prefixes; the facts table and the
-;; blocks from 1024 on (see kernel.ts).
+;; stands for, 0 for every other x), [256, 272) the id hash prefixes, [288, 407) what `convert`
+;; writes around the texts; the facts table, the blocks, the turns table and the output area from
+;; 1024 on (see kernel.ts).
+;;
+;; For the lines `run` accepts, `turns` reads where each turn's text is (stats counts from it) and
+;; `convert` writes the OpenAI chat record from that (convert's fast path).
 (module
   (import "env" "memory" (memory 1))
 
