@@ -22,6 +22,9 @@ interface Cue {
 const OUTPUT_NOUN =
   '(?:response|answer|reply|replies|responses|answers|question|message|example|examples|one|version|output|solution|code|text|story|poem|essay|email|list|plan|paragraph|suggestion|explanation|function|program|query|result|draft|outline|conversation)';
 
+/** The words "again / instead" looks for at the end of a turn (also read by `endsLikeAgain`). */
+const AGAIN_WORDS = 'again|instead|as well|too|also|more|less|shorter|longer|simpler';
+
 export const CUES: readonly Cue[] = [
   {
     name: 'back-reference',
@@ -55,7 +58,7 @@ export const CUES: readonly Cue[] = [
   },
   {
     name: 'again / instead',
-    re: /\b(?:again|instead|as well|too|also|more|less|shorter|longer|simpler)\s*[?.!]?\s*$|\bdo the same\b|\bthe same task\b/i,
+    re: new RegExp(`\\b(?:${AGAIN_WORDS})\\s*[?.!]?\\s*$|\\bdo the same\\b|\\bthe same task\\b`, 'i'),
     weight: 0.5,
     scaled: true,
   },
@@ -133,7 +136,8 @@ const GATE_SLOTS = 1024;
 const gateWords: string[] = [];
 const gateBits: number[] = [];
 const gateTable = new Int16Array(GATE_SLOTS).fill(-1);
-const MAX_GATE_WORD = 9;
+/** The longest gate word's length (a longer run of word characters is none of them). */
+let maxGateWord = 0;
 
 function gateHash(h: number, c: number): number {
   return (Math.imul(h, 31) + c) | 0;
@@ -144,6 +148,7 @@ function addGateWord(w: string, bit: number): void {
   if (i < 0) {
     i = gateWords.push(w) - 1;
     gateBits.push(0);
+    maxGateWord = Math.max(maxGateWord, w.length);
     let h = 0;
     for (let j = 0; j < w.length; j++) h = gateHash(h, w.charCodeAt(j));
     let slot = h & (GATE_SLOTS - 1);
@@ -214,7 +219,7 @@ function scanTurn(text: string): void {
       if ((k & 1) === 0) break;
     }
     const len = i - start;
-    if (len < 2 || len > MAX_GATE_WORD) continue;
+    if (len < 2 || len > maxGateWord) continue;
     for (let slot = h & (GATE_SLOTS - 1); gateTable[slot] >= 0; slot = (slot + 1) & (GATE_SLOTS - 1)) {
       const w = gateWords[gateTable[slot]];
       if (w.length !== len) continue;
@@ -232,7 +237,7 @@ function scanTurn(text: string): void {
 }
 
 /** "again / instead"'s words at the very end (perhaps followed by one of `?.!`, spaces around it). */
-const AGAIN_END = /\b(?:again|instead|as well|too|also|more|less|shorter|longer|simpler)$/i;
+const AGAIN_END = new RegExp(`\\b(?:${AGAIN_WORDS})$`, 'i');
 
 /**
  * Whether `text` matches the first alternative of "again / instead",
@@ -256,12 +261,7 @@ function endsLikeAgain(text: string): boolean {
  */
 export function cueGate(text: string): number {
   scanTurn(text);
-  return withEnds(text, scanned.gate);
-}
-
-/** The gate's bits with those that do not come from words: the opener's, the end's. */
-function withEnds(text: string, bits: number): number {
-  bits |= ELLIPTICAL;
+  let bits = scanned.gate | ELLIPTICAL;
   if (!(bits & AGAIN) && endsLikeAgain(text)) bits |= AGAIN;
   return bits;
 }
@@ -348,11 +348,11 @@ function scoreTurn(turnText: string, cue?: (name: string, hit?: string) => void,
   let score = 0;
   const reached = (): boolean => Math.min(1, Math.round(score * 100) / 100) >= stopAt;
   const text = turnText.includes('```') ? turnText.replace(FENCED, ' ') : turnText;
-  scanTurn(text);
+  // Only the expressions that can match are run: the same cues fire. The gate's scan also counts
+  // the words.
+  const gate = cueGate(text);
   const n = scanned.words;
   const scale = n > 40 ? 0.4 : n > 25 ? 0.7 : 1;
-  // Only the expressions that can match are run (cueGate): the same cues fire.
-  const gate = withEnds(text, scanned.gate);
   for (let i = 0; i < CUES.length; i++) {
     if ((gate & (1 << i)) === 0) continue;
     const c = CUES[i];

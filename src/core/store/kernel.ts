@@ -1,8 +1,8 @@
 /**
  * The SIMD kernels of the index scans (`kernel.wat`, WebAssembly 128-bit SIMD, assembled at build
- * time): the block checksum (also the 128-bit digest stats finds repeated samples by, keyDigest) and the scan
- * of the inside of a JSON array element. Each scan gets its own instance, whose memory holds the
- * scan's read buffers, so the kernels read the bytes where the file reads put them. Where
+ * time): the block checksum (also the 128-bit digest stats finds repeated samples by, keyDigest)
+ * and the scan of the inside of a JSON array element. Each scan gets its own instance, whose memory
+ * holds the scan's read buffers, so the kernels read the bytes where the file reads put them. Where
  * WebAssembly SIMD is not available, `newKernel` returns undefined and the callers use their
  * JavaScript paths.
  */
@@ -135,14 +135,20 @@ export function keyStart(): boolean {
   return scratch !== null;
 }
 
+/**
+ * Where `n` more bytes of the key go in the scratch memory, or -1 (the key marked as not fitting,
+ * from then on) when they do not fit or no key is being written.
+ */
+function keyRoom(n: number): number {
+  if (keyLength < 0 || !scratch) return -1;
+  if (keyLength + n > SCRATCH) return (keyLength = -1);
+  return KERNEL_HEAP + keyLength;
+}
+
 export function keyTag(tag: number, n: number): void {
-  if (keyLength < 0 || !scratch) return;
-  if (keyLength + 5 > SCRATCH) {
-    keyLength = -1;
-    return;
-  }
+  const at = keyRoom(5);
+  if (at < 0 || !scratch) return;
   const m = scratch.mem;
-  const at = KERNEL_HEAP + keyLength;
   m[at] = tag;
   m[at + 1] = n;
   m[at + 2] = n >>> 8;
@@ -152,34 +158,25 @@ export function keyTag(tag: number, n: number): void {
 }
 
 export function keyText(text: string): void {
-  if (keyLength < 0 || !scratch) return;
-  if (keyLength + 2 * text.length > SCRATCH) {
-    keyLength = -1;
-    return;
-  }
-  keyLength += scratch.mem.write(text, KERNEL_HEAP + keyLength, 'utf16le');
+  const at = keyRoom(2 * text.length);
+  if (at >= 0 && scratch) keyLength += scratch.mem.write(text, at, 'utf16le');
 }
 
 /** Appends the bytes src[start, end). */
 export function keyRaw(src: Uint8Array, start: number, end: number): void {
-  if (keyLength < 0 || !scratch) return;
-  if (keyLength + (end - start) > SCRATCH) {
-    keyLength = -1;
-    return;
-  }
-  scratch.mem.set(src.subarray(start, end), KERNEL_HEAP + keyLength);
+  const at = keyRoom(end - start);
+  if (at < 0 || !scratch) return;
+  scratch.mem.set(src.subarray(start, end), at);
   keyLength += end - start;
 }
 
 /** Appends the UTF-8 bytes of `text` (well-formed: a lone surrogate would be written as U+FFFD). */
 export function keyUtf8(text: string): void {
-  if (keyLength < 0 || !scratch) return;
-  // Whether it fits is decided by its exact length, as for the same bytes appended by keyRaw.
-  if (keyLength + 3 * text.length > SCRATCH && keyLength + Buffer.byteLength(text, 'utf8') > SCRATCH) {
-    keyLength = -1;
-    return;
-  }
-  keyLength += scratch.mem.write(text, KERNEL_HEAP + keyLength, 'utf8');
+  // Three bytes a unit where that fits, else the exact length: whether it fits is decided as for
+  // the same bytes appended by keyRaw.
+  const bound = 3 * text.length;
+  const at = keyRoom(keyLength + bound <= SCRATCH ? bound : Buffer.byteLength(text, 'utf8'));
+  if (at >= 0 && scratch) keyLength += scratch.mem.write(text, at, 'utf8');
 }
 
 /**
