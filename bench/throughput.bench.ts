@@ -155,6 +155,28 @@ with open(sys.argv[1], 'rb') as f:
         n += len(v['conversations'])
 print(n)
 `;
+// Typed decode (the shape validate checks: a list of turns with "from" and "value" strings).
+const PY_MSGSPEC = `
+import sys, msgspec
+class Turn(msgspec.Struct):
+    value: str
+    from_: str = msgspec.field(name='from')
+class Rec(msgspec.Struct):
+    conversations: list[Turn]
+dec = msgspec.json.Decoder(Rec)
+n = 0
+with open(sys.argv[1], 'rb') as f:
+    for line in f:
+        n += len(dec.decode(line).conversations)
+print(n)
+`;
+// DuckDB's JSON reader (all its threads): the records and their turns.
+const DUCKDB_SQL = (file: string): string =>
+  `select count(*), sum(len(conversations)) from read_json('${file.replace(/'/g, "''")}', format = 'newline_delimited', maximum_object_size = 1073741824)`;
+const PY_DUCKDB = `
+import sys, duckdb
+print(*duckdb.connect().execute(sys.argv[2]).fetchone())
+`;
 const PY_CONVERT = `
 import sys, orjson
 roles = {'human': 'user', 'gpt': 'assistant', 'system': 'system'}
@@ -173,6 +195,70 @@ with open(sys.argv[1], 'rb') as f:
         n += sum(len(enc.encode_ordinary(t['value'])) for t in orjson.loads(line)['conversations'])
 print(n)
 `;
+
+/** The turns of `file` as a Python script prints them (its last line's numbers), and its time. */
+async function pyCount(script: string, args: string[]): Promise<{ wall: number; out: number[] }> {
+  let out: number[] = [];
+  const wall = await time(() => {
+    const r = spawnSync('python3', [script, ...args], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`python3 ${script}: ${r.stderr}`);
+    out = r.stdout.trim().split(/\s+/).map(Number);
+  });
+  return { wall, out };
+}
+
+/**
+ * Peers of validate where Python has them (msgspec's typed decode; DuckDB's read_json with a count
+ * and list length), each checked to have read every record and turn, against validate on 2 threads.
+ */
+async function validatePeers(file: string, dir: string, ours: Run): Promise<void> {
+  const bytes = await readFile(file);
+  let lines = 0;
+  for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) lines++;
+  const turns: number[] = [];
+  const report = (name: string, runs: { wall: number; out: number[] }[], count: number): void => {
+    const wall = best(runs.map((r) => r.wall));
+    turns.push(count);
+    if (turns.some((n) => n !== turns[0]))
+      throw new Error(`${name} counted ${count} turns, another peer ${turns[0]}`);
+    console.log(
+      `peer: ${name} ${wall.toFixed(2)} s (${count} turns): validate with 2 workers = ${x(wall, ours.wall)} it`,
+    );
+  };
+  if (has('python3', ['-c', 'import msgspec'])) {
+    const script = join(dir, 'peer_msgspec.py');
+    await writeFile(script, PY_MSGSPEC);
+    const runs = [];
+    for (let r = 0; r < Math.min(ROUNDS, 2); r++) runs.push(await pyCount(script, [file]));
+    report('msgspec typed decode', runs, runs[0].out[0]);
+  }
+  const duck = has('python3', ['-c', 'import duckdb'])
+    ? 'python'
+    : has('duckdb', ['-version'])
+      ? 'cli'
+      : undefined;
+  if (duck) {
+    const script = join(dir, 'peer_duckdb.py');
+    await writeFile(script, PY_DUCKDB);
+    const runs = [];
+    for (let r = 0; r < Math.min(ROUNDS, 2); r++) {
+      if (duck === 'python') runs.push(await pyCount(script, [file, DUCKDB_SQL(file)]));
+      else {
+        let out: number[] = [];
+        const wall = await time(() => {
+          const res = spawnSync('duckdb', ['-csv', '-noheader', '-c', DUCKDB_SQL(file)], {
+            encoding: 'utf8',
+          });
+          if (res.status !== 0) throw new Error(`duckdb: ${res.stderr}`);
+          out = res.stdout.trim().split(',').map(Number);
+        });
+        runs.push({ wall, out });
+      }
+    }
+    if (runs[0].out[0] !== lines) throw new Error(`DuckDB read ${runs[0].out[0]} records of ${lines}`);
+    report(`DuckDB read_json count + list length (${duck})`, runs, runs[0].out[1]);
+  }
+}
 
 async function validateAndFriends(kind: 'ascii' | 'cjk', dir: string, hasOrjson: boolean): Promise<void> {
   const file = await ensureShareGpt(kind, BYTES);
@@ -253,6 +339,7 @@ async function validateAndFriends(kind: 'ascii' | 'cjk', dir: string, hasOrjson:
     console.log(
       `peer: orjson parse + list length ${best(p).toFixed(2)} s: validate with 2 workers = ${x(best(p), twoB.wall)} it`,
     );
+    await validatePeers(file, dir, twoB);
     console.log(
       `peer: orjson convert script ${ws(bestT(c))}: parrot convert = ${xT(bestT(c), cv)} it (target >= 1.0x, wall)`,
     );
