@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { open, type FileHandle } from 'node:fs/promises';
-import { kernelHash } from './kernel';
+import { kernelSum } from './kernel';
 import type { Fingerprint } from './types';
 
 const EDGE = 64 * 1024;
@@ -88,7 +88,7 @@ class BlockHash {
  * CRC-32. Checksums are only compared within one process, so which one is used never mixes.
  */
 export function blockChecksum(b: Uint8Array): number {
-  const k = kernelHash(b);
+  const k = kernelSum(b);
   if (k !== undefined) return k;
   const h = new BlockHash();
   h.update(b);

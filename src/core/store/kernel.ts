@@ -1,6 +1,6 @@
 /**
  * The SIMD kernels of the index scans (`kernel.wat`, WebAssembly 128-bit SIMD, assembled at build
- * time): the block checksum (also the 128-bit digest stats finds repeated samples by, keyDigest)
+ * time): the block checksum (`sum`), the 128-bit digest stats finds repeated samples by (`hash`, keyDigest)
  * and the scan of the inside of a JSON array element. Each scan gets its own instance, whose memory
  * holds the scan's read buffers, so the kernels read the bytes where the file reads put them. Where
  * WebAssembly SIMD is not available, `newKernel` returns undefined and the callers use their
@@ -11,6 +11,7 @@ import { CompiledWasm, wasmApi } from '../wasm';
 
 interface KernelExports {
   hash(p: number, len: number): number;
+  sum(p: number, len: number): number;
   begin(kind: number): void;
   scan(p: number, end: number): number;
   depth(): number;
@@ -107,17 +108,17 @@ let scratch: Kernel | null | undefined;
 const SCRATCH = 1 << 20;
 
 /**
- * The checksum of `bytes` (the kernel's `hash`): computed where the bytes are when they lie in a
- * kernel's memory, else through a copy into a shared scratch instance. Undefined without SIMD.
+ * The block checksum of `bytes` (the kernel's `sum`): computed where the bytes are when they lie in
+ * a kernel's memory, else through a copy into a shared scratch instance. Undefined without SIMD.
  */
-export function kernelHash(bytes: Uint8Array): number | undefined {
+export function kernelSum(bytes: Uint8Array): number | undefined {
   const own = owners.get(bytes.buffer as ArrayBuffer);
-  if (own && bytes.byteOffset >= KERNEL_HEAP) return own.exports.hash(bytes.byteOffset, bytes.length) >>> 0;
+  if (own && bytes.byteOffset >= KERNEL_HEAP) return own.exports.sum(bytes.byteOffset, bytes.length) >>> 0;
   if (scratch === undefined) scratch = newKernel(SCRATCH) ?? null;
   if (!scratch) return undefined;
   if (bytes.length > SCRATCH) throw new RangeError(`a checksum block is at most ${SCRATCH} bytes`);
   scratch.mem.set(bytes, KERNEL_HEAP);
-  return scratch.exports.hash(KERNEL_HEAP, bytes.length) >>> 0;
+  return scratch.exports.sum(KERNEL_HEAP, bytes.length) >>> 0;
 }
 
 /** Bytes of the key being written into the scratch instance (`keyStart`), -1 once it does not fit. */

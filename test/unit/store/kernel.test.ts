@@ -8,7 +8,7 @@ import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JsonArrayError, scanJsonArray } from '../../../src/core/store/containers/scanJsonArray';
 import { BlockSums, blockChecksum, KEEP_ENDS, SUM_BLOCK, sumFile } from '../../../src/core/store/fingerprint';
-import { kernelHash, kernelsAvailable } from '../../../src/core/store/kernel';
+import { keyDigest, keyRaw, keyStart, kernelSum, kernelsAvailable } from '../../../src/core/store/kernel';
 import { LineIndex } from '../../../src/core/store/lineIndex';
 import { Rng, tempDir } from './util';
 
@@ -33,28 +33,45 @@ function fmix(h: bigint): bigint {
   return h ^ (h >> 33n);
 }
 
-/** The kernel's checksum, written out with BigInts lane by lane. */
-function referenceHash(data: Buffer): number {
+const ACC0 = [
+  0xc2b2ae3d27d4eb4fn,
+  0xc2b2ae3d27d4eb4fn,
+  0x165667b19e3779f9n,
+  0x165667b19e3779f9n,
+  0x85ebca77c2b2ae63n,
+  0x85ebca77c2b2ae63n,
+  0x27d4eb2f165667c5n,
+  0x27d4eb2f165667c5n,
+];
+
+/**
+ * The lanes of the kernel's `hash` (XXH3-like stripes) or `sum` (NH-like stripes) of `data`, then
+ * their fold, written out with BigInts lane by lane: the 32-bit checksum and both 64-bit folds.
+ */
+function reference(data: Buffer, stripe: 'hash' | 'sum'): { sum: number; folds: [bigint, bigint] } {
   const key = secret();
-  const acc = [
-    0xc2b2ae3d27d4eb4fn,
-    0xc2b2ae3d27d4eb4fn,
-    0x165667b19e3779f9n,
-    0x165667b19e3779f9n,
-    0x85ebca77c2b2ae63n,
-    0x85ebca77c2b2ae63n,
-    0x27d4eb2f165667c5n,
-    0x27d4eb2f165667c5n,
-  ];
+  const acc = [...ACC0];
+  const word32 = (b: Buffer, at: number): bigint => BigInt(b.readUInt32LE(at));
   let n = 0;
   for (let p = 0; p < data.length; p += 64) {
-    const stripe = Buffer.alloc(64);
-    data.copy(stripe, 0, p, Math.min(data.length, p + 64));
+    const s = Buffer.alloc(64);
+    data.copy(s, 0, p, Math.min(data.length, p + 64));
     for (let j = 0; j < 8; j++) {
-      const d = stripe.readBigUInt64LE(8 * j);
-      const dk = d ^ key.readBigUInt64LE(n * 8 + 8 * j);
-      const swapped = stripe.readBigUInt64LE(8 * (j ^ 1));
-      acc[j] = (acc[j] + (dk & 0xffffffffn) * (dk >> 32n) + swapped) & M;
+      if (stripe === 'hash') {
+        const d = s.readBigUInt64LE(8 * j);
+        const dk = d ^ key.readBigUInt64LE(n * 8 + 8 * j);
+        const swapped = s.readBigUInt64LE(8 * (j ^ 1));
+        acc[j] = (acc[j] + (dk & 0xffffffffn) * (dk >> 32n) + swapped) & M;
+      } else {
+        // Lane j (64-bit lane j % 2 of vector j >> 1): words w and w + 4 of its 32 bytes.
+        const half = 32 * (j >> 2);
+        const w = 4 * (j & 3);
+        const x = (word32(s, half + w) + word32(key, n * 8 + half + w)) & 0xffffffffn;
+        const y = (word32(s, half + 16 + w) + word32(key, n * 8 + half + 16 + w)) & 0xffffffffn;
+        // The vector's own words: lanes 0-1 add v0 or v2, lanes 2-3 add v1 or v3 (64 bits each).
+        const own = s.readBigUInt64LE(half + 16 * ((j >> 1) & 1) + 8 * (j & 1));
+        acc[j] = (acc[j] + x * y + own) & M;
+      }
     }
     if (++n === 16) {
       n = 0;
@@ -69,7 +86,9 @@ function referenceHash(data: Buffer): number {
   let h = (BigInt(data.length) * 0x9e3779b185ebca87n) & M;
   for (let j = 0; j < 8; j++) h = ((h ^ fmix(acc[j])) * 0xc2b2ae3d27d4eb4fn) & M;
   h = fmix(h);
-  return Number((h ^ (h >> 32n)) & 0xffffffffn);
+  let h2 = (BigInt(data.length) * 0xc2b2ae3d27d4eb4fn) & M;
+  for (let j = 7; j >= 0; j--) h2 = ((h2 ^ fmix(acc[j])) * 0x9e3779b185ebca87n) & M;
+  return { sum: Number((h ^ (h >> 32n)) & 0xffffffffn), folds: [h, fmix(h2)] };
 }
 
 function randomBytes(rng: Rng, n: number): Buffer {
@@ -83,13 +102,23 @@ describe('store: SIMD kernels', function () {
     if (!kernelsAvailable()) this.skip(); // the JavaScript paths are then the only ones
   });
 
-  it('the block checksum equals a lane-by-lane BigInt reference, for every stripe and tail length', () => {
+  it('the block checksum and the key digest equal lane-by-lane BigInt references, for every stripe and tail length', () => {
     const rng = new Rng(7);
     const lengths = [0, 1, 7, 63, 64, 65, 127, 128, 1023, 1024, 1025, 2048 + 17, 5000];
     for (let i = 0; i < 40; i++) lengths.push(rng.int(0, 4200));
+    // Words near 2^32 - 1: the sums of data and secret carry out of their 32 bits.
+    const high = Buffer.alloc(2048, 0xff);
     for (const n of lengths) {
-      const data = randomBytes(rng, n);
-      assert.equal(kernelHash(data), referenceHash(data), `length ${n}`);
+      for (const data of [randomBytes(rng, n), high.subarray(0, Math.min(n, high.length))]) {
+        assert.equal(kernelSum(data), reference(data, 'sum').sum, `sum, length ${data.length}`);
+        assert.ok(keyStart());
+        keyRaw(data, 0, data.length);
+        const [h, h2] = reference(data, 'hash').folds;
+        const want = Buffer.alloc(16);
+        want.writeBigUInt64LE(h, 0);
+        want.writeBigUInt64LE(h2, 8);
+        assert.equal(keyDigest(), want.toString('latin1'), `digest, length ${data.length}`);
+      }
     }
   });
 
@@ -127,7 +156,7 @@ describe('store: SIMD kernels', function () {
       assert.equal(whole.length, 4);
       for (let b = 0; b < 4; b++) {
         const block = data.subarray(b * SUM_BLOCK, (b + 1) * SUM_BLOCK);
-        assert.equal(whole[b], referenceHash(Buffer.from(block)), `block ${b}`);
+        assert.equal(whole[b], reference(Buffer.from(block), 'sum').sum, `block ${b}`);
       }
       for (const piece of [1, 3, 4096, SUM_BLOCK - 1, SUM_BLOCK, SUM_BLOCK + 5]) {
         const sums = new BlockSums();
