@@ -25,8 +25,10 @@ parentPort?.on('message', (msg: { fd: number; job: PartJob }) => {
       new Promise((resolve) => resolve({ bytesRead: readSync(fd, buf, offset, length, position) })),
   };
   const part = { ...job, probe: Buffer.from(job.probe), chunkSize: Math.min(job.chunkSize, WORKER_CHUNK) };
+  const t0 = performance.now();
   (job.lines ? scanLinesPart(reader, part) : scanArrayPart(reader, part)).then(
     (r) => {
+      r.ms = performance.now() - t0;
       const transfer =
         'starts' in r
           ? [r.starts.buffer, r.flags.buffer, r.sums?.buffer]

@@ -12,7 +12,7 @@ import {
 } from '../../../src/core/store/containers/scanJsonArray';
 import { BlockSums, SUM_BLOCK } from '../../../src/core/store/fingerprint';
 import { LineIndex, scanLines, type ScanOptions } from '../../../src/core/store/lineIndex';
-import { scanLinesSplit } from '../../../src/core/store/containers/splitScan';
+import { learnSplit, scanLinesSplit, splitShare } from '../../../src/core/store/containers/splitScan';
 import { randomRecord, randomValue, serialise, trickyString } from './arrays';
 import { Rng, tempDir } from './util';
 
@@ -351,6 +351,33 @@ describe('store: JSON array index split between two threads', function () {
       const worker = await lines(path, SUM_BLOCK, { worker: WORKER, minBytes: 0 });
       assert.equal(worker.split, 'joined');
       assert.deepEqual({ ...worker, split: undefined }, one);
+    });
+
+    it("balances the next split by the two threads' measured speeds, with the same index", async () => {
+      const bytes = randomLines(new Rng(78), 16 * SUM_BLOCK);
+      const path = join(dir, 'balanced.jsonl');
+      await writeFile(path, bytes);
+      const one = await lines(path, SUM_BLOCK);
+      // The bundled worker reports its time; the share moves off where it was.
+      const before = splitShare('lines');
+      const first = await lines(path, SUM_BLOCK, { worker: WORKER, minBytes: 0 });
+      assert.equal(first.split, 'joined');
+      assert.deepEqual({ ...first, split: undefined }, one);
+      assert.notEqual(splitShare('lines'), before);
+      const second = await lines(path, SUM_BLOCK, { worker: WORKER, minBytes: 0 });
+      assert.equal(second.split, 'joined');
+      assert.deepEqual({ ...second, split: undefined }, one);
+      // The rule: halfway to the share at which both would have ended together, within [0.25, 0.75].
+      const job = { at: 0, split: 1000, size: 3000, chunkSize: 1, probe: new Uint8Array(0), sums: false };
+      const s0 = splitShare('array');
+      learnSplit('array', job, 0, 10, 10); // here 100 B/ms, there 200 B/ms: balanced at 1/3
+      assert.ok(Math.abs(splitShare('array') - (s0 + 1 / 3) / 2) < 1e-12);
+      learnSplit('array', job, 0, 10, undefined); // no time from the worker: unchanged
+      assert.ok(Math.abs(splitShare('array') - (s0 + 1 / 3) / 2) < 1e-12);
+      for (let i = 0; i < 20; i++) learnSplit('array', job, 0, 1000, 1);
+      assert.equal(splitShare('array'), 0.25);
+      for (let i = 0; i < 20; i++) learnSplit('array', job, 0, 1, 1000);
+      assert.equal(splitShare('array'), 0.75);
     });
   });
 });

@@ -45,6 +45,8 @@ export interface LinesPartResult {
   sums?: Uint32Array;
   tail?: Uint8Array;
   fed: number;
+  /** The index worker's time for the part, in ms (what the next split is balanced by). */
+  ms?: number;
 }
 
 /** Indexes the lines of the part described by `job`, reading through `fh`. */
@@ -105,6 +107,8 @@ export interface PartResult {
   sums?: Uint32Array;
   tail?: Uint8Array;
   fed: number;
+  /** The index worker's time for the part, in ms (what the next split is balanced by). */
+  ms?: number;
 }
 
 const WS = new Uint8Array(256);

@@ -16,7 +16,7 @@ import {
   type ScanOptions,
 } from '../lineIndex';
 import type { PartResult } from './scanArrayPart';
-import { checksumsBefore, planSplit, startPart, type RunningPart } from './splitScan';
+import { checksumsBefore, learnSplit, planSplit, startPart, type RunningPart } from './splitScan';
 
 /** A JSON array file whose structure is broken (or that is not an array), with where. */
 export class JsonArrayError extends Error {
@@ -613,17 +613,20 @@ export async function scanJsonArray(
       }
       return end;
     };
-    // A large array: the part after a newline near the middle is scanned by another thread.
-    const job = bufs && opts.parallel ? await planSplit(fh, from, size, opts) : undefined;
+    // A large array: the part after a newline at this thread's share (splitShare) is scanned by another thread.
+    const job = bufs && opts.parallel ? await planSplit(fh, from, size, opts, 'array') : undefined;
     if (job && opts.parallel) part = startPart(fh, job, opts.parallel.worker);
     let end: number;
     if (job && part) {
+      const t0 = performance.now();
       await scanRange(from, job.split, job.at);
+      const hereMs = performance.now() - t0;
       const depth = scanner.splitDepth();
       const r = depth === undefined ? undefined : await part.result;
       if (r && depth !== undefined && (r.sums !== undefined) === job.sums) {
         for (const o of r.bad) bad.push(o);
         if (scanner.adoptPart(r, depth, scanner.position.line)) {
+          learnSplit('array', job, from, hereMs, r.ms);
           if (r.sums && r.tail) opts.checksums?.append(r.sums, r.fed, r.tail);
           end = size;
           scanner.split = 'joined';

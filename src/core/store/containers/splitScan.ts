@@ -1,6 +1,7 @@
 /**
- * Splitting a JSON array's index scan between two threads: where the second part starts (just after
- * a newline near the middle of the file) and the thread that scans it (`index.worker.js`, or this
+ * Splitting an index scan (a JSON array's or a JSON Lines file's) between two threads: where the
+ * second part starts (just after a newline at this thread's share of the bytes, which follows both
+ * threads' measured speeds) and the thread that scans it (`index.worker.js`, or this
  * thread in tests). See scanArrayPart.ts for the part's scan and `JsonArrayScanner.adoptPart` for
  * how the two are joined.
  */
@@ -24,6 +25,42 @@ const MIN_SPLIT = 64 * 1024 * 1024;
 /** How far after the chosen offset a newline is looked for. */
 const PROBE = 64 * 1024;
 
+/** What a part scan is: the lines of a JSON Lines file or the elements of a JSON array. */
+export type PartKind = 'lines' | 'array';
+
+/**
+ * This thread's share of the bytes of a split scan, by kind: half until a split scan has measured
+ * both threads, then the share at which both would have ended together (this thread reads
+ * asynchronously, the index worker synchronously, so their speeds differ by machine).
+ */
+const shares: Record<PartKind, number> = { lines: 0.5, array: 0.5 };
+
+/** This thread's share of the next split scan of `kind`. */
+export function splitShare(kind: PartKind): number {
+  return shares[kind];
+}
+
+/**
+ * Learns from a split scan that was joined: this thread scanned [from, split) in `hereMs`, the
+ * worker [split, size) in `workerMs` (its own time, from the job's arrival to its result). The next
+ * share is the one at which both would have ended together, halfway from the last (one slow scan
+ * on a busy machine moves it only halfway), kept within [0.25, 0.75].
+ */
+export function learnSplit(
+  kind: PartKind,
+  job: PartJob,
+  from: number,
+  hereMs: number,
+  workerMs: number | undefined,
+): void {
+  if (workerMs === undefined || !(hereMs > 0) || !(workerMs > 0)) return;
+  const here = (job.split - from) / hereMs;
+  const there = (job.size - job.split) / workerMs;
+  if (!(here > 0) || !(there > 0)) return;
+  const balanced = here / (here + there);
+  shares[kind] = Math.min(0.75, Math.max(0.25, (shares[kind] + balanced) / 2));
+}
+
 /** The `parallel` scan option for the store: the worker beside this bundle, unless turned off. */
 export function parallelIndex(indexWorker: string | false | undefined): ScanOptions['parallel'] {
   if (indexWorker === false) return undefined;
@@ -32,8 +69,8 @@ export function parallelIndex(indexWorker: string | false | undefined): ScanOpti
 }
 
 /**
- * Where the second part of a scan of [from, size) starts, or undefined when the file is scanned by
- * one thread: too small, other consumers of the bytes than the checksums, or no newline within
+ * Where the second part of a scan of [from, size) starts (this thread's share of the bytes after
+ * `from`, see splitShare, at a chunk boundary), or undefined when the file is scanned by one thread: too small, other consumers of the bytes than the checksums, or no newline within
  * 64 KiB after the middle (a compact array on one line: a split anywhere else could fall inside a
  * string, which nothing before the scan can tell).
  */
@@ -42,12 +79,13 @@ export async function planSplit(
   from: number,
   size: number,
   opts: ScanOptions,
+  kind: PartKind,
 ): Promise<PartJob | undefined> {
   const par = opts.parallel;
   if (!par || opts.onData) return undefined;
   if (size - from < (par.minBytes ?? MIN_SPLIT)) return undefined;
   const chunk = Math.max(8, Math.floor(opts.chunkSize));
-  let at = par.at ?? Math.round((from + size) / 2 / chunk) * chunk;
+  let at = par.at ?? Math.round((from + (size - from) * shares[kind]) / chunk) * chunk;
   // The other thread's checksums start on a checksum block.
   if (opts.checksums) at = Math.floor(at / SUM_BLOCK) * SUM_BLOCK;
   if (at <= from || at >= size) return undefined;
@@ -149,8 +187,8 @@ export function checksumsBefore(opts: ScanOptions, from: number, to: number): Sc
 }
 
 /**
- * Indexes the lines of [from, size) as `scanLines` does, the part after a newline near the middle
- * of a large file (`opts.parallel`) in another thread: its lines are appended as it found them
+ * Indexes the lines of [from, size) as `scanLines` does, the part after a newline at this thread's
+ * share (splitShare) of a large file (`opts.parallel`) in another thread: its lines are appended as it found them
  * (a line ends at each newline whatever came before, so the split changes nothing), or, when that
  * thread failed, indexed here. Says which (undefined: not split).
  */
@@ -161,16 +199,19 @@ export async function scanLinesSplit(
   size: number,
   opts: ScanOptions,
 ): Promise<'joined' | 'rescanned' | undefined> {
-  const job = opts.parallel ? await planSplit(fh, from, size, opts) : undefined;
+  const job = opts.parallel ? await planSplit(fh, from, size, opts, 'lines') : undefined;
   if (!job || !opts.parallel) {
     await scanLines(fh, index, from, size, opts);
     return undefined;
   }
   const part = startPart<LinesPartResult>(fh, { ...job, lines: true }, opts.parallel.worker);
   try {
+    const t0 = performance.now();
     await scanLines(fh, index, from, job.split, checksumsBefore(opts, from, job.at));
+    const hereMs = performance.now() - t0;
     const r = await part.result;
     if (r?.ok && (r.sums !== undefined) === job.sums && index.starts[index.count] === job.split) {
+      learnSplit('lines', job, from, hereMs, r.ms);
       const src = new LineIndex(job.split, 1);
       src.starts = r.starts;
       src.flags = r.flags;
