@@ -1,7 +1,7 @@
 /**
  * The SIMD kernels of the index scans (`kernel.wat`, WebAssembly 128-bit SIMD, assembled at build
- * time): the block checksum (`sum`), the 128-bit digest stats finds repeated samples by (`hash`, keyDigest)
- * and the scan of the inside of a JSON array element. Each scan gets its own instance, whose memory
+ * time): the block checksum (`sum`), the 128-bit digest stats finds repeated samples by (`hash`,
+ * keyDigest) and the scan of the inside of a JSON array element. Each scan gets its own instance, whose memory
  * holds the scan's read buffers, so the kernels read the bytes where the file reads put them. Where
  * WebAssembly SIMD is not available, `newKernel` returns undefined and the callers use their
  * JavaScript paths.

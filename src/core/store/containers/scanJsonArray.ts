@@ -613,7 +613,8 @@ export async function scanJsonArray(
       }
       return end;
     };
-    // A large array: the part after a newline at this thread's share (splitShare) is scanned by another thread.
+    // A large array: the part after a newline past this thread's share (splitShare) is scanned by
+    // another thread.
     const job = bufs && opts.parallel ? await planSplit(fh, from, size, opts, 'array') : undefined;
     if (job && opts.parallel) part = startPart(fh, job, opts.parallel.worker);
     let end: number;

@@ -1,8 +1,8 @@
 /**
  * Splitting an index scan (a JSON array's or a JSON Lines file's) between two threads: where the
- * second part starts (just after a newline at this thread's share of the bytes, which follows both
- * threads' measured speeds) and the thread that scans it (`index.worker.js`, or this
- * thread in tests). See scanArrayPart.ts for the part's scan and `JsonArrayScanner.adoptPart` for
+ * second part starts (just after a newline past this thread's share of the bytes, which follows
+ * both threads' measured speeds) and the thread that scans it (`index.worker.js`, or this thread in
+ * tests). See scanArrayPart.ts for the part's scan and `JsonArrayScanner.adoptPart` for
  * how the two are joined.
  */
 import { existsSync } from 'node:fs';
@@ -69,10 +69,11 @@ export function parallelIndex(indexWorker: string | false | undefined): ScanOpti
 }
 
 /**
- * Where the second part of a scan of [from, size) starts (this thread's share of the bytes after
- * `from`, see splitShare, at a chunk boundary), or undefined when the file is scanned by one thread: too small, other consumers of the bytes than the checksums, or no newline within
- * 64 KiB after the middle (a compact array on one line: a split anywhere else could fall inside a
- * string, which nothing before the scan can tell).
+ * Where the second part of a scan of [from, size) starts (after this thread's share of the bytes
+ * after `from`, see splitShare, at a chunk boundary), or undefined when the file is scanned by one
+ * thread: too small, other consumers of the bytes than the checksums, or no newline within 64 KiB
+ * after that point (a compact array on one line: a split anywhere else could fall inside a string,
+ * which nothing before the scan can tell).
  */
 export async function planSplit(
   fh: FileHandle,
@@ -187,10 +188,10 @@ export function checksumsBefore(opts: ScanOptions, from: number, to: number): Sc
 }
 
 /**
- * Indexes the lines of [from, size) as `scanLines` does, the part after a newline at this thread's
- * share (splitShare) of a large file (`opts.parallel`) in another thread: its lines are appended as it found them
- * (a line ends at each newline whatever came before, so the split changes nothing), or, when that
- * thread failed, indexed here. Says which (undefined: not split).
+ * Indexes the lines of [from, size) as `scanLines` does, the part of a large file (`opts.parallel`)
+ * after a newline past this thread's share (splitShare) in another thread: its lines are appended
+ * as it found them (a line ends at each newline whatever came before, so the split changes
+ * nothing), or, when that thread failed, indexed here. Says which (undefined: not split).
  */
 export async function scanLinesSplit(
   fh: FileHandle,
