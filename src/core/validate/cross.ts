@@ -1,8 +1,10 @@
 /**
  * Cross-record rules, fed with each record's facts in line order: duplicate ids, duplicate
  * dialogues, content type drift, mixed formats. Memory: one map entry per distinct id / dialogue
- * key (numbers, no strings), at most `keep` remembered records per format, and the records whose
- * dialogue signature matched an earlier one until they are confirmed.
+ * key (numbers, no strings: 12-byte slots), at most `keep` remembered records per format, the
+ * records whose dialogue signature matched an earlier one until they are confirmed, and, with
+ * signatures, a record's line and offset every 64 KiB and the lines where the first records'
+ * format changes (what finds a first record again).
  */
 import { Column, NumberMap } from './column';
 import type { Severities, RecordFacts, CrossTarget } from './record';
@@ -29,12 +31,19 @@ interface Remembered {
 /** Where a diagnostic goes and how its record is found again. */
 type Marked = Pick<RecordFacts, 'format' | 'recStart' | 'recEnd'>;
 
-/** A record to read again: its caller's handle, line and format index. */
+/**
+ * A record to read again: its caller's handle, line and format index. With `skip`, `ref` is the
+ * handle of an earlier record and the record starts `skip` lines after it (the caller walks them).
+ */
 export interface RecordRef {
   ref: number;
   line: number;
   format: number;
+  skip?: number;
 }
+
+/** Bytes between the records whose line and offset are kept (with signatures). */
+const CHECKPOINT_BYTES = 64 * 1024;
 
 /**
  * The full dialogue hashes of records read again by their refs, in the order given (NaN for one
@@ -44,17 +53,21 @@ export type DialogueHashes = (records: RecordRef[]) => Promise<Float64Array>;
 
 export class CrossState {
   private readonly ids = new NumberMap();
-  /** Dialogue key -> slot of the first record with it. */
+  /** Dialogue key -> line of the first record with it. */
   private readonly dialogues = new NumberMap();
-  private readonly firstLine = new Column((n) => new Uint32Array(n));
-  private readonly firstRef = new Column((n) => new Float64Array(n));
-  private readonly firstFormat = new Column((n) => new Int8Array(n));
   /**
-   * Full hashes of first records known when they came (by slot; only read with signatures, where
+   * Full hashes of first records known when they came (by line; only read with signatures, where
    * few are known: most records are checked as bytes, whose full hash waits for confirmDialogues).
    */
   private readonly firstFull = new Map<number, number>();
-  /** Records whose signature matched that of an earlier record (slot `candFirst`), in line order. */
+  /** With signatures: the line and handle of the first record fed after every CHECKPOINT_BYTES. */
+  private readonly pointLine = new Column((n) => new Uint32Array(n));
+  private readonly pointRef = new Column((n) => new Float64Array(n));
+  private nextPoint = 0;
+  /** With signatures: the first records' formats, as the lines where they change and the format. */
+  private readonly formatFrom: number[] = [];
+  private readonly formatIs: number[] = [];
+  /** Records whose signature matched that of an earlier record (line `candFirst`), in line order. */
   private readonly candLine = new Column((n) => new Uint32Array(n));
   private readonly candRef = new Column((n) => new Float64Array(n));
   private readonly candFormat = new Column((n) => new Int8Array(n));
@@ -139,6 +152,11 @@ export class CrossState {
   }
 
   add(line: number, f: RecordFacts, ref: number): void {
+    if (this.signatures && ref >= this.nextPoint) {
+      this.pointLine.push(line);
+      this.pointRef.push(ref);
+      this.nextPoint = ref + CHECKPOINT_BYTES;
+    }
     if (!Number.isNaN(f.idHash) && this.sev.on('duplicate/id')) {
       const first = this.ids.addIfAbsent(f.idHash, line);
       if (first >= 0)
@@ -152,20 +170,22 @@ export class CrossState {
         );
     }
     if (!Number.isNaN(f.dialogueKey)) {
-      const slot = this.firstLine.length;
-      const first = this.dialogues.addIfAbsent(f.dialogueKey, slot);
+      const first = this.dialogues.addIfAbsent(f.dialogueKey, line);
       if (first < 0) {
-        if (this.signatures && !Number.isNaN(f.dialogueFull)) this.firstFull.set(slot, f.dialogueFull);
-        this.firstLine.push(line);
-        this.firstRef.push(ref);
-        this.firstFormat.push(f.format);
+        if (this.signatures) {
+          if (!Number.isNaN(f.dialogueFull)) this.firstFull.set(line, f.dialogueFull);
+          if (this.formatIs[this.formatIs.length - 1] !== f.format) {
+            this.formatFrom.push(line);
+            this.formatIs.push(f.format);
+          }
+        }
       } else if (this.signatures) {
         this.candLine.push(line);
         this.candRef.push(ref);
         this.candFormat.push(f.format);
         this.candFirst.push(first);
         this.candFull.push(f.dialogueFull);
-      } else this.push(this.duplicate(f, line, ref, this.firstLine.get(first)));
+      } else this.push(this.duplicate(f, line, ref, first));
     }
     if (f.kinds !== 0 && !this.driftReported) {
       for (const k of [KIND_STRING, KIND_LIST]) {
@@ -199,6 +219,17 @@ export class CrossState {
     }
   }
 
+  /**
+   * How to read the first record on `line` again: from the last kept record at or before it, that
+   * many lines on, in the format of the first records there.
+   */
+  private firstRecord(line: number): RecordRef {
+    const lines = this.pointLine.done();
+    const at = lastAtOrBefore(lines, line);
+    const f = lastAtOrBefore(this.formatFrom, line);
+    return { ref: this.pointRef.get(at), line, format: this.formatIs[f], skip: line - lines[at] };
+  }
+
   private duplicate(f: Marked, line: number, ref: number, firstLine: number): PendingDiagnostic | undefined {
     const message = `duplicate dialogue: same content as ${this.unit} ${firstLine + 1}`;
     return this.make('duplicate/dialogue', f, line, ref, 'record', message);
@@ -220,23 +251,19 @@ export class CrossState {
     for (const c of [this.candLine, this.candRef, this.candFormat, this.candFirst, this.candFull]) c.clear();
     // Candidates grouped by their first record, each group in line order.
     const order = Uint32Array.from({ length: n }, (_, i) => i).sort((a, b) => first[a] - first[b] || a - b);
-    // Full hashes not known yet: of first records (negative: -(slot + 1)) and candidates.
+    // Full hashes not known yet: of first records (negative: -(line + 1)) and candidates.
     const firstFull = new Map<number, number>();
     const unknown: number[] = [];
     const refs: RecordRef[] = [];
     for (let k = 0; k < n; k++) {
       const i = order[k];
-      const slot = first[i];
-      if (!firstFull.has(slot)) {
-        const h = this.firstFull.get(slot) ?? NaN;
-        firstFull.set(slot, h);
+      const head = first[i];
+      if (!firstFull.has(head)) {
+        const h = this.firstFull.get(head) ?? NaN;
+        firstFull.set(head, h);
         if (Number.isNaN(h)) {
-          unknown.push(-(slot + 1));
-          refs.push({
-            ref: this.firstRef.get(slot),
-            line: this.firstLine.get(slot),
-            format: this.firstFormat.get(slot),
-          });
+          unknown.push(-(head + 1));
+          refs.push(this.firstRecord(head));
         }
       }
       if (Number.isNaN(full[i])) {
@@ -256,7 +283,7 @@ export class CrossState {
       if (k === 0 || first[order[k - 1]] !== first[i]) {
         seen = new Map();
         const h = firstFull.get(first[i]) ?? NaN;
-        if (!Number.isNaN(h)) seen.set(h, this.firstLine.get(first[i]));
+        if (!Number.isNaN(h)) seen.set(h, first[i]);
       }
       if (Number.isNaN(full[i])) continue;
       const earlier = seen.get(full[i]);
@@ -307,4 +334,16 @@ export class CrossState {
     }
     this.merge(pending.sort((a, b) => a.line - b.line));
   }
+}
+
+/** The index of the last value of the ascending `values` at or below `x` (0 when none is). */
+function lastAtOrBefore(values: ArrayLike<number>, x: number): number {
+  let lo = 0;
+  let hi = values.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (values[mid] <= x) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }

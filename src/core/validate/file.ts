@@ -21,7 +21,7 @@ import {
 } from './chunk';
 import { CrossState, type DialogueHashes, type RecordRef } from './cross';
 import { lineKernelModule } from './kernel';
-import { LineReader, lineAtOffset, splitOnLines, UnfinishedError } from './lines';
+import { LineReader, lineAtOffset, splitOnLines, UnfinishedError, walkLines } from './lines';
 import { RecordChecker, resolveCrossSpan, type RecordFacts } from './record';
 import { FORMAT_IDS } from './schemas';
 import type { Diagnostic, ValidateOptions } from './types';
@@ -180,7 +180,8 @@ class Merger {
     path: string,
     hashes: DialogueHashes,
   ): Promise<{ diagnostics: Diagnostic[]; total: number; errors: number }> {
-    await this.cross.confirmDialogues(hashes);
+    // First records come as a kept record and a count of lines after it: walked to their starts.
+    await this.cross.confirmDialogues(async (refs) => hashes(await walkLines(path, refs)));
     this.cross.finish();
     const reader = new LineReader(path);
     const cross: Diagnostic[] = [];

@@ -20,6 +20,7 @@ export class UnfinishedError extends Error {
 }
 import { open, type FileHandle } from 'node:fs/promises';
 import { hasControl } from './fast';
+import type { RecordRef } from './cross';
 import type { LineKernel } from './kernel';
 
 /** RawLine.slot of a line whose block the kernel did not read. */
@@ -267,6 +268,53 @@ export class LineReader {
     await this.fh?.close();
     this.fh = undefined;
   }
+}
+
+/**
+ * The records of `refs` with their `skip` walked: a record given as the handle (byte offset) of an
+ * earlier line start and a count of lines after it gets the offset of its own line start. Walks
+ * in line order, reading each stretch of the file once however many records lie in it.
+ */
+export async function walkLines(path: string, refs: readonly RecordRef[]): Promise<RecordRef[]> {
+  const out = refs.slice();
+  const todo = refs
+    .flatMap((r, i) => ((r.skip ?? 0) > 0 ? [i] : []))
+    .sort((a, b) => refs[a].line - refs[b].line);
+  if (todo.length === 0) return out.map(({ skip: _, ...r }) => r);
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(256 * 1024);
+    let bufStart = 0;
+    let bufEnd = 0;
+    let pos = -1; // the cursor: a line start and its line
+    let line = -1;
+    for (const i of todo) {
+      const r = refs[i];
+      const from = r.line - (r.skip as number);
+      if (pos < 0 || line < from) {
+        pos = r.ref;
+        line = from;
+      }
+      while (line < r.line) {
+        if (pos < bufStart || pos >= bufEnd) {
+          const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+          if (bytesRead === 0) throw new Error(`line ${r.line + 1} is past the end of the file`);
+          bufStart = pos;
+          bufEnd = pos + bytesRead;
+        }
+        const nl = buf.subarray(0, bufEnd - bufStart).indexOf(10, pos - bufStart);
+        if (nl < 0) pos = bufEnd;
+        else {
+          pos = bufStart + nl + 1;
+          line++;
+        }
+      }
+      out[i] = { ...r, ref: pos };
+    }
+  } finally {
+    await fh.close();
+  }
+  return out.map(({ skip: _, ...r }) => r);
 }
 
 /** Splits [0, size) into ranges that start at line starts, about `chunk` bytes each. */

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { validateFile, validateText } from '../../../src/core/validate';
+import { walkLines } from '../../../src/core/validate/lines';
 import { mulberry32 } from '../../support/random';
 
 const WORKER = resolve(__dirname, '..', '..', '..', '..', 'dist', 'validate.worker.js');
@@ -144,6 +145,91 @@ describe('validate/validateFile', function () {
   it('reports a missing worker script as an error, not a hang', async () => {
     await assert.rejects(
       validateFile(file.path, { workers: 2, minWorkerBytes: 0, workerScript: join(dir, 'nope.js') }),
+    );
+  });
+
+  it('duplicate dialogues: first records found again far from the kept offsets, in either format', async () => {
+    // The file path keeps a record's line and offset only every 64 KiB and the lines where the
+    // first records' format changes; a first record is read again by walking lines from the kept
+    // one before it. Many short records (hundreds between kept offsets), blank lines, CRLF line
+    // ends, a byte order mark, runs of ShareGPT and OpenAI records, duplicates of random earlier
+    // records near and far: the diagnostics equal the in-memory check's, which keeps every record.
+    const rnd = mulberry32(41);
+    const pick = (n: number) => Math.floor(rnd() * n);
+    const dialogue = (k: number) => [`question ${k} ${k % 7 === 0 ? 'é' : ''}`, `answer ${k % 13}`];
+    const record = (id: number, k: number, openai: boolean): string => {
+      const [q, a] = dialogue(k);
+      return JSON.stringify(
+        openai
+          ? {
+              id: `r${id}`,
+              messages: [
+                { role: 'user', content: q },
+                { role: 'assistant', content: a },
+              ],
+            }
+          : {
+              id: `r${id}`,
+              conversations: [
+                { from: 'human', value: q },
+                { from: 'gpt', value: a },
+              ],
+            },
+      );
+    };
+    const lines: string[] = [];
+    const seen: number[] = [];
+    let openai = false;
+    for (let i = 0; lines.length < 40000; i++) {
+      if (rnd() < 0.002) openai = !openai; // runs of one format
+      if (rnd() < 0.01) {
+        lines.push('');
+        continue;
+      }
+      // A new dialogue, or one seen before (near or anywhere earlier).
+      const k =
+        seen.length > 0 && rnd() < 0.03
+          ? seen[rnd() < 0.5 ? seen.length - 1 - pick(Math.min(50, seen.length)) : pick(seen.length)]
+          : 100000 + i;
+      seen.push(k);
+      lines.push(record(i, k, openai));
+    }
+    const text = '\ufeff' + lines.map((l, i) => (i % 5 === 0 ? l + '\r' : l)).join('\n') + '\n';
+    const p = join(dir, 'far-duplicates.jsonl');
+    writeFileSync(p, text);
+    const dups = (ds: { code: string; line: number; message: string }[]) =>
+      ds.filter((d) => d.code === 'duplicate/dialogue').map((d) => `${d.line}: ${d.message}`);
+    const want = dups(validateText(text));
+    assert.ok(want.length > 500, `${want.length} duplicates`);
+    for (const opts of [{ workers: 0 }, { workers: 2, workerScript: WORKER, minWorkerBytes: 0 }]) {
+      const r = await validateFile(p, { ...opts, maxDiagnostics: 1e6 });
+      assert.deepEqual(dups(r.diagnostics), want);
+    }
+  });
+
+  it('walks from a kept line start to the start of a line any number of lines on', async () => {
+    const rnd = mulberry32(5);
+    const lines = Array.from({ length: 3000 }, (_, i) =>
+      'x'.repeat(Math.floor(rnd() * (i % 100 === 0 ? 300000 : 80))),
+    );
+    const text = lines.join('\n') + '\n';
+    const p = join(dir, 'walk.jsonl');
+    writeFileSync(p, text);
+    const starts = [0];
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+    const refs = Array.from({ length: 400 }, () => {
+      const from = Math.floor(rnd() * 2999);
+      const line = from + Math.floor(rnd() * (3000 - from));
+      return { ref: starts[from], line, format: 1, skip: line - from };
+    });
+    refs.push(
+      { ref: starts[17], line: 17, format: 2, skip: 0 },
+      { ref: starts[2999], line: 2999, format: 0, skip: 0 },
+    );
+    const got = await walkLines(p, refs);
+    assert.deepEqual(
+      got,
+      refs.map((r) => ({ ref: starts[r.line], line: r.line, format: r.format })),
     );
   });
 
