@@ -11,6 +11,7 @@ import { contentText } from '../model';
 import type { EncodingProblem } from '../encoding';
 import { isBlankLine } from './lines';
 import { keyDigest, keyRaw, keyStart, keyTag, keyText, keyUtf8 } from '../store/kernel';
+import { DigestSet, IdTable } from './keyTable';
 
 export const TOKENIZER = 'o200k_base';
 
@@ -83,8 +84,8 @@ export class StatsCollector {
     duplicates: { ids: 0, samples: 0, idExamples: [] },
     tokenizer: TOKENIZER,
   };
-  private readonly ids = new Map<string, number>();
-  private readonly hashes = new Set<string>();
+  private readonly ids = new IdTable();
+  private readonly hashes = new DigestSet();
   /** In a worker: what the duplicates are found from, kept for the main thread. */
   private readonly deferred?: Pick<StatsPart, 'recordLines' | 'ids' | 'hashes'>;
 
@@ -186,15 +187,13 @@ export class StatsCollector {
   private noteRecord(line: number, id: string | undefined | null, h: string): void {
     const s = this.s;
     if (id !== undefined && id !== null) {
-      const first = this.ids.get(id);
-      if (first === undefined) this.ids.set(id, line);
-      else {
+      const first = this.ids.firstLine(id, line);
+      if (first >= 0) {
         s.duplicates.ids++;
         if (s.duplicates.idExamples.length < 20) s.duplicates.idExamples.push({ id, line, firstLine: first });
       }
     }
-    if (this.hashes.has(h)) s.duplicates.samples++;
-    else this.hashes.add(h);
+    if (this.hashes.seen(h)) s.duplicates.samples++;
   }
 
   private count(role: string, text: string): void {

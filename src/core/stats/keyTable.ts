@@ -1,0 +1,122 @@
+/**
+ * Sets and maps of 128-bit keys in typed arrays (open addressing, at most 3/4 full): what stats
+ * finds repeated ids and samples by, with no JavaScript string or Map entry per record. A key is
+ * four unsigned 32-bit words; a sample's digest (`keyDigest`, 16 latin1 characters) is its own key,
+ * word for word, and an id's key is two 32-bit hashes of its UTF-16 code units and its length.
+ */
+export class KeyTable {
+  private keys: Uint32Array;
+  /** Each slot's value plus one; 0 for an empty slot. */
+  private vals: Uint32Array;
+  private mask: number;
+  size = 0;
+
+  constructor(capacity = 1024) {
+    let n = 16;
+    while (n * 3 < capacity * 4) n *= 2;
+    this.keys = new Uint32Array(4 * n);
+    this.vals = new Uint32Array(n);
+    this.mask = n - 1;
+  }
+
+  /**
+   * The value of key (a, b, c, d) when it is there; else stores `value` (below 2^32 - 1) under it
+   * and returns -1.
+   */
+  addIfAbsent(a: number, b: number, c: number, d: number, value: number): number {
+    const { keys, vals } = this;
+    let i =
+      (Math.imul(a ^ Math.imul(b, 0x85ebca6b) ^ Math.imul(c ^ d, 0xc2b2ae35), 0x9e3779b1) >>> 0) & this.mask;
+    for (;;) {
+      const v = vals[i];
+      if (v === 0) break;
+      const k = 4 * i;
+      if (
+        keys[k] === a >>> 0 &&
+        keys[k + 1] === b >>> 0 &&
+        keys[k + 2] === c >>> 0 &&
+        keys[k + 3] === d >>> 0
+      )
+        return v - 1;
+      i = (i + 1) & this.mask;
+    }
+    if ((this.size + 1) * 4 > vals.length * 3) {
+      this.grow();
+      return this.addIfAbsent(a, b, c, d, value);
+    }
+    const k = 4 * i;
+    keys[k] = a;
+    keys[k + 1] = b;
+    keys[k + 2] = c;
+    keys[k + 3] = d;
+    vals[i] = value + 1;
+    this.size++;
+    return -1;
+  }
+
+  private grow(): void {
+    const { keys, vals } = this;
+    const n = vals.length * 2;
+    this.keys = new Uint32Array(4 * n);
+    this.vals = new Uint32Array(n);
+    this.mask = n - 1;
+    this.size = 0;
+    for (let i = 0; i < vals.length; i++) {
+      if (vals[i] !== 0)
+        this.addIfAbsent(keys[4 * i], keys[4 * i + 1], keys[4 * i + 2], keys[4 * i + 3], vals[i] - 1);
+    }
+  }
+}
+
+/** A 32-bit hash of the UTF-16 code units of `s` (MurmurHash3's mixing, seeded). */
+function hashUnits(s: string, seed: number): number {
+  let h = seed;
+  for (let i = 0; i < s.length; i++) {
+    let k = Math.imul(s.charCodeAt(i), 0xcc9e2d51);
+    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+    h ^= k;
+    h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
+  }
+  h ^= s.length;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** Ids to the line they were first seen on, by two 32-bit hashes and the length of each id. */
+export class IdTable {
+  private readonly table = new KeyTable();
+  /** The first line of `id`, or -1 after recording it on `line`. */
+  firstLine(id: string, line: number): number {
+    return this.table.addIfAbsent(
+      hashUnits(id, 0x9747b28c),
+      hashUnits(id, 0x3c6ef372),
+      id.length,
+      0x1d,
+      line,
+    );
+  }
+}
+
+/**
+ * Sample digests seen: a kernel digest (16 latin1 characters) by its 128 bits in a KeyTable, any
+ * other digest (SHA-1's, marked) in a Set.
+ */
+export class DigestSet {
+  private readonly table = new KeyTable();
+  private readonly others = new Set<string>();
+  /** Whether `h` was seen before; records it. */
+  seen(h: string): boolean {
+    if (h.length !== 16) {
+      if (this.others.has(h)) return true;
+      this.others.add(h);
+      return false;
+    }
+    const w = (i: number): number =>
+      h.charCodeAt(i) |
+      (h.charCodeAt(i + 1) << 8) |
+      (h.charCodeAt(i + 2) << 16) |
+      (h.charCodeAt(i + 3) << 24);
+    return this.table.addIfAbsent(w(0), w(4), w(8), w(12), 0) >= 0;
+  }
+}
