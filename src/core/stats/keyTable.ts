@@ -11,7 +11,7 @@ export class KeyTable {
   private mask: number;
   size = 0;
 
-  constructor(capacity = 1024) {
+  constructor(capacity = 1 << 15) {
     let n = 16;
     while (n * 3 < capacity * 4) n *= 2;
     this.keys = new Uint32Array(4 * n);
@@ -57,27 +57,56 @@ export class KeyTable {
   private grow(): void {
     const { keys, vals } = this;
     const n = vals.length * 2;
-    this.keys = new Uint32Array(4 * n);
-    this.vals = new Uint32Array(n);
-    this.mask = n - 1;
-    this.size = 0;
+    const nk = new Uint32Array(4 * n);
+    const nv = new Uint32Array(n);
+    const mask = n - 1;
+    // Every key is distinct: each goes to the first empty slot from its home, with no compare.
     for (let i = 0; i < vals.length; i++) {
-      if (vals[i] !== 0)
-        this.addIfAbsent(keys[4 * i], keys[4 * i + 1], keys[4 * i + 2], keys[4 * i + 3], vals[i] - 1);
+      if (vals[i] === 0) continue;
+      const k = 4 * i;
+      let j = slotOf(keys[k], keys[k + 1], keys[k + 2], keys[k + 3]) & mask;
+      while (nv[j] !== 0) j = (j + 1) & mask;
+      const t = 4 * j;
+      nk[t] = keys[k];
+      nk[t + 1] = keys[k + 1];
+      nk[t + 2] = keys[k + 2];
+      nk[t + 3] = keys[k + 3];
+      nv[j] = vals[i];
     }
+    this.keys = nk;
+    this.vals = nv;
+    this.mask = mask;
   }
 }
 
-/** A 32-bit hash of the UTF-16 code units of `s` (MurmurHash3's mixing, seeded). */
-function hashUnits(s: string, seed: number): number {
-  let h = seed;
+/** The home slot hash of a key (before masking). */
+function slotOf(a: number, b: number, c: number, d: number): number {
+  return Math.imul(a ^ Math.imul(b, 0x85ebca6b) ^ Math.imul(c ^ d, 0xc2b2ae35), 0x9e3779b1) >>> 0;
+}
+
+/** The second hash of the last `hashUnits` call. */
+let second = 0;
+
+/**
+ * Two 32-bit hashes of the UTF-16 code units of `s` in one pass (MurmurHash3's mixing with two
+ * seeds): the first is returned, the second left in `second`.
+ */
+function hashUnits(s: string): number {
+  let h = 0x9747b28c;
+  let g = 0x3c6ef372;
   for (let i = 0; i < s.length; i++) {
     let k = Math.imul(s.charCodeAt(i), 0xcc9e2d51);
     k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
     h ^= k;
     h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
+    g ^= k;
+    g = Math.imul((g << 17) | (g >>> 15), 9) + 0x52dce729;
   }
-  h ^= s.length;
+  second = fmix32(g ^ s.length);
+  return fmix32(h ^ s.length);
+}
+
+function fmix32(h: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return (h ^ (h >>> 16)) >>> 0;
@@ -88,13 +117,8 @@ export class IdTable {
   private readonly table = new KeyTable();
   /** The first line of `id`, or -1 after recording it on `line`. */
   firstLine(id: string, line: number): number {
-    return this.table.addIfAbsent(
-      hashUnits(id, 0x9747b28c),
-      hashUnits(id, 0x3c6ef372),
-      id.length,
-      0x1d,
-      line,
-    );
+    const h = hashUnits(id);
+    return this.table.addIfAbsent(h, second, id.length, 0x1d, line);
   }
 }
 
@@ -112,11 +136,13 @@ export class DigestSet {
       this.others.add(h);
       return false;
     }
-    const w = (i: number): number =>
-      h.charCodeAt(i) |
-      (h.charCodeAt(i + 1) << 8) |
-      (h.charCodeAt(i + 2) << 16) |
-      (h.charCodeAt(i + 3) << 24);
-    return this.table.addIfAbsent(w(0), w(4), w(8), w(12), 0) >= 0;
+    return this.table.addIfAbsent(word(h, 0), word(h, 4), word(h, 8), word(h, 12), 0) >= 0;
   }
+}
+
+/** Characters i to i + 3 of a latin1 string as a 32-bit word (little-endian). */
+function word(h: string, i: number): number {
+  return (
+    h.charCodeAt(i) | (h.charCodeAt(i + 1) << 8) | (h.charCodeAt(i + 2) << 16) | (h.charCodeAt(i + 3) << 24)
+  );
 }
