@@ -14,6 +14,7 @@ import { readFileRecords } from '../store/records';
 import { recordContainer } from '../store/records';
 import { isParquetPath } from '../store/containers/parquet';
 import { LineReader, splitOnLines } from '../validate/lines';
+import { Column } from '../validate/column';
 import { StatsCollector, type DatasetStats, type StatsPart } from './collector';
 import type { StatsRequest, StatsResponse, StatsTask } from './range';
 import { runOrdered } from '../workerPool';
@@ -99,8 +100,9 @@ async function inWorkers(
   }));
   const c = new StatsCollector({ tokens: opts.tokens });
   const t1 = { sessions: 0, queries: 0, dependent: 0 };
-  const sessionOffsets: number[] = [];
-  const sessionQueries: number[] = [];
+  // Per session: its line's offset and its query count (typed: 12 bytes a session).
+  const sessionOffsets = new Column((n) => new Float64Array(n));
+  const sessionQueries = new Column((n) => new Uint32Array(n));
   let done = 0;
   await runOrdered<StatsTask, StatsPart>({
     script: opts.workerScript ?? join(__dirname, 'stats.worker.js'),
@@ -131,11 +133,13 @@ async function inWorkers(
   if (opts.table1) {
     // Only the queries the Self-ROUGE sample keeps are read again (a few hundred lines).
     const reader = new LineReader(path);
-    const firstQuery: number[] = [];
+    const queries = sessionQueries.done();
+    const offsets = sessionOffsets.done();
+    const firstQuery = new Float64Array(queries.length);
     let n = 0;
-    for (const q of sessionQueries) {
-      firstQuery.push(n);
-      n += q;
+    for (let i = 0; i < queries.length; i++) {
+      firstQuery[i] = n;
+      n += queries[i];
     }
     try {
       await opts.table1.addMeasured(t1.sessions, t1.queries, t1.dependent, async (query) => {
@@ -146,7 +150,7 @@ async function inWorkers(
           if (firstQuery[mid] <= query) lo = mid;
           else hi = mid - 1;
         }
-        const d = dialogueOf(await reader.read(sessionOffsets[lo]));
+        const d = dialogueOf(await reader.read(offsets[lo]));
         const m = d && measureSession(d);
         const text = m?.queries[query - firstQuery[lo]];
         if (text === undefined) throw new Error(`${path}: the file changed while it was read`);
