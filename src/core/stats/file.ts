@@ -14,7 +14,7 @@ import { readFileRecords } from '../store/records';
 import { recordContainer } from '../store/records';
 import { isParquetPath } from '../store/containers/parquet';
 import { LineReader, splitOnLines } from '../validate/lines';
-import { Column } from '../validate/column';
+import { Column, lastAtOrBefore } from '../validate/column';
 import { StatsCollector, type DatasetStats, type StatsPart } from './collector';
 import type { StatsRequest, StatsResponse, StatsTask } from './range';
 import { runOrdered } from '../workerPool';
@@ -143,13 +143,7 @@ async function inWorkers(
     }
     try {
       await opts.table1.addMeasured(t1.sessions, t1.queries, t1.dependent, async (query) => {
-        let lo = 0;
-        let hi = firstQuery.length - 1;
-        while (lo < hi) {
-          const mid = (lo + hi + 1) >> 1;
-          if (firstQuery[mid] <= query) lo = mid;
-          else hi = mid - 1;
-        }
+        const lo = lastAtOrBefore(firstQuery, query);
         const d = dialogueOf(await reader.read(offsets[lo]));
         const m = d && measureSession(d);
         const text = m?.queries[query - firstQuery[lo]];

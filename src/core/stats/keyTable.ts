@@ -25,8 +25,7 @@ export class KeyTable {
    */
   addIfAbsent(a: number, b: number, c: number, d: number, value: number): number {
     const { keys, vals } = this;
-    let i =
-      (Math.imul(a ^ Math.imul(b, 0x85ebca6b) ^ Math.imul(c ^ d, 0xc2b2ae35), 0x9e3779b1) >>> 0) & this.mask;
+    let i = slotOf(a, b, c, d) & this.mask;
     for (;;) {
       const v = vals[i];
       if (v === 0) break;

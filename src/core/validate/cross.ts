@@ -6,7 +6,7 @@
  * signatures, a record's line and offset every 64 KiB and the lines where the first records'
  * format changes (what finds a first record again).
  */
-import { Column, NumberMap } from './column';
+import { Column, NumberMap, lastAtOrBefore } from './column';
 import type { Severities, RecordFacts, CrossTarget } from './record';
 import { KIND_LIST, KIND_STRING } from './record';
 import { FORMAT_IDS } from './schemas';
@@ -334,16 +334,4 @@ export class CrossState {
     }
     this.merge(pending.sort((a, b) => a.line - b.line));
   }
-}
-
-/** The index of the last value of the ascending `values` at or below `x` (0 when none is). */
-function lastAtOrBefore(values: ArrayLike<number>, x: number): number {
-  let lo = 0;
-  let hi = values.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >>> 1;
-    if (values[mid] <= x) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
 }
