@@ -75,7 +75,7 @@
   ;; backslash outside a string (`errorAt`).
   (func (export "scan") (param $p i32) (param $end i32) (result i32)
     (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $o0 v128) (local $o1 v128) (local $o2 v128) (local $o3 v128)
-    (local $quote i64) (local $bs i64) (local $nl i64) (local $open i64) (local $close i64)
+    (local $quote i64) (local $bs i64) (local $nl i64) (local $brk i64)
     (local $pe i64) (local $etc i64) (local $escaped i64) (local $inside i64) (local $s i64) (local $x i64)
     (local $t i32) (local $at i32) (local $b i32) (local $kind i32) (local $d i32) (local $lines i32)
     (local $cq v128) (local $cb v128) (local $cn v128) (local $co v128) (local $cc v128) (local $c20 v128)
@@ -113,15 +113,16 @@
                 (local.set $p (i32.add (local.get $p) (i32.const 64)))
                 (br $blocks)))))
         (local.set $quote (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $cq)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $cq)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $cq)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $cq)))) (i64.const 48)))))
-        (local.set $bs (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $cb)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $cb)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $cb)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $cb)))) (i64.const 48)))))
+        (local.set $bs (i64.const 0))
+        (if (v128.any_true (v128.or (v128.or (i8x16.eq (local.get $v0) (local.get $cb)) (i8x16.eq (local.get $v1) (local.get $cb))) (v128.or (i8x16.eq (local.get $v2) (local.get $cb)) (i8x16.eq (local.get $v3) (local.get $cb)))))
+          (then (local.set $bs (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $cb)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $cb)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $cb)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $cb)))) (i64.const 48)))))))
         (local.set $nl (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $cn)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $cn)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $cn)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $cn)))) (i64.const 48)))))
-        ;; "[" | 0x20 is "{", "]" | 0x20 is "}"; no other byte becomes either.
         (local.set $o0 (v128.or (local.get $v0) (local.get $c20)))
         (local.set $o1 (v128.or (local.get $v1) (local.get $c20)))
         (local.set $o2 (v128.or (local.get $v2) (local.get $c20)))
         (local.set $o3 (v128.or (local.get $v3) (local.get $c20)))
-        (local.set $open (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $o0) (local.get $co)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $o1) (local.get $co)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $o2) (local.get $co)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $o3) (local.get $co)))) (i64.const 48)))))
-        (local.set $close (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $o0) (local.get $cc)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $o1) (local.get $cc)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $o2) (local.get $cc)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $o3) (local.get $cc)))) (i64.const 48)))))
+        ;; Brackets and backslashes in one mask ("[" | 0x20 is "{", "]" | 0x20 is "}"; no other byte becomes either).
+        (local.set $brk (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (v128.or (v128.or (i8x16.eq (local.get $o0) (local.get $co)) (i8x16.eq (local.get $o0) (local.get $cc))) (i8x16.eq (local.get $v0) (local.get $cb))))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.or (v128.or (i8x16.eq (local.get $o1) (local.get $co)) (i8x16.eq (local.get $o1) (local.get $cc))) (i8x16.eq (local.get $v1) (local.get $cb))))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.or (v128.or (i8x16.eq (local.get $o2) (local.get $co)) (i8x16.eq (local.get $o2) (local.get $cc))) (i8x16.eq (local.get $v2) (local.get $cb))))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.or (v128.or (i8x16.eq (local.get $o3) (local.get $co)) (i8x16.eq (local.get $o3) (local.get $cc))) (i8x16.eq (local.get $v3) (local.get $cb))))) (i64.const 48)))))
         ;; Escaped bytes (simdjson's escape scanner): odd and even backslash runs told apart with a
         ;; subtraction against the odd bits.
         (if (i64.eqz (i64.or (local.get $bs) (global.get $nie)))
@@ -147,7 +148,7 @@
         (local.set $inside (i64.xor (local.get $x) (global.get $instr)))
         (global.set $instr (i64.shr_s (local.get $inside) (i64.const 63)))
         ;; Brackets and backslashes outside strings (a backslash there is an error).
-        (local.set $s (i64.and (i64.or (i64.or (local.get $open) (local.get $close)) (local.get $bs)) (i64.xor (local.get $inside) (i64.const -1))))
+        (local.set $s (i64.and (local.get $brk) (i64.xor (local.get $inside) (i64.const -1))))
         ;; The brackets outside strings, in order.
         (block $nobr
           (loop $brackets
@@ -223,7 +224,7 @@
     (global.set $nie (i64.const 0)))
   (func (export "scanRel") (param $p i32) (param $end i32) (param $out i32) (param $outEnd i32) (result i32)
     (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $o0 v128) (local $o1 v128) (local $o2 v128) (local $o3 v128)
-    (local $quote i64) (local $bs i64) (local $nl i64) (local $open i64) (local $close i64)
+    (local $quote i64) (local $bs i64) (local $nl i64) (local $brk i64)
     (local $pe i64) (local $etc i64) (local $escaped i64) (local $inside i64) (local $s i64) (local $x i64)
     (local $t i32) (local $at i32) (local $b i32) (local $kind i32) (local $d i32) (local $lines i32) (local $lat i32) (local $r i32)
     (local $cq v128) (local $cb v128) (local $cn v128) (local $co v128) (local $cc v128) (local $c20 v128)
@@ -262,15 +263,16 @@
                 (local.set $p (i32.add (local.get $p) (i32.const 64)))
                 (br $blocks)))))
         (local.set $quote (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $cq)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $cq)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $cq)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $cq)))) (i64.const 48)))))
-        (local.set $bs (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $cb)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $cb)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $cb)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $cb)))) (i64.const 48)))))
+        (local.set $bs (i64.const 0))
+        (if (v128.any_true (v128.or (v128.or (i8x16.eq (local.get $v0) (local.get $cb)) (i8x16.eq (local.get $v1) (local.get $cb))) (v128.or (i8x16.eq (local.get $v2) (local.get $cb)) (i8x16.eq (local.get $v3) (local.get $cb)))))
+          (then (local.set $bs (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $cb)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $cb)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $cb)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $cb)))) (i64.const 48)))))))
         (local.set $nl (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $cn)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $cn)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $cn)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $cn)))) (i64.const 48)))))
-        ;; "[" | 0x20 is "{", "]" | 0x20 is "}"; no other byte becomes either.
         (local.set $o0 (v128.or (local.get $v0) (local.get $c20)))
         (local.set $o1 (v128.or (local.get $v1) (local.get $c20)))
         (local.set $o2 (v128.or (local.get $v2) (local.get $c20)))
         (local.set $o3 (v128.or (local.get $v3) (local.get $c20)))
-        (local.set $open (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $o0) (local.get $co)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $o1) (local.get $co)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $o2) (local.get $co)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $o3) (local.get $co)))) (i64.const 48)))))
-        (local.set $close (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $o0) (local.get $cc)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $o1) (local.get $cc)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $o2) (local.get $cc)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $o3) (local.get $cc)))) (i64.const 48)))))
+        ;; Brackets and backslashes in one mask ("[" | 0x20 is "{", "]" | 0x20 is "}"; no other byte becomes either).
+        (local.set $brk (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (v128.or (v128.or (i8x16.eq (local.get $o0) (local.get $co)) (i8x16.eq (local.get $o0) (local.get $cc))) (i8x16.eq (local.get $v0) (local.get $cb))))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.or (v128.or (i8x16.eq (local.get $o1) (local.get $co)) (i8x16.eq (local.get $o1) (local.get $cc))) (i8x16.eq (local.get $v1) (local.get $cb))))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.or (v128.or (i8x16.eq (local.get $o2) (local.get $co)) (i8x16.eq (local.get $o2) (local.get $cc))) (i8x16.eq (local.get $v2) (local.get $cb))))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.or (v128.or (i8x16.eq (local.get $o3) (local.get $co)) (i8x16.eq (local.get $o3) (local.get $cc))) (i8x16.eq (local.get $v3) (local.get $cb))))) (i64.const 48)))))
         ;; Escaped bytes (simdjson's escape scanner): odd and even backslash runs told apart with a
         ;; subtraction against the odd bits.
         (if (i64.eqz (i64.or (local.get $bs) (global.get $nie)))
@@ -296,7 +298,7 @@
         (local.set $inside (i64.xor (local.get $x) (global.get $instr)))
         (global.set $instr (i64.shr_s (local.get $inside) (i64.const 63)))
         ;; Brackets and backslashes outside strings (a backslash there is an error).
-        (local.set $s (i64.and (i64.or (i64.or (local.get $open) (local.get $close)) (local.get $bs)) (i64.xor (local.get $inside) (i64.const -1))))
+        (local.set $s (i64.and (local.get $brk) (i64.xor (local.get $inside) (i64.const -1))))
         (block $nobr
           (loop $brackets
             (br_if $nobr (i64.eqz (local.get $s)))
