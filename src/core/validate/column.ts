@@ -104,15 +104,3 @@ export class NumberMap {
     for (let i = 0; i < keys.length; i++) if (keys[i] !== -1) this.set(keys[i], vals[i]);
   }
 }
-
-/** The index of the last value of the ascending `values` at or below `x` (0 when none is). */
-export function lastAtOrBefore(values: ArrayLike<number>, x: number): number {
-  let lo = 0;
-  let hi = values.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >>> 1;
-    if (values[mid] <= x) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
-}

@@ -6,7 +6,8 @@
  * signatures, a record's line and offset every 64 KiB and the lines where the first records'
  * format changes (what finds a first record again).
  */
-import { Column, NumberMap, lastAtOrBefore } from './column';
+import { lastAtOrBefore } from '../ascending';
+import { Column, NumberMap } from './column';
 import type { Severities, RecordFacts, CrossTarget } from './record';
 import { KIND_LIST, KIND_STRING } from './record';
 import { FORMAT_IDS } from './schemas';

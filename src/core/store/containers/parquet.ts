@@ -22,6 +22,7 @@ import type {
   SchemaElement,
   SchemaTree,
 } from 'hyparquet';
+import { lastAtOrBefore } from '../../ascending';
 import { atomicWrite } from '../save';
 import { PREFIX_MIN_GROUP_BYTES, prefixRows } from './parquetPrefix';
 
@@ -200,14 +201,7 @@ export class ParquetRowSource {
 
   /** The row group holding row `row` (0-based). */
   groupOf(row: number): number {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid] <= row) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
+    return lastAtOrBefore(this.starts, row);
   }
 
   /** Rows [start, end) of the file, as records; reads only the row groups they are in. */
