@@ -1,6 +1,7 @@
 import { readSync, type Stats } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
-import { type KeptEnds, SUM_BLOCK, SUM_READ_BLOCKS, sumBlocks } from './fingerprint';
+import { open, type FileHandle } from 'node:fs/promises';
+import { explainFsError } from './errors';
+import { type KeptEnds, SUM_BLOCK, SUM_READ_BLOCKS, fingerprintHandle, sumBlocks } from './fingerprint';
 import type { LineIndex } from './lineIndex';
 import type { Fingerprint } from './types';
 
@@ -296,4 +297,27 @@ export function readExactlySync(base: Base, start: number, len: number): Buffer 
 
 function shortRead(base: Base): Error {
   return new Error(`Could not read ${base.describe}: it is shorter than expected; was it changed on disk?`);
+}
+
+/**
+ * Opens the dataset file at `path` for reading, with its stat and fingerprint; a clear error when
+ * it does not exist, cannot be opened or is not a regular file (the handle is closed then).
+ */
+export async function openRegularFile(path: string): Promise<{ fh: FileHandle; st: Stats; fp: Fingerprint }> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const reason = code === 'ENOENT' ? 'the file does not exist' : explainFsError(err, path);
+    throw new Error(`Could not open "${path}": ${reason}.`, { cause: err });
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new Error(`Could not open "${path}": it is not a regular file.`);
+    return { fh, st, fp: await fingerprintHandle(fh) };
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import type { Stats } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { stat, type FileHandle } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import {
   FileBase,
@@ -9,20 +9,13 @@ import {
   identityOf,
   readExactly,
   readExactlySync,
+  openRegularFile,
   type Base,
   type FileIdentity,
 } from './base';
 import { SaveRefusedError, explainFsError } from './errors';
 import { conflictRefusal, diskStateOf } from './diskState';
-import {
-  BlockSums,
-  baseIdOf,
-  describeFingerprintChange,
-  fingerprintHandle,
-  fingerprintFile,
-  sameFingerprint,
-  sumFile,
-} from './fingerprint';
+import { BlockSums, baseIdOf, describeFingerprintChange, sameFingerprint, sumFile } from './fingerprint';
 import {
   AbortedError,
   EOL_MASK,
@@ -34,9 +27,10 @@ import {
   indexBuffer,
 } from './lineIndex';
 import { parallelIndex } from './containers/splitScan';
-import { applyToTable } from './overlayEdit';
-import { PieceTable, type Piece } from './pieces';
-import { atomicWrite, removeStaleTempFiles } from './save';
+import { isInt } from './overlayEdit';
+import type { Piece } from './pieces';
+import { atomicWrite } from './save';
+import { StoreCore } from './storeCore';
 import {
   JsonArrayError,
   containerKindFor,
@@ -52,11 +46,9 @@ import type {
   Fingerprint,
   LineInfo,
   OpenOptions,
-  SaveAsOptions,
   SaveOptions,
   Segment,
   StoreBackup,
-  StoreEdit,
 } from './types';
 
 const DEFAULT_CHUNK = 4 * 1024 * 1024;
@@ -99,10 +91,6 @@ class LineCache {
   }
 }
 
-function isInt(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v);
-}
-
 interface Waiter {
   lines: number;
   resolve: () => void;
@@ -115,29 +103,18 @@ interface Waiter {
  *
  * Line `i` is record `i`. Line texts never include their line ending; the UTF-8 BOM is not part of
  * line 0's text but is written back on save.
+ * What it shares with the Parquet store (the overlay, versions, save guard, retired versions) is in
+ * storeCore.ts.
  */
-export class DatasetStore {
-  /** The file version the store reads from and saves over. */
-  private base: FileBase;
-  /** Earlier versions (and lines restored from backups) that edits may still refer to, by id. */
-  private retired = new Map<string, Base>();
-  private readonly maxRetired: number;
-  private readonly table: PieceTable<Base>;
+export class DatasetStore extends StoreCore<Base, FileBase> {
   private cache = new LineCache();
-  private _path: string;
   private _indexed: Promise<void> = Promise.resolve();
   private indexing = false;
   private indexError: unknown;
   private waiters: Waiter[] = [];
-  private _version = 0;
-  private savedVersion = 0;
   private _hasBom: boolean;
-  private closed = false;
-  private saving = false;
 
   private abortIndexing: AbortController | undefined;
-  /** Resolves with the names of stale temporary files of killed saves removed when the file was opened. */
-  readonly staleTempFilesRemoved: Promise<string[]>;
 
   private constructor(
     path: string,
@@ -148,12 +125,17 @@ export class DatasetStore {
     maxRetired: number,
     private readonly container: Container,
   ) {
-    this._path = path;
+    super(
+      path,
+      new FileBase(baseIdOf(fp), fh, fp, container.newIndex(hasBom ? 3 : 0), path, ident),
+      maxRetired,
+      { one: 'line', many: 'lines' },
+    );
     this._hasBom = hasBom;
-    this.base = new FileBase(baseIdOf(fp), fh, fp, container.newIndex(hasBom ? 3 : 0), path, ident);
-    this.staleTempFilesRemoved = removeStaleTempFiles(path);
-    this.maxRetired = maxRetired;
-    this.table = new PieceTable<Base>(() => ({ base: this.base, count: this.base.index.count }));
+  }
+
+  protected recordsOf(b: Base): number {
+    return b.index.count;
   }
 
   /** Opens a file and starts indexing it; resolves as soon as the first lines can be read. */
@@ -183,18 +165,8 @@ export class DatasetStore {
   private static async openFile(
     path: string,
   ): Promise<{ fh: FileHandle; fp: Fingerprint; ident: FileIdentity; hasBom: boolean }> {
-    let fh: FileHandle;
+    const { fh, st, fp } = await openRegularFile(path);
     try {
-      fh = await open(path, 'r');
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      const reason = code === 'ENOENT' ? 'the file does not exist' : explainFsError(err, path);
-      throw new Error(`Could not open "${path}": ${reason}.`, { cause: err });
-    }
-    try {
-      const st = await fh.stat();
-      if (!st.isFile()) throw new Error(`Could not open "${path}": it is not a regular file.`);
-      const fp = await fingerprintHandle(fh);
       const head = Buffer.alloc(3);
       const { bytesRead } = await fh.read(head, 0, 3, 0);
       const hasBom = bytesRead === 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
@@ -287,9 +259,6 @@ export class DatasetStore {
     return new Promise((resolve, reject) => this.waiters.push({ lines, resolve, reject }));
   }
 
-  get path(): string {
-    return this._path;
-  }
   /** Resolves when the full index is built (rejects when indexing failed or was cancelled). */
   get indexed(): Promise<void> {
     return this._indexed;
@@ -297,21 +266,9 @@ export class DatasetStore {
   get isIndexing(): boolean {
     return this.indexing;
   }
-  /** Lines known so far, through the edit overlay. */
-  get lineCount(): number {
-    return this.table.length;
-  }
   /** Bytes of the file on disk the store is based on. */
   get fileSize(): number {
     return this.fp.size;
-  }
-  /** Identifies the file version that original-line references in edits refer to. */
-  get baseId(): string {
-    return this.base.id;
-  }
-  /** Ids of the earlier file versions (and backup-restored lines) that are kept readable. */
-  get retiredBaseIds(): string[] {
-    return [...this.retired.keys()];
   }
   get hasBom(): boolean {
     return this._hasBom;
@@ -337,26 +294,6 @@ export class DatasetStore {
   /** The line ending of most lines (LF on a tie or without line endings); used for new lines. */
   get dominantEol(): 'lf' | 'crlf' {
     return this.index.dominantEol;
-  }
-  get isDirty(): boolean {
-    return this._version !== this.savedVersion;
-  }
-  /** Increases with every applied edit, reload and restore. */
-  get version(): number {
-    return this._version;
-  }
-  markSaved(): void {
-    this.savedVersion = this._version;
-  }
-
-  private checkOpen(): void {
-    if (this.closed) throw new Error(`The store for "${this._path}" is closed.`);
-  }
-
-  private checkLine(i: number): void {
-    if (!isInt(i) || i < 0 || i >= this.lineCount) {
-      throw new RangeError(`Line ${String(i)} does not exist (the document has ${this.lineCount} lines).`);
-    }
   }
 
   /** Raw bytes of line `line` of `base`, without its line ending. */
@@ -467,35 +404,21 @@ export class DatasetStore {
 
   // ---- edits ---------------------------------------------------------------------------------
 
-  private checkTexts(texts: unknown, what: string): string[] {
-    if (!Array.isArray(texts)) throw new TypeError(`${what}: "texts" must be an array of strings.`);
-    texts.forEach((t, k) => {
-      if (typeof t !== 'string') throw new TypeError(`${what}: text ${k} is not a string.`);
-      this.container.checkText(t, what, k);
-    });
-    return texts as string[];
+  protected override checkText(text: string, what: string, k: number): void {
+    this.container.checkText(text, what, k);
   }
 
-  private checkRange(what: string, index: unknown, count: unknown, allowEnd: boolean): void {
-    const n = this.lineCount;
-    if (!isInt(index) || !isInt(count) || count < 0 || index < 0) {
-      throw new RangeError(`${what}: index and count must be whole numbers >= 0.`);
-    }
-    const limit = allowEnd ? n : n - 1;
-    if (index > limit || index + count > n) {
-      throw new RangeError(
-        `${what}: lines ${index}..${index + count - 1} are outside the document (${n} lines).`,
-      );
-    }
+  protected override checkRange(what: string, index: unknown, count: unknown, allowEnd: boolean): void {
+    super.checkRange(what, index, count, allowEnd);
     // While indexing, the end of the document is not known yet.
-    if (this.indexing && index + Math.max(count, 1) >= n) {
+    if (this.indexing && (index as number) + Math.max(count as number, 1) >= this.lineCount) {
       throw new Error(
         `${what}: the end of "${this._path}" is still being indexed; try again when indexing is done.`,
       );
     }
   }
 
-  private segmentsToPieces(segments: unknown, what: string, embedded?: Map<string, Base>): Piece<Base>[] {
+  protected segmentsToPieces(segments: unknown, what: string, embedded?: Map<string, Base>): Piece<Base>[] {
     if (!Array.isArray(segments)) throw new TypeError(`${what}: "insert" must be an array of segments.`);
     return segments.map((s: unknown, k): Piece<Base> => {
       const seg = s as Partial<Segment> | null;
@@ -506,71 +429,20 @@ export class DatasetStore {
         embedded.set(base.id, base);
         return { kind: 'original', base, start: 0, count: base.index.count };
       }
-      if (seg && seg.kind === 'original') {
-        // In a backup, original segments always refer to the fingerprinted file (whose id may carry
-        // a suffix in the process that made the backup, when two versions had the same fingerprint).
-        const base = embedded || seg.base === this.base.id ? this.base : this.retired.get(String(seg.base));
-        if (!base) {
-          throw new Error(
-            `${what}: the edit refers to lines of an earlier version of "${this._path}" that is no longer kept (it was changed on disk or reloaded, or earlier versions were released); it cannot be applied to the current file.`,
-          );
-        }
-        const { start, count } = seg;
-        if (!isInt(start) || !isInt(count) || start < 0 || count < 0 || start + count > base.index.count) {
-          throw new RangeError(`${what}: segment ${k} refers to original lines that do not exist.`);
-        }
-        return { kind: 'original', base, start, count };
-      }
+      if (seg && seg.kind === 'original') return this.originalPiece(seg, k, what, embedded !== undefined);
       throw new TypeError(`${what}: segment ${k} is neither an "original" nor a "text" segment.`);
     });
   }
 
-  /** Applies an edit and returns its inverse (applying the inverse restores the exact previous state). */
-  apply(edit: StoreEdit): StoreEdit {
-    this.checkOpen();
-    if (this.saving)
-      throw new Error(`"${this._path}" is being saved; edits must wait until the save is done.`);
-    const inverse = applyToTable(this.table, edit, {
-      checkTexts: (texts, what) => this.checkTexts(texts, what),
-      checkRange: (what, index, count, allowEnd) => this.checkRange(what, index, count, allowEnd),
-      checkMoveTarget: (to, count) => {
-        if (this.indexing && to + count >= this.lineCount) {
-          throw new Error(
-            `move: the end of "${this._path}" is still being indexed; try again when indexing is done.`,
-          );
-        }
-      },
-      toPieces: (segments, what) => this.segmentsToPieces(segments, what),
-    });
-    this._version++;
-    return inverse;
+  protected override checkMoveTarget(to: number, count: number): void {
+    if (this.indexing && to + count >= this.lineCount) {
+      throw new Error(
+        `move: the end of "${this._path}" is still being indexed; try again when indexing is done.`,
+      );
+    }
   }
 
   // ---- saving --------------------------------------------------------------------------------
-
-  /** Saves atomically over the file and re-bases the store on what was written. */
-  async save(opts: SaveOptions = {}): Promise<void> {
-    await this.saveTo(this._path, opts, true);
-  }
-
-  /**
-   * Saves to another path. By default the store is afterwards based on (and its `path` is) the new
-   * file; with `{ rebase: false }` it writes a copy and stays on its own file, edits and all.
-   */
-  async saveAs(target: string, opts: SaveAsOptions = {}): Promise<void> {
-    await this.saveTo(target, opts, opts.rebase ?? true);
-  }
-
-  private async saveTo(target: string, opts: SaveOptions, rebase: boolean): Promise<void> {
-    this.checkOpen();
-    if (this.saving) throw new Error(`"${this._path}" is already being saved.`);
-    this.saving = true;
-    try {
-      await this.saveUnguarded(target, opts, rebase);
-    } finally {
-      this.saving = false;
-    }
-  }
 
   /** Byte ranges of the current version that the document still shows (and a save copies). */
   private neededRanges(runs: Piece<Base>[]): Array<[number, number]> {
@@ -642,7 +514,7 @@ export class DatasetStore {
     return diskStateOf(this._path, this.base, this.indexing);
   }
 
-  private async saveUnguarded(target: string, opts: SaveOptions, rebase: boolean): Promise<void> {
+  protected async saveUnguarded(target: string, opts: SaveOptions, rebase: boolean): Promise<void> {
     if (this.indexing) await this._indexed;
     if (this.indexError !== undefined) {
       throw new Error(`Cannot save "${target}": the file was not fully indexed, so not all of it is known.`);
@@ -758,38 +630,12 @@ export class DatasetStore {
     await this.retire(old);
   }
 
-  /**
-   * Keeps the replaced version readable (its open handle keeps the old inode alive after the rename)
-   * so that inverse edits made before the save still apply; the oldest versions beyond the limit
-   * are released.
-   */
-  private async retire(old: FileBase): Promise<void> {
-    old.retired = true;
-    if (this.maxRetired > 0) this.retired.set(old.id, old);
-    else await old.close();
-    const unused = [...this.retired.values()].filter((b) => !this.table.references(b));
-    while (unused.length > 0 && this.retired.size > this.maxRetired) {
-      const b = unused.shift() as Base;
-      this.retired.delete(b.id);
-      await b.close();
-    }
+  protected markRetired(b: Base): void {
+    if (b instanceof FileBase) b.retired = true;
   }
 
-  /**
-   * Releases the earlier file versions kept for undo across a save (their file handles and line
-   * indexes), except those the document currently shows lines of. Call it when the undo stack that
-   * may refer to them is cleared; afterwards edits that refer to them are refused. Returns how many
-   * were released.
-   */
-  async releaseRetiredBases(): Promise<number> {
-    let n = 0;
-    for (const b of [...this.retired.values()]) {
-      if (this.table.references(b)) continue;
-      this.retired.delete(b.id);
-      await b.close();
-      n++;
-    }
-    return n;
+  protected closeBase(b: Base): Promise<void> {
+    return b.close();
   }
 
   // ---- backups, reload, external changes ----------------------------------------------------
@@ -918,13 +764,7 @@ export class DatasetStore {
         });
       }
       store.table.setAll(pieces);
-      if (isInt(b.lineCount) && b.lineCount >= 0 && b.lineCount !== store.lineCount) {
-        throw new Error(
-          `Cannot restore "${path}": the backup describes ${b.lineCount} lines but applying it gives ${store.lineCount}.`,
-        );
-      }
-      store._version = 1;
-      store.savedVersion = 0;
+      store.restored(b.lineCount);
       return store;
     } catch (err) {
       await store.close();
@@ -932,24 +772,9 @@ export class DatasetStore {
     }
   }
 
-  /** The fingerprint of the file at `path` as it is now on disk. */
-  async fingerprint(): Promise<Fingerprint> {
-    return fingerprintFile(this._path);
-  }
-
   /** The fingerprint of the file version the store is based on. */
   get baseFingerprint(): Fingerprint {
     return { ...this.fp };
-  }
-
-  /** True when the file on disk is no longer the version the store is based on (or is gone); a touch is no change. */
-  async hasChangedOnDisk(): Promise<boolean> {
-    try {
-      const d = await this.diskState();
-      return d.change !== 'none' && d.change !== 'touched';
-    } catch {
-      return true;
-    }
   }
 
   /**

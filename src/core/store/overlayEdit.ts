@@ -18,7 +18,8 @@ export interface OverlayChecks<B> {
   toPieces(segments: unknown, what: string): Piece<B>[];
 }
 
-function isInt(v: unknown): v is number {
+/** A number that is a safe integer (edit arguments, counts and offsets are checked with it). */
+export function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v);
 }
 

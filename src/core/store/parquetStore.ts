@@ -9,10 +9,10 @@
  * from the values read, so they read back equal (a Parquet save is row-preserving, never
  * byte-preserving). Save As to `.jsonl` or `.json` writes those containers instead.
  */
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { stat, type FileHandle } from 'node:fs/promises';
 import { extname, resolve as resolvePath } from 'node:path';
 import { BatchedWriter } from '../batchedWriter';
-import { FileBase, identityOf } from './base';
+import { FileBase, identityOf, openRegularFile } from './base';
 import { COMPACT_STYLE, formatElement, type ElementStyle } from './containers/jsonArray';
 import {
   ParquetRecordError,
@@ -23,28 +23,21 @@ import {
   type ParquetWriteResult,
 } from './containers/parquet';
 import { conflictRefusal, diskStateOf } from './diskState';
-import { SaveRefusedError, explainFsError } from './errors';
-import {
-  baseIdOf,
-  describeFingerprintChange,
-  fingerprintHandle,
-  sameFingerprint,
-  sumFile,
-} from './fingerprint';
+import { SaveRefusedError } from './errors';
+import { baseIdOf, describeFingerprintChange, sameFingerprint, sumFile } from './fingerprint';
 import { LineIndex } from './lineIndex';
-import { applyToTable } from './overlayEdit';
-import { PieceTable, type Piece } from './pieces';
-import { atomicWrite, removeStaleTempFiles } from './save';
+import { isInt } from './overlayEdit';
+import type { Piece } from './pieces';
+import { atomicWrite } from './save';
+import { StoreCore } from './storeCore';
 import type {
   DiskState,
   Fingerprint,
   LineInfo,
   OpenOptions,
-  SaveAsOptions,
   SaveOptions,
   Segment,
   StoreBackup,
-  StoreEdit,
 } from './types';
 
 /** Earlier file versions kept readable after saves (for undo across a save), at most. */
@@ -67,10 +60,6 @@ const ARRAY_STYLE: ElementStyle = {
   ascii: false,
 };
 
-function isInt(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v);
-}
-
 /** What a save to `target` writes, by its name: Parquet, a JSON array (`.json`) or JSON Lines. */
 function targetKind(target: string): 'parquet' | 'json-array' | 'jsonl' {
   const ext = extname(target).toLowerCase();
@@ -86,18 +75,8 @@ async function openVersion(
   id?: (fp: Fingerprint) => string,
   ownWrite = false,
 ): Promise<Version> {
-  let fh: FileHandle;
+  const { fh, st, fp } = await openRegularFile(path);
   try {
-    fh = await open(path, 'r');
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    const reason = code === 'ENOENT' ? 'the file does not exist' : explainFsError(err, path);
-    throw new Error(`Could not open "${path}": ${reason}.`, { cause: err });
-  }
-  try {
-    const st = await fh.stat();
-    if (!st.isFile()) throw new Error(`Could not open "${path}": it is not a regular file.`);
-    const fp = await fingerprintHandle(fh);
     const src = await ParquetRowSource.fromHandle(path, fh);
     const file = new FileBase(id ? id(fp) : baseIdOf(fp), fh, fp, new LineIndex(0), path, identityOf(st));
     // The checksums a later save compares the file with are read in the background.
@@ -118,30 +97,21 @@ type DocRow = { record: ParquetRecord; text?: undefined } | { text: string; reco
 
 /**
  * The rows of a Parquet file as a document of records, with edits, undo across saves, backups and
- * atomic, guarded saves. Opening reads the footer only; rows are read when asked for.
+ * atomic, guarded saves. Opening reads the footer only; rows are read when asked for. A save writes
+ * a new Parquet file; `saveAs` writes Parquet for a `.parquet` name (the store then moves onto it,
+ * unless `rebase: false`), a JSON array for `.json`, JSON Lines otherwise (the store stays on its
+ * file). What the two stores share is in storeCore.ts.
  */
-export class ParquetStore {
-  private base: Version;
-  private readonly retired = new Map<string, Version>();
-  private readonly table: PieceTable<Version>;
-  private _path: string;
-  private _version = 0;
-  private savedVersion = 0;
-  private closed = false;
-  private saving = false;
+export class ParquetStore extends StoreCore<Version> {
   /** What the last save to a Parquet file wrote (its codecs, and those it could not write). */
   lastWrite: ParquetWriteResult | undefined;
-  readonly staleTempFilesRemoved: Promise<string[]>;
 
-  private constructor(
-    path: string,
-    base: Version,
-    private readonly maxRetired: number,
-  ) {
-    this._path = path;
-    this.base = base;
-    this.staleTempFilesRemoved = removeStaleTempFiles(path);
-    this.table = new PieceTable<Version>(() => ({ base: this.base, count: this.base.src.rowCount }));
+  private constructor(path: string, base: Version, maxRetired: number) {
+    super(path, base, maxRetired, { one: 'row', many: 'rows' });
+  }
+
+  protected recordsOf(b: Version): number {
+    return b.src.rowCount;
   }
 
   /** Opens a Parquet file: reads its footer (schema, row groups, metadata), no rows. */
@@ -153,9 +123,6 @@ export class ParquetStore {
     return store;
   }
 
-  get path(): string {
-    return this._path;
-  }
   /** The row count is in the footer: there is nothing to index. */
   get indexed(): Promise<void> {
     return Promise.resolve();
@@ -163,17 +130,8 @@ export class ParquetStore {
   get isIndexing(): boolean {
     return false;
   }
-  get lineCount(): number {
-    return this.table.length;
-  }
   get fileSize(): number {
     return this.base.file.fp.size;
-  }
-  get baseId(): string {
-    return this.base.id;
-  }
-  get retiredBaseIds(): string[] {
-    return [...this.retired.keys()];
   }
   get hasBom(): boolean {
     return false;
@@ -189,15 +147,6 @@ export class ParquetStore {
   get dominantEol(): 'lf' | 'crlf' {
     return 'lf';
   }
-  get isDirty(): boolean {
-    return this._version !== this.savedVersion;
-  }
-  get version(): number {
-    return this._version;
-  }
-  markSaved(): void {
-    this.savedVersion = this._version;
-  }
   /** The 0-based row of the file on disk that record `i` is, when it is one (not edited or inserted). */
   recordLine(i: number): number | undefined {
     this.checkLine(i);
@@ -206,16 +155,6 @@ export class ParquetStore {
   }
   get baseFingerprint(): Fingerprint {
     return { ...this.base.file.fp };
-  }
-
-  private checkOpen(): void {
-    if (this.closed) throw new Error(`The store for "${this._path}" is closed.`);
-  }
-
-  private checkLine(i: number): void {
-    if (!isInt(i) || i < 0 || i >= this.lineCount) {
-      throw new RangeError(`Row ${String(i)} does not exist (the document has ${this.lineCount} rows).`);
-    }
   }
 
   // ---- reading -------------------------------------------------------------------------------
@@ -269,89 +208,18 @@ export class ParquetStore {
 
   // ---- edits ---------------------------------------------------------------------------------
 
-  private checkTexts(texts: unknown, what: string): string[] {
-    if (!Array.isArray(texts)) throw new TypeError(`${what}: "texts" must be an array of strings.`);
-    texts.forEach((t, k) => {
-      if (typeof t !== 'string') throw new TypeError(`${what}: text ${k} is not a string.`);
-    });
-    return texts as string[];
-  }
-
-  private checkRange(what: string, index: unknown, count: unknown, allowEnd: boolean): void {
-    const n = this.lineCount;
-    if (!isInt(index) || !isInt(count) || count < 0 || index < 0) {
-      throw new RangeError(`${what}: index and count must be whole numbers >= 0.`);
-    }
-    if (index > (allowEnd ? n : n - 1) || index + count > n) {
-      throw new RangeError(
-        `${what}: rows ${index}..${index + count - 1} are outside the document (${n} rows).`,
-      );
-    }
-  }
-
-  private segmentsToPieces(segments: unknown, what: string, restoring = false): Piece<Version>[] {
+  protected segmentsToPieces(segments: unknown, what: string, restoring = false): Piece<Version>[] {
     if (!Array.isArray(segments)) throw new TypeError(`${what}: "insert" must be an array of segments.`);
     return segments.map((s: unknown, k): Piece<Version> => {
       const seg = s as Partial<Segment> | null;
       if (seg && seg.kind === 'text')
         return { kind: 'text', texts: this.checkTexts(seg.texts, what).slice() };
-      if (seg && seg.kind === 'original') {
-        // In a backup, original segments always refer to the fingerprinted file.
-        const base = restoring || seg.base === this.base.id ? this.base : this.retired.get(String(seg.base));
-        if (!base) {
-          throw new Error(
-            `${what}: the edit refers to rows of an earlier version of "${this._path}" that is no longer kept (it was changed on disk or reloaded, or earlier versions were released); it cannot be applied to the current file.`,
-          );
-        }
-        const { start, count } = seg;
-        if (!isInt(start) || !isInt(count) || start < 0 || count < 0 || start + count > base.src.rowCount) {
-          throw new RangeError(`${what}: segment ${k} refers to original rows that do not exist.`);
-        }
-        return { kind: 'original', base, start, count };
-      }
+      if (seg && seg.kind === 'original') return this.originalPiece(seg, k, what, restoring);
       throw new TypeError(`${what}: segment ${k} is neither an "original" nor a "text" segment.`);
     });
   }
 
-  /** Applies an edit and returns its inverse (as `DatasetStore.apply`). */
-  apply(edit: StoreEdit): StoreEdit {
-    this.checkOpen();
-    if (this.saving)
-      throw new Error(`"${this._path}" is being saved; edits must wait until the save is done.`);
-    const inverse = applyToTable(this.table, edit, {
-      checkTexts: (texts, what) => this.checkTexts(texts, what),
-      checkRange: (what, index, count, allowEnd) => this.checkRange(what, index, count, allowEnd),
-      toPieces: (segments, what) => this.segmentsToPieces(segments, what),
-    });
-    this._version++;
-    return inverse;
-  }
-
   // ---- saving --------------------------------------------------------------------------------
-
-  /** Saves atomically over the file (a new Parquet file) and re-bases the store on what was written. */
-  async save(opts: SaveOptions = {}): Promise<void> {
-    await this.saveTo(this._path, opts, true);
-  }
-
-  /**
-   * Saves to another path: Parquet for a `.parquet` name (the store then moves onto it, unless
-   * `rebase: false`), a JSON array for `.json`, JSON Lines otherwise (the store stays on its file).
-   */
-  async saveAs(target: string, opts: SaveAsOptions = {}): Promise<void> {
-    await this.saveTo(target, opts, opts.rebase ?? true);
-  }
-
-  private async saveTo(target: string, opts: SaveOptions, rebase: boolean): Promise<void> {
-    this.checkOpen();
-    if (this.saving) throw new Error(`"${this._path}" is already being saved.`);
-    this.saving = true;
-    try {
-      await this.saveUnguarded(target, opts, rebase);
-    } finally {
-      this.saving = false;
-    }
-  }
 
   private async isOwnPath(target: string): Promise<boolean> {
     if (resolvePath(target) === resolvePath(this._path)) return true;
@@ -430,7 +298,7 @@ export class ParquetStore {
     await w.flush();
   }
 
-  private async saveUnguarded(target: string, opts: SaveOptions, rebase: boolean): Promise<void> {
+  protected async saveUnguarded(target: string, opts: SaveOptions, rebase: boolean): Promise<void> {
     const runs = [...this.table.runs()];
     const own = await this.isOwnPath(target);
     const size0 = this.base.file.fp.size;
@@ -509,30 +377,13 @@ export class ParquetStore {
     await this.retire(old);
   }
 
-  /** Keeps a replaced version readable (its handle keeps the old file alive) for undo across a save. */
-  private async retire(old: Version): Promise<void> {
-    old.file.retired = true;
-    old.src.dropCache();
-    if (this.maxRetired > 0) this.retired.set(old.id, old);
-    else await old.file.close();
-    const unused = [...this.retired.values()].filter((b) => !this.table.references(b));
-    while (unused.length > 0 && this.retired.size > this.maxRetired) {
-      const b = unused.shift() as Version;
-      this.retired.delete(b.id);
-      await b.file.close();
-    }
+  protected markRetired(b: Version): void {
+    b.file.retired = true;
+    b.src.dropCache();
   }
 
-  /** Releases the earlier versions kept for undo that the document does not show rows of. */
-  async releaseRetiredBases(): Promise<number> {
-    let n = 0;
-    for (const b of [...this.retired.values()]) {
-      if (this.table.references(b)) continue;
-      this.retired.delete(b.id);
-      await b.file.close();
-      n++;
-    }
-    return n;
+  protected closeBase(b: Version): Promise<void> {
+    return b.file.close();
   }
 
   // ---- backups, reload, external changes ----------------------------------------------------
@@ -586,13 +437,7 @@ export class ParquetStore {
         );
       }
       store.table.setAll(store.segmentsToPieces(b.segments, 'restore', true));
-      if (isInt(b.lineCount) && b.lineCount >= 0 && b.lineCount !== store.lineCount) {
-        throw new Error(
-          `Cannot restore "${path}": the backup describes ${b.lineCount} rows but applying it gives ${store.lineCount}.`,
-        );
-      }
-      store._version = 1;
-      store.savedVersion = 0;
+      store.restored(b.lineCount);
       return store;
     } catch (err) {
       await store.close();
@@ -600,28 +445,10 @@ export class ParquetStore {
     }
   }
 
-  async fingerprint(): Promise<Fingerprint> {
-    const fh = await open(this._path, 'r');
-    try {
-      return await fingerprintHandle(fh);
-    } finally {
-      await fh.close();
-    }
-  }
-
   /** How the file at the path compares with the version the store is based on. */
   async diskState(): Promise<DiskState> {
     this.checkOpen();
     return diskStateOf(this._path, this.base.file);
-  }
-
-  async hasChangedOnDisk(): Promise<boolean> {
-    try {
-      const d = await this.diskState();
-      return d.change !== 'none' && d.change !== 'touched';
-    } catch {
-      return true;
-    }
   }
 
   /** Drops all edits and re-reads the file from disk; earlier versions kept for undo are released. */
