@@ -12,6 +12,9 @@ import { PieceTable, type Piece } from './pieces';
 import { removeStaleTempFiles } from './save';
 import type { DiskState, Fingerprint, SaveAsOptions, SaveOptions, Segment, StoreEdit } from './types';
 
+/** An edit's segment that brings back records of a version by reference. */
+type OriginalSegment = Extract<Segment, { kind: 'original' }>;
+
 /** How a store names its records in messages: JSON records are lines, Parquet records are rows. */
 export interface RecordNoun {
   one: 'line' | 'row';
@@ -128,16 +131,20 @@ export abstract class StoreCore<B extends { readonly id: string }, C extends B =
    * undo. In a backup (`restoring`), original segments always refer to the fingerprinted file,
    * whose id may carry a suffix in the process that made the backup.
    */
-  protected originalPiece(seg: Partial<Segment>, k: number, what: string, restoring: boolean): Piece<B> {
+  protected originalPiece(
+    seg: Partial<OriginalSegment>,
+    k: number,
+    what: string,
+    restoring: boolean,
+  ): Piece<B> {
     const { many } = this.noun;
-    const id = seg.kind === 'original' ? seg.base : undefined;
-    const base = restoring || id === this.base.id ? this.base : this.retired.get(String(id));
+    const base = restoring || seg.base === this.base.id ? this.base : this.retired.get(String(seg.base));
     if (!base) {
       throw new Error(
         `${what}: the edit refers to ${many} of an earlier version of "${this._path}" that is no longer kept (it was changed on disk or reloaded, or earlier versions were released); it cannot be applied to the current file.`,
       );
     }
-    const { start, count } = seg as { start?: unknown; count?: unknown };
+    const { start, count } = seg;
     if (!isInt(start) || !isInt(count) || start < 0 || count < 0 || start + count > this.recordsOf(base)) {
       throw new RangeError(`${what}: segment ${k} refers to original ${many} that do not exist.`);
     }

@@ -125,6 +125,41 @@ describe('store: Parquet documents (ParquetStore)', () => {
     }
   });
 
+  it('refuses malformed edits as the JSON store does, naming rows: ranges, segments, closed store', async () => {
+    const file = copyOf('fastchat_dummy_conversation.parquet');
+    const store = await ParquetStore.open(file);
+    const n = store.lineCount;
+    const id = store.baseId;
+    try {
+      assert.throws(
+        () => store.apply({ kind: 'delete', index: n, count: 1 }),
+        /rows \d+\.\.\d+ are outside the document \(\d+ rows\)/,
+      );
+      await assert.rejects(store.readLine(n), /Row \d+ does not exist \(the document has \d+ rows\)/);
+      const splice = (insert: unknown) =>
+        store.apply({ kind: 'splice', index: 0, deleteCount: 0, insert } as never);
+      assert.throws(
+        () => splice([{ kind: 'original', base: id, start: n - 1, count: 2 }]),
+        /segment 0 refers to original rows that do not exist/,
+      );
+      assert.throws(
+        () => splice([{ kind: 'original', base: 'gone', start: 0, count: 1 }]),
+        /refers to rows of an earlier version .* no longer kept/,
+      );
+      assert.throws(() => splice([{ kind: 'text', texts: [1] }]), /text 0 is not a string/);
+      // A valid splice of original rows goes through and is undone exactly.
+      const first = await store.readLine(0);
+      const inverse = splice([{ kind: 'original', base: id, start: 0, count: 1 }]);
+      assert.equal(store.lineCount, n + 1);
+      assert.equal(await store.readLine(1), first);
+      store.apply(inverse);
+      assert.equal(store.lineCount, n);
+    } finally {
+      await store.close();
+    }
+    assert.throws(() => store.apply({ kind: 'delete', index: 0, count: 1 }), /is closed/);
+  });
+
   it('restores a hot-exit backup of a dirty document, including rows of a replaced version', async () => {
     const file = copyOf('fastchat_dummy_conversation.parquet');
     const want = await readAll(file);

@@ -473,6 +473,35 @@ describe('store: DatasetStore', () => {
     assert.equal(await readFile(p, 'utf8'), 'a\nb');
   });
 
+  it('refuses malformed edits with their reason, naming lines: ranges, segments, texts, closed store', async () => {
+    const p = await fileWith('bad-edits.jsonl', 'a\nb\nc\n');
+    const s = await DatasetStore.open(p);
+    await s.indexed;
+    const id = s.baseId;
+    assert.throws(
+      () => s.apply({ kind: 'delete', index: 3, count: 1 }),
+      /lines 3\.\.3 are outside the document \(3 lines\)/,
+    );
+    await assert.rejects(s.readLine(3), /Line 3 does not exist \(the document has 3 lines\)/);
+    const splice = (insert: unknown) =>
+      s.apply({ kind: 'splice', index: 0, deleteCount: 0, insert } as never);
+    assert.throws(
+      () => splice([{ kind: 'original', base: id, start: 2, count: 2 }]),
+      /segment 0 refers to original lines that do not exist/,
+    );
+    assert.throws(
+      () => splice([{ kind: 'original', base: 'gone', start: 0, count: 1 }]),
+      /refers to lines of an earlier version .* no longer kept/,
+    );
+    assert.throws(() => splice([{ kind: 'text', texts: ['x\ny'] }]), /text 0 contains a line break/);
+    const inverse = splice([{ kind: 'original', base: id, start: 2, count: 1 }]);
+    assert.equal(await s.readLine(0), 'c');
+    s.apply(inverse);
+    assert.equal(s.lineCount, 3);
+    await s.close();
+    assert.throws(() => s.apply({ kind: 'delete', index: 0, count: 1 }), /is closed/);
+  });
+
   it('releases earlier versions on request and beyond the limit, then refuses edits that need them', async () => {
     const p = await fileWith('rel.jsonl', 'a\nb\nc\n');
     const s = await DatasetStore.open(p, { maxRetiredBases: 2 });
